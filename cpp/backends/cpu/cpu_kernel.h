@@ -1,0 +1,50 @@
+// The cpu backend's kernel interface: the plain, obviously correct reference every other backend is tested against.
+// One file per op (or small family) under cpp/backends/cpu/; kernel_table.cpp lists them all.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trtcore/error.h"
+#include "trtcore/graph.h"
+#include "trtcore/tensor.h"
+
+namespace trtcore::cpu {
+
+struct CpuContext {
+  int threads = 1;  // OpenMP threads to use
+};
+
+class CpuKernel {
+ public:
+  virtual ~CpuKernel() = default;
+  // Called once at build/load with the node and graph (constant inputs such as weights are visible here:
+  // pre-pack them). Shapes in `g` are those of the maximum batch.
+  virtual void init(const Node& node, const Graph& g) { (void)node; (void)g; }
+  // Inputs/outputs carry the shapes of this run (batch may be below the maximum); absent optional inputs have
+  // data == nullptr. Output buffers are preallocated with the inferred shapes.
+  virtual void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) = 0;
+};
+
+using KernelFactory = std::unique_ptr<CpuKernel> (*)();
+
+struct KernelDef {
+  const char* op;
+  KernelFactory make;
+};
+
+const KernelDef* find_cpu_kernel(const std::string& op);
+const std::vector<KernelDef>& all_cpu_kernels();
+
+// Runs one node on constant inputs (constant folding): returns its outputs.
+std::vector<Tensor> evaluate_node(const Node& node, const Graph& g);
+
+// Single-precision GEMM used by Conv/Gemm/MatMul: C[M,N] = alpha * op(A) * op(B) + beta * C, row-major.
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads);
+
+}  // namespace trtcore::cpu
+
+// Helper for kernel files: `TRTCORE_CPU_KERNEL(Relu, ReluKernel)` defines make_cpu_Relu().
+#define TRTCORE_CPU_KERNEL_FACTORY(OpName, Class) \
+  std::unique_ptr<::trtcore::cpu::CpuKernel> make_cpu_##OpName() { return std::make_unique<Class>(); }

@@ -1,0 +1,77 @@
+// Backend registry: the only place that knows which backend libraries were compiled in.
+#include <memory>
+
+#include "trtcore/backend.h"
+#include "trtcore/error.h"
+
+namespace trtcore {
+namespace cpu {
+std::unique_ptr<Backend> make_backend();
+}
+#ifdef TRTCORE_WITH_CUDA
+namespace cuda {
+std::unique_ptr<Backend> make_backend(const BuildOptions& opt);
+bool device_available();
+}  // namespace cuda
+#endif
+#ifdef TRTCORE_WITH_TENSORRT
+namespace tensorrt {
+std::unique_ptr<Backend> make_backend(const BuildOptions& opt);
+bool available();
+}  // namespace tensorrt
+#endif
+
+std::vector<std::string> compiled_backends() {
+  std::vector<std::string> names{"cpu"};
+#ifdef TRTCORE_WITH_CUDA
+  names.push_back("cuda");
+#endif
+#ifdef TRTCORE_WITH_TENSORRT
+  names.push_back("tensorrt");
+#endif
+  return names;
+}
+
+bool cuda_device_available() {
+#ifdef TRTCORE_WITH_CUDA
+  return cuda::device_available();
+#else
+  return false;
+#endif
+}
+
+std::unique_ptr<Backend> create_backend(BackendKind kind, const BuildOptions& opt) {
+  switch (kind) {
+    case BackendKind::kAuto:
+      return cuda_device_available() ? create_backend(BackendKind::kCuda, opt) : cpu::make_backend();
+    case BackendKind::kCpu:
+      return cpu::make_backend();
+    case BackendKind::kCuda:
+#ifdef TRTCORE_WITH_CUDA
+      if (!cuda::device_available())
+        fail(ErrorKind::kUnsupported, "backend 'cuda': no usable CUDA device (driver missing or no GPU)");
+      return cuda::make_backend(opt);
+#else
+      fail(ErrorKind::kUnsupported, "backend 'cuda' was not compiled into this build (nvcc/cuDNN/cuBLASLt not found)");
+#endif
+    case BackendKind::kTensorRT:
+#ifdef TRTCORE_WITH_TENSORRT
+      return tensorrt::make_backend(opt);
+#else
+      fail(ErrorKind::kUnsupported, "backend 'tensorrt' was not compiled into this build (TensorRT not found)");
+#endif
+  }
+  fail(ErrorKind::kInvalidArgument, "unknown backend");
+}
+
+void Backend::check_environment(const std::map<std::string, std::string>& plan_env) const {
+  const std::map<std::string, std::string> here = environment();
+  for (const auto& [key, value] : plan_env) {
+    auto it = here.find(key);
+    if (it == here.end() || it->second != value)
+      fail(ErrorKind::kInvalidArgument, "plan was built for ", key, " '", value, "' but this machine has '",
+           it == here.end() ? std::string("none") : it->second, "'; rebuild the plan here");
+  }
+}
+
+}  // namespace trtcore

@@ -1,0 +1,79 @@
+// The one interface every backend implements. A backend turns an optimized Graph into an Executable at build time
+// (choosing tactics, which it returns as an opaque blob stored in the plan) and rebuilds the same Executable from
+// the graph and that blob at load time without retuning.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trtcore/graph.h"
+#include "trtcore/options.h"
+
+namespace trtcore {
+
+struct MemoryReport {
+  size_t weights_bytes = 0;
+  size_t activations_bytes = 0;  // after buffer reuse
+  size_t workspace_bytes = 0;
+  size_t total() const { return weights_bytes + activations_bytes + workspace_bytes; }
+};
+
+struct LayerInfo {
+  std::string name;       // node name
+  std::string op;         // op (with fusions, e.g. "Conv+Add+Relu")
+  std::string precision;  // "fp32", "tf32", "fp16", "int8"
+  std::string tactic;     // chosen algorithm, "" if none
+};
+
+struct IterationTiming {
+  double compute_ms = 0;  // device work only (CUDA events around the graph launch / steady clock on cpu)
+  double e2e_ms = 0;      // host→device copy + compute + device→host copy, synchronised
+};
+
+class Executable {
+ public:
+  virtual ~Executable() = default;
+
+  // Runs `batch` samples (1..max_batch). Inputs/outputs are host buffers in graph input/output order, each holding
+  // `batch` samples of the value's dtype. Synchronous.
+  virtual void infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs) = 0;
+
+  // Stages `inputs`, runs `warmup` untimed iterations, then times `iterations`.
+  virtual std::vector<IterationTiming> benchmark(int64_t batch, const std::vector<const void*>& inputs,
+                                                 int iterations, int warmup) = 0;
+
+  // Per-layer mean time in ms over `iterations` runs (same order as layers()); empty if unsupported.
+  virtual std::vector<double> profile_layers(int64_t batch, int iterations) { (void)batch; (void)iterations; return {}; }
+
+  virtual MemoryReport memory() const = 0;
+  virtual std::vector<LayerInfo> layers() const = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // One line for reports: device and library versions.
+  virtual std::string device_description() const = 0;
+  // Facts stored in the plan and checked at load (device name, compute capability, library versions).
+  virtual std::map<std::string, std::string> environment() const = 0;
+  // Checks a plan's stored environment against this machine; throws kInvalidArgument naming the mismatch.
+  virtual void check_environment(const std::map<std::string, std::string>& plan_env) const;
+  // Describes nodes this backend cannot run (empty when all are supported).
+  virtual std::vector<std::string> unsupported_nodes(const Graph& g, const BuildOptions& opt) const = 0;
+
+  virtual std::unique_ptr<Executable> build(const Graph& g, const BuildOptions& build, const SystemOptions& sys,
+                                            std::string* tactics_out) = 0;
+  virtual std::unique_ptr<Executable> load(const Graph& g, const BuildOptions& build, const SystemOptions& sys,
+                                           const std::string& tactics) = 0;
+};
+
+// Names of backends compiled into this library ("cpu" always).
+std::vector<std::string> compiled_backends();
+// True when a CUDA device can be used now (false without a driver/GPU, never throws).
+bool cuda_device_available();
+// "auto" picks cuda when available, else cpu. Throws kUnsupported for a backend not compiled in or not usable.
+std::unique_ptr<Backend> create_backend(BackendKind kind, const BuildOptions& opt = {});
+
+}  // namespace trtcore

@@ -1,0 +1,83 @@
+// Stages 4–6 as one object: a built or loaded plan bound to a backend, ready to run and time.
+// This is what the Python binding and the standalone executable wrap; it holds the logic they share.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trtcore/backend.h"
+#include "trtcore/plan.h"
+#include "trtcore/stats.h"
+
+namespace trtcore {
+
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  Shape shape;              // at the plan's maximum batch
+  bool batched = false;     // axis 0 is the batch axis
+  size_t sample_bytes() const;  // bytes of one sample (shape without batch axis when batched)
+};
+
+struct BenchmarkResult {
+  int64_t batch = 0;
+  int iterations = 0;
+  std::vector<IterationTiming> trace;
+  Stats compute_ms;          // per batch, GPU compute (cpu: steady clock)
+  Stats e2e_ms;              // per batch, with copies
+  double throughput = 0;     // samples/s from mean end-to-end time
+  double compute_throughput = 0;  // samples/s from mean compute time
+};
+
+struct DirectoryRunResult {
+  size_t samples = 0;
+  size_t batches = 0;
+  std::vector<std::string> output_files;
+  BenchmarkResult timing;  // timed over the directory's batches
+};
+
+class Engine {
+ public:
+  // Import → optimize → build on the chosen backend. Progress lines go to `log` if non-null.
+  static std::unique_ptr<Engine> build(const ModelOptions& model, const BuildOptions& build,
+                                       const SystemOptions& sys = {}, std::string* log = nullptr);
+  static std::unique_ptr<Engine> load(const std::string& plan_path, const SystemOptions& sys = {});
+
+  void save(const std::string& plan_path) const;
+
+  const Plan& plan() const { return plan_; }
+  const std::vector<TensorInfo>& inputs() const { return inputs_; }
+  const std::vector<TensorInfo>& outputs() const { return outputs_; }
+  int64_t max_batch() const { return plan_.graph.max_batch; }
+  std::string backend_name() const { return plan_.backend; }
+  std::string device_description() const;
+  MemoryReport memory() const { return exec_->memory(); }
+  std::vector<LayerInfo> layers() const { return exec_->layers(); }
+
+  // Host buffers in input/output order, `batch` samples each. Thread safety: one call at a time per Engine.
+  void infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
+  BenchmarkResult benchmark(int64_t batch, int iterations, int warmup, unsigned seed = 0);
+  std::vector<double> profile_layers(int64_t batch, int iterations) { return exec_->profile_layers(batch, iterations); }
+
+  // The thesis workflow: every file in `dir` is one raw sample of the (single) input; outputs written one file per
+  // input (same name) into output_dir (if non-empty), atomically. Errors name the offending file.
+  DirectoryRunResult run_directory(const std::string& dir, const std::string& output_dir, int64_t batch,
+                                   int iterations);
+
+  // Human-readable summary (inputs, outputs, layers, memory) for `inspect`.
+  std::string describe() const;
+  // JSON text of a benchmark result plus engine facts, for --json.
+  std::string to_json(const BenchmarkResult& r) const;
+
+ private:
+  Engine() = default;
+  void bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec);
+  Plan plan_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Executable> exec_;
+  std::vector<TensorInfo> inputs_, outputs_;
+};
+
+const char* version();
+
+}  // namespace trtcore

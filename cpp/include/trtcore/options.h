@@ -1,0 +1,56 @@
+// Options grouped by phase (trtexec's habit). The CLI, the standalone executable and Python all fill these.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "trtcore/dtype.h"
+
+namespace trtcore {
+
+enum class BackendKind { kAuto, kCpu, kCuda, kTensorRT };
+const char* backend_kind_name(BackendKind k);
+BackendKind backend_kind_from_name(const std::string& s);  // "auto", "cpu", "cuda", "tensorrt"
+
+enum class Precision { kFP32, kFP16, kINT8 };
+const char* precision_name(Precision p);
+
+// How FP32 layers may compute on tensor cores.
+enum class Fp32Math { kStrict, kTF32 };
+
+// Model phase: what is read and how shapes are fixed.
+struct ModelOptions {
+  std::string onnx_path;
+  int64_t max_batch = 1;                  // --batch: a dynamic (or overridden) batch axis is built for this
+  std::map<std::string, Shape> shapes;    // --shapes name:1x3x640x640 for other dynamic axes
+};
+
+// Build phase: what the builder may do.
+struct BuildOptions {
+  BackendKind backend = BackendKind::kAuto;
+  Precision precision = Precision::kFP32;
+  Fp32Math fp32_math = Fp32Math::kStrict;
+  bool io_half = false;                   // --io-half: FP16 inputs/outputs
+  std::vector<std::string> disabled_passes;
+  std::string timing_cache;               // --timing-cache file; empty = none
+  std::string calibration_dir;            // INT8: directory of raw sample files
+  std::string calibration_cache;         // INT8: cache file read if present, written otherwise
+  int device = 0;                         // CUDA device ordinal
+};
+
+// System phase: resources used at run time.
+struct SystemOptions {
+  int threads = 0;         // cpu backend threads; 0 = all cores
+  bool cuda_graph = true;  // capture the whole run in a CUDA graph
+};
+
+// Inference phase: how a run is driven and timed.
+struct InferenceOptions {
+  int64_t batch = 0;       // 0 = the plan's maximum batch
+  int iterations = 10;
+  int warmup = 3;
+  bool profile = false;    // per-layer times
+};
+
+}  // namespace trtcore

@@ -1,0 +1,38 @@
+// Stage 2: the optimizer — an ordered list of named passes, printable by `trtcore inspect`.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "trtcore/graph.h"
+
+namespace trtcore {
+
+// What the target backend can absorb into a Conv/Gemm node.
+struct FusionCaps {
+  bool conv_activation = true;
+  bool conv_residual = true;
+  bool gemm_activation = true;
+};
+
+struct PassContext {
+  FusionCaps caps;
+  std::vector<std::string> disabled;  // pass names to skip
+};
+
+struct Pass {
+  const char* name;
+  const char* description;
+  void (*run)(Graph& g, const PassContext& ctx);
+};
+
+struct PassRecord {
+  std::string name;
+  size_t nodes_before = 0;
+  size_t nodes_after = 0;
+  bool skipped = false;
+};
+
+const std::vector<Pass>& default_passes();
+std::vector<PassRecord> optimize(Graph& g, const PassContext& ctx);
+
+}  // namespace trtcore

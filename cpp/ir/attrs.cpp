@@ -1,0 +1,92 @@
+#include <cmath>
+
+#include "trtcore/error.h"
+#include "trtcore/graph.h"
+
+namespace trtcore {
+
+template <class T>
+static const T* typed(const std::map<std::string, AttrValue>& m, const std::string& name, const char* want) {
+  auto it = m.find(name);
+  if (it == m.end()) return nullptr;
+  if (const T* v = std::get_if<T>(&it->second)) return v;
+  fail(ErrorKind::kInvalidArgument, "attribute '", name, "' is not ", want);
+}
+
+int64_t Attrs::get_int(const std::string& name, int64_t def) const {
+  const int64_t* v = typed<int64_t>(map_, name, "an int");
+  return v ? *v : def;
+}
+
+float Attrs::get_float(const std::string& name, float def) const {
+  auto it = map_.find(name);
+  if (it != map_.end())
+    if (const int64_t* i = std::get_if<int64_t>(&it->second)) return float(*i);
+  const float* v = typed<float>(map_, name, "a float");
+  return v ? *v : def;
+}
+
+std::string Attrs::get_string(const std::string& name, const std::string& def) const {
+  const std::string* v = typed<std::string>(map_, name, "a string");
+  return v ? *v : def;
+}
+
+std::vector<int64_t> Attrs::get_ints(const std::string& name, const std::vector<int64_t>& def) const {
+  const std::vector<int64_t>* v = typed<std::vector<int64_t>>(map_, name, "a list of ints");
+  return v ? *v : def;
+}
+
+std::vector<float> Attrs::get_floats(const std::string& name, const std::vector<float>& def) const {
+  const std::vector<float>* v = typed<std::vector<float>>(map_, name, "a list of floats");
+  return v ? *v : def;
+}
+
+TensorPtr Attrs::get_tensor(const std::string& name) const {
+  const TensorPtr* v = typed<TensorPtr>(map_, name, "a tensor");
+  return v ? *v : nullptr;
+}
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::kNone: return "none";
+    case Activation::kRelu: return "Relu";
+    case Activation::kLeakyRelu: return "LeakyRelu";
+    case Activation::kClip: return "Clip";
+    case Activation::kSigmoid: return "Sigmoid";
+    case Activation::kHardSigmoid: return "HardSigmoid";
+    case Activation::kHardSwish: return "HardSwish";
+    case Activation::kTanh: return "Tanh";
+  }
+  return "none";
+}
+
+Activation activation_from_name(const std::string& name) {
+  for (Activation a : {Activation::kNone, Activation::kRelu, Activation::kLeakyRelu, Activation::kClip,
+                       Activation::kSigmoid, Activation::kHardSigmoid, Activation::kHardSwish, Activation::kTanh})
+    if (name == activation_name(a)) return a;
+  fail(ErrorKind::kInvalidArgument, "unknown fused activation '", name, "'");
+}
+
+FusedActivation FusedActivation::from(const Attrs& attrs) {
+  FusedActivation f;
+  f.kind = activation_from_name(attrs.get_string("activation", "none"));
+  f.alpha = attrs.get_float("activation_alpha", 0.f);
+  f.beta = attrs.get_float("activation_beta", 0.f);
+  return f;
+}
+
+float FusedActivation::apply(float x) const {
+  switch (kind) {
+    case Activation::kNone: return x;
+    case Activation::kRelu: return x > 0.f ? x : 0.f;
+    case Activation::kLeakyRelu: return x >= 0.f ? x : alpha * x;
+    case Activation::kClip: return x < alpha ? alpha : (x > beta ? beta : x);  // alpha=min, beta=max
+    case Activation::kSigmoid: return 1.f / (1.f + std::exp(-x));
+    case Activation::kHardSigmoid: return std::fmax(0.f, std::fmin(1.f, alpha * x + beta));
+    case Activation::kHardSwish: return x * std::fmax(0.f, std::fmin(1.f, x / 6.f + 0.5f));
+    case Activation::kTanh: return std::tanh(x);
+  }
+  return x;
+}
+
+}  // namespace trtcore

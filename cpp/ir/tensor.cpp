@@ -1,0 +1,36 @@
+#include "trtcore/tensor.h"
+
+#include "trtcore/error.h"
+#include "trtcore/half.h"
+
+namespace trtcore {
+
+template <class Out, class F>
+static std::vector<Out> convert(const Tensor& t, F&& half_to_out) {
+  const int64_t n = t.numel();
+  std::vector<Out> v(size_t(n > 0 ? n : 0));
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t.dtype) {
+      case DType::kFloat32: v[i] = Out(t.data<float>()[i]); break;
+      case DType::kFloat64: v[i] = Out(t.data<double>()[i]); break;
+      case DType::kFloat16: v[i] = half_to_out(t.data<uint16_t>()[i]); break;
+      case DType::kInt64: v[i] = Out(t.data<int64_t>()[i]); break;
+      case DType::kInt32: v[i] = Out(t.data<int32_t>()[i]); break;
+      case DType::kInt8: v[i] = Out(t.data<int8_t>()[i]); break;
+      case DType::kUInt8: v[i] = Out(t.data<uint8_t>()[i]); break;
+      case DType::kBool: v[i] = Out(t.data<uint8_t>()[i] != 0); break;
+      default: fail(ErrorKind::kUnsupported, "cannot read a tensor of type ", dtype_name(t.dtype));
+    }
+  }
+  return v;
+}
+
+std::vector<int64_t> Tensor::as_int64() const {
+  return convert<int64_t>(*this, [](uint16_t h) { return int64_t(half_to_float(h)); });
+}
+
+std::vector<float> Tensor::as_float() const {
+  return convert<float>(*this, [](uint16_t h) { return half_to_float(h); });
+}
+
+}  // namespace trtcore

@@ -1,0 +1,66 @@
+#include "ops/op_registry.h"
+
+#include "ops/op_list.h"
+
+// Each op's inference lives in its own file; an op whose file is not linked is simply absent from the table.
+#define TRTCORE_DECLARE_INFER(Name) __attribute__((weak)) void infer_##Name(::trtcore::ShapeContext& ctx);
+namespace trtcore {
+TRTCORE_OP_LIST(TRTCORE_DECLARE_INFER)
+}  // namespace trtcore
+
+namespace trtcore {
+
+const Value& ShapeContext::in(size_t i) const {
+  if (!has_input(i)) fail("input ", i, " is required but absent");
+  return values_.at(size_t(node_.inputs[i]));
+}
+
+Value& ShapeContext::out(size_t i) {
+  if (i >= node_.outputs.size() || node_.outputs[i] < 0) fail("output ", i, " is required but absent");
+  return values_.at(size_t(node_.outputs[i]));
+}
+
+std::vector<int64_t> ShapeContext::const_ints(size_t i) const {
+  const Value& v = in(i);
+  if (!v.is_constant())
+    unsupported("input ", i, " ('", v.name, "') must be a constant known at build time (computed at run time here)");
+  return v.constant->as_int64();
+}
+
+int64_t normalize_axis(const ShapeContext& ctx, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= (rank == 0 ? 1 : rank)) ctx.fail("axis ", axis, " is out of range for rank ", rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
+Shape broadcast_shapes(const ShapeContext& ctx, const Shape& a, const Shape& b) {
+  const size_t r = std::max(a.size(), b.size());
+  Shape out(r);
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t da = i < r - a.size() ? 1 : a[i - (r - a.size())];
+    const int64_t db = i < r - b.size() ? 1 : b[i - (r - b.size())];
+    if (da != db && da != 1 && db != 1)
+      ctx.fail("shapes ", shape_str(a), " and ", shape_str(b), " cannot be broadcast together");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+const std::vector<OpDef>& all_op_defs() {
+  static const std::vector<OpDef> table = [] {
+    std::vector<OpDef> t;
+#define TRTCORE_OP_ENTRY(Name) \
+    if (&infer_##Name != nullptr) t.push_back(OpDef{#Name, &infer_##Name});
+    TRTCORE_OP_LIST(TRTCORE_OP_ENTRY)
+#undef TRTCORE_OP_ENTRY
+    return t;
+  }();
+  return table;
+}
+
+const OpDef* find_op_def(const std::string& op) {
+  for (const OpDef& d : all_op_defs())
+    if (op == d.name) return &d;
+  return nullptr;
+}
+
+}  // namespace trtcore

@@ -1,0 +1,65 @@
+// Op definitions: for each supported ONNX op, a shape/dtype inference function that also validates attributes.
+// One file per op (or small family) under cpp/ops/; op_table.cpp lists them all.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "trtcore/error.h"
+#include "trtcore/graph.h"
+
+namespace trtcore {
+
+// What an inference function sees: the node and the value table (shapes, dtypes, constants).
+class ShapeContext {
+ public:
+  ShapeContext(const Node& node, std::vector<Value>& values, int64_t opset)
+      : node_(node), values_(values), opset_(opset) {}
+
+  const Node& node() const { return node_; }
+  int64_t opset() const { return opset_; }
+  size_t num_inputs() const { return node_.inputs.size(); }
+  size_t num_outputs() const { return node_.outputs.size(); }
+  bool has_input(size_t i) const { return i < node_.inputs.size() && node_.inputs[i] >= 0; }
+  const Value& in(size_t i) const;   // throws naming the node if absent
+  Value& out(size_t i);
+  // Constant input i as int64s (shape-like inputs); throws naming the node if it is not constant.
+  std::vector<int64_t> const_ints(size_t i) const;
+
+  // Sets output i's dtype and shape.
+  void set_out(size_t i, DType t, Shape s) {
+    out(i).dtype = t;
+    out(i).shape = std::move(s);
+  }
+
+  template <class... Parts>
+  [[noreturn]] void fail(const Parts&... parts) const {
+    ::trtcore::fail(ErrorKind::kInvalidArgument, node_.describe(), ": ", parts...);
+  }
+  template <class... Parts>
+  [[noreturn]] void unsupported(const Parts&... parts) const {
+    ::trtcore::fail(ErrorKind::kUnsupported, node_.describe(), " (opset ", opset_, "): ", parts...);
+  }
+
+ private:
+  const Node& node_;
+  std::vector<Value>& values_;
+  int64_t opset_;
+};
+
+using InferFn = void (*)(ShapeContext& ctx);
+
+struct OpDef {
+  const char* name;   // ONNX op type
+  InferFn infer;
+};
+
+// nullptr when the op is not supported.
+const OpDef* find_op_def(const std::string& op);
+const std::vector<OpDef>& all_op_defs();
+
+// Normalizes a possibly negative axis against `rank`; fails naming the node when out of range.
+int64_t normalize_axis(const ShapeContext& ctx, int64_t axis, int64_t rank);
+// Numpy-style broadcast of two shapes; fails naming the node when incompatible.
+Shape broadcast_shapes(const ShapeContext& ctx, const Shape& a, const Shape& b);
+
+}  // namespace trtcore

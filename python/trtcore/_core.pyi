@@ -1,0 +1,83 @@
+"""Type stubs for the compiled module trtcore._core (a thin pybind11 layer over cpp/include/trtcore)."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+__version__: str
+
+class Error(Exception):
+    """Every user error (bad file, unsupported op, wrong shape, corrupt plan). `kind` is one of
+    'invalid argument', 'unsupported', 'I/O error', 'corrupt input', 'runtime error'."""
+    kind: str
+
+class TensorInfo:
+    name: str
+    shape: List[int]        # at the plan's maximum batch
+    dtype: str              # 'float32', ...
+    batched: bool           # axis 0 is the batch axis
+
+class LayerInfo:
+    name: str
+    op: str                 # e.g. 'Conv+Add+Relu' for a fused layer
+    precision: str
+    tactic: str
+
+class NodeInfo:
+    name: str
+    op: str
+    inputs: List[str]
+    outputs: List[str]
+    attrs: Dict[str, object]   # ints, floats, strings, lists; tensors as numpy arrays
+
+class GraphInfo:
+    nodes: List[NodeInfo]
+    inputs: List[TensorInfo]
+    outputs: List[TensorInfo]
+    passes: List[Dict[str, object]]  # {'name', 'nodes_before', 'nodes_after', 'skipped'}
+    def op_counts(self) -> Dict[str, int]: ...
+
+class OpSupport:
+    node: str
+    op: str
+    supported: bool
+    reason: str
+
+def compiled_backends() -> List[str]: ...
+def cuda_available() -> bool: ...
+def check_onnx(onnx_path: str) -> List[OpSupport]: ...
+def load_graph(onnx_path: str, batch: int = 1, shapes: Optional[Dict[str, Sequence[int]]] = None,
+               stop_after: str = "optimize", disabled_passes: Sequence[str] = ()) -> GraphInfo: ...
+def pass_names() -> List[str]: ...
+
+class Engine:
+    """A built or loaded plan bound to a backend. One call at a time per Engine (calls from several threads are
+    serialised by the caller); the GIL is released while running."""
+    def __init__(self, plan_path: str, threads: int = 0, cuda_graph: bool = True) -> None: ...
+    @staticmethod
+    def build(onnx_path: str, batch: int = 1, shapes: Optional[Dict[str, Sequence[int]]] = None,
+              backend: str = "auto", precision: str = "fp32", strict_fp32: bool = True,
+              disabled_passes: Sequence[str] = (), timing_cache: str = "", threads: int = 0,
+              cuda_graph: bool = True) -> "Engine": ...
+    def save(self, plan_path: str) -> None: ...
+    @property
+    def inputs(self) -> List[TensorInfo]: ...
+    @property
+    def outputs(self) -> List[TensorInfo]: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def max_batch(self) -> int: ...
+    @property
+    def device_memory_bytes(self) -> int: ...
+    @property
+    def memory(self) -> Dict[str, int]: ...     # weights, activations, workspace, total
+    @property
+    def layers(self) -> List[LayerInfo]: ...
+    def graph(self) -> GraphInfo: ...
+    def infer(self, inputs: Union[np.ndarray, Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]: ...
+    def benchmark(self, batch: int = 0, iterations: int = 10, warmup: int = 3) -> Dict[str, object]: ...
+    def profile(self, batch: int = 0, iterations: int = 10) -> List[Dict[str, object]]: ...
+    def run_directory(self, dir: str, output_dir: str = "", batch: int = 0, iterations: int = 1) -> Dict[str, object]: ...
+    def describe(self) -> str: ...
