@@ -1,0 +1,220 @@
+// The cuda backend's per-op kernel interface and the helpers every kernel file shares.
+//
+// One op (or small family) per .cu file under cpp/backends/cuda/. A kernel file:
+//   1. derives from CudaKernel;
+//   2. does its one-time work in init(): reads attributes, uploads/packs weights it wants in another form, creates
+//      cuDNN/cuBLASLt descriptors and chooses algorithms for the maximum-batch shapes (graph.value(id).shape);
+//   3. enqueues its work in run() on ctx.stream only: no allocation, no host synchronisation, no blocking call —
+//      run() may be recorded into a CUDA graph and replayed;
+//   4. ends with TRTCORE_CUDA_KERNEL_FACTORY(OpName, Class) and gets one X(OpName) line in TRTCORE_CUDA_OPS in
+//      kernel_table.cpp (explicit on purpose: objects in a static library are linked only when referenced).
+//
+// Every CUDA/cuDNN/cuBLAS status is checked with the TRTCORE_*_CHECK macros below: a failure throws
+// trtcore::Error(kRuntime) naming the node and the call. Never abort, exit or print.
+#pragma once
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "trtcore/error.h"
+#include "trtcore/graph.h"
+#include "trtcore/options.h"
+#include "trtcore/tensor.h"
+
+namespace trtcore::cuda {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status checks. `where` is any streamable context (usually node.describe()); it is only formatted on failure.
+// ---------------------------------------------------------------------------------------------------------------
+#define TRTCORE_CUDA_CHECK(where, call)                                                                   \
+  do {                                                                                                    \
+    const cudaError_t trtcore_status_ = (call);                                                           \
+    if (trtcore_status_ != cudaSuccess)                                                                   \
+      ::trtcore::fail(::trtcore::ErrorKind::kRuntime, where, ": ", #call, " failed: ",                    \
+                      cudaGetErrorName(trtcore_status_), " (", cudaGetErrorString(trtcore_status_), ")"); \
+  } while (0)
+
+#define TRTCORE_CUDNN_CHECK(where, call)                                                      \
+  do {                                                                                        \
+    const cudnnStatus_t trtcore_status_ = (call);                                             \
+    if (trtcore_status_ != CUDNN_STATUS_SUCCESS)                                              \
+      ::trtcore::fail(::trtcore::ErrorKind::kRuntime, where, ": ", #call, " failed: ",        \
+                      cudnnGetErrorString(trtcore_status_), " (", int(trtcore_status_), ")"); \
+  } while (0)
+
+#define TRTCORE_CUBLAS_CHECK(where, call)                                                           \
+  do {                                                                                              \
+    const cublasStatus_t trtcore_status_ = (call);                                                  \
+    if (trtcore_status_ != CUBLAS_STATUS_SUCCESS)                                                   \
+      ::trtcore::fail(::trtcore::ErrorKind::kRuntime, where, ": ", #call, " failed: cublas status ", \
+                      int(trtcore_status_));                                                        \
+  } while (0)
+
+// After a <<<...>>> launch: catches bad launch configurations without synchronising.
+#define TRTCORE_CUDA_LAUNCH_CHECK(where, kernel_name) \
+  TRTCORE_CUDA_CHECK(where, (static_cast<void>(kernel_name), cudaGetLastError()))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Launch configuration: 1-D grid-stride loops over int64 element counts.
+// ---------------------------------------------------------------------------------------------------------------
+constexpr int kBlockSize = 256;
+constexpr int64_t kMaxGridBlocks = 65535LL * 8;  // grid-stride loops cover the rest
+
+inline unsigned grid_for(int64_t n, int block = kBlockSize) {
+  int64_t blocks = (n + block - 1) / block;
+  if (blocks < 1) blocks = 1;
+  if (blocks > kMaxGridBlocks) blocks = kMaxGridBlocks;
+  return unsigned(blocks);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Device memory owned by a kernel or the executable (move-only RAII; freeing never throws).
+// ---------------------------------------------------------------------------------------------------------------
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  // Allocates `bytes` (0 allowed); `where` names the owner in the error message.
+  DeviceBuffer(size_t bytes, const std::string& where);
+  ~DeviceBuffer() { reset(); }
+  DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      bytes_ = std::exchange(o.bytes_, 0);
+    }
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  void reset();
+  void* get() const { return ptr_; }
+  template <class T> T* as() const { return static_cast<T*>(ptr_); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+// Synchronous upload used at init time only (never inside run()).
+DeviceBuffer upload(const void* host, size_t bytes, const std::string& where);
+DeviceBuffer upload_floats(const std::vector<float>& host, const std::string& where);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Contexts handed to kernels.
+// ---------------------------------------------------------------------------------------------------------------
+
+// Build tunes (times candidate algorithms); load reuses the tactic string recorded at build.
+enum class TacticMode { kTune, kReuse };
+
+// Storage layout of a planned buffer. Only kNCHW is produced today; kept so per-tensor layouts can be added.
+enum class Layout { kNCHW, kNHWC };
+
+struct CudaInitContext {
+  cudaStream_t stream = nullptr;          // the executable's stream (for uploads/timing during init)
+  cudnnHandle_t cudnn = nullptr;          // bound to `stream`
+  cublasLtHandle_t cublaslt = nullptr;
+  int device = 0;
+  int sm_major = 0, sm_minor = 0;
+  Fp32Math fp32_math = Fp32Math::kStrict;
+  TacticMode mode = TacticMode::kTune;
+  std::string tactic;                     // kReuse: the string this kernel's tactic() returned at build
+  size_t workspace_limit = size_t(256) << 20;  // per-kernel cap when choosing algorithms
+  // Device pointer of a constant value (weights are uploaded once by the executable, in their graph dtype/shape).
+  std::function<const void*(int value_id)> device_constant;
+};
+
+// Per-run state. Handles are already bound to `stream`.
+struct CudaRunContext {
+  cudaStream_t stream = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  cublasLtHandle_t cublaslt = nullptr;
+  void* workspace = nullptr;              // shared scratch of at least max(workspace_size()) bytes
+  size_t workspace_bytes = 0;
+};
+
+// Whether output 0 may share input 0's device buffer (Reshape-like ops). The planner decides; when it does not
+// alias, run() still has to copy, so such kernels test `out[0].data != in[0].data`.
+enum class OutputAlias { kNone, kInput0 };
+
+class CudaKernel {
+ public:
+  virtual ~CudaKernel() = default;
+
+  // Once at build/load. `g` holds the maximum-batch shapes; constant inputs are readable on the host through
+  // g.value(id).constant and on the device through ctx.device_constant(id). Throws kUnsupported naming the node
+  // for attribute values it cannot run, kRuntime for failed CUDA calls.
+  virtual void init(const Node& node, const Graph& g, CudaInitContext& ctx) { (void)node; (void)g; (void)ctx; }
+
+  // Enqueues the op on ctx.stream. Views are device memory with this run's shapes (batch may be below the
+  // maximum); absent optional inputs/outputs have data == nullptr. Outputs are preallocated.
+  virtual void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) = 0;
+
+  // Scratch bytes run() needs at the maximum batch (known after init).
+  virtual size_t workspace_size() const { return 0; }
+  // Device bytes this kernel owns beyond the shared constants (packed weights), for memory().
+  virtual size_t weights_bytes() const { return 0; }
+  // Chosen algorithm, stored in the plan and handed back at load; must not contain ';' or '='. "" for none.
+  virtual std::string tactic() const { return ""; }
+  // "fp32", or "tf32" for layers that use TF32 tensor cores.
+  virtual std::string precision() const { return "fp32"; }
+  virtual OutputAlias alias() const { return OutputAlias::kNone; }
+};
+
+using KernelFactory = std::unique_ptr<CudaKernel> (*)();
+
+struct KernelDef {
+  const char* op;
+  KernelFactory make;
+};
+
+const KernelDef* find_cuda_kernel(const std::string& op);  // nullptr when the op has no GPU kernel
+const std::vector<KernelDef>& all_cuda_kernels();
+
+// Small host helpers used by several kernels.
+cudnnDataType_t cudnn_dtype(DType t, const std::string& where);  // throws kUnsupported for others
+cudnnMathType_t cudnn_math(Fp32Math m);                           // kStrict -> CUDNN_FMA_MATH
+
+// ---------------------------------------------------------------------------------------------------------------
+// Strided indexing for broadcasting/transposing kernels (device code; passed by value as a kernel argument).
+// ---------------------------------------------------------------------------------------------------------------
+constexpr int kMaxRank = 8;
+
+// Maps a linear index over `dims` (C order) to an offset using per-axis `strides` (0 on broadcast axes).
+struct StridedIndex {
+  int rank = 0;
+  int64_t dims[kMaxRank] = {};
+  int64_t strides[kMaxRank] = {};
+#ifdef __CUDACC__
+  __host__ __device__ int64_t offset(int64_t linear) const {
+    int64_t off = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      const int64_t i = linear % dims[d];
+      linear /= dims[d];
+      off += i * strides[d];
+    }
+    return off;
+  }
+#endif
+};
+
+// Strides of `in` read as if broadcast to `out` (numpy rules, right-aligned); throws kUnsupported past kMaxRank.
+StridedIndex broadcast_index(const Shape& in, const Shape& out, const std::string& where);
+// Contiguous C-order strides of `s` walked in `s`'s own order.
+StridedIndex contiguous_index(const Shape& s, const std::string& where);
+
+}  // namespace trtcore::cuda
+
+// Defines ::make_cuda_<OpName>() for the table in kernel_table.cpp.
+#define TRTCORE_CUDA_KERNEL_FACTORY(OpName, Class) \
+  std::unique_ptr<::trtcore::cuda::CudaKernel> make_cuda_##OpName() { return std::make_unique<Class>(); }

@@ -1,0 +1,31 @@
+// The cuda kernel table: one X(Op) per op with a GPU kernel. Adding an op = its .cu file + one line here.
+// (An explicit list, not weak symbols or static registrars: objects in a static library are linked only when
+// something references them.)
+#include "backends/cuda/cuda_kernel.h"
+
+#define TRTCORE_CUDA_OPS(X)
+
+#define TRTCORE_DECLARE_CUDA(Name) std::unique_ptr<::trtcore::cuda::CudaKernel> make_cuda_##Name();
+TRTCORE_CUDA_OPS(TRTCORE_DECLARE_CUDA)
+#undef TRTCORE_DECLARE_CUDA
+
+namespace trtcore::cuda {
+
+const std::vector<KernelDef>& all_cuda_kernels() {
+  static const std::vector<KernelDef> table = [] {
+    std::vector<KernelDef> t;
+#define TRTCORE_CUDA_ENTRY(Name) t.push_back(KernelDef{#Name, &::make_cuda_##Name});
+    TRTCORE_CUDA_OPS(TRTCORE_CUDA_ENTRY)
+#undef TRTCORE_CUDA_ENTRY
+    return t;
+  }();
+  return table;
+}
+
+const KernelDef* find_cuda_kernel(const std::string& op) {
+  for (const KernelDef& d : all_cuda_kernels())
+    if (op == d.op) return &d;
+  return nullptr;
+}
+
+}  // namespace trtcore::cuda
