@@ -1,0 +1,236 @@
+"""What every experiment script shares: arguments, the results folder, running trtcore / onnxruntime / PyTorch
+configurations into result dicts (trtcore.timing schema), and writing Markdown + CSV + JSON + PNGs."""
+import argparse
+import importlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import types
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+sys.path.insert(0, BENCH)
+
+
+def py(name):
+    """A pure-Python trtcore module (data, report, plots, timing, baselines, compare). Taken from the installed
+    package when it imports; otherwise loaded from python/trtcore without the compiled module."""
+    try:
+        return importlib.import_module("trtcore." + name)
+    except ImportError:
+        if "_trtcore_py" not in sys.modules:
+            pkg = types.ModuleType("_trtcore_py")
+            pkg.__path__ = [os.path.join(REPO, "python", "trtcore")]
+            sys.modules["_trtcore_py"] = pkg
+        return importlib.import_module("_trtcore_py." + name)
+
+
+def trtcore_engine():
+    """The trtcore package when its compiled engine is importable, else None (the reason in trtcore_missing)."""
+    global trtcore_missing
+    try:
+        import trtcore
+        trtcore.compiled_backends()
+        return trtcore
+    except Exception as e:  # ImportError, or a half-built package
+        trtcore_missing = "%s: %s" % (type(e).__name__, e)
+        return None
+
+
+trtcore_missing = ""
+
+
+def torch_cuda():
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+def parser(description):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--small", action="store_true",
+                   help="tiny sizes on the cpu backend (for CI): checks the script, not the speed")
+    p.add_argument("--out", default=os.path.join(BENCH, "results"), help="results root (default bench/results)")
+    p.add_argument("--iterations", type=int, help="timed iterations per configuration")
+    p.add_argument("--warmup", type=int, help="warm-up iterations (not timed)")
+    p.add_argument("--work", help="folder for models and plans (default: a temp folder inside --out)")
+    return p
+
+
+def git_commit():
+    try:
+        out = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             timeout=10)
+        return out.stdout.strip() or "nocommit"
+    except (OSError, subprocess.SubprocessError):
+        return "nocommit"
+
+
+def gpu_name():
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=20)
+        names = [ln.strip() for ln in out.stdout.splitlines() if ln.strip()]
+        return names[0] if names else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def device_description(small):
+    if not small:
+        g = gpu_name()
+        if g:
+            return g
+    return py("baselines").cpu_name()
+
+
+def slug(s):
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", s).strip("-")[:48]
+
+
+def result_dir(args, experiment):
+    device = "cpu-small" if args.small else slug(gpu_name() or "cpu")
+    d = os.path.join(args.out, "%s-%s-%s-%s" % (experiment, device, time.strftime("%Y%m%d"), git_commit()))
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def work_dir(args, rdir):
+    # Models and plans stay out of the results folder (which is committed).
+    d = args.work or os.path.join(tempfile.gettempdir(), "trtcore-bench-work", os.path.basename(rdir))
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def classify_error(e):
+    text = str(e).lower()
+    if "out of memory" in text or "outofmemory" in type(e).__name__.lower() or "cudaerrormemoryallocation" in text:
+        return "OOM"
+    if getattr(e, "kind", "") == "unsupported" or "unsupported" in text or "not supported" in text:
+        return "unsupported"
+    return "error"
+
+
+def log(msg):
+    sys.stderr.write("[%s] %s\n" % (time.strftime("%H:%M:%S"), msg))
+    sys.stderr.flush()
+
+
+# ----------------------------------------------------------------------------------------------- runners
+
+def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, model, shapes=None, input_shape=None):
+    """Builds one plan for max(batches) and times every batch; a failure becomes a result with its status."""
+    timing = py("timing")
+    trtcore = trtcore_engine()
+    engine_name = "trtcore-" + backend
+    if trtcore is None:
+        return [timing.failed_result(engine_name, precision, b, "", "skipped", "trtcore not importable: " +
+                                     trtcore_missing, model=model, input_shape=_shape_at(input_shape, b))
+                for b in batches]
+    opts = dict(batch=max(batches), backend=backend, precision=precision)
+    if shapes:
+        opts["shapes"] = shapes
+    try:
+        eng = trtcore.build(onnx_path, **opts)
+    except Exception as e:
+        log("%s %s %s: build failed: %s" % (model, engine_name, precision, e))
+        return [timing.failed_result(engine_name, precision, b, "", classify_error(e), str(e).splitlines()[0][:200],
+                                     model=model, input_shape=_shape_at(input_shape, b)) for b in batches]
+    out = []
+    for b in batches:
+        try:
+            stats = eng.benchmark(batch=b, iterations=iterations, warmup=warmup)
+            r = timing.normalize(stats, engine=engine_name, precision=precision, batch=b, iterations=iterations,
+                                 device=eng.device)
+            r.update(engine=engine_name, precision=precision, model=model, batch=b)
+            if input_shape:
+                r["input_shape"] = _shape_at(input_shape, b)
+            out.append(r)
+            log("%s %s %s batch %d: %.3f ms" % (model, engine_name, precision, b, r["e2e_ms"]["median"]))
+        except Exception as e:
+            out.append(timing.failed_result(engine_name, precision, b, eng.device, classify_error(e),
+                                            str(e).splitlines()[0][:200], model=model,
+                                            input_shape=_shape_at(input_shape, b)))
+    return out
+
+
+def _shape_at(shape, batch):
+    return None if not shape else [batch] + list(shape[1:])
+
+
+def run_onnxruntime(onnx_path, batches, iterations, warmup, model, shapes_for=None):
+    timing, baselines = py("timing"), py("baselines")
+    out = []
+    for b in batches:
+        shapes = shapes_for(b) if shapes_for else None
+        try:
+            r = baselines.onnxruntime_run(onnx_path, batch=b, iterations=iterations, warmup=warmup, model=model,
+                                          shapes=shapes)
+            log("%s onnxruntime batch %d: %.3f ms" % (model, b, r["e2e_ms"]["median"]))
+        except Exception as e:
+            r = timing.failed_result("onnxruntime-cpu", "fp32", b, baselines.cpu_name(), classify_error(e),
+                                     str(e).splitlines()[0][:200], model=model)
+        out.append(r)
+    return out
+
+
+def run_torch(make_module, input_shape, mode, precision, memory_format, iterations, warmup, model, device=None):
+    """make_module() builds a fresh module (so FP16 conversion does not leak between configurations)."""
+    timing, baselines = py("timing"), py("baselines")
+    engine = "pytorch-" + mode
+    prec = precision + ("-cl" if memory_format == "channels_last" else "")
+    try:
+        r = baselines.torch_run(make_module(), input_shape, mode=mode, precision=precision,
+                                memory_format=memory_format, iterations=iterations, warmup=warmup, model=model,
+                                device=device)
+        log("%s %s %s batch %d: %.3f ms" % (model, engine, prec, input_shape[0], r["e2e_ms"]["median"]))
+    except Exception as e:
+        r = timing.failed_result(engine, prec, input_shape[0], gpu_name() or "", classify_error(e),
+                                 str(e).splitlines()[0][:200], model=model, input_shape=list(input_shape))
+        log("%s %s %s batch %d: %s" % (model, engine, prec, input_shape[0], r["status"]))
+    finally:
+        try:
+            import torch
+            torch.cuda.empty_cache()
+        except Exception:
+            pass
+    return r
+
+
+# ----------------------------------------------------------------------------------------------- writing
+
+def write_results(rdir, title, results, notes, extra_sections=(), figures=()):
+    """results.json + speed.csv + README.md (notes, the speed table, extra sections, figure links)."""
+    timing, report = py("timing"), py("report")
+    timing.save_results(list(results), os.path.join(rdir, "results.json"))
+    rows = report.speed_rows(results)
+    with open(os.path.join(rdir, "speed.csv"), "w") as f:
+        f.write(report.csv_text(rows, report.SPEED_COLUMNS))
+    md = ["# %s" % title, ""] + list(notes) + [""]
+    for heading, body in extra_sections:
+        md += ["## %s" % heading, "", body, ""]
+    if results:
+        md += ["## Timings", "", "Per batch, median over the timed iterations (warm-up excluded); per image = "
+               "e2e median / batch; throughput from the mean end-to-end time.", "",
+               report.markdown_table(rows, report.SPEED_COLUMNS)]
+    for f in figures:
+        md += ["![%s](%s)" % (os.path.splitext(os.path.basename(f))[0], os.path.basename(f)), ""]
+    with open(os.path.join(rdir, "README.md"), "w") as f:
+        f.write("\n".join(md))
+    log("results in %s" % rdir)
+    return rdir
+
+
+def header_notes(args, experiment_cmd, weights):
+    trt = trtcore_engine()
+    return ["- Command: `python bench/%s%s`" % (experiment_cmd, " --small" if args.small else ""),
+            "- Date: %s; commit %s" % (time.strftime("%Y-%m-%d %H:%M"), git_commit()),
+            "- Device: %s" % device_description(args.small),
+            "- trtcore: %s" % (("backends " + ", ".join(trt.compiled_backends())) if trt else
+                               "not importable (%s): its rows are marked skipped" % trtcore_missing),
+            "- Weights: %s" % weights]
