@@ -89,7 +89,7 @@ def latency_vs_input_size(results, path, title="Latency vs input size", device=N
     series = {}
     for r in results:
         series.setdefault(_series_key(r), []).append(r)
-    ticks = {}
+    ticks, failed = {}, []
     for key, rs in sorted(series.items()):
         pts = []
         for r in rs:
@@ -102,12 +102,14 @@ def latency_vs_input_size(results, path, title="Latency vs input size", device=N
         if ok:
             line, = ax.plot([p for p, _ in ok], [t for _, t in ok], marker="o", label=key)
             color = line.get_color()
-        bad = [(px, r.get("status", "error")) for px, r in pts if not _ok(r)]
-        for px, status in bad:
-            ax.scatter([px], [ax.get_ylim()[0] if ok else 1.0], marker="x", s=60, color=color or "red",
-                       label="%s: %s" % (key, status) if status else None, zorder=5)
-            ax.annotate(status, (px, ax.get_ylim()[0] if ok else 1.0), textcoords="offset points", xytext=(4, 6),
-                        fontsize=7, color=color or "red")
+        failed += [(px, r.get("status") or "error", key, color) for px, r in pts
+                   if not _ok(r) and r.get("status") != "skipped"]
+    # Failures (e.g. OOM) have no time: marked along the bottom of the axes at their input size.
+    for i, (px, status, key, color) in enumerate(failed):
+        ax.scatter([px], [0.04 + 0.06 * (i % 3)], marker="x", s=60, color=color or "red",
+                   transform=ax.get_xaxis_transform(), label="%s: %s" % (key, status), zorder=5)
+        ax.annotate(status, (px, 0.04 + 0.06 * (i % 3)), xycoords=ax.get_xaxis_transform(),
+                    textcoords="offset points", xytext=(5, -3), fontsize=7, color=color or "red")
     ax.set_xscale("log")
     ax.set_yscale("log")
     if ticks:
