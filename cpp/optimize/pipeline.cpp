@@ -1,0 +1,59 @@
+// The optimizer: a literal, ordered list of named passes. `trtcore inspect` prints it; --disable-pass skips one.
+#include <algorithm>
+
+#include "trtcore/error.h"
+#include "trtcore/passes.h"
+
+namespace trtcore {
+
+namespace opt {
+void fold_constants(Graph& g, const PassContext& ctx);
+void remove_identity(Graph& g, const PassContext& ctx);
+void fold_batchnorm(Graph& g, const PassContext& ctx);
+void fuse_conv_residual(Graph& g, const PassContext& ctx);
+void fuse_activation(Graph& g, const PassContext& ctx);
+void eliminate_dead_nodes(Graph& g, const PassContext& ctx);
+}  // namespace opt
+
+const std::vector<Pass>& default_passes() {
+  static const std::vector<Pass> passes = {
+      {"fold_constants", "compute nodes whose inputs are all constant at build time", &opt::fold_constants},
+      {"remove_identity", "drop Identity, Dropout, same-type Cast, shape-preserving reshapes, 1-input Concat",
+       &opt::remove_identity},
+      {"fold_batchnorm", "fold BatchNormalization (or per-channel Mul/Add) into Conv/ConvTranspose/Gemm weights",
+       &opt::fold_batchnorm},
+      {"fuse_conv_residual", "fuse Add(Conv(x), r) into the Conv as a residual input", &opt::fuse_conv_residual},
+      {"fuse_activation", "fuse Relu/LeakyRelu/Clip/Sigmoid/HardSigmoid/HardSwish/Tanh into Conv/Gemm",
+       &opt::fuse_activation},
+      {"eliminate_dead_nodes", "drop nodes and values that no graph output depends on", &opt::eliminate_dead_nodes},
+  };
+  return passes;
+}
+
+std::vector<PassRecord> optimize(Graph& g, const PassContext& ctx) {
+  // A misspelt --disable-pass would otherwise silently run the pass it meant to skip.
+  for (const std::string& name : ctx.disabled) {
+    bool known = false;
+    std::string names;
+    for (const Pass& pass : default_passes()) {
+      known = known || name == pass.name;
+      names += (names.empty() ? "" : ", ") + std::string(pass.name);
+    }
+    if (!known) fail(ErrorKind::kInvalidArgument, "unknown pass '", name, "' to disable; passes are: ", names);
+  }
+  std::vector<PassRecord> records;
+  for (const Pass& pass : default_passes()) {
+    PassRecord rec;
+    rec.name = pass.name;
+    rec.nodes_before = g.nodes.size();
+    rec.skipped = std::find(ctx.disabled.begin(), ctx.disabled.end(), rec.name) != ctx.disabled.end();
+    if (!rec.skipped) pass.run(g, ctx);
+    rec.nodes_after = g.nodes.size();
+    records.push_back(rec);
+  }
+  // Passes keep the order valid; sorting again is a cheap guard that also reports any cycle by node name.
+  g.topo_sort();
+  return records;
+}
+
+}  // namespace trtcore
