@@ -1,0 +1,322 @@
+// Cache-blocked single-precision GEMM: K is cut into KC-deep slices, A into MR-row and B into NR-column packed
+// micro-panels, and a register-tiled micro-kernel computes one MR x NR tile of C per call. Threads share the
+// packed panels and split the (row block, column panel) tiles.
+#include "backends/cpu/sgemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
+
+#include "backends/cpu/cpu_kernel.h"
+
+namespace trtcore::cpu {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int64_t MR = 8, NR = 32;
+#elif defined(__AVX2__) && defined(__FMA__)
+constexpr int64_t MR = 6, NR = 16;
+#else
+constexpr int64_t MR = 4, NR = 16;
+#endif
+constexpr int64_t KC = 256;   // one A micro-panel (MR x KC) stays in L1 next to a B micro-panel
+constexpr int64_t MC = 96;    // rows of A one work item sweeps with a B micro-panel held in L1
+constexpr int64_t NC = 2048;  // packed B slice (KC x NC) targets L2/L3
+constexpr int64_t MBIG = 4096;  // bounds the shared packed-A buffer
+
+static_assert(MC % MR == 0 && NC % NR == 0, "blocking must be a multiple of the micro-tile");
+
+struct AlignedFree {
+  void operator()(float* p) const { std::free(p); }
+};
+using AlignedBuf = std::unique_ptr<float, AlignedFree>;
+AlignedBuf aligned_floats(int64_t n) {
+  const size_t bytes = (size_t(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64 * 64;
+  return AlignedBuf(static_cast<float*>(std::aligned_alloc(64, bytes)));
+}
+
+// Micro-kernel: C[MR x NR] (row stride ldc) = alpha * sum_k a[k*MR + r] * b[k*NR + j] + beta * C.
+#if defined(__AVX512F__)
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+  __m512 acc[MR][2];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    if (beta == 0.f) {
+      _mm512_storeu_ps(cr, _mm512_mul_ps(va, acc[r][0]));
+      _mm512_storeu_ps(cr + 16, _mm512_mul_ps(va, acc[r][1]));
+    } else {
+      _mm512_storeu_ps(cr, _mm512_fmadd_ps(va, acc[r][0], _mm512_mul_ps(vb, _mm512_loadu_ps(cr))));
+      _mm512_storeu_ps(cr + 16, _mm512_fmadd_ps(va, acc[r][1], _mm512_mul_ps(vb, _mm512_loadu_ps(cr + 16))));
+    }
+  }
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    if (beta == 0.f) {
+      _mm256_storeu_ps(cr, _mm256_mul_ps(va, acc[r][0]));
+      _mm256_storeu_ps(cr + 8, _mm256_mul_ps(va, acc[r][1]));
+    } else {
+      _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, acc[r][0], _mm256_mul_ps(vb, _mm256_loadu_ps(cr))));
+      _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, acc[r][1], _mm256_mul_ps(vb, _mm256_loadu_ps(cr + 8))));
+    }
+  }
+}
+#else
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+  float acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < NR; ++j) acc[r][j] += a[r] * b[j];
+    a += MR;
+    b += NR;
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < NR; ++j)
+      c[r * ldc + j] = alpha * acc[r][j] + (beta == 0.f ? 0.f : beta * c[r * ldc + j]);
+}
+#endif
+
+// Edge tiles run the full kernel into a scratch tile, then merge the valid part.
+void edge_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t mr, int64_t nr,
+                 float alpha, float beta) {
+  alignas(64) float tmp[MR * NR];
+  micro_kernel(kc, a, b, tmp, NR, 1.f, 0.f);
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nr; ++j) {
+      float& dst = c[r * ldc + j];
+      dst = alpha * tmp[r * NR + j] + (beta == 0.f ? 0.f : beta * dst);
+    }
+}
+
+// Packs rows [i0, i0+MR) x cols [k0, k0+kc) of op(A) as a[k*MR + r], zero-padding missing rows.
+void pack_a(const float* A, int64_t lda, Transpose ta, int64_t M, int64_t i0, int64_t k0, int64_t kc, float* dst) {
+  const int64_t mr = std::min(MR, M - i0);
+  if (ta == Transpose::kNo) {
+    for (int64_t r = 0; r < mr; ++r) {
+      const float* src = A + (i0 + r) * lda + k0;
+      for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = src[k];
+    }
+  } else {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = A + (k0 + k) * lda + i0;
+      for (int64_t r = 0; r < mr; ++r) dst[k * MR + r] = src[r];
+    }
+  }
+  if (mr < MR)
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t r = mr; r < MR; ++r) dst[k * MR + r] = 0.f;
+}
+
+// Packs rows [k0, k0+kc) x cols [j0, j0+NR) of op(B) as b[k*NR + j], zero-padding missing columns.
+void pack_b(const float* B, int64_t ldb, Transpose tb, int64_t N, int64_t j0, int64_t k0, int64_t kc, float* dst) {
+  const int64_t nr = std::min(NR, N - j0);
+  if (tb == Transpose::kNo) {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = B + (k0 + k) * ldb + j0;
+      float* d = dst + k * NR;
+      if (nr == NR) {
+        std::memcpy(d, src, sizeof(float) * NR);
+      } else {
+        for (int64_t j = 0; j < nr; ++j) d[j] = src[j];
+        for (int64_t j = nr; j < NR; ++j) d[j] = 0.f;
+      }
+    }
+  } else {
+    for (int64_t j = 0; j < nr; ++j) {
+      const float* src = B + (j0 + j) * ldb + k0;
+      for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
+    }
+    if (nr < NR)
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t j = nr; j < NR; ++j) dst[k * NR + j] = 0.f;
+  }
+}
+
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];
+}
+
+// Matrix-vector shapes (M == 1 or N == 1) skip packing: it would cost as much as the product itself.
+void gemv(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nt) {
+  if (M == 1) {
+    // C[0, j] = sum_k a[k] * op(B)[k, j]
+    const int64_t sa = trans_a == Transpose::kNo ? 1 : lda;
+    if (trans_b == Transpose::kYes) {
+#pragma omp parallel for num_threads(nt) if (nt > 1 && N * K > 65536) schedule(static)
+      for (int64_t j = 0; j < N; ++j) {
+        const float* b = B + j * ldb;
+        float s = 0.f;
+        if (sa == 1) {
+#pragma omp simd reduction(+ : s)
+          for (int64_t k = 0; k < K; ++k) s += A[k] * b[k];
+        } else {
+          for (int64_t k = 0; k < K; ++k) s += A[k * sa] * b[k];
+        }
+        C[j] = alpha * s + (beta == 0.f ? 0.f : beta * C[j]);
+      }
+    } else {
+      const int64_t chunk = 256;
+#pragma omp parallel for num_threads(nt) if (nt > 1 && N * K > 65536) schedule(static)
+      for (int64_t j0 = 0; j0 < N; j0 += chunk) {
+        const int64_t j1 = std::min(N, j0 + chunk);
+        float acc[chunk] = {};
+        for (int64_t k = 0; k < K; ++k) {
+          const float a = A[k * sa];
+          const float* b = B + k * ldb;
+#pragma omp simd
+          for (int64_t j = j0; j < j1; ++j) acc[j - j0] += a * b[j];
+        }
+        for (int64_t j = j0; j < j1; ++j) C[j] = alpha * acc[j - j0] + (beta == 0.f ? 0.f : beta * C[j]);
+      }
+    }
+    return;
+  }
+  // N == 1: C[i, 0] = sum_k op(A)[i, k] * b[k]; swap roles by transposing the whole product.
+  gemv(trans_b == Transpose::kNo ? Transpose::kYes : Transpose::kNo,
+       trans_a == Transpose::kNo ? Transpose::kYes : Transpose::kNo, 1, M, K, alpha, B, ldb, A, lda, beta, C, ldc, nt);
+}
+
+}  // namespace
+
+void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows, int64_t cols, float* C,
+                    int64_t ldc) {
+  if (ep.empty()) return;
+  const bool relu = ep.act.kind == Activation::kRelu, none = ep.act.kind == Activation::kNone;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* c = C + r * ldc;
+    const float bias = ep.row_bias ? ep.row_bias[m0 + r] : 0.f;
+    if (ep.residual) {
+      const float* res = ep.residual + (m0 + r) * ep.ld_residual + n0;
+      for (int64_t j = 0; j < cols; ++j) c[j] += bias + res[j];
+    } else if (bias != 0.f) {
+      for (int64_t j = 0; j < cols; ++j) c[j] += bias;
+    }
+    if (relu) {
+      for (int64_t j = 0; j < cols; ++j) c[j] = c[j] > 0.f ? c[j] : 0.f;
+    } else if (!none) {
+      for (int64_t j = 0; j < cols; ++j) c[j] = ep.act.apply(c[j]);
+    }
+  }
+}
+
+void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+              int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& ep,
+              int threads) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.f) {
+    scale_c(M, N, beta, C, ldc);
+    apply_epilogue(ep, 0, 0, M, N, C, ldc);
+    return;
+  }
+  const int nt = threads > 1 ? threads : 1;
+  if ((M == 1 || N == 1) && ldc >= 1) {
+    if (N == 1 && ldc != 1 && M > 1) {
+      // a column of C with a stride: compute densely, then scatter
+      std::vector<float> tmp(size_t(M), 0.f);
+      for (int64_t i = 0; i < M; ++i) tmp[size_t(i)] = C[i * ldc];
+      gemv(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, tmp.data(), 1, nt);
+      for (int64_t i = 0; i < M; ++i) C[i * ldc] = tmp[size_t(i)];
+    } else {
+      gemv(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+    }
+    if (N == 1)
+      for (int64_t i = 0; i < M; ++i) apply_epilogue(ep, i, 0, 1, 1, C + i * ldc, ldc);
+    else
+      apply_epilogue(ep, 0, 0, 1, N, C, ldc);
+    return;
+  }
+  const int64_t mbig = std::min(M, MBIG);
+  AlignedBuf pa = aligned_floats((mbig + MR - 1) / MR * MR * KC);
+  AlignedBuf pb = aligned_floats(std::min((N + NR - 1) / NR * NR, NC) * KC);
+  float* packed_a = pa.get();
+  float* packed_b = pb.get();
+
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  for (int64_t ms = 0; ms < M; ms += MBIG) {
+    const int64_t mb = std::min(MBIG, M - ms);
+    const int64_t a_panels = (mb + MR - 1) / MR;
+    const float* A_ms = trans_a == Transpose::kNo ? A + ms * lda : A + ms;
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const float beta_now = pc == 0 ? beta : 1.f;
+      const bool last_k = pc + kc >= K;
+#pragma omp for schedule(static)
+      for (int64_t p = 0; p < a_panels; ++p) pack_a(A_ms, lda, trans_a, mb, p * MR, pc, kc, packed_a + p * MR * kc);
+      for (int64_t jc = 0; jc < N; jc += NC) {
+        const int64_t nc = std::min(NC, N - jc);
+        const int64_t b_panels = (nc + NR - 1) / NR;
+#pragma omp for schedule(static)
+        for (int64_t q = 0; q < b_panels; ++q)
+          pack_b(B, ldb, trans_b, jc + nc, jc + q * NR, pc, kc, packed_b + q * NR * kc);
+        const int64_t m_blocks = (mb + MC - 1) / MC;
+#pragma omp for collapse(2) schedule(static)
+        for (int64_t ib = 0; ib < m_blocks; ++ib)
+          for (int64_t q = 0; q < b_panels; ++q) {
+            const int64_t j0 = jc + q * NR, nr = std::min(NR, N - j0);
+            const float* bp = packed_b + q * NR * kc;
+            const int64_t i_end = std::min(mb, (ib + 1) * MC);
+            for (int64_t i0 = ib * MC; i0 < i_end; i0 += MR) {
+              const int64_t mr = std::min(MR, mb - i0);
+              float* c = C + (ms + i0) * ldc + j0;
+              const float* ap = packed_a + (i0 / MR) * MR * kc;
+              if (mr == MR && nr == NR)
+                micro_kernel(kc, ap, bp, c, ldc, alpha, beta_now);
+              else
+                edge_kernel(kc, ap, bp, c, ldc, mr, nr, alpha, beta_now);
+              if (last_k) apply_epilogue(ep, ms + i0, j0, mr, nr, c, ldc);
+            }
+          }
+      }
+    }
+  }
+}
+
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads) {
+  sgemm_ex(trans_a ? Transpose::kYes : Transpose::kNo, trans_b ? Transpose::kYes : Transpose::kNo, M, N, K, alpha, A,
+           lda, B, ldb, beta, C, ldc, GemmEpilogue{}, threads);
+}
+
+}  // namespace trtcore::cpu
