@@ -157,7 +157,8 @@ def _image_folder(path):
 
 class Transforms:
     """The per-sample pipeline, in this order: resize shorter side → center crop → float32 → ×scale →
-    (x − mean) / std → channel order/count → layout."""
+    channel order/count → (x − mean) / std → layout. mean and std are given in the output channel order
+    (BGR means for a BGR model, as such models publish them)."""
 
     def __init__(self, resize=None, crop=None, scale=1.0, mean=None, std=None, layout="nchw", channels="auto"):
         if layout not in ("nchw", "nhwc"):
@@ -178,7 +179,7 @@ class Transforms:
     def to_dict(self):
         return {"resize_shorter": self.resize, "center_crop": list(self.crop) if self.crop else None,
                 "scale": self.scale, "mean": self.mean, "std": self.std, "layout": self.layout,
-                "channels": self.channels, "order": "resize,crop,float32,scale,normalize,channels,layout"}
+                "channels": self.channels, "order": "resize,crop,float32,scale,channels,normalize,layout"}
 
     def __call__(self, a):
         a = np.asarray(a)

@@ -6,8 +6,8 @@ utilisation sampled with nvidia-smi during the window (where nvidia-smi exists).
 FP32 plans loaded from one plan file) and PyTorch eager FP16 channels_last. --small: a MobileNetV2-style ONNX net at
 32×32 with 1 and 2 processes on the cpu backend and onnxruntime.
 
-    python bench/concurrent.py [--model resnet50] [--batch 8] [--seconds 20]   # on the GPU machine
-    python bench/concurrent.py --small                                         # CI check on the CPU
+    python bench/concurrent_throughput.py [--model resnet50] [--batch 8] [--seconds 20]   # on the GPU machine
+    python bench/concurrent_throughput.py --small                                         # CI check on the CPU
 """
 import multiprocessing as mp
 import os
@@ -133,7 +133,7 @@ def main(argv=None):
         configs.append(("onnxruntime-cpu fp32", "onnxruntime", {"onnx": onnx_path, "sample_shape": sample_shape}))
     else:
         if not models.torch_available():
-            sys.stderr.write("concurrent.py: the full run needs torch and torchvision; use --small on the CPU\n")
+            sys.stderr.write("concurrent_throughput.py: the full run needs torch and torchvision; use --small on the CPU\n")
             return 2
         sample_shape = [3, 224, 224]
         onnx_path = models.export_torch(models.torchvision_model(args.model),
@@ -172,7 +172,7 @@ def main(argv=None):
             ("gpu_util_percent", "GPU util (%)", "%.0f"), ("status", "status", "%s"), ("error", "error", "%s")]
     with open(os.path.join(rdir, "concurrent.csv"), "w") as f:
         f.write(report.csv_text(rows, cols))
-    notes = common.header_notes(args, "concurrent.py", weights)
+    notes = common.header_notes(args, "concurrent_throughput.py", weights)
     notes.append("- Each process runs its own engine on the shared device for %.0f s after all are loaded; "
                  "images/min counts completed batches" % seconds)
     if skipped:
