@@ -1,0 +1,530 @@
+// Stage 1: decoded ONNX structs → trtcore::Graph, with batch handling and shape inference.
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "onnx/onnx_model.h"
+#include "onnx/tensor_data.h"
+#include "ops/op_registry.h"
+#include "trtcore/error.h"
+#include "trtcore/onnx_import.h"
+
+namespace trtcore {
+namespace {
+
+using onnx::AttrType;
+using onnx::OnnxAttribute;
+using onnx::OnnxGraph;
+using onnx::OnnxModel;
+using onnx::OnnxNode;
+using onnx::OnnxValueInfo;
+
+// Strict import fails on anything it cannot represent; a survey (check_onnx_support) records it and goes on.
+enum class ImportMode { kStrict, kSurvey };
+
+constexpr int64_t kMaxInputElements = int64_t(1) << 40;
+
+bool default_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
+
+int64_t default_opset(const OnnxModel& m) {
+  for (const onnx::OnnxOpset& o : m.opsets)
+    if (default_domain(o.domain)) return o.version;
+  return 1;  // files without opset_import predate opsets: version 1 semantics
+}
+
+// The file's node names, with empty or repeated ones replaced by "<op>_<index>".
+std::vector<std::string> node_names(const OnnxGraph& og) {
+  std::unordered_set<std::string> used;
+  std::vector<std::string> names(og.nodes.size());
+  std::vector<size_t> unnamed;
+  for (size_t i = 0; i < og.nodes.size(); ++i) {
+    const std::string& n = og.nodes[i].name;
+    if (!n.empty() && used.insert(n).second) names[i] = n;
+    else unnamed.push_back(i);
+  }
+  for (size_t i : unnamed) {
+    std::string base = og.nodes[i].op_type + "_" + std::to_string(i), cand = base;
+    for (int k = 1; used.count(cand); ++k) cand = base + "_" + std::to_string(k);
+    used.insert(cand);
+    names[i] = cand;
+  }
+  return names;
+}
+
+// Why a node cannot be imported by op type alone ("" when its op is supported).
+std::string op_problem(const OnnxNode& n, const std::string& name, int64_t opset) {
+  const std::string head = "node '" + name + "' (" + n.op_type + ")";
+  if (!default_domain(n.domain))
+    return head + " in domain '" + n.domain + "': ops outside the default ONNX domain are not supported by trtcore";
+  if (!find_op_def(n.op_type))
+    return head + " in opset " + std::to_string(opset) + ": op type '" + n.op_type + "' is not supported by trtcore";
+  return "";
+}
+
+class Builder {
+ public:
+  Builder(const OnnxModel& m, ImportMode mode) : m_(m), og_(m.graph), mode_(mode), external_(m.path) {
+    g.name = og_.name;
+    g.opset = default_opset(m);
+    names = node_names(og_);
+  }
+
+  Graph g;
+  std::vector<std::string> names;                 // node names, file order
+  std::vector<std::string> unknown_reason;        // survey: why a value's shape is unknown ("" when known)
+
+  // Initializers, then graph inputs (shapes decided by `shape_input`), then node outputs and inputs.
+  template <class ShapeInput>
+  void build(ShapeInput&& shape_input) {
+    for (size_t i = 0; i < og_.initializers.size(); ++i) add_initializer(og_.initializers[i], i);
+    for (const std::string& s : og_.sparse_initializers) sparse_.insert(s);
+    for (size_t i = 0; i < og_.inputs.size(); ++i) {
+      const OnnxValueInfo& vi = og_.inputs[i];
+      if (ids_.count(vi.name)) {
+        if (!initializer_names_.count(vi.name))
+          fail(ErrorKind::kCorrupt, m_.path, ": graph input '", vi.name, "' is listed twice");
+        continue;  // old IR files list weights as inputs too
+      }
+      if (vi.name.empty()) fail(ErrorKind::kCorrupt, m_.path, ": graph input ", i, " has no name");
+      Value v;
+      v.name = vi.name;
+      std::string reason;
+      shape_input(vi, v, reason);
+      const int id = add(std::move(v), reason);
+      g.inputs.push_back(id);
+    }
+    // Outputs first, so nodes may appear in any order in the file.
+    for (size_t i = 0; i < og_.nodes.size(); ++i) {
+      for (const std::string& out : og_.nodes[i].outputs) {
+        if (out.empty()) continue;
+        auto it = ids_.find(out);
+        if (it != ids_.end())
+          fail(ErrorKind::kCorrupt, m_.path, ": tensor '", out, "' is produced by node '", names[i],
+               "' but is already defined by ", producer_desc(it->second));
+        Value v;
+        v.name = out;
+        producer_[add(std::move(v), "")] = names[i];
+      }
+    }
+    for (size_t i = 0; i < og_.nodes.size(); ++i) add_node(og_.nodes[i], names[i]);
+    for (const OnnxValueInfo& vi : og_.outputs) {
+      auto it = ids_.find(vi.name);
+      if (it == ids_.end())
+        fail(ErrorKind::kCorrupt, m_.path, ": graph output '", vi.name, "' is not produced by any node, input or initializer");
+      g.outputs.push_back(it->second);
+    }
+  }
+
+  // Converts a node's attributes; in a survey, problems are returned instead of thrown.
+  Attrs convert_attrs(const OnnxNode& n, const std::string& name) {
+    Attrs attrs;
+    for (const OnnxAttribute& a : n.attributes) {
+      const std::string where = "node '" + name + "' (" + n.op_type + ") attribute '" + a.name + "'";
+      switch (a.type) {
+        case AttrType::kFloat: attrs.set(a.name, a.f); break;
+        case AttrType::kInt: attrs.set(a.name, a.i); break;
+        case AttrType::kString: attrs.set(a.name, a.s); break;
+        case AttrType::kFloats: attrs.set(a.name, a.floats); break;
+        case AttrType::kInts: attrs.set(a.name, a.ints); break;
+        case AttrType::kStrings:
+          if (a.strings.size() > 1)
+            fail(ErrorKind::kUnsupported, m_.path, ": ", where, " holds ", a.strings.size(),
+                 " strings; trtcore reads at most one");
+          attrs.set(a.name, a.strings.empty() ? std::string() : a.strings[0]);
+          break;
+        case AttrType::kTensor:
+          if (!a.t) fail(ErrorKind::kCorrupt, m_.path, ": ", where, " is declared a tensor but holds none");
+          attrs.set(a.name, std::make_shared<const Tensor>(onnx::to_tensor(*a.t, where, external_)));
+          break;
+        case AttrType::kUndefined:
+          fail(ErrorKind::kCorrupt, m_.path, ": ", where, " has no value");
+        default:
+          fail(ErrorKind::kUnsupported, m_.path, ": ", where, " holds a ", onnx::attr_type_name(a.type),
+               ", which trtcore does not read");
+      }
+    }
+    return attrs;
+  }
+
+ private:
+  int add(Value v, const std::string& reason) {
+    const std::string name = v.name;
+    const int id = g.add_value(std::move(v));
+    ids_[name] = id;
+    unknown_reason.push_back(reason);
+    return id;
+  }
+
+  std::string producer_desc(int id) const {
+    auto it = producer_.find(id);
+    if (it != producer_.end()) return "node '" + it->second + "'";
+    return initializer_names_.count(g.value(id).name) ? "an initializer" : "a graph input";
+  }
+
+  void add_initializer(const onnx::OnnxTensor& t, size_t index) {
+    if (t.name.empty()) fail(ErrorKind::kCorrupt, m_.path, ": initializer ", index, " has no name");
+    if (ids_.count(t.name)) fail(ErrorKind::kCorrupt, m_.path, ": initializer '", t.name, "' is defined twice");
+    initializer_names_.insert(t.name);
+    const std::string desc = "initializer '" + t.name + "'";
+    if (mode_ == ImportMode::kSurvey) {
+      try {
+        g.add_constant(t.name, onnx::to_tensor(t, desc, external_));
+        unknown_reason.push_back("");
+        ids_[t.name] = int(g.values.size()) - 1;
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::kUnsupported) throw;
+        Value v;
+        v.name = t.name;
+        add(std::move(v), "depends on " + desc + ", which trtcore cannot read");
+      }
+      return;
+    }
+    g.add_constant(t.name, onnx::to_tensor(t, desc, external_));
+    unknown_reason.push_back("");
+    ids_[t.name] = int(g.values.size()) - 1;
+  }
+
+  void add_node(const OnnxNode& on, const std::string& name) {
+    Node n;
+    n.name = name;
+    n.op = on.op_type;
+    for (const std::string& in : on.inputs) {
+      if (in.empty()) {
+        n.inputs.push_back(-1);
+        continue;
+      }
+      auto it = ids_.find(in);
+      if (it == ids_.end()) {
+        if (sparse_.count(in))
+          fail(ErrorKind::kUnsupported, m_.path, ": node '", name, "' (", on.op_type, ") reads sparse initializer '", in,
+               "'; trtcore does not read sparse tensors");
+        fail(ErrorKind::kCorrupt, m_.path, ": node '", name, "' (", on.op_type, ") reads tensor '", in,
+             "', which no node, graph input or initializer produces");
+      }
+      n.inputs.push_back(it->second);
+    }
+    for (const std::string& out : on.outputs) n.outputs.push_back(out.empty() ? -1 : ids_.at(out));
+    if (mode_ == ImportMode::kStrict) {
+      n.attrs = convert_attrs(on, name);
+    } else {
+      try {
+        n.attrs = convert_attrs(on, name);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::kUnsupported) throw;
+        attr_problems[name] = e.what();
+      }
+    }
+    g.nodes.push_back(std::move(n));
+  }
+
+ public:
+  std::map<std::string, std::string> attr_problems;  // survey: node name → why its attributes cannot be read
+
+ private:
+  const OnnxModel& m_;
+  const OnnxGraph& og_;
+  ImportMode mode_;
+  onnx::ExternalFiles external_;
+  std::unordered_map<std::string, int> ids_;
+  std::unordered_map<int, std::string> producer_;
+  std::unordered_set<std::string> initializer_names_;
+  std::unordered_set<std::string> sparse_;
+};
+
+DType input_dtype(const std::string& path, const OnnxValueInfo& vi) {
+  if (!vi.is_tensor)
+    fail(ErrorKind::kUnsupported, path, ": graph input '", vi.name, "' is not a tensor (sequences, maps and optionals are not supported)");
+  if (!dtype_is_known(vi.elem_type))
+    fail(ErrorKind::kUnsupported, path, ": graph input '", vi.name, "' has element type code ", vi.elem_type,
+         ", which trtcore does not support");
+  return DType(vi.elem_type);
+}
+
+// Runs shape inference, turning stray std exceptions from inference code into errors naming the file.
+void infer_checked(Graph& g, const std::string& path) {
+  try {
+    infer_shapes(g);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    fail(ErrorKind::kInvalidArgument, path, ": shape inference failed: ", e.what());
+  }
+}
+
+// Values whose axis 0 is the batch: the batched inputs and outputs of ops that keep dim 0 == batch.
+std::vector<char> batch_carriers(const Graph& g, int64_t batch) {
+  std::vector<char> carries(g.values.size(), 0);
+  for (int in : g.inputs) {
+    const Value& v = g.value(in);
+    if (!v.shape.empty() && v.shape[0] == batch) carries[size_t(in)] = 1;
+  }
+  for (const Node& n : g.nodes) {
+    bool any = false;
+    for (int i : n.inputs) any = any || (i >= 0 && carries[size_t(i)]);
+    if (!any) continue;
+    for (int o : n.outputs) {
+      if (o < 0) continue;
+      const Value& v = g.value(o);
+      if (!v.is_constant() && !v.shape.empty() && v.shape[0] == batch) carries[size_t(o)] = 1;
+    }
+  }
+  return carries;
+}
+
+// A Reshape of a batched tensor to a constant shape starting with the batch size gets that element replaced by 0
+// (ONNX's "copy this dim" when allowzero = 0), so the reshape follows the batch of the run.
+void make_reshapes_follow_batch(Graph& g, int64_t batch) {
+  const std::vector<char> carries = batch_carriers(g, batch);
+  for (size_t k = 0; k < g.nodes.size(); ++k) {
+    Node& n = g.nodes[k];
+    if (n.op != "Reshape" || n.inputs.size() < 2 || n.inputs[0] < 0 || n.inputs[1] < 0) continue;
+    if (!carries[size_t(n.inputs[0])] || n.attrs.get_int("allowzero", 0) != 0) continue;
+    const Value& sv = g.value(n.inputs[1]);
+    if (!sv.is_constant()) continue;
+    std::vector<int64_t> dims = sv.constant->as_int64();
+    if (dims.empty() || dims[0] != batch) continue;
+    dims[0] = 0;
+    Tensor t(DType::kInt64, {int64_t(dims.size())});
+    std::copy(dims.begin(), dims.end(), t.data<int64_t>());
+    const std::string name = g.unique_name(sv.name + "_follow_batch");
+    const int id = g.add_constant(name, std::move(t));
+    g.nodes[k].inputs[1] = id;
+  }
+}
+
+// Forgets inferred shapes and folded constants of node outputs, so the graph can be inferred again.
+void reset_inferred(Graph& g) {
+  for (const Node& n : g.nodes)
+    for (int o : n.outputs) {
+      if (o < 0) continue;
+      Value& v = g.value(o);
+      v.constant = nullptr;
+      v.shape.clear();
+      v.dtype = DType::kUndefined;
+    }
+}
+
+std::string suggestion(const OnnxValueInfo& vi, const Shape& shape) {
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += "x";
+    if (shape[i] >= 0) s += std::to_string(shape[i]);
+    else s += i < vi.dims.size() && !vi.dims[i].param.empty() ? "<" + vi.dims[i].param + ">" : "<?>";
+  }
+  return s;
+}
+
+}  // namespace
+
+Graph import_onnx(const ModelOptions& model) {
+  if (model.max_batch < 1)
+    fail(ErrorKind::kInvalidArgument, "batch must be at least 1 (got ", model.max_batch, ")");
+  const OnnxModel m = onnx::read_onnx_model(model.onnx_path);
+  const std::string& path = m.path;
+  Builder b(m, ImportMode::kStrict);
+
+  // Every op is checked before any work, and every unsupported one is named.
+  std::string problems;
+  size_t n_problems = 0;
+  for (size_t i = 0; i < m.graph.nodes.size(); ++i) {
+    const std::string p = op_problem(m.graph.nodes[i], b.names[i], b.g.opset);
+    if (p.empty()) continue;
+    problems += "\n  " + p;
+    ++n_problems;
+  }
+  if (n_problems)
+    fail(ErrorKind::kUnsupported, path, ": ", n_problems, " node", n_problems > 1 ? "s use" : " uses",
+         " unsupported ops:", problems);
+
+  std::set<std::string> input_names;
+  for (const OnnxValueInfo& vi : m.graph.inputs) input_names.insert(vi.name);
+  std::set<std::string> initializer_names;
+  for (const onnx::OnnxTensor& t : m.graph.initializers) initializer_names.insert(t.name);
+  for (const auto& kv : model.shapes) {
+    if (!input_names.count(kv.first) || initializer_names.count(kv.first)) {
+      std::string list;
+      for (const OnnxValueInfo& vi : m.graph.inputs)
+        if (!initializer_names.count(vi.name)) list += (list.empty() ? "'" : ", '") + vi.name + "'";
+      fail(ErrorKind::kInvalidArgument, path, ": --shapes names '", kv.first, "', which is not an input of the model (inputs: ",
+           list.empty() ? "none" : list, ")");
+    }
+  }
+
+  const int64_t max_batch = model.max_batch;
+  bool has_batch_axis = false;
+  std::vector<int64_t> file_batch;  // static axis 0 overridden by max_batch (for the reshape pre-pass)
+  b.build([&](const OnnxValueInfo& vi, Value& v, std::string&) {
+    v.dtype = input_dtype(path, vi);
+    Shape shape;
+    bool axis0_dynamic = false;
+    auto user = model.shapes.find(vi.name);
+    if (user != model.shapes.end()) {
+      if (vi.has_shape && vi.dims.size() != user->second.size())
+        fail(ErrorKind::kInvalidArgument, path, ": --shapes gives input '", vi.name, "' rank ", user->second.size(),
+             " (", shape_str(user->second), ") but the model declares rank ", vi.dims.size());
+      shape = user->second;
+      axis0_dynamic = vi.has_shape && !vi.dims.empty() && !vi.dims[0].known;
+      if (!shape.empty() && shape[0] != max_batch && shape[0] != 1)
+        fail(ErrorKind::kInvalidArgument, path, ": --shapes gives input '", vi.name, "' axis 0 = ", shape[0],
+             " but the batch is ", max_batch, "; axis 0 is the batch axis: pass --batch ", shape[0],
+             " or give axis 0 as 1");
+    } else {
+      if (!vi.has_shape)
+        fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' has no shape in the model; pass --shapes ",
+             vi.name, ":AxBxC...");
+      for (const onnx::OnnxDim& d : vi.dims) shape.push_back(d.known ? d.value : -1);
+      axis0_dynamic = !shape.empty() && shape[0] < 0;
+    }
+    if (!shape.empty()) {
+      if (axis0_dynamic || shape[0] < 0) {
+        shape[0] = max_batch;
+        has_batch_axis = true;
+      } else if (shape[0] != max_batch) {
+        file_batch.push_back(shape[0]);
+        shape[0] = max_batch;
+        has_batch_axis = true;
+      }
+    }
+    for (size_t a = 0; a < shape.size(); ++a) {
+      if (shape[a] >= 0) continue;
+      const std::string param = a < vi.dims.size() ? vi.dims[a].param : "";
+      fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' axis ", a, " is dynamic",
+           param.empty() ? std::string() : " ('" + param + "')", "; pass --shapes ", vi.name, ":",
+           suggestion(vi, shape), " with the size to build for");
+    }
+    int64_t count = 1;
+    for (int64_t d : shape) {
+      if (d > 0 && count > kMaxInputElements / d)
+        fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' shape ", shape_str(shape), " is too large");
+      count *= d;
+    }
+    v.shape = shape;
+  });
+  Graph& g = b.g;
+  g.max_batch = max_batch;
+  g.has_batch_axis = has_batch_axis;
+  g.topo_sort();
+
+  // A static batch the user overrode: old exports hard-code it in Reshape shapes ([1, -1]); infer at the file's
+  // batch first so those reshapes can be made to follow the batch.
+  if (!file_batch.empty() &&
+      std::all_of(file_batch.begin(), file_batch.end(), [&](int64_t x) { return x == file_batch[0]; })) {
+    for (int in : g.inputs)
+      if (!g.value(in).shape.empty()) g.value(in).shape[0] = file_batch[0];
+    infer_checked(g, path);
+    make_reshapes_follow_batch(g, file_batch[0]);
+    reset_inferred(g);
+    for (int in : g.inputs)
+      if (!g.value(in).shape.empty()) g.value(in).shape[0] = max_batch;
+  }
+  infer_checked(g, path);
+
+  if (g.has_batch_axis && max_batch > 1) {
+    make_reshapes_follow_batch(g, max_batch);
+    // Keep the batch axis only if smaller batches really shrink every output's axis 0.
+    bool follows = true;
+    try {
+      const std::vector<Shape> shapes = shapes_for_batch(g, 1);
+      for (int o : g.outputs) {
+        const Shape& s = shapes.at(size_t(o));
+        if (s.empty() || s[0] != 1) follows = false;
+      }
+    } catch (const std::exception&) {
+      follows = false;
+    }
+    if (!follows) g.has_batch_axis = false;
+  }
+  return std::move(b.g);
+}
+
+std::vector<OpSupport> check_onnx_support(const std::string& onnx_path) {
+  const OnnxModel m = onnx::read_onnx_model(onnx_path);
+  Builder b(m, ImportMode::kSurvey);
+  // Every dynamic dim is taken as 1: the survey asks whether ops are supported, not how big the model runs.
+  b.build([&](const OnnxValueInfo& vi, Value& v, std::string& reason) {
+    if (!vi.is_tensor || !dtype_is_known(vi.elem_type)) {
+      reason = "depends on graph input '" + vi.name + "', whose type trtcore does not support";
+      return;
+    }
+    if (!vi.has_shape) {
+      reason = "depends on graph input '" + vi.name + "', which has no shape in the model";
+      return;
+    }
+    v.dtype = DType(vi.elem_type);
+    for (const onnx::OnnxDim& d : vi.dims) v.shape.push_back(d.known ? d.value : 1);
+  });
+  Graph& g = b.g;
+  g.max_batch = 1;
+  const size_t n_file = g.nodes.size();  // nodes are still in file order here
+  std::vector<OpSupport> result(n_file);
+  std::unordered_map<std::string, size_t> file_index;
+  for (size_t i = 0; i < n_file; ++i) {
+    result[i].node = b.names[i];
+    result[i].op = m.graph.nodes[i].op_type;
+    file_index[b.names[i]] = i;
+  }
+  g.topo_sort();
+  std::vector<std::string>& unknown = b.unknown_reason;
+  for (const Node& n : g.nodes) {
+    const size_t fi = file_index.at(n.name);
+    OpSupport& r = result[fi];
+    auto mark_outputs = [&](const std::string& why) {
+      for (int o : n.outputs)
+        if (o >= 0) unknown[size_t(o)] = why;
+    };
+    std::string problem = op_problem(m.graph.nodes[fi], n.name, g.opset);
+    if (problem.empty() && b.attr_problems.count(n.name)) problem = b.attr_problems.at(n.name);
+    if (!problem.empty()) {
+      r.supported = false;
+      r.reason = problem;
+      mark_outputs("depends on unsupported node '" + n.name + "'");
+      continue;
+    }
+    std::string blocked;
+    for (int i : n.inputs)
+      if (i >= 0 && !unknown[size_t(i)].empty()) {
+        blocked = unknown[size_t(i)];
+        break;
+      }
+    if (!blocked.empty()) {
+      r.reason = "not checked (" + blocked + ")";
+      mark_outputs(blocked);
+      continue;
+    }
+    // Infer this node alone in a one-node graph, so a failure stays with this node.
+    Graph one;
+    one.opset = g.opset;
+    one.max_batch = 1;
+    Node copy = n;
+    for (int& i : copy.inputs)
+      if (i >= 0) i = one.add_value(g.value(i));
+    for (int& o : copy.outputs)
+      if (o >= 0) {
+        Value v;
+        v.name = g.value(o).name;
+        o = one.add_value(std::move(v));
+      }
+    one.nodes.push_back(std::move(copy));
+    try {
+      infer_shapes(one);
+      for (size_t k = 0; k < n.outputs.size(); ++k)
+        if (n.outputs[k] >= 0) g.value(n.outputs[k]) = one.value(one.nodes[0].outputs[k]);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kUnsupported) {
+        r.supported = false;
+        r.reason = e.what();
+        mark_outputs("depends on unsupported node '" + n.name + "'");
+      } else {
+        r.reason = std::string("not checked (shape inference failed: ") + e.what() + ")";
+        mark_outputs("depends on node '" + n.name + "', whose shapes could not be inferred");
+      }
+    } catch (const std::exception& e) {
+      r.reason = std::string("not checked (shape inference failed: ") + e.what() + ")";
+      mark_outputs("depends on node '" + n.name + "', whose shapes could not be inferred");
+    }
+  }
+  return result;
+}
+
+}  // namespace trtcore

@@ -1,0 +1,328 @@
+#include "onnx/onnx_model.h"
+
+#include "trtcore/error.h"
+
+namespace trtcore::onnx {
+
+const char* attr_type_name(AttrType t) {
+  switch (t) {
+    case AttrType::kUndefined: return "undefined";
+    case AttrType::kFloat: return "float";
+    case AttrType::kInt: return "int";
+    case AttrType::kString: return "string";
+    case AttrType::kTensor: return "tensor";
+    case AttrType::kGraph: return "graph";
+    case AttrType::kFloats: return "floats";
+    case AttrType::kInts: return "ints";
+    case AttrType::kStrings: return "strings";
+    case AttrType::kTensors: return "tensors";
+    case AttrType::kGraphs: return "graphs";
+    case AttrType::kSparseTensor: return "sparse tensor";
+    case AttrType::kSparseTensors: return "sparse tensors";
+    case AttrType::kTypeProto: return "type proto";
+    case AttrType::kTypeProtos: return "type protos";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// "node[12] 'conv1'": printable, and short even when a corrupted name is huge.
+std::string label(const char* field, size_t index, const std::string& name) {
+  std::string s = std::string(field) + "[" + std::to_string(index) + "]";
+  if (name.empty()) return s;
+  s += " '";
+  for (size_t i = 0; i < name.size() && i < 80; ++i) {
+    const char c = name[i];
+    s += (c >= 32 && c < 127) ? c : '?';
+  }
+  if (name.size() > 80) s += "...";
+  return s + "'";
+}
+
+struct Decoder {
+  WireContext& ctx;
+
+  void opset(Bytes msg, OnnxOpset& o) {
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: o.domain = r.read_string(f); break;
+        case 2: o.version = r.read_int64(f); break;
+        default: r.skip(f);
+      }
+    }
+  }
+
+  void string_entry(Bytes msg, std::pair<std::string, std::string>& kv) {
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: kv.first = r.read_string(f); break;
+        case 2: kv.second = r.read_string(f); break;
+        default: r.skip(f);
+      }
+    }
+  }
+
+  void tensor(Bytes msg, OnnxTensor& t) {
+    t.where = ctx.path();
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: r.read_repeated_int64(f, t.dims); break;
+        case 2: t.data_type = r.read_int32(f); break;
+        case 3: t.has_segment = true; r.skip(f); break;
+        case 4: r.read_repeated_float(f, t.float_data); break;
+        case 5: r.read_repeated_int32(f, t.int32_data); break;
+        case 6: ++t.other_data_fields; r.skip(f); break;
+        case 7: r.read_repeated_int64(f, t.int64_data); break;
+        case 8: t.name = r.read_string(f); break;
+        case 9: t.raw_data = r.read_bytes(f); t.has_raw_data = true; break;
+        case 10: r.read_repeated_double(f, t.double_data); break;
+        case 11: ++t.other_data_fields; r.skip(f); break;
+        case 13: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, label("external_data", t.external_data.size(), ""), f.start);
+          t.external_data.emplace_back();
+          string_entry(b, t.external_data.back());
+          break;
+        }
+        case 14: t.data_location = DataLocation(r.read_int32(f)); break;
+        default: r.skip(f);
+      }
+    }
+  }
+
+  void attribute(Bytes msg, OnnxAttribute& a) {
+    WireReader r(ctx, msg);
+    Field f;
+    int32_t declared = 0;
+    AttrType seen = AttrType::kUndefined;  // the last value field present, for files that omit `type`
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: a.name = r.read_string(f); break;
+        case 20: declared = r.read_int32(f); break;
+        case 2: a.f = r.read_float(f); seen = AttrType::kFloat; break;
+        case 3: a.i = r.read_int64(f); seen = AttrType::kInt; break;
+        case 4: a.s = r.read_string(f); seen = AttrType::kString; break;
+        case 5: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, "t", f.start);
+          a.t = std::make_shared<OnnxTensor>();
+          tensor(b, *a.t);
+          seen = AttrType::kTensor;
+          break;
+        }
+        // Subgraphs (If/Loop bodies) and sparse/type values are not decoded: no supported op takes them.
+        case 6: r.skip(f); seen = AttrType::kGraph; break;
+        case 22: r.skip(f); seen = AttrType::kSparseTensor; break;
+        case 14: r.skip(f); seen = AttrType::kTypeProto; break;
+        case 7: r.read_repeated_float(f, a.floats); seen = AttrType::kFloats; break;
+        case 8: r.read_repeated_int64(f, a.ints); seen = AttrType::kInts; break;
+        case 9: a.strings.push_back(r.read_string(f)); seen = AttrType::kStrings; break;
+        case 10: r.skip(f); seen = AttrType::kTensors; break;
+        case 11: r.skip(f); seen = AttrType::kGraphs; break;
+        case 23: r.skip(f); seen = AttrType::kSparseTensors; break;
+        case 15: r.skip(f); seen = AttrType::kTypeProtos; break;
+        default: r.skip(f);
+      }
+    }
+    if (declared < 0 || declared > int32_t(AttrType::kTypeProtos))
+      ctx.corrupt(msg.data, "attribute type code " + std::to_string(declared) + " is not defined by ONNX");
+    a.type = declared != 0 ? AttrType(declared) : seen;
+  }
+
+  void node(Bytes msg, OnnxNode& n) {
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: n.inputs.push_back(r.read_string(f)); break;
+        case 2: n.outputs.push_back(r.read_string(f)); break;
+        case 3: n.name = r.read_string(f); break;
+        case 4: n.op_type = r.read_string(f); break;
+        case 7: n.domain = r.read_string(f); break;
+        case 5: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, label("attribute", n.attributes.size(), peek_string(b, 1)), f.start);
+          n.attributes.emplace_back();
+          attribute(b, n.attributes.back());
+          break;
+        }
+        default: r.skip(f);
+      }
+    }
+  }
+
+  void shape(Bytes msg, OnnxValueInfo& v) {
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      if (f.number != 1) {
+        r.skip(f);
+        continue;
+      }
+      const Bytes b = r.read_bytes(f);
+      PathScope scope(ctx, label("dim", v.dims.size(), ""), f.start);
+      OnnxDim d;
+      WireReader dr(ctx, b);
+      Field g;
+      while (dr.next(g)) {
+        switch (g.number) {
+          case 1: d.value = dr.read_int64(g); d.known = d.value >= 0; break;
+          case 2: d.param = dr.read_string(g); d.known = false; break;
+          default: dr.skip(g);
+        }
+      }
+      v.dims.push_back(std::move(d));
+    }
+  }
+
+  void tensor_type(Bytes msg, OnnxValueInfo& v) {
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: v.elem_type = r.read_int32(f); break;
+        case 2: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, "shape", f.start);
+          v.has_shape = true;
+          v.dims.clear();
+          shape(b, v);
+          break;
+        }
+        default: r.skip(f);
+      }
+    }
+  }
+
+  void value_info(Bytes msg, OnnxValueInfo& v) {
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: v.name = r.read_string(f); break;
+        case 2: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, "type", f.start);
+          WireReader tr(ctx, b);
+          Field g;
+          while (tr.next(g)) {
+            if (g.number == 1) {  // tensor_type; sequences, maps and optionals are left undecoded
+              const Bytes tb = tr.read_bytes(g);
+              PathScope inner(ctx, "tensor_type", g.start);
+              v.is_tensor = true;
+              tensor_type(tb, v);
+            } else {
+              tr.skip(g);
+            }
+          }
+          break;
+        }
+        default: r.skip(f);
+      }
+    }
+  }
+
+  void graph(Bytes msg, OnnxGraph& g) {
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, label("node", g.nodes.size(), peek_string(b, 3)), f.start);
+          g.nodes.emplace_back();
+          node(b, g.nodes.back());
+          break;
+        }
+        case 2: g.name = r.read_string(f); break;
+        case 5: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, label("initializer", g.initializers.size(), peek_string(b, 8)), f.start);
+          g.initializers.emplace_back();
+          tensor(b, g.initializers.back());
+          break;
+        }
+        case 15: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, label("sparse_initializer", g.sparse_initializers.size(), ""), f.start);
+          // SparseTensorProto.values (1) carries the name.
+          std::string name;
+          WireReader sr(ctx, b);
+          Field h;
+          while (sr.next(h)) {
+            if (h.number == 1) {
+              const Bytes vb = sr.read_bytes(h);
+              name = peek_string(vb, 8);
+            } else {
+              sr.skip(h);
+            }
+          }
+          g.sparse_initializers.push_back(name);
+          break;
+        }
+        case 11:
+        case 12: {
+          std::vector<OnnxValueInfo>& list = f.number == 11 ? g.inputs : g.outputs;
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, label(f.number == 11 ? "input" : "output", list.size(), peek_string(b, 1)), f.start);
+          list.emplace_back();
+          value_info(b, list.back());
+          break;
+        }
+        default: r.skip(f);
+      }
+    }
+  }
+
+  void model(Bytes msg, OnnxModel& m) {
+    WireReader r(ctx, msg);
+    Field f;
+    while (r.next(f)) {
+      switch (f.number) {
+        case 1: m.ir_version = r.read_int64(f); break;
+        case 8: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, label("opset_import", m.opsets.size(), ""), f.start);
+          m.opsets.emplace_back();
+          opset(b, m.opsets.back());
+          break;
+        }
+        case 7: {
+          const Bytes b = r.read_bytes(f);
+          PathScope scope(ctx, "graph", f.start);
+          m.graph = OnnxGraph();  // protobuf merges repeated occurrences; a second graph replacing is simpler
+          m.has_graph = true;
+          graph(b, m.graph);
+          break;
+        }
+        default: r.skip(f);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+OnnxModel parse_onnx_model(std::shared_ptr<const MappedFile> file, const std::string& origin) {
+  OnnxModel m;
+  m.path = origin;
+  m.file = file;
+  WireContext ctx(origin, file->data());
+  Decoder d{ctx};
+  d.model(Bytes{file->data(), file->size()}, m);
+  if (!m.has_graph) fail(ErrorKind::kCorrupt, origin, ": not an ONNX model (no graph found in ", file->size(), " bytes)");
+  return m;
+}
+
+OnnxModel read_onnx_model(const std::string& path) {
+  return parse_onnx_model(std::make_shared<const MappedFile>(path), path);
+}
+
+}  // namespace trtcore::onnx
