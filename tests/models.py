@@ -11,6 +11,7 @@ F32 = TensorProto.FLOAT
 INT64 = TensorProto.INT64
 
 LIGHT_MODELS = ["resnet50", "squeezenet", "shufflenet", "densenet121", "inception_v1"]
+SLOW_LIGHT_MODELS = set()  # names here run only with --runslow
 
 
 def _np_to_onnx_dtype(dtype):

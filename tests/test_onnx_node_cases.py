@@ -128,6 +128,8 @@ def _classify(name, model, inputs, outputs):
     for a in list(inputs) + list(outputs):
         if isinstance(a, onnx.TensorProto):
             a = numpy_helper.to_array(a)
+        if isinstance(a, np.generic):
+            a = np.asarray(a)
         if not isinstance(a, np.ndarray):
             return "skip:sequence/optional value"
         if a.dtype not in DTYPES:
@@ -189,7 +191,7 @@ def _freeze(model, inputs):
     g = model.graph
     values = {}
     for vi, a in zip(g.input, inputs):
-        values[vi.name] = numpy_helper.to_array(a) if isinstance(a, onnx.TensorProto) else a
+        values[vi.name] = numpy_helper.to_array(a) if isinstance(a, onnx.TensorProto) else np.asarray(a)
     frozen = set()
     if len(g.node) == 1:
         node = g.node[0]
@@ -233,6 +235,7 @@ def test_onnx_node_case(name, kind, tmp_path):
     for vi, expected in zip(model.graph.output, outputs):
         if isinstance(expected, onnx.TensorProto):
             expected = numpy_helper.to_array(expected)
+        expected = np.asarray(expected)
         assert vi.name in got, f"output {vi.name} missing from {sorted(got)}"
         actual = np.asarray(got[vi.name])
         assert actual.shape == expected.shape, f"{vi.name}: shape {actual.shape} != expected {expected.shape}"
