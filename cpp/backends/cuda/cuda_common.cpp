@@ -66,3 +66,16 @@ StridedIndex broadcast_index(const Shape& in, const Shape& out, const std::strin
 StridedIndex contiguous_index(const Shape& s, const std::string& where) { return broadcast_index(s, s, where); }
 
 }  // namespace trtcore::cuda
+
+namespace trtcore::cuda {
+
+std::string CudaKernel::check(const Node& node, const Graph& g) const {
+  for (const std::vector<int>* ids : {&node.inputs, &node.outputs})
+    for (int id : *ids)
+      if (id >= 0 && g.value(id).dtype != DType::kFloat32)
+        return std::string("value '") + g.value(id).name + "' is " + dtype_name(g.value(id).dtype) +
+               "; this cuda kernel runs float32 only";
+  return "";
+}
+
+}  // namespace trtcore::cuda

@@ -169,6 +169,10 @@ class CudaKernel {
   // "fp32", or "tf32" for layers that use TF32 tensor cores.
   virtual std::string precision() const { return "fp32"; }
   virtual OutputAlias alias() const { return OutputAlias::kNone; }
+
+  // Host-only check before any GPU work (called by unsupported_nodes on a fresh instance): "" when this kernel can
+  // run the node, else the reason. The default accepts nodes whose present inputs and outputs are all float32.
+  virtual std::string check(const Node& node, const Graph& g) const;
 };
 
 using KernelFactory = std::unique_ptr<CudaKernel> (*)();

@@ -1,0 +1,60 @@
+// Device-side helpers shared by kernel files: the fused activations and warp/block reductions.
+#pragma once
+#include <cuda_runtime.h>
+
+#include "trtcore/graph.h"
+
+namespace trtcore::cuda {
+
+// Activation as a kernel argument (the enum travels by value).
+struct DeviceActivation {
+  Activation kind = Activation::kNone;
+  float alpha = 0.f;
+  float beta = 0.f;
+  static DeviceActivation from(const FusedActivation& f) { return DeviceActivation{f.kind, f.alpha, f.beta}; }
+};
+
+// Same definitions as FusedActivation::apply (the cpu reference).
+__device__ __forceinline__ float apply_activation(const DeviceActivation& a, float x) {
+  switch (a.kind) {
+    case Activation::kNone: return x;
+    case Activation::kRelu: return x > 0.f ? x : 0.f;
+    case Activation::kLeakyRelu: return x >= 0.f ? x : a.alpha * x;
+    case Activation::kClip: return fminf(fmaxf(x, a.alpha), a.beta);
+    case Activation::kSigmoid: return 1.f / (1.f + expf(-x));
+    case Activation::kHardSigmoid: return fmaxf(0.f, fminf(1.f, a.alpha * x + a.beta));
+    case Activation::kHardSwish: return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));
+    case Activation::kTanh: return tanhf(x);
+  }
+  return x;
+}
+
+enum class ReduceKind { kSum, kMax };
+
+template <ReduceKind K>
+__device__ __forceinline__ float reduce_combine(float a, float b) {
+  if constexpr (K == ReduceKind::kSum) return a + b;
+  else return fmaxf(a, b);
+}
+
+template <ReduceKind K>
+__device__ __forceinline__ float warp_reduce(float v) {
+  for (int off = 16; off > 0; off >>= 1) v = reduce_combine<K>(v, __shfl_xor_sync(0xffffffffu, v, off));
+  return v;
+}
+
+// Reduces over the whole block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+template <ReduceKind K>
+__device__ float block_reduce(float v, float identity) {
+  __shared__ float partial[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = warp_reduce<K>(v);
+  __syncthreads();  // partial[] may still be read by a previous call
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  const int nwarps = int(blockDim.x + 31) >> 5;
+  v = lane < nwarps ? partial[lane] : identity;
+  return warp_reduce<K>(v);
+}
+
+}  // namespace trtcore::cuda

@@ -1,0 +1,603 @@
+// The cuda Executable. Build/load: constants uploaded once, one kernel per node initialised (tactics tuned or
+// reused), activations planned by liveness into one arena, graph inputs/outputs in their own device buffers with
+// pinned host staging. A run: H2D copies, the kernel sequence (replayed from a CUDA graph per batch size), D2H
+// copies, one synchronisation at the end.
+#include "backends/cuda/executable.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "trtcore/memory_plan.h"
+
+namespace trtcore::cuda {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tactics text.
+// ---------------------------------------------------------------------------------------------------------------
+namespace {
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == ';' || c == '=') {
+      static const char* hex = "0123456789ABCDEF";
+      out += '%';
+      out += hex[(unsigned char)c >> 4];
+      out += hex[(unsigned char)c & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += char(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_tactics(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string out;
+  for (const auto& [node, tactic] : entries) {
+    if (!out.empty()) out += ';';
+    out += escape(node) + "=" + escape(tactic);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_tactics(const std::string& text) {
+  std::map<std::string, std::string> m;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(';', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(pos, end - pos);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos)
+      fail(ErrorKind::kCorrupt, "cuda tactics in the plan: entry '", item, "' has no '='");
+    try {
+      m[unescape(item.substr(0, eq))] = unescape(item.substr(eq + 1));
+    } catch (const std::exception&) {
+      fail(ErrorKind::kCorrupt, "cuda tactics in the plan: bad escape in entry '", item, "'");
+    }
+    pos = end + 1;
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The executable.
+// ---------------------------------------------------------------------------------------------------------------
+namespace {
+
+// Where a value lives on the device.
+enum class Storage { kNone, kConstant, kArena, kGraphInput, kGraphOutput };
+
+// One planned buffer: kept per value so per-tensor dtype/layout (FP16 storage, NHWC) can be planned later.
+struct BufferInfo {
+  Storage storage = Storage::kNone;
+  DType dtype = DType::kUndefined;
+  Layout layout = Layout::kNCHW;
+  size_t bytes = 0;   // at the maximum batch
+  size_t offset = 0;  // kArena: offset in the arena
+  int alias_of = -1;  // kArena: shares the buffer of this value (Reshape-like outputs)
+  int io_index = -1;  // kGraphInput/kGraphOutput: position in graph.inputs/outputs
+};
+
+struct Step {
+  size_t node = 0;  // index in graph.nodes
+  std::unique_ptr<CudaKernel> kernel;
+};
+
+// Everything a run at one batch size needs, built once per batch.
+struct BatchState {
+  std::vector<Shape> shapes;
+  std::vector<std::vector<TensorView>> in, out;  // per step
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  bool capture_tried = false;
+  bool warmed = false;
+};
+
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  PinnedBuffer(size_t bytes, const std::string& where) : bytes_(bytes) {
+    if (bytes) TRTCORE_CUDA_CHECK(where, cudaMallocHost(&ptr_, bytes));
+  }
+  ~PinnedBuffer() {
+    if (ptr_) static_cast<void>(cudaFreeHost(ptr_));
+  }
+  PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+  PinnedBuffer& operator=(PinnedBuffer&&) = delete;
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+  void* get() const { return ptr_; }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+class Event {
+ public:
+  explicit Event(const std::string& where) { TRTCORE_CUDA_CHECK(where, cudaEventCreate(&e_)); }
+  ~Event() {
+    if (e_) static_cast<void>(cudaEventDestroy(e_));
+  }
+  Event(Event&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
+  Event& operator=(Event&&) = delete;
+  Event(const Event&) = delete;
+  cudaEvent_t get() const { return e_; }
+
+ private:
+  cudaEvent_t e_ = nullptr;
+};
+
+float elapsed_ms(const Event& a, const Event& b) {
+  float ms = 0.f;
+  TRTCORE_CUDA_CHECK("cuda timing", cudaEventElapsedTime(&ms, a.get(), b.get()));
+  return ms;
+}
+
+// Stream and library handles; a member declared before everything that uses them, so a constructor that throws
+// half-way still releases them (and after the kernels that hold descriptors on them).
+struct Handles {
+  int device = 0;
+  cudaStream_t stream = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  cublasLtHandle_t cublaslt = nullptr;
+
+  explicit Handles(int dev) : device(dev) {
+    TRTCORE_CUDA_CHECK("cuda executable", cudaSetDevice(device));
+    TRTCORE_CUDA_CHECK("cuda executable", cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    TRTCORE_CUDNN_CHECK("cuda executable", cudnnCreate(&cudnn));
+    TRTCORE_CUDNN_CHECK("cuda executable", cudnnSetStream(cudnn, stream));
+    TRTCORE_CUBLAS_CHECK("cuda executable", cublasLtCreate(&cublaslt));
+  }
+  ~Handles() {
+    // Destruction never throws: statuses are ignored on this path.
+    static_cast<void>(cudaSetDevice(device));
+    if (stream) static_cast<void>(cudaStreamSynchronize(stream));
+    if (cublaslt) static_cast<void>(cublasLtDestroy(cublaslt));
+    if (cudnn) static_cast<void>(cudnnDestroy(cudnn));
+    if (stream) static_cast<void>(cudaStreamDestroy(stream));
+  }
+  Handles(const Handles&) = delete;
+  Handles& operator=(const Handles&) = delete;
+};
+
+class CudaExecutable : public Executable {
+ public:
+  CudaExecutable(const Graph& g, const BuildOptions& build, const SystemOptions& sys, TacticMode mode,
+                 const std::string& tactics_in, std::string* tactics_out)
+      : graph_(g),
+        device_(build.device),
+        use_graphs_(sys.cuda_graph),
+        fp32_math_(build.fp32_math),
+        handles_(build.device),
+        stream_(handles_.stream),
+        cudnn_(handles_.cudnn),
+        cublaslt_(handles_.cublaslt) {
+    upload_constants();
+    init_kernels(mode, tactics_in, tactics_out);
+    plan_memory();
+  }
+
+  ~CudaExecutable() override {
+    // Destruction never throws: statuses are ignored on this path. Members then go in reverse order: buffers and
+    // kernels first, the handles last.
+    static_cast<void>(cudaSetDevice(device_));
+    static_cast<void>(cudaStreamSynchronize(stream_));
+    for (auto& [batch, st] : batches_) {
+      if (st.exec) static_cast<void>(cudaGraphExecDestroy(st.exec));
+      if (st.graph) static_cast<void>(cudaGraphDestroy(st.graph));
+    }
+  }
+
+  void infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs) override {
+    TRTCORE_CUDA_CHECK("infer", cudaSetDevice(device_));
+    check_io_counts(inputs.size(), outputs.size());
+    BatchState& st = state_for(batch);
+    stage_inputs(st, inputs);
+    copy_inputs_to_device(st);
+    compute(st);
+    copy_outputs_to_host(st);
+    TRTCORE_CUDA_CHECK("infer: running the network", cudaStreamSynchronize(stream_));
+    for (size_t k = 0; k < graph_.outputs.size(); ++k)
+      std::memcpy(outputs[k], host_out_[k].get(), io_bytes(st, graph_.outputs[k]));
+  }
+
+  std::vector<IterationTiming> benchmark(int64_t batch, const std::vector<const void*>& inputs, int iterations,
+                                         int warmup) override {
+    TRTCORE_CUDA_CHECK("benchmark", cudaSetDevice(device_));
+    check_io_counts(inputs.size(), graph_.outputs.size());
+    BatchState& st = state_for(batch);
+    stage_inputs(st, inputs);
+    for (int i = 0; i < warmup; ++i) {
+      copy_inputs_to_device(st);
+      compute(st);
+      copy_outputs_to_host(st);
+    }
+    TRTCORE_CUDA_CHECK("benchmark: warm-up", cudaStreamSynchronize(stream_));
+    Event e0("benchmark"), c0("benchmark"), c1("benchmark"), e1("benchmark");
+    std::vector<IterationTiming> trace;
+    trace.reserve(size_t(std::max(0, iterations)));
+    for (int i = 0; i < iterations; ++i) {
+      TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(e0.get(), stream_));
+      copy_inputs_to_device(st);
+      TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(c0.get(), stream_));
+      compute(st);
+      TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(c1.get(), stream_));
+      copy_outputs_to_host(st);
+      TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(e1.get(), stream_));
+      TRTCORE_CUDA_CHECK("benchmark: running the network", cudaEventSynchronize(e1.get()));
+      trace.push_back({double(elapsed_ms(c0, c1)), double(elapsed_ms(e0, e1))});
+    }
+    return trace;
+  }
+
+  std::vector<double> profile_layers(int64_t batch, int iterations) override {
+    TRTCORE_CUDA_CHECK("profile", cudaSetDevice(device_));
+    BatchState& st = state_for(batch);
+    std::vector<Event> events;
+    for (size_t i = 0; i <= steps_.size(); ++i) events.emplace_back("profile");
+    std::vector<double> per_layer(steps_.size(), 0.0);
+    run_steps(st);  // warm-up (loads modules, fills caches)
+    TRTCORE_CUDA_CHECK("profile: warm-up", cudaStreamSynchronize(stream_));
+    for (int it = 0; it < iterations; ++it) {
+      for (size_t i = 0; i < steps_.size(); ++i) {
+        TRTCORE_CUDA_CHECK("profile", cudaEventRecord(events[i].get(), stream_));
+        run_step(st, i);
+      }
+      TRTCORE_CUDA_CHECK("profile", cudaEventRecord(events.back().get(), stream_));
+      TRTCORE_CUDA_CHECK("profile: running the network", cudaEventSynchronize(events.back().get()));
+      for (size_t i = 0; i < steps_.size(); ++i) per_layer[i] += elapsed_ms(events[i], events[i + 1]);
+    }
+    for (double& t : per_layer) t /= std::max(1, iterations);
+    return per_layer;
+  }
+
+  MemoryReport memory() const override {
+    MemoryReport r;
+    r.weights_bytes = constants_bytes_;
+    for (const Step& s : steps_) r.weights_bytes += s.kernel->weights_bytes();
+    r.activations_bytes = arena_.bytes();
+    for (const DeviceBuffer& b : io_in_) r.activations_bytes += b.bytes();
+    for (const DeviceBuffer& b : io_out_) r.activations_bytes += b.bytes();
+    r.workspace_bytes = workspace_.bytes();
+    return r;
+  }
+
+  std::vector<LayerInfo> layers() const override {
+    std::vector<LayerInfo> out;
+    for (const Step& s : steps_) {
+      const Node& n = graph_.nodes[s.node];
+      out.push_back({n.name, n.layer_label(), s.kernel->precision(), s.kernel->tactic()});
+    }
+    return out;
+  }
+
+ private:
+  // ---- build ----
+  void upload_constants() {
+    std::vector<char> used(graph_.values.size(), 0);
+    for (const Node& n : graph_.nodes)
+      for (int i : n.inputs)
+        if (i >= 0) used[size_t(i)] = 1;
+    for (int o : graph_.outputs) used[size_t(o)] = 1;
+    constants_.resize(graph_.values.size());
+    for (size_t v = 0; v < graph_.values.size(); ++v) {
+      const Value& val = graph_.values[v];
+      if (!val.constant || !used[v]) continue;
+      constants_[v] = upload(val.constant->bytes.data(), val.constant->bytes.size(),
+                             "uploading constant '" + val.name + "'");
+      constants_bytes_ += val.constant->bytes.size();
+    }
+  }
+
+  static bool outputs_all_constant(const Node& n, const Graph& g) {
+    for (int o : n.outputs)
+      if (o >= 0 && !g.value(o).constant) return false;
+    return true;
+  }
+
+  void init_kernels(TacticMode mode, const std::string& tactics_in, std::string* tactics_out) {
+    const std::map<std::string, std::string> stored = parse_tactics(tactics_in);
+    int major = 0, minor = 0;
+    TRTCORE_CUDA_CHECK("cuda executable", cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device_));
+    TRTCORE_CUDA_CHECK("cuda executable", cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device_));
+    std::vector<std::pair<std::string, std::string>> chosen;
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const Node& n = graph_.nodes[i];
+      if (outputs_all_constant(n, graph_)) continue;  // folded: its outputs are uploaded constants
+      const KernelDef* def = find_cuda_kernel(n.op);
+      if (!def) fail(ErrorKind::kUnsupported, n.describe(), ": the cuda backend has no kernel for op '", n.op, "'");
+      Step s;
+      s.node = i;
+      s.kernel = def->make();
+      const std::string reason = s.kernel->check(n, graph_);
+      if (!reason.empty()) fail(ErrorKind::kUnsupported, n.describe(), ": ", reason);
+      CudaInitContext ctx;
+      ctx.stream = stream_;
+      ctx.cudnn = cudnn_;
+      ctx.cublaslt = cublaslt_;
+      ctx.device = device_;
+      ctx.sm_major = major;
+      ctx.sm_minor = minor;
+      ctx.fp32_math = fp32_math_;
+      ctx.mode = mode;
+      auto it = stored.find(n.name);
+      ctx.tactic = it == stored.end() ? std::string() : it->second;
+      ctx.device_constant = [this, &n](int id) -> const void* {
+        if (id < 0 || size_t(id) >= constants_.size() || !constants_[size_t(id)].get())
+          fail(ErrorKind::kRuntime, n.describe(), ": value ", id, " is not an uploaded constant");
+        return constants_[size_t(id)].get();
+      };
+      s.kernel->init(n, graph_, ctx);
+      const std::string t = s.kernel->tactic();
+      if (!t.empty()) chosen.emplace_back(n.name, t);
+      steps_.push_back(std::move(s));
+    }
+    TRTCORE_CUDA_CHECK("cuda executable: initialising kernels", cudaStreamSynchronize(stream_));
+    if (tactics_out) *tactics_out = format_tactics(chosen);
+  }
+
+  void plan_memory() {
+    const size_t nv = graph_.values.size();
+    buffers_.assign(nv, BufferInfo{});
+    for (size_t v = 0; v < nv; ++v) {
+      const Value& val = graph_.values[v];
+      buffers_[v].dtype = val.dtype;
+      if (val.dtype != DType::kUndefined) buffers_[v].bytes = size_t(numel(val.shape)) * dtype_size(val.dtype);
+      if (val.constant) buffers_[v].storage = Storage::kConstant;
+    }
+    for (size_t k = 0; k < graph_.inputs.size(); ++k) {
+      BufferInfo& b = buffers_[size_t(graph_.inputs[k])];
+      b.storage = Storage::kGraphInput;
+      b.io_index = int(k);
+    }
+    for (size_t k = 0; k < graph_.outputs.size(); ++k) {
+      BufferInfo& b = buffers_[size_t(graph_.outputs[k])];
+      if (b.storage == Storage::kNone) b.storage = Storage::kGraphOutput;
+      if (b.io_index < 0 || b.storage == Storage::kGraphOutput) b.io_index = int(k);
+    }
+    // Every other value written by a step lives in the arena; Reshape-like outputs may alias their input.
+    std::vector<int> root(nv);
+    for (size_t v = 0; v < nv; ++v) root[v] = int(v);
+    for (const Step& s : steps_) {
+      const Node& n = graph_.nodes[s.node];
+      for (int o : n.outputs)
+        if (o >= 0 && buffers_[size_t(o)].storage == Storage::kNone) buffers_[size_t(o)].storage = Storage::kArena;
+      if (s.kernel->alias() == OutputAlias::kInput0 && !n.inputs.empty() && n.inputs[0] >= 0 &&
+          !n.outputs.empty() && n.outputs[0] >= 0 && buffers_[size_t(n.outputs[0])].storage == Storage::kArena) {
+        const int in_root = root[size_t(n.inputs[0])];
+        const Storage rs = buffers_[size_t(in_root)].storage;
+        // Aliasing a graph output would let a later step see the final result early; constants are read-only.
+        if (rs == Storage::kArena || rs == Storage::kGraphInput) {
+          root[size_t(n.outputs[0])] = in_root;
+          buffers_[size_t(n.outputs[0])].alias_of = in_root;
+        }
+      }
+    }
+    // Liveness of each root over the step order (aliases extend their root's life).
+    std::vector<int> first(nv, -1), last(nv, -1);
+    for (size_t step = 0; step < steps_.size(); ++step) {
+      const Node& n = graph_.nodes[steps_[step].node];
+      for (int o : n.outputs) {
+        if (o < 0) continue;
+        const size_t r = size_t(root[size_t(o)]);
+        if (first[r] < 0) first[r] = int(step);
+        last[r] = std::max(last[r], int(step));
+      }
+      for (int i : n.inputs)
+        if (i >= 0) last[size_t(root[size_t(i)])] = std::max(last[size_t(root[size_t(i)])], int(step));
+    }
+    std::vector<BufferRequest> reqs;
+    std::vector<size_t> ids;
+    for (size_t v = 0; v < nv; ++v) {
+      if (buffers_[v].storage != Storage::kArena || root[v] != int(v) || first[v] < 0) continue;
+      reqs.push_back({std::max<size_t>(buffers_[v].bytes, 1), first[v], std::max(first[v], last[v])});
+      ids.push_back(v);
+    }
+    const BufferPlan plan = plan_buffers(reqs, 256);
+    arena_ = DeviceBuffer(plan.total_bytes, "allocating the activation arena");
+    for (size_t k = 0; k < ids.size(); ++k) buffers_[ids[k]].offset = plan.offsets[k];
+    for (size_t v = 0; v < nv; ++v)
+      if (buffers_[v].alias_of >= 0) buffers_[v].offset = buffers_[size_t(buffers_[v].alias_of)].offset;
+
+    for (size_t k = 0; k < graph_.inputs.size(); ++k) {
+      const Value& val = graph_.value(graph_.inputs[k]);
+      const size_t bytes = buffers_[size_t(graph_.inputs[k])].bytes;
+      io_in_.emplace_back(bytes, "allocating input '" + val.name + "'");
+      if (bytes) TRTCORE_CUDA_CHECK("allocating input '" + val.name + "'", cudaMemset(io_in_.back().get(), 0, bytes));
+      host_in_.emplace_back(bytes, "allocating pinned staging for input '" + val.name + "'");
+    }
+    for (size_t k = 0; k < graph_.outputs.size(); ++k) {
+      const int id = graph_.outputs[k];
+      const Value& val = graph_.value(id);
+      const bool own = buffers_[size_t(id)].storage == Storage::kGraphOutput && buffers_[size_t(id)].io_index == int(k);
+      io_out_.emplace_back(own ? buffers_[size_t(id)].bytes : 0, "allocating output '" + val.name + "'");
+      host_out_.emplace_back(buffers_[size_t(id)].bytes, "allocating pinned staging for output '" + val.name + "'");
+    }
+    if (arena_.bytes()) TRTCORE_CUDA_CHECK("allocating the activation arena", cudaMemset(arena_.get(), 0, arena_.bytes()));
+    size_t ws = 0;
+    for (const Step& s : steps_) ws = std::max(ws, s.kernel->workspace_size());
+    workspace_ = DeviceBuffer(ws, "allocating the shared workspace");
+    run_ctx_.stream = stream_;
+    run_ctx_.cudnn = cudnn_;
+    run_ctx_.cublaslt = cublaslt_;
+    run_ctx_.workspace = workspace_.get();
+    run_ctx_.workspace_bytes = workspace_.bytes();
+  }
+
+  void* device_ptr(int id) const {
+    const BufferInfo& b = buffers_[size_t(id)];
+    switch (b.storage) {
+      case Storage::kConstant: return constants_[size_t(id)].get();
+      case Storage::kArena: return static_cast<uint8_t*>(arena_.get()) + b.offset;
+      case Storage::kGraphInput: return io_in_[size_t(b.io_index)].get();
+      case Storage::kGraphOutput: return io_out_[size_t(b.io_index)].get();
+      case Storage::kNone: break;
+    }
+    return nullptr;
+  }
+
+  // An alias reads its root's buffer, which may be a graph input.
+  void* value_ptr(int id) const {
+    const BufferInfo& b = buffers_[size_t(id)];
+    return b.alias_of >= 0 ? device_ptr(b.alias_of) : device_ptr(id);
+  }
+
+  // ---- runs ----
+  void check_io_counts(size_t n_in, size_t n_out) const {
+    if (n_in != graph_.inputs.size() || n_out != graph_.outputs.size())
+      fail(ErrorKind::kInvalidArgument, "expected ", graph_.inputs.size(), " inputs and ", graph_.outputs.size(),
+           " outputs, got ", n_in, " and ", n_out);
+  }
+
+  BatchState& state_for(int64_t batch) {
+    auto it = batches_.find(batch);
+    if (it != batches_.end()) return it->second;
+    BatchState st;
+    st.shapes = shapes_for_batch(graph_, batch);
+    for (const Step& s : steps_) {
+      const Node& n = graph_.nodes[s.node];
+      std::vector<TensorView> in, out;
+      for (int i : n.inputs)
+        in.push_back(i < 0 ? TensorView{} : TensorView{graph_.value(i).dtype, st.shapes[size_t(i)], value_ptr(i)});
+      for (int o : n.outputs)
+        out.push_back(o < 0 ? TensorView{} : TensorView{graph_.value(o).dtype, st.shapes[size_t(o)], value_ptr(o)});
+      st.in.push_back(std::move(in));
+      st.out.push_back(std::move(out));
+    }
+    return batches_.emplace(batch, std::move(st)).first->second;
+  }
+
+  size_t io_bytes(const BatchState& st, int id) const {
+    return size_t(numel(st.shapes[size_t(id)])) * dtype_size(graph_.value(id).dtype);
+  }
+
+  void stage_inputs(const BatchState& st, const std::vector<const void*>& inputs) {
+    for (size_t k = 0; k < graph_.inputs.size(); ++k) {
+      if (!inputs[k]) fail(ErrorKind::kInvalidArgument, "input '", graph_.value(graph_.inputs[k]).name, "' is null");
+      std::memcpy(host_in_[k].get(), inputs[k], io_bytes(st, graph_.inputs[k]));
+    }
+  }
+
+  void copy_inputs_to_device(const BatchState& st) {
+    for (size_t k = 0; k < graph_.inputs.size(); ++k) {
+      const size_t bytes = io_bytes(st, graph_.inputs[k]);
+      if (bytes)
+        TRTCORE_CUDA_CHECK("copying input '" + graph_.value(graph_.inputs[k]).name + "' to the device",
+                           cudaMemcpyAsync(io_in_[k].get(), host_in_[k].get(), bytes, cudaMemcpyHostToDevice, stream_));
+    }
+  }
+
+  void copy_outputs_to_host(const BatchState& st) {
+    for (size_t k = 0; k < graph_.outputs.size(); ++k) {
+      const int id = graph_.outputs[k];
+      const size_t bytes = io_bytes(st, id);
+      if (bytes)
+        TRTCORE_CUDA_CHECK("copying output '" + graph_.value(id).name + "' to the host",
+                           cudaMemcpyAsync(host_out_[k].get(), value_ptr(id), bytes, cudaMemcpyDeviceToHost, stream_));
+    }
+  }
+
+  void run_step(BatchState& st, size_t i) {
+    steps_[i].kernel->run(st.in[i], st.out[i], run_ctx_);
+  }
+
+  void run_steps(BatchState& st) {
+    for (size_t i = 0; i < steps_.size(); ++i) run_step(st, i);
+  }
+
+  // The kernel sequence: replayed from a CUDA graph when enabled and capturable, else enqueued directly.
+  void compute(BatchState& st) {
+    if (!use_graphs_ || steps_.empty()) return run_steps(st);
+    if (st.exec) {
+      TRTCORE_CUDA_CHECK("launching the CUDA graph", cudaGraphLaunch(st.exec, stream_));
+      return;
+    }
+    if (!st.warmed) {  // first run at this batch: eager, so lazy module loading and descriptor caches happen now
+      run_steps(st);
+      st.warmed = true;
+      return;
+    }
+    if (!st.capture_tried) {
+      st.capture_tried = true;
+      try_capture(st);
+      if (st.exec) {
+        TRTCORE_CUDA_CHECK("launching the CUDA graph", cudaGraphLaunch(st.exec, stream_));
+        return;
+      }
+    }
+    run_steps(st);
+  }
+
+  // Captures the kernel sequence; on any failure leaves st.exec null so runs stay eager.
+  void try_capture(BatchState& st) {
+    TRTCORE_CUDA_CHECK("capturing the CUDA graph",
+                       cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    bool ok = true;
+    try {
+      run_steps(st);
+    } catch (...) {  // the eager fallback reports the real error, if any
+      ok = false;
+    }
+    cudaGraph_t graph = nullptr;
+    const cudaError_t end = cudaStreamEndCapture(stream_, &graph);
+    if (!ok || end != cudaSuccess || !graph) {
+      if (graph) static_cast<void>(cudaGraphDestroy(graph));
+      static_cast<void>(cudaGetLastError());  // clears the (non-sticky) capture error
+      return;
+    }
+    cudaGraphExec_t exec = nullptr;
+    if (cudaGraphInstantiate(&exec, graph, 0) != cudaSuccess) {
+      static_cast<void>(cudaGraphDestroy(graph));
+      static_cast<void>(cudaGetLastError());
+      return;
+    }
+    st.graph = graph;
+    st.exec = exec;
+  }
+
+  Graph graph_;
+  int device_ = 0;
+  bool use_graphs_ = true;
+  Fp32Math fp32_math_ = Fp32Math::kStrict;
+  Handles handles_;
+  cudaStream_t stream_ = nullptr;
+  cudnnHandle_t cudnn_ = nullptr;
+  cublasLtHandle_t cublaslt_ = nullptr;
+
+  std::vector<DeviceBuffer> constants_;  // by value id
+  size_t constants_bytes_ = 0;
+  std::vector<Step> steps_;
+  std::vector<BufferInfo> buffers_;      // by value id
+  DeviceBuffer arena_, workspace_;
+  std::vector<DeviceBuffer> io_in_, io_out_;
+  std::vector<PinnedBuffer> host_in_, host_out_;
+  CudaRunContext run_ctx_;
+  std::map<int64_t, BatchState> batches_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executable> make_executable(const Graph& g, const BuildOptions& build, const SystemOptions& sys,
+                                            TacticMode mode, const std::string& tactics_in,
+                                            std::string* tactics_out) {
+  return std::make_unique<CudaExecutable>(g, build, sys, mode, tactics_in, tactics_out);
+}
+
+}  // namespace trtcore::cuda
