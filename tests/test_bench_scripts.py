@@ -1,0 +1,97 @@
+"""The experiment scripts end to end in their --small CPU mode: each writes README.md, CSV, JSON and PNGs into a
+results folder named after the experiment, device, date and commit. trtcore rows must be measured (status ok)
+whenever the compiled module is importable; onnxruntime rows always."""
+import csv
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "bench"))
+import common  # noqa: E402
+
+HAVE_TRTCORE = common.trtcore_engine() is not None
+
+
+def _run(script, tmp_path, *extra):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.join(REPO, "python")] + [env.get("PYTHONPATH", "")])
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "bench", script), "--small", "--out",
+                           str(tmp_path / "results"), "--work", str(tmp_path / "work")] + list(extra),
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (rdir,) = glob.glob(str(tmp_path / "results" / "*"))
+    assert "-cpu-small-" in os.path.basename(rdir)
+    return rdir
+
+
+def _assert_png(path):
+    from PIL import Image
+    assert os.path.getsize(path) > 5000
+    im = np.asarray(Image.open(path).convert("L"))
+    assert (im < 128).mean() > 0.002, "%s looks blank" % path
+
+
+def _check_engine_rows(results):
+    engines = {r["engine"]: r for r in results}
+    assert engines["onnxruntime-cpu"]["status"] == "ok"
+    if HAVE_TRTCORE:
+        bad = [r for r in results if r["engine"] == "trtcore-cpu" and r["status"] != "ok"]
+        assert not bad, bad[0]
+    else:
+        assert engines["trtcore-cpu"]["status"] == "skipped"
+
+
+def test_batch_sweep_small(tmp_path):
+    rdir = _run("batch_sweep.py", tmp_path)
+    results = json.load(open(os.path.join(rdir, "results.json")))
+    assert {r["batch"] for r in results} == {1, 2, 4}
+    _check_engine_rows(results)
+    md = open(os.path.join(rdir, "README.md")).read()
+    assert "Weights: random" in md and "| onnxruntime-cpu |" in md
+    assert len(list(csv.DictReader(open(os.path.join(rdir, "speed.csv"))))) == len(results)
+    _assert_png(os.path.join(rdir, "latency_vs_batch_mobilenet_v2_small.png"))
+
+
+def test_input_size_sweep_small(tmp_path):
+    rdir = _run("input_size_sweep.py", tmp_path)
+    results = json.load(open(os.path.join(rdir, "results.json")))
+    assert {tuple(r["input_shape"][-2:]) for r in results} == {(32, 64), (64, 128)}
+    _check_engine_rows(results)
+    assert "Weights: random" in open(os.path.join(rdir, "README.md")).read()
+    _assert_png(os.path.join(rdir, "latency_vs_input_size.png"))
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"),
+                    reason="apt-get install dataset-fashion-mnist")
+def test_fashion_mnist_small(tmp_path):
+    rdir = _run("fashion_mnist.py", tmp_path)
+    acc = {(r["engine"], r["precision"]): r for r in csv.DictReader(open(os.path.join(rdir, "accuracy.csv")))}
+    ort = acc[("onnxruntime-cpu", "fp32")]
+    # A model trained on real images must beat chance (10%) by far, even the small CPU variant.
+    assert float(ort["top1"]) > 0.6 and int(ort["samples"]) == 1000
+    if HAVE_TRTCORE:
+        trt = acc[("trtcore-cpu", "fp32")]
+        assert abs(float(trt["top1"]) - float(ort["top1"])) <= 0.002
+    times = list(csv.DictReader(open(os.path.join(rdir, "time.csv"))))
+    assert all(float(t["total_s_mean"]) > 0 and t["runs"] == "2" for t in times)
+    md = open(os.path.join(rdir, "README.md")).read()
+    assert "not random" in md and "Table 2" in md and "Table 3" in md
+    _assert_png(os.path.join(rdir, "accuracy.png"))
+
+
+def test_concurrent_small(tmp_path):
+    rdir = _run("concurrent_throughput.py", tmp_path, "--seconds", "0.5")
+    rows = json.load(open(os.path.join(rdir, "concurrent.json")))
+    ort = [r for r in rows if r["engine"].startswith("onnxruntime")]
+    assert [r["processes"] for r in ort] == [1, 2] and all(r["status"] == "ok" for r in ort)
+    assert all(r["images_per_minute"] > 0 for r in ort)
+    if HAVE_TRTCORE:
+        trt = [r for r in rows if r["engine"].startswith("trtcore")]
+        assert trt and all(r["status"] == "ok" for r in trt), trt
+    _assert_png(os.path.join(rdir, "throughput_vs_processes.png"))
