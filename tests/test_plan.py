@@ -91,11 +91,10 @@ def test_onnx_file_given_as_plan(tmp_path):
 
 
 def _version_offset(data):
-    """The format version (a little-endian u32 == 1) follows the magic in the first 16 bytes."""
-    for off in range(4, 16):
-        if struct.unpack_from("<I", data, off)[0] == 1:
-            return off
-    pytest.fail("no format version 1 found in the plan header")
+    """The layout (cpp/plan/plan.cpp): 8-byte magic "TRTCPLAN", then the format version as a little-endian u32."""
+    assert data[:8] == b"TRTCPLAN", data[:8]
+    assert struct.unpack_from("<I", data, 8)[0] == 1
+    return 8
 
 
 @pytest.mark.parametrize("version", [0, 2, 99, 0xFFFFFFFF])
