@@ -89,4 +89,12 @@ float FusedActivation::apply(float x) const {
   return x;
 }
 
+std::string Node::layer_label() const {
+  std::string label = op;
+  if ((op == "Conv") && inputs.size() > 3 && inputs[3] >= 0) label += "+Add";
+  const std::string act = attrs.get_string("activation", "none");
+  if (act != "none") label += "+" + act;
+  return label;
+}
+
 }  // namespace trtcore

@@ -9,6 +9,7 @@
 
 #include "trtcore/graph.h"
 #include "trtcore/options.h"
+#include "trtcore/passes.h"
 
 namespace trtcore {
 
@@ -62,6 +63,10 @@ class Backend {
   virtual void check_environment(const std::map<std::string, std::string>& plan_env) const;
   // Describes nodes this backend cannot run (empty when all are supported).
   virtual std::vector<std::string> unsupported_nodes(const Graph& g, const BuildOptions& opt) const = 0;
+  // Precisions this backend can build; others fail before any work instead of silently building FP32.
+  virtual bool supports_precision(Precision p) const { return p == Precision::kFP32; }
+  // What the optimizer may fuse into Conv/Gemm for this backend.
+  virtual FusionCaps fusion_caps() const { return FusionCaps{}; }
 
   virtual std::unique_ptr<Executable> build(const Graph& g, const BuildOptions& build, const SystemOptions& sys,
                                             std::string* tactics_out) = 0;

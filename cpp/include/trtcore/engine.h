@@ -33,7 +33,9 @@ struct DirectoryRunResult {
   size_t samples = 0;
   size_t batches = 0;
   std::vector<std::string> output_files;
-  BenchmarkResult timing;  // timed over the directory's batches
+  std::vector<std::string> warnings;  // e.g. outputs holding NaN/Inf, named by file and tensor
+  Stats batch_ms;                     // wall time per batch (copies included), over all passes
+  double throughput = 0;              // samples/s over the timed passes
 };
 
 class Engine {
@@ -56,18 +58,23 @@ class Engine {
 
   // Host buffers in input/output order, `batch` samples each. Thread safety: one call at a time per Engine.
   void infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
+  // Checks each input's dtype and shape against the plan (naming the tensor), derives the batch, runs, and
+  // returns the outputs.
+  std::vector<Tensor> infer(const std::vector<TensorView>& inputs);
+  // Times random inputs (uniform in [-1, 1], seeded) at `batch` (0 = maximum).
   BenchmarkResult benchmark(int64_t batch, int iterations, int warmup, unsigned seed = 0);
   std::vector<double> profile_layers(int64_t batch, int iterations) { return exec_->profile_layers(batch, iterations); }
 
   // The thesis workflow: every file in `dir` is one raw sample of the (single) input; outputs written one file per
   // input (same name) into output_dir (if non-empty), atomically. Errors name the offending file.
+  // Non-finite input values are an error naming the file; `iterations` repeats the pass for timing.
   DirectoryRunResult run_directory(const std::string& dir, const std::string& output_dir, int64_t batch,
                                    int iterations);
 
   // Human-readable summary (inputs, outputs, layers, memory) for `inspect`.
   std::string describe() const;
   // JSON text of a benchmark result plus engine facts, for --json.
-  std::string to_json(const BenchmarkResult& r) const;
+  std::string to_json(const BenchmarkResult& r, const DirectoryRunResult* dir = nullptr) const;
 
  private:
   Engine() = default;
@@ -79,5 +86,13 @@ class Engine {
 };
 
 const char* version();
+
+// Where `load_graph` stops: after import (shapes inferred, small shape subgraphs folded) or after optimization.
+enum class Stage { kImport, kOptimize };
+Stage stage_from_name(const std::string& name);  // "import" | "optimize"
+
+// Import (and optimize) without building: what `trtcore inspect --stop-after` shows and pass tests inspect.
+Graph load_graph(const ModelOptions& model, Stage stop_after, const PassContext& ctx,
+                 std::vector<PassRecord>* passes = nullptr);
 
 }  // namespace trtcore

@@ -65,6 +65,7 @@ struct Node {
   Attrs attrs;
 
   std::string describe() const;  // "node 'conv1' (Conv)" — for error messages
+  std::string layer_label() const;  // "Conv+Add+Relu" for a fused node, else the op
 };
 
 class Graph {

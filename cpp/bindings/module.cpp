@@ -1,0 +1,347 @@
+// trtcore._core: a thin pybind11 layer. Conversions between numpy and trtcore views only; all logic is in C++.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "trtcore/engine.h"
+#include "trtcore/error.h"
+#include "trtcore/onnx_import.h"
+
+namespace py = pybind11;
+using namespace trtcore;
+
+namespace {
+
+DType dtype_of(const py::dtype& d) {
+  if (d.is(py::dtype::of<float>())) return DType::kFloat32;
+  if (d.is(py::dtype::of<int64_t>())) return DType::kInt64;
+  if (d.is(py::dtype::of<int32_t>())) return DType::kInt32;
+  if (d.is(py::dtype::of<int8_t>())) return DType::kInt8;
+  if (d.is(py::dtype::of<uint8_t>())) return DType::kUInt8;
+  if (d.is(py::dtype::of<double>())) return DType::kFloat64;
+  if (d.is(py::dtype::of<bool>())) return DType::kBool;
+  if (d.kind() == 'f' && d.itemsize() == 2) return DType::kFloat16;
+  fail(ErrorKind::kInvalidArgument, "unsupported numpy dtype '", std::string(py::str(d)), "'");
+}
+
+py::dtype numpy_dtype(DType t) {
+  switch (t) {
+    case DType::kFloat32: return py::dtype::of<float>();
+    case DType::kInt64: return py::dtype::of<int64_t>();
+    case DType::kInt32: return py::dtype::of<int32_t>();
+    case DType::kInt8: return py::dtype::of<int8_t>();
+    case DType::kUInt8: return py::dtype::of<uint8_t>();
+    case DType::kFloat64: return py::dtype::of<double>();
+    case DType::kBool: return py::dtype::of<bool>();
+    case DType::kFloat16: return py::dtype("float16");
+    default: fail(ErrorKind::kUnsupported, "no numpy dtype for ", dtype_name(t));
+  }
+}
+
+py::array to_numpy(const Tensor& t) {
+  py::array a(numpy_dtype(t.dtype), std::vector<py::ssize_t>(t.shape.begin(), t.shape.end()));
+  std::memcpy(a.mutable_data(), t.bytes.data(), t.bytes.size());
+  return a;
+}
+
+py::object attr_to_py(const AttrValue& v) {
+  return std::visit(
+      [](const auto& x) -> py::object {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, TensorPtr>) return x ? py::object(to_numpy(*x)) : py::none();
+        else return py::cast(x);
+      },
+      v);
+}
+
+ModelOptions model_options(const std::string& onnx, int64_t batch, const std::map<std::string, Shape>& shapes) {
+  ModelOptions m;
+  m.onnx_path = onnx;
+  m.max_batch = batch;
+  m.shapes = shapes;
+  return m;
+}
+
+Precision precision_from(const std::string& p) {
+  for (Precision x : {Precision::kFP32, Precision::kFP16, Precision::kINT8})
+    if (p == precision_name(x)) return x;
+  fail(ErrorKind::kInvalidArgument, "unknown precision '", p, "'; expected fp32, fp16 or int8");
+}
+
+py::dict stats_dict(const Stats& s) {
+  py::dict d;
+  d["mean"] = s.mean; d["std"] = s.std; d["min"] = s.min; d["max"] = s.max; d["median"] = s.median;
+  d["p90"] = s.p90; d["p95"] = s.p95; d["p99"] = s.p99; d["count"] = s.count;
+  return d;
+}
+
+struct NodeInfo {
+  std::string name, op;
+  std::vector<std::string> inputs, outputs;
+  py::dict attrs;
+};
+
+struct GraphInfo {
+  std::vector<NodeInfo> nodes;
+  std::vector<TensorInfo> inputs, outputs;
+  std::vector<py::dict> passes;
+};
+
+GraphInfo graph_info(const Graph& g, const std::vector<PassRecord>& passes) {
+  GraphInfo gi;
+  auto tensor = [&](int id) {
+    const Value& v = g.value(id);
+    return TensorInfo{v.name, v.dtype, v.shape, g.has_batch_axis && !v.shape.empty()};
+  };
+  for (int id : g.inputs) gi.inputs.push_back(tensor(id));
+  for (int id : g.outputs) gi.outputs.push_back(tensor(id));
+  for (const Node& n : g.nodes) {
+    NodeInfo ni{n.name, n.layer_label(), {}, {}, py::dict()};
+    for (int i : n.inputs) ni.inputs.push_back(i < 0 ? "" : g.value(i).name);
+    for (int o : n.outputs) ni.outputs.push_back(o < 0 ? "" : g.value(o).name);
+    for (const auto& [k, v] : n.attrs.items()) ni.attrs[py::str(k)] = attr_to_py(v);
+    gi.nodes.push_back(std::move(ni));
+  }
+  for (const PassRecord& p : passes) {
+    py::dict d;
+    d["name"] = p.name; d["nodes_before"] = p.nodes_before; d["nodes_after"] = p.nodes_after; d["skipped"] = p.skipped;
+    gi.passes.push_back(d);
+  }
+  return gi;
+}
+
+// Holds the engine; Python-side calls are serialised by the GIL before release, so one run at a time.
+struct PyEngine {
+  std::unique_ptr<Engine> e;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "trtcore compiled core (see trtcore/_core.pyi)";
+  m.attr("__version__") = version();
+
+  static py::exception<Error> error_type(m, "Error");
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Error& e) {
+      py::object exc = py::handle(error_type.ptr())(e.what());
+      exc.attr("kind") = error_kind_name(e.kind());
+      PyErr_SetObject(error_type.ptr(), exc.ptr());
+    }
+  });
+
+  py::class_<TensorInfo>(m, "TensorInfo")
+      .def_readonly("name", &TensorInfo::name)
+      .def_property_readonly("shape", [](const TensorInfo& t) { return t.shape; })
+      .def_property_readonly("dtype", [](const TensorInfo& t) { return std::string(dtype_name(t.dtype)); })
+      .def_readonly("batched", &TensorInfo::batched)
+      .def("__repr__", [](const TensorInfo& t) {
+        return "TensorInfo(" + t.name + ", " + dtype_name(t.dtype) + ", " + shape_str(t.shape) + ")";
+      });
+  py::class_<LayerInfo>(m, "LayerInfo")
+      .def_readonly("name", &LayerInfo::name)
+      .def_readonly("op", &LayerInfo::op)
+      .def_readonly("precision", &LayerInfo::precision)
+      .def_readonly("tactic", &LayerInfo::tactic)
+      .def("__repr__", [](const LayerInfo& l) { return "LayerInfo(" + l.name + ", " + l.op + ", " + l.precision + ")"; });
+  py::class_<NodeInfo>(m, "NodeInfo")
+      .def_readonly("name", &NodeInfo::name)
+      .def_readonly("op", &NodeInfo::op)
+      .def_readonly("inputs", &NodeInfo::inputs)
+      .def_readonly("outputs", &NodeInfo::outputs)
+      .def_readonly("attrs", &NodeInfo::attrs)
+      .def("__repr__", [](const NodeInfo& n) { return "NodeInfo(" + n.name + ", " + n.op + ")"; });
+  py::class_<GraphInfo>(m, "GraphInfo")
+      .def_readonly("nodes", &GraphInfo::nodes)
+      .def_readonly("inputs", &GraphInfo::inputs)
+      .def_readonly("outputs", &GraphInfo::outputs)
+      .def_readonly("passes", &GraphInfo::passes)
+      .def("op_counts", [](const GraphInfo& g) {
+        std::map<std::string, int> c;
+        for (const NodeInfo& n : g.nodes) ++c[n.op];
+        return c;
+      });
+  py::class_<OpSupport>(m, "OpSupport")
+      .def_readonly("node", &OpSupport::node)
+      .def_readonly("op", &OpSupport::op)
+      .def_readonly("supported", &OpSupport::supported)
+      .def_readonly("reason", &OpSupport::reason);
+
+  m.def("compiled_backends", &compiled_backends);
+  m.def("cuda_available", &cuda_device_available);
+  m.def("check_onnx", &check_onnx_support, py::arg("onnx_path"), py::call_guard<py::gil_scoped_release>());
+  m.def("pass_names", [] {
+    std::vector<std::string> names;
+    for (const Pass& p : default_passes()) names.push_back(p.name);
+    return names;
+  });
+  m.def(
+      "load_graph",
+      [](const std::string& onnx, int64_t batch, const std::map<std::string, Shape>& shapes,
+         const std::string& stop_after, const std::vector<std::string>& disabled) {
+        PassContext ctx;
+        ctx.disabled = disabled;
+        std::vector<PassRecord> passes;
+        Graph g;
+        {
+          py::gil_scoped_release release;
+          g = load_graph(model_options(onnx, batch, shapes), stage_from_name(stop_after), ctx, &passes);
+        }
+        return graph_info(g, passes);
+      },
+      py::arg("onnx_path"), py::arg("batch") = 1, py::arg("shapes") = std::map<std::string, Shape>{},
+      py::arg("stop_after") = "optimize", py::arg("disabled_passes") = std::vector<std::string>{});
+  m.def(
+      "cli_main",
+      [](const std::vector<std::string>& args) {
+        py::gil_scoped_release release;
+        const int rc = run_cli(args, std::cout, std::cerr);
+        std::cout.flush();
+        return rc;
+      },
+      py::arg("args"), "Runs the shared build/run/inspect command line on the process's stdout/stderr; returns the exit code.");
+
+  py::class_<PyEngine>(m, "Engine")
+      .def(py::init([](const std::string& plan, int threads, bool cuda_graph) {
+             SystemOptions s;
+             s.threads = threads;
+             s.cuda_graph = cuda_graph;
+             py::gil_scoped_release release;
+             return PyEngine{Engine::load(plan, s)};
+           }),
+           py::arg("plan_path"), py::arg("threads") = 0, py::arg("cuda_graph") = true)
+      .def_static(
+          "build",
+          [](const std::string& onnx, int64_t batch, const std::map<std::string, Shape>& shapes,
+             const std::string& backend, const std::string& precision, bool strict_fp32,
+             const std::vector<std::string>& disabled, const std::string& timing_cache, int threads, bool cuda_graph) {
+            BuildOptions b;
+            b.backend = backend_kind_from_name(backend);
+            b.precision = precision_from(precision);
+            b.fp32_math = strict_fp32 ? Fp32Math::kStrict : Fp32Math::kTF32;
+            b.disabled_passes = disabled;
+            b.timing_cache = timing_cache;
+            SystemOptions s;
+            s.threads = threads;
+            s.cuda_graph = cuda_graph;
+            py::gil_scoped_release release;
+            return PyEngine{Engine::build(model_options(onnx, batch, shapes), b, s)};
+          },
+          py::arg("onnx_path"), py::arg("batch") = 1, py::arg("shapes") = std::map<std::string, Shape>{},
+          py::arg("backend") = "auto", py::arg("precision") = "fp32", py::arg("strict_fp32") = false,
+          py::arg("disabled_passes") = std::vector<std::string>{}, py::arg("timing_cache") = "",
+          py::arg("threads") = 0, py::arg("cuda_graph") = true)
+      .def("save", [](const PyEngine& p, const std::string& path) { p.e->save(path); }, py::arg("plan_path"))
+      .def_property_readonly("inputs", [](const PyEngine& p) { return p.e->inputs(); })
+      .def_property_readonly("outputs", [](const PyEngine& p) { return p.e->outputs(); })
+      .def_property_readonly("backend", [](const PyEngine& p) { return p.e->backend_name(); })
+      .def_property_readonly("device", [](const PyEngine& p) { return p.e->device_description(); })
+      .def_property_readonly("max_batch", [](const PyEngine& p) { return p.e->max_batch(); })
+      .def_property_readonly("device_memory_bytes", [](const PyEngine& p) { return p.e->memory().total(); })
+      .def_property_readonly("memory",
+                             [](const PyEngine& p) {
+                               const MemoryReport r = p.e->memory();
+                               return std::map<std::string, size_t>{{"weights", r.weights_bytes},
+                                                                    {"activations", r.activations_bytes},
+                                                                    {"workspace", r.workspace_bytes},
+                                                                    {"total", r.total()}};
+                             })
+      .def_property_readonly("layers", [](const PyEngine& p) { return p.e->layers(); })
+      .def("graph", [](const PyEngine& p) { return graph_info(p.e->plan().graph, p.e->plan().passes); })
+      .def(
+          "infer",
+          [](PyEngine& p, py::object inputs) {
+            const std::vector<TensorInfo>& infos = p.e->inputs();
+            std::vector<py::array> arrays;
+            if (py::isinstance<py::dict>(inputs)) {
+              py::dict d = inputs.cast<py::dict>();
+              for (const TensorInfo& t : infos) {
+                if (!d.contains(t.name)) fail(ErrorKind::kInvalidArgument, "missing input '", t.name, "'");
+                arrays.push_back(py::array::ensure(d[py::str(t.name)], py::array::c_style));
+              }
+              if (d.size() != infos.size()) fail(ErrorKind::kInvalidArgument, "the plan has ", infos.size(), " input(s); got ", d.size());
+            } else {
+              if (infos.size() != 1) fail(ErrorKind::kInvalidArgument, "the plan has ", infos.size(), " inputs: pass a dict name -> array");
+              arrays.push_back(py::array::ensure(inputs, py::array::c_style));
+            }
+            std::vector<TensorView> views;
+            for (py::array& a : arrays) {
+              if (!a) fail(ErrorKind::kInvalidArgument, "inputs must be numpy arrays");
+              views.push_back(TensorView{dtype_of(a.dtype()), Shape(a.shape(), a.shape() + a.ndim()), a.mutable_data()});
+            }
+            std::vector<Tensor> outs;
+            {
+              py::gil_scoped_release release;
+              outs = p.e->infer(views);
+            }
+            py::dict result;
+            for (size_t i = 0; i < outs.size(); ++i) result[py::str(p.e->outputs()[i].name)] = to_numpy(outs[i]);
+            return result;
+          },
+          py::arg("inputs"))
+      .def(
+          "benchmark",
+          [](PyEngine& p, int64_t batch, int iterations, int warmup) {
+            BenchmarkResult r;
+            {
+              py::gil_scoped_release release;
+              r = p.e->benchmark(batch, iterations, warmup);
+            }
+            py::dict d;
+            d["engine"] = "trtcore";
+            d["backend"] = p.e->backend_name();
+            d["precision"] = precision_name(p.e->plan().build.precision);
+            d["device"] = p.e->device_description();
+            d["batch"] = r.batch;
+            d["iterations"] = r.iterations;
+            d["compute_ms"] = stats_dict(r.compute_ms);
+            d["e2e_ms"] = stats_dict(r.e2e_ms);
+            d["throughput"] = r.throughput;
+            d["compute_throughput"] = r.compute_throughput;
+            return d;
+          },
+          py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3)
+      .def(
+          "profile",
+          [](PyEngine& p, int64_t batch, int iterations) {
+            std::vector<double> t;
+            {
+              py::gil_scoped_release release;
+              t = p.e->profile_layers(batch == 0 ? p.e->max_batch() : batch, iterations);
+            }
+            const std::vector<LayerInfo> ls = p.e->layers();
+            py::list out;
+            for (size_t i = 0; i < ls.size() && i < t.size(); ++i) {
+              py::dict d;
+              d["name"] = ls[i].name; d["op"] = ls[i].op; d["precision"] = ls[i].precision; d["ms"] = t[i];
+              out.append(d);
+            }
+            return out;
+          },
+          py::arg("batch") = 0, py::arg("iterations") = 10)
+      .def(
+          "run_directory",
+          [](PyEngine& p, const std::string& dir, const std::string& output_dir, int64_t batch, int iterations) {
+            DirectoryRunResult r;
+            {
+              py::gil_scoped_release release;
+              r = p.e->run_directory(dir, output_dir, batch, iterations);
+            }
+            py::dict d;
+            d["samples"] = r.samples;
+            d["batches"] = r.batches;
+            d["output_files"] = r.output_files;
+            d["warnings"] = r.warnings;
+            d["batch_ms"] = stats_dict(r.batch_ms);
+            d["throughput"] = r.throughput;
+            return d;
+          },
+          py::arg("dir"), py::arg("output_dir") = "", py::arg("batch") = 0, py::arg("iterations") = 1)
+      .def("describe", [](const PyEngine& p) { return p.e->describe(); });
+}

@@ -1,0 +1,379 @@
+#include "cli/cli.h"
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "trtcore/engine.h"
+#include "trtcore/error.h"
+#include "trtcore/io.h"
+#include "trtcore/onnx_import.h"
+
+namespace trtcore {
+namespace {
+
+// One flag: its names (first is canonical; thesis-script spellings are aliases), its group and whether it takes a value.
+struct Flag {
+  std::vector<std::string> names;
+  const char* group;
+  bool takes_value;
+  const char* help;
+};
+
+const std::vector<Flag>& flags() {
+  static const std::vector<Flag> table = {
+      {{"onnx", "file"}, "model", true, "ONNX model to build from"},
+      {{"batch"}, "model", true, "maximum batch the plan is built for (and the run's batch); default 1"},
+      {{"shapes"}, "model", true, "fixed shapes for dynamic axes: name:1x3x640x640[,name2:...]"},
+      {{"backend"}, "build", true, "auto | cpu | cuda | tensorrt (auto = cuda when a GPU is usable, else cpu)"},
+      {{"half"}, "build", false, "FP16 precision"},
+      {{"int8"}, "build", false, "INT8 precision (needs --calibration-dir or a calibration cache)"},
+      {{"calibration-dir", "calibration_dir"}, "build", true, "directory of raw calibration samples (implies --int8)"},
+      {{"calibration-cache", "calibration"}, "build", true, "calibration cache file (read if present, else written)"},
+      {{"strict-fp32"}, "build", false, "no TF32 tensor-core math for FP32 layers"},
+      {{"io-half"}, "build", false, "FP16 inputs and outputs"},
+      {{"disable-pass"}, "build", true, "skip an optimizer pass (repeatable; see `inspect --passes`)"},
+      {{"timing-cache"}, "build", true, "tactic timing cache file"},
+      {{"device"}, "system", true, "CUDA device ordinal"},
+      {{"threads"}, "system", true, "cpu backend threads (0 = all cores)"},
+      {{"no-cuda-graph"}, "system", false, "launch kernels one by one instead of replaying a CUDA graph"},
+      {{"plan"}, "inference", true, "plan file (written by build, read by run/inspect)"},
+      {{"dir"}, "inference", true, "directory of raw float32 samples, one per file"},
+      {{"output-dir", "output_dir"}, "inference", true, "where to write one output file per input"},
+      {{"iter"}, "inference", true, "timed iterations (default 10; with --dir: passes over the directory, default 1)"},
+      {{"warmup"}, "inference", true, "untimed warm-up iterations (default 3)"},
+      {{"json"}, "reporting", true, "write results as JSON to this file"},
+      {{"profile"}, "reporting", false, "per-layer times"},
+      {{"stop-after"}, "reporting", true, "inspect --onnx: import | optimize (default optimize)"},
+      {{"passes"}, "reporting", false, "inspect: list the optimizer passes"},
+      {{"help", "h"}, "reporting", false, "show this help"},
+  };
+  return table;
+}
+
+struct Args {
+  std::map<std::string, std::vector<std::string>> values;  // canonical name -> values (repeatable)
+  bool has(const std::string& k) const { return values.count(k) != 0; }
+  std::string get(const std::string& k, const std::string& def = "") const {
+    auto it = values.find(k);
+    return it == values.end() ? def : it->second.back();
+  }
+  int64_t get_int(const std::string& k, int64_t def) const {
+    if (!has(k)) return def;
+    const std::string v = get(k);
+    size_t used = 0;
+    long long x = 0;
+    try {
+      x = std::stoll(v, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != v.size() || v.empty()) fail(ErrorKind::kInvalidArgument, "--", k, " expects an integer, got '", v, "'");
+    return x;
+  }
+};
+
+const Flag* find_flag(const std::string& name) {
+  for (const Flag& f : flags())
+    for (const std::string& n : f.names)
+      if (n == name) return &f;
+  return nullptr;
+}
+
+Args parse(const std::vector<std::string>& argv, size_t start) {
+  Args a;
+  for (size_t i = start; i < argv.size(); ++i) {
+    std::string tok = argv[i];
+    if (tok.rfind("--", 0) != 0 && !(tok.size() == 2 && tok[0] == '-'))
+      fail(ErrorKind::kInvalidArgument, "unexpected argument '", tok, "' (options start with --)");
+    tok = tok.substr(tok[1] == '-' ? 2 : 1);
+    std::string value;
+    bool inline_value = false;
+    const size_t eq = tok.find('=');
+    if (eq != std::string::npos) {
+      value = tok.substr(eq + 1);
+      tok = tok.substr(0, eq);
+      inline_value = true;
+    }
+    const Flag* f = find_flag(tok);
+    if (!f) fail(ErrorKind::kInvalidArgument, "unknown option --", tok, " (see --help)");
+    if (f->takes_value && !inline_value) {
+      if (i + 1 >= argv.size()) fail(ErrorKind::kInvalidArgument, "option --", tok, " needs a value");
+      value = argv[++i];
+    } else if (!f->takes_value && inline_value) {
+      fail(ErrorKind::kInvalidArgument, "option --", tok, " takes no value");
+    }
+    a.values[f->names[0]].push_back(value);
+  }
+  return a;
+}
+
+void print_help(std::ostream& out) {
+  out << "trtcore " << version() << " — ONNX to optimized inference engine\n\n"
+      << "usage:\n"
+      << "  trtcore build   --onnx model.onnx [--batch N] [--shapes ...] [--backend ...] [--half] [--plan out.plan]\n"
+      << "  trtcore run     --plan model.plan [--dir samples/ [--output-dir out/]] [--batch N] [--iter N] [--json f]\n"
+      << "  trtcore inspect --onnx model.onnx [--stop-after import|optimize] | --plan model.plan | --passes\n"
+      << "  trtcore --file=model.onnx --plan=model.plan --dir=samples/ ...   (the thesis script's form)\n";
+  const char* group = "";
+  for (const Flag& f : flags()) {
+    if (std::string(group) != f.group) {
+      group = f.group;
+      out << "\n" << group << " options:\n";
+    }
+    std::string names;
+    for (const std::string& n : f.names) names += (names.empty() ? "--" : ", --") + n;
+    out << "  " << std::left << std::setw(36) << (names + (f.takes_value ? " V" : "")) << f.help << "\n";
+  }
+}
+
+ModelOptions model_options(const Args& a) {
+  ModelOptions m;
+  m.onnx_path = a.get("onnx");
+  m.max_batch = a.get_int("batch", 1);
+  if (m.max_batch < 1) fail(ErrorKind::kInvalidArgument, "--batch must be >= 1, got ", m.max_batch);
+  if (a.has("shapes"))
+    for (const std::string& spec_list : a.values.at("shapes")) {
+      std::stringstream ss(spec_list);
+      std::string spec;
+      while (std::getline(ss, spec, ',')) {
+        const size_t colon = spec.rfind(':');
+        if (colon == std::string::npos || colon == 0)
+          fail(ErrorKind::kInvalidArgument, "--shapes expects name:1x3x224x224, got '", spec, "'");
+        m.shapes[spec.substr(0, colon)] = parse_shape(spec.substr(colon + 1));
+      }
+    }
+  return m;
+}
+
+BuildOptions build_options(const Args& a) {
+  BuildOptions b;
+  b.backend = backend_kind_from_name(a.get("backend", "auto"));
+  if (a.has("half")) b.precision = Precision::kFP16;
+  if (a.has("int8") || a.has("calibration-dir")) b.precision = Precision::kINT8;
+  b.fp32_math = a.has("strict-fp32") ? Fp32Math::kStrict : Fp32Math::kTF32;
+  b.io_half = a.has("io-half");
+  if (a.has("disable-pass")) b.disabled_passes = a.values.at("disable-pass");
+  b.timing_cache = a.get("timing-cache");
+  b.calibration_dir = a.get("calibration-dir");
+  b.calibration_cache = a.get("calibration-cache");
+  b.device = int(a.get_int("device", 0));
+  return b;
+}
+
+SystemOptions system_options(const Args& a) {
+  SystemOptions s;
+  s.threads = int(a.get_int("threads", 0));
+  s.cuda_graph = !a.has("no-cuda-graph");
+  return s;
+}
+
+std::string default_plan_path(const std::string& onnx) {
+  const size_t dot = onnx.rfind('.');
+  const size_t slash = onnx.rfind('/');
+  const std::string stem = (dot != std::string::npos && (slash == std::string::npos || dot > slash)) ? onnx.substr(0, dot) : onnx;
+  return stem + ".plan";
+}
+
+void print_stats_row(std::ostream& out, const char* label, const Stats& s) {
+  out << "  " << std::left << std::setw(14) << label << std::right << std::fixed << std::setprecision(3);
+  for (double v : {s.mean, s.std, s.min, s.median, s.p90, s.p95, s.p99}) out << std::setw(10) << v;
+  out << "\n";
+}
+
+void print_benchmark(std::ostream& out, const Engine& e, const BenchmarkResult& r) {
+  const bool gpu = e.backend_name() != "cpu";
+  out << "timing: batch " << r.batch << ", " << r.iterations << " iterations (ms per batch)\n";
+  out << "  " << std::left << std::setw(14) << "" << std::right;
+  for (const char* h : {"mean", "std", "min", "median", "p90", "p95", "p99"}) out << std::setw(10) << h;
+  out << "\n";
+  print_stats_row(out, gpu ? "GPU compute" : "compute", r.compute_ms);
+  if (gpu) print_stats_row(out, "end-to-end", r.e2e_ms);
+  out << std::setprecision(1) << "throughput: " << r.throughput << " samples/s end-to-end";
+  if (gpu) out << ", " << r.compute_throughput << " samples/s GPU compute";
+  out << "\n";
+  out.unsetf(std::ios::fixed);
+}
+
+int cmd_build(const Args& a, std::ostream& out) {
+  if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "build needs --onnx model.onnx");
+  const ModelOptions m = model_options(a);
+  const BuildOptions b = build_options(a);
+  std::string log;
+  std::unique_ptr<Engine> e = Engine::build(m, b, system_options(a), &log);
+  const std::string plan = a.get("plan", default_plan_path(m.onnx_path));
+  e->save(plan);
+  out << log << "plan written: " << plan << "\n";
+  return 0;
+}
+
+int run_engine(Engine& e, const Args& a, std::ostream& out) {
+  const int64_t batch = a.get_int("batch", 0);
+  const int warmup = int(a.get_int("warmup", 3));
+  std::string json;
+  if (a.has("dir")) {
+    const int passes = int(a.get_int("iter", 1));
+    DirectoryRunResult d = e.run_directory(a.get("dir"), a.get("output-dir"), batch, passes);
+    out << "samples: " << d.samples << " files in " << d.batches << " batches";
+    if (!d.output_files.empty()) out << ", " << d.output_files.size() << " output files written to " << a.get("output-dir");
+    out << "\n";
+    for (const std::string& w : d.warnings) out << "warning: " << w << "\n";
+    out << std::fixed << std::setprecision(3) << "directory: " << d.batch_ms.mean << " ms per batch (std "
+        << d.batch_ms.std << "), " << std::setprecision(1) << d.throughput << " samples/s with copies\n";
+    out.unsetf(std::ios::fixed);
+    BenchmarkResult r = e.benchmark(batch, int(a.get_int("iter", 10)) < 10 ? 10 : int(a.get_int("iter", 10)), warmup);
+    print_benchmark(out, e, r);
+    json = e.to_json(r, &d);
+  } else {
+    if (a.has("output-dir")) fail(ErrorKind::kInvalidArgument, "--output-dir needs --dir (outputs are written per input file)");
+    BenchmarkResult r = e.benchmark(batch, int(a.get_int("iter", 10)), warmup);
+    print_benchmark(out, e, r);
+    json = e.to_json(r);
+  }
+  if (a.has("profile")) {
+    const std::vector<LayerInfo> ls = e.layers();
+    const std::vector<double> t = e.profile_layers(batch == 0 ? e.max_batch() : batch, 10);
+    double total = 0;
+    for (double v : t) total += v;
+    out << "per-layer time (mean of 10 runs, ms):\n";
+    for (size_t i = 0; i < ls.size() && i < t.size(); ++i)
+      out << "  " << std::left << std::setw(40) << ls[i].name << std::setw(22) << ls[i].op << std::right << std::fixed
+          << std::setprecision(4) << std::setw(10) << t[i] << std::setprecision(1) << std::setw(7)
+          << (total > 0 ? 100.0 * t[i] / total : 0.0) << "%\n";
+    out.unsetf(std::ios::fixed);
+  }
+  if (a.has("json")) {
+    write_file_atomic(a.get("json"), json);
+    out << "results written: " << a.get("json") << "\n";
+  }
+  return 0;
+}
+
+int cmd_run(const Args& a, std::ostream& out) {
+  if (!a.has("plan")) fail(ErrorKind::kInvalidArgument, "run needs --plan model.plan");
+  std::unique_ptr<Engine> e = Engine::load(a.get("plan"), system_options(a));
+  out << "plan: " << a.get("plan") << " on " << e->backend_name() << " (" << e->device_description() << ")\n";
+  return run_engine(*e, a, out);
+}
+
+int cmd_inspect(const Args& a, std::ostream& out) {
+  if (a.has("passes")) {
+    for (const Pass& p : default_passes()) out << std::left << std::setw(24) << p.name << p.description << "\n";
+    return 0;
+  }
+  if (a.has("plan") && !a.has("onnx")) {
+    std::unique_ptr<Engine> e = Engine::load(a.get("plan"), system_options(a));
+    out << e->describe();
+    return 0;
+  }
+  if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "inspect needs --onnx model.onnx, --plan model.plan or --passes");
+  const std::string path = a.get("onnx");
+  const std::vector<OpSupport> support = check_onnx_support(path);
+  size_t bad = 0;
+  std::map<std::string, std::pair<int, int>> per_op;  // op -> (count, unsupported)
+  for (const OpSupport& s : support) {
+    auto& c = per_op[s.op];
+    ++c.first;
+    if (!s.supported) {
+      ++c.second;
+      ++bad;
+    }
+  }
+  out << "model: " << path << "  (" << support.size() << " nodes)\n";
+  out << "ops:\n";
+  for (const auto& [op, c] : per_op)
+    out << "  " << std::left << std::setw(24) << op << std::right << std::setw(5) << c.first << "  "
+        << (c.second ? "UNSUPPORTED" : "supported") << "\n";
+  for (const OpSupport& s : support)
+    if (!s.supported) out << "  unsupported: node '" << s.node << "' (" << s.op << "): " << s.reason << "\n";
+  if (bad) {
+    out << bad << " node(s) cannot be built\n";
+    return 1;
+  }
+  PassContext ctx;
+  ctx.disabled = a.has("disable-pass") ? a.values.at("disable-pass") : std::vector<std::string>{};
+  std::vector<PassRecord> passes;
+  const Graph g = load_graph(model_options(a), stage_from_name(a.get("stop-after", "optimize")), ctx, &passes);
+  out << "inputs:\n";
+  for (int id : g.inputs) out << "  " << g.value(id).name << "  " << dtype_name(g.value(id).dtype) << "  " << shape_str(g.value(id).shape) << "\n";
+  out << "outputs:\n";
+  for (int id : g.outputs) out << "  " << g.value(id).name << "  " << dtype_name(g.value(id).dtype) << "  " << shape_str(g.value(id).shape) << "\n";
+  if (!passes.empty()) {
+    out << "passes (layers before -> after):\n";
+    for (const PassRecord& p : passes)
+      out << "  " << std::left << std::setw(24) << p.name << std::right << std::setw(6) << p.nodes_before << " -> "
+          << std::setw(6) << p.nodes_after << (p.skipped ? "  (skipped)" : "") << "\n";
+  }
+  out << "layers after " << a.get("stop-after", "optimize") << " (" << g.nodes.size() << "):\n";
+  for (const Node& n : g.nodes) {
+    out << "  " << std::left << std::setw(40) << n.name << std::setw(22) << n.layer_label();
+    if (!n.outputs.empty() && n.outputs[0] >= 0) out << shape_str(g.value(n.outputs[0]).shape);
+    out << "\n";
+  }
+  return 0;
+}
+
+// The thesis script's form: --file builds (and saves to --plan if given), --plan alone loads; --dir runs.
+int cmd_legacy(const Args& a, std::ostream& out) {
+  std::unique_ptr<Engine> e;
+  if (a.has("onnx")) {
+    std::string log;
+    e = Engine::build(model_options(a), build_options(a), system_options(a), &log);
+    out << log;
+    if (a.has("plan")) {
+      e->save(a.get("plan"));
+      out << "plan written: " << a.get("plan") << "\n";
+    }
+  } else if (a.has("plan")) {
+    e = Engine::load(a.get("plan"), system_options(a));
+  } else {
+    fail(ErrorKind::kInvalidArgument, "give --file=model.onnx (build) or --plan=model.plan (load)");
+  }
+  out << e->describe();
+  if (a.has("dir") || a.has("iter")) return run_engine(*e, a, out);
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  try {
+    if (args.empty()) {
+      print_help(out);
+      return 2;
+    }
+    const std::string cmd = args[0];
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      print_help(out);
+      return 0;
+    }
+    if (cmd == "--version" || cmd == "version") {
+      out << "trtcore " << version() << "\n";
+      return 0;
+    }
+    const bool legacy = cmd.rfind("--", 0) == 0;
+    const Args a = parse(args, legacy ? 0 : 1);
+    if (a.has("help")) {
+      print_help(out);
+      return 0;
+    }
+    if (legacy) return cmd_legacy(a, out);
+    if (cmd == "build") return cmd_build(a, out);
+    if (cmd == "run") return cmd_run(a, out);
+    if (cmd == "inspect") return cmd_inspect(a, out);
+    fail(ErrorKind::kInvalidArgument, "unknown command '", cmd, "'; expected build, run or inspect (see --help)");
+  } catch (const Error& e) {
+    err << "trtcore: error: " << e.what() << "\n";
+    return e.kind() == ErrorKind::kRuntime ? 1 : 2;
+  } catch (const std::bad_alloc&) {
+    err << "trtcore: error: out of host memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "trtcore: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace trtcore

@@ -1,0 +1,32 @@
+#include "trtcore/options.h"
+
+#include "trtcore/error.h"
+
+namespace trtcore {
+
+const char* backend_kind_name(BackendKind k) {
+  switch (k) {
+    case BackendKind::kAuto: return "auto";
+    case BackendKind::kCpu: return "cpu";
+    case BackendKind::kCuda: return "cuda";
+    case BackendKind::kTensorRT: return "tensorrt";
+  }
+  return "auto";
+}
+
+BackendKind backend_kind_from_name(const std::string& s) {
+  for (BackendKind k : {BackendKind::kAuto, BackendKind::kCpu, BackendKind::kCuda, BackendKind::kTensorRT})
+    if (s == backend_kind_name(k)) return k;
+  fail(ErrorKind::kInvalidArgument, "unknown backend '", s, "'; expected auto, cpu, cuda or tensorrt");
+}
+
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::kFP32: return "fp32";
+    case Precision::kFP16: return "fp16";
+    case Precision::kINT8: return "int8";
+  }
+  return "fp32";
+}
+
+}  // namespace trtcore

@@ -1,0 +1,34 @@
+"""The `trtcore` command. build/run/inspect are the C++ command line shared with the standalone executable
+(trtcore-exec); prepare/report/compare/baseline are Python helpers."""
+import argparse
+import importlib
+import sys
+
+_CORE_COMMANDS = ("build", "run", "inspect")
+_PY_COMMANDS = {"prepare": "data", "report": "report", "compare": "compare", "baseline": "baselines"}
+
+
+def _python_parser():
+    parser = argparse.ArgumentParser(prog="trtcore", description="trtcore helpers for data and results")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in dict.fromkeys(_PY_COMMANDS.values()):
+        importlib.import_module("trtcore." + module).add_cli(sub)
+    return parser
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _PY_COMMANDS:
+        args = _python_parser().parse_args(argv)
+        return args.func(args)
+    from trtcore import _core
+
+    sys.stdout.flush()
+    rc = _core.cli_main(argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print("\nPython helpers: " + ", ".join(f"trtcore {c}" for c in _PY_COMMANDS) + "  (each has --help)")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
