@@ -324,18 +324,24 @@ Graph import_onnx(const ModelOptions& model) {
   const std::string& path = m.path;
   Builder b(m, ImportMode::kStrict);
 
-  // Every op is checked before any work, and every unsupported one is named.
-  std::string problems;
+  // Every op is checked before any work; the message names every unsupported op type and (up to a limit) node.
+  constexpr size_t kMaxListedNodes = 30;
+  std::string lines, types;
+  std::set<std::string> seen_types;
   size_t n_problems = 0;
   for (size_t i = 0; i < m.graph.nodes.size(); ++i) {
-    const std::string p = op_problem(m.graph.nodes[i], b.names[i], b.g.opset);
+    const OnnxNode& n = m.graph.nodes[i];
+    const std::string p = op_problem(n, b.names[i], b.g.opset);
     if (p.empty()) continue;
-    problems += "\n  " + p;
-    ++n_problems;
+    if (n_problems++ < kMaxListedNodes) lines += "\n  " + p;
+    const std::string type = default_domain(n.domain) ? n.op_type : n.domain + "::" + n.op_type;
+    if (seen_types.insert(type).second) types += (types.empty() ? "" : ", ") + type;
   }
+  if (n_problems > kMaxListedNodes)
+    lines += "\n  ... and " + std::to_string(n_problems - kMaxListedNodes) + " more nodes";
   if (n_problems)
-    fail(ErrorKind::kUnsupported, path, ": ", n_problems, " node", n_problems > 1 ? "s use" : " uses",
-         " unsupported ops:", problems);
+    fail(ErrorKind::kUnsupported, path, ": ", n_problems, n_problems > 1 ? " nodes use" : " node uses",
+         " ops that trtcore does not support (", types, "):", lines);
 
   std::set<std::string> input_names;
   for (const OnnxValueInfo& vi : m.graph.inputs) input_names.insert(vi.name);
