@@ -1,0 +1,134 @@
+// MaxPool/AveragePool over 1-3 spatial axes (padding, dilation, ceil_mode, count_include_pad) and the global
+// pools; parallel over batch x channels.
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/im2col.h"
+
+namespace trtcore::cpu {
+
+enum class PoolKind { kMax, kAverage };
+enum class PadCounting { kExclude, kInclude };
+
+class WindowPoolKernel : public CpuKernel {
+ public:
+  explicit WindowPoolKernel(PoolKind kind) : kind_(kind) {}
+
+  void init(const Node& node, const Graph& g) override {
+    node_ = node;
+    kernel_ = node.attrs.get_ints("kernel_shape");
+    rounding_ = node.attrs.get_int("ceil_mode", 0) ? OutputRounding::kCeil : OutputRounding::kFloor;
+    counting_ = node.attrs.get_int("count_include_pad", 0) ? PadCounting::kInclude : PadCounting::kExclude;
+    if (g.value(node.inputs[0]).dtype != DType::kFloat32)
+      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend pools float32 only");
+  }
+
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    const TensorView& x = in[0];
+    const Window win = resolve_window(node_, kernel_, spatial_of(x.shape), rounding_, true);
+    const Geometry3 g(win);
+    // padded extent per axis (pad_end of the 3-d view), for count_include_pad
+    int64_t lim[3];
+    const size_t lead = 3 - win.rank();
+    for (size_t i = 0; i < 3; ++i) lim[i] = g.in[i] + (i >= lead ? win.pad_end[i - lead] : 0);
+    const int64_t planes = x.shape[0] * x.shape[1], isz = g.in_size(), osz = g.out_size();
+    const float* src = x.as<float>();
+    float* dst = out[0].as<float>();
+    const int nt = ctx.threads > 1 ? ctx.threads : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const float* p = src + pl * isz;
+      float* q = dst + pl * osz;
+      for (int64_t od = 0; od < g.out[0]; ++od)
+        for (int64_t oh = 0; oh < g.out[1]; ++oh)
+          for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+            const int64_t d0 = od * g.s[0] - g.p[0], h0 = oh * g.s[1] - g.p[1], w0 = ow * g.s[2] - g.p[2];
+            float mx = -std::numeric_limits<float>::infinity(), sum = 0.f;
+            int64_t inside = 0, padded = 0;
+            for (int64_t kd = 0; kd < g.k[0]; ++kd) {
+              const int64_t id = d0 + kd * g.d[0];
+              if (id >= lim[0]) break;
+              const bool din = id >= 0 && id < g.in[0];
+              for (int64_t kh = 0; kh < g.k[1]; ++kh) {
+                const int64_t ih = h0 + kh * g.d[1];
+                if (ih >= lim[1]) break;
+                const bool hin = din && ih >= 0 && ih < g.in[1];
+                const float* row = p + (id * g.in[1] + ih) * g.in[2];
+                for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+                  const int64_t iw = w0 + kw * g.d[2];
+                  if (iw >= lim[2]) break;
+                  ++padded;
+                  if (!hin || iw < 0 || iw >= g.in[2]) continue;
+                  const float v = row[iw];
+                  mx = std::max(mx, v);
+                  sum += v;
+                  ++inside;
+                }
+              }
+            }
+            float r;
+            if (kind_ == PoolKind::kMax) r = mx;
+            else r = sum / float(counting_ == PadCounting::kInclude ? padded : std::max<int64_t>(inside, 1));
+            q[(od * g.out[1] + oh) * g.out[2] + ow] = r;
+          }
+    }
+  }
+
+ private:
+  PoolKind kind_;
+  Node node_;
+  std::vector<int64_t> kernel_;
+  OutputRounding rounding_ = OutputRounding::kFloor;
+  PadCounting counting_ = PadCounting::kExclude;
+};
+
+class GlobalPoolKernel : public CpuKernel {
+ public:
+  explicit GlobalPoolKernel(PoolKind kind) : kind_(kind) {}
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    const TensorView& x = in[0];
+    const int64_t planes = x.shape[0] * x.shape[1], plane = planes ? x.numel() / planes : 0;
+    const float* src = x.as<float>();
+    float* dst = out[0].as<float>();
+    const int nt = ctx.threads > 1 ? ctx.threads : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1 && planes * plane > 16384) schedule(static)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const float* p = src + pl * plane;
+      if (kind_ == PoolKind::kMax) {
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t i = 0; i < plane; ++i) m = std::max(m, p[i]);
+        dst[pl] = m;
+      } else {
+        float s = 0.f;
+#pragma omp simd reduction(+ : s)
+        for (int64_t i = 0; i < plane; ++i) s += p[i];
+        dst[pl] = s / float(plane);
+      }
+    }
+  }
+
+ private:
+  PoolKind kind_;
+};
+
+struct MaxPoolKernel : WindowPoolKernel {
+  MaxPoolKernel() : WindowPoolKernel(PoolKind::kMax) {}
+};
+struct AveragePoolKernel : WindowPoolKernel {
+  AveragePoolKernel() : WindowPoolKernel(PoolKind::kAverage) {}
+};
+struct GlobalMaxPoolKernel : GlobalPoolKernel {
+  GlobalMaxPoolKernel() : GlobalPoolKernel(PoolKind::kMax) {}
+};
+struct GlobalAveragePoolKernel : GlobalPoolKernel {
+  GlobalAveragePoolKernel() : GlobalPoolKernel(PoolKind::kAverage) {}
+};
+
+}  // namespace trtcore::cpu
+
+TRTCORE_CPU_KERNEL_FACTORY(MaxPool, trtcore::cpu::MaxPoolKernel)
+TRTCORE_CPU_KERNEL_FACTORY(AveragePool, trtcore::cpu::AveragePoolKernel)
+TRTCORE_CPU_KERNEL_FACTORY(GlobalMaxPool, trtcore::cpu::GlobalMaxPoolKernel)
+TRTCORE_CPU_KERNEL_FACTORY(GlobalAveragePool, trtcore::cpu::GlobalAveragePoolKernel)

@@ -1,0 +1,177 @@
+// Resize/Upsample over any number of axes. Nearest gathers through one index map per axis; linear interpolates
+// one axis at a time (separable, so equal to N-linear interpolation).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "backends/cpu/cpu_kernel.h"
+#include "ops/resize_params.h"
+
+namespace trtcore::cpu {
+namespace {
+
+// Maps an output coordinate to the input's coordinate system.
+float source_coord(CoordTransform ct, int64_t x, float scale, int64_t in, int64_t out) {
+  const float xf = float(x);
+  switch (ct) {
+    case CoordTransform::kHalfPixel: return (xf + 0.5f) / scale - 0.5f;
+    case CoordTransform::kHalfPixelSymmetric: {
+      const float adjustment = float(out) / (scale * float(in));
+      const float center = float(in) / 2.f;
+      return center * (1.f - adjustment) + (xf + 0.5f) / scale - 0.5f;
+    }
+    case CoordTransform::kPytorchHalfPixel: return out > 1 ? (xf + 0.5f) / scale - 0.5f : 0.f;
+    case CoordTransform::kAlignCorners: return out == 1 ? 0.f : xf * float(in - 1) / float(out - 1);
+    case CoordTransform::kAsymmetric: return xf / scale;
+    case CoordTransform::kTfHalfPixelForNN: return (xf + 0.5f) / scale;
+  }
+  return xf / scale;
+}
+
+int64_t nearest_index(NearestRounding r, float x, float scale, int64_t in) {
+  int64_t i;
+  switch (r) {
+    case NearestRounding::kRoundPreferFloor:
+      i = x == float(int64_t(x)) + 0.5f ? int64_t(x) : int64_t(std::round(x));
+      break;
+    case NearestRounding::kRoundPreferCeil: i = int64_t(std::round(x)); break;
+    case NearestRounding::kFloor: i = int64_t(std::floor(x)); break;
+    case NearestRounding::kCeil: i = int64_t(std::ceil(x)); break;
+    case NearestRounding::kSimple: i = scale < 1.f ? int64_t(std::ceil(x)) : int64_t(x); break;
+    default: i = int64_t(x);
+  }
+  return std::min(std::max<int64_t>(i, 0), in - 1);
+}
+
+}  // namespace
+
+class ResizeKernel : public CpuKernel {
+ public:
+  void init(const Node& node, const Graph& g) override {
+    const Shape& in = g.value(node.inputs[0]).shape;
+    auto constant = [&](size_t i) -> TensorPtr {
+      if (i >= node.inputs.size() || node.inputs[i] < 0) return nullptr;
+      const Value& v = g.value(node.inputs[i]);
+      if (!v.constant) fail(ErrorKind::kUnsupported, node.describe(), ": input ", i, " must be a constant");
+      return v.constant;
+    };
+    std::vector<float> scales;
+    std::vector<int64_t> sizes;
+    const bool upsample = node.op == "Upsample";
+    const size_t scales_idx = upsample || g.opset < 11 ? 1 : 2;
+    if (TensorPtr t = constant(scales_idx)) scales = t->as_float();
+    else if (upsample) scales = node.attrs.get_floats("scales");
+    if (!upsample && g.opset >= 11)
+      if (TensorPtr t = constant(3)) sizes = t->as_int64();
+    params_ = resolve_resize(node, g.opset, in, &scales, &sizes);
+    if (g.value(node.inputs[0]).dtype != DType::kFloat32)
+      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend resizes float32 only");
+  }
+
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    const Shape &is = in[0].shape, &os = out[0].shape;
+    const size_t rank = is.size();
+    std::vector<float> scale(rank);
+    for (size_t i = 0; i < rank; ++i)
+      scale[i] = params_.scales_given ? params_.scales[i] : float(os[i]) / float(is[i]);
+    if (params_.mode == ResizeMode::kNearest) nearest(in[0], out[0], scale, ctx);
+    else linear(in[0], out[0], scale, ctx);
+  }
+
+ private:
+  void nearest(const TensorView& x, const TensorView& y, const std::vector<float>& scale, CpuContext& ctx) const {
+    const Shape &is = x.shape, &os = y.shape;
+    const size_t rank = is.size();
+    // per axis: input offset (in elements) of each output coordinate
+    std::vector<std::vector<int64_t>> offs(rank);
+    int64_t stride = 1;
+    for (size_t a = rank; a-- > 0;) {
+      offs[a].resize(size_t(os[a]));
+      for (int64_t o = 0; o < os[a]; ++o) {
+        const float src = source_coord(params_.coord, o, scale[a], is[a], os[a]);
+        offs[a][size_t(o)] = nearest_index(params_.rounding, src, scale[a], is[a]) * stride;
+      }
+      stride *= is[a];
+    }
+    const float* px = x.as<float>();
+    float* py = y.as<float>();
+    const int64_t last = rank ? os[rank - 1] : 1, rows = last ? y.numel() / last : 0;
+    const int nt = ctx.threads > 1 ? ctx.threads : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1 && y.numel() > 32768) schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t base = 0, t = r;
+      for (size_t a = rank - 1; a-- > 0;) {
+        base += offs[a][size_t(t % os[a])];
+        t /= os[a];
+      }
+      const std::vector<int64_t>& lo = offs[rank - 1];
+      float* q = py + r * last;
+      for (int64_t j = 0; j < last; ++j) q[j] = px[base + lo[size_t(j)]];
+    }
+  }
+
+  void linear(const TensorView& x, const TensorView& y, const std::vector<float>& scale, CpuContext& ctx) {
+    const Shape &is = x.shape, &os = y.shape;
+    const size_t rank = is.size();
+    Shape cur = is;
+    const float* src = x.as<float>();
+    std::vector<float> bufs[2];
+    int which = 0;
+    std::vector<size_t> axes;
+    for (size_t a = 0; a < rank; ++a) {
+      bool identity = os[a] == is[a];
+      for (int64_t o = 0; identity && o < os[a]; ++o)
+        identity = source_coord(params_.coord, o, scale[a], is[a], os[a]) == float(o);
+      if (!identity) axes.push_back(a);
+    }
+    if (axes.empty()) {
+      std::memcpy(y.data, x.data, x.nbytes());
+      return;
+    }
+    const int nt = ctx.threads > 1 ? ctx.threads : 1;
+    for (size_t k = 0; k < axes.size(); ++k) {
+      const size_t a = axes[k];
+      const int64_t lin = is[a], lout = os[a];
+      std::vector<int64_t> i0(static_cast<size_t>(lout)), i1(static_cast<size_t>(lout));
+      std::vector<float> w1(static_cast<size_t>(lout));
+      for (int64_t o = 0; o < lout; ++o) {
+        float s = source_coord(params_.coord, o, scale[a], lin, lout);
+        s = std::min(std::max(s, 0.f), float(lin - 1));
+        const int64_t lo = std::min(int64_t(s), lin - 1);
+        i0[size_t(o)] = lo;
+        i1[size_t(o)] = std::min(lo + 1, lin - 1);
+        w1[size_t(o)] = s - float(lo);
+      }
+      int64_t outer = 1, inner = 1;
+      for (size_t i = 0; i < a; ++i) outer *= cur[i];
+      for (size_t i = a + 1; i < rank; ++i) inner *= cur[i];
+      cur[a] = lout;
+      float* dst;
+      if (k + 1 == axes.size()) {
+        dst = y.as<float>();
+      } else {
+        bufs[which].resize(size_t(numel(cur)));
+        dst = bufs[which].data();
+        which ^= 1;
+      }
+#pragma omp parallel for num_threads(nt) if (nt > 1 && outer * lout * inner > 32768) schedule(static)
+      for (int64_t ol = 0; ol < outer * lout; ++ol) {
+        const int64_t o = ol / lout, j = ol % lout;
+        const float* p0 = src + (o * lin + i0[size_t(j)]) * inner;
+        const float* p1 = src + (o * lin + i1[size_t(j)]) * inner;
+        const float b = w1[size_t(j)], a0 = 1.f - b;
+        float* q = dst + ol * inner;
+        for (int64_t i = 0; i < inner; ++i) q[i] = a0 * p0[i] + b * p1[i];
+      }
+      src = dst;
+    }
+  }
+
+  ResizeParams params_;
+};
+
+}  // namespace trtcore::cpu
+
+TRTCORE_CPU_KERNEL_FACTORY(Resize, trtcore::cpu::ResizeKernel)
+TRTCORE_CPU_KERNEL_FACTORY(Upsample, trtcore::cpu::ResizeKernel)
