@@ -26,10 +26,10 @@ CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 BATCH = 100
 
 
-def load_train(limit):
+def load_train(folder, limit):
     data = common.py("data")
-    x = data.read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz"))[:limit].astype(np.float32)
-    y = data.read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz"))[:limit].astype(np.int64)
+    x = data.read_idx(os.path.join(folder, "train-images-idx3-ubyte.gz"))[:limit].astype(np.float32)
+    y = data.read_idx(os.path.join(folder, "train-labels-idx1-ubyte.gz"))[:limit].astype(np.int64)
     return ((x / 255.0 - MEAN) / STD)[:, None], y
 
 
@@ -50,7 +50,7 @@ def train_torch(x, y, epochs, seed=0):
             loss = torch.nn.functional.cross_entropy(net(xt[idx]), yt[idx])
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
         common.log("epoch %d: training loss %.4f" % (ep + 1, total / len(xt)))
     return net.eval()
 
@@ -111,10 +111,11 @@ def main(argv=None):
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, help="training epochs (default 3; --small 1)")
     p.add_argument("--runs", type=int, help="timed passes over the test set (default 10; --small 2)")
+    p.add_argument("--data", default=DATA, help="folder of the four Fashion-MNIST idx .gz files (default %s)" % DATA)
     args = p.parse_args(argv)
-    if not os.path.exists(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")):
-        sys.stderr.write("fashion_mnist.py: %s not found; install it with apt-get install dataset-fashion-mnist\n"
-                         % DATA)
+    if not os.path.exists(os.path.join(args.data, "t10k-images-idx3-ubyte.gz")):
+        sys.stderr.write("fashion_mnist.py: %s has no t10k-images-idx3-ubyte.gz; install the data with apt-get "
+                         "install dataset-fashion-mnist or pass --data FOLDER\n" % args.data)
         return 2
     data, timing, report, plots = (common.py(m) for m in ("data", "timing", "report", "plots"))
     rdir = common.result_dir(args, "fashion_mnist")
@@ -125,10 +126,10 @@ def main(argv=None):
 
     # The test set goes through `trtcore prepare`, as a user's data would.
     test_dir = os.path.join(work, "fashion-mnist-test-%d" % n_test)
-    data.prepare(os.path.join(DATA, "t10k-images-idx3-ubyte.gz"), test_dir, scale=1 / 255.0, mean=[MEAN], std=[STD],
+    data.prepare(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"), test_dir, scale=1 / 255.0, mean=[MEAN], std=[STD],
                  limit=n_test, progress=False)
     x_test, y_test, _ = data.load_prepared(test_dir)
-    x_train, y_train = load_train(n_train)
+    x_train, y_train = load_train(args.data, n_train)
     onnx_path = os.path.join(work, "fashion_cnn.onnx")
     t0 = time.perf_counter()
     if have_torch:
