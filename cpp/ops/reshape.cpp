@@ -53,7 +53,8 @@ void infer_Reshape(ShapeContext& ctx) {
   if (infer_at >= 0) {
     if (allow_zero && std::count(target.begin(), target.end(), 0) > 0) ctx.fail("allowzero forbids mixing 0 and -1");
     if (known == 0 || total % known != 0)
-      ctx.fail("cannot reshape ", shape_str(x.shape), " to [", shape_str(out), " with -1 at ", infer_at, "]");
+      ctx.fail("cannot reshape ", shape_str(x.shape), " (", total, " elements) with -1 at dim ", infer_at,
+               ": the other dims hold ", known, " elements");
     out[size_t(infer_at)] = total / known;
   }
   if (numel(out) != total)
