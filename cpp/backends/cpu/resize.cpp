@@ -88,7 +88,13 @@ class ResizeKernel : public CpuKernel {
     int64_t stride = 1;
     for (size_t a = rank; a-- > 0;) {
       offs[a].resize(size_t(os[a]));
+      // an unscaled axis maps straight through, whatever the rounding (tf_half_pixel_for_nn + ceil would shift it)
+      const bool identity = scale[a] == 1.f && os[a] == is[a];
       for (int64_t o = 0; o < os[a]; ++o) {
+        if (identity) {
+          offs[a][size_t(o)] = o * stride;
+          continue;
+        }
         const float src = source_coord(params_.coord, o, scale[a], is[a], os[a]);
         offs[a][size_t(o)] = nearest_index(params_.rounding, src, scale[a], is[a]) * stride;
       }
