@@ -1,0 +1,74 @@
+// Row-major GEMM on cuBLASLt: D[b] = alpha * op(A[b]) * op(B[b]) (+ beta * D[b]) (+ bias[n]) (then ReLU), with
+// per-shape plans cached (the batch changes M or the batch count) and the algorithm of the maximum shape timed.
+#pragma once
+#include <cublasLt.h>
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "backends/cuda/cuda_kernel.h"
+
+namespace trtcore::cuda {
+
+enum class Transpose { kNo, kYes };
+enum class GemmEpilogue { kNone, kBias, kRelu, kBiasRelu };
+
+struct GemmShape {
+  int64_t m = 0, n = 0, k = 0;
+  int64_t batch = 1;                                 // batch count
+  int64_t stride_a = 0, stride_b = 0, stride_d = 0;  // elements between batch items (0 broadcasts)
+  bool operator<(const GemmShape& o) const {
+    return std::tie(m, n, k, batch, stride_a, stride_b, stride_d) <
+           std::tie(o.m, o.n, o.k, o.batch, o.stride_a, o.stride_b, o.stride_d);
+  }
+};
+
+struct GemmArgs {
+  const float* a = nullptr;
+  const float* b = nullptr;
+  float* d = nullptr;
+  float alpha = 1.f;
+  float beta = 0.f;             // beta != 0 accumulates into d
+  const float* bias = nullptr;  // length n, for kBias/kBiasRelu
+};
+
+class LtGemm {
+ public:
+  static constexpr size_t kWorkspaceBytes = size_t(32) << 20;
+
+  LtGemm() = default;
+  ~LtGemm();
+  LtGemm(const LtGemm&) = delete;
+  LtGemm& operator=(const LtGemm&) = delete;
+
+  // Fixed per node: transposes, epilogue, math. Then tune() (build) or reuse() (load) at the maximum shape.
+  void configure(const std::string& where, Transpose ta, Transpose tb, GemmEpilogue ep, Fp32Math math);
+  void tune(cublasLtHandle_t h, cudaStream_t stream, const GemmShape& max_shape, const GemmArgs& args);
+  void reuse(cublasLtHandle_t h, const GemmShape& max_shape, const std::string& tactic);
+
+  void run(cublasLtHandle_t h, cudaStream_t stream, const GemmShape& shape, const GemmArgs& args, void* workspace,
+           size_t workspace_bytes);
+
+  std::string tactic() const { return "h" + std::to_string(chosen_); }
+
+ private:
+  struct Plan {
+    cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
+    std::vector<cublasLtMatmulHeuristicResult_t> algos;
+    int pick = 0;
+  };
+  Plan& plan_for(cublasLtHandle_t h, const GemmShape& s);
+
+  std::string where_;
+  Transpose ta_ = Transpose::kNo, tb_ = Transpose::kNo;
+  GemmEpilogue ep_ = GemmEpilogue::kNone;
+  cublasLtMatmulDesc_t desc_ = nullptr;
+  cublasLtMatmulPreference_t pref_ = nullptr;
+  std::map<GemmShape, Plan> plans_;
+  GemmShape max_shape_;
+  int chosen_ = 0;
+};
+
+}  // namespace trtcore::cuda
