@@ -2,6 +2,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include "backends/cuda/cuda_kernel.h"
 #include "trtcore/graph.h"
 
 namespace trtcore::cuda {

@@ -3,7 +3,10 @@
 // something references them.)
 #include "backends/cuda/cuda_kernel.h"
 
-#define TRTCORE_CUDA_OPS(X) X(Conv) X(Gemm) X(MatMul)
+#define TRTCORE_CUDA_OPS(X) \
+  X(Conv) X(Gemm) X(MatMul) \
+  X(MaxPool) X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) \
+  X(Softmax) X(LogSoftmax)
 
 #define TRTCORE_DECLARE_CUDA(Name) std::unique_ptr<::trtcore::cuda::CudaKernel> make_cuda_##Name();
 TRTCORE_CUDA_OPS(TRTCORE_DECLARE_CUDA)

@@ -1,0 +1,161 @@
+// MaxPool / AveragePool (1-3 spatial axes, pads incl. asymmetric, ceil_mode via the inferred output shape,
+// dilations, count_include_pad) and GlobalAveragePool / GlobalMaxPool: own kernels, exact for every variant.
+#include <algorithm>
+#include <cfloat>
+
+#include "backends/cuda/device_math.cuh"
+
+namespace trtcore::cuda {
+namespace {
+
+enum class PoolKind { kMax, kAverage };
+
+struct PoolArgs {
+  int spatial = 2;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  int kernel[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, dilation[3] = {1, 1, 1};
+  int pad_begin[3] = {0, 0, 0}, pad_end[3] = {0, 0, 0};
+  bool count_include_pad = false;
+};
+
+template <PoolKind K>
+__global__ void pool_kernel(const float* x, float* y, int64_t n, PoolArgs a) {
+  int64_t in_plane = 1, out_plane = 1;
+  for (int d = 0; d < a.spatial; ++d) {
+    in_plane *= a.in[d];
+    out_plane *= a.out[d];
+  }
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t plane = i / out_plane;
+    int64_t rem = i % out_plane;
+    int64_t o[3] = {0, 0, 0};
+    for (int d = a.spatial - 1; d >= 0; --d) {
+      o[d] = rem % a.out[d];
+      rem /= a.out[d];
+    }
+    const float* src = x + plane * in_plane;
+    float acc = K == PoolKind::kMax ? -FLT_MAX : 0.f;
+    int64_t valid = 0, padded = 0;
+    const int k0 = a.kernel[0], k1 = a.spatial > 1 ? a.kernel[1] : 1, k2 = a.spatial > 2 ? a.kernel[2] : 1;
+    for (int i0 = 0; i0 < k0; ++i0)
+      for (int i1 = 0; i1 < k1; ++i1)
+        for (int i2 = 0; i2 < k2; ++i2) {
+          const int kk[3] = {i0, i1, i2};
+          bool inside = true, in_padded = true;
+          int64_t off = 0;
+          for (int d = 0; d < a.spatial; ++d) {
+            const int64_t p = o[d] * a.stride[d] - a.pad_begin[d] + int64_t(kk[d]) * a.dilation[d];
+            if (p < 0 || p >= a.in[d]) inside = false;
+            if (p < -a.pad_begin[d] || p >= a.in[d] + a.pad_end[d]) in_padded = false;
+            off = off * a.in[d] + p;
+          }
+          if (in_padded) ++padded;
+          if (!inside) continue;
+          ++valid;
+          const float v = src[off];
+          if (K == PoolKind::kMax) acc = fmaxf(acc, v);
+          else acc += v;
+        }
+    if (K == PoolKind::kAverage) {
+      const int64_t div = a.count_include_pad ? padded : valid;
+      acc = div > 0 ? acc / float(div) : 0.f;
+    }
+    y[i] = acc;
+  }
+}
+
+template <ReduceKind K>
+__global__ void global_pool_kernel(const float* x, float* y, int64_t plane) {
+  const float* src = x + int64_t(blockIdx.x) * plane;
+  const float identity = K == ReduceKind::kMax ? -FLT_MAX : 0.f;
+  float acc = identity;
+  for (int64_t i = threadIdx.x; i < plane; i += blockDim.x) acc = reduce_combine<K>(acc, src[i]);
+  acc = block_reduce<K>(acc, identity);
+  if (threadIdx.x == 0) y[blockIdx.x] = K == ReduceKind::kSum ? acc / float(plane) : acc;
+}
+
+template <PoolKind K>
+class PoolKernel : public CudaKernel {
+ public:
+  std::string check(const Node& node, const Graph& g) const override {
+    std::string r = CudaKernel::check(node, g);
+    if (!r.empty()) return r;
+    if (node.outputs.size() > 1 && node.outputs[1] >= 0) return "the Indices output of MaxPool is not supported";
+    const size_t rank = g.value(node.inputs[0]).shape.size();
+    if (rank < 3 || rank > 5) return "only 1-3 spatial axes are supported";
+    return "";
+  }
+
+  void init(const Node& node, const Graph& g, CudaInitContext&) override {
+    where_ = node.describe();
+    const Shape& xs = g.value(node.inputs[0]).shape;
+    const Shape& ys = g.value(node.outputs[0]).shape;
+    a_.spatial = int(xs.size()) - 2;
+    const size_t sp = size_t(a_.spatial);
+    const std::vector<int64_t> ks = node.attrs.get_ints("kernel_shape");
+    const std::vector<int64_t> strides = node.attrs.get_ints("strides", std::vector<int64_t>(sp, 1));
+    const std::vector<int64_t> dil = node.attrs.get_ints("dilations", std::vector<int64_t>(sp, 1));
+    std::vector<int64_t> pads = node.attrs.get_ints("pads", std::vector<int64_t>(2 * sp, 0));
+    if (ks.size() != sp || strides.size() != sp || dil.size() != sp || pads.size() != 2 * sp)
+      fail(ErrorKind::kInvalidArgument, where_, ": kernel_shape/strides/dilations/pads do not match the input rank");
+    const std::string auto_pad = node.attrs.get_string("auto_pad", "NOTSET");
+    for (size_t d = 0; d < sp; ++d) {
+      a_.in[d] = xs[2 + d];
+      a_.out[d] = ys[2 + d];
+      a_.kernel[d] = int(ks[d]);
+      a_.stride[d] = int(strides[d]);
+      a_.dilation[d] = int(dil[d]);
+      if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+        const int64_t total = std::max<int64_t>(0, (a_.out[d] - 1) * a_.stride[d] +
+                                                       (int64_t(a_.kernel[d]) - 1) * a_.dilation[d] + 1 - a_.in[d]);
+        pads[d] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        pads[d + sp] = total - pads[d];
+      } else if (auto_pad == "VALID") {
+        pads[d] = pads[d + sp] = 0;
+      }
+      a_.pad_begin[d] = int(pads[d]);
+      a_.pad_end[d] = int(pads[d + sp]);
+    }
+    a_.count_include_pad = node.attrs.get_int("count_include_pad", 0) != 0;
+  }
+
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
+    const int64_t n = out[0].numel();
+    if (n == 0) return;
+    pool_kernel<K><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<float>(), out[0].as<float>(), n, a_);
+    TRTCORE_CUDA_LAUNCH_CHECK(where_, pool_kernel<K>);
+  }
+
+ private:
+  std::string where_;
+  PoolArgs a_;
+};
+
+template <ReduceKind K>
+class GlobalPoolKernel : public CudaKernel {
+ public:
+  void init(const Node& node, const Graph&, CudaInitContext&) override { where_ = node.describe(); }
+
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
+    const Shape& s = in[0].shape;
+    if (s.size() < 2) fail(ErrorKind::kInvalidArgument, where_, ": input rank ", s.size(), " (expected >= 2)");
+    const int64_t planes = s[0] * s[1];
+    if (planes == 0) return;
+    const int64_t plane = in[0].numel() / planes;
+    if (planes > int64_t(INT32_MAX)) fail(ErrorKind::kUnsupported, where_, ": too many channels");
+    global_pool_kernel<K><<<unsigned(planes), kBlockSize, 0, ctx.stream>>>(in[0].as<float>(), out[0].as<float>(),
+                                                                           plane);
+    TRTCORE_CUDA_LAUNCH_CHECK(where_, global_pool_kernel<K>);
+  }
+
+ private:
+  std::string where_;
+};
+
+}  // namespace
+}  // namespace trtcore::cuda
+
+TRTCORE_CUDA_KERNEL_FACTORY(MaxPool, trtcore::cuda::PoolKernel<trtcore::cuda::PoolKind::kMax>)
+TRTCORE_CUDA_KERNEL_FACTORY(AveragePool, trtcore::cuda::PoolKernel<trtcore::cuda::PoolKind::kAverage>)
+TRTCORE_CUDA_KERNEL_FACTORY(GlobalAveragePool, trtcore::cuda::GlobalPoolKernel<trtcore::cuda::ReduceKind::kSum>)
+TRTCORE_CUDA_KERNEL_FACTORY(GlobalMaxPool, trtcore::cuda::GlobalPoolKernel<trtcore::cuda::ReduceKind::kMax>)
