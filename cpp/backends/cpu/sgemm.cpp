@@ -1,6 +1,6 @@
 // Cache-blocked single-precision GEMM: K is cut into KC-deep slices, A into MR-row and B into NR-column packed
-// micro-panels, and a register-tiled micro-kernel computes one MR x NR tile of C per call. Threads share the
-// packed panels and split the (row block, column panel) tiles.
+// micro-panels, and a register-tiled micro-kernel computes one MR x NR tile of C per call. Threads take disjoint
+// tiles of C and pack their own panels (no barrier inside a call).
 #include "backends/cpu/sgemm.h"
 
 #include <algorithm>
@@ -12,6 +12,9 @@
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
 #endif
 
 #include "backends/cpu/cpu_kernel.h"
@@ -27,9 +30,8 @@ constexpr int64_t MR = 6, NR = 16;
 constexpr int64_t MR = 4, NR = 16;
 #endif
 constexpr int64_t KC = 256;   // one A micro-panel (MR x KC) stays in L1 next to a B micro-panel
-constexpr int64_t MC = 96;    // rows of A one work item sweeps with a B micro-panel held in L1
+constexpr int64_t MC = 96;    // packed A block (MC x KC) stays in L2 while B micro-panels stream through L1
 constexpr int64_t NC = 2048;  // packed B slice (KC x NC) targets L2/L3
-constexpr int64_t MBIG = 4096;  // bounds the shared packed-A buffer
 
 static_assert(MC % MR == 0 && NC % NR == 0, "blocking must be a multiple of the micro-tile");
 
@@ -241,6 +243,61 @@ void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows
   }
 }
 
+namespace {
+
+// Per-thread packing buffers: OpenMP threads persist, so these are allocated once per thread, not per call.
+float* thread_buffer(int which, int64_t n) {
+  thread_local AlignedBuf bufs[2];
+  thread_local int64_t caps[2] = {0, 0};
+  if (caps[which] < n) {
+    bufs[which] = aligned_floats(n);
+    caps[which] = n;
+  }
+  return bufs[which].get();
+}
+
+// One thread's share: the classic blocked loop nest (columns, depth, rows) over a sub-matrix of C whose top-left
+// corner is (m0, n0) in the full product (the epilogue indexes bias/residual with global coordinates).
+void gemm_block(Transpose ta, Transpose tb, int64_t m0, int64_t M, int64_t n0, int64_t N, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                const GemmEpilogue& ep) {
+  if (M <= 0 || N <= 0) return;
+  const float* As = ta == Transpose::kNo ? A + m0 * lda : A + m0;
+  const float* Bs = tb == Transpose::kNo ? B + n0 : B + n0 * ldb;
+  float* Cs = C + m0 * ldc + n0;
+  float* packed_b = thread_buffer(0, std::min((N + NR - 1) / NR * NR, NC) * KC);
+  float* packed_a = thread_buffer(1, std::min((M + MR - 1) / MR * MR, MC) * KC);
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const float beta_now = pc == 0 ? beta : 1.f;
+      const bool last_k = pc + kc >= K;
+      for (int64_t j = 0; j < nc; j += NR) pack_b(Bs, ldb, tb, jc + nc, jc + j, pc, kc, packed_b + j * kc);
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = std::min(MC, M - ic);
+        for (int64_t i = 0; i < mc; i += MR) pack_a(As, lda, ta, ic + mc, ic + i, pc, kc, packed_a + i * kc);
+        for (int64_t j = 0; j < nc; j += NR) {
+          const int64_t nr = std::min(NR, nc - j);
+          const float* bp = packed_b + j * kc;
+          for (int64_t i = 0; i < mc; i += MR) {
+            const int64_t mr = std::min(MR, mc - i);
+            float* c = Cs + (ic + i) * ldc + jc + j;
+            const float* ap = packed_a + i * kc;
+            if (mr == MR && nr == NR)
+              micro_kernel(kc, ap, bp, c, ldc, alpha, beta_now);
+            else
+              edge_kernel(kc, ap, bp, c, ldc, mr, nr, alpha, beta_now);
+            if (last_k) apply_epilogue(ep, m0 + ic + i, n0 + jc + j, mr, nr, c, ldc);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& ep,
               int threads) {
@@ -250,11 +307,11 @@ void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_
     apply_epilogue(ep, 0, 0, M, N, C, ldc);
     return;
   }
-  const int nt = threads > 1 ? threads : 1;
+  int nt = threads > 1 ? threads : 1;
   if ((M == 1 || N == 1) && ldc >= 1) {
     if (N == 1 && ldc != 1 && M > 1) {
       // a column of C with a stride: compute densely, then scatter
-      std::vector<float> tmp(size_t(M), 0.f);
+      std::vector<float> tmp(static_cast<size_t>(M), 0.f);
       for (int64_t i = 0; i < M; ++i) tmp[size_t(i)] = C[i * ldc];
       gemv(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, tmp.data(), 1, nt);
       for (int64_t i = 0; i < M; ++i) C[i * ldc] = tmp[size_t(i)];
@@ -267,49 +324,36 @@ void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_
       apply_epilogue(ep, 0, 0, 1, N, C, ldc);
     return;
   }
-  const int64_t mbig = std::min(M, MBIG);
-  AlignedBuf pa = aligned_floats((mbig + MR - 1) / MR * MR * KC);
-  AlignedBuf pb = aligned_floats(std::min((N + NR - 1) / NR * NR, NC) * KC);
-  float* packed_a = pa.get();
-  float* packed_b = pb.get();
-
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  for (int64_t ms = 0; ms < M; ms += MBIG) {
-    const int64_t mb = std::min(MBIG, M - ms);
-    const int64_t a_panels = (mb + MR - 1) / MR;
-    const float* A_ms = trans_a == Transpose::kNo ? A + ms * lda : A + ms;
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      const int64_t kc = std::min(KC, K - pc);
-      const float beta_now = pc == 0 ? beta : 1.f;
-      const bool last_k = pc + kc >= K;
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < a_panels; ++p) pack_a(A_ms, lda, trans_a, mb, p * MR, pc, kc, packed_a + p * MR * kc);
-      for (int64_t jc = 0; jc < N; jc += NC) {
-        const int64_t nc = std::min(NC, N - jc);
-        const int64_t b_panels = (nc + NR - 1) / NR;
-#pragma omp for schedule(static)
-        for (int64_t q = 0; q < b_panels; ++q)
-          pack_b(B, ldb, trans_b, jc + nc, jc + q * NR, pc, kc, packed_b + q * NR * kc);
-        const int64_t m_blocks = (mb + MC - 1) / MC;
-#pragma omp for collapse(2) schedule(static)
-        for (int64_t ib = 0; ib < m_blocks; ++ib)
-          for (int64_t q = 0; q < b_panels; ++q) {
-            const int64_t j0 = jc + q * NR, nr = std::min(NR, N - j0);
-            const float* bp = packed_b + q * NR * kc;
-            const int64_t i_end = std::min(mb, (ib + 1) * MC);
-            for (int64_t i0 = ib * MC; i0 < i_end; i0 += MR) {
-              const int64_t mr = std::min(MR, mb - i0);
-              float* c = C + (ms + i0) * ldc + j0;
-              const float* ap = packed_a + (i0 / MR) * MR * kc;
-              if (mr == MR && nr == NR)
-                micro_kernel(kc, ap, bp, c, ldc, alpha, beta_now);
-              else
-                edge_kernel(kc, ap, bp, c, ldc, mr, nr, alpha, beta_now);
-              if (last_k) apply_epilogue(ep, ms + i0, j0, mr, nr, c, ldc);
-            }
-          }
-      }
+  // Small products are not worth waking threads for.
+  if (M * N * K < 64 * 64 * 64) nt = 1;
+  // Split C into a grid of tm x tn tiles aligned to the micro-tile, one per thread, each packing its own panels:
+  // no barrier inside, so one descheduled thread only delays its own tile.
+  const int64_t mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
+  int tm = 1, tn = nt;
+  int64_t best = -1;
+  for (int a = 1; a <= nt; ++a) {
+    if (nt % a) continue;
+    const int b = nt / a;
+    // cost: the largest tile's work plus the panels it must pack that another thread also packs
+    const int64_t rows = (mp + a - 1) / a * MR, cols = (np + b - 1) / b * NR;
+    const int64_t cost = rows * cols + (rows + cols) * 16;
+    if (best < 0 || cost < best || (cost == best && b > tn)) {
+      best = cost;
+      tm = a;
+      tn = b;
     }
+  }
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+#ifdef _OPENMP
+    const int tid = omp_get_thread_num();
+#else
+    const int tid = 0;
+#endif
+    const int ti = tid / tn, tj = tid % tn;
+    const int64_t r0 = mp * ti / tm * MR, r1 = std::min(M, mp * (ti + 1) / tm * MR);
+    const int64_t c0 = np * tj / tn * NR, c1 = std::min(N, np * (tj + 1) / tn * NR);
+    gemm_block(trans_a, trans_b, r0, r1 - r0, c0, c1 - c0, K, alpha, A, lda, B, ldb, beta, C, ldc, ep);
   }
 }
 
