@@ -6,7 +6,9 @@
 #define TRTCORE_CUDA_OPS(X) \
   X(Conv) X(Gemm) X(MatMul) \
   X(MaxPool) X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) \
-  X(Softmax) X(LogSoftmax)
+  X(Softmax) X(LogSoftmax) X(Concat) X(BatchNormalization) X(LRN) \
+  X(ReduceSum) X(ReduceMean) X(ReduceMax) \
+  X(Reshape) X(Flatten) X(Squeeze) X(Unsqueeze) X(Identity) X(Dropout)
 
 #define TRTCORE_DECLARE_CUDA(Name) std::unique_ptr<::trtcore::cuda::CudaKernel> make_cuda_##Name();
 TRTCORE_CUDA_OPS(TRTCORE_DECLARE_CUDA)

@@ -1,0 +1,48 @@
+// Concat: each input is one strided 2-D copy into its slice of the output (any dtype; capturable in CUDA graphs).
+#include "backends/cuda/cuda_kernel.h"
+
+namespace trtcore::cuda {
+namespace {
+
+class ConcatKernel : public CudaKernel {
+ public:
+  std::string check(const Node&, const Graph&) const override { return ""; }  // moves bytes: every dtype
+
+  void init(const Node& node, const Graph& g, CudaInitContext&) override {
+    where_ = node.describe();
+    const int64_t rank = int64_t(g.value(node.outputs[0]).shape.size());
+    axis_ = node.attrs.get_int("axis", 0);
+    if (axis_ < 0) axis_ += rank;
+    if (axis_ < 0 || axis_ >= rank) fail(ErrorKind::kInvalidArgument, where_, ": axis out of range for rank ", rank);
+  }
+
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
+    const Shape& ys = out[0].shape;
+    const size_t esize = dtype_size(out[0].dtype);
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < int64_t(ys.size()); ++d) {
+      if (d < axis_) outer *= ys[size_t(d)];
+      else if (d > axis_) inner *= ys[size_t(d)];
+    }
+    const size_t dst_pitch = size_t(ys[size_t(axis_)] * inner) * esize;
+    size_t offset = 0;
+    for (const TensorView& v : in) {
+      if (!v.data) continue;
+      const size_t width = size_t(v.shape[size_t(axis_)] * inner) * esize;
+      if (width && outer)
+        TRTCORE_CUDA_CHECK(where_, cudaMemcpy2DAsync(static_cast<char*>(out[0].data) + offset, dst_pitch, v.data,
+                                                     width, width, size_t(outer), cudaMemcpyDeviceToDevice,
+                                                     ctx.stream));
+      offset += width;
+    }
+  }
+
+ private:
+  std::string where_;
+  int64_t axis_ = 0;
+};
+
+}  // namespace
+}  // namespace trtcore::cuda
+
+TRTCORE_CUDA_KERNEL_FACTORY(Concat, trtcore::cuda::ConcatKernel)
