@@ -2,8 +2,8 @@
 
 #include "ops/op_list.h"
 
-// Each op's inference lives in its own file; an op whose file is not linked is simply absent from the table.
-#define TRTCORE_DECLARE_INFER(Name) __attribute__((weak)) void infer_##Name(::trtcore::ShapeContext& ctx);
+// Each op's inference lives in its own file; a missing one is a link error, not a silently absent op.
+#define TRTCORE_DECLARE_INFER(Name) void infer_##Name(::trtcore::ShapeContext& ctx);
 namespace trtcore {
 TRTCORE_OP_LIST(TRTCORE_DECLARE_INFER)
 }  // namespace trtcore
@@ -49,7 +49,7 @@ const std::vector<OpDef>& all_op_defs() {
   static const std::vector<OpDef> table = [] {
     std::vector<OpDef> t;
 #define TRTCORE_OP_ENTRY(Name) \
-    if (&infer_##Name != nullptr) t.push_back(OpDef{#Name, &infer_##Name});
+    t.push_back(OpDef{#Name, &infer_##Name});
     TRTCORE_OP_LIST(TRTCORE_OP_ENTRY)
 #undef TRTCORE_OP_ENTRY
     return t;

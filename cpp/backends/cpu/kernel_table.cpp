@@ -1,7 +1,7 @@
 #include "backends/cpu/cpu_kernel.h"
 #include "ops/op_list.h"
 
-#define TRTCORE_DECLARE_CPU(Name) __attribute__((weak)) std::unique_ptr<::trtcore::cpu::CpuKernel> make_cpu_##Name();
+#define TRTCORE_DECLARE_CPU(Name) std::unique_ptr<::trtcore::cpu::CpuKernel> make_cpu_##Name();
 TRTCORE_OP_LIST(TRTCORE_DECLARE_CPU)
 
 namespace trtcore::cpu {
@@ -10,7 +10,7 @@ const std::vector<KernelDef>& all_cpu_kernels() {
   static const std::vector<KernelDef> table = [] {
     std::vector<KernelDef> t;
 #define TRTCORE_CPU_ENTRY(Name) \
-    if (&::make_cpu_##Name != nullptr) t.push_back(KernelDef{#Name, &::make_cpu_##Name});
+    t.push_back(KernelDef{#Name, &::make_cpu_##Name});
     TRTCORE_OP_LIST(TRTCORE_CPU_ENTRY)
 #undef TRTCORE_CPU_ENTRY
     return t;

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Idempotent set-up: a virtual environment with trtcore's build, test and report dependencies, then trtcore itself
+# built from this checkout (the cuda backend too wherever nvcc is found; cuDNN/cuBLASLt come from NVIDIA's wheels).
+# TRTCORE_PYTHON=/path/to/python skips the virtual environment and installs into that interpreter offline
+# (for machines whose packages are preinstalled and that have no package index).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if [[ -n "${TRTCORE_PYTHON:-}" ]]; then
+  PY="$TRTCORE_PYTHON"
+  log "using $PY (offline: no dependency downloads)"
+  "$PY" -m pip install -q --no-build-isolation --no-deps . >&2
+  exit 0
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  log "creating .venv"
+  python3 -m venv .venv
+fi
+PY=.venv/bin/python
+stamp=.venv/.trtcore-deps
+deps_hash=$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+if [[ ! -f $stamp || "$(cat $stamp)" != "$deps_hash" ]]; then
+  log "installing dependencies (first run takes a few minutes: cuDNN/cuBLAS wheels are large)"
+  "$PY" -m pip install -q --upgrade pip >&2 || true
+  "$PY" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja numpy \
+      onnx onnxruntime pytest matplotlib pillow scikit-learn scikit-image >&2
+  if command -v nvcc >/dev/null 2>&1 || [[ -x /usr/local/cuda/bin/nvcc ]]; then
+    "$PY" -m pip install -q "nvidia-cudnn-cu13==9.19.*" "nvidia-cublas==13.0.*" >&2
+  fi
+  echo "$deps_hash" > $stamp
+fi
+
+# Real data for the walkthrough and the experiments (Debian package; optional where apt is unavailable).
+if [[ ! -d /usr/share/datasets/fashion-mnist ]] && command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+  log "installing dataset-fashion-mnist"
+  (apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 ||
+   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1)) ||
+    log "dataset-fashion-mnist not installed; Fashion-MNIST steps will be skipped"
+fi
+
+if [[ -z "${CUDACXX:-}" && -x /usr/local/cuda/bin/nvcc ]]; then export CUDACXX=/usr/local/cuda/bin/nvcc; fi
+log "building trtcore (incremental after the first build)"
+"$PY" -m pip install -q --no-build-isolation --no-deps . >&2
+"$PY" -c "import trtcore; print('[setup] trtcore', trtcore.__version__, 'backends:', ', '.join(trtcore.compiled_backends()), '| GPU usable:', trtcore.cuda_available())" >&2
