@@ -1,6 +1,6 @@
 // Cache-blocked single-precision GEMM: K is cut into KC-deep slices, A into MR-row and B into NR-column packed
-// micro-panels, and a register-tiled micro-kernel computes one MR x NR tile of C per call. Threads take disjoint
-// tiles of C and pack their own panels (no barrier inside a call).
+// micro-panels, and a register-tiled micro-kernel computes one MR x NR tile of C per call. Threads take tiles
+// of C dynamically and pack their own panels (no barrier inside a call).
 #include "backends/cpu/sgemm.h"
 
 #include <algorithm>
@@ -12,9 +12,6 @@
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
-#endif
-#ifdef _OPENMP
-#include <omp.h>
 #endif
 
 #include "backends/cpu/cpu_kernel.h"
@@ -326,31 +323,15 @@ void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_
   }
   // Small products are not worth waking threads for.
   if (M * N * K < 64 * 64 * 64) nt = 1;
-  // Split C into a grid of tm x tn tiles aligned to the micro-tile, one per thread, each packing its own panels:
-  // no barrier inside, so one descheduled thread only delays its own tile.
+  // Split C into a grid of tiles aligned to the micro-tile, a few per thread, taken dynamically; each tile packs
+  // its own panels, so there is no barrier inside and a descheduled thread's share is picked up by the others.
   const int64_t mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
-  int tm = 1, tn = nt;
-  int64_t best = -1;
-  for (int a = 1; a <= nt; ++a) {
-    if (nt % a) continue;
-    const int b = nt / a;
-    // cost: the largest tile's work plus the panels it must pack that another thread also packs
-    const int64_t rows = (mp + a - 1) / a * MR, cols = (np + b - 1) / b * NR;
-    const int64_t cost = rows * cols + (rows + cols) * 16;
-    if (best < 0 || cost < best || (cost == best && b > tn)) {
-      best = cost;
-      tm = a;
-      tn = b;
-    }
-  }
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-#ifdef _OPENMP
-    const int tid = omp_get_thread_num();
-#else
-    const int tid = 0;
-#endif
-    const int ti = tid / tn, tj = tid % tn;
+  const int64_t target = nt == 1 ? 1 : int64_t(nt) * 4;
+  const int64_t tn = std::min(np, target);
+  const int64_t tm = std::min(mp, (target + tn - 1) / tn);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1)
+  for (int64_t t = 0; t < tm * tn; ++t) {
+    const int64_t ti = t / tn, tj = t % tn;
     const int64_t r0 = mp * ti / tm * MR, r1 = std::min(M, mp * (ti + 1) / tm * MR);
     const int64_t c0 = np * tj / tn * NR, c1 = std::min(N, np * (tj + 1) / tn * NR);
     gemm_block(trans_a, trans_b, r0, r1 - r0, c0, c1 - c0, K, alpha, A, lda, B, ldb, beta, C, ldc, ep);
