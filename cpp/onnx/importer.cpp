@@ -241,14 +241,22 @@ DType input_dtype(const std::string& path, const OnnxValueInfo& vi) {
   return DType(vi.elem_type);
 }
 
-// Runs shape inference, turning stray std exceptions from inference code into errors naming the file.
+// Runs shape inference; errors name the file, and stray std exceptions from inference code become errors.
 void infer_checked(Graph& g, const std::string& path) {
   try {
     infer_shapes(g);
-  } catch (const Error&) {
-    throw;
+  } catch (const Error& e) {
+    throw Error(e.kind(), path + ": " + e.what());
   } catch (const std::exception& e) {
     fail(ErrorKind::kInvalidArgument, path, ": shape inference failed: ", e.what());
+  }
+}
+
+void sort_checked(Graph& g, const std::string& path) {
+  try {
+    g.topo_sort();
+  } catch (const Error& e) {
+    throw Error(e.kind(), path + ": " + e.what());
   }
 }
 
@@ -410,7 +418,7 @@ Graph import_onnx(const ModelOptions& model) {
   Graph& g = b.g;
   g.max_batch = max_batch;
   g.has_batch_axis = has_batch_axis;
-  g.topo_sort();
+  sort_checked(g, path);
 
   // A static batch the user overrode: old exports hard-code it in Reshape shapes ([1, -1]); infer at the file's
   // batch first so those reshapes can be made to follow the batch.
@@ -457,8 +465,17 @@ std::vector<OpSupport> check_onnx_support(const std::string& onnx_path) {
       reason = "depends on graph input '" + vi.name + "', which has no shape in the model";
       return;
     }
+    int64_t count = 1;
+    for (const onnx::OnnxDim& d : vi.dims) {
+      const int64_t dim = d.known ? d.value : 1;
+      if (dim > 0 && count > kMaxInputElements / dim) {
+        reason = "depends on graph input '" + vi.name + "', whose shape is too large";
+        return;
+      }
+      count *= dim;
+      v.shape.push_back(dim);
+    }
     v.dtype = DType(vi.elem_type);
-    for (const onnx::OnnxDim& d : vi.dims) v.shape.push_back(d.known ? d.value : 1);
   });
   Graph& g = b.g;
   g.max_batch = 1;
@@ -470,7 +487,7 @@ std::vector<OpSupport> check_onnx_support(const std::string& onnx_path) {
     result[i].op = m.graph.nodes[i].op_type;
     file_index[b.names[i]] = i;
   }
-  g.topo_sort();
+  sort_checked(g, m.path);
   std::vector<std::string>& unknown = b.unknown_reason;
   for (const Node& n : g.nodes) {
     const size_t fi = file_index.at(n.name);
