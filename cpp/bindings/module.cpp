@@ -195,7 +195,7 @@ PYBIND11_MODULE(_core, m) {
         }
         return graph_info(g, passes);
       },
-      py::arg("onnx_path"), py::arg("batch") = 1, py::arg("shapes") = std::map<std::string, Shape>{},
+      py::arg("onnx_path"), py::arg("batch") = 0, py::arg("shapes") = std::map<std::string, Shape>{},
       py::arg("stop_after") = "optimize", py::arg("disabled_passes") = std::vector<std::string>{});
   m.def(
       "cli_main",
@@ -233,7 +233,7 @@ PYBIND11_MODULE(_core, m) {
             py::gil_scoped_release release;
             return PyEngine{Engine::build(model_options(onnx, batch, shapes), b, s)};
           },
-          py::arg("onnx_path"), py::arg("batch") = 1, py::arg("shapes") = std::map<std::string, Shape>{},
+          py::arg("onnx_path"), py::arg("batch") = 0, py::arg("shapes") = std::map<std::string, Shape>{},
           py::arg("backend") = "auto", py::arg("precision") = "fp32", py::arg("strict_fp32") = false,
           py::arg("disabled_passes") = std::vector<std::string>{}, py::arg("timing_cache") = "",
           py::arg("threads") = 0, py::arg("cuda_graph") = true)

@@ -25,7 +25,7 @@ struct Flag {
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> table = {
       {{"onnx", "file"}, "model", true, "ONNX model to build from"},
-      {{"batch"}, "model", true, "maximum batch the plan is built for (and the run's batch); default 1"},
+      {{"batch"}, "model", true, "maximum batch the plan is built for (and the run's batch); default: the model's, 1 if dynamic"},
       {{"shapes"}, "model", true, "fixed shapes for dynamic axes: name:1x3x640x640[,name2:...]"},
       {{"backend"}, "build", true, "auto | cpu | cuda | tensorrt (auto = cuda when a GPU is usable, else cpu)"},
       {{"half"}, "build", false, "FP16 precision"},
@@ -132,8 +132,8 @@ void print_help(std::ostream& out) {
 ModelOptions model_options(const Args& a) {
   ModelOptions m;
   m.onnx_path = a.get("onnx");
-  m.max_batch = a.get_int("batch", 1);
-  if (m.max_batch < 1) fail(ErrorKind::kInvalidArgument, "--batch must be >= 1, got ", m.max_batch);
+  m.max_batch = a.get_int("batch", 0);
+  if (a.has("batch") && m.max_batch < 1) fail(ErrorKind::kInvalidArgument, "--batch must be >= 1, got ", m.max_batch);
   if (a.has("shapes"))
     for (const std::string& spec_list : a.values.at("shapes")) {
       std::stringstream ss(spec_list);

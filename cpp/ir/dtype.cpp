@@ -55,8 +55,14 @@ bool dtype_is_known(int32_t code) {
 }
 
 int64_t numel(const Shape& s) {
+  // Bounded so corrupt or hostile shapes fail cleanly instead of overflowing into a small allocation.
+  constexpr int64_t kMaxElements = int64_t(1) << 48;
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s) {
+    if (d < 0) fail(ErrorKind::kInvalidArgument, "shape ", shape_str(s), " has a negative dimension");
+    if (d != 0 && n > kMaxElements / d) fail(ErrorKind::kInvalidArgument, "shape ", shape_str(s), " is too large");
+    n *= d;
+  }
   return n;
 }
 

@@ -326,7 +326,7 @@ std::string suggestion(const OnnxValueInfo& vi, const Shape& shape) {
 }  // namespace
 
 Graph import_onnx(const ModelOptions& model) {
-  if (model.max_batch < 1)
+  if (model.max_batch < 0)
     fail(ErrorKind::kInvalidArgument, "batch must be at least 1 (got ", model.max_batch, ")");
   const OnnxModel m = onnx::read_onnx_model(model.onnx_path);
   const std::string& path = m.path;
@@ -365,7 +365,18 @@ Graph import_onnx(const ModelOptions& model) {
     }
   }
 
-  const int64_t max_batch = model.max_batch;
+  // The batch: a dynamic axis 0 is built for --batch (1 when not given). A fully static model keeps its batch
+  // unless --batch is given, which then overrides the axis 0 that the inputs share.
+  bool any_dynamic0 = false;
+  int64_t first_static0 = -1;
+  for (const OnnxValueInfo& vi : m.graph.inputs) {
+    if (initializer_names.count(vi.name) || model.shapes.count(vi.name) || !vi.has_shape || vi.dims.empty()) continue;
+    if (!vi.dims[0].known) any_dynamic0 = true;
+    else if (first_static0 < 0) first_static0 = vi.dims[0].value;
+  }
+  const bool batch_given = model.max_batch > 0;
+  const int64_t max_batch = batch_given ? model.max_batch : (!any_dynamic0 && first_static0 > 0 ? first_static0 : 1);
+  const bool override_static = batch_given && !any_dynamic0 && first_static0 > 0 && first_static0 != max_batch;
   bool has_batch_axis = false;
   std::vector<int64_t> file_batch;  // static axis 0 overridden by max_batch (for the reshape pre-pass)
   b.build([&](const OnnxValueInfo& vi, Value& v, std::string&) {
@@ -394,7 +405,7 @@ Graph import_onnx(const ModelOptions& model) {
       if (axis0_dynamic || shape[0] < 0) {
         shape[0] = max_batch;
         has_batch_axis = true;
-      } else if (shape[0] != max_batch) {
+      } else if (override_static && shape[0] == first_static0) {
         file_batch.push_back(shape[0]);
         shape[0] = max_batch;
         has_batch_axis = true;

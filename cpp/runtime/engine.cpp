@@ -42,7 +42,6 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   if (!backend->supports_precision(build.precision))
     fail(ErrorKind::kUnsupported, "backend '", backend->name(), "' cannot build ", precision_name(build.precision),
          " plans yet; build without --half/--int8 or choose another backend");
-  if (model.max_batch < 1) fail(ErrorKind::kInvalidArgument, "--batch must be >= 1, got ", model.max_batch);
 
   Graph g = import_onnx(model);
   log_line(log, "import: " + std::to_string(g.nodes.size()) + " nodes from " + model.onnx_path);
@@ -69,7 +68,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
                          {"source_model", file_name(model.onnx_path)},
                          {"created", utc_now()},
                          {"device", backend->device_description()},
-                         {"max_batch", std::to_string(model.max_batch)}};
+                         {"max_batch", std::to_string(g.max_batch)}};
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<Executable> exec = backend->build(g, build, sys, &e->plan_.tactics);
   const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -22,7 +22,7 @@ enum class Fp32Math { kStrict, kTF32 };
 // Model phase: what is read and how shapes are fixed.
 struct ModelOptions {
   std::string onnx_path;
-  int64_t max_batch = 1;                  // --batch: a dynamic (or overridden) batch axis is built for this
+  int64_t max_batch = 0;                  // --batch: a dynamic (or overridden) batch axis is built for this; 0 = the model's
   std::map<std::string, Shape> shapes;    // --shapes name:1x3x640x640 for other dynamic axes
 };
 
