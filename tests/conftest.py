@@ -137,8 +137,17 @@ def build_engine(model, tmp_path, name="model", **options):
     return trtcore.build(path, **options)
 
 
-def check_against_ort(model, feeds, tmp_path, tol=FP32_TOL, batch=1, **options):
-    """Builds `model` with trtcore, runs `feeds` on it and on onnxruntime, compares every output."""
+def natural_batch(feeds):
+    """Axis 0 of the first input (1 for a scalar or empty input): the batch a static model is built at."""
+    first = np.asarray(next(iter(feeds.values()))) if feeds else np.zeros(())
+    return int(first.shape[0]) if first.ndim and first.shape[0] > 0 else 1
+
+
+def check_against_ort(model, feeds, tmp_path, tol=FP32_TOL, batch=None, **options):
+    """Builds `model` with trtcore, runs `feeds` on it and on onnxruntime, compares every output. `batch` defaults to
+    the first input's axis 0, so a static model is built at its own batch (test_batch.py covers the default)."""
+    if batch is None:
+        batch = natural_batch(feeds)
     ref = ort_run(model, feeds)
     eng = build_engine(model, tmp_path, batch=batch, **options)
     got = eng.infer(dict(feeds))

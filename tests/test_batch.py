@@ -117,3 +117,34 @@ def test_shapes_for_unknown_input_is_an_error(tmp_path, rng):
 def test_invalid_max_batch_is_an_error(batch, mobilenet, tmp_path):
     with pytest.raises(trtcore.Error):
         build_engine(mobilenet, tmp_path, batch=batch)
+
+
+def test_equal_but_not_identical_dtype_objects_accepted(tmp_path, rng):
+    """A float32 array whose dtype object is not numpy's canonical one (an unpickled array, or an explicit
+    byte-order dtype) is still float32."""
+    import pickle
+    model, _ = chain([N("Relu", ["x"], ["y"])], {"x": randn(rng, 2, 4)})
+    engine = build_engine(model, tmp_path, batch=2)
+    for x in (pickle.loads(pickle.dumps(randn(rng, 2, 4))),
+              np.ones((2, 4), dtype=np.dtype("<f4").newbyteorder("="))):
+        assert_close(engine.infer({"x": x})["y"], np.maximum(x, 0))
+
+
+def test_static_model_built_with_default_batch_runs_at_its_own_batch(tmp_path, rng):
+    """A model whose input is static [2, 4] built without --batch computes what the file says."""
+    model, _ = chain([N("Relu", ["x"], ["y"])], {"x": randn(rng, 2, 4)})
+    import trtcore as tc
+    from conftest import save_model
+    engine = tc.build(save_model(model, tmp_path / "m.onnx"), backend="cpu")
+    x = randn(rng, 2, 4)
+    assert_close(engine.infer({"x": x})["y"], ort_run(model, {"x": x})["y"])
+
+
+def test_static_inputs_with_different_axis0_keep_their_shapes(tmp_path, rng):
+    """Axis 0 is not a batch for every input: Add(a[2,3,4], b[4]) and MatMul(a[2,3], b[3,5]) with both operands
+    as graph inputs must keep b's shape whatever --batch says."""
+    for nodes, feeds in [([N("Add", ["a", "b"], ["y"])], {"a": randn(rng, 2, 3, 4), "b": randn(rng, 4)}),
+                         ([N("MatMul", ["a", "b"], ["y"])], {"a": randn(rng, 2, 3), "b": randn(rng, 3, 5)})]:
+        model, _ = chain(nodes, feeds)
+        engine = build_engine(model, tmp_path, batch=2)
+        assert_close(engine.infer(feeds)["y"], ort_run(model, feeds)["y"])

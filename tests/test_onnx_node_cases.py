@@ -23,7 +23,7 @@ import pytest
 from onnx import numpy_helper
 
 import trtcore
-from conftest import save_model
+from conftest import natural_batch, save_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -58,6 +58,9 @@ SKIP = {
     "test_training_dropout_zero_ratio": "training_mode=1 (inference engine)",
     "test_training_dropout_zero_ratio_mask": "training_mode=1 (inference engine)",
     "test_reduce_max_empty_set_bool": "max over an empty bool set (onnxruntime rejects it as well)",
+    # ONNX's expected value takes the unrounded output length (4 * 0.6 = 2.4) in the align_corners transform;
+    # onnxruntime uses the integer output length (2) and gets 4.0 where ONNX expects 3.142857
+    "test_resize_downsample_scales_linear_align_corners": "reference uses the unrounded output length",
 }
 
 # cases whose op/attribute value is outside the scope: the build must fail cleanly (trtcore.Error,
@@ -67,6 +70,10 @@ EXPECT_UNSUPPORTED = {
     r"test_resize_.*cubic.*": "Resize mode cubic",
     r"test_resize_.*antialias.*": "Resize antialias",
     r"test_resize_.*tf_crop_and_resize.*": "Resize tf_crop_and_resize",
+    # training-time outputs of an inference engine
+    r"test_batchnorm_.*training_mode": "BatchNormalization training_mode=1",
+    r"test_maxpool_with_argmax_.*": "MaxPool Indices output",
+    r"test_reduce_max_bool_inputs": "ReduceMax over bool",
 }
 
 
@@ -208,7 +215,8 @@ def _freeze(model, inputs):
     g.input.extend(keep)
     model.ir_version = max(model.ir_version, 4)
     model = _relabel_opset(model)
-    return model, {k: v for k, v in values.items() if k not in frozen}
+    # arrays read back from the on-disk cache carry non-canonical dtype objects; test_batch.py checks that case
+    return model, {k: v.astype(v.dtype.type) for k, v in values.items() if k not in frozen}
 
 
 def test_cases_were_found():
@@ -230,7 +238,7 @@ def test_onnx_node_case(name, kind, tmp_path):
         assert info.value.kind == "unsupported", str(info.value)
         assert node.op_type in str(info.value), f"message does not name the op: {info.value}"
         return
-    engine = trtcore.build(path, backend="cpu")
+    engine = trtcore.build(path, backend="cpu", batch=natural_batch(feeds))
     got = engine.infer(feeds)
     for vi, expected in zip(model.graph.output, outputs):
         if isinstance(expected, onnx.TensorProto):

@@ -20,6 +20,11 @@ def counts(graph):
     return dict(graph.op_counts())
 
 
+def base_op(label):
+    """'Conv' for a fused layer labelled 'Conv+Add+Relu'."""
+    return label.split("+")[0]
+
+
 def _activation(node):
     return str(node.attrs.get("activation", "")).lower()
 
@@ -36,7 +41,7 @@ def test_resnet_block_becomes_three_fused_convs(tmp_path):
     model = models.resnet_block()
     g = optimized(model, tmp_path)
     c = counts(g)
-    assert c == {"Conv": 3}, c
+    assert c == {"Conv+Relu": 2, "Conv+Add+Relu": 1}, c
     convs = g.nodes
     assert all(_activation(n) == "relu" for n in convs), [(n.name, n.attrs) for n in convs]
     # the last conv carries the shortcut as a residual input: x, w, b, residual
@@ -148,7 +153,7 @@ def test_identity_and_dropout_removed(tmp_path, rng):
              N("Dropout", ["c"], ["d"]), N("Identity", ["d"], ["e"]), N("Relu", ["e"], ["y"])]
     model, feeds = chain(nodes, {"x": randn(rng, 1, 3, 4, 4)}, {"w": randn(rng, 5, 3, 1, 1)})
     g = optimized(model, tmp_path)
-    assert counts(g) == {"Conv": 1}, counts(g)
+    assert counts(g) == {"Conv+Relu": 1}, counts(g)
     assert _activation(g.nodes[0]) == "relu"
     check_against_ort(model, feeds, tmp_path)
     kept = counts(optimized(model, tmp_path, disabled=["remove_identity"]))
@@ -169,12 +174,12 @@ def test_activation_fused_into_conv_and_gemm(act, attrs, tmp_path, rng):
     model, feeds = chain(nodes, {"x": randn(rng, 2, 3, 6, 6)}, {"w": randn(rng, 4, 3, 3, 3), "b": randn(rng, 4)},
                          opset=14)
     g = optimized(model, tmp_path)
-    assert counts(g) == {"Conv": 1}, counts(g)
+    assert counts(g) == {f"Conv+{act}": 1}, counts(g)
     assert _activation(g.nodes[0]) == act.lower()
     check_against_ort(model, feeds, tmp_path)
     nodes = [N("Gemm", ["x", "w", "b"], ["g"], transB=1), N(act, ["g"], ["y"], **attrs)]
     model, feeds = chain(nodes, {"x": randn(rng, 3, 8)}, {"w": randn(rng, 5, 8), "b": randn(rng, 5)}, opset=14)
-    assert counts(optimized(model, tmp_path)) == {"Gemm": 1}
+    assert counts(optimized(model, tmp_path)) == {f"Gemm+{act}": 1}
     check_against_ort(model, feeds, tmp_path)
 
 
@@ -183,7 +188,7 @@ def test_relu6_clip_fused(tmp_path, rng):
     model, feeds = chain(nodes, {"x": randn(rng, 1, 3, 4, 4, scale=4)},
                          {"w": randn(rng, 4, 3, 1, 1), "lo": np.array(0, np.float32), "hi": np.array(6, np.float32)})
     g = optimized(model, tmp_path)
-    assert counts(g) == {"Conv": 1}
+    assert counts(g) == {"Conv+Clip": 1}
     check_against_ort(model, feeds, tmp_path)
 
 
@@ -228,8 +233,10 @@ def test_mobilenet_optimized_shape(tmp_path):
     for n in model.graph.node:
         before[n.op_type] = before.get(n.op_type, 0) + 1
     c = counts(optimized(model, tmp_path, batch=2))
-    assert set(c) <= {"Conv", "GlobalAveragePool", "Flatten", "Reshape", "Gemm"}, c
-    assert c["Conv"] == before["Conv"], (c, before)
+    assert {base_op(k) for k in c} <= {"Conv", "GlobalAveragePool", "Flatten", "Reshape", "Gemm"}, c
+    assert sum(v for k, v in c.items() if base_op(k) == "Conv") == before["Conv"], (c, before)
+    # every Relu6 fused, and each residual Add absorbed by the projection conv
+    assert c.get("Conv+Clip", 0) == before["Clip"] and c.get("Conv+Add", 0) == before["Add"], (c, before)
 
 
 def test_unet_optimized_shape(tmp_path):
@@ -242,5 +249,7 @@ def test_unet_optimized_shape(tmp_path):
 def test_resnet50_optimized_shape(tmp_path):
     """Every BN folded, every residual Sum absorbed into a conv and every Relu fused."""
     c = counts(optimized(models.light_model("resnet50"), tmp_path))
-    assert c.get("Conv") == 53, c
+    assert sum(v for k, v in c.items() if base_op(k) == "Conv") == 53, c
+    # 16 blocks end in Conv+Add+Relu; the 4 projection shortcuts stay plain convs
+    assert c.get("Conv+Add+Relu") == 16 and c.get("Conv") == 4, c
     assert not ({"BatchNormalization", "Sum", "Add", "Relu"} & set(c)), c
