@@ -144,12 +144,12 @@ def natural_batch(feeds):
 
 
 def check_against_ort(model, feeds, tmp_path, tol=FP32_TOL, batch=None, **options):
-    """Builds `model` with trtcore, runs `feeds` on it and on onnxruntime, compares every output. `batch` defaults to
-    the first input's axis 0, so a static model is built at its own batch (test_batch.py covers the default)."""
-    if batch is None:
-        batch = natural_batch(feeds)
+    """Builds `model` with trtcore, runs `feeds` on it and on onnxruntime, compares every output. Without `batch`
+    the build uses trtcore's default (a static model at its own batch)."""
+    if batch is not None:
+        options["batch"] = batch
     ref = ort_run(model, feeds)
-    eng = build_engine(model, tmp_path, batch=batch, **options)
+    eng = build_engine(model, tmp_path, **options)
     got = eng.infer(dict(feeds))
     missing = set(ref) - set(got)
     assert not missing, f"trtcore outputs {sorted(got)} lack {sorted(missing)}"

@@ -113,10 +113,17 @@ def test_shapes_for_unknown_input_is_an_error(tmp_path, rng):
     assert "nope" in str(info.value)
 
 
-@pytest.mark.parametrize("batch", [0, -1])
+@pytest.mark.parametrize("batch", [-1, -8])
 def test_invalid_max_batch_is_an_error(batch, mobilenet, tmp_path):
     with pytest.raises(trtcore.Error):
         build_engine(mobilenet, tmp_path, batch=batch)
+
+
+def test_batch_zero_means_the_files_own_batch(tmp_path, rng):
+    model, _ = chain([N("Relu", ["x"], ["y"])], {"x": randn(rng, 3, 4)})
+    engine = build_engine(model, tmp_path, batch=0)
+    x = randn(rng, 3, 4)
+    assert_close(engine.infer({"x": x})["y"], np.maximum(x, 0))
 
 
 def test_equal_but_not_identical_dtype_objects_accepted(tmp_path, rng):

@@ -23,7 +23,7 @@ import pytest
 from onnx import numpy_helper
 
 import trtcore
-from conftest import natural_batch, save_model
+from conftest import save_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -238,7 +238,7 @@ def test_onnx_node_case(name, kind, tmp_path):
         assert info.value.kind == "unsupported", str(info.value)
         assert node.op_type in str(info.value), f"message does not name the op: {info.value}"
         return
-    engine = trtcore.build(path, backend="cpu", batch=natural_batch(feeds))
+    engine = trtcore.build(path, backend="cpu")
     got = engine.infer(feeds)
     for vi, expected in zip(model.graph.output, outputs):
         if isinstance(expected, onnx.TensorProto):
