@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-import models  # noqa: E402
+import bench_models as models  # noqa: E402
 
 FULL_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 CPU_BATCHES = [1, 8]
@@ -39,7 +39,7 @@ def main(argv=None):
         results += common.run_trtcore(onnx_path, "cpu", "fp32", batches, iters, warm, "mobilenet_v2_small",
                                       input_shape=shape)
         results += common.run_onnxruntime(onnx_path, batches, iters, warm, "mobilenet_v2_small")
-        weights = "random (seeded, MobileNetV2-style net built with onnx.helper in bench/models.py)"
+        weights = "random (seeded, MobileNetV2-style net built with onnx.helper in bench/bench_models.py)"
     else:
         if not models.torch_available():
             sys.stderr.write("batch_sweep.py: the full sweep needs torch and torchvision (the models are torchvision "

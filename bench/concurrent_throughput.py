@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-import models  # noqa: E402
+import bench_models as models  # noqa: E402
 
 
 def _worker(kind, spec, batch, seconds, barrier, queue):
@@ -128,7 +128,7 @@ def main(argv=None):
         onnx_path = models.mobilenet_v2_style(os.path.join(work, "mobilenet_v2_small.onnx"), resolution=32,
                                               width=0.25, num_classes=10,
                                               blocks=[(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 2, 2)])
-        model, weights = "mobilenet_v2_small", "random (seeded, MobileNetV2-style net from bench/models.py)"
+        model, weights = "mobilenet_v2_small", "random (seeded, MobileNetV2-style net from bench/bench_models.py)"
         backends = [("cpu", "fp32")]
         configs.append(("onnxruntime-cpu fp32", "onnxruntime", {"onnx": onnx_path, "sample_shape": sample_shape}))
     else:

@@ -1,6 +1,6 @@
 """Experiment 2: latency against input size for a fully convolutional network (thesis §3.2).
 
-A U-Net-style FCN (bench/models.py, random weights) at 128×256, 256×512, 512×1024 and 1024×2048: PyTorch eager
+A U-Net-style FCN (bench/bench_models.py, random weights) at 128×256, 256×512, 512×1024 and 1024×2048: PyTorch eager
 FP32/FP16 and trtcore cuda FP32/FP16, one plan per size. A configuration that runs out of device memory is recorded
 as a result with status "OOM", not a crash. --small: 32×64 and 64×128 with a narrow U-Net on the cpu backend and
 onnxruntime.
@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-import models  # noqa: E402
+import bench_models as models  # noqa: E402
 
 FULL_SIZES = [(128, 256), (256, 512), (512, 1024), (1024, 2048)]
 SMALL_SIZES = [(32, 64), (64, 128)]
@@ -62,7 +62,7 @@ def main(argv=None):
                                               shapes={in_name: shape}, input_shape=shape)
     weights = "random (U-Net-style FCN, base width %d, depth %d%s)" % (
         base, depth, ", PyTorch module exported to ONNX" if have_torch and not args.small else
-        ", built with onnx.helper in bench/models.py")
+        ", built with onnx.helper in bench/bench_models.py")
     figures = [plots.latency_vs_input_size(results, os.path.join(rdir, "latency_vs_input_size.png"),
                                            title="U-Net: latency vs input size (batch %d, median)" % b,
                                            device=common.device_description(args.small))]

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
 import common  # noqa: E402
-import models  # noqa: E402
+import bench_models as models  # noqa: E402
 
 report, timing, plots, baselines, compare, data = (common.py(m) for m in
                                                    ("report", "timing", "plots", "baselines", "compare", "data"))

@@ -17,14 +17,16 @@ using namespace trtcore;
 namespace {
 
 DType dtype_of(const py::dtype& d) {
-  if (d.is(py::dtype::of<float>())) return DType::kFloat32;
-  if (d.is(py::dtype::of<int64_t>())) return DType::kInt64;
-  if (d.is(py::dtype::of<int32_t>())) return DType::kInt32;
-  if (d.is(py::dtype::of<int8_t>())) return DType::kInt8;
-  if (d.is(py::dtype::of<uint8_t>())) return DType::kUInt8;
-  if (d.is(py::dtype::of<double>())) return DType::kFloat64;
-  if (d.is(py::dtype::of<bool>())) return DType::kBool;
-  if (d.kind() == 'f' && d.itemsize() == 2) return DType::kFloat16;
+  const char kind = d.kind();
+  const py::ssize_t size = d.itemsize();
+  if (kind == 'f' && size == 4) return DType::kFloat32;
+  if (kind == 'f' && size == 2) return DType::kFloat16;
+  if (kind == 'f' && size == 8) return DType::kFloat64;
+  if (kind == 'i' && size == 8) return DType::kInt64;
+  if (kind == 'i' && size == 4) return DType::kInt32;
+  if (kind == 'i' && size == 1) return DType::kInt8;
+  if (kind == 'u' && size == 1) return DType::kUInt8;
+  if (kind == 'b') return DType::kBool;
   fail(ErrorKind::kInvalidArgument, "unsupported numpy dtype '", std::string(py::str(d)), "'");
 }
 
@@ -80,7 +82,7 @@ py::dict stats_dict(const Stats& s) {
 }
 
 struct NodeInfo {
-  std::string name, op;
+  std::string name, op, label;
   std::vector<std::string> inputs, outputs;
   py::dict attrs;
 };
@@ -100,7 +102,7 @@ GraphInfo graph_info(const Graph& g, const std::vector<PassRecord>& passes) {
   for (int id : g.inputs) gi.inputs.push_back(tensor(id));
   for (int id : g.outputs) gi.outputs.push_back(tensor(id));
   for (const Node& n : g.nodes) {
-    NodeInfo ni{n.name, n.layer_label(), {}, {}, py::dict()};
+    NodeInfo ni{n.name, n.op, n.layer_label(), {}, {}, py::dict()};
     for (int i : n.inputs) ni.inputs.push_back(i < 0 ? "" : g.value(i).name);
     for (int o : n.outputs) ni.outputs.push_back(o < 0 ? "" : g.value(o).name);
     for (const auto& [k, v] : n.attrs.items()) ni.attrs[py::str(k)] = attr_to_py(v);
@@ -153,10 +155,11 @@ PYBIND11_MODULE(_core, m) {
   py::class_<NodeInfo>(m, "NodeInfo")
       .def_readonly("name", &NodeInfo::name)
       .def_readonly("op", &NodeInfo::op)
+      .def_readonly("label", &NodeInfo::label)
       .def_readonly("inputs", &NodeInfo::inputs)
       .def_readonly("outputs", &NodeInfo::outputs)
       .def_readonly("attrs", &NodeInfo::attrs)
-      .def("__repr__", [](const NodeInfo& n) { return "NodeInfo(" + n.name + ", " + n.op + ")"; });
+      .def("__repr__", [](const NodeInfo& n) { return "NodeInfo(" + n.name + ", " + n.label + ")"; });
   py::class_<GraphInfo>(m, "GraphInfo")
       .def_readonly("nodes", &GraphInfo::nodes)
       .def_readonly("inputs", &GraphInfo::inputs)

@@ -286,8 +286,10 @@ int cmd_inspect(const Args& a, std::ostream& out) {
   for (const auto& [op, c] : per_op)
     out << "  " << std::left << std::setw(24) << op << std::right << std::setw(5) << c.first << "  "
         << (c.second ? "UNSUPPORTED" : "supported") << "\n";
+  out << "nodes:\n";
   for (const OpSupport& s : support)
-    if (!s.supported) out << "  unsupported: node '" << s.node << "' (" << s.op << "): " << s.reason << "\n";
+    out << "  " << std::left << std::setw(40) << s.node << std::setw(22) << s.op
+        << (s.supported ? "supported" : "UNSUPPORTED: " + s.reason) << "\n";
   if (bad) {
     out << bad << " node(s) cannot be built\n";
     return 1;

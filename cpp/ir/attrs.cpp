@@ -80,7 +80,10 @@ float FusedActivation::apply(float x) const {
     case Activation::kNone: return x;
     case Activation::kRelu: return x > 0.f ? x : 0.f;
     case Activation::kLeakyRelu: return x >= 0.f ? x : alpha * x;
-    case Activation::kClip: return x < alpha ? alpha : (x > beta ? beta : x);  // alpha=min, beta=max
+    case Activation::kClip: {  // alpha=min, beta=max; min > max gives max, as ONNX specifies
+      const float y = x < alpha ? alpha : x;
+      return y > beta ? beta : y;
+    }
     case Activation::kSigmoid: return 1.f / (1.f + std::exp(-x));
     case Activation::kHardSigmoid: return std::fmax(0.f, std::fmin(1.f, alpha * x + beta));
     case Activation::kHardSwish: return x * std::fmax(0.f, std::fmin(1.f, x / 6.f + 0.5f));

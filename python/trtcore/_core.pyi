@@ -24,7 +24,8 @@ class LayerInfo:
 
 class NodeInfo:
     name: str
-    op: str
+    op: str                    # the op type ('Conv'); fusions show in attrs and in `label`
+    label: str                 # 'Conv+Add+Relu' for a fused node
     inputs: List[str]
     outputs: List[str]
     attrs: Dict[str, object]   # ints, floats, strings, lists; tensors as numpy arrays

@@ -29,7 +29,8 @@ inline T apply(T x, T lo, T hi, const UnaryParams& p) {
   } else if constexpr (Op == UnaryOp::kLeakyRelu) {
     return x >= T(0) ? x : T(p.alpha) * x;
   } else if constexpr (Op == UnaryOp::kClip) {
-    return x < lo ? lo : (x > hi ? hi : x);
+    const T y = x < lo ? lo : x;  // min > max gives max, as ONNX specifies
+    return y > hi ? hi : y;
   } else if constexpr (Op == UnaryOp::kSigmoid) {
     // Split by sign so exp never overflows.
     if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
