@@ -143,12 +143,15 @@ def test_unsupported_op_names_node_op_and_opset(tmp_path, rng):
 def test_inspect_onnx_lists_supported_and_unsupported(tmp_path, rng):
     path = _unsupported_model(tmp_path, rng)
     proc = trtcore_cli("inspect", "--onnx", path)
+    assert "Traceback" not in proc.output
     lines = proc.output.splitlines()
-    celu = [l for l in lines if "the_celu_node" in l]
-    relu = [l for l in lines if "fine_relu" in l]
+    # one line per op type saying supported or not, and the unsupported node named
+    celu = [l for l in lines if "Celu" in l and "the_celu_node" not in l]
+    relu = [l for l in lines if "Relu" in l and "Celu" not in l]
     assert celu and relu, proc.output
-    assert "unsupported" in celu[0].lower() or "no" in celu[0].lower(), celu
-    assert "unsupported" not in relu[0].lower(), relu
+    assert "unsupported" in celu[0].lower(), celu
+    assert "unsupported" not in relu[0].lower() and "supported" in relu[0].lower(), relu
+    assert any("the_celu_node" in l for l in lines), proc.output
 
 
 def test_inspect_plan_shows_io_layers_memory(plan):
