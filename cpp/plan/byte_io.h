@@ -43,11 +43,13 @@ class Reader {
   uint64_t u64() { return take<uint64_t>(); }
   int64_t i64() { return take<int64_t>(); }
   float f32() { return take<float>(); }
+  // Names end up in error messages and Python strings: anything but valid UTF-8 marks a damaged file.
   std::string str(const char* what) {
     const uint32_t n = u32();
     need(n, what);
     std::string s(p_, n);
     skip(n);
+    if (!valid_utf8(s)) corrupt(what, " is not valid UTF-8 text");
     return s;
   }
   // A count of elements that each take at least `min_bytes`: rejected when the rest of the data cannot hold them.
@@ -61,6 +63,26 @@ class Reader {
     const char* at = p_;
     skip(size_t(n));
     return at;
+  }
+
+  static bool valid_utf8(const std::string& s) {
+    size_t i = 0;
+    while (i < s.size()) {
+      const uint8_t c = uint8_t(s[i]);
+      size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+      if (len == 0 || (len == 2 && c < 0xC2) || i + len > s.size()) return false;
+      for (size_t k = 1; k < len; ++k)
+        if ((uint8_t(s[i + k]) >> 6) != 0x2) return false;
+      if (len == 3) {
+        const uint8_t c1 = uint8_t(s[i + 1]);
+        if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) return false;  // overlong, surrogates
+      } else if (len == 4) {
+        const uint8_t c1 = uint8_t(s[i + 1]);
+        if ((c == 0xF0 && c1 < 0x90) || c > 0xF4 || (c == 0xF4 && c1 >= 0x90)) return false;
+      }
+      i += len;
+    }
+    return true;
   }
 
   template <class... Parts>

@@ -5,6 +5,7 @@
 
 #include "plan/byte_io.h"
 #include "plan/graph_io.h"
+#include "ops/op_registry.h"
 #include "trtcore/plan.h"
 
 namespace trtcore {
@@ -136,6 +137,29 @@ AttrValue read_attr(Reader& r, const std::string& owner) {
   }
 }
 
+// Re-derives every computed shape from the inputs and constants and compares it with the stored one: a damaged
+// dimension anywhere (an input's, an intermediate's, a shape constant's) shows up as a mismatch here, before the
+// runtime sizes buffers from it. Nodes of ops this build does not know are left to the backend to reject.
+void check_shapes(Reader& r, const Graph& g) {
+  std::vector<Value> values = g.values;
+  for (const Node& n : g.nodes) {
+    bool computed = false;
+    for (int o : n.outputs) computed = computed || (o >= 0 && !values[size_t(o)].is_constant());
+    const OpDef* def = find_op_def(n.op);
+    if (!computed || !def) continue;
+    try {
+      ShapeContext ctx(n, values, g.opset);
+      def->infer(ctx);
+    } catch (const Error& e) {
+      r.corrupt(e.what());
+    }
+    for (int o : n.outputs)
+      if (o >= 0 && values[size_t(o)].shape != g.values[size_t(o)].shape)
+        r.corrupt("value '", g.values[size_t(o)].name, "' is stored as ", shape_str(g.values[size_t(o)].shape),
+                  " but ", n.describe(), " computes ", shape_str(values[size_t(o)].shape));
+  }
+}
+
 }  // namespace
 
 static_assert(std::variant_size_v<AttrValue> == 6, "update the plan's attribute encoding for the new kind");
@@ -246,6 +270,7 @@ Graph planio::read_graph(const char* data, size_t size, const std::string& origi
   }
   for (int out : g.outputs)
     if (!available[size_t(out)]) r.corrupt("graph output '", g.values[size_t(out)].name, "' is never produced");
+  check_shapes(r, g);
   return g;
 }
 
