@@ -8,7 +8,11 @@
   X(MaxPool) X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) \
   X(Softmax) X(LogSoftmax) X(Concat) X(BatchNormalization) X(LRN) \
   X(ReduceSum) X(ReduceMean) X(ReduceMax) \
-  X(Reshape) X(Flatten) X(Squeeze) X(Unsqueeze) X(Identity) X(Dropout)
+  X(Reshape) X(Flatten) X(Squeeze) X(Unsqueeze) X(Identity) X(Dropout) \
+  X(Relu) X(LeakyRelu) X(Clip) X(Sigmoid) X(HardSigmoid) X(HardSwish) X(Tanh) X(Exp) X(Log) X(Sqrt) X(Neg) \
+  X(Abs) X(Floor) X(Ceil) X(Reciprocal) X(Erf) X(Not) X(PRelu) \
+  X(Add) X(Sub) X(Mul) X(Div) X(Pow) X(Equal) X(Less) X(Greater) X(Sum) X(Mean) X(Min) X(Max) X(Where) \
+  X(Transpose) X(Slice) X(Pad) X(DepthToSpace) X(Gather) X(Cast) X(Split) X(Expand) X(Tile)
 
 #define TRTCORE_DECLARE_CUDA(Name) std::unique_ptr<::trtcore::cuda::CudaKernel> make_cuda_##Name();
 TRTCORE_CUDA_OPS(TRTCORE_DECLARE_CUDA)
