@@ -76,3 +76,16 @@ def test_light_models_fully_supported(name):
     report = trtcore.check_onnx(models.light_path(name))
     bad = [(r.node, r.op, r.reason) for r in report if not r.supported]
     assert report and not bad, bad
+
+
+def test_nan_and_inf_inputs_flow_through_infer(rng, tmp_path):
+    """The engine computes on whatever it is given: NaN/Inf propagate exactly where onnxruntime's do."""
+    model = models.mobilenet_v2(size=32, seed=7)
+    x = rng.standard_normal((3, 3, 32, 32)).astype(np.float32)
+    x[1, 0, 5, 5] = np.nan
+    x[2, 2, 0, 0] = np.inf
+    from conftest import build_engine
+    got = build_engine(model, tmp_path, batch=3).infer({"input": x})["logits"]
+    ref = ort_run(model, {"input": x})["logits"]
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    assert_close(got[0], ref[0], what="finite sample")
