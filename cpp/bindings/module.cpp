@@ -132,7 +132,9 @@ PYBIND11_MODULE(_core, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const Error& e) {
-      py::object exc = py::handle(error_type.ptr())(e.what());
+      const std::string what = e.what();
+      py::object msg = py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(what.data(), py::ssize_t(what.size()), "replace"));
+      py::object exc = py::handle(error_type.ptr())(msg);
       exc.attr("kind") = error_kind_name(e.kind());
       PyErr_SetObject(error_type.ptr(), exc.ptr());
     }
@@ -167,7 +169,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("passes", &GraphInfo::passes)
       .def("op_counts", [](const GraphInfo& g) {
         std::map<std::string, int> c;
-        for (const NodeInfo& n : g.nodes) ++c[n.op];
+        for (const NodeInfo& n : g.nodes) ++c[n.label];
         return c;
       });
   py::class_<OpSupport>(m, "OpSupport")

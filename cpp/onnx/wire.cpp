@@ -133,8 +133,22 @@ Bytes WireReader::read_bytes(const Field& f) {
   return length_delimited();
 }
 
+// Structural UTF-8 check (lead/continuation bytes): names end up in messages and in Python strings.
+static bool valid_utf8(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n;) {
+    const uint8_t c = p[i];
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > n) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::string WireReader::read_string(const Field& f) {
   const Bytes b = read_bytes(f);
+  if (!valid_utf8(b.data, b.size)) ctx_.corrupt(b.data, "string field is not valid UTF-8");
   return std::string(reinterpret_cast<const char*>(b.data), b.size);
 }
 
