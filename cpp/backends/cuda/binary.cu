@@ -1,6 +1,7 @@
 // Broadcasting elementwise kernels (same definitions as the cpu reference's binary.cpp): Add Sub Mul Div Pow,
 // variadic Sum Mean Min Max, comparisons Equal Less Greater (bool out) and Where. float32, int64 and int32
 // (and bool for Equal); Where takes any dtype. Integer Div truncates toward zero; x / 0 gives 0.
+#include <limits>
 #include <type_traits>
 
 #include "backends/cuda/elementwise.cuh"
@@ -11,6 +12,16 @@ namespace {
 enum class BinOp { kAdd, kSub, kMul, kDiv, kPow, kMin, kMax, kEqual, kLess, kGreater };
 
 constexpr bool is_comparison(BinOp op) { return op == BinOp::kEqual || op == BinOp::kLess || op == BinOp::kGreater; }
+
+// Integer bases: device pow may land an ulp below an exact integer power (3^1 -> 2.999...), which truncation
+// would turn into the wrong integer; small integer exponents are multiplied out exactly instead.
+__device__ __forceinline__ double int_pow(double a, double b) {
+  if (b != trunc(b) || fabs(b) > 64) return pow(a, b);
+  double p = 1, base = a;
+  for (long long e = (long long)fabs(b); e > 0; e >>= 1, base *= base)
+    if (e & 1) p *= base;
+  return b < 0 ? 1 / p : p;
+}
 
 template <BinOp Op, class T, class U>
 __device__ __forceinline__ auto apply(T a, U b) {
@@ -30,10 +41,15 @@ __device__ __forceinline__ auto apply(T a, U b) {
       return T(a / b);
     }
   } else if constexpr (Op == BinOp::kPow) {
-    // Through double, as the reference computes it; an integer result of NaN is 0.
-    const double r = pow(double(a), double(b));
-    if constexpr (std::is_integral_v<T>) return r != r ? T(0) : T(r);
-    else return T(r);
+    // Through double, as the reference computes it. An integer result out of range (0 to a negative power is
+    // inf) takes the type's lowest value, as the reference's conversion does on x86, instead of saturating.
+    if constexpr (std::is_integral_v<T>) {
+      const double r = int_pow(double(a), double(b));
+      const bool fits = r >= double(std::numeric_limits<T>::lowest()) && r < -double(std::numeric_limits<T>::lowest());
+      return fits ? T(r) : std::numeric_limits<T>::lowest();
+    } else {
+      return T(pow(double(a), double(b)));
+    }
   } else if constexpr (Op == BinOp::kMin) {
     return b < a ? b : a;
   } else if constexpr (Op == BinOp::kMax) {
@@ -58,7 +74,8 @@ __global__ void binary_kernel(const T* __restrict__ a, const U* __restrict__ b, 
 template <BinOp Op, class T, class U = T>
 void launch_binary(const TensorView& a, const TensorView& b, const TensorView& y, cudaStream_t stream,
                    const std::string& where) {
-  using R = decltype(apply<Op, T, U>(T(), U()));
+  // Spelled out rather than deduced from the device function (the host pass must name the same kernel).
+  using R = std::conditional_t<is_comparison(Op), bool, T>;
   const int64_t n = y.numel();
   if (n == 0) return;
   const Access aa = make_access(a.shape, y.shape, where), ab = make_access(b.shape, y.shape, where);
