@@ -1,0 +1,384 @@
+// Serializes trtcore's optimized Graph back to ONNX for TensorRT's parser.
+//
+// Why re-export instead of passing the original file: the plan must not need the ONNX file (only the optimized
+// graph is stored), the batch handling and shape folding of import stay the single source of truth, and a plan
+// rebuilt later builds from exactly the graph that the other backends run. The writer is small because the
+// optimized graph keeps ONNX op types and attributes; only trtcore's fused forms need expanding.
+#include "backends/tensorrt/onnx_writer.h"
+
+#include <climits>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "trtcore/error.h"
+#include "trtcore/half.h"
+
+namespace trtcore::tensorrt {
+namespace {
+
+// ONNX field numbers (onnx.proto; the reader in cpp/onnx/onnx_model.cpp decodes the same ones).
+namespace field {
+constexpr uint32_t kModelIrVersion = 1, kModelProducer = 2, kModelGraph = 7, kModelOpset = 8;
+constexpr uint32_t kOpsetVersion = 2;
+constexpr uint32_t kGraphNode = 1, kGraphName = 2, kGraphInitializer = 5, kGraphInput = 11, kGraphOutput = 12;
+constexpr uint32_t kNodeInput = 1, kNodeOutput = 2, kNodeName = 3, kNodeOp = 4, kNodeAttribute = 5;
+constexpr uint32_t kAttrName = 1, kAttrF = 2, kAttrI = 3, kAttrS = 4, kAttrT = 5, kAttrFloats = 7, kAttrInts = 8,
+                   kAttrType = 20;
+constexpr uint32_t kTensorDims = 1, kTensorType = 2, kTensorName = 8, kTensorRaw = 9;
+constexpr uint32_t kValueName = 1, kValueType = 2, kTypeTensor = 1, kTensorElemType = 1, kTensorShape = 2;
+constexpr uint32_t kShapeDim = 1, kDimValue = 1, kDimParam = 2;
+}  // namespace field
+
+// AttributeProto.AttributeType codes.
+enum class AttrCode : int64_t { kFloat = 1, kInt = 2, kString = 3, kTensor = 4, kFloats = 6, kInts = 7 };
+
+enum class Wire : uint32_t { kVarint = 0, kFixed32 = 5, kLen = 2 };
+
+// Appends protobuf wire-format fields. Values are little-endian on every host trtcore builds for.
+class Proto {
+ public:
+  void i64(uint32_t f, int64_t v) {
+    key(f, Wire::kVarint);
+    varint(uint64_t(v));
+  }
+  void f32(uint32_t f, float v) {
+    key(f, Wire::kFixed32);
+    char b[4];
+    std::memcpy(b, &v, 4);
+    s_.append(b, 4);
+  }
+  void bytes(uint32_t f, const void* p, size_t n) {
+    key(f, Wire::kLen);
+    varint(n);
+    s_.append(static_cast<const char*>(p), n);
+  }
+  void str(uint32_t f, const std::string& v) { bytes(f, v.data(), v.size()); }
+  void msg(uint32_t f, const Proto& m) { bytes(f, m.s_.data(), m.s_.size()); }
+  const std::string& data() const { return s_; }
+
+ private:
+  void key(uint32_t f, Wire w) { varint((uint64_t(f) << 3) | uint32_t(w)); }
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      s_.push_back(char(uint8_t(v) | 0x80));
+      v >>= 7;
+    }
+    s_.push_back(char(uint8_t(v)));
+  }
+  std::string s_;
+};
+
+bool as_half(FloatStorage fs, DType t) { return fs == FloatStorage::kFloat16 && t == DType::kFloat32; }
+
+Proto tensor_proto(const std::string& name, const Tensor& t, FloatStorage fs) {
+  Proto p;
+  for (int64_t d : t.shape) p.i64(field::kTensorDims, d);
+  p.str(field::kTensorName, name);
+  if (as_half(fs, t.dtype)) {
+    p.i64(field::kTensorType, int64_t(DType::kFloat16));
+    std::vector<uint16_t> h(size_t(t.numel()));
+    const float* src = t.data<float>();
+    for (size_t i = 0; i < h.size(); ++i) h[i] = float_to_half(src[i]);
+    p.bytes(field::kTensorRaw, h.data(), h.size() * 2);
+  } else {
+    p.i64(field::kTensorType, int64_t(t.dtype));
+    p.bytes(field::kTensorRaw, t.bytes.data(), t.bytes.size());
+  }
+  return p;
+}
+
+Proto value_info(const std::string& name, DType dtype, const Shape* shape, BatchDim batch) {
+  Proto tt;
+  tt.i64(field::kTensorElemType, int64_t(dtype));
+  if (shape) {
+    Proto dims;
+    for (size_t i = 0; i < shape->size(); ++i) {
+      Proto d;
+      if (i == 0 && batch == BatchDim::kDynamic)
+        d.str(field::kDimParam, "batch");
+      else
+        d.i64(field::kDimValue, (*shape)[i]);
+      dims.msg(field::kShapeDim, d);
+    }
+    tt.msg(field::kTensorShape, dims);
+  }
+  Proto type;
+  type.msg(field::kTypeTensor, tt);
+  Proto vi;
+  vi.str(field::kValueName, name);
+  vi.msg(field::kValueType, type);
+  return vi;
+}
+
+Proto attribute(const std::string& name, const AttrValue& v, FloatStorage fs) {
+  Proto a;
+  a.str(field::kAttrName, name);
+  if (auto* i = std::get_if<int64_t>(&v)) {
+    a.i64(field::kAttrI, *i);
+    a.i64(field::kAttrType, int64_t(AttrCode::kInt));
+  } else if (auto* f = std::get_if<float>(&v)) {
+    a.f32(field::kAttrF, *f);
+    a.i64(field::kAttrType, int64_t(AttrCode::kFloat));
+  } else if (auto* s = std::get_if<std::string>(&v)) {
+    a.str(field::kAttrS, *s);
+    a.i64(field::kAttrType, int64_t(AttrCode::kString));
+  } else if (auto* is = std::get_if<std::vector<int64_t>>(&v)) {
+    for (int64_t x : *is) a.i64(field::kAttrInts, x);
+    a.i64(field::kAttrType, int64_t(AttrCode::kInts));
+  } else if (auto* fl = std::get_if<std::vector<float>>(&v)) {
+    for (float x : *fl) a.f32(field::kAttrFloats, x);
+    a.i64(field::kAttrType, int64_t(AttrCode::kFloats));
+  } else if (auto* t = std::get_if<TensorPtr>(&v)) {
+    a.msg(field::kAttrT, tensor_proto("", **t, fs));
+    a.i64(field::kAttrType, int64_t(AttrCode::kTensor));
+  }
+  return a;
+}
+
+// The IR version that introduced each opset's era; TensorRT's parser reads any of them.
+int64_t ir_version_for(int64_t opset) {
+  if (opset <= 9) return 4;  // 4: initializers need not be listed as graph inputs
+  if (opset == 10) return 5;
+  if (opset == 11) return 6;
+  if (opset <= 14) return 7;
+  if (opset <= 18) return 8;
+  if (opset <= 20) return 9;
+  return 10;
+}
+
+class Writer {
+ public:
+  Writer(const Graph& g, const OnnxExportOptions& opt) : g_(g), opt_(opt), ref_(g.values.size()) {
+    for (const Value& v : g.values) names_.insert(v.name);
+  }
+
+  std::string run() {
+    std::vector<char> graph_input(g_.values.size(), 0), graph_output(g_.values.size(), 0), read(g_.values.size(), 0);
+    for (int id : g_.inputs) graph_input[size_t(id)] = 1;
+    for (int id : g_.outputs) graph_output[size_t(id)] = read[size_t(id)] = 1;
+    for (const Node& n : g_.nodes)
+      for (int in : n.inputs)
+        if (in >= 0) read[size_t(in)] = 1;
+
+    // Graph inputs keep their names and dtypes; in float16 storage a Cast feeds the rest of the model.
+    for (int id : g_.inputs) {
+      const Value& v = g_.value(id);
+      if (graph_output[size_t(id)])
+        fail(ErrorKind::kUnsupported, "tensorrt backend: graph input '", v.name,
+             "' is also a graph output; TensorRT cannot mark a network input as an output");
+      const BatchDim batch = g_.has_batch_axis && !v.shape.empty() ? opt_.batch : BatchDim::kFixed;
+      graph_.msg(field::kGraphInput, value_info(v.name, v.dtype, &v.shape, batch));
+      ref_[size_t(id)] = v.name;
+      if (half(v.dtype)) {
+        ref_[size_t(id)] = fresh(v.name + "_fp16");
+        cast(v.name, ref_[size_t(id)], DType::kFloat16, v.name + "_to_fp16");
+      }
+    }
+    for (size_t id = 0; id < g_.values.size(); ++id) {
+      const Value& v = g_.values[id];
+      if (graph_input[id] || !read[id]) continue;
+      if (v.is_constant()) {
+        // A name cannot be both an initializer and a graph output: the output gets an Identity/Cast below.
+        ref_[id] = graph_output[id] ? fresh(v.name + "_const") : v.name;
+        graph_.msg(field::kGraphInitializer, tensor_proto(ref_[id], *v.constant, opt_.floats));
+      } else {
+        ref_[id] = graph_output[id] && half(v.dtype) ? fresh(v.name + "_fp16") : v.name;
+      }
+    }
+    for (const Node& n : g_.nodes) emit_node(n);
+    for (int id : g_.outputs) {
+      const Value& v = g_.value(id);
+      if (ref_[size_t(id)] != v.name) {
+        if (half(v.dtype))
+          cast(ref_[size_t(id)], v.name, DType::kFloat32, v.name + "_to_fp32");
+        else
+          node("Identity", v.name + "_output", {ref_[size_t(id)]}, {v.name}, {});
+      }
+      graph_.msg(field::kGraphOutput, value_info(v.name, v.dtype, nullptr, BatchDim::kFixed));
+    }
+    graph_.str(field::kGraphName, g_.name.empty() ? std::string("trtcore") : g_.name);
+
+    Proto opset;
+    opset.i64(field::kOpsetVersion, g_.opset);
+    Proto model;
+    model.i64(field::kModelIrVersion, ir_version_for(g_.opset));
+    model.str(field::kModelProducer, "trtcore");
+    model.msg(field::kModelOpset, opset);
+    model.msg(field::kModelGraph, graph_);
+    if (model.data().size() > size_t(INT_MAX))
+      fail(ErrorKind::kUnsupported, "tensorrt backend: the model is ", model.data().size() >> 20,
+           " MiB; TensorRT's ONNX parser reads at most 2 GiB from memory");
+    return model.data();
+  }
+
+ private:
+  bool half(DType t) const { return as_half(opt_.floats, t); }
+
+  std::string fresh(const std::string& base) {
+    std::string name = base;
+    for (int k = 1; names_.count(name); ++k) name = base + "_" + std::to_string(k);
+    names_.insert(name);
+    return name;
+  }
+
+  std::string fresh_node_name(const std::string& base) {
+    std::string name = base;
+    for (int k = 1; node_names_.count(name); ++k) name = base + "_" + std::to_string(k);
+    node_names_.insert(name);
+    return name;
+  }
+
+  void node(const std::string& op, const std::string& name, std::vector<std::string> ins,
+            const std::vector<std::string>& outs, const std::vector<Proto>& attrs) {
+    while (!ins.empty() && ins.back().empty()) ins.pop_back();  // trailing absent optional inputs
+    Proto p;
+    for (const std::string& in : ins) p.str(field::kNodeInput, in);
+    for (const std::string& out : outs) p.str(field::kNodeOutput, out);
+    p.str(field::kNodeName, fresh_node_name(name));
+    p.str(field::kNodeOp, op);
+    for (const Proto& a : attrs) p.msg(field::kNodeAttribute, a);
+    graph_.msg(field::kGraphNode, p);
+  }
+
+  void cast(const std::string& in, const std::string& out, DType to, const std::string& name) {
+    node("Cast", name, {in}, {out}, {attribute("to", int64_t(to), FloatStorage::kAsGraph)});
+  }
+
+  std::string scalar(const std::string& base, float value, DType t) {
+    Tensor c(t == DType::kFloat16 ? DType::kFloat16 : DType::kFloat32, {});
+    if (c.dtype == DType::kFloat16)
+      c.data<uint16_t>()[0] = float_to_half(value);
+    else
+      c.data<float>()[0] = value;
+    const std::string name = fresh(base);
+    graph_.msg(field::kGraphInitializer, tensor_proto(name, c, FloatStorage::kAsGraph));
+    return name;
+  }
+
+  // Inputs that ONNX types as float32 whatever the data type (Resize/Upsample scales) stay float32.
+  bool float32_slot(const Node& n, size_t slot) const {
+    if (n.op == "Upsample") return slot == 1;
+    if (n.op == "Resize") return g_.opset >= 11 ? slot == 2 : slot == 1;
+    return false;
+  }
+
+  std::string input_ref(const Node& n, size_t slot) {
+    const int id = n.inputs[slot];
+    if (id < 0) return "";
+    const Value& v = g_.value(id);
+    if (!half(v.dtype) || !float32_slot(n, slot)) return ref_[size_t(id)];
+    auto it = float32_copy_.find(id);
+    if (it != float32_copy_.end()) return it->second;
+    const std::string name = fresh(v.name + "_fp32");
+    if (v.is_constant())
+      graph_.msg(field::kGraphInitializer, tensor_proto(name, *v.constant, FloatStorage::kAsGraph));
+    else
+      cast(ref_[size_t(id)], name, DType::kFloat32, name);
+    return float32_copy_[id] = name;
+  }
+
+  std::vector<Proto> plain_attributes(const Node& n) {
+    std::vector<Proto> out;
+    for (const auto& [name, value] : n.attrs.items()) {
+      if (name.rfind("activation", 0) == 0) continue;  // trtcore's fusion attributes
+      if (opt_.floats == FloatStorage::kFloat16) {
+        if (n.op == "Cast" && name == "to" && std::get_if<int64_t>(&value) &&
+            std::get<int64_t>(value) == int64_t(DType::kFloat32)) {
+          out.push_back(attribute(name, int64_t(DType::kFloat16), opt_.floats));
+          continue;
+        }
+        if (n.op == "Constant" && (name == "value_float" || name == "value_floats")) {
+          const std::vector<float> vals = name == "value_float" ? std::vector<float>{n.attrs.get_float(name, 0.f)}
+                                                               : n.attrs.get_floats(name);
+          Tensor t(DType::kFloat32, name == "value_float" ? Shape{} : Shape{int64_t(vals.size())});
+          std::memcpy(t.bytes.data(), vals.data(), vals.size() * sizeof(float));
+          out.push_back(attribute("value", std::make_shared<const Tensor>(std::move(t)), opt_.floats));
+          continue;
+        }
+      }
+      out.push_back(attribute(name, value, opt_.floats));
+    }
+    return out;
+  }
+
+  void emit_node(const Node& n) {
+    std::vector<std::string> ins;
+    const bool residual = n.op == "Conv" && n.inputs.size() > 3 && n.inputs[3] >= 0;
+    const size_t plain_inputs = residual ? 3 : n.inputs.size();
+    for (size_t i = 0; i < plain_inputs; ++i) ins.push_back(input_ref(n, i));
+    std::vector<std::string> outs;
+    for (int o : n.outputs) outs.push_back(o >= 0 ? ref_[size_t(o)] : std::string());
+    const FusedActivation act = FusedActivation::from(n.attrs);
+    const bool activation = act.kind != Activation::kNone;
+    if (!residual && !activation) {
+      node(n.op, n.name, ins, outs, plain_attributes(n));
+      return;
+    }
+    // act(op(x) + residual): each stage writes a fresh tensor, the last one the node's real output.
+    const std::string final_out = outs.at(0);
+    const DType t = g_.value(n.outputs[0]).dtype;
+    const DType stored = half(t) ? DType::kFloat16 : t;
+    std::string cur = fresh(n.name + "_raw");
+    outs[0] = cur;
+    node(n.op, n.name, ins, outs, plain_attributes(n));
+    if (residual) {
+      const std::string next = activation ? fresh(n.name + "_sum") : final_out;
+      node("Add", n.name + "_residual", {cur, input_ref(n, 3)}, {next}, {});
+      cur = next;
+    }
+    if (activation) emit_activation(act, n.name, cur, final_out, stored);
+  }
+
+  void emit_activation(const FusedActivation& a, const std::string& base, const std::string& in,
+                       const std::string& out, DType t) {
+    const std::string name = base + "_" + activation_name(a.kind);
+    const FloatStorage fs = FloatStorage::kAsGraph;
+    switch (a.kind) {
+      case Activation::kNone:
+        node("Identity", name, {in}, {out}, {});
+        return;
+      case Activation::kRelu:
+      case Activation::kSigmoid:
+      case Activation::kTanh:
+        node(activation_name(a.kind), name, {in}, {out}, {});
+        return;
+      case Activation::kLeakyRelu:
+        node("LeakyRelu", name, {in}, {out}, {attribute("alpha", a.alpha, fs)});
+        return;
+      case Activation::kHardSigmoid:
+        node("HardSigmoid", name, {in}, {out}, {attribute("alpha", a.alpha, fs), attribute("beta", a.beta, fs)});
+        return;
+      case Activation::kClip:
+        if (g_.opset >= 11)
+          node("Clip", name, {in, scalar(base + "_clip_min", a.alpha, t), scalar(base + "_clip_max", a.beta, t)}, {out},
+               {});
+        else
+          node("Clip", name, {in}, {out}, {attribute("min", a.alpha, fs), attribute("max", a.beta, fs)});
+        return;
+      case Activation::kHardSwish:
+        if (g_.opset >= 14) {
+          node("HardSwish", name, {in}, {out}, {});
+        } else {  // x * HardSigmoid(x; 1/6, 1/2): the same function before the op existed
+          const std::string gate = fresh(base + "_gate");
+          node("HardSigmoid", name + "_gate", {in}, {gate},
+               {attribute("alpha", 1.f / 6.f, fs), attribute("beta", 0.5f, fs)});
+          node("Mul", name, {in, gate}, {out}, {});
+        }
+        return;
+    }
+  }
+
+  const Graph& g_;
+  OnnxExportOptions opt_;
+  std::vector<std::string> ref_;  // the name under which each value is read inside the model
+  std::set<std::string> names_, node_names_;
+  std::map<int, std::string> float32_copy_;
+  Proto graph_;
+};
+
+}  // namespace
+
+std::string graph_to_onnx(const Graph& g, const OnnxExportOptions& opt) { return Writer(g, opt).run(); }
+
+}  // namespace trtcore::tensorrt
