@@ -26,7 +26,7 @@ EntropyCalibrator::EntropyCalibrator(const Graph& g, const BuildOptions& opt) : 
   const bool have_cache = !cache_path_.empty() && file_exists(cache_path_);
   if (!opt.calibration_dir.empty()) files_ = list_directory(opt.calibration_dir);
   if (!have_cache && files_.empty())
-    fail(ErrorKind::kInvalidArgument, "tensorrt backend: INT8 needs calibration samples (a non-empty --calib-dir",
+    fail(ErrorKind::kInvalidArgument, "tensorrt backend: INT8 needs calibration samples (a non-empty --calibration-dir",
          opt.calibration_dir.empty() ? "" : " '" + opt.calibration_dir + "'", ") or an existing calibration cache",
          cache_path_.empty() ? "" : " '" + cache_path_ + "'");
   if (!files_.empty()) {

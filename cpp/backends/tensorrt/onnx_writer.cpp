@@ -157,9 +157,13 @@ class Writer {
     std::vector<char> graph_input(g_.values.size(), 0), graph_output(g_.values.size(), 0), read(g_.values.size(), 0);
     for (int id : g_.inputs) graph_input[size_t(id)] = 1;
     for (int id : g_.outputs) graph_output[size_t(id)] = read[size_t(id)] = 1;
+    // read[v]: read under its own name; a float32 constant read only as Resize scales in float16 storage is
+    // emitted only as its float32 copy.
     for (const Node& n : g_.nodes)
-      for (int in : n.inputs)
-        if (in >= 0) read[size_t(in)] = 1;
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        const int in = n.inputs[k];
+        if (in >= 0 && !(half(g_.value(in).dtype) && float32_slot(n, k))) read[size_t(in)] = 1;
+      }
 
     // Graph inputs keep their names and dtypes; in float16 storage a Cast feeds the rest of the model.
     for (int id : g_.inputs) {
@@ -177,8 +181,9 @@ class Writer {
     }
     for (size_t id = 0; id < g_.values.size(); ++id) {
       const Value& v = g_.values[id];
-      if (graph_input[id] || !read[id]) continue;
+      if (graph_input[id]) continue;
       if (v.is_constant()) {
+        if (!read[id]) continue;
         // A name cannot be both an initializer and a graph output: the output gets an Identity/Cast below.
         ref_[id] = graph_output[id] ? fresh(v.name + "_const") : v.name;
         graph_.msg(field::kGraphInitializer, tensor_proto(ref_[id], *v.constant, opt_.floats));
@@ -195,7 +200,9 @@ class Writer {
         else
           node("Identity", v.name + "_output", {ref_[size_t(id)]}, {v.name}, {});
       }
-      graph_.msg(field::kGraphOutput, value_info(v.name, v.dtype, nullptr, BatchDim::kFixed));
+      // Axis 0 follows the batch when it equals it at the maximum batch (as the engine reports outputs).
+      const bool batched = g_.has_batch_axis && !v.shape.empty() && v.shape[0] == g_.max_batch;
+      graph_.msg(field::kGraphOutput, value_info(v.name, v.dtype, &v.shape, batched ? opt_.batch : BatchDim::kFixed));
     }
     graph_.str(field::kGraphName, g_.name.empty() ? std::string("trtcore") : g_.name);
 
