@@ -12,7 +12,7 @@ pytestmark = pytest.mark.gpu
 TF32_TOL = 1e-3
 
 
-def _compare_backends(model, feeds, tmp_path, tol=FP32_TOL, batch=1, strict=True):
+def _compare_backends(model, feeds, tmp_path, tol=FP32_TOL, batch=0, strict=True):
     ref = ort_run(model, feeds)
     cpu = build_engine(model, tmp_path, name="cpu", batch=batch, backend="cpu").infer(dict(feeds))
     cuda_engine = build_engine(model, tmp_path, name="cuda", batch=batch, backend="cuda", strict_fp32=strict)
