@@ -63,6 +63,9 @@ def parser(description):
 
 
 def git_commit():
+    # A copy of the tree without .git (e.g. on a GPU box) names its commit in TRTCORE_COMMIT.
+    if os.environ.get("TRTCORE_COMMIT"):
+        return os.environ["TRTCORE_COMMIT"]
     try:
         out = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                              timeout=10)

@@ -149,6 +149,12 @@ static void fold_small(Graph& g, const Node& n) {
     g.value(n.outputs[0]).constant = std::make_shared<const Tensor>(std::move(t));
     return;
   }
+  if (n.op == "Size") {  // like Shape: known from the input's shape alone
+    Tensor t(DType::kInt64, {});
+    t.data<int64_t>()[0] = numel(g.value(n.inputs.at(0)).shape);
+    g.value(n.outputs[0]).constant = std::make_shared<const Tensor>(std::move(t));
+    return;
+  }
   bool any_input = false;
   for (int i : n.inputs) {
     if (i < 0) continue;
