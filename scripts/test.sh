@@ -8,6 +8,7 @@ PY=${TRTCORE_PYTHON:-.venv/bin/python}
 if [[ -z "${TRTCORE_PYTHON:-}" ]]; then
   echo "[test] building the standalone executable (-DTRTCORE_PYTHON=OFF)" >&2
   export PATH="$PWD/.venv/bin:$PATH"
+  mkdir -p build
   cmake -S . -B build/standalone -G Ninja -DTRTCORE_PYTHON=OFF -DCMAKE_BUILD_TYPE=Release \
       -DPython_EXECUTABLE="$PWD/.venv/bin/python" > build/standalone.log 2>&1 &&
     cmake --build build/standalone >> build/standalone.log 2>&1 ||
