@@ -14,38 +14,6 @@ namespace {
 
 constexpr int kMaxLinearAxes = 4;  // 16 corners per output element
 
-// Maps an output coordinate to the input's coordinate system (the cpu reference's definition).
-float source_coord(CoordTransform ct, int64_t x, float scale, int64_t in, int64_t out) {
-  const float xf = float(x);
-  switch (ct) {
-    case CoordTransform::kHalfPixel: return (xf + 0.5f) / scale - 0.5f;
-    case CoordTransform::kHalfPixelSymmetric: {
-      const float adjustment = float(out) / (scale * float(in));
-      const float center = float(in) / 2.f;
-      return center * (1.f - adjustment) + (xf + 0.5f) / scale - 0.5f;
-    }
-    case CoordTransform::kPytorchHalfPixel: return out > 1 ? (xf + 0.5f) / scale - 0.5f : 0.f;
-    case CoordTransform::kAlignCorners: return out == 1 ? 0.f : xf * float(in - 1) / float(out - 1);
-    case CoordTransform::kAsymmetric: return xf / scale;
-    case CoordTransform::kTfHalfPixelForNN: return (xf + 0.5f) / scale;
-  }
-  return xf / scale;
-}
-
-int64_t nearest_index(NearestRounding r, float x, float scale, int64_t in) {
-  int64_t i;
-  switch (r) {
-    case NearestRounding::kRoundPreferFloor:
-      i = x == float(int64_t(x)) + 0.5f ? int64_t(x) : int64_t(std::round(x));
-      break;
-    case NearestRounding::kRoundPreferCeil: i = int64_t(std::round(x)); break;
-    case NearestRounding::kFloor: i = int64_t(std::floor(x)); break;
-    case NearestRounding::kCeil: i = int64_t(std::ceil(x)); break;
-    case NearestRounding::kSimple: i = scale < 1.f ? int64_t(std::ceil(x)) : int64_t(x); break;
-    default: i = int64_t(x);
-  }
-  return std::min(std::max<int64_t>(i, 0), in - 1);
-}
 
 // Kernel arguments: output extents and, per axis, where its entries start in the uploaded tables.
 struct ResizeArgs {
