@@ -1,6 +1,8 @@
-// Conv reference with fast paths: 1x1/stride-1/unpadded convs are one GEMM per image and group, depthwise convs
-// run a direct kernel, others im2col + GEMM per group. Bias, the fused residual and activation are applied in
-// the GEMM's output pass.
+// Conv as an implicit GEMM per image and group: weights are packed into the GEMM's row panels once at init, and
+// the patch matrix is never materialised: each column panel is gathered from the image right before the
+// micro-kernel uses it (while it is in cache). Depthwise convs run a direct kernel. Bias, the fused residual and
+// activation are applied in the GEMM's output pass. Work is cut into (image, group, column block, row block)
+// tasks taken dynamically, so a thread that is descheduled does not hold the others back.
 #include <algorithm>
 #include <vector>
 
@@ -21,6 +23,12 @@ class ConvKernel : public CpuKernel {
       fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend runs Conv in float32 only");
     kernel_ = spatial_of(w.shape);
     if (w.constant) weights_ = w.constant;
+    const bool depthwise = w.shape.size() > 1 && w.shape[1] == 1 && group_ > 1 && w.shape[0] % group_ == 0;
+    if (weights_ && !depthwise && w.shape.size() > 1) {
+      int64_t ksz = w.shape[1];
+      for (int64_t k : kernel_) ksz *= k;
+      packed_ = pack_weights(weights_->data<float>(), w.shape[0] / group_, ksz);
+    }
     if (node.inputs.size() > 2 && node.inputs[2] >= 0 && g.value(node.inputs[2]).constant)
       bias_ = g.value(node.inputs[2]).constant;
   }
@@ -41,29 +49,58 @@ class ConvKernel : public CpuKernel {
       depthwise(geo, batch, c, mg, x.as<float>(), w, bias, residual, y, ctx.threads);
       return;
     }
-    bool pointwise = geo.k_size() == 1 && win.no_padding();
-    for (size_t i = 0; i < win.rank(); ++i) pointwise = pointwise && win.stride[i] == 1;
-    if (!pointwise && col_.size() < size_t(ksz * osz)) col_.resize(size_t(ksz * osz));
-    for (int64_t n = 0; n < batch; ++n) {
-      for (int64_t gi = 0; gi < group_; ++gi) {
-        const float* xin = x.as<float>() + (n * c + gi * cg) * isz;
-        const float* b = xin;
-        if (!pointwise) {
-          im2col(geo, cg, xin, col_.data(), ctx.threads);
-          b = col_.data();
-        }
-        GemmEpilogue ep;
-        ep.act = act_;
-        ep.row_bias = bias ? bias + gi * mg : nullptr;
-        ep.residual = residual ? residual + (n * m + gi * mg) * osz : nullptr;
-        ep.ld_residual = osz;
-        sgemm_ex(Transpose::kNo, Transpose::kNo, mg, osz, ksz, 1.f, w + gi * mg * ksz, ksz, b, osz, 0.f,
-                 y + (n * m + gi * mg) * osz, osz, ep, ctx.threads);
-      }
+    // weights that arrive as a graph input are packed on every run
+    std::vector<PackedA> runtime_packed;
+    const std::vector<PackedA>& packed = packed_.empty() ? (runtime_packed = pack_weights(w, mg, ksz)) : packed_;
+
+    const int nt = ctx.threads > 1 ? ctx.threads : 1;
+    const int64_t nr = gemm_panel_width(), ra = gemm_row_align();
+    // column blocks of a few panels keep the gathered patches (block x K-slice) in L2
+    const int64_t col_block = nr * 8;
+    const int64_t ncb = (osz + col_block - 1) / col_block;
+    const int64_t base = batch * group_ * ncb;
+    const int64_t row_panels = (mg + ra - 1) / ra;
+    // too few column blocks to feed every thread: cut the rows as well
+    const int64_t nrb = nt == 1 ? 1 : std::min(row_panels, std::max<int64_t>(1, (4 * nt + base - 1) / base));
+    const int64_t tasks = base * nrb;
+    const bool parallel = nt > 1 && tasks > 1 && mg * osz * ksz * batch * group_ >= 64 * 64 * 64;
+    const float* xs = x.as<float>();
+#pragma omp parallel for num_threads(nt) if (parallel) schedule(dynamic, 1)
+    for (int64_t t = 0; t < tasks; ++t) {
+      const int64_t rb = t % nrb, cb = (t / nrb) % ncb, gi = (t / (nrb * ncb)) % group_, n = t / (nrb * ncb * group_);
+      const int64_t m0 = row_panels * rb / nrb * ra, m1 = std::min(mg, row_panels * (rb + 1) / nrb * ra);
+      const int64_t j0 = cb * col_block, j1 = std::min(osz, j0 + col_block);
+      GemmEpilogue ep;
+      ep.act = act_;
+      ep.row_bias = bias ? bias + gi * mg : nullptr;
+      ep.residual = residual ? residual + (n * m + gi * mg) * osz : nullptr;
+      ep.ld_residual = osz;
+      const PatchPanels src(geo, xs + (n * c + gi * cg) * isz);
+      gemm_packed_block(packed[size_t(gi)], src, m0, m1, j0, j1, y + (n * m + gi * mg) * osz, osz, ep);
     }
   }
 
  private:
+  // B's column panels gathered from one image (and group) of the input.
+  class PatchPanels : public PanelSource {
+   public:
+    PatchPanels(const Geometry3& g, const float* x) : g_(g), x_(x) {}
+    void pack(int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* dst) const override {
+      im2col_panel(g_, x_, k0, kc, j0, nr, gemm_panel_width(), dst);
+    }
+
+   private:
+    const Geometry3& g_;
+    const float* x_;
+  };
+
+  std::vector<PackedA> pack_weights(const float* w, int64_t mg, int64_t ksz) const {
+    std::vector<PackedA> out;
+    out.reserve(size_t(group_));
+    for (int64_t gi = 0; gi < group_; ++gi) out.emplace_back(Transpose::kNo, mg, ksz, w + gi * mg * ksz, ksz);
+    return out;
+  }
+
   // One input channel per group: each output plane is a weighted sum of shifted rows of its input plane.
   void depthwise(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, const float* x, const float* w,
                  const float* bias, const float* residual, float* y, int threads) const {
@@ -115,7 +152,7 @@ class ConvKernel : public CpuKernel {
   int64_t group_ = 1;
   std::vector<int64_t> kernel_;
   TensorPtr weights_, bias_;
-  std::vector<float> col_;
+  std::vector<PackedA> packed_;  // per group, from constant weights
 };
 
 }  // namespace trtcore::cpu

@@ -60,6 +60,75 @@ void im2col(const Geometry3& g, int64_t channels, const float* x, float* col, in
   }
 }
 
+void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t nr, int64_t ld,
+                  float* dst) {
+  const int64_t isz = g.in_size(), ksz = g.k_size();
+  const bool dense = ksz == 1 && g.s[0] == 1 && g.s[1] == 1 && g.s[2] == 1 && g.p[0] == 0 && g.p[1] == 0 &&
+                     g.p[2] == 0;
+  if (dense) {  // 1x1, stride 1, unpadded: the panel is a block of the input itself
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = x + (k0 + k) * isz + j0;
+      float* d = dst + k * ld;
+      for (int64_t j = 0; j < nr; ++j) d[j] = src[j];
+      for (int64_t j = nr; j < ld; ++j) d[j] = 0.f;
+    }
+    return;
+  }
+  // Runs of columns on one output row read one input row each (contiguously when the stride is 1).
+  struct Run {
+    int64_t col, len, od, oh, ow;
+  };
+  Run runs[64];
+  int nruns = 0;
+  for (int64_t j = 0; j < nr && nruns < 64;) {
+    const int64_t pos = j0 + j, ow = pos % g.out[2], t = pos / g.out[2];
+    const int64_t len = std::min(nr - j, g.out[2] - ow);
+    runs[nruns++] = Run{j, len, t / g.out[1], t % g.out[1], ow};
+    j += len;
+  }
+  int64_t kw = k0 % g.k[2], kh = (k0 / g.k[2]) % g.k[1], kd = (k0 / (g.k[2] * g.k[1])) % g.k[0];
+  int64_t c = k0 / ksz;
+  for (int64_t k = 0; k < kc; ++k) {
+    float* d = dst + k * ld;
+    const float* plane = x + c * isz;
+    for (int r = 0; r < nruns; ++r) {
+      const Run& run = runs[r];
+      float* o = d + run.col;
+      const int64_t id = run.od * g.s[0] - g.p[0] + kd * g.d[0], ih = run.oh * g.s[1] - g.p[1] + kh * g.d[1];
+      if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+        for (int64_t t = 0; t < run.len; ++t) o[t] = 0.f;
+        continue;
+      }
+      const float* row = plane + (id * g.in[1] + ih) * g.in[2];
+      const int64_t iw0 = run.ow * g.s[2] - g.p[2] + kw * g.d[2];
+      if (g.s[2] == 1) {
+        const int64_t lo = std::min(run.len, std::max<int64_t>(0, -iw0));
+        const int64_t hi = std::max(lo, std::min(run.len, g.in[2] - iw0));
+        for (int64_t t = 0; t < lo; ++t) o[t] = 0.f;
+        const float* src = row + iw0;
+        for (int64_t t = lo; t < hi; ++t) o[t] = src[t];
+        for (int64_t t = hi; t < run.len; ++t) o[t] = 0.f;
+      } else {
+        for (int64_t t = 0; t < run.len; ++t) {
+          const int64_t iw = iw0 + t * g.s[2];
+          o[t] = iw >= 0 && iw < g.in[2] ? row[iw] : 0.f;
+        }
+      }
+    }
+    for (int64_t j = nr; j < ld; ++j) d[j] = 0.f;
+    if (++kw == g.k[2]) {
+      kw = 0;
+      if (++kh == g.k[1]) {
+        kh = 0;
+        if (++kd == g.k[0]) {
+          kd = 0;
+          ++c;
+        }
+      }
+    }
+  }
+}
+
 void col2im_add(const Geometry3& g, int64_t channels, const float* col, float* y, int threads) {
   const int64_t kn = g.k_size(), isz = g.in_size(), osz = g.out_size();
   const int nt = threads > 1 ? threads : 1;

@@ -18,6 +18,10 @@ struct Geometry3 {
 
 // col[(c, kd, kh, kw), (od, oh, ow)] = x[c, ...] or 0 in the padding; x holds `channels` planes.
 void im2col(const Geometry3& g, int64_t channels, const float* x, float* col, int threads);
+// One column panel of the im2col matrix written straight into GEMM panel layout, without materialising col:
+// dst[k * ld + j] = col[k0 + k, j0 + j] for k < kc, j < nr, and 0 for nr <= j < ld.
+void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t nr, int64_t ld,
+                  float* dst);
 // y[c, ...] += col[(c, kd, kh, kw), (id, ih, iw)] for the transposed convolution; `g.in` is the col's spatial
 // extent (the ConvTranspose input) and `g.out` the image's (its output).
 void col2im_add(const Geometry3& g, int64_t channels, const float* col, float* y, int threads);

@@ -293,7 +293,60 @@ void gemm_block(Transpose ta, Transpose tb, int64_t m0, int64_t M, int64_t n0, i
   }
 }
 
+// K-slices of equal depth (the last may be shorter): a 288-deep product runs as 2 x 144, not 256 + 32.
+int64_t slice_depth(int64_t K) {
+  const int64_t slices = (K + KC - 1) / KC;
+  return slices > 0 ? (K + slices - 1) / slices : 1;
+}
+
 }  // namespace
+
+int64_t gemm_panel_width() { return NR; }
+int64_t gemm_row_align() { return MR; }
+
+PackedA::PackedA(Transpose trans_a, int64_t M, int64_t K, const float* A, int64_t lda)
+    : m_(M), k_(K), m_pad_((M + MR - 1) / MR * MR) {
+  data_.assign(size_t(m_pad_ * std::max<int64_t>(K, 1)), 0.f);
+  const int64_t ks = slice_depth(K);
+  for (int64_t pc = 0; pc < K; pc += ks) {
+    const int64_t kc = std::min(ks, K - pc);
+    for (int64_t i = 0; i < M; i += MR) pack_a(A, lda, trans_a, M, i, pc, kc, data_.data() + pc * m_pad_ + i * kc);
+  }
+}
+
+void gemm_packed_block(const PackedA& a, const PanelSource& src, int64_t m0, int64_t m1, int64_t j0, int64_t j1,
+                       float* C, int64_t ldc, const GemmEpilogue& ep) {
+  const int64_t K = a.depth(), N = j1 - j0;
+  if (N <= 0 || m1 <= m0) return;
+  if (K <= 0) {
+    scale_c(m1 - m0, N, 0.f, C + m0 * ldc + j0, ldc);
+    apply_epilogue(ep, m0, j0, m1 - m0, N, C + m0 * ldc + j0, ldc);
+    return;
+  }
+  const int64_t ks = slice_depth(K), np = (N + NR - 1) / NR;
+  float* pb = thread_buffer(0, np * NR * ks);
+  for (int64_t pc = 0; pc < K; pc += ks) {
+    const int64_t kc = std::min(ks, K - pc);
+    const float beta = pc == 0 ? 0.f : 1.f;
+    const bool last_k = pc + kc >= K;
+    for (int64_t p = 0; p < np; ++p) src.pack(pc, kc, j0 + p * NR, std::min(NR, N - p * NR), pb + p * NR * kc);
+    // B micro-panel stays in L1 while the (pre-packed) A panels of this slice stream past it from L2
+    for (int64_t p = 0; p < np; ++p) {
+      const int64_t nr = std::min(NR, N - p * NR);
+      const float* bp = pb + p * NR * kc;
+      for (int64_t i = m0; i < m1; i += MR) {
+        const int64_t mr = std::min(MR, m1 - i);
+        float* c = C + i * ldc + j0 + p * NR;
+        const float* ap = a.panel(i, pc, kc);
+        if (mr == MR && nr == NR)
+          micro_kernel(kc, ap, bp, c, ldc, 1.f, beta);
+        else
+          edge_kernel(kc, ap, bp, c, ldc, mr, nr, 1.f, beta);
+        if (last_k) apply_epilogue(ep, i, j0 + p * NR, mr, nr, c, ldc);
+      }
+    }
+  }
+}
 
 void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& ep,

@@ -2,6 +2,7 @@
 // by Conv, ConvTranspose, Gemm and MatMul. The plain entry point trtcore::cpu::sgemm is declared in cpu_kernel.h.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "trtcore/graph.h"
 
@@ -23,6 +24,39 @@ struct GemmEpilogue {
 void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& ep,
               int threads);
+
+// Width of the micro-kernel's column panels: a PanelSource fills kc x gemm_panel_width() floats per call.
+int64_t gemm_panel_width();
+
+// op(A) packed once into the micro-kernel's row-panel layout (conv/gemm weights at init), reused by every call.
+class PackedA {
+ public:
+  PackedA() = default;
+  PackedA(Transpose trans_a, int64_t M, int64_t K, const float* A, int64_t lda);
+  int64_t rows() const { return m_; }
+  int64_t depth() const { return k_; }
+  bool empty() const { return data_.empty(); }
+  // The panel of rows [i0, i0 + MR) in the K-slice starting at k0 (kc deep); i0 is a multiple of MR.
+  const float* panel(int64_t i0, int64_t k0, int64_t kc) const { return data_.data() + k0 * m_pad_ + i0 * kc; }
+
+ private:
+  int64_t m_ = 0, k_ = 0, m_pad_ = 0;
+  std::vector<float> data_;
+};
+
+// Produces B's column panels on demand (e.g. patches gathered straight from an image): rows [k0, k0+kc) and
+// columns [j0, j0+nr) of B written as dst[k * gemm_panel_width() + j], columns nr.. zero.
+class PanelSource {
+ public:
+  virtual ~PanelSource() = default;
+  virtual void pack(int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* dst) const = 0;
+};
+
+// One thread's block C[m0:m1, j0:j1] = epilogue(A[m0:m1, :] * B[:, j0:j1]) with A pre-packed and B from `src`.
+// C points at element (0, 0) of the whole product; m0 is a multiple of MR (use gemm_row_align()).
+void gemm_packed_block(const PackedA& a, const PanelSource& src, int64_t m0, int64_t m1, int64_t j0, int64_t j1,
+                       float* C, int64_t ldc, const GemmEpilogue& ep);
+int64_t gemm_row_align();
 
 // Applies an epilogue to a row-major block (used where no GEMM runs, e.g. K == 0 or direct kernels).
 void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows, int64_t cols, float* C, int64_t ldc);
