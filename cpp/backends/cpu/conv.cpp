@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <vector>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/im2col.h"
 #include "backends/cpu/sgemm.h"
@@ -65,8 +69,7 @@ class ConvKernel : public CpuKernel {
     const int64_t tasks = base * nrb;
     const bool parallel = nt > 1 && tasks > 1 && mg * osz * ksz * batch * group_ >= 64 * 64 * 64;
     const float* xs = x.as<float>();
-#pragma omp parallel for num_threads(nt) if (parallel) schedule(dynamic, 1)
-    for (int64_t t = 0; t < tasks; ++t) {
+    parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
       const int64_t rb = t % nrb, cb = (t / nrb) % ncb, gi = (t / (nrb * ncb)) % group_, n = t / (nrb * ncb * group_);
       const int64_t m0 = row_panels * rb / nrb * ra, m1 = std::min(mg, row_panels * (rb + 1) / nrb * ra);
       const int64_t j0 = cb * col_block, j1 = std::min(osz, j0 + col_block);
@@ -77,7 +80,7 @@ class ConvKernel : public CpuKernel {
       ep.ld_residual = osz;
       const PatchPanels src(geo, xs + (n * c + gi * cg) * isz);
       gemm_packed_block(packed[size_t(gi)], src, m0, m1, j0, j1, y + (n * m + gi * mg) * osz, osz, ep);
-    }
+    });
   }
 
  private:
@@ -101,50 +104,125 @@ class ConvKernel : public CpuKernel {
     return out;
   }
 
-  // One input channel per group: each output plane is a weighted sum of shifted rows of its input plane.
+  // One input channel per group: each output row is a weighted sum of shifted input rows, accumulated while the
+  // row is in L1. Planes are handed out in chunks as pool tasks.
   void depthwise(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, const float* x, const float* w,
                  const float* bias, const float* residual, float* y, int threads) const {
-    const int64_t m = c * mult, isz = g.in_size(), osz = g.out_size(), ksz = g.k_size();
+    const int64_t m = c * mult, planes = batch * m, osz = g.out_size();
     const int nt = threads > 1 ? threads : 1;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nm = 0; nm < batch * m; ++nm) {
-      const int64_t n = nm / m, oc = nm % m, ic = oc / mult;
-      const float* plane = x + (n * c + ic) * isz;
-      const float* wk = w + oc * ksz;
-      float* dst = y + nm * osz;
-      std::fill(dst, dst + osz, bias ? bias[oc] : 0.f);
-      for (int64_t kd = 0; kd < g.k[0]; ++kd)
-        for (int64_t kh = 0; kh < g.k[1]; ++kh)
+    const bool parallel = nt > 1 && planes * osz * g.k_size() >= 65536;
+    const int64_t tasks = parallel ? std::min<int64_t>(planes, 8 * nt) : 1;
+    parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
+      for (int64_t nm = planes * t / tasks; nm < planes * (t + 1) / tasks; ++nm) {
+#if defined(__AVX512F__)
+        if (g.in[0] == 1 && g.k[0] == 1 && (g.s[2] == 1 || g.s[2] == 2)) {
+          depthwise_plane_padded(g, c, mult, nm, x, w, bias, residual, y);
+          continue;
+        }
+#endif
+        if (g.s[2] == 1)
+          depthwise_plane<1>(g, c, mult, nm, x, w, bias, residual, y);
+        else if (g.s[2] == 2)
+          depthwise_plane<2>(g, c, mult, nm, x, w, bias, residual, y);
+        else
+          depthwise_plane<0>(g, c, mult, nm, x, w, bias, residual, y);
+      }
+    });
+  }
+
+#if defined(__AVX512F__)
+  // 2-d planes: the input plane is copied once into a zero-bordered buffer, so every tap of an output row is one
+  // unconditional 16-wide load and FMA (rows of 7 or 14 outputs are one masked vector, not a scalar loop).
+  void depthwise_plane_padded(const Geometry3& g, int64_t c, int64_t mult, int64_t nm, const float* x,
+                              const float* w, const float* bias, const float* residual, float* y) const {
+    const int64_t m = c * mult, isz = g.in_size(), osz = g.out_size(), ksz = g.k_size();
+    const int64_t n = nm / m, oc = nm % m, ic = oc / mult;
+    const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2], sh = g.s[1], sw = g.s[2];
+    const int64_t ph = g.p[1], pw = g.p[2];
+    // rows/cols the taps can reach, plus slack so the last vector (and stride-2's second load) stays inside
+    const int64_t Hp = std::max(H + ph, (OH - 1) * sh + (g.k[1] - 1) * g.d[1] + 1);
+    const int64_t Wp = std::max(W + pw, ((OW + 15) / 16 * 16 - 1) * sw + (g.k[2] - 1) * g.d[2] + 1) + 16;
+    thread_local std::vector<float> padded;
+    if (padded.size() < size_t(Hp * Wp)) padded.resize(size_t(Hp * Wp));
+    float* buf = padded.data();
+    std::fill(buf, buf + Hp * Wp, 0.f);
+    const float* plane = x + (n * c + ic) * isz;
+    for (int64_t h = 0; h < H; ++h) std::copy(plane + h * W, plane + (h + 1) * W, buf + (h + ph) * Wp + pw);
+    const float* wk = w + oc * ksz;
+    float* dst = y + nm * osz;
+    const __m512 vb = _mm512_set1_ps(bias ? bias[oc] : 0.f);
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      float* row = dst + oh * OW;
+      for (int64_t ow = 0; ow < OW; ow += 16) {
+        const __mmask16 mask = __mmask16(OW - ow >= 16 ? 0xFFFFu : (1u << (OW - ow)) - 1u);
+        __m512 acc = vb;
+        for (int64_t kh = 0; kh < g.k[1]; ++kh) {
+          const float* src = buf + (oh * sh + kh * g.d[1]) * Wp + ow * sw;
+          const float* wr = wk + kh * g.k[2];
           for (int64_t kw = 0; kw < g.k[2]; ++kw) {
-            const float wv = wk[(kd * g.k[1] + kh) * g.k[2] + kw];
-            const int64_t off_w = kw * g.d[2] - g.p[2];
-            int64_t lo = off_w >= 0 ? 0 : (-off_w + g.s[2] - 1) / g.s[2];
-            int64_t hi = g.in[2] - off_w <= 0 ? 0 : (g.in[2] - off_w + g.s[2] - 1) / g.s[2];
-            lo = std::min(lo, g.out[2]);
-            hi = std::max(lo, std::min(hi, g.out[2]));
-            for (int64_t od = 0; od < g.out[0]; ++od) {
-              const int64_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
-              if (id < 0 || id >= g.in[0]) continue;
-              for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-                const int64_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
-                if (ih < 0 || ih >= g.in[1]) continue;
-                const float* src = plane + (id * g.in[1] + ih) * g.in[2] + off_w;
-                float* row = dst + (od * g.out[1] + oh) * g.out[2];
-                if (g.s[2] == 1) {
+            const float* s0 = src + kw * g.d[2];
+            __m512 v;
+            if (sw == 1)
+              v = _mm512_loadu_ps(s0);
+            else
+              v = _mm512_permutex2var_ps(_mm512_loadu_ps(s0), even, _mm512_loadu_ps(s0 + 16));
+            acc = _mm512_fmadd_ps(_mm512_set1_ps(wr[kw]), v, acc);
+          }
+        }
+        _mm512_mask_storeu_ps(row + ow, mask, acc);
+      }
+    }
+    GemmEpilogue ep;
+    ep.act = act_;
+    ep.residual = residual ? residual + nm * osz : nullptr;
+    ep.ld_residual = osz;
+    apply_epilogue(ep, 0, 0, 1, osz, dst, osz);
+  }
+#endif
+
+  // S is the width stride when known at compile time (1 or 2: the inner loop vectorises), else 0.
+  template <int S>
+  void depthwise_plane(const Geometry3& g, int64_t c, int64_t mult, int64_t nm, const float* x, const float* w,
+                       const float* bias, const float* residual, float* y) const {
+    const int64_t m = c * mult, isz = g.in_size(), osz = g.out_size(), ksz = g.k_size();
+    const int64_t n = nm / m, oc = nm % m, ic = oc / mult;
+    const int64_t sw = S > 0 ? S : g.s[2];
+    const float* plane = x + (n * c + ic) * isz;
+    const float* wk = w + oc * ksz;
+    float* dst = y + nm * osz;
+    const float b0 = bias ? bias[oc] : 0.f;
+    for (int64_t od = 0; od < g.out[0]; ++od)
+      for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+        float* row = dst + (od * g.out[1] + oh) * g.out[2];
+        for (int64_t ow = 0; ow < g.out[2]; ++ow) row[ow] = b0;
+        for (int64_t kd = 0; kd < g.k[0]; ++kd) {
+          const int64_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
+          if (id < 0 || id >= g.in[0]) continue;
+          for (int64_t kh = 0; kh < g.k[1]; ++kh) {
+            const int64_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+            if (ih < 0 || ih >= g.in[1]) continue;
+            const float* in_row = plane + (id * g.in[1] + ih) * g.in[2];
+            for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+              const float wv = wk[(kd * g.k[1] + kh) * g.k[2] + kw];
+              // valid output columns for this tap: 0 <= ow*s - p + kw*d < in
+              const int64_t off_w = kw * g.d[2] - g.p[2];
+              int64_t lo = off_w >= 0 ? 0 : (-off_w + sw - 1) / sw;
+              int64_t hi = g.in[2] - off_w <= 0 ? 0 : (g.in[2] - off_w + sw - 1) / sw;
+              lo = std::min(lo, g.out[2]);
+              hi = std::max(lo, std::min(hi, g.out[2]));
+              const float* src = in_row + off_w;
 #pragma omp simd
-                  for (int64_t ow = lo; ow < hi; ++ow) row[ow] += wv * src[ow];
-                } else {
-                  for (int64_t ow = lo; ow < hi; ++ow) row[ow] += wv * src[ow * g.s[2]];
-                }
-              }
+              for (int64_t ow = lo; ow < hi; ++ow) row[ow] += wv * src[ow * sw];
             }
           }
-      GemmEpilogue ep;
-      ep.act = act_;
-      ep.residual = residual ? residual + nm * osz : nullptr;
-      ep.ld_residual = osz;
-      apply_epilogue(ep, 0, 0, 1, osz, dst, osz);
-    }
+        }
+      }
+    GemmEpilogue ep;
+    ep.act = act_;
+    ep.residual = residual ? residual + nm * osz : nullptr;
+    ep.ld_residual = osz;
+    apply_epilogue(ep, 0, 0, 1, osz, dst, osz);
   }
 
   Node node_;

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace trtcore::cpu {
 
 Geometry3::Geometry3(const Window& w) {
@@ -60,6 +64,42 @@ void im2col(const Geometry3& g, int64_t channels, const float* x, float* col, in
   }
 }
 
+namespace {
+
+// o[t] = row[iw0 + t * stride] where 0 <= iw0 + t * stride < width, else 0, for t < len (stride 1 or 2).
+inline void copy_run(const float* row, int64_t iw0, int64_t width, int64_t len, int64_t stride, float* o) {
+#if defined(__AVX512F__)
+  // masked loads never touch the padding, so edges need no scalar tail
+  for (int64_t t0 = 0; t0 < len; t0 += 16) {
+    const int64_t n = std::min<int64_t>(16, len - t0);
+    const __mmask16 out_mask = __mmask16((1u << n) - 1u);
+    const int64_t base = iw0 + t0 * stride;
+    auto span_mask = [&](int64_t first, int64_t count) {  // valid source elements [first, first + count)
+      const int64_t lo = std::max<int64_t>(0, -first), hi = std::min<int64_t>(count, width - first);
+      if (hi <= lo) return __mmask16(0);
+      return __mmask16(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+    };
+    __m512 v;
+    if (stride == 1) {
+      v = _mm512_maskz_loadu_ps(__mmask16(span_mask(base, n)), row + base);
+    } else {
+      const __m512 a = _mm512_maskz_loadu_ps(span_mask(base, 16), row + base);
+      const __m512 b = _mm512_maskz_loadu_ps(span_mask(base + 16, 16), row + base + 16);
+      const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+      v = _mm512_permutex2var_ps(a, even, b);
+    }
+    _mm512_mask_storeu_ps(o + t0, out_mask, v);
+  }
+#else
+  for (int64_t t = 0; t < len; ++t) {
+    const int64_t iw = iw0 + t * stride;
+    o[t] = iw >= 0 && iw < width ? row[iw] : 0.f;
+  }
+#endif
+}
+
+}  // namespace
+
 void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t nr, int64_t ld,
                   float* dst) {
   const int64_t isz = g.in_size(), ksz = g.k_size();
@@ -101,13 +141,8 @@ void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, in
       }
       const float* row = plane + (id * g.in[1] + ih) * g.in[2];
       const int64_t iw0 = run.ow * g.s[2] - g.p[2] + kw * g.d[2];
-      if (g.s[2] == 1) {
-        const int64_t lo = std::min(run.len, std::max<int64_t>(0, -iw0));
-        const int64_t hi = std::max(lo, std::min(run.len, g.in[2] - iw0));
-        for (int64_t t = 0; t < lo; ++t) o[t] = 0.f;
-        const float* src = row + iw0;
-        for (int64_t t = lo; t < hi; ++t) o[t] = src[t];
-        for (int64_t t = hi; t < run.len; ++t) o[t] = 0.f;
+      if (g.s[2] == 1 || g.s[2] == 2) {
+        copy_run(row, iw0, g.in[2], run.len, g.s[2], o);
       } else {
         for (int64_t t = 0; t < run.len; ++t) {
           const int64_t iw = iw0 + t * g.s[2];

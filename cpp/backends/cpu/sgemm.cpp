@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
@@ -43,11 +46,14 @@ AlignedBuf aligned_floats(int64_t n) {
 
 // Micro-kernel: C[MR x NR] (row stride ldc) = alpha * sum_k a[k*MR + r] * b[k*NR + j] + beta * C.
 #if defined(__AVX512F__)
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+                  const float* pf = nullptr) {
   __m512 acc[MR][2];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
+    // pull the next A panel in while this one computes: weights of late layers come from memory, not cache
+    if (pf) _mm_prefetch(reinterpret_cast<const char*>(pf + k * MR), _MM_HINT_T0);
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
@@ -72,7 +78,8 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
   }
 }
 #elif defined(__AVX2__) && defined(__FMA__)
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+                  const float* pf = nullptr) {
   __m256 acc[MR][2];
 #pragma GCC unroll 6
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
@@ -101,7 +108,8 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
   }
 }
 #else
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+                  const float* pf = nullptr) {
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
     for (int r = 0; r < MR; ++r)
@@ -117,9 +125,9 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
 
 // Edge tiles run the full kernel into a scratch tile, then merge the valid part.
 void edge_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t mr, int64_t nr,
-                 float alpha, float beta) {
+                 float alpha, float beta, const float* pf = nullptr) {
   alignas(64) float tmp[MR * NR];
-  micro_kernel(kc, a, b, tmp, NR, 1.f, 0.f);
+  micro_kernel(kc, a, b, tmp, NR, 1.f, 0.f, pf);
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t j = 0; j < nr; ++j) {
       float& dst = c[r * ldc + j];
@@ -330,22 +338,100 @@ void gemm_packed_block(const PackedA& a, const PanelSource& src, int64_t m0, int
     const float beta = pc == 0 ? 0.f : 1.f;
     const bool last_k = pc + kc >= K;
     for (int64_t p = 0; p < np; ++p) src.pack(pc, kc, j0 + p * NR, std::min(NR, N - p * NR), pb + p * NR * kc);
-    // B micro-panel stays in L1 while the (pre-packed) A panels of this slice stream past it from L2
-    for (int64_t p = 0; p < np; ++p) {
-      const int64_t nr = std::min(NR, N - p * NR);
-      const float* bp = pb + p * NR * kc;
-      for (int64_t i = m0; i < m1; i += MR) {
-        const int64_t mr = std::min(MR, m1 - i);
+    // each A panel is used against every B panel of the block while it is in L1; the next one is prefetched
+    for (int64_t i = m0; i < m1; i += MR) {
+      const int64_t mr = std::min(MR, m1 - i);
+      const float* ap = a.panel(i, pc, kc);
+      const float* next = i + MR < m1 ? a.panel(i + MR, pc, kc) : nullptr;
+      for (int64_t p = 0; p < np; ++p) {
+        const int64_t nr = std::min(NR, N - p * NR);
+        const float* bp = pb + p * NR * kc;
         float* c = C + i * ldc + j0 + p * NR;
-        const float* ap = a.panel(i, pc, kc);
+        const float* pf = p == 0 ? next : nullptr;
         if (mr == MR && nr == NR)
-          micro_kernel(kc, ap, bp, c, ldc, 1.f, beta);
+          micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf);
         else
-          edge_kernel(kc, ap, bp, c, ldc, mr, nr, 1.f, beta);
+          edge_kernel(kc, ap, bp, c, ldc, mr, nr, 1.f, beta, pf);
         if (last_k) apply_epilogue(ep, i, j0 + p * NR, mr, nr, c, ldc);
       }
     }
   }
+}
+
+namespace {
+
+class TaskPool {
+ public:
+  ~TaskPool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+  }
+
+  void run(int threads, int64_t tasks, const std::function<void(int64_t)>& task) {
+    std::unique_lock<std::mutex> owner(owner_, std::try_to_lock);
+    if (!owner.owns_lock() || threads <= 1 || tasks <= 1) {
+      for (int64_t i = 0; i < tasks; ++i) task(i);
+      return;
+    }
+    std::unique_lock<std::mutex> lk(mu_);
+    while (int(workers_.size()) < threads - 1) workers_.emplace_back([this] { work(); });
+    task_ = &task;
+    next_ = 0;
+    total_ = tasks;
+    running_ = 0;
+    seats_ = int(std::min<int64_t>(threads - 1, tasks - 1));
+    lk.unlock();
+    wake_.notify_all();
+    lk.lock();
+    drain(lk, task);
+    done_.wait(lk, [this] { return running_ == 0; });
+    task_ = nullptr;
+    total_ = 0;
+  }
+
+ private:
+  // Claims and runs tasks until none is left; called with the lock held, returns with it held.
+  void drain(std::unique_lock<std::mutex>& lk, const std::function<void(int64_t)>& task) {
+    while (next_ < total_) {
+      const int64_t i = next_++;
+      ++running_;
+      lk.unlock();
+      task(i);
+      lk.lock();
+      --running_;
+    }
+  }
+
+  void work() {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      wake_.wait(lk, [this] { return stop_ || (task_ && next_ < total_ && seats_ > 0); });
+      if (stop_) return;
+      --seats_;
+      drain(lk, *task_);
+      if (running_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex owner_;  // one caller at a time
+  std::mutex mu_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int64_t)>* task_ = nullptr;
+  int64_t next_ = 0, total_ = 0, running_ = 0;
+  int seats_ = 0;  // workers still allowed to join the current call (threads - 1)
+  bool stop_ = false;
+};
+
+}  // namespace
+
+void parallel_tasks(int threads, int64_t tasks, const std::function<void(int64_t)>& task) {
+  static TaskPool pool;
+  pool.run(threads, tasks, task);
 }
 
 void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
@@ -382,13 +468,12 @@ void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_
   const int64_t target = nt == 1 ? 1 : int64_t(nt) * 4;
   const int64_t tn = std::min(np, target);
   const int64_t tm = std::min(mp, (target + tn - 1) / tn);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1)
-  for (int64_t t = 0; t < tm * tn; ++t) {
+  parallel_tasks(nt, tm * tn, [&](int64_t t) {
     const int64_t ti = t / tn, tj = t % tn;
     const int64_t r0 = mp * ti / tm * MR, r1 = std::min(M, mp * (ti + 1) / tm * MR);
     const int64_t c0 = np * tj / tn * NR, c1 = std::min(N, np * (tj + 1) / tn * NR);
     gemm_block(trans_a, trans_b, r0, r1 - r0, c0, c1 - c0, K, alpha, A, lda, B, ldb, beta, C, ldc, ep);
-  }
+  });
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
