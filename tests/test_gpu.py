@@ -100,3 +100,112 @@ def test_nan_flows_through_cuda(rng, tmp_path):
     ref = ort_run(model, {"input": x})["logits"]
     assert np.isnan(got[1]).all() == np.isnan(ref[1]).all()
     assert_close(got[0], ref[0])
+
+
+# ---- FP16 (--half): float16 storage and tensor-core math, float32 graph inputs/outputs ----
+FP16_TOL = 1e-2
+
+
+def _fp16_engine(model, tmp_path, name="fp16", batch=0):
+    engine = build_engine(model, tmp_path, name=name, batch=batch, backend="cuda", precision="fp16")
+    precisions = {layer.precision for layer in engine.layers}
+    assert "fp16" in precisions, f"no fp16 layer in {precisions}"
+    return engine
+
+
+def _check_fp16(model, feeds, tmp_path, batch=0):
+    ref = ort_run(model, feeds)
+    engine = _fp16_engine(model, tmp_path, batch=batch)
+    got = engine.infer(dict(feeds))
+    for name, expected in ref.items():
+        assert got[name].dtype == np.float32, "graph outputs stay float32 without io_half"
+        assert_close(got[name], expected, tol=FP16_TOL, what=f"cuda fp16 vs onnxruntime, '{name}'")
+    return engine
+
+
+@pytest.mark.parametrize("name", models.LIGHT_MODELS)
+def test_light_model_cuda_fp16(name, rng, tmp_path):
+    model = models.light_model(name, seed=1)
+    _check_fp16(model, _input(model, rng), tmp_path)
+
+
+@pytest.mark.parametrize("builder,batch", [(models.mobilenet_v2, 1), (models.mobilenet_v2, 8), (models.unet, 1),
+                                           (models.unet, 4)])
+def test_own_models_cuda_fp16(builder, batch, rng, tmp_path):
+    model = builder()
+    _check_fp16(model, _input(model, rng, batch), tmp_path, batch=batch)
+
+
+def _photos(size):
+    """Real photographs from scikit-image, resized to size x size and normalised like ImageNet inputs."""
+    from PIL import Image
+    from skimage import data
+
+    out = []
+    for name in ["astronaut", "coffee", "chelsea", "rocket", "motorcycle_left", "hubble_deep_field", "immunohistochemistry",
+                 "cat"]:
+        fn = getattr(data, name, None)
+        if fn is None:
+            continue
+        try:
+            img = np.asarray(fn())
+        except Exception:  # an image that needs a download is skipped offline
+            continue
+        if img.ndim == 2:
+            img = np.stack([img] * 3, axis=-1)
+        img = np.asarray(Image.fromarray(img[..., :3]).resize((size, size)), dtype=np.float32) / 255.0
+        img = (img - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
+        out.append(img.transpose(2, 0, 1).astype(np.float32))
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "squeezenet", "inception_v1"])
+def test_fp16_top1_agrees_with_fp32_on_photos(name, tmp_path):
+    model = models.light_model(name, seed=1, expose_logits=False)
+    in_name, shape = models.model_input(model)
+    photos = _photos(shape[2])
+    assert len(photos) >= 4
+    fp32 = build_engine(model, tmp_path, name="fp32", backend="cuda", strict_fp32=True)
+    fp16 = _fp16_engine(model, tmp_path)
+    agree = 0
+    for img in photos:
+        feed = {in_name: img[None]}
+        a = list(fp32.infer(dict(feed)).values())[0].reshape(-1)
+        b = list(fp16.infer(dict(feed)).values())[0].reshape(-1)
+        top2 = np.sort(a)[-2:]
+        # Ties within fp16 resolution may swap; anything else must agree.
+        agree += int(a.argmax() == b.argmax() or (top2[1] - top2[0]) <= 1e-3 * max(abs(top2[1]), 1e-6))
+    assert agree == len(photos), f"top-1 agreement {agree}/{len(photos)}"
+
+
+def test_fp16_plan_round_trip(rng, tmp_path):
+    model = models.mobilenet_v2(size=32)
+    feeds = _input(model, rng, 2)
+    engine = _fp16_engine(model, tmp_path, batch=2)
+    before = engine.infer(dict(feeds))
+    path = str(tmp_path / "fp16.plan")
+    engine.save(path)
+    loaded = trtcore.Engine(path)
+    assert [l.precision for l in loaded.layers] == [l.precision for l in engine.layers]
+    after = loaded.infer(dict(feeds))
+    for name in before:
+        assert_close(after[name], before[name], tol=1e-6, what=f"reloaded fp16 plan, '{name}'")
+
+
+def test_fp16_weight_outside_range_keeps_layer_fp32(rng, tmp_path):
+    from onnx import helper
+
+    w1 = (rng.standard_normal((8, 3, 3, 3)) * 0.2).astype(np.float32)
+    w2 = (rng.standard_normal((8, 8, 3, 3)) * 0.2).astype(np.float32)
+    w2[0, 0, 0, 0] = 1e6  # beyond float16's 65504
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], name="conv_ok", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["a"], ["b"], name="relu"),
+             helper.make_node("Conv", ["b", "w2"], ["y"], name="conv_big", pads=[1, 1, 1, 1])]
+    model = models.make_model(nodes, [models.value_info("x", shape=[1, 3, 16, 16])],
+                              [models.value_info("y", shape=None)],
+                              initializers={"w1": w1, "w2": w2})
+    feeds = {"x": rng.standard_normal((1, 3, 16, 16)).astype(np.float32)}
+    engine = _check_fp16(model, feeds, tmp_path)
+    by_name = {l.name: l.precision for l in engine.layers}
+    assert by_name["conv_big"] in ("fp32", "tf32"), by_name
+    assert by_name["conv_ok"] == "fp16", by_name

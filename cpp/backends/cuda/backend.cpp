@@ -76,13 +76,15 @@ class CudaBackend : public Backend {
         out.push_back(n.describe() + ": " + e.what());
       }
     }
-    if (opt.precision != Precision::kFP32)
+    if (!supports_precision(opt.precision))
       out.push_back(std::string("precision ") + precision_name(opt.precision) +
-                    " is not implemented by the cuda backend yet (fp32/tf32 only)");
+                    " is not implemented by the cuda backend yet (fp32/tf32/fp16 only)");
     return out;
   }
 
-  bool supports_precision(Precision p) const override { return p == Precision::kFP32; }
+  bool supports_precision(Precision p) const override { return p == Precision::kFP32 || p == Precision::kFP16; }
+  // FP16 arrives as float16 values and Cast nodes in the graph; each kernel runs the dtypes it is given.
+  PrecisionLowering precision_lowering() const override { return PrecisionLowering::kGraph; }
 
   FusionCaps fusion_caps() const override { return FusionCaps{}; }  // conv+act, conv+residual, gemm+act
 

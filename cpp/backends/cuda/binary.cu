@@ -1,6 +1,8 @@
 // Broadcasting elementwise kernels (same definitions as the cpu reference's binary.cpp): Add Sub Mul Div Pow,
 // variadic Sum Mean Min Max, comparisons Equal Less Greater (bool out) and Where. float32, int64 and int32
 // (and bool for Equal); Where takes any dtype. Integer Div truncates toward zero; x / 0 gives 0.
+#include <cuda_fp16.h>
+
 #include <limits>
 #include <type_traits>
 
@@ -70,6 +72,14 @@ __global__ void binary_kernel(const T* __restrict__ a, const U* __restrict__ b, 
     y[i] = apply<Op, T, U>(a[aa(i)], b[ab(i)]);
 }
 
+// Float16 storage: each element computed in float and rounded once on the store.
+template <BinOp Op>
+__global__ void binary_half_kernel(const __half* __restrict__ a, const __half* __restrict__ b, __half* y, int64_t n,
+                                   Access aa, Access ab) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    y[i] = __float2half_rn(apply<Op, float, float>(__half2float(a[aa(i)]), __half2float(b[ab(i)])));
+}
+
 // y = f(a, b); `a` may be y itself (the variadic fold), read before written at the same index.
 template <BinOp Op, class T, class U = T>
 void launch_binary(const TensorView& a, const TensorView& b, const TensorView& y, cudaStream_t stream,
@@ -110,8 +120,10 @@ class BinaryKernel : public CudaKernel {
           return std::string("value '") + g.value(id).name + "' is " + dtype_name(t) + ", which this cuda kernel does not take";
       }
       return "";
-    } else {
+    } else if constexpr (Op == BinOp::kPow) {
       return check_dtypes(node, g, kNumeric);
+    } else {
+      return check_dtypes(node, g, {DType::kFloat32, DType::kFloat16, DType::kInt64, DType::kInt32});
     }
   }
   void init(const Node& node, const Graph&, CudaInitContext&) override { where_ = node.describe(); }
@@ -124,6 +136,18 @@ class BinaryKernel : public CudaKernel {
         });
       });
     } else {
+      if constexpr (!is_comparison(Op)) {
+        if (in[0].dtype == DType::kFloat16) {
+          const TensorView& y = out[0];
+          const int64_t n = y.numel();
+          if (n == 0) return;
+          const Access aa = make_access(in[0].shape, y.shape, where_), ab = make_access(in[1].shape, y.shape, where_);
+          binary_half_kernel<Op><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<__half>(), in[1].as<__half>(),
+                                                                             y.as<__half>(), n, aa, ab);
+          TRTCORE_CUDA_LAUNCH_CHECK(where_, binary_half_kernel<Op>);
+          return;
+        }
+      }
       with_numeric_type(in[0].dtype, Op == BinOp::kEqual, where_, [&](auto t) {
         using T = decltype(t);
         if constexpr (std::is_same_v<T, bool> && !is_comparison(Op)) return;  // unreachable: bool only for Equal

@@ -11,7 +11,8 @@ struct PadArgs {
   int64_t begin[5] = {};
 };
 
-__global__ void pad_kernel(const float* src, float* dst, int64_t n, PadArgs a) {
+template <class E>
+__global__ void pad_kernel(const E* src, E* dst, int64_t n, PadArgs a) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t rem = i, src_off = 0, src_stride = 1;
     bool inside = true;
@@ -23,7 +24,7 @@ __global__ void pad_kernel(const float* src, float* dst, int64_t n, PadArgs a) {
       src_off += s * src_stride;
       src_stride *= a.in_dims[d];
     }
-    dst[i] = inside ? src[src_off] : 0.f;
+    dst[i] = inside ? src[src_off] : E(0);
   }
 }
 
@@ -90,11 +91,11 @@ Shape ConvGeometry::cudnn_y_shape(int64_t batch) const {
   return lift(s);
 }
 
-FilterDesc ConvGeometry::filter_desc(const Shape& w, const std::string& where) const {
+FilterDesc ConvGeometry::filter_desc(const Shape& w, cudnnDataType_t dt, const std::string& where) const {
   FilterDesc f(where);
   const Shape lw = lift(w);
   std::vector<int> dims(lw.begin(), lw.end());
-  TRTCORE_CUDNN_CHECK(where, cudnnSetFilterNdDescriptor(f.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+  TRTCORE_CUDNN_CHECK(where, cudnnSetFilterNdDescriptor(f.get(), dt, CUDNN_TENSOR_NCHW,
                                                         int(dims.size()), dims.data()));
   return f;
 }
@@ -119,14 +120,14 @@ ConvDesc ConvGeometry::conv_desc(cudnnMathType_t math, const std::string& where)
   return c;
 }
 
-size_t ConvGeometry::padded_bytes(int64_t batch) const {
+size_t ConvGeometry::padded_bytes(int64_t batch, size_t elem_size) const {
   if (!explicit_pad) return 0;
-  const size_t b = size_t(numel(cudnn_x_shape(batch))) * sizeof(float);
+  const size_t b = size_t(numel(cudnn_x_shape(batch))) * elem_size;
   return (b + 255) / 256 * 256;
 }
 
-void ConvGeometry::launch_pad(const float* src, float* dst, int64_t batch, cudaStream_t stream,
-                              const std::string& where) const {
+void ConvGeometry::launch_pad(const void* src, void* dst, int64_t batch, cudaStream_t stream,
+                              const std::string& where, size_t elem_size) const {
   PadArgs a;
   const Shape out = cudnn_x_shape(batch);
   Shape in = x_shape;
@@ -140,8 +141,15 @@ void ConvGeometry::launch_pad(const float* src, float* dst, int64_t batch, cudaS
   const int first = spatial == 1 ? 3 : 2;  // the lifted axis carries no pad
   for (int i = 0; i < spatial; ++i) a.begin[first + i] = pad_begin[i];
   const int64_t n = numel(out);
-  pad_kernel<<<grid_for(n), kBlockSize, 0, stream>>>(src, dst, n, a);
-  TRTCORE_CUDA_LAUNCH_CHECK(where, pad_kernel);
+  if (elem_size == 2) {
+    pad_kernel<uint16_t><<<grid_for(n), kBlockSize, 0, stream>>>(static_cast<const uint16_t*>(src),
+                                                                 static_cast<uint16_t*>(dst), n, a);
+    TRTCORE_CUDA_LAUNCH_CHECK(where, pad_kernel<uint16_t>);
+    return;
+  }
+  pad_kernel<float><<<grid_for(n), kBlockSize, 0, stream>>>(static_cast<const float*>(src), static_cast<float*>(dst),
+                                                            n, a);
+  TRTCORE_CUDA_LAUNCH_CHECK(where, pad_kernel<float>);
 }
 
 const char* fwd_algo_name(cudnnConvolutionFwdAlgo_t a) {

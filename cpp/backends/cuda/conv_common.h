@@ -32,12 +32,14 @@ struct ConvGeometry {
   Shape cudnn_y_shape(int64_t batch) const;
   Shape lift(const Shape& s) const;  // inserts the unit axis of a 1-D convolution
 
-  FilterDesc filter_desc(const Shape& w, const std::string& where) const;
+  FilterDesc filter_desc(const Shape& w, cudnnDataType_t dt, const std::string& where) const;
   ConvDesc conv_desc(cudnnMathType_t math, const std::string& where) const;
 
   // Explicit padding into `dst` (workspace) of `batch` samples.
-  size_t padded_bytes(int64_t batch) const;
-  void launch_pad(const float* src, float* dst, int64_t batch, cudaStream_t stream, const std::string& where) const;
+  size_t padded_bytes(int64_t batch, size_t elem_size = sizeof(float)) const;
+  // `elem_size` 4 (float32) or 2 (float16): padding only moves elements.
+  void launch_pad(const void* src, void* dst, int64_t batch, cudaStream_t stream, const std::string& where,
+                  size_t elem_size = sizeof(float)) const;
 };
 
 const char* fwd_algo_name(cudnnConvolutionFwdAlgo_t a);

@@ -104,7 +104,7 @@ class ConvTransposeKernel : public CudaKernel {
       if (!direct_) geom_.x_shape[size_t(2 + i)] = crop_.full[i];
     }
 
-    filter_ = geom_.filter_desc(ws, where_);
+    filter_ = geom_.filter_desc(ws, CUDNN_DATA_FLOAT, where_);
     conv_ = geom_.conv_desc(cudnn_math(math_), where_);
 
     const int64_t max_batch = xs[0];

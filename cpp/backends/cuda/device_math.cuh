@@ -1,11 +1,23 @@
 // Device-side helpers shared by kernel files: the fused activations and warp/block reductions.
 #pragma once
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
+
+#include <type_traits>
 
 #include "backends/cuda/cuda_kernel.h"
 #include "trtcore/graph.h"
 
 namespace trtcore::cuda {
+
+// Float16 storage, float arithmetic: kernels templated on the stored type load and store through these.
+__device__ __forceinline__ float load_float(float v) { return v; }
+__device__ __forceinline__ float load_float(__half v) { return __half2float(v); }
+template <class T>
+__device__ __forceinline__ T store_as(float v) {
+  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(v);
+  else return T(v);
+}
 
 // Activation as a kernel argument (the enum travels by value).
 struct DeviceActivation {

@@ -13,16 +13,29 @@ __global__ void broadcast_scale_kernel(const float* c, float* y, int64_t n, Stri
     y[i] = scale * c[ix.offset(i)];
 }
 
-__global__ void activation_kernel(float* y, int64_t n, DeviceActivation act) {
+template <class T>
+__global__ void activation_kernel(T* y, int64_t n, DeviceActivation act) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    y[i] = apply_activation(act, y[i]);
+    y[i] = store_as<T>(apply_activation(act, load_float(y[i])));
+}
+
+// "" when every present input and output is float32, or every one is float16; else the reason.
+std::string check_one_float_type(const Node& node, const Graph& g) {
+  const DType t = g.value(node.inputs.at(0)).dtype;
+  if (t != DType::kFloat32 && t != DType::kFloat16) return std::string("input dtype ") + dtype_name(t);
+  for (const std::vector<int>* ids : {&node.inputs, &node.outputs})
+    for (int id : *ids)
+      if (id >= 0 && g.value(id).dtype != t)
+        return "value '" + g.value(id).name + "' is " + dtype_name(g.value(id).dtype) + " but the input is " +
+               dtype_name(t);
+  return "";
 }
 
 // Timing buffers for tuning at the maximum shape (contents irrelevant).
 struct TuneBuffers {
   DeviceBuffer a, b, d;
-  TuneBuffers(size_t a_elems, size_t b_elems, size_t d_elems, const std::string& where)
-      : a(a_elems * sizeof(float), where), b(b_elems * sizeof(float), where), d(d_elems * sizeof(float), where) {
+  TuneBuffers(size_t a_elems, size_t b_elems, size_t d_elems, size_t elem, const std::string& where)
+      : a(a_elems * elem, where), b(b_elems * elem, where), d(d_elems * elem, where) {
     TRTCORE_CUDA_CHECK(where, cudaMemset(a.get(), 0, a.bytes()));
     TRTCORE_CUDA_CHECK(where, cudaMemset(b.get(), 0, b.bytes()));
   }
@@ -30,9 +43,23 @@ struct TuneBuffers {
 
 class GemmKernel : public CudaKernel {
  public:
+  std::string check(const Node& node, const Graph& g) const override {
+    std::string r = check_one_float_type(node, g);
+    if (!r.empty() || g.value(node.inputs[0]).dtype != DType::kFloat16) return r;
+    if (node.inputs.size() > 2 && node.inputs[2] >= 0) {
+      const Shape& c = g.value(node.inputs[2]).shape;
+      const int64_t n = g.value(node.outputs[0]).shape.back();
+      const bool row = (c.size() == 1 && c[0] == n) || (c.size() == 2 && c[0] == 1 && c[1] == n);
+      if (!row || node.attrs.get_float("beta", 1.f) != 1.f) return "float16 Gemm takes only a bias row with beta 1";
+    }
+    return "";
+  }
+
   void init(const Node& node, const Graph& g, CudaInitContext& ctx) override {
     where_ = node.describe();
     math_ = ctx.fp32_math;
+    half_ = g.value(node.inputs[0]).dtype == DType::kFloat16;
+    const size_t elem = half_ ? 2 : 4;
     act_ = FusedActivation::from(node.attrs);
     alpha_ = node.attrs.get_float("alpha", 1.f);
     beta_ = node.attrs.get_float("beta", 1.f);
@@ -67,23 +94,22 @@ class GemmKernel : public CudaKernel {
     if (c_mode_ == CMode::kBias) ep = relu_in_epilogue ? GemmEpilogue::kBiasRelu : GemmEpilogue::kBias;
     else if (relu_in_epilogue) ep = GemmEpilogue::kRelu;
     post_activation_ = act_.kind != Activation::kNone && !relu_in_epilogue;
-    gemm_.configure(where_, ta_, tb_, ep, math_);
+    gemm_.configure(where_, ta_, tb_, ep, math_, half_ ? GemmData::kFloat16 : GemmData::kFloat32);
 
     const GemmShape shape = shape_for(ys[0]);
     if (ctx.mode == TacticMode::kReuse) {
       gemm_.reuse(ctx.cublaslt, shape, ctx.tactic);
       return;
     }
-    TuneBuffers t(size_t(numel(as)), size_t(numel(bs)), size_t(numel(ys)), where_ + " (tuning)");
-    DeviceBuffer bias(size_t(n_) * sizeof(float), where_ + " (tuning)");
+    TuneBuffers t(size_t(numel(as)), size_t(numel(bs)), size_t(numel(ys)), elem, where_ + " (tuning)");
+    DeviceBuffer bias(size_t(n_) * elem, where_ + " (tuning)");
     GemmArgs args;
-    args.a = t.a.as<float>();
-    args.b = g.value(node.inputs[1]).constant ? static_cast<const float*>(ctx.device_constant(node.inputs[1]))
-                                              : t.b.as<float>();
-    args.d = t.d.as<float>();
+    args.a = t.a.get();
+    args.b = g.value(node.inputs[1]).constant ? ctx.device_constant(node.inputs[1]) : t.b.get();
+    args.d = t.d.get();
     args.alpha = alpha_;
     args.beta = c_mode_ == CMode::kBroadcast ? 1.f : 0.f;
-    args.bias = bias.as<float>();
+    args.bias = bias.get();
     TRTCORE_CUDA_CHECK(where_, cudaMemset(t.d.get(), 0, t.d.bytes()));
     TRTCORE_CUDA_CHECK(where_, cudaMemset(bias.get(), 0, bias.bytes()));
     gemm_.tune(ctx.cublaslt, ctx.stream, shape, args);
@@ -92,11 +118,11 @@ class GemmKernel : public CudaKernel {
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t m = out[0].shape[0];
     GemmArgs args;
-    args.a = in[0].as<float>();
-    args.b = in[1].as<float>();
-    args.d = out[0].as<float>();
+    args.a = in[0].data;
+    args.b = in[1].data;
+    args.d = out[0].data;
     args.alpha = alpha_;
-    if (c_mode_ == CMode::kBias) args.bias = scaled_bias_.get() ? scaled_bias_.as<float>() : in[2].as<float>();
+    if (c_mode_ == CMode::kBias) args.bias = scaled_bias_.get() ? scaled_bias_.get() : in[2].data;
     if (c_mode_ == CMode::kBroadcast) {
       const int64_t n = out[0].numel();
       broadcast_scale_kernel<<<grid_for(n), kBlockSize, 0, ctx.stream>>>(
@@ -107,16 +133,22 @@ class GemmKernel : public CudaKernel {
     gemm_.run(ctx.cublaslt, ctx.stream, shape_for(m), args, ctx.workspace, ctx.workspace_bytes);
     if (post_activation_) {
       const int64_t n = out[0].numel();
-      activation_kernel<<<grid_for(n), kBlockSize, 0, ctx.stream>>>(out[0].as<float>(), n,
-                                                                    DeviceActivation::from(act_));
-      TRTCORE_CUDA_LAUNCH_CHECK(where_, activation_kernel);
+      if (half_) {
+        activation_kernel<__half><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(out[0].as<__half>(), n,
+                                                                               DeviceActivation::from(act_));
+        TRTCORE_CUDA_LAUNCH_CHECK(where_, activation_kernel<__half>);
+      } else {
+        activation_kernel<float><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(out[0].as<float>(), n,
+                                                                              DeviceActivation::from(act_));
+        TRTCORE_CUDA_LAUNCH_CHECK(where_, activation_kernel<float>);
+      }
     }
   }
 
   size_t workspace_size() const override { return LtGemm::kWorkspaceBytes; }
   size_t weights_bytes() const override { return scaled_bias_.bytes(); }
   std::string tactic() const override { return gemm_.tactic(); }
-  std::string precision() const override { return math_ == Fp32Math::kTF32 ? "tf32" : "fp32"; }
+  std::string precision() const override { return half_ ? "fp16" : math_ == Fp32Math::kTF32 ? "tf32" : "fp32"; }
 
  private:
   enum class CMode { kNone, kBias, kBroadcast };
@@ -137,6 +169,7 @@ class GemmKernel : public CudaKernel {
   int64_t n_ = 0, k_ = 0;
   CMode c_mode_ = CMode::kNone;
   bool post_activation_ = false;
+  bool half_ = false;
   DeviceBuffer scaled_bias_;
   LtGemm gemm_;
 };
@@ -146,7 +179,7 @@ class GemmKernel : public CudaKernel {
 class MatMulKernel : public CudaKernel {
  public:
   std::string check(const Node& node, const Graph& g) const override {
-    std::string r = CudaKernel::check(node, g);
+    std::string r = check_one_float_type(node, g);
     if (!r.empty()) return r;
     try {
       shape_of(g.value(node.inputs[0]).shape, g.value(node.inputs[1]).shape, g.value(node.outputs[0]).shape);
@@ -159,7 +192,9 @@ class MatMulKernel : public CudaKernel {
   void init(const Node& node, const Graph& g, CudaInitContext& ctx) override {
     where_ = node.describe();
     math_ = ctx.fp32_math;
-    gemm_.configure(where_, Transpose::kNo, Transpose::kNo, GemmEpilogue::kNone, math_);
+    half_ = g.value(node.inputs[0]).dtype == DType::kFloat16;
+    gemm_.configure(where_, Transpose::kNo, Transpose::kNo, GemmEpilogue::kNone, math_,
+                    half_ ? GemmData::kFloat16 : GemmData::kFloat32);
     const Shape& as = g.value(node.inputs[0]).shape;
     const Shape& bs = g.value(node.inputs[1]).shape;
     const Shape& ys = g.value(node.outputs[0]).shape;
@@ -168,28 +203,26 @@ class MatMulKernel : public CudaKernel {
       gemm_.reuse(ctx.cublaslt, shape, ctx.tactic);
       return;
     }
-    TuneBuffers t(size_t(numel(as)), size_t(numel(bs)), size_t(numel(ys)), where_ + " (tuning)");
+    TuneBuffers t(size_t(numel(as)), size_t(numel(bs)), size_t(numel(ys)), half_ ? 2 : 4, where_ + " (tuning)");
     GemmArgs args;
-    args.a = g.value(node.inputs[0]).constant ? static_cast<const float*>(ctx.device_constant(node.inputs[0]))
-                                              : t.a.as<float>();
-    args.b = g.value(node.inputs[1]).constant ? static_cast<const float*>(ctx.device_constant(node.inputs[1]))
-                                              : t.b.as<float>();
-    args.d = t.d.as<float>();
+    args.a = g.value(node.inputs[0]).constant ? ctx.device_constant(node.inputs[0]) : t.a.get();
+    args.b = g.value(node.inputs[1]).constant ? ctx.device_constant(node.inputs[1]) : t.b.get();
+    args.d = t.d.get();
     gemm_.tune(ctx.cublaslt, ctx.stream, shape, args);
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     GemmArgs args;
-    args.a = in[0].as<float>();
-    args.b = in[1].as<float>();
-    args.d = out[0].as<float>();
+    args.a = in[0].data;
+    args.b = in[1].data;
+    args.d = out[0].data;
     gemm_.run(ctx.cublaslt, ctx.stream, shape_of(in[0].shape, in[1].shape, out[0].shape), args, ctx.workspace,
               ctx.workspace_bytes);
   }
 
   size_t workspace_size() const override { return LtGemm::kWorkspaceBytes; }
   std::string tactic() const override { return gemm_.tactic(); }
-  std::string precision() const override { return math_ == Fp32Math::kTF32 ? "tf32" : "fp32"; }
+  std::string precision() const override { return half_ ? "fp16" : math_ == Fp32Math::kTF32 ? "tf32" : "fp32"; }
 
  private:
   static int64_t prod(const Shape& s, size_t from, size_t to) {
@@ -235,6 +268,7 @@ class MatMulKernel : public CudaKernel {
 
   std::string where_;
   Fp32Math math_ = Fp32Math::kStrict;
+  bool half_ = false;
   LtGemm gemm_;
 };
 

@@ -29,13 +29,17 @@ LtGemm::~LtGemm() {
   if (desc_) static_cast<void>(cublasLtMatmulDescDestroy(desc_));
 }
 
-void LtGemm::configure(const std::string& where, Transpose ta, Transpose tb, GemmEpilogue ep, Fp32Math math) {
+void LtGemm::configure(const std::string& where, Transpose ta, Transpose tb, GemmEpilogue ep, Fp32Math math,
+                       GemmData data) {
   where_ = where;
   ta_ = ta;
   tb_ = tb;
   ep_ = ep;
-  const cublasComputeType_t compute =
-      math == Fp32Math::kStrict ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_FAST_TF32;
+  type_ = data == GemmData::kFloat16 ? CUDA_R_16F : CUDA_R_32F;
+  // Float16 data runs on tensor cores with FP32 accumulation under plain COMPUTE_32F.
+  const cublasComputeType_t compute = math == Fp32Math::kStrict || data == GemmData::kFloat16
+                                          ? CUBLAS_COMPUTE_32F
+                                          : CUBLAS_COMPUTE_32F_FAST_TF32;
   TRTCORE_CUBLAS_CHECK(where_, cublasLtMatmulDescCreate(&desc_, compute, CUDA_R_32F));
   // cuBLASLt's A is our B and vice versa.
   const cublasOperation_t op_a = tb_ == Transpose::kYes ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -65,9 +69,9 @@ LtGemm::Plan& LtGemm::plan_for(cublasLtHandle_t h, const GemmShape& s) {
   const uint64_t a_cols = uint64_t(tb_ == Transpose::kYes ? s.n : s.k);
   const uint64_t b_rows = uint64_t(ta_ == Transpose::kYes ? s.m : s.k);
   const uint64_t b_cols = uint64_t(ta_ == Transpose::kYes ? s.k : s.m);
-  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatrixLayoutCreate(&p.a, CUDA_R_32F, a_rows, a_cols, int64_t(a_rows)));
-  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatrixLayoutCreate(&p.b, CUDA_R_32F, b_rows, b_cols, int64_t(b_rows)));
-  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatrixLayoutCreate(&p.d, CUDA_R_32F, uint64_t(s.n), uint64_t(s.m), s.n));
+  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatrixLayoutCreate(&p.a, type_, a_rows, a_cols, int64_t(a_rows)));
+  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatrixLayoutCreate(&p.b, type_, b_rows, b_cols, int64_t(b_rows)));
+  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatrixLayoutCreate(&p.d, type_, uint64_t(s.n), uint64_t(s.m), s.n));
   if (s.batch > 1) {
     set_layout_batch(where_, p.a, s, s.stride_b);
     set_layout_batch(where_, p.b, s, s.stride_a);

@@ -14,6 +14,8 @@ namespace trtcore::cuda {
 
 enum class Transpose { kNo, kYes };
 enum class GemmEpilogue { kNone, kBias, kRelu, kBiasRelu };
+// Element type of A, B, D and the bias; accumulation is FP32 either way (TF32 only for float32 when allowed).
+enum class GemmData { kFloat32, kFloat16 };
 
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
@@ -26,12 +28,12 @@ struct GemmShape {
 };
 
 struct GemmArgs {
-  const float* a = nullptr;
-  const float* b = nullptr;
-  float* d = nullptr;
+  const void* a = nullptr;
+  const void* b = nullptr;
+  void* d = nullptr;
   float alpha = 1.f;
   float beta = 0.f;             // beta != 0 accumulates into d
-  const float* bias = nullptr;  // length n, for kBias/kBiasRelu
+  const void* bias = nullptr;  // length n, for kBias/kBiasRelu
 };
 
 class LtGemm {
@@ -44,7 +46,8 @@ class LtGemm {
   LtGemm& operator=(const LtGemm&) = delete;
 
   // Fixed per node: transposes, epilogue, math. Then tune() (build) or reuse() (load) at the maximum shape.
-  void configure(const std::string& where, Transpose ta, Transpose tb, GemmEpilogue ep, Fp32Math math);
+  void configure(const std::string& where, Transpose ta, Transpose tb, GemmEpilogue ep, Fp32Math math,
+                 GemmData data = GemmData::kFloat32);
   void tune(cublasLtHandle_t h, cudaStream_t stream, const GemmShape& max_shape, const GemmArgs& args);
   void reuse(cublasLtHandle_t h, const GemmShape& max_shape, const std::string& tactic);
 
@@ -64,6 +67,7 @@ class LtGemm {
   std::string where_;
   Transpose ta_ = Transpose::kNo, tb_ = Transpose::kNo;
   GemmEpilogue ep_ = GemmEpilogue::kNone;
+  cudaDataType_t type_ = CUDA_R_32F;
   cublasLtMatmulDesc_t desc_ = nullptr;
   cublasLtMatmulPreference_t pref_ = nullptr;
   std::map<GemmShape, Plan> plans_;

@@ -18,8 +18,8 @@ struct PoolArgs {
   bool count_include_pad = false;
 };
 
-template <PoolKind K>
-__global__ void pool_kernel(const float* x, float* y, int64_t n, PoolArgs a) {
+template <PoolKind K, class T>
+__global__ void pool_kernel(const T* x, T* y, int64_t n, PoolArgs a) {
   int64_t in_plane = 1, out_plane = 1;
   for (int d = 0; d < a.spatial; ++d) {
     in_plane *= a.in[d];
@@ -33,7 +33,7 @@ __global__ void pool_kernel(const float* x, float* y, int64_t n, PoolArgs a) {
       o[d] = rem % a.out[d];
       rem /= a.out[d];
     }
-    const float* src = x + plane * in_plane;
+    const T* src = x + plane * in_plane;
     float acc = K == PoolKind::kMax ? -FLT_MAX : 0.f;
     int64_t valid = 0, padded = 0;
     const int k0 = a.kernel[0], k1 = a.spatial > 1 ? a.kernel[1] : 1, k2 = a.spatial > 2 ? a.kernel[2] : 1;
@@ -52,7 +52,7 @@ __global__ void pool_kernel(const float* x, float* y, int64_t n, PoolArgs a) {
           if (in_padded) ++padded;
           if (!inside) continue;
           ++valid;
-          const float v = src[off];
+          const float v = load_float(src[off]);
           if (K == PoolKind::kMax) acc = fmaxf(acc, v);
           else acc += v;
         }
@@ -60,25 +60,33 @@ __global__ void pool_kernel(const float* x, float* y, int64_t n, PoolArgs a) {
       const int64_t div = a.count_include_pad ? padded : valid;
       acc = div > 0 ? acc / float(div) : 0.f;
     }
-    y[i] = acc;
+    y[i] = store_as<T>(acc);
   }
 }
 
-template <ReduceKind K>
-__global__ void global_pool_kernel(const float* x, float* y, int64_t plane) {
-  const float* src = x + int64_t(blockIdx.x) * plane;
+template <ReduceKind K, class T>
+__global__ void global_pool_kernel(const T* x, T* y, int64_t plane) {
+  const T* src = x + int64_t(blockIdx.x) * plane;
   const float identity = K == ReduceKind::kMax ? -FLT_MAX : 0.f;
   float acc = identity;
-  for (int64_t i = threadIdx.x; i < plane; i += blockDim.x) acc = reduce_combine<K>(acc, src[i]);
+  for (int64_t i = threadIdx.x; i < plane; i += blockDim.x) acc = reduce_combine<K>(acc, load_float(src[i]));
   acc = block_reduce<K>(acc, identity);
-  if (threadIdx.x == 0) y[blockIdx.x] = K == ReduceKind::kSum ? acc / float(plane) : acc;
+  if (threadIdx.x == 0) y[blockIdx.x] = store_as<T>(K == ReduceKind::kSum ? acc / float(plane) : acc);
+}
+
+// float32 in and out, or float16 in and out (accumulated in float).
+std::string check_pool_dtype(const Node& node, const Graph& g) {
+  const DType t = g.value(node.inputs.at(0)).dtype;
+  if (t != DType::kFloat32 && t != DType::kFloat16) return std::string("input dtype ") + dtype_name(t);
+  if (g.value(node.outputs.at(0)).dtype != t) return "output dtype differs from the input's";
+  return "";
 }
 
 template <PoolKind K>
 class PoolKernel : public CudaKernel {
  public:
   std::string check(const Node& node, const Graph& g) const override {
-    std::string r = CudaKernel::check(node, g);
+    std::string r = check_pool_dtype(node, g);
     if (!r.empty()) return r;
     if (node.outputs.size() > 1 && node.outputs[1] >= 0) return "the Indices output of MaxPool is not supported";
     const size_t rank = g.value(node.inputs[0]).shape.size();
@@ -122,8 +130,14 @@ class PoolKernel : public CudaKernel {
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t n = out[0].numel();
     if (n == 0) return;
-    pool_kernel<K><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<float>(), out[0].as<float>(), n, a_);
-    TRTCORE_CUDA_LAUNCH_CHECK(where_, pool_kernel<K>);
+    if (in[0].dtype == DType::kFloat16) {
+      pool_kernel<K, __half><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<__half>(), out[0].as<__half>(), n,
+                                                                         a_);
+      TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool_kernel<K, __half>));
+      return;
+    }
+    pool_kernel<K, float><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<float>(), out[0].as<float>(), n, a_);
+    TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool_kernel<K, float>));
   }
 
  private:
@@ -134,6 +148,7 @@ class PoolKernel : public CudaKernel {
 template <ReduceKind K>
 class GlobalPoolKernel : public CudaKernel {
  public:
+  std::string check(const Node& node, const Graph& g) const override { return check_pool_dtype(node, g); }
   void init(const Node& node, const Graph&, CudaInitContext&) override { where_ = node.describe(); }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
@@ -143,9 +158,15 @@ class GlobalPoolKernel : public CudaKernel {
     if (planes == 0) return;
     const int64_t plane = in[0].numel() / planes;
     if (planes > int64_t(INT32_MAX)) fail(ErrorKind::kUnsupported, where_, ": too many channels");
-    global_pool_kernel<K><<<unsigned(planes), kBlockSize, 0, ctx.stream>>>(in[0].as<float>(), out[0].as<float>(),
-                                                                           plane);
-    TRTCORE_CUDA_LAUNCH_CHECK(where_, global_pool_kernel<K>);
+    if (in[0].dtype == DType::kFloat16) {
+      global_pool_kernel<K, __half><<<unsigned(planes), kBlockSize, 0, ctx.stream>>>(in[0].as<__half>(),
+                                                                                     out[0].as<__half>(), plane);
+      TRTCORE_CUDA_LAUNCH_CHECK(where_, (global_pool_kernel<K, __half>));
+      return;
+    }
+    global_pool_kernel<K, float><<<unsigned(planes), kBlockSize, 0, ctx.stream>>>(in[0].as<float>(),
+                                                                                   out[0].as<float>(), plane);
+    TRTCORE_CUDA_LAUNCH_CHECK(where_, (global_pool_kernel<K, float>));
   }
 
  private:

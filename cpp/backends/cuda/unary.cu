@@ -1,5 +1,7 @@
 // Elementwise unary kernels (same definitions as the cpu reference's unary.cpp) and PRelu. float32 for all;
 // int64/int32 for Relu, Neg, Abs and Clip; bool for Not.
+#include <cuda_fp16.h>
+
 #include <cfloat>
 #include <limits>
 #include <type_traits>
@@ -76,13 +78,24 @@ __global__ void unary_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t
     y[i] = apply<Op, T>(x[i], lo, hi, p);
 }
 
+// Float16 storage: computed in float, rounded once on the store.
+template <UnaryOp Op>
+__global__ void unary_half_kernel(const __half* __restrict__ x, __half* __restrict__ y, int64_t n, float lo, float hi,
+                                  const __half* lo_ptr, const __half* hi_ptr, UnaryArgs p) {
+  if (lo_ptr) lo = __half2float(*lo_ptr);
+  if (hi_ptr) hi = __half2float(*hi_ptr);
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    y[i] = __float2half_rn(apply<Op, float>(__half2float(x[i]), lo, hi, p));
+}
+
 template <UnaryOp Op>
 class UnaryKernel : public CudaKernel {
  public:
   std::string check(const Node& node, const Graph& g) const override {
     if constexpr (Op == UnaryOp::kNot) return check_dtypes(node, g, {DType::kBool});
-    else if constexpr (takes_ints(Op)) return check_dtypes(node, g, {DType::kFloat32, DType::kInt64, DType::kInt32});
-    else return check_dtypes(node, g, {DType::kFloat32});
+    else if constexpr (takes_ints(Op))
+      return check_dtypes(node, g, {DType::kFloat32, DType::kFloat16, DType::kInt64, DType::kInt32});
+    else return check_dtypes(node, g, {DType::kFloat32, DType::kFloat16});
   }
 
   void init(const Node& node, const Graph& g, CudaInitContext&) override {
@@ -106,6 +119,9 @@ class UnaryKernel : public CudaKernel {
         break;
       case DType::kFloat32:
         if constexpr (Op != UnaryOp::kNot) return launch<float>(in, out[0], ctx);
+        break;
+      case DType::kFloat16:
+        if constexpr (Op != UnaryOp::kNot) return launch_half(in, out[0], ctx);
         break;
       case DType::kInt64:
         if constexpr (takes_ints(Op)) return launch<int64_t>(in, out[0], ctx);
@@ -137,6 +153,25 @@ class UnaryKernel : public CudaKernel {
     unary_kernel<Op, T><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<T>(), y.as<T>(), n, lo, hi, lo_ptr,
                                                                      hi_ptr, p_);
     TRTCORE_CUDA_LAUNCH_CHECK(where_, (unary_kernel<Op, T>));
+  }
+
+  void launch_half(const std::vector<TensorView>& in, const TensorView& y, CudaRunContext& ctx) {
+    const int64_t n = in[0].numel();
+    if (n == 0) return;
+    float lo = -FLT_MAX, hi = FLT_MAX;
+    const __half *lo_ptr = nullptr, *hi_ptr = nullptr;
+    if constexpr (Op == UnaryOp::kClip) {
+      if (clip_attrs_) {
+        lo = float(clip_min_);
+        hi = float(clip_max_);
+      } else {
+        if (in.size() > 1 && in[1].data) lo_ptr = in[1].as<__half>();
+        if (in.size() > 2 && in[2].data) hi_ptr = in[2].as<__half>();
+      }
+    }
+    unary_half_kernel<Op><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<__half>(), y.as<__half>(), n, lo, hi,
+                                                                       lo_ptr, hi_ptr, p_);
+    TRTCORE_CUDA_LAUNCH_CHECK(where_, unary_half_kernel<Op>);
   }
 
   template <class T>
