@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "precision/fp16_policy.h"
 #include "runtime/json.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
@@ -52,6 +53,11 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   for (const PassRecord& p : passes)
     log_line(log, "optimize: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
                       " -> " + std::to_string(p.nodes_after) + " nodes");
+  if (build.precision == Precision::kFP16 && backend->precision_lowering() == PrecisionLowering::kGraph) {
+    const Fp16Report r = apply_fp16_policy(g, build.io_half ? IoPrecision::kFloat16 : IoPrecision::kFloat32);
+    log_line(log, "precision: " + std::to_string(r.fp16_nodes) + " fp16 nodes, " +
+                      std::to_string(r.casts_inserted) + " casts inserted");
+  }
   const std::vector<std::string> bad = backend->unsupported_nodes(g, build);
   if (!bad.empty()) {
     std::string msg = "backend '" + backend->name() + "' cannot run " + std::to_string(bad.size()) + " node(s):";

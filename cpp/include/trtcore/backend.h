@@ -51,6 +51,10 @@ class Executable {
   virtual std::vector<LayerInfo> layers() const = 0;
 };
 
+// How a backend builds --half: the core's FP16 stage rewrites the graph (dtypes and Cast nodes) before the build,
+// or the backend lowers precision itself.
+enum class PrecisionLowering { kBackend, kGraph };
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -65,6 +69,7 @@ class Backend {
   virtual std::vector<std::string> unsupported_nodes(const Graph& g, const BuildOptions& opt) const = 0;
   // Precisions this backend can build; others fail before any work instead of silently building FP32.
   virtual bool supports_precision(Precision p) const { return p == Precision::kFP32; }
+  virtual PrecisionLowering precision_lowering() const { return PrecisionLowering::kBackend; }
   // What the optimizer may fuse into Conv/Gemm for this backend.
   virtual FusionCaps fusion_caps() const { return FusionCaps{}; }
 
