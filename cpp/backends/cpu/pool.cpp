@@ -1,11 +1,16 @@
 // MaxPool/AveragePool over 1-3 spatial axes (padding, dilation, ceil_mode, count_include_pad) and the global
-// pools; parallel over batch x channels.
+// pools; parallel over batch x channels (chunks of planes as pool tasks).
 #include <algorithm>
 #include <limits>
 #include <vector>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/im2col.h"
+#include "backends/cpu/sgemm.h"
 
 namespace trtcore::cpu {
 
@@ -37,10 +42,58 @@ class WindowPoolKernel : public CpuKernel {
     const float* src = x.as<float>();
     float* dst = out[0].as<float>();
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t pl = 0; pl < planes; ++pl) {
-      const float* p = src + pl * isz;
-      float* q = dst + pl * osz;
+    const bool parallel = nt > 1 && planes * osz * g.k_size() >= 65536;
+    const int64_t tasks = parallel ? std::min<int64_t>(planes, 8 * nt) : 1;
+#if defined(__AVX512F__)
+    if (kind_ == PoolKind::kMax && g.in[0] == 1 && g.k[0] == 1 && (g.s[2] == 1 || g.s[2] == 2)) {
+      parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
+        for (int64_t pl = planes * t / tasks; pl < planes * (t + 1) / tasks; ++pl)
+          max_plane_2d(g, src + pl * isz, dst + pl * osz);
+      });
+      return;
+    }
+#endif
+    parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
+      for (int64_t pl = planes * t / tasks; pl < planes * (t + 1) / tasks; ++pl)
+        plane_generic(g, lim, src + pl * isz, dst + pl * osz);
+    });
+  }
+
+ private:
+#if defined(__AVX512F__)
+  // 2-d max pooling over a plane copied into a -inf bordered buffer: each tap of 16 outputs is one load and max.
+  // The operand order of max keeps the reference's NaN behaviour (a NaN input is skipped, as std::max does).
+  static void max_plane_2d(const Geometry3& g, const float* p, float* q) {
+    const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2], sh = g.s[1], sw = g.s[2];
+    const int64_t ph = g.p[1], pw = g.p[2];
+    const int64_t Hp = std::max(H + ph, (OH - 1) * sh + (g.k[1] - 1) * g.d[1] + 1);
+    const int64_t Wp = std::max(W + pw, ((OW + 15) / 16 * 16 - 1) * sw + (g.k[2] - 1) * g.d[2] + 1) + 16;
+    thread_local std::vector<float> padded;
+    if (padded.size() < size_t(Hp * Wp)) padded.resize(size_t(Hp * Wp));
+    float* buf = padded.data();
+    std::fill(buf, buf + Hp * Wp, -std::numeric_limits<float>::infinity());
+    for (int64_t h = 0; h < H; ++h) std::copy(p + h * W, p + (h + 1) * W, buf + (h + ph) * Wp + pw);
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ow += 16) {
+        const __mmask16 mask = __mmask16(OW - ow >= 16 ? 0xFFFFu : (1u << (OW - ow)) - 1u);
+        __m512 acc = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+        for (int64_t kh = 0; kh < g.k[1]; ++kh) {
+          const float* srow = buf + (oh * sh + kh * g.d[1]) * Wp + ow * sw;
+          for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+            const float* s0 = srow + kw * g.d[2];
+            const __m512 v = sw == 1 ? _mm512_loadu_ps(s0)
+                                     : _mm512_permutex2var_ps(_mm512_loadu_ps(s0), even, _mm512_loadu_ps(s0 + 16));
+            acc = _mm512_max_ps(v, acc);
+          }
+        }
+        _mm512_mask_storeu_ps(q + oh * OW + ow, mask, acc);
+      }
+  }
+#endif
+
+  void plane_generic(const Geometry3& g, const int64_t* lim, const float* p, float* q) const {
+    {
       for (int64_t od = 0; od < g.out[0]; ++od)
         for (int64_t oh = 0; oh < g.out[1]; ++oh)
           for (int64_t ow = 0; ow < g.out[2]; ++ow) {
@@ -76,7 +129,6 @@ class WindowPoolKernel : public CpuKernel {
     }
   }
 
- private:
   PoolKind kind_;
   Node node_;
   std::vector<int64_t> kernel_;
@@ -93,20 +145,23 @@ class GlobalPoolKernel : public CpuKernel {
     const float* src = x.as<float>();
     float* dst = out[0].as<float>();
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
-#pragma omp parallel for num_threads(nt) if (nt > 1 && planes * plane > 16384) schedule(static)
-    for (int64_t pl = 0; pl < planes; ++pl) {
-      const float* p = src + pl * plane;
-      if (kind_ == PoolKind::kMax) {
-        float m = -std::numeric_limits<float>::infinity();
-        for (int64_t i = 0; i < plane; ++i) m = std::max(m, p[i]);
-        dst[pl] = m;
-      } else {
-        float s = 0.f;
+    const bool parallel = nt > 1 && planes * plane >= 262144;
+    const int64_t tasks = parallel ? std::min<int64_t>(planes, 4 * nt) : 1;
+    parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
+      for (int64_t pl = planes * t / tasks; pl < planes * (t + 1) / tasks; ++pl) {
+        const float* p = src + pl * plane;
+        if (kind_ == PoolKind::kMax) {
+          float m = -std::numeric_limits<float>::infinity();
+          for (int64_t i = 0; i < plane; ++i) m = std::max(m, p[i]);
+          dst[pl] = m;
+        } else {
+          float s = 0.f;
 #pragma omp simd reduction(+ : s)
-        for (int64_t i = 0; i < plane; ++i) s += p[i];
-        dst[pl] = s / float(plane);
+          for (int64_t i = 0; i < plane; ++i) s += p[i];
+          dst[pl] = s / float(plane);
+        }
       }
-    }
+    });
   }
 
  private:
