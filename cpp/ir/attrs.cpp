@@ -78,7 +78,7 @@ FusedActivation FusedActivation::from(const Attrs& attrs) {
 float FusedActivation::apply(float x) const {
   switch (kind) {
     case Activation::kNone: return x;
-    case Activation::kRelu: return x > 0.f ? x : 0.f;
+    case Activation::kRelu: return x < 0.f ? 0.f : x;  // NaN propagates
     case Activation::kLeakyRelu: return x >= 0.f ? x : alpha * x;
     case Activation::kClip: {  // alpha=min, beta=max; min > max gives max, as ONNX specifies
       const float y = x < alpha ? alpha : x;

@@ -25,7 +25,7 @@ struct UnaryParams {
 template <UnaryOp Op, class T>
 inline T apply(T x, T lo, T hi, const UnaryParams& p) {
   if constexpr (Op == UnaryOp::kRelu) {
-    return x > T(0) ? x : T(0);
+    return x < T(0) ? T(0) : x;  // NaN propagates, as in ONNX's reference
   } else if constexpr (Op == UnaryOp::kLeakyRelu) {
     return x >= T(0) ? x : T(p.alpha) * x;
   } else if constexpr (Op == UnaryOp::kClip) {

@@ -64,7 +64,7 @@ class ConvKernel : public CudaKernel {
     const bool relu = act_.kind == Activation::kRelu;
     TRTCORE_CUDNN_CHECK(where_, cudnnSetActivationDescriptor(act_desc_.get(),
                                                              relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
-                                                             CUDNN_NOT_PROPAGATE_NAN, 0.0));
+                                                             CUDNN_PROPAGATE_NAN, 0.0));
     if (!has_bias_) {
       const std::vector<uint8_t> zeros(size_t(channels_) * elem_, 0);
       zero_bias_ = upload(zeros.data(), zeros.size(), where_);

@@ -31,9 +31,12 @@ struct DeviceActivation {
 __device__ __forceinline__ float apply_activation(const DeviceActivation& a, float x) {
   switch (a.kind) {
     case Activation::kNone: return x;
-    case Activation::kRelu: return x > 0.f ? x : 0.f;
+    case Activation::kRelu: return x < 0.f ? 0.f : x;  // NaN propagates, as on the cpu
     case Activation::kLeakyRelu: return x >= 0.f ? x : a.alpha * x;
-    case Activation::kClip: return fminf(fmaxf(x, a.alpha), a.beta);
+    case Activation::kClip: {  // comparisons, not fminf/fmaxf, so NaN propagates as on the cpu
+      const float y = x < a.alpha ? a.alpha : x;
+      return y > a.beta ? a.beta : y;
+    }
     case Activation::kSigmoid: return 1.f / (1.f + expf(-x));
     case Activation::kHardSigmoid: return fmaxf(0.f, fminf(1.f, a.alpha * x + a.beta));
     case Activation::kHardSwish: return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));

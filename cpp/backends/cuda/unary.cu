@@ -27,11 +27,12 @@ struct UnaryArgs {
 template <UnaryOp Op, class T>
 __device__ __forceinline__ T apply(T x, T lo, T hi, const UnaryArgs& p) {
   if constexpr (Op == UnaryOp::kRelu) {
-    return x > T(0) ? x : T(0);
+    return x < T(0) ? T(0) : x;  // NaN propagates, as in ONNX's reference
   } else if constexpr (Op == UnaryOp::kLeakyRelu) {
     return x >= T(0) ? x : __fmul_rn(p.alpha, x);
   } else if constexpr (Op == UnaryOp::kClip) {
-    return x < lo ? lo : (x > hi ? hi : x);
+    const T y = x < lo ? lo : x;  // min > max gives max; NaN propagates
+    return y > hi ? hi : y;
   } else if constexpr (Op == UnaryOp::kSigmoid) {
     // Split by sign so exp never overflows (as the reference does).
     if (x >= 0.f) return 1.f / (1.f + expf(-x));
