@@ -1,0 +1,89 @@
+"""Where the time goes: build time, CUDA-graph replay vs per-kernel launches, and a per-layer time breakdown of one
+model on the cuda backend (FP32/TF32 and FP16), plus FP16 agreement with strict FP32 on the same input.
+
+    python bench/layer_profile.py [--model resnet50] [--batch 1]
+
+Writes README.md (tables) and profile.json to results/layer_profile-<device>-<date>-<commit>/. Random weights
+(torchvision weights=None): speed only.
+"""
+import json
+import os
+import time
+
+import numpy as np
+
+import common
+import bench_models as models
+
+
+def main():
+    p = common.parser(__doc__.splitlines()[0])
+    p.add_argument("--model", default="resnet50")
+    p.add_argument("--batch", type=int, default=1)
+    args = p.parse_args()
+    trtcore = common.trtcore_engine()
+    if trtcore is None or not trtcore.cuda_available():
+        raise SystemExit("layer_profile needs trtcore with a usable cuda backend")
+    iters = args.iterations or 50
+    warmup = args.warmup or 10
+    rdir = common.result_dir(args, "layer_profile")
+    work = common.work_dir(args, rdir)
+    path = os.path.join(work, args.model + ".onnx")
+    models.export_torch(models.torchvision_model(args.model), path, (1, 3, 224, 224))
+
+    report, md = {}, []
+    for prec in ("fp32", "fp16"):
+        t0 = time.time()
+        eng = trtcore.build(path, batch=args.batch, backend="cuda", precision=prec)
+        build_s = time.time() - t0
+        graph = eng.benchmark(batch=args.batch, iterations=iters, warmup=warmup)
+        eager = trtcore.build(path, batch=args.batch, backend="cuda", precision=prec, cuda_graph=False)
+        nograph = eager.benchmark(batch=args.batch, iterations=iters, warmup=warmup)
+        prof = eng.profile(batch=args.batch, iterations=20)
+        total = sum(r["ms"] for r in prof) or 1.0
+        by_op = {}
+        for r in prof:
+            by_op[r["op"]] = by_op.get(r["op"], 0.0) + r["ms"]
+        report[prec] = dict(build_s=build_s, compute_ms_graph=graph["compute_ms"], compute_ms_no_graph=nograph["compute_ms"],
+                            memory=eng.memory, layers=prof)
+        md += ["## %s (batch %d)" % (prec.upper(), args.batch), "",
+               "- build: %.1f s (import, optimize, tactic timing, weight upload)" % build_s,
+               "- GPU compute, CUDA graph: median %.3f ms; kernel by kernel: median %.3f ms" % (
+                   graph["compute_ms"]["median"], nograph["compute_ms"]["median"]),
+               "- device memory: " + ", ".join("%s %.1f MiB" % (k, v / 2**20) for k, v in eng.memory.items()),
+               "- per-layer profile (events around each layer, no graph) sums to %.3f ms" % total, "",
+               "| layer kind | layers | ms | share |", "|---|---:|---:|---:|"]
+        counts = {}
+        for r in prof:
+            counts[r["op"]] = counts.get(r["op"], 0) + 1
+        for op, ms in sorted(by_op.items(), key=lambda kv: -kv[1]):
+            md.append("| %s | %d | %.3f | %.1f%% |" % (op, counts[op], ms, 100 * ms / total))
+        md += ["", "Slowest layers:", "", "| layer | op | precision | ms |", "|---|---|---|---:|"]
+        for r in sorted(prof, key=lambda r: -r["ms"])[:10]:
+            md.append("| %s | %s | %s | %.4f |" % (r["name"], r["op"], r["precision"], r["ms"]))
+        md.append("")
+        common.log("%s: build %.1f s, graph %.3f ms, no graph %.3f ms" % (
+            prec, build_s, graph["compute_ms"]["median"], nograph["compute_ms"]["median"]))
+
+    x = np.random.default_rng(0).standard_normal((min(8, max(args.batch, 8)), 3, 224, 224)).astype(np.float32)
+    e32 = trtcore.build(path, batch=x.shape[0], backend="cuda", precision="fp32", strict_fp32=True)
+    e16 = trtcore.build(path, batch=x.shape[0], backend="cuda", precision="fp16")
+    name = e32.outputs[0].name
+    a, b = e32.infer(x)[name], e16.infer(x)[name]
+    rel = float(np.linalg.norm(a - b) / np.linalg.norm(a))
+    top1 = float((a.argmax(1) == b.argmax(1)).mean())
+    report["fp16_vs_strict_fp32"] = dict(rel_l2=rel, top1_agreement=top1)
+    md += ["## FP16 vs strict FP32 (same random input, batch %d)" % x.shape[0], "",
+           "relative L2 %.2e, top-1 agreement %.0f%%" % (rel, 100 * top1), ""]
+    head = ["# Layer profile: %s" % args.model, ""] + common.header_notes(
+        args, "layer_profile.py --model %s --batch %d" % (args.model, args.batch),
+        "random (torchvision weights=None): speed only") + [""]
+    with open(os.path.join(rdir, "README.md"), "w") as f:
+        f.write("\n".join(head + md) + "\n")
+    with open(os.path.join(rdir, "profile.json"), "w") as f:
+        json.dump(report, f, indent=1, default=str)
+    common.log("results in " + rdir)
+
+
+if __name__ == "__main__":
+    main()
