@@ -53,6 +53,27 @@ class ConvKernel : public CpuKernel {
       depthwise(geo, batch, c, mg, x.as<float>(), w, bias, residual, y, ctx.threads);
       return;
     }
+    // one output position (squeeze-excite convs on pooled vectors): a matrix-vector product, no panels
+    if (osz == 1) {
+      for (int64_t n = 0; n < batch; ++n)
+        for (int64_t gi = 0; gi < group_; ++gi) {
+          const float* xin = x.as<float>() + (n * c + gi * cg) * isz;
+          const float* b = xin;
+          if (!(geo.k_size() == 1 && isz == 1)) {
+            if (col_.size() < size_t(ksz)) col_.resize(size_t(ksz));
+            im2col(geo, cg, xin, col_.data(), 1);
+            b = col_.data();
+          }
+          GemmEpilogue ep;
+          ep.act = act_;
+          ep.row_bias = bias ? bias + gi * mg : nullptr;
+          ep.residual = residual ? residual + (n * m + gi * mg) : nullptr;
+          ep.ld_residual = 1;
+          sgemm_ex(Transpose::kNo, Transpose::kNo, mg, 1, ksz, 1.f, w + gi * mg * ksz, ksz, b, 1, 0.f,
+                   y + (n * m + gi * mg), 1, ep, ctx.threads);
+        }
+      return;
+    }
     // weights that arrive as a graph input are packed on every run
     std::vector<PackedA> runtime_packed;
     const std::vector<PackedA>& packed = packed_.empty() ? (runtime_packed = pack_weights(w, mg, ksz)) : packed_;
@@ -231,6 +252,7 @@ class ConvKernel : public CpuKernel {
   std::vector<int64_t> kernel_;
   TensorPtr weights_, bias_;
   std::vector<PackedA> packed_;  // per group, from constant weights
+  std::vector<float> col_;       // patches of a single-output-position conv
 };
 
 }  // namespace trtcore::cpu

@@ -190,24 +190,26 @@ void gemv(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K,
   if (M == 1) {
     // C[0, j] = sum_k a[k] * op(B)[k, j]
     const int64_t sa = trans_a == Transpose::kNo ? 1 : lda;
+    const bool parallel = nt > 1 && N * K > 65536;
     if (trans_b == Transpose::kYes) {
-#pragma omp parallel for num_threads(nt) if (nt > 1 && N * K > 65536) schedule(static)
-      for (int64_t j = 0; j < N; ++j) {
-        const float* b = B + j * ldb;
-        float s = 0.f;
-        if (sa == 1) {
+      const int64_t tasks = parallel ? std::min<int64_t>(N, 4 * nt) : 1;
+      parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
+        for (int64_t j = N * t / tasks; j < N * (t + 1) / tasks; ++j) {
+          const float* b = B + j * ldb;
+          float s = 0.f;
+          if (sa == 1) {
 #pragma omp simd reduction(+ : s)
-          for (int64_t k = 0; k < K; ++k) s += A[k] * b[k];
-        } else {
-          for (int64_t k = 0; k < K; ++k) s += A[k * sa] * b[k];
+            for (int64_t k = 0; k < K; ++k) s += A[k] * b[k];
+          } else {
+            for (int64_t k = 0; k < K; ++k) s += A[k * sa] * b[k];
+          }
+          C[j] = alpha * s + (beta == 0.f ? 0.f : beta * C[j]);
         }
-        C[j] = alpha * s + (beta == 0.f ? 0.f : beta * C[j]);
-      }
+      });
     } else {
-      const int64_t chunk = 256;
-#pragma omp parallel for num_threads(nt) if (nt > 1 && N * K > 65536) schedule(static)
-      for (int64_t j0 = 0; j0 < N; j0 += chunk) {
-        const int64_t j1 = std::min(N, j0 + chunk);
+      constexpr int64_t chunk = 256;
+      parallel_tasks(parallel ? nt : 1, (N + chunk - 1) / chunk, [&](int64_t t) {
+        const int64_t j0 = t * chunk, j1 = std::min(N, j0 + chunk);
         float acc[chunk] = {};
         for (int64_t k = 0; k < K; ++k) {
           const float a = A[k * sa];
@@ -216,7 +218,7 @@ void gemv(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K,
           for (int64_t j = j0; j < j1; ++j) acc[j - j0] += a * b[j];
         }
         for (int64_t j = j0; j < j1; ++j) C[j] = alpha * acc[j - j0] + (beta == 0.f ? 0.f : beta * C[j]);
-      }
+      });
     }
     return;
   }
