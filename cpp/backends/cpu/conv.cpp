@@ -173,26 +173,42 @@ class ConvKernel : public CpuKernel {
     float* dst = y + nm * osz;
     const __m512 vb = _mm512_set1_ps(bias ? bias[oc] : 0.f);
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    for (int64_t oh = 0; oh < OH; ++oh) {
-      float* row = dst + oh * OW;
-      for (int64_t ow = 0; ow < OW; ow += 16) {
-        const __mmask16 mask = __mmask16(OW - ow >= 16 ? 0xFFFFu : (1u << (OW - ow)) - 1u);
-        __m512 acc = vb;
-        for (int64_t kh = 0; kh < g.k[1]; ++kh) {
-          const float* src = buf + (oh * sh + kh * g.d[1]) * Wp + ow * sw;
-          const float* wr = wk + kh * g.k[2];
-          for (int64_t kw = 0; kw < g.k[2]; ++kw) {
-            const float* s0 = src + kw * g.d[2];
-            __m512 v;
-            if (sw == 1)
-              v = _mm512_loadu_ps(s0);
-            else
-              v = _mm512_permutex2var_ps(_mm512_loadu_ps(s0), even, _mm512_loadu_ps(s0 + 16));
-            acc = _mm512_fmadd_ps(_mm512_set1_ps(wr[kw]), v, acc);
+    // 16-wide output chunks, J at a time with independent accumulators: one chain of k*k dependent FMAs per
+    // chunk would leave the FMA units waiting on latency
+    constexpr int J = 8;
+    const int64_t per_row = (OW + 15) / 16, chunks = OH * per_row;
+    for (int64_t c0 = 0; c0 < chunks; c0 += J) {
+      const float* src[J];
+      float* out[J];
+      __mmask16 mask[J];
+      __m512 acc[J];
+      for (int j = 0; j < J; ++j) {
+        const int64_t ci = std::min(c0 + j, chunks - 1);  // a repeated last chunk is computed but not stored
+        const int64_t oh = ci / per_row, ow = ci % per_row * 16;
+        src[j] = buf + oh * sh * Wp + ow * sw;
+        out[j] = dst + oh * OW + ow;
+        mask[j] = c0 + j >= chunks ? __mmask16(0) : __mmask16(OW - ow >= 16 ? 0xFFFFu : (1u << (OW - ow)) - 1u);
+        acc[j] = vb;
+      }
+      for (int64_t kh = 0; kh < g.k[1]; ++kh) {
+        const int64_t roff = kh * g.d[1] * Wp;
+        for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+          const __m512 wv = _mm512_set1_ps(wk[kh * g.k[2] + kw]);
+          const int64_t off = roff + kw * g.d[2];
+          if (sw == 1) {
+#pragma GCC unroll 8
+            for (int j = 0; j < J; ++j) acc[j] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(src[j] + off), acc[j]);
+          } else {
+#pragma GCC unroll 8
+            for (int j = 0; j < J; ++j) {
+              const float* s0 = src[j] + off;
+              const __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(s0), even, _mm512_loadu_ps(s0 + 16));
+              acc[j] = _mm512_fmadd_ps(wv, v, acc[j]);
+            }
           }
         }
-        _mm512_mask_storeu_ps(row + ow, mask, acc);
       }
+      for (int j = 0; j < J; ++j) _mm512_mask_storeu_ps(out[j], mask[j], acc[j]);
     }
     GemmEpilogue ep;
     ep.act = act_;
