@@ -45,9 +45,18 @@ AlignedBuf aligned_floats(int64_t n) {
 }
 
 // Micro-kernel: C[MR x NR] (row stride ldc) = alpha * sum_k a[k*MR + r] * b[k*NR + j] + beta * C.
+// Bias / residual / ReLU for one full tile, applied in registers before the store (the common conv epilogues).
+struct TileEpilogue {
+  const float* bias = nullptr;      // bias of the tile's first row
+  const float* residual = nullptr;  // residual element of the tile's (0, 0)
+  int64_t ld_residual = 0;
+  bool relu = false;
+};
+
 #if defined(__AVX512F__)
+constexpr bool kTileEpilogueInKernel = true;
 void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-                  const float* pf = nullptr) {
+                  const float* pf = nullptr, const TileEpilogue* te = nullptr) {
   __m512 acc[MR][2];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
@@ -68,18 +77,38 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
     float* cr = c + r * ldc;
+    __m512 v0, v1;
     if (beta == 0.f) {
-      _mm512_storeu_ps(cr, _mm512_mul_ps(va, acc[r][0]));
-      _mm512_storeu_ps(cr + 16, _mm512_mul_ps(va, acc[r][1]));
+      v0 = _mm512_mul_ps(va, acc[r][0]);
+      v1 = _mm512_mul_ps(va, acc[r][1]);
     } else {
-      _mm512_storeu_ps(cr, _mm512_fmadd_ps(va, acc[r][0], _mm512_mul_ps(vb, _mm512_loadu_ps(cr))));
-      _mm512_storeu_ps(cr + 16, _mm512_fmadd_ps(va, acc[r][1], _mm512_mul_ps(vb, _mm512_loadu_ps(cr + 16))));
+      v0 = _mm512_fmadd_ps(va, acc[r][0], _mm512_mul_ps(vb, _mm512_loadu_ps(cr)));
+      v1 = _mm512_fmadd_ps(va, acc[r][1], _mm512_mul_ps(vb, _mm512_loadu_ps(cr + 16)));
     }
+    if (te) {
+      // same order as apply_epilogue: c + (bias + residual), then the activation
+      const __m512 bias = _mm512_set1_ps(te->bias ? te->bias[r] : 0.f);
+      __m512 add0 = bias, add1 = bias;
+      if (te->residual) {
+        const float* res = te->residual + r * te->ld_residual;
+        add0 = _mm512_add_ps(bias, _mm512_loadu_ps(res));
+        add1 = _mm512_add_ps(bias, _mm512_loadu_ps(res + 16));
+      }
+      v0 = _mm512_add_ps(v0, add0);
+      v1 = _mm512_add_ps(v1, add1);
+      if (te->relu) {
+        v0 = _mm512_max_ps(v0, _mm512_setzero_ps());
+        v1 = _mm512_max_ps(v1, _mm512_setzero_ps());
+      }
+    }
+    _mm512_storeu_ps(cr, v0);
+    _mm512_storeu_ps(cr + 16, v1);
   }
 }
 #elif defined(__AVX2__) && defined(__FMA__)
+constexpr bool kTileEpilogueInKernel = false;  // `te` is ignored: apply_epilogue runs after the kernel
 void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-                  const float* pf = nullptr) {
+                  const float* pf = nullptr, const TileEpilogue* te = nullptr) {
   __m256 acc[MR][2];
 #pragma GCC unroll 6
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
@@ -108,8 +137,9 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
   }
 }
 #else
+constexpr bool kTileEpilogueInKernel = false;
 void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
-                  const float* pf = nullptr) {
+                  const float* pf = nullptr, const TileEpilogue* te = nullptr) {
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
     for (int r = 0; r < MR; ++r)
@@ -335,6 +365,8 @@ void gemm_packed_block(const PackedA& a, const PanelSource& src, int64_t m0, int
   }
   const int64_t ks = slice_depth(K), np = (N + NR - 1) / NR;
   float* pb = thread_buffer(0, np * NR * ks);
+  const bool fused_ok =
+      kTileEpilogueInKernel && (ep.act.kind == Activation::kNone || ep.act.kind == Activation::kRelu);
   for (int64_t pc = 0; pc < K; pc += ks) {
     const int64_t kc = std::min(ks, K - pc);
     const float beta = pc == 0 ? 0.f : 1.f;
@@ -350,6 +382,15 @@ void gemm_packed_block(const PackedA& a, const PanelSource& src, int64_t m0, int
         const float* bp = pb + p * NR * kc;
         float* c = C + i * ldc + j0 + p * NR;
         const float* pf = p == 0 ? next : nullptr;
+        if (mr == MR && nr == NR && last_k && fused_ok) {
+          TileEpilogue te;
+          te.bias = ep.row_bias ? ep.row_bias + i : nullptr;
+          te.residual = ep.residual ? ep.residual + i * ep.ld_residual + j0 + p * NR : nullptr;
+          te.ld_residual = ep.ld_residual;
+          te.relu = ep.act.kind == Activation::kRelu;
+          micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf, ep.empty() ? nullptr : &te);
+          continue;
+        }
         if (mr == MR && nr == NR)
           micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf);
         else
