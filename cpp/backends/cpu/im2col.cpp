@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -98,6 +99,81 @@ inline void copy_run(const float* row, int64_t iw0, int64_t width, int64_t len, 
 #endif
 }
 
+// Runs of columns on one output row read one input row each (contiguously when the stride is 1).
+struct Run {
+  int64_t col, len, od, oh, ow;
+};
+
+#if defined(__AVX512F__)
+// For stride 1 or 2 and panels of at most 32 columns: the source offset and lane masks of every (tap, run) pair
+// are worked out once per panel, after which each panel row is one or two masked loads and stores per run (the
+// taps of one channel repeat for every channel).
+void table_panel(const Geometry3& g, const float* x, const Run* runs, int nruns, int64_t k0, int64_t kc, int64_t nr,
+                 int64_t ld, float* dst) {
+  struct Entry {
+    int64_t off;           // source offset inside a channel's plane
+    __mmask16 src[2][2];   // per 16-column chunk: source-element masks of its (up to) two 16-wide loads
+  };
+  const int64_t isz = g.in_size(), ksz = g.k_size(), sw = g.s[2];
+  thread_local std::vector<Entry> table;
+  table.resize(size_t(ksz * nruns));
+  auto span_mask = [&](int64_t first, int64_t count) {  // valid source elements [first, first + count) of a row
+    const int64_t lo = std::max<int64_t>(0, -first), hi = std::min<int64_t>(count, g.in[2] - first);
+    if (hi <= lo) return __mmask16(0);
+    return __mmask16(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+  };
+  for (int64_t t = 0; t < ksz; ++t) {
+    const int64_t kw = t % g.k[2], kh = (t / g.k[2]) % g.k[1], kd = t / (g.k[2] * g.k[1]);
+    for (int r = 0; r < nruns; ++r) {
+      const Run& run = runs[r];
+      Entry& e = table[size_t(t * nruns + r)];
+      const int64_t id = run.od * g.s[0] - g.p[0] + kd * g.d[0], ih = run.oh * g.s[1] - g.p[1] + kh * g.d[1];
+      const int64_t iw0 = run.ow * sw - g.p[2] + kw * g.d[2];
+      const bool row_ok = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1];
+      e.off = row_ok ? (id * g.in[1] + ih) * g.in[2] + iw0 : 0;
+      for (int ch = 0; ch < 2; ++ch) {
+        const int64_t n = std::max<int64_t>(0, std::min<int64_t>(16, run.len - 16 * ch));
+        const int64_t first = iw0 + 16 * ch * sw;
+        // stride 1: lanes [0, n); stride 2: source elements [0, 2n - 1) over two loads
+        const int64_t need = sw == 1 ? n : std::max<int64_t>(0, 2 * n - 1);
+        e.src[ch][0] = row_ok ? __mmask16(span_mask(first, std::min<int64_t>(16, need))) : __mmask16(0);
+        e.src[ch][1] = row_ok && need > 16 ? span_mask(first + 16, need - 16) : __mmask16(0);
+      }
+    }
+  }
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  int64_t t = k0 % ksz, c = k0 / ksz;
+  for (int64_t k = 0; k < kc; ++k) {
+    float* d = dst + k * ld;
+    const float* plane = x + c * isz;
+    const Entry* row = table.data() + t * nruns;
+    for (int r = 0; r < nruns; ++r) {
+      const Run& run = runs[r];
+      const Entry& e = row[r];
+      const float* src = plane + e.off;
+      for (int ch = 0; ch * 16 < run.len; ++ch) {
+        const int64_t n = std::min<int64_t>(16, run.len - 16 * ch);
+        const __mmask16 out = __mmask16((1u << n) - 1u);
+        const float* s0 = src + 16 * ch * sw;
+        __m512 v;
+        if (sw == 1) {
+          v = _mm512_maskz_loadu_ps(e.src[ch][0], s0);
+        } else {
+          v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(e.src[ch][0], s0), even,
+                                     _mm512_maskz_loadu_ps(e.src[ch][1], s0 + 16));
+        }
+        _mm512_mask_storeu_ps(d + run.col + 16 * ch, out, v);
+      }
+    }
+    for (int64_t j = nr; j < ld; ++j) d[j] = 0.f;
+    if (++t == ksz) {
+      t = 0;
+      ++c;
+    }
+  }
+}
+#endif
+
 }  // namespace
 
 void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t nr, int64_t ld,
@@ -114,10 +190,6 @@ void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, in
     }
     return;
   }
-  // Runs of columns on one output row read one input row each (contiguously when the stride is 1).
-  struct Run {
-    int64_t col, len, od, oh, ow;
-  };
   Run runs[64];
   int nruns = 0;
   for (int64_t j = 0; j < nr && nruns < 64;) {
@@ -126,6 +198,12 @@ void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, in
     runs[nruns++] = Run{j, len, t / g.out[1], t % g.out[1], ow};
     j += len;
   }
+#if defined(__AVX512F__)
+  if ((g.s[2] == 1 || g.s[2] == 2) && ld <= 32) {
+    table_panel(g, x, runs, nruns, k0, kc, nr, ld, dst);
+    return;
+  }
+#endif
   int64_t kw = k0 % g.k[2], kh = (k0 / g.k[2]) % g.k[1], kd = (k0 / (g.k[2] * g.k[1])) % g.k[0];
   int64_t c = k0 / ksz;
   for (int64_t k = 0; k < kc; ++k) {
