@@ -17,6 +17,8 @@ step() {  # step NAME SECONDS COMMAND...
   timeout "$secs" "$@" > "$OUT/logs/$name.log" 2>&1
   local rc=$?
   echo "[$name] rc=$rc in $(( $(date +%s) - t0 )) s"; tail -4 "$OUT/logs/$name.log"
+  # Packed after every step, so whatever finished comes back even if a later step is cut off.
+  tar czf "$OUT/results.tgz" -C "$OUT/res" . 2>/dev/null; tar czf "$OUT/logs.tgz" -C "$OUT/logs" . 2>/dev/null
 }
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 step build 150 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.define.TRTCORE_CUDA=ON \
@@ -28,6 +30,6 @@ step sweep_main 130 "$PY" bench/batch_sweep.py --models resnet50 mobilenet_v2 --
 step layer_profile 70 "$PY" bench/layer_profile.py --model resnet50 --batch 1 $R
 step fashion_mnist 80 "$PY" bench/fashion_mnist.py --epochs 2 --runs 5 --data "$FMNIST" $R
 step input_size 70 "$PY" bench/input_size_sweep.py --batch 1 --iterations 10 $R
-step concurrent 60 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 4 $R
-step sweep_more 100 "$PY" bench/batch_sweep.py --models resnet18 shufflenet_v2 squeezenet --batches 1 8 64 256 --no-cpu --iterations 20 $R
-tar czf "$OUT/results.tgz" -C "$OUT/res" . && tar czf "$OUT/logs.tgz" -C "$OUT/logs" . && rm -rf "$OUT/res" "$OUT/logs"
+step concurrent 50 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 4 $R
+step sweep_more 80 "$PY" bench/batch_sweep.py --models resnet18 shufflenet_v2 squeezenet --batches 1 8 64 256 --no-cpu --iterations 20 $R
+rm -rf "$OUT/res" "$OUT/logs"
