@@ -10,26 +10,26 @@ OUT=${1:?usage: run_all_gpu.sh OUT_DIR [FASHION_MNIST_DIR]}
 FMNIST=${2:-/usr/share/datasets/fashion-mnist}
 PY=${TRTCORE_PYTHON:-python3}
 export PYTHONUNBUFFERED=1 CMAKE_BUILD_PARALLEL_LEVEL=$(nproc)
-mkdir -p "$OUT/res" "$OUT/logs"
+W=$(mktemp -d)  # results and logs are built here; only the two archives go to OUT
+mkdir -p "$OUT" "$W/res" "$W/logs"
 step() {  # step NAME SECONDS COMMAND...
   local name=$1 secs=$2; shift 2
   local t0=$(date +%s)
-  timeout "$secs" "$@" > "$OUT/logs/$name.log" 2>&1
+  timeout "$secs" "$@" > "$W/logs/$name.log" 2>&1
   local rc=$?
-  echo "[$name] rc=$rc in $(( $(date +%s) - t0 )) s"; tail -4 "$OUT/logs/$name.log"
+  echo "[$name] rc=$rc in $(( $(date +%s) - t0 )) s"; tail -4 "$W/logs/$name.log"
   # Packed after every step, so whatever finished comes back even if a later step is cut off.
-  tar czf "$OUT/results.tgz" -C "$OUT/res" . 2>/dev/null; tar czf "$OUT/logs.tgz" -C "$OUT/logs" . 2>/dev/null
+  tar czf "$OUT/results.tgz" -C "$W/res" . 2>/dev/null; tar czf "$OUT/logs.tgz" -C "$W/logs" . 2>/dev/null
 }
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 step build 150 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.define.TRTCORE_CUDA=ON \
   -Ccmake.define.TRTCORE_CUDA_ARCHITECTURES=90 -Cbuild-dir=/tmp/trtcore-build .
 step gpu_tests 120 bash -c "cd tests && $PY -m pytest -q -p no:cacheprovider test_gpu.py -ra"
-grep -E "^(FAILED|ERROR)" "$OUT/logs/gpu_tests.log" | head -20
-R="--out $OUT/res --work /tmp/trtcore-work"
+grep -E "^(FAILED|ERROR)" "$W/logs/gpu_tests.log" | head -20
+R="--out $W/res --work /tmp/trtcore-work"
 step sweep_main 130 "$PY" bench/batch_sweep.py --models resnet50 mobilenet_v2 --batches 1 256 --no-cpu --iterations 30 $R
 step layer_profile 70 "$PY" bench/layer_profile.py --model resnet50 --batch 1 $R
 step fashion_mnist 80 "$PY" bench/fashion_mnist.py --epochs 2 --runs 5 --data "$FMNIST" $R
 step input_size 70 "$PY" bench/input_size_sweep.py --batch 1 --iterations 10 $R
 step concurrent 50 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 4 $R
 step sweep_more 80 "$PY" bench/batch_sweep.py --models resnet18 shufflenet_v2 squeezenet --batches 1 8 64 256 --no-cpu --iterations 20 $R
-rm -rf "$OUT/res" "$OUT/logs"
