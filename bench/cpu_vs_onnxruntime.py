@@ -166,7 +166,10 @@ def time_once(fn):
 
 
 def measure(trt_engine, ort_sess, x, reps, inner):
-    """Interleaves the engines: each repetition times `inner` calls of one, then of the other (order alternates)."""
+    """Interleaves the engines: each repetition times `inner` calls of one, then of the other (order alternates).
+    Before each engine's turn there is a short pause and one untimed call: onnxruntime's worker threads spin for a
+    while after a run, and on a machine with few cores that spinning would otherwise be charged to the next
+    engine (and trtcore's idle workers sleep, so they cost onnxruntime nothing)."""
     feed_name = ort_sess.get_inputs()[0].name
     run_trt = lambda: trt_engine.infer(x)  # noqa: E731
     run_ort = lambda: ort_sess.run(None, {feed_name: x})  # noqa: E731
@@ -179,9 +182,36 @@ def measure(trt_engine, ort_sess, x, reps, inner):
         if r % 2:
             order.reverse()
         for fn, acc in order:
+            time.sleep(0.05)
+            fn()
             for _ in range(inner):
                 acc.append(time_once(fn))
     return t_trt, t_ort
+
+
+def ort_op_times(ort, path, x, threads, runs=3):
+    """onnxruntime's own per-op-type time (ms per run) from its profiler, on a separate session."""
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.enable_profiling = True
+    so.profile_file_prefix = os.path.join(os.path.dirname(path), "ort_profile")
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    feed = {sess.get_inputs()[0].name: x}
+    sess.run(None, feed)
+    for _ in range(runs):
+        sess.run(None, feed)
+    prof = sess.end_profiling()
+    with open(prof) as f:
+        events = json.load(f)
+    os.remove(prof)
+    by_op = {}
+    for ev in events:
+        if ev.get("cat") == "Node" and ev.get("name", "").endswith("_kernel_time"):
+            op = ev.get("args", {}).get("op_name", "?")
+            by_op[op] = by_op.get(op, 0.0) + ev["dur"] / 1e3 / (runs + 1)
+    return dict(sorted(by_op.items(), key=lambda kv: -kv[1]))
 
 
 def summary(ts):
@@ -250,7 +280,9 @@ def main():
                 by_op = {}
                 for d in prof:
                     by_op[d["op"]] = by_op.get(d["op"], 0.0) + d["ms"]
+                ort_ops = ort_op_times(ort, path, x, nt)
                 profiles["%s-b%d-t%d" % (model, batch, nt)] = {
+                    "onnxruntime_by_op_ms": ort_ops,
                     "total_ms": total, "by_op_ms": dict(sorted(by_op.items(), key=lambda kv: -kv[1])),
                     "top": [dict(name=d["name"], op=d["op"], ms=d["ms"]) for d in prof[:args.profile_top]]}
             del eng, sess
@@ -271,7 +303,8 @@ def main():
              "- commit %s, %s, onnxruntime %s" % (commit, meta["date"], ort.__version__),
              "- load average (1/5/15 min) before %s, after %s" % (load_before, load_after),
              "- same process, same thread count (onnxruntime: intra_op_num_threads, sequential execution); %d "
-             "interleaved repetitions of %d calls per engine; medians of `infer()` / `run()` wall time" %
+             "interleaved repetitions of %d calls per engine (each turn after a 50 ms pause and one untimed call); "
+             "medians of `infer()` / `run()` wall time" %
              (args.reps, args.inner),
              "- weights: " + meta["weights"], "- command: `%s`" % meta["command"], "",
              "| model | batch | threads | trtcore ms | onnxruntime ms | ratio | goal (<= %.1fx) | rel. L2 |" % GOAL,
@@ -280,11 +313,17 @@ def main():
         lines.append("| %s | %d | %d | %.2f | %.2f | %.2f | %s | %.1e |" % (
             r["model"], r["batch"], r["threads"], r["trtcore_ms"], r["onnxruntime_ms"], r["ratio"],
             "met" if r["goal_met"] else "**missed**", r["rel_l2"]))
-    lines += ["", "## Where trtcore spends its time (Engine.profile(), per op type, ms)", ""]
+    lines += ["", "## Where the time goes (per op type, ms per run)", "",
+              "trtcore: `Engine.profile()` (fused layers carry labels such as Conv+Add+Relu; it runs on zero "
+              "inputs); onnxruntime: its own profiler on a separate session (its fused nodes carry its op names, "
+              "e.g. FusedConv).", ""]
     for k, pr in profiles.items():
         ops = ", ".join("%s %.1f" % (o, v) for o, v in list(pr["by_op_ms"].items())[:6])
         lines.append("- **%s** (sum of layers %.1f ms): %s" % (k, pr["total_ms"], ops))
         lines.append("  - slowest layers: " + ", ".join("%s %.2f" % (d["name"], d["ms"]) for d in pr["top"][:5]))
+        ort_ops = pr["onnxruntime_by_op_ms"]
+        lines.append("  - onnxruntime's profiler, per op type (sum %.1f ms): %s" % (
+            sum(ort_ops.values()), ", ".join("%s %.1f" % kv for kv in list(ort_ops.items())[:6])))
     with open(os.path.join(rdir, "README.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
