@@ -214,6 +214,22 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
     for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];
 }
 
+// Dot product with several independent accumulators (one running sum is bound by the add latency).
+inline float dot(const float* a, const float* b, int64_t n) {
+  int64_t k = 0;
+  float s = 0.f;
+#if defined(__AVX512F__)
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  for (; k + 64 <= n; k += 64)
+    for (int u = 0; u < 4; ++u)
+      acc[u] = _mm512_fmadd_ps(_mm512_loadu_ps(a + k + 16 * u), _mm512_loadu_ps(b + k + 16 * u), acc[u]);
+  for (; k + 16 <= n; k += 16) acc[0] = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), acc[0]);
+  s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+#endif
+  for (; k < n; ++k) s += a[k] * b[k];
+  return s;
+}
+
 // Matrix-vector shapes (M == 1 or N == 1) skip packing: it would cost as much as the product itself.
 void gemv(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nt) {
@@ -228,8 +244,7 @@ void gemv(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K,
           const float* b = B + j * ldb;
           float s = 0.f;
           if (sa == 1) {
-#pragma omp simd reduction(+ : s)
-            for (int64_t k = 0; k < K; ++k) s += A[k] * b[k];
+            s = dot(A, b, K);
           } else {
             for (int64_t k = 0; k < K; ++k) s += A[k * sa] * b[k];
           }
@@ -501,6 +516,22 @@ void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_
       for (int64_t i = 0; i < M; ++i) apply_epilogue(ep, i, 0, 1, 1, C + i * ldc, ldc);
     else
       apply_epilogue(ep, 0, 0, 1, N, C, ldc);
+    return;
+  }
+  // Few rows times a row-major [N, K] B (a classifier's weights at small batch): dot products read B once;
+  // packing it (a strided gather) would cost more than the product.
+  if (M <= 16 && trans_a == Transpose::kNo && trans_b == Transpose::kYes) {
+    const bool parallel = nt > 1 && N * K * M > 65536;
+    const int64_t tasks = parallel ? std::min<int64_t>(N, 4 * nt) : 1;
+    parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
+      const int64_t j0 = N * t / tasks, j1 = N * (t + 1) / tasks;
+      for (int64_t j = j0; j < j1; ++j)
+        for (int64_t i = 0; i < M; ++i) {
+          float& c = C[i * ldc + j];
+          c = alpha * dot(A + i * lda, B + j * ldb, K) + (beta == 0.f ? 0.f : beta * c);
+        }
+      apply_epilogue(ep, 0, j0, M, j1 - j0, C + j0, ldc);
+    });
     return;
   }
   // Small products are not worth waking threads for.
