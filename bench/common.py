@@ -98,7 +98,11 @@ def slug(s):
 
 def result_dir(args, experiment):
     device = "cpu-small" if args.small else slug(gpu_name() or "cpu")
-    d = os.path.join(args.out, "%s-%s-%s-%s" % (experiment, device, time.strftime("%Y%m%d"), git_commit()))
+    base = os.path.join(args.out, "%s-%s-%s-%s" % (experiment, device, time.strftime("%Y%m%d"), git_commit()))
+    d, n = base, 1
+    while os.path.exists(os.path.join(d, "results.json")):  # a second run the same day never overwrites the first
+        n += 1
+        d = "%s-%d" % (base, n)
     os.makedirs(d, exist_ok=True)
     return d
 
