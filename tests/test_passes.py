@@ -270,3 +270,26 @@ def test_resnet50_optimized_shape(tmp_path):
     # 16 blocks end in Conv+Add+Relu; the 4 projection shortcuts stay plain convs
     assert c.get("Conv+Add+Relu") == 16 and c.get("Conv") == 4, c
     assert not ({"BatchNormalization", "Sum", "Add", "Relu"} & set(c)), c
+
+
+def test_inception_sibling_1x1_convs_merged(tmp_path, rng):
+    """Inception v1's nine modules each have three 1x1 convs reading the module input: each trio becomes one wider
+    conv followed by a Split, and the numbers still match onnxruntime."""
+    model = models.light_model("inception_v1")
+    merged = counts(optimized(model, tmp_path))
+    unmerged = counts(optimized(model, tmp_path, disabled=("merge_sibling_convs",)))
+    assert merged.get("Split") == 9 and "Split" not in unmerged, (merged, unmerged)
+    n_conv = lambda c: sum(v for k, v in c.items() if base_op(k) == "Conv")  # noqa: E731
+    assert n_conv(unmerged) == 57 and n_conv(merged) == 57 - 2 * 9, (merged, unmerged)
+    name, shape = models.model_input(model)
+    check_against_ort(model, {name: rng.standard_normal(shape).astype(np.float32)}, tmp_path)
+
+
+def test_siblings_with_different_activations_stay_apart(tmp_path, rng):
+    x = randn(rng, 1, 4, 5, 5)
+    w1, w2 = randn(rng, 3, 4, 1, 1), randn(rng, 2, 4, 1, 1)
+    nodes = [N("Conv", ["x", "w1"], ["a"]), N("Relu", ["a"], ["ar"]), N("Conv", ["x", "w2"], ["b"]),
+             N("Concat", ["ar", "b"], ["y"], axis=1)]
+    model, feeds = chain(nodes, {"x": x}, {"w1": w1, "w2": w2})
+    c = counts(optimized(model, tmp_path))
+    assert "Split" not in c, c

@@ -12,6 +12,7 @@ void remove_identity(Graph& g, const PassContext& ctx);
 void fold_batchnorm(Graph& g, const PassContext& ctx);
 void fuse_conv_residual(Graph& g, const PassContext& ctx);
 void fuse_activation(Graph& g, const PassContext& ctx);
+void merge_sibling_convs(Graph& g, const PassContext& ctx);
 void eliminate_dead_nodes(Graph& g, const PassContext& ctx);
 }  // namespace opt
 
@@ -25,6 +26,8 @@ const std::vector<Pass>& default_passes() {
       {"fuse_conv_residual", "fuse Add(Conv(x), r) into the Conv as a residual input", &opt::fuse_conv_residual},
       {"fuse_activation", "fuse Relu/LeakyRelu/Clip/Sigmoid/HardSigmoid/HardSwish/Tanh into Conv/Gemm",
        &opt::fuse_activation},
+      {"merge_sibling_convs", "merge 1x1 Convs that read the same tensor into one wider Conv + Split",
+       &opt::merge_sibling_convs},
       {"eliminate_dead_nodes", "drop nodes and values that no graph output depends on", &opt::eliminate_dead_nodes},
   };
   return passes;

@@ -12,6 +12,7 @@ struct FusionCaps {
   bool conv_activation = true;
   bool conv_residual = true;
   bool gemm_activation = true;
+  bool sibling_convs = true;  // merge 1x1 Convs sharing an input into one Conv + Split
 };
 
 struct PassContext {
