@@ -4,6 +4,7 @@
 // activation are applied in the GEMM's output pass. Work is cut into (image, group, column block, row block)
 // tasks taken dynamically, so a thread that is descheduled does not hold the others back.
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #if defined(__AVX512F__)
@@ -90,6 +91,31 @@ class ConvKernel : public CpuKernel {
     const int64_t tasks = base * nrb;
     const bool parallel = nt > 1 && tasks > 1 && mg * osz * ksz * batch * group_ >= 64 * 64 * 64;
     const float* xs = x.as<float>();
+    if (parallel && nrb > 1) {
+      // Rows are split across threads: pack each column block's patches once (slices in parallel) into a shared
+      // buffer, instead of every row block gathering its own copy.
+      const int64_t slices = packed_b_slices(ksz), per_unit = packed_b_floats(ksz, col_block);
+      float* shared = shared_scratch(base * per_unit);
+      parallel_tasks(nt, base * slices, [&](int64_t t) {
+        const int64_t u = t / slices, cb = u % ncb, gi = (u / ncb) % group_, n = u / (ncb * group_);
+        const int64_t j0 = cb * col_block, j1 = std::min(osz, j0 + col_block);
+        const PatchPanels src(geo, xs + (n * c + gi * cg) * isz);
+        pack_b_slice(src, ksz, t % slices, j0, j1, shared + u * per_unit);
+      });
+      parallel_tasks(nt, tasks, [&](int64_t t) {
+        const int64_t rb = t % nrb, u = t / nrb, cb = u % ncb, gi = (u / ncb) % group_, n = u / (ncb * group_);
+        const int64_t m0 = row_panels * rb / nrb * ra, m1 = std::min(mg, row_panels * (rb + 1) / nrb * ra);
+        const int64_t j0 = cb * col_block, j1 = std::min(osz, j0 + col_block);
+        GemmEpilogue ep;
+        ep.act = act_;
+        ep.row_bias = bias ? bias + gi * mg : nullptr;
+        ep.residual = residual ? residual + (n * m + gi * mg) * osz : nullptr;
+        ep.ld_residual = osz;
+        gemm_prepacked_block(packed[size_t(gi)], shared + u * per_unit, m0, m1, j0, j1, y + (n * m + gi * mg) * osz,
+                             osz, ep);
+      });
+      return;
+    }
     parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
       const int64_t rb = t % nrb, cb = (t / nrb) % ncb, gi = (t / (nrb * ncb)) % group_, n = t / (nrb * ncb * group_);
       const int64_t m0 = row_panels * rb / nrb * ra, m1 = std::min(mg, row_panels * (rb + 1) / nrb * ra);
@@ -117,6 +143,14 @@ class ConvKernel : public CpuKernel {
     const Geometry3& g_;
     const float* x_;
   };
+
+  // 64-byte aligned scratch of the calling thread (the micro-kernel loads B panels aligned); a run is one thread.
+  static float* shared_scratch(int64_t floats) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < size_t(floats + 16)) buf.resize(size_t(floats + 16));
+    const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
+    return reinterpret_cast<float*>((p + 63) / 64 * 64);
+  }
 
   std::vector<PackedA> pack_weights(const float* w, int64_t mg, int64_t ksz) const {
     std::vector<PackedA> out;

@@ -369,51 +369,85 @@ PackedA::PackedA(Transpose trans_a, int64_t M, int64_t K, const float* A, int64_
   }
 }
 
+namespace {
+
+// The block's product for one K-slice against B panels already packed at `pb`.
+void block_slice(const PackedA& a, const float* pb, int64_t pc, int64_t kc, int64_t m0, int64_t m1, int64_t j0,
+                 int64_t N, float* C, int64_t ldc, const GemmEpilogue& ep) {
+  const int64_t np = (N + NR - 1) / NR;
+  const float beta = pc == 0 ? 0.f : 1.f;
+  const bool last_k = pc + kc >= a.depth();
+  const bool fused_ok =
+      kTileEpilogueInKernel && (ep.act.kind == Activation::kNone || ep.act.kind == Activation::kRelu);
+  // each A panel is used against every B panel of the block while it is in L1; the next one is prefetched
+  for (int64_t i = m0; i < m1; i += MR) {
+    const int64_t mr = std::min(MR, m1 - i);
+    const float* ap = a.panel(i, pc, kc);
+    const float* next = i + MR < m1 ? a.panel(i + MR, pc, kc) : nullptr;
+    for (int64_t p = 0; p < np; ++p) {
+      const int64_t nr = std::min(NR, N - p * NR);
+      const float* bp = pb + p * NR * kc;
+      float* c = C + i * ldc + j0 + p * NR;
+      const float* pf = p == 0 ? next : nullptr;
+      if (mr == MR && nr == NR && last_k && fused_ok) {
+        TileEpilogue te;
+        te.bias = ep.row_bias ? ep.row_bias + i : nullptr;
+        te.residual = ep.residual ? ep.residual + i * ep.ld_residual + j0 + p * NR : nullptr;
+        te.ld_residual = ep.ld_residual;
+        te.relu = ep.act.kind == Activation::kRelu;
+        micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf, ep.empty() ? nullptr : &te);
+        continue;
+      }
+      if (mr == MR && nr == NR)
+        micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf);
+      else
+        edge_kernel(kc, ap, bp, c, ldc, mr, nr, 1.f, beta, pf);
+      if (last_k) apply_epilogue(ep, i, j0 + p * NR, mr, nr, c, ldc);
+    }
+  }
+}
+
+bool zero_depth(const PackedA& a, int64_t m0, int64_t m1, int64_t j0, int64_t N, float* C, int64_t ldc,
+                const GemmEpilogue& ep) {
+  if (a.depth() > 0) return false;
+  scale_c(m1 - m0, N, 0.f, C + m0 * ldc + j0, ldc);
+  apply_epilogue(ep, m0, j0, m1 - m0, N, C + m0 * ldc + j0, ldc);
+  return true;
+}
+
+}  // namespace
+
 void gemm_packed_block(const PackedA& a, const PanelSource& src, int64_t m0, int64_t m1, int64_t j0, int64_t j1,
                        float* C, int64_t ldc, const GemmEpilogue& ep) {
   const int64_t K = a.depth(), N = j1 - j0;
-  if (N <= 0 || m1 <= m0) return;
-  if (K <= 0) {
-    scale_c(m1 - m0, N, 0.f, C + m0 * ldc + j0, ldc);
-    apply_epilogue(ep, m0, j0, m1 - m0, N, C + m0 * ldc + j0, ldc);
-    return;
-  }
+  if (N <= 0 || m1 <= m0 || zero_depth(a, m0, m1, j0, N, C, ldc, ep)) return;
   const int64_t ks = slice_depth(K), np = (N + NR - 1) / NR;
   float* pb = thread_buffer(0, np * NR * ks);
-  const bool fused_ok =
-      kTileEpilogueInKernel && (ep.act.kind == Activation::kNone || ep.act.kind == Activation::kRelu);
   for (int64_t pc = 0; pc < K; pc += ks) {
     const int64_t kc = std::min(ks, K - pc);
-    const float beta = pc == 0 ? 0.f : 1.f;
-    const bool last_k = pc + kc >= K;
     for (int64_t p = 0; p < np; ++p) src.pack(pc, kc, j0 + p * NR, std::min(NR, N - p * NR), pb + p * NR * kc);
-    // each A panel is used against every B panel of the block while it is in L1; the next one is prefetched
-    for (int64_t i = m0; i < m1; i += MR) {
-      const int64_t mr = std::min(MR, m1 - i);
-      const float* ap = a.panel(i, pc, kc);
-      const float* next = i + MR < m1 ? a.panel(i + MR, pc, kc) : nullptr;
-      for (int64_t p = 0; p < np; ++p) {
-        const int64_t nr = std::min(NR, N - p * NR);
-        const float* bp = pb + p * NR * kc;
-        float* c = C + i * ldc + j0 + p * NR;
-        const float* pf = p == 0 ? next : nullptr;
-        if (mr == MR && nr == NR && last_k && fused_ok) {
-          TileEpilogue te;
-          te.bias = ep.row_bias ? ep.row_bias + i : nullptr;
-          te.residual = ep.residual ? ep.residual + i * ep.ld_residual + j0 + p * NR : nullptr;
-          te.ld_residual = ep.ld_residual;
-          te.relu = ep.act.kind == Activation::kRelu;
-          micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf, ep.empty() ? nullptr : &te);
-          continue;
-        }
-        if (mr == MR && nr == NR)
-          micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf);
-        else
-          edge_kernel(kc, ap, bp, c, ldc, mr, nr, 1.f, beta, pf);
-        if (last_k) apply_epilogue(ep, i, j0 + p * NR, mr, nr, c, ldc);
-      }
-    }
+    block_slice(a, pb, pc, kc, m0, m1, j0, N, C, ldc, ep);
   }
+}
+
+int64_t packed_b_floats(int64_t K, int64_t N) { return std::max<int64_t>(K, 1) * ((N + NR - 1) / NR * NR); }
+
+int64_t packed_b_slices(int64_t K) { return K <= 0 ? 0 : (K + slice_depth(K) - 1) / slice_depth(K); }
+
+void pack_b_slice(const PanelSource& src, int64_t K, int64_t slice, int64_t j0, int64_t j1, float* packed_b) {
+  const int64_t ks = slice_depth(K), pc = slice * ks, kc = std::min(ks, K - pc), N = j1 - j0;
+  const int64_t np = (N + NR - 1) / NR;
+  float* dst = packed_b + pc * np * NR;
+  for (int64_t p = 0; p < np; ++p) src.pack(pc, kc, j0 + p * NR, std::min(NR, N - p * NR), dst + p * NR * kc);
+}
+
+void gemm_prepacked_block(const PackedA& a, const float* packed_b, int64_t m0, int64_t m1, int64_t j0, int64_t j1,
+                          float* C, int64_t ldc, const GemmEpilogue& ep) {
+  const int64_t K = a.depth(), N = j1 - j0;
+  if (N <= 0 || m1 <= m0 || zero_depth(a, m0, m1, j0, N, C, ldc, ep)) return;
+  const int64_t ks = slice_depth(K), np = (N + NR - 1) / NR;
+  for (int64_t pc = 0; pc < K; pc += ks)
+    block_slice(a, packed_b + pc * np * NR, pc, std::min(ks, K - pc), m0, m1, j0, N, C, ldc, ep);
 }
 
 namespace {

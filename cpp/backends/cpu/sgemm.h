@@ -59,6 +59,15 @@ void gemm_packed_block(const PackedA& a, const PanelSource& src, int64_t m0, int
                        float* C, int64_t ldc, const GemmEpilogue& ep);
 int64_t gemm_row_align();
 
+// B's panels for columns [j0, j1) packed once for every K-slice, then shared by several row blocks (threads) of
+// one product instead of each packing its own copy: packed_b_floats() floats, filled slice by slice (each slice
+// independently, so slices can be packed in parallel), then read by gemm_prepacked_block.
+int64_t packed_b_floats(int64_t K, int64_t N);
+int64_t packed_b_slices(int64_t K);
+void pack_b_slice(const PanelSource& src, int64_t K, int64_t slice, int64_t j0, int64_t j1, float* packed_b);
+void gemm_prepacked_block(const PackedA& a, const float* packed_b, int64_t m0, int64_t m1, int64_t j0, int64_t j1,
+                          float* C, int64_t ldc, const GemmEpilogue& ep);
+
 // Runs task(0) .. task(tasks - 1) on up to `threads` threads of a persistent pool; the caller works too. Tasks are
 // claimed one at a time, and the call waits only for tasks already claimed, never for a worker that has not
 // woken up yet (on a busy machine a descheduled thread then costs nothing). Workers sleep when idle (no spinning).
