@@ -229,3 +229,18 @@ def test_fp16_weight_outside_range_keeps_layer_fp32(rng, tmp_path):
     by_name = {l.name: l.precision for l in engine.layers}
     assert by_name["conv_big"] in ("fp32", "tf32"), by_name
     assert by_name["conv_ok"] == "fp16", by_name
+
+
+def test_timing_cache_reused_on_rebuild(rng, tmp_path):
+    """--timing-cache: the first build times tactics and writes the cache; a rebuild reads it and picks the same
+    tactics; both plans still match onnxruntime."""
+    model = models.resnet_block()
+    cache = tmp_path / "tactics.cache"
+    first = build_engine(model, tmp_path, name="first", backend="cuda", timing_cache=str(cache))
+    assert cache.exists() and cache.read_text().count("\n") > 1
+    second = build_engine(model, tmp_path, name="second", backend="cuda", timing_cache=str(cache))
+    assert [l.tactic for l in first.layers] == [l.tactic for l in second.layers]
+    feeds = _input(model, rng)
+    ref = ort_run(model, feeds)
+    for name, expected in ref.items():
+        assert_close(second.infer(dict(feeds))[name], expected, tol=TF32_TOL)

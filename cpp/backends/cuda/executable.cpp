@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backends/cuda/timing_cache.h"
 #include "trtcore/memory_plan.h"
 
 namespace trtcore::cuda {
@@ -185,6 +186,7 @@ class CudaExecutable : public Executable {
         device_(build.device),
         use_graphs_(sys.cuda_graph),
         fp32_math_(build.fp32_math),
+        timing_cache_path_(build.timing_cache),
         handles_(build.device),
         stream_(handles_.stream),
         cudnn_(handles_.cudnn),
@@ -317,6 +319,13 @@ class CudaExecutable : public Executable {
     int major = 0, minor = 0;
     TRTCORE_CUDA_CHECK("cuda executable", cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device_));
     TRTCORE_CUDA_CHECK("cuda executable", cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device_));
+    std::unique_ptr<TimingCache> cache;
+    if (mode == TacticMode::kTune && !timing_cache_path_.empty()) {
+      cudaDeviceProp prop{};
+      TRTCORE_CUDA_CHECK("cuda executable", cudaGetDeviceProperties(&prop, device_));
+      cache = std::make_unique<TimingCache>(timing_cache_path_, std::string(prop.name) + " sm_" +
+                                                                    std::to_string(major) + std::to_string(minor));
+    }
     std::vector<std::pair<std::string, std::string>> chosen;
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node& n = graph_.nodes[i];
@@ -339,6 +348,13 @@ class CudaExecutable : public Executable {
       ctx.mode = mode;
       auto it = stored.find(n.name);
       ctx.tactic = it == stored.end() ? std::string() : it->second;
+      // A tactic timed by an earlier build of the same layer is reused instead of timed again.
+      const std::string cache_key = cache ? TimingCache::key(n, graph_, fp32_math_) : std::string();
+      if (cache && mode == TacticMode::kTune)
+        if (const std::string* cached = cache->find(cache_key)) {
+          ctx.mode = TacticMode::kReuse;
+          ctx.tactic = *cached;
+        }
       ctx.device_constant = [this, &n](int id) -> const void* {
         if (id < 0 || size_t(id) >= constants_.size() || !constants_[size_t(id)].get())
           fail(ErrorKind::kRuntime, n.describe(), ": value ", id, " is not an uploaded constant");
@@ -347,10 +363,12 @@ class CudaExecutable : public Executable {
       s.kernel->init(n, graph_, ctx);
       const std::string t = s.kernel->tactic();
       if (!t.empty()) chosen.emplace_back(n.name, t);
+      if (cache && !t.empty()) cache->put(cache_key, t);
       steps_.push_back(std::move(s));
     }
     TRTCORE_CUDA_CHECK("cuda executable: initialising kernels", cudaStreamSynchronize(stream_));
     if (tactics_out) *tactics_out = format_tactics(chosen);
+    if (cache) cache->save();
   }
 
   void plan_memory() {
@@ -576,6 +594,7 @@ class CudaExecutable : public Executable {
   int device_ = 0;
   bool use_graphs_ = true;
   Fp32Math fp32_math_ = Fp32Math::kStrict;
+  std::string timing_cache_path_;  // --timing-cache; empty = none
   Handles handles_;
   cudaStream_t stream_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
