@@ -1,7 +1,11 @@
 // Conv (1-D/2-D/3-D, groups, dilation, fused bias + optional residual + activation) on cuDNN.
-// Asymmetric pads are applied explicitly into the workspace first. The algorithm is timed at build
-// (cudnnFindConvolutionForwardAlgorithmEx on the real shapes) and stored as the tactic.
+// Asymmetric pads are applied explicitly into the workspace first. At build every candidate form is timed on the
+// real shapes with CUDA events and the fastest is stored as the tactic "<form>:<algorithm>[+tc][+epi]":
+//   fused       cudnnConvolutionBiasActivationForward (bias, residual and ReLU/identity in one call)
+//   conv        cudnnConvolutionForward, then our epilogue kernel when anything is fused ("+epi")
+//   nhwc-fused / nhwc-conv   float16 only: the same on NHWC copies of input/output (tensor-core friendly layout)
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "backends/cuda/conv_common.h"
@@ -21,6 +25,41 @@ __global__ void conv_epilogue_kernel(T* y, const T* bias, const T* z, int64_t n,
     y[i] = store_as<T>(apply_activation(act, v));
   }
 }
+
+constexpr size_t align256(size_t b) { return (b + 255) / 256 * 256; }
+
+enum class ConvForm { kFused, kSplit };
+enum class ConvLayout { kNchw, kNhwc };
+
+struct ConvChoice {
+  ConvForm form = ConvForm::kSplit;
+  ConvLayout layout = ConvLayout::kNchw;
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+};
+
+// Device pointers of one call (the pad/NHWC staging and the algorithm's scratch all live in `ws`).
+struct ConvArgs {
+  int64_t batch = 0;
+  const void* x = nullptr;
+  const void* w = nullptr;
+  const void* bias = nullptr;  // never null: the zero bias when the node has none
+  const void* z = nullptr;     // residual or null
+  void* y = nullptr;
+  char* ws = nullptr;
+};
+
+class CudaEvent {
+ public:
+  explicit CudaEvent(const std::string& where) { TRTCORE_CUDA_CHECK(where, cudaEventCreate(&e_)); }
+  ~CudaEvent() { static_cast<void>(cudaEventDestroy(e_)); }
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+  cudaEvent_t get() const { return e_; }
+
+ private:
+  cudaEvent_t e_ = nullptr;
+};
 
 class ConvKernel : public CudaKernel {
  public:
@@ -45,6 +84,7 @@ class ConvKernel : public CudaKernel {
     const Shape& ws = g.value(node.inputs[1]).shape;
     const Shape& ys = g.value(node.outputs[0]).shape;
     geom_ = ConvGeometry::make(node, xs, ws, ys);
+    w_shape_ = ws;
     has_bias_ = node.inputs.size() > 2 && node.inputs[2] >= 0;
     has_residual_ = node.inputs.size() > 3 && node.inputs[3] >= 0;
     channels_ = ys[1];
@@ -52,6 +92,10 @@ class ConvKernel : public CudaKernel {
     half_ = g.value(node.inputs[0]).dtype == DType::kFloat16;
     dt_ = half_ ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     elem_ = half_ ? 2 : 4;
+    // The legacy fused call knows ReLU and identity only; other activations always run in the epilogue kernel.
+    fusable_ = act_.kind == Activation::kRelu || act_.kind == Activation::kNone;
+    // NHWC staging pays off only with tensor-core float16 math; it needs 4-D descriptors and a weight copy.
+    nhwc_possible_ = half_ && geom_.cudnn_rank == 4 && g.value(node.inputs[1]).constant;
 
     filter_ = geom_.filter_desc(ws, dt_, where_);
     conv_ = geom_.conv_desc(base_math(), where_);
@@ -61,10 +105,10 @@ class ConvKernel : public CudaKernel {
       bias_desc_ = make_tensor_desc(bshape, dt_, where_);
     }
     act_desc_ = ActivationDesc(where_);
-    const bool relu = act_.kind == Activation::kRelu;
-    TRTCORE_CUDNN_CHECK(where_, cudnnSetActivationDescriptor(act_desc_.get(),
-                                                             relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
-                                                             CUDNN_PROPAGATE_NAN, 0.0));
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetActivationDescriptor(
+                                    act_desc_.get(),
+                                    act_.kind == Activation::kRelu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
+                                    CUDNN_PROPAGATE_NAN, 0.0));
     if (!has_bias_) {
       const std::vector<uint8_t> zeros(size_t(channels_) * elem_, 0);
       zero_bias_ = upload(zeros.data(), zeros.size(), where_);
@@ -72,65 +116,55 @@ class ConvKernel : public CudaKernel {
 
     const int64_t max_batch = xs[0];
     BatchDescs& d = descs_for(max_batch);
+    bool chosen = false;
     if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
+      if (choice_.layout == ConvLayout::kNhwc) {
+        if (nhwc_possible_) prepare_nhwc(node, ctx);
+        else choice_.layout = ConvLayout::kNchw;
+      }
       size_t bytes = 0;
-      if (cudnnGetConvolutionForwardWorkspaceSize(ctx.cudnn, d.x.get(), filter_.get(), conv_.get(), d.y.get(),
-                                                  algo_, &bytes) != CUDNN_STATUS_SUCCESS)
-        choose_heuristic(ctx, d);  // the stored algorithm is not valid with this library: pick again
-    } else if (ctx.mode == TacticMode::kReuse) {
-      choose_heuristic(ctx, d);
-    } else {
+      chosen = set_math(choice_.math) &&
+               workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &bytes) == CUDNN_STATUS_SUCCESS;
+      // A stored nhwc choice whose weights could not be prepared is rerun in NCHW: same algorithm, split form.
+    } else if (ctx.mode == TacticMode::kTune) {
       tune(node, g, ctx, d);
+      chosen = true;
     }
-    TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), math_type_));
-    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardWorkspaceSize(ctx.cudnn, d.x.get(), filter_.get(),
-                                                                        conv_.get(), d.y.get(), algo_, &conv_ws_));
-    d.algo = algo_;
+    if (!chosen) choose_heuristic(ctx, d);
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), choice_.math));
+    TRTCORE_CUDNN_CHECK(where_, workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &conv_ws_));
+    d.choice = choice_;
     d.ws = conv_ws_;
-    fused_ = !no_fuse_ &&
-             (relu || (act_.kind == Activation::kNone && algo_ == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM));
-    if (fused_ && ctx.mode == TacticMode::kTune) probe_fused(node, g, ctx, d);
+    d.ready = true;
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t batch = in[0].shape[0];
     BatchDescs& d = descs_for(batch);
-    if (!d.ready) finish_descs(ctx.cudnn, d);
-    char* ws = static_cast<char*>(ctx.workspace);
-    const void* x = in[0].data;
-    if (geom_.explicit_pad) {
-      geom_.launch_pad(in[0].data, ws, batch, ctx.stream, where_, elem_);
-      x = ws;
-      ws += geom_.padded_bytes(batch, elem_);
-    }
-    const float one = 1.f, zero = 0.f;
-    const void* bias = has_bias_ ? in[2].data : zero_bias_.get();
-    if (fused_) {
-      const void* z = has_residual_ ? in[3].data : out[0].data;
-      const float alpha2 = has_residual_ ? 1.f : 0.f;
-      TRTCORE_CUDNN_CHECK(where_, cudnnConvolutionBiasActivationForward(
-                                      ctx.cudnn, &one, d.x.get(), x, filter_.get(), in[1].data, conv_.get(), d.algo,
-                                      ws, d.ws, &alpha2, d.y.get(), z, bias_desc_.get(), bias, act_desc_.get(),
-                                      d.y.get(), out[0].data));
-      return;
-    }
-    TRTCORE_CUDNN_CHECK(where_, cudnnConvolutionForward(ctx.cudnn, &one, d.x.get(), x, filter_.get(), in[1].data,
-                                                        conv_.get(), d.algo, ws, d.ws, &zero, d.y.get(),
-                                                        out[0].data));
-    if (!has_bias_ && !has_residual_ && act_.kind == Activation::kNone) return;
-    const int64_t n = out[0].numel();
-    const int64_t spatial = n / (batch * channels_);
-    if (half_) launch_epilogue<__half>(in, out, n, spatial, ctx.stream);
-    else launch_epilogue<float>(in, out, n, spatial, ctx.stream);
+    if (!d.ready) finish_descs(ctx, d, batch);
+    ConvArgs a;
+    a.batch = batch;
+    a.x = in[0].data;
+    a.w = in[1].data;
+    a.bias = has_bias_ ? in[2].data : zero_bias_.get();
+    a.z = has_residual_ ? in[3].data : nullptr;
+    a.y = out[0].data;
+    a.ws = static_cast<char*>(ctx.workspace);
+    TRTCORE_CUDNN_CHECK(where_, enqueue(d.choice, d, a, ctx.cudnn, ctx.stream));
   }
 
   size_t workspace_size() const override {
-    return (geom_.explicit_pad ? geom_.padded_bytes(geom_.x_shape[0], elem_) : 0) + conv_ws_;
+    return staging_bytes(geom_.x_shape[0], choice_.layout) + conv_ws_;
   }
-  size_t weights_bytes() const override { return zero_bias_.bytes(); }
+  size_t weights_bytes() const override { return zero_bias_.bytes() + w_nhwc_.bytes(); }
   std::string tactic() const override {
-    const bool tc = math_type_ == CUDNN_TENSOR_OP_MATH || math_type_ == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-    return std::string(fwd_algo_name(algo_)) + (tc ? "+tc" : "") + (no_fuse_ ? "+nofuse" : "");
+    const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    std::string t = choice_.layout == ConvLayout::kNhwc ? "nhwc-" : "";
+    t += choice_.form == ConvForm::kFused ? "fused:" : "conv:";
+    t += fwd_algo_name(choice_.algo);
+    if (tc) t += "+tc";
+    if (choice_.form == ConvForm::kSplit && needs_epilogue()) t += "+epi";
+    return t;
   }
   std::string precision() const override {
     if (half_) return "fp16";
@@ -139,11 +173,14 @@ class ConvKernel : public CudaKernel {
 
  private:
   struct BatchDescs {
-    TensorDesc x, y;
-    cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+    TensorDesc x, y;      // NCHW, as the graph stores them
+    TensorDesc xh, yh;    // NHWC staging (only when the layout is nhwc)
+    ConvChoice choice;
     size_t ws = 0;
     bool ready = false;
   };
+
+  bool needs_epilogue() const { return has_bias_ || has_residual_ || act_.kind != Activation::kNone; }
 
   BatchDescs& descs_for(int64_t batch) {
     auto it = descs_.find(batch);
@@ -151,43 +188,160 @@ class ConvKernel : public CudaKernel {
     BatchDescs d;
     d.x = make_tensor_desc(geom_.cudnn_x_shape(batch), dt_, where_);
     d.y = make_tensor_desc(geom_.cudnn_y_shape(batch), dt_, where_);
+    if (nhwc_possible_) {
+      d.xh = make_nhwc_desc(geom_.cudnn_x_shape(batch));
+      d.yh = make_nhwc_desc(geom_.cudnn_y_shape(batch));
+    }
     return descs_.emplace(batch, std::move(d)).first->second;
   }
 
-  // Another batch size: the tuned algorithm if its workspace still fits, else one that needs none.
-  void finish_descs(cudnnHandle_t h, BatchDescs& d) {
-    size_t bytes = 0;
-    const cudnnStatus_t s =
-        cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), filter_.get(), conv_.get(), d.y.get(), algo_, &bytes);
-    if (s == CUDNN_STATUS_SUCCESS && bytes <= conv_ws_) {
-      d.algo = algo_;
-      d.ws = bytes;
-    } else {
-      // The fused identity form only runs IMPLICIT_PRECOMP_GEMM; every other form can use IMPLICIT_GEMM.
-      d.algo = fused_ && act_.kind == Activation::kNone ? CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM
-                                                         : CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
-      TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), filter_.get(), conv_.get(),
-                                                                          d.y.get(), d.algo, &d.ws));
-      if (d.ws > conv_ws_)
-        fail(ErrorKind::kRuntime, where_, ": no convolution algorithm fits the workspace at batch ",
-             geom_.x_shape[0]);
+  TensorDesc make_nhwc_desc(const Shape& s) const {
+    TensorDesc t(where_);
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetTensor4dDescriptor(t.get(), CUDNN_TENSOR_NHWC, dt_, int(s[0]), int(s[1]),
+                                                           int(s[2]), int(s[3])));
+    return t;
+  }
+
+  // Bytes ahead of the algorithm's scratch: the explicit-pad copy, then the NHWC input and output copies.
+  size_t staging_bytes(int64_t batch, ConvLayout layout) const {
+    size_t b = geom_.padded_bytes(batch, elem_);
+    if (layout == ConvLayout::kNhwc)
+      b += align256(size_t(numel(geom_.cudnn_x_shape(batch))) * elem_) +
+           align256(size_t(numel(geom_.cudnn_y_shape(batch))) * elem_);
+    return b;
+  }
+
+  cudnnStatus_t workspace_for(cudnnHandle_t h, const BatchDescs& d, ConvLayout layout, cudnnConvolutionFwdAlgo_t algo,
+                              size_t* bytes) const {
+    const bool nhwc = layout == ConvLayout::kNhwc;
+    return cudnnGetConvolutionForwardWorkspaceSize(h, nhwc ? d.xh.get() : d.x.get(),
+                                                   nhwc ? filter_nhwc_.get() : filter_.get(), conv_.get(),
+                                                   nhwc ? d.yh.get() : d.y.get(), algo, bytes);
+  }
+
+  bool set_math(cudnnMathType_t m) {
+    if (!math_allowed(m)) return false;
+    return cudnnSetConvolutionMathType(conv_.get(), m) == CUDNN_STATUS_SUCCESS;
+  }
+
+  // One forward pass in the given form; returns the first failing cuDNN status (unsupported forms are reported,
+  // not thrown, so tuning can skip them).
+  cudnnStatus_t enqueue(const ConvChoice& c, const BatchDescs& d, const ConvArgs& a, cudnnHandle_t h,
+                        cudaStream_t stream) {
+    char* ws = a.ws;
+    const void* x = a.x;
+    if (geom_.explicit_pad) {
+      geom_.launch_pad(a.x, ws, a.batch, stream, where_, elem_);
+      x = ws;
+      ws += geom_.padded_bytes(a.batch, elem_);
     }
-    d.ready = true;
+    const float one = 1.f, zero = 0.f;
+    const bool nhwc = c.layout == ConvLayout::kNhwc;
+    cudnnTensorDescriptor_t xd = d.x.get(), yd = d.y.get();
+    cudnnFilterDescriptor_t fd = filter_.get();
+    const void* w = a.w;
+    void* y = a.y;
+    if (nhwc) {
+      void* xh = ws;
+      ws += align256(size_t(numel(geom_.cudnn_x_shape(a.batch))) * elem_);
+      y = ws;
+      ws += align256(size_t(numel(geom_.cudnn_y_shape(a.batch))) * elem_);
+      cudnnStatus_t s = cudnnTransformTensor(h, &one, d.x.get(), x, &zero, d.xh.get(), xh);
+      if (s != CUDNN_STATUS_SUCCESS) return s;
+      x = xh;
+      xd = d.xh.get();
+      yd = d.yh.get();
+      fd = filter_nhwc_.get();
+      w = w_nhwc_.get();
+    }
+    cudnnStatus_t s = CUDNN_STATUS_SUCCESS;
+    if (c.form == ConvForm::kFused) {
+      const void* z = y;
+      if (a.z && nhwc) {
+        s = cudnnTransformTensor(h, &one, d.y.get(), a.z, &zero, d.yh.get(), y);
+        if (s != CUDNN_STATUS_SUCCESS) return s;
+      } else if (a.z) {
+        z = a.z;
+      }
+      const float alpha2 = a.z ? 1.f : 0.f;
+      s = cudnnConvolutionBiasActivationForward(h, &one, xd, x, fd, w, conv_.get(), c.algo, ws, d.ws, &alpha2, yd, z,
+                                                bias_desc_.get(), a.bias, act_desc_.get(), yd, y);
+    } else {
+      s = cudnnConvolutionForward(h, &one, xd, x, fd, w, conv_.get(), c.algo, ws, d.ws, &zero, yd, y);
+    }
+    if (s != CUDNN_STATUS_SUCCESS) return s;
+    if (nhwc) {
+      s = cudnnTransformTensor(h, &one, d.yh.get(), y, &zero, d.y.get(), a.y);
+      if (s != CUDNN_STATUS_SUCCESS) return s;
+    }
+    if (c.form == ConvForm::kSplit && needs_epilogue()) {
+      const int64_t n = numel(geom_.cudnn_y_shape(a.batch));
+      const int64_t spatial = n / (a.batch * channels_);
+      if (half_) launch_epilogue<__half>(a, n, spatial, stream);
+      else launch_epilogue<float>(a, n, spatial, stream);
+    }
+    return CUDNN_STATUS_SUCCESS;
+  }
+
+  // Another batch size: the tuned choice if its workspace fits the shared workspace, else the best algorithm
+  // (cuDNN's heuristic order) that fits, run as convolution + epilogue kernel.
+  void finish_descs(const CudaRunContext& ctx, BatchDescs& d, int64_t batch) {
+    const size_t staged = staging_bytes(batch, choice_.layout);
+    const size_t avail = ctx.workspace_bytes > staged ? ctx.workspace_bytes - staged : 0;
+    size_t bytes = 0;
+    if (workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &bytes) == CUDNN_STATUS_SUCCESS &&
+        bytes <= avail) {
+      d.choice = choice_;
+      d.ws = bytes;
+      d.ready = true;
+      return;
+    }
+    const bool nhwc = choice_.layout == ConvLayout::kNhwc;
+    int max_count = 0;
+    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max_count));
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(1, max_count)));
+    int returned = 0;
+    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithm_v7(
+                                    ctx.cudnn, nhwc ? d.xh.get() : d.x.get(),
+                                    nhwc ? filter_nhwc_.get() : filter_.get(), conv_.get(),
+                                    nhwc ? d.yh.get() : d.y.get(), int(perf.size()), &returned, perf.data()));
+    // The convolution descriptor's math type is shared by all batches: keep candidates of the tuned math type,
+    // then the zero-workspace implicit GEMM as the last resort.
+    std::vector<cudnnConvolutionFwdAlgo_t> order;
+    for (int i = 0; i < returned; ++i)
+      if (perf[size_t(i)].status == CUDNN_STATUS_SUCCESS && perf[size_t(i)].mathType == choice_.math)
+        order.push_back(perf[size_t(i)].algo);
+    order.push_back(CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
+    for (cudnnConvolutionFwdAlgo_t a : order)
+      if (workspace_for(ctx.cudnn, d, choice_.layout, a, &bytes) == CUDNN_STATUS_SUCCESS && bytes <= avail) {
+        d.choice = choice_;
+        d.choice.algo = a;
+        d.choice.form = ConvForm::kSplit;  // every algorithm runs split; the fused call accepts only some
+        d.ws = bytes;
+        d.ready = true;
+        return;
+      }
+    fail(ErrorKind::kRuntime, where_, ": no convolution algorithm fits the ", ctx.workspace_bytes,
+         "-byte workspace at batch ", batch, " (plan built for batch ", geom_.x_shape[0], ")");
   }
 
   bool parse_tactic(const std::string& t) {
-    if (t.empty()) return false;
-    std::string name = t;
-    math_type_ = base_math();
-    no_fuse_ = name.find("+nofuse") != std::string::npos;
-    const size_t plus = name.find('+');
-    if (plus != std::string::npos) {
-      if (name.find("+tc") != std::string::npos && tensor_ops_allowed()) math_type_ = CUDNN_TENSOR_OP_MATH;
-      name = name.substr(0, plus);
-    }
+    const size_t colon = t.find(':');
+    if (colon == std::string::npos) return false;  // an older plan's string: choose again by heuristic
+    const std::string form = t.substr(0, colon);
+    std::string rest = t.substr(colon + 1);
+    choice_ = ConvChoice{};
+    if (form == "fused" || form == "nhwc-fused") choice_.form = ConvForm::kFused;
+    else if (form == "conv" || form == "nhwc-conv") choice_.form = ConvForm::kSplit;
+    else return false;
+    if (choice_.form == ConvForm::kFused && !fusable_) return false;
+    choice_.layout = form.rfind("nhwc-", 0) == 0 ? ConvLayout::kNhwc : ConvLayout::kNchw;
+    choice_.math = base_math();
+    if (rest.find("+tc") != std::string::npos && tensor_ops_allowed()) choice_.math = CUDNN_TENSOR_OP_MATH;
+    rest = rest.substr(0, rest.find('+'));
     for (int a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT; ++a)
-      if (name == fwd_algo_name(cudnnConvolutionFwdAlgo_t(a))) {
-        algo_ = cudnnConvolutionFwdAlgo_t(a);
+      if (rest == fwd_algo_name(cudnnConvolutionFwdAlgo_t(a))) {
+        choice_.algo = cudnnConvolutionFwdAlgo_t(a);
         return true;
       }
     return false;
@@ -201,46 +355,35 @@ class ConvKernel : public CudaKernel {
   }
 
   template <class T>
-  void launch_epilogue(const std::vector<TensorView>& in, const std::vector<TensorView>& out, int64_t n,
-                       int64_t spatial, cudaStream_t stream) {
+  void launch_epilogue(const ConvArgs& a, int64_t n, int64_t spatial, cudaStream_t stream) {
     conv_epilogue_kernel<T><<<grid_for(n), kBlockSize, 0, stream>>>(
-        out[0].as<T>(), has_bias_ ? in[2].as<T>() : nullptr, has_residual_ ? in[3].as<T>() : nullptr, n, channels_,
-        spatial, DeviceActivation::from(act_));
+        static_cast<T*>(a.y), has_bias_ ? static_cast<const T*>(a.bias) : nullptr, static_cast<const T*>(a.z), n,
+        channels_, spatial, DeviceActivation::from(act_));
     TRTCORE_CUDA_LAUNCH_CHECK(where_, conv_epilogue_kernel<T>);
   }
 
-  // The fused cuDNN call does not take every algorithm/dtype combination: try it once at build, and fall back to
-  // convolution + epilogue kernel (recorded in the tactic) when it is refused.
-  void probe_fused(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
-    const int64_t max_batch = geom_.x_shape[0];
-    DeviceBuffer x(size_t(numel(geom_.cudnn_x_shape(max_batch))) * elem_, where_ + " (probe input)");
-    DeviceBuffer y(size_t(numel(geom_.cudnn_y_shape(max_batch))) * elem_, where_ + " (probe output)");
-    DeviceBuffer ws(std::max<size_t>(conv_ws_, 1), where_ + " (probe workspace)");
-    DeviceBuffer w_tmp;
-    const void* w = nullptr;
-    if (g.value(node.inputs[1]).constant) {
-      w = ctx.device_constant(node.inputs[1]);
-    } else {
-      w_tmp = DeviceBuffer(size_t(numel(g.value(node.inputs[1]).shape)) * elem_, where_ + " (probe weights)");
-      TRTCORE_CUDA_CHECK(where_, cudaMemset(w_tmp.get(), 0, w_tmp.bytes()));
-      w = w_tmp.get();
-    }
-    DeviceBuffer b(size_t(channels_) * elem_, where_ + " (probe bias)");
-    TRTCORE_CUDA_CHECK(where_, cudaMemset(b.get(), 0, b.bytes()));
-    TRTCORE_CUDA_CHECK(where_, cudaMemset(x.get(), 0, x.bytes()));
-    TRTCORE_CUDA_CHECK(where_, cudaMemset(y.get(), 0, y.bytes()));
-    const float one = 1.f, alpha2 = has_residual_ ? 1.f : 0.f;
-    const cudnnStatus_t s = cudnnConvolutionBiasActivationForward(
-        ctx.cudnn, &one, d.x.get(), x.get(), filter_.get(), w, conv_.get(), d.algo, ws.get(), conv_ws_, &alpha2,
-        d.y.get(), y.get(), bias_desc_.get(), b.get(), act_desc_.get(), d.y.get(), y.get());
+  // NHWC copy of the constant weights (filter K x C/g x kH x kW).
+  void prepare_nhwc(const Node& node, CudaInitContext& ctx) {
+    if (w_nhwc_.get()) return;
+    const Shape w = geom_.lift(w_shape_);
+    filter_nhwc_ = FilterDesc(where_);
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetFilter4dDescriptor(filter_nhwc_.get(), dt_, CUDNN_TENSOR_NHWC, int(w[0]),
+                                                           int(w[1]), int(w[2]), int(w[3])));
+    w_nhwc_ = DeviceBuffer(size_t(numel(w)) * elem_, where_ + " (NHWC weights)");
+    const TensorDesc src = make_tensor_desc(w, dt_, where_);
+    TensorDesc dst(where_);
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetTensor4dDescriptor(dst.get(), CUDNN_TENSOR_NHWC, dt_, int(w[0]), int(w[1]),
+                                                           int(w[2]), int(w[3])));
+    const float one = 1.f, zero = 0.f;
+    TRTCORE_CUDNN_CHECK(where_, cudnnTransformTensor(ctx.cudnn, &one, src.get(), ctx.device_constant(node.inputs[1]),
+                                                     &zero, dst.get(), w_nhwc_.get()));
     TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
-    if (s != CUDNN_STATUS_SUCCESS) {
-      fused_ = false;
-      no_fuse_ = true;
-    }
   }
 
   void choose_heuristic(CudaInitContext& ctx, BatchDescs& d) {
+    choice_ = ConvChoice{};
+    choice_.math = base_math();
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), choice_.math));
     int max_count = 0;
     TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max_count));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(1, max_count)));
@@ -251,12 +394,63 @@ class ConvKernel : public CudaKernel {
     for (int i = 0; i < returned; ++i)
       if (perf[size_t(i)].status == CUDNN_STATUS_SUCCESS && perf[size_t(i)].memory <= ctx.workspace_limit &&
           math_allowed(perf[size_t(i)].mathType)) {
-        algo_ = perf[size_t(i)].algo;
-        math_type_ = tensor_ops_allowed() ? perf[size_t(i)].mathType : cudnn_math(math_);
+        choice_.algo = perf[size_t(i)].algo;
+        choice_.math = tensor_ops_allowed() ? perf[size_t(i)].mathType : cudnn_math(math_);
         return;
       }
-    algo_ = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
-    math_type_ = base_math();
+  }
+
+  // Milliseconds per call of one candidate (infinity when cuDNN refuses it or its scratch exceeds `limit`).
+  float time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, size_t limit, CudaInitContext& ctx) {
+    constexpr float kInf = std::numeric_limits<float>::infinity();
+    if (!set_math(c.math)) return kInf;
+    size_t bytes = 0;
+    if (workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) return kInf;
+    d.ws = bytes;
+    if (enqueue(c, d, a, ctx.cudnn, ctx.stream) != CUDNN_STATUS_SUCCESS) {
+      static_cast<void>(cudaGetLastError());
+      return kInf;
+    }
+    TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
+    constexpr int kReps = 3;
+    CudaEvent start(where_), stop(where_);
+    TRTCORE_CUDA_CHECK(where_, cudaEventRecord(start.get(), ctx.stream));
+    for (int i = 0; i < kReps; ++i)
+      if (enqueue(c, d, a, ctx.cudnn, ctx.stream) != CUDNN_STATUS_SUCCESS) return kInf;
+    TRTCORE_CUDA_CHECK(where_, cudaEventRecord(stop.get(), ctx.stream));
+    TRTCORE_CUDA_CHECK(where_, cudaEventSynchronize(stop.get()));
+    float ms = 0.f;
+    TRTCORE_CUDA_CHECK(where_, cudaEventElapsedTime(&ms, start.get(), stop.get()));
+    return ms / kReps;
+  }
+
+  // The fastest few algorithms of one layout as cudnnFind ranks the bare convolution.
+  std::vector<ConvChoice> find_candidates(ConvLayout layout, BatchDescs& d, const ConvArgs& a, void* ws, size_t limit,
+                                          CudaInitContext& ctx) {
+    const bool nhwc = layout == ConvLayout::kNhwc;
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), base_math()));
+    int max_count = 0;
+    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max_count));
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(1, max_count)));
+    int returned = 0;
+    const cudnnStatus_t s = cudnnFindConvolutionForwardAlgorithmEx(
+        ctx.cudnn, nhwc ? d.xh.get() : d.x.get(), a.x, nhwc ? filter_nhwc_.get() : filter_.get(),
+        nhwc ? w_nhwc_.get() : a.w, conv_.get(), nhwc ? d.yh.get() : d.y.get(), a.y, int(perf.size()), &returned,
+        perf.data(), ws, limit);
+    std::vector<ConvChoice> out;
+    if (s != CUDNN_STATUS_SUCCESS) return out;
+    constexpr size_t kKeep = 3;
+    for (int i = 0; i < returned && out.size() < kKeep; ++i) {
+      const cudnnConvolutionFwdAlgoPerf_t& p = perf[size_t(i)];
+      if (p.status != CUDNN_STATUS_SUCCESS || p.memory > limit || !math_allowed(p.mathType)) continue;
+      ConvChoice c;
+      c.layout = layout;
+      c.algo = p.algo;
+      c.math = tensor_ops_allowed() ? p.mathType : cudnn_math(math_);
+      if (std::none_of(out.begin(), out.end(), [&](const ConvChoice& o) { return o.algo == c.algo; }))
+        out.push_back(c);
+    }
+    return out;
   }
 
   void tune(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
@@ -264,56 +458,79 @@ class ConvKernel : public CudaKernel {
     TRTCORE_CUDA_CHECK(where_, cudaMemGetInfo(&free_bytes, &total_bytes));
     const size_t limit = std::min(ctx.workspace_limit, free_bytes / 4);
     const int64_t max_batch = geom_.x_shape[0];
+    const size_t y_bytes = size_t(numel(geom_.cudnn_y_shape(max_batch))) * elem_;
     DeviceBuffer x(size_t(numel(geom_.cudnn_x_shape(max_batch))) * elem_, where_ + " (tuning input)");
-    DeviceBuffer y(size_t(numel(geom_.cudnn_y_shape(max_batch))) * elem_, where_ + " (tuning output)");
-    DeviceBuffer ws(limit, where_ + " (tuning workspace)");
-    TRTCORE_CUDA_CHECK(where_, cudaMemset(x.get(), 0, x.bytes()));
+    DeviceBuffer y(y_bytes, where_ + " (tuning output)");
+    DeviceBuffer z(has_residual_ ? y_bytes : 0, where_ + " (tuning residual)");
+    DeviceBuffer b(size_t(channels_) * elem_, where_ + " (tuning bias)");
+    const size_t staging = staging_bytes(max_batch, nhwc_possible_ ? ConvLayout::kNhwc : ConvLayout::kNchw);
+    DeviceBuffer ws(staging + limit, where_ + " (tuning workspace)");
+    for (const DeviceBuffer* buf : {&x, &y, &z, &b})
+      if (buf->bytes()) TRTCORE_CUDA_CHECK(where_, cudaMemset(buf->get(), 0, buf->bytes()));
     DeviceBuffer w_tmp;
     const void* w = nullptr;
     if (g.value(node.inputs[1]).constant) {
       w = ctx.device_constant(node.inputs[1]);
     } else {
-      w_tmp = DeviceBuffer(size_t(numel(g.value(node.inputs[1]).shape)) * elem_, where_ + " (tuning weights)");
+      w_tmp = DeviceBuffer(size_t(numel(w_shape_)) * elem_, where_ + " (tuning weights)");
       TRTCORE_CUDA_CHECK(where_, cudaMemset(w_tmp.get(), 0, w_tmp.bytes()));
       w = w_tmp.get();
     }
-    int max_count = 0;
-    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max_count));
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(1, max_count)));
-    int returned = 0;
-    TRTCORE_CUDNN_CHECK(where_, cudnnFindConvolutionForwardAlgorithmEx(
-                                    ctx.cudnn, d.x.get(), x.get(), filter_.get(), w, conv_.get(), d.y.get(), y.get(),
-                                    int(perf.size()), &returned, perf.data(), ws.get(), ws.bytes()));
-    // Results come sorted by time; the fused identity epilogue needs IMPLICIT_PRECOMP_GEMM, which the timing
-    // below does not favour, so the fastest usable algorithm wins and the epilogue kernel covers the rest.
-    for (int i = 0; i < returned; ++i) {
-      const cudnnConvolutionFwdAlgoPerf_t& p = perf[size_t(i)];
-      if (p.status == CUDNN_STATUS_SUCCESS && p.memory <= limit && math_allowed(p.mathType)) {
-        algo_ = p.algo;
-        math_type_ = tensor_ops_allowed() ? p.mathType : cudnn_math(math_);
-        return;
+    ConvArgs a;
+    a.batch = max_batch;
+    a.x = x.get();
+    a.w = w;
+    a.bias = b.get();
+    a.z = has_residual_ ? z.get() : nullptr;
+    a.y = y.get();
+    a.ws = ws.as<char>();
+    if (nhwc_possible_) prepare_nhwc(node, ctx);
+
+    // cudnnFind ranks algorithms for the bare convolution; `x` is sized for the padded shape and `y` for the
+    // output, so both serve as NCHW or NHWC operands of any layout (contents do not matter for timing).
+    std::vector<ConvChoice> cands;
+    if (nhwc_possible_) cands = find_candidates(ConvLayout::kNhwc, d, a, ws.get(), limit, ctx);
+    for (const ConvChoice& c : find_candidates(ConvLayout::kNchw, d, a, ws.get(), limit, ctx)) cands.push_back(c);
+    float best = std::numeric_limits<float>::infinity();
+    bool found = false;
+    for (const ConvChoice& base : cands) {
+      for (ConvForm form : {ConvForm::kSplit, ConvForm::kFused}) {
+        if (form == ConvForm::kFused && (!fusable_ || !needs_epilogue())) continue;
+        ConvChoice c = base;
+        c.form = form;
+        const float ms = time_choice(c, d, a, limit, ctx);
+        if (ms < best) {
+          best = ms;
+          choice_ = c;
+          found = true;
+        }
       }
     }
-    choose_heuristic(ctx, d);
+    TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
+    if (!found) {
+      choose_heuristic(ctx, d);
+      return;
+    }
+    if (choice_.layout != ConvLayout::kNhwc) w_nhwc_ = DeviceBuffer();  // the NHWC weight copy is not needed
   }
 
   std::string where_;
   FusedActivation act_;
   ConvGeometry geom_;
-  bool has_bias_ = false, has_residual_ = false, fused_ = false, no_fuse_ = false;
+  Shape w_shape_;
+  bool has_bias_ = false, has_residual_ = false, fusable_ = false, nhwc_possible_ = false;
   bool half_ = false;  // float16 data, FP32 accumulation on tensor cores
   cudnnDataType_t dt_ = CUDNN_DATA_FLOAT;
   size_t elem_ = 4;
   int64_t channels_ = 0;
   Fp32Math math_ = Fp32Math::kStrict;
-  cudnnMathType_t math_type_ = CUDNN_FMA_MATH;
-  cudnnConvolutionFwdAlgo_t algo_ = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  ConvChoice choice_;
   size_t conv_ws_ = 0;
-  FilterDesc filter_;
+  FilterDesc filter_, filter_nhwc_;
   ConvDesc conv_;
   TensorDesc bias_desc_;
   ActivationDesc act_desc_;
-  DeviceBuffer zero_bias_;
+  DeviceBuffer zero_bias_, w_nhwc_;
   std::map<int64_t, BatchDescs> descs_;
 };
 
