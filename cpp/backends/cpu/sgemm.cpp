@@ -17,6 +17,12 @@
 #include <immintrin.h>
 #endif
 
+// GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_ps(), which -Wmaybe-uninitialized reports
+// as a false positive at every use.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include "backends/cpu/cpu_kernel.h"
 
 namespace trtcore::cpu {
