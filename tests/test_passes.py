@@ -293,3 +293,22 @@ def test_siblings_with_different_activations_stay_apart(tmp_path, rng):
     model, feeds = chain(nodes, {"x": x}, {"w1": w1, "w2": w2})
     c = counts(optimized(model, tmp_path))
     assert "Split" not in c, c
+
+
+def test_silu_fused_into_conv(tmp_path, rng):
+    """EfficientNet's activation as exporters write it, Mul(c, Sigmoid(c)), becomes one Conv+SiLU node."""
+    x, w, b = randn(rng, 2, 3, 6, 6), randn(rng, 4, 3, 3, 3), randn(rng, 4)
+    nodes = [N("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]), N("Sigmoid", ["c"], ["s"]),
+             N("Mul", ["s", "c"], ["y"])]
+    model, feeds = chain(nodes, {"x": x}, {"w": w, "b": b})
+    assert counts(optimized(model, tmp_path)) == {"Conv+SiLU": 1}
+    check_against_ort(model, feeds, tmp_path)
+
+
+def test_sigmoid_used_elsewhere_is_not_fused(tmp_path, rng):
+    x, w = randn(rng, 1, 3, 5, 5), randn(rng, 4, 3, 1, 1)
+    nodes = [N("Conv", ["x", "w"], ["c"]), N("Sigmoid", ["c"], ["s"]), N("Mul", ["c", "s"], ["m"]),
+             N("Add", ["m", "s"], ["y"])]
+    model, feeds = chain(nodes, {"x": x}, {"w": w})
+    assert "Conv+SiLU" not in counts(optimized(model, tmp_path))
+    check_against_ort(model, feeds, tmp_path)

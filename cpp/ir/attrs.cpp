@@ -56,13 +56,15 @@ const char* activation_name(Activation a) {
     case Activation::kHardSigmoid: return "HardSigmoid";
     case Activation::kHardSwish: return "HardSwish";
     case Activation::kTanh: return "Tanh";
+    case Activation::kSiLU: return "SiLU";
   }
   return "none";
 }
 
 Activation activation_from_name(const std::string& name) {
   for (Activation a : {Activation::kNone, Activation::kRelu, Activation::kLeakyRelu, Activation::kClip,
-                       Activation::kSigmoid, Activation::kHardSigmoid, Activation::kHardSwish, Activation::kTanh})
+                       Activation::kSigmoid, Activation::kHardSigmoid, Activation::kHardSwish, Activation::kTanh,
+                       Activation::kSiLU})
     if (name == activation_name(a)) return a;
   fail(ErrorKind::kInvalidArgument, "unknown fused activation '", name, "'");
 }
@@ -88,6 +90,7 @@ float FusedActivation::apply(float x) const {
     case Activation::kHardSigmoid: return std::fmax(0.f, std::fmin(1.f, alpha * x + beta));
     case Activation::kHardSwish: return x * std::fmax(0.f, std::fmin(1.f, x / 6.f + 0.5f));
     case Activation::kTanh: return std::tanh(x);
+    case Activation::kSiLU: return x / (1.f + std::exp(-x));
   }
   return x;
 }

@@ -57,6 +57,36 @@ bool allowed(const Node& producer, const FusionCaps& caps) {
   return false;
 }
 
+// SiLU as exported: y = Mul(c, Sigmoid(c)) with c a Conv/Gemm output used by exactly those two nodes.
+void fuse_silu(Graph& g, const PassContext& ctx) {
+  const std::vector<int> consumers = g.consumer_counts();
+  const std::vector<int> prod = g.producers();
+  std::vector<char> remove(g.nodes.size(), 0);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& mul = g.nodes[i];
+    if (mul.op != "Mul" || mul.inputs.size() != 2 || mul.outputs.size() != 1) continue;
+    for (int side = 0; side < 2; ++side) {
+      const int c = mul.inputs[size_t(side)], s = mul.inputs[size_t(1 - side)];
+      if (c < 0 || s < 0 || prod[size_t(s)] < 0 || prod[size_t(c)] < 0) continue;
+      const size_t si = size_t(prod[size_t(s)]);
+      const Node& sig = g.nodes[si];
+      if (sig.op != "Sigmoid" || sig.inputs.size() != 1 || sig.inputs[0] != c || consumers[size_t(s)] != 1) continue;
+      if (consumers[size_t(c)] != 2) continue;
+      Node& producer = g.nodes[size_t(prod[size_t(c)])];
+      if (!allowed(producer, ctx.caps) || producer.attrs.has("activation") || producer.outputs.size() != 1) continue;
+      const int out = mul.outputs[0];
+      if (g.value(out).shape != g.value(c).shape || g.value(out).dtype != g.value(c).dtype) continue;
+      producer.attrs.set("activation", std::string(activation_name(Activation::kSiLU)));
+      producer.attrs.set("activation_alpha", 0.f);
+      producer.attrs.set("activation_beta", 0.f);
+      producer.outputs[0] = out;
+      remove[i] = remove[si] = 1;
+      break;
+    }
+  }
+  erase_nodes(g, remove);
+}
+
 }  // namespace
 
 void fuse_activation(Graph& g, const PassContext& ctx) {
@@ -84,6 +114,7 @@ void fuse_activation(Graph& g, const PassContext& ctx) {
     remove[i] = 1;
   }
   erase_nodes(g, remove);
+  fuse_silu(g, ctx);
 }
 
 }  // namespace trtcore::opt

@@ -41,6 +41,7 @@ __device__ __forceinline__ float apply_activation(const DeviceActivation& a, flo
     case Activation::kHardSigmoid: return fmaxf(0.f, fminf(1.f, a.alpha * x + a.beta));
     case Activation::kHardSwish: return x * fmaxf(0.f, fminf(1.f, x / 6.f + 0.5f));
     case Activation::kTanh: return tanhf(x);
+    case Activation::kSiLU: return x / (1.f + expf(-x));
   }
   return x;
 }

@@ -373,6 +373,12 @@ class Writer {
           node("Mul", name, {in, gate}, {out}, {});
         }
         return;
+      case Activation::kSiLU: {  // x * Sigmoid(x), as exported models write it
+        const std::string gate = fresh(base + "_gate");
+        node("Sigmoid", name + "_gate", {in}, {gate}, {});
+        node("Mul", name, {in, gate}, {out}, {});
+        return;
+      }
     }
   }
 

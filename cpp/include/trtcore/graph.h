@@ -36,7 +36,8 @@ class Attrs {
 };
 
 // Activation fused into a Conv/Gemm/ConvTranspose node by the optimizer (attribute "activation" holds the name).
-enum class Activation { kNone, kRelu, kLeakyRelu, kClip, kSigmoid, kHardSigmoid, kHardSwish, kTanh };
+// kSiLU is x * Sigmoid(x) (ONNX writes it as Sigmoid followed by Mul; EfficientNet's activation).
+enum class Activation { kNone, kRelu, kLeakyRelu, kClip, kSigmoid, kHardSigmoid, kHardSwish, kTanh, kSiLU };
 const char* activation_name(Activation a);
 Activation activation_from_name(const std::string& name);  // throws for unknown names
 
