@@ -181,10 +181,13 @@ class MatMulKernel : public CudaKernel {
   std::string check(const Node& node, const Graph& g) const override {
     std::string r = check_one_float_type(node, g);
     if (!r.empty()) return r;
+    const Shape& a = g.value(node.inputs[0]).shape;
+    const Shape& b = g.value(node.inputs[1]).shape;
+    const Shape& y = g.value(node.outputs[0]).shape;
     try {
-      shape_of(g.value(node.inputs[0]).shape, g.value(node.inputs[1]).shape, g.value(node.outputs[0]).shape);
+      shape_of(a, b, y);
     } catch (const Error& e) {
-      return e.what();
+      if (e.kind() != ErrorKind::kUnsupported || a.size() < 2 || b.size() < 2) return e.what();
     }
     return "";
   }
@@ -198,7 +201,18 @@ class MatMulKernel : public CudaKernel {
     const Shape& as = g.value(node.inputs[0]).shape;
     const Shape& bs = g.value(node.inputs[1]).shape;
     const Shape& ys = g.value(node.outputs[0]).shape;
-    const GemmShape shape = shape_of(as, bs, ys);
+    GemmShape shape;
+    try {
+      shape = shape_of(as, bs, ys);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kUnsupported) throw;
+      // Batch broadcast on both sides: one GEMM per output batch item (see run()).
+      mixed_ = true;
+      shape = GemmShape{};
+      shape.m = as[as.size() - 2];
+      shape.k = as.back();
+      shape.n = bs.back();
+    }
     if (ctx.mode == TacticMode::kReuse) {
       gemm_.reuse(ctx.cublaslt, shape, ctx.tactic);
       return;
@@ -212,6 +226,10 @@ class MatMulKernel : public CudaKernel {
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
+    if (mixed_) {
+      run_per_item(in, out, ctx);
+      return;
+    }
     GemmArgs args;
     args.a = in[0].data;
     args.b = in[1].data;
@@ -266,9 +284,46 @@ class MatMulKernel : public CudaKernel {
     return s;
   }
 
+  // Output batch item i reads A and B at their broadcast positions (numpy rules on the leading axes).
+  void run_per_item(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) {
+    const Shape& a = in[0].shape;
+    const Shape& b = in[1].shape;
+    const Shape& y = out[0].shape;
+    GemmShape one;
+    one.m = a[a.size() - 2];
+    one.k = a.back();
+    one.n = b.back();
+    const size_t elem = half_ ? 2 : 4;
+    const size_t ry = y.size() - 2;
+    const int64_t items = prod(y, 0, ry);
+    for (int64_t i = 0; i < items; ++i) {
+      int64_t rem = i, off_a = 0, off_b = 0, stride_a = one.m * one.k, stride_b = one.k * one.n;
+      for (size_t d = ry; d-- > 0;) {
+        const int64_t idx = rem % y[d];
+        rem /= y[d];
+        const int64_t da = int64_t(d) - int64_t(ry) + int64_t(a.size()) - 2;  // A's axis facing y's axis d
+        const int64_t db = int64_t(d) - int64_t(ry) + int64_t(b.size()) - 2;
+        if (da >= 0) {
+          if (a[size_t(da)] != 1) off_a += idx * stride_a;
+          stride_a *= a[size_t(da)];
+        }
+        if (db >= 0) {
+          if (b[size_t(db)] != 1) off_b += idx * stride_b;
+          stride_b *= b[size_t(db)];
+        }
+      }
+      GemmArgs args;
+      args.a = static_cast<const char*>(in[0].data) + size_t(off_a) * elem;
+      args.b = static_cast<const char*>(in[1].data) + size_t(off_b) * elem;
+      args.d = static_cast<char*>(out[0].data) + size_t(i * one.m * one.n) * elem;
+      gemm_.run(ctx.cublaslt, ctx.stream, one, args, ctx.workspace, ctx.workspace_bytes);
+    }
+  }
+
   std::string where_;
   Fp32Math math_ = Fp32Math::kStrict;
   bool half_ = false;
+  bool mixed_ = false;  // batch broadcast on both sides
   LtGemm gemm_;
 };
 
