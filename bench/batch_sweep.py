@@ -24,6 +24,9 @@ def main(argv=None):
     p.add_argument("--models", nargs="+", default=list(models.TORCHVISION), help="subset of %s" % list(models.TORCHVISION))
     p.add_argument("--batches", nargs="+", type=int, help="batch sizes (default 1..256; --small: 1 2 4)")
     p.add_argument("--no-cpu", action="store_true", help="skip trtcore cpu and onnxruntime rows")
+    p.add_argument("--plan-per-batch", action="store_true",
+                   help="cuda: build one plan per batch size (tactics timed at that batch) instead of one plan for "
+                        "the largest batch run at every size")
     args = p.parse_args(argv)
     rdir = common.result_dir(args, "batch_sweep")
     work = common.work_dir(args, rdir)
@@ -62,8 +65,9 @@ def main(argv=None):
                 results.append(common.run_torch(make, s, "graph", "fp16", "channels_last", iters, warm, name))
             if cuda:
                 for prec in ("fp32", "fp16"):
-                    results += common.run_trtcore(onnx_path, "cuda", prec, batches, iters, warm, name,
-                                                  input_shape=shape)
+                    for group in ([[b] for b in batches] if args.plan_per_batch else [batches]):
+                        results += common.run_trtcore(onnx_path, "cuda", prec, group, iters, warm, name,
+                                                      input_shape=shape)
             if not args.no_cpu:
                 cpu_b = [b for b in CPU_BATCHES if b <= max(batches)]
                 results += common.run_trtcore(onnx_path, "cpu", "fp32", cpu_b, max(3, iters // 10), 1, name,

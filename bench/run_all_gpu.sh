@@ -27,9 +27,9 @@ step build 150 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.de
 step gpu_tests 120 bash -c "cd tests && $PY -m pytest -q -p no:cacheprovider test_gpu.py -ra"
 grep -E "^(FAILED|ERROR)" "$W/logs/gpu_tests.log" | head -20
 R="--out $W/res --work /tmp/trtcore-work"
-step sweep_main 130 "$PY" bench/batch_sweep.py --models resnet50 mobilenet_v2 --batches 1 256 --no-cpu --iterations 30 $R
-step layer_profile 70 "$PY" bench/layer_profile.py --model resnet50 --batch 1 $R
-step fashion_mnist 80 "$PY" bench/fashion_mnist.py --epochs 2 --runs 5 --data "$FMNIST" $R
-step input_size 70 "$PY" bench/input_size_sweep.py --batch 1 --iterations 10 $R
-step concurrent 50 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 4 $R
-step sweep_more 80 "$PY" bench/batch_sweep.py --models resnet18 shufflenet_v2 squeezenet --batches 1 8 64 256 --no-cpu --iterations 20 $R
+step sweep_main 150 "$PY" bench/batch_sweep.py --models resnet50 mobilenet_v2 --batches 1 8 64 256 --no-cpu --plan-per-batch --iterations 30 $R
+step layer_profile 50 "$PY" bench/layer_profile.py --model resnet50 --batch 1 $R
+step fashion_mnist 60 "$PY" bench/fashion_mnist.py --epochs 2 --runs 5 --data "$FMNIST" $R
+step input_size 50 "$PY" bench/input_size_sweep.py --batch 1 --iterations 10 $R
+step concurrent 75 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 3 $R
+step sweep_more 110 "$PY" bench/batch_sweep.py --models resnet18 shufflenet_v2 squeezenet --batches 1 8 64 256 --no-cpu --plan-per-batch --iterations 20 $R
