@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/strided.h"
 
 namespace trtcore::cpu {
 
@@ -27,14 +28,15 @@ class BatchNormKernel : public CpuKernel {
     const float* src = x.as<float>();
     float* dst = out[0].as<float>();
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < batch * c; ++nc) {
-      const float a = mul[size_t(nc % c)], s = add[size_t(nc % c)];
-      const float* p = src + nc * plane;
-      float* q = dst + nc * plane;
+    parallel_items(nt, batch * c, plane, [&](int64_t from, int64_t to) {
+      for (int64_t nc = from; nc < to; ++nc) {
+        const float a = mul[size_t(nc % c)], s = add[size_t(nc % c)];
+        const float* p = src + nc * plane;
+        float* q = dst + nc * plane;
 #pragma omp simd
-      for (int64_t i = 0; i < plane; ++i) q[i] = p[i] * a + s;
-    }
+        for (int64_t i = 0; i < plane; ++i) q[i] = p[i] * a + s;
+      }
+    });
   }
 
  private:

@@ -1,4 +1,4 @@
-// Broadcasting elementwise reference kernels: Add Sub Mul Div Pow PRelu, variadic Sum Mean Min Max, comparisons
+// Broadcasting elementwise kernels: Add Sub Mul Div Pow PRelu, variadic Sum Mean Min Max, comparisons
 // Equal Less Greater (bool out) and Where. Integer Div truncates toward zero (as onnxruntime and the ONNX reference
 // do); float16 is computed in float.
 #include <cmath>
@@ -57,6 +57,27 @@ void broadcast_binary(const TensorView& a, const TensorView& b, const TensorView
   const T* pa = a.as<T>();
   const T* pb = b.as<T>();
   R* po = out.as<R>();
+  const int64_t n = out.numel();
+  // Same shape and scalar operands: one flat loop, no index bookkeeping. Per-channel ([C,1,1] against NCHW) and
+  // squeeze-excite ([N,C,1,1]) operands become contiguous rows against a scalar in the strided loop below.
+  const bool a_full = a.shape == out.shape, b_full = b.shape == out.shape;
+  if ((a_full || a.numel() == 1) && (b_full || b.numel() == 1)) {
+    parallel_ranges(threads, n, kTaskElements, n, [&](int64_t s, int64_t e) {
+      if (a_full && b_full) {
+        for (int64_t i = s; i < e; ++i) po[i] = apply<Op, T>(pa[i], pb[i]);
+      } else if (a_full) {
+        const T yv = *pb;
+        for (int64_t i = s; i < e; ++i) po[i] = apply<Op, T>(pa[i], yv);
+      } else if (b_full) {
+        const T xv = *pa;
+        for (int64_t i = s; i < e; ++i) po[i] = apply<Op, T>(xv, pb[i]);
+      } else {
+        const R v = apply<Op, T>(*pa, *pb);
+        for (int64_t i = s; i < e; ++i) po[i] = v;
+      }
+    });
+    return;
+  }
   StridedLoop loop(out.shape, {broadcast_strides(a.shape, out.shape), broadcast_strides(b.shape, out.shape)});
   loop.for_rows(threads, [&](const int64_t* off, int64_t o, int64_t len, const int64_t* st) {
     const T* x = pa + off[0];
@@ -156,8 +177,9 @@ class VariadicKernel : public ElementwiseKernel {
         const T count = T(in.size());
         T* p = y.as<T>();
         const int64_t n = y.numel();
-#pragma omp parallel for if (n > kParallelThreshold) num_threads(threads) schedule(static)
-        for (int64_t i = 0; i < n; ++i) p[i] = T(p[i] / count);
+        parallel_ranges(threads, n, kTaskElements, n, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) p[i] = T(p[i] / count);
+        });
       }
     });
   }

@@ -30,8 +30,9 @@ D convert_one(S v) {
 
 template <class S, class D>
 void convert_loop(const S* s, D* d, int64_t n, int threads) {
-#pragma omp parallel for if (n > kParallelThreshold) num_threads(threads) schedule(static)
-  for (int64_t i = 0; i < n; ++i) d[i] = convert_one<D>(s[i]);
+  parallel_ranges(threads, n, kTaskElements, n, [&](int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; ++i) d[i] = convert_one<D>(s[i]);
+  });
 }
 
 template <class F>

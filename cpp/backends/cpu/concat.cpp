@@ -33,8 +33,9 @@ class ConcatKernel : public CpuKernel {
     for (const TensorView& x : in) {
       const int64_t row = x.shape[size_t(axis)] * b.inner_bytes;
       const uint8_t* src = static_cast<const uint8_t*>(x.data);
-#pragma omp parallel for if (b.outer * row > kParallelThreshold * 4) num_threads(ctx.threads) schedule(static)
-      for (int64_t o = 0; o < b.outer; ++o) std::memcpy(dst + o * out_row + offset, src + o * row, size_t(row));
+      parallel_items(ctx.threads, b.outer, row / 4, [&](int64_t from, int64_t to) {
+        for (int64_t o = from; o < to; ++o) std::memcpy(dst + o * out_row + offset, src + o * row, size_t(row));
+      });
       offset += row;
     }
   }
@@ -64,8 +65,9 @@ class SplitKernel : public CpuKernel {
       if (!y.data) break;
       const int64_t row = y.shape[size_t(axis)] * b.inner_bytes;
       uint8_t* dst = static_cast<uint8_t*>(y.data);
-#pragma omp parallel for if (b.outer * row > kParallelThreshold * 4) num_threads(ctx.threads) schedule(static)
-      for (int64_t o = 0; o < b.outer; ++o) std::memcpy(dst + o * row, src + o * in_row + offset, size_t(row));
+      parallel_items(ctx.threads, b.outer, row / 4, [&](int64_t from, int64_t to) {
+        for (int64_t o = from; o < to; ++o) std::memcpy(dst + o * row, src + o * in_row + offset, size_t(row));
+      });
       offset += row;
     }
   }

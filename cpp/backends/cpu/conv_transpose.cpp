@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/strided.h"
 #include "backends/cpu/im2col.h"
 #include "backends/cpu/sgemm.h"
 
@@ -44,8 +45,9 @@ class ConvTransposeKernel : public CpuKernel {
     ep.row_bias = bias;
     if (ep.empty()) return;
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nm = 0; nm < batch * m; ++nm) apply_epilogue(ep, nm % m, 0, 1, osz, y + nm * osz, osz);
+    parallel_items(nt, batch * m, osz, [&](int64_t from, int64_t to) {
+      for (int64_t nm = from; nm < to; ++nm) apply_epilogue(ep, nm % m, 0, 1, osz, y + nm * osz, osz);
+    });
   }
 
  private:

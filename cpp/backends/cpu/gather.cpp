@@ -30,10 +30,11 @@ class GatherKernel : public CpuKernel {
     const int64_t n = int64_t(idx.size());
     const uint8_t* src = static_cast<const uint8_t*>(data.data);
     uint8_t* dst = static_cast<uint8_t*>(out[0].data);
-#pragma omp parallel for if (outer * n * inner > kParallelThreshold * 4) num_threads(ctx.threads) schedule(static)
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t j = 0; j < n; ++j)
-        std::memcpy(dst + (o * n + j) * inner, src + (o * dim + idx[size_t(j)]) * inner, size_t(inner));
+    parallel_items(ctx.threads, outer, n * inner / 4, [&](int64_t from, int64_t to) {
+      for (int64_t o = from; o < to; ++o)
+        for (int64_t j = 0; j < n; ++j)
+          std::memcpy(dst + (o * n + j) * inner, src + (o * dim + idx[size_t(j)]) * inner, size_t(inner));
+    });
   }
 
  private:

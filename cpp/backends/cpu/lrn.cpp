@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/strided.h"
 
 namespace trtcore::cpu {
 
@@ -24,18 +25,19 @@ class LrnKernel : public CpuKernel {
     float* dst = out[0].as<float>();
     const float a = alpha_ / float(size_);
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int64_t nc = 0; nc < batch * c; ++nc) {
-      const int64_t n = nc / c, ch = nc % c;
-      std::vector<float> sq(size_t(plane), 0.f);
-      for (int64_t k = std::max<int64_t>(0, ch - before); k <= std::min(c - 1, ch + after); ++k) {
-        const float* p = src + (n * c + k) * plane;
-        for (int64_t i = 0; i < plane; ++i) sq[size_t(i)] += p[i] * p[i];
+    parallel_items(nt, batch * c, plane * size_, [&](int64_t from, int64_t to) {
+      for (int64_t nc = from; nc < to; ++nc) {
+        const int64_t n = nc / c, ch = nc % c;
+        std::vector<float> sq(size_t(plane), 0.f);
+        for (int64_t k = std::max<int64_t>(0, ch - before); k <= std::min(c - 1, ch + after); ++k) {
+          const float* p = src + (n * c + k) * plane;
+          for (int64_t i = 0; i < plane; ++i) sq[size_t(i)] += p[i] * p[i];
+        }
+        const float* p = src + nc * plane;
+        float* q = dst + nc * plane;
+        for (int64_t i = 0; i < plane; ++i) q[i] = p[i] * std::pow(bias_ + a * sq[size_t(i)], -beta_);
       }
-      const float* p = src + nc * plane;
-      float* q = dst + nc * plane;
-      for (int64_t i = 0; i < plane; ++i) q[i] = p[i] * std::pow(bias_ + a * sq[size_t(i)], -beta_);
-    }
+    });
   }
 
  private:

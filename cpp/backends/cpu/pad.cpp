@@ -36,24 +36,25 @@ void pad_typed(const TensorView& x, const TensorView& y, const std::vector<std::
   const int64_t inner = y.shape[rank - 1];
   const int64_t rows = inner == 0 ? 0 : y.numel() / inner;
   const std::vector<int64_t>& last = maps[rank - 1];
-#pragma omp parallel for if (y.numel() > kParallelThreshold) num_threads(threads) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t rem = r, off = 0;
-    bool constant_row = false;
-    for (size_t a = rank - 1; a-- > 0;) {
-      const int64_t idx = rem % y.shape[a];
-      rem /= y.shape[a];
-      const int64_t s = maps[a][size_t(idx)];
-      if (s < 0) constant_row = true;
-      off += s * cs[a];
+  parallel_items(threads, rows, inner, [&](int64_t from, int64_t to) {
+    for (int64_t r = from; r < to; ++r) {
+      int64_t rem = r, off = 0;
+      bool constant_row = false;
+      for (size_t a = rank - 1; a-- > 0;) {
+        const int64_t idx = rem % y.shape[a];
+        rem /= y.shape[a];
+        const int64_t s = maps[a][size_t(idx)];
+        if (s < 0) constant_row = true;
+        off += s * cs[a];
+      }
+      T* row = dst + r * inner;
+      if (constant_row) {
+        std::fill(row, row + inner, value);
+        continue;
+      }
+      for (int64_t i = 0; i < inner; ++i) row[i] = last[size_t(i)] < 0 ? value : src[off + last[size_t(i)]];
     }
-    T* row = dst + r * inner;
-    if (constant_row) {
-      std::fill(row, row + inner, value);
-      continue;
-    }
-    for (int64_t i = 0; i < inner; ++i) row[i] = last[size_t(i)] < 0 ? value : src[off + last[size_t(i)]];
-  }
+  });
 }
 
 class PadKernel : public CpuKernel {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/strided.h"
 #include "ops/reduce_axes.h"
 
 namespace trtcore::cpu {
@@ -65,17 +66,18 @@ class ReduceKernel : public CpuKernel {
         if (red[0]) { len = ext[0]; inner = ext[1]; } else { outer = ext[0]; len = ext[1]; }
       }
       if (nblocks == 3) { outer = ext[0]; len = ext[1]; inner = ext[2]; }
-#pragma omp parallel for num_threads(nt) if (nt > 1 && outer * len * inner > 32768) schedule(static)
-      for (int64_t o = 0; o < outer; ++o) {
-        float* q = y + o * inner;
-        for (int64_t j = 0; j < len; ++j) {
-          const float* p = x + (o * len + j) * inner;
-          if (kind_ == ReduceKind::kMax)
-            for (int64_t i = 0; i < inner; ++i) q[i] = std::max(q[i], p[i]);
-          else
-            for (int64_t i = 0; i < inner; ++i) q[i] += p[i];
+      parallel_items(nt, outer, len * inner, [&](int64_t from, int64_t to) {
+        for (int64_t o = from; o < to; ++o) {
+          float* q = y + o * inner;
+          for (int64_t j = 0; j < len; ++j) {
+            const float* p = x + (o * len + j) * inner;
+            if (kind_ == ReduceKind::kMax)
+              for (int64_t i = 0; i < inner; ++i) q[i] = std::max(q[i], p[i]);
+            else
+              for (int64_t i = 0; i < inner; ++i) q[i] += p[i];
+          }
         }
-      }
+      });
     } else {
       // generic: output strides are 0 on reduced blocks
       std::vector<int64_t> ostride(nblocks, 0);

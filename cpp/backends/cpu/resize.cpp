@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/strided.h"
 #include "ops/resize_params.h"
 
 namespace trtcore::cpu {
@@ -72,17 +73,18 @@ class ResizeKernel : public CpuKernel {
     float* py = y.as<float>();
     const int64_t last = rank ? os[rank - 1] : 1, rows = last ? y.numel() / last : 0;
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
-#pragma omp parallel for num_threads(nt) if (nt > 1 && y.numel() > 32768) schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t base = 0, t = r;
-      for (size_t a = rank - 1; a-- > 0;) {
-        base += offs[a][size_t(t % os[a])];
-        t /= os[a];
+    parallel_items(nt, rows, last, [&](int64_t from, int64_t to) {
+      for (int64_t r = from; r < to; ++r) {
+        int64_t base = 0, t = r;
+        for (size_t a = rank - 1; a-- > 0;) {
+          base += offs[a][size_t(t % os[a])];
+          t /= os[a];
+        }
+        const std::vector<int64_t>& lo = offs[rank - 1];
+        float* q = py + r * last;
+        for (int64_t j = 0; j < last; ++j) q[j] = px[base + lo[size_t(j)]];
       }
-      const std::vector<int64_t>& lo = offs[rank - 1];
-      float* q = py + r * last;
-      for (int64_t j = 0; j < last; ++j) q[j] = px[base + lo[size_t(j)]];
-    }
+    });
   }
 
   void linear(const TensorView& x, const TensorView& y, const std::vector<float>& scale, CpuContext& ctx) {
@@ -129,15 +131,16 @@ class ResizeKernel : public CpuKernel {
         dst = bufs[which].data();
         which ^= 1;
       }
-#pragma omp parallel for num_threads(nt) if (nt > 1 && outer * lout * inner > 32768) schedule(static)
-      for (int64_t ol = 0; ol < outer * lout; ++ol) {
-        const int64_t o = ol / lout, j = ol % lout;
-        const float* p0 = src + (o * lin + i0[size_t(j)]) * inner;
-        const float* p1 = src + (o * lin + i1[size_t(j)]) * inner;
-        const float b = w1[size_t(j)], a0 = 1.f - b;
-        float* q = dst + ol * inner;
-        for (int64_t i = 0; i < inner; ++i) q[i] = a0 * p0[i] + b * p1[i];
-      }
+      parallel_items(nt, outer * lout, inner, [&](int64_t from, int64_t to) {
+        for (int64_t ol = from; ol < to; ++ol) {
+          const int64_t o = ol / lout, j = ol % lout;
+          const float* p0 = src + (o * lin + i0[size_t(j)]) * inner;
+          const float* p1 = src + (o * lin + i1[size_t(j)]) * inner;
+          const float b = w1[size_t(j)], a0 = 1.f - b;
+          float* q = dst + ol * inner;
+          for (int64_t i = 0; i < inner; ++i) q[i] = a0 * p0[i] + b * p1[i];
+        }
+      });
       src = dst;
     }
   }

@@ -24,6 +24,7 @@
 #endif
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/vec_math.h"
 
 namespace trtcore::cpu {
 namespace {
@@ -295,6 +296,10 @@ void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows
     }
     if (relu) {
       for (int64_t j = 0; j < cols; ++j) c[j] = c[j] > 0.f ? c[j] : 0.f;
+    } else if (ep.act.kind == Activation::kSigmoid) {
+      for (int64_t j = 0; j < cols; ++j) c[j] = sigmoid_fast(c[j]);  // vectorizes; apply() calls std::exp per element
+    } else if (ep.act.kind == Activation::kTanh) {
+      for (int64_t j = 0; j < cols; ++j) c[j] = tanh_fast(c[j]);
     } else if (!none) {
       for (int64_t j = 0; j < cols; ++j) c[j] = ep.act.apply(c[j]);
     }

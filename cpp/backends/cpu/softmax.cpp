@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/strided.h"
 
 namespace trtcore::cpu {
 
@@ -33,27 +34,28 @@ class SoftmaxKernel : public CpuKernel {
     float* y = out[0].as<float>();
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
     const bool log = kind_ == SoftmaxOutput::kLogProbabilities;
-#pragma omp parallel for num_threads(nt) if (nt > 1 && outer * inner * len > 16384) schedule(static)
-    for (int64_t r = 0; r < outer * inner; ++r) {
-      const int64_t o = r / inner, i = r % inner;
-      const float* p = x + o * len * inner + i;
-      float* q = y + o * len * inner + i;
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < len; ++j) mx = std::max(mx, p[j * inner]);
-      float sum = 0.f;
-      for (int64_t j = 0; j < len; ++j) {
-        const float e = std::exp(p[j * inner] - mx);
-        sum += e;
-        if (!log) q[j * inner] = e;
+    parallel_items(nt, outer * inner, len * 4, [&](int64_t from, int64_t to) {
+      for (int64_t r = from; r < to; ++r) {
+        const int64_t o = r / inner, i = r % inner;
+        const float* p = x + o * len * inner + i;
+        float* q = y + o * len * inner + i;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < len; ++j) mx = std::max(mx, p[j * inner]);
+        float sum = 0.f;
+        for (int64_t j = 0; j < len; ++j) {
+          const float e = std::exp(p[j * inner] - mx);
+          sum += e;
+          if (!log) q[j * inner] = e;
+        }
+        if (log) {
+          const float ls = std::log(sum);
+          for (int64_t j = 0; j < len; ++j) q[j * inner] = p[j * inner] - mx - ls;
+        } else {
+          const float inv = 1.f / sum;
+          for (int64_t j = 0; j < len; ++j) q[j * inner] *= inv;
+        }
       }
-      if (log) {
-        const float ls = std::log(sum);
-        for (int64_t j = 0; j < len; ++j) q[j * inner] = p[j * inner] - mx - ls;
-      } else {
-        const float inv = 1.f / sum;
-        for (int64_t j = 0; j < len; ++j) q[j * inner] *= inv;
-      }
-    }
+    });
   }
 
  private:

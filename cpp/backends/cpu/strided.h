@@ -5,15 +5,42 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/sgemm.h"
 
 namespace trtcore::cpu {
 
 // Elementwise loops below this many elements stay on one thread (thread start-up costs more than the work).
 constexpr int64_t kParallelThreshold = int64_t(1) << 15;
 constexpr size_t kMaxOperands = 4;
+// Elements per pool task: large enough that claiming a task costs little, small enough that a descheduled thread's
+// share is picked up by the others.
+constexpr int64_t kTaskElements = int64_t(1) << 14;
+
+// Runs f(begin, end) over [0, n) in pieces of about `grain` items on the persistent task pool (the one Conv and
+// GEMM use, so elementwise kernels never compete with a second thread set); `work` (total cost in elements)
+// below kParallelThreshold stays on the calling thread.
+template <class F>
+void parallel_ranges(int threads, int64_t n, int64_t grain, int64_t work, F&& f) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t tasks = (n + grain - 1) / grain;
+  if (threads <= 1 || tasks <= 1 || work <= kParallelThreshold) {
+    f(int64_t(0), n);
+    return;
+  }
+  parallel_tasks(threads, tasks, [&](int64_t t) { f(t * grain, std::min(n, (t + 1) * grain)); });
+}
+
+// The same for n items of `item_cost` elements each: pieces of about kTaskElements elements.
+template <class F>
+void parallel_items(int threads, int64_t n, int64_t item_cost, F&& f) {
+  item_cost = std::max<int64_t>(item_cost, 1);
+  parallel_ranges(threads, n, std::max<int64_t>(1, kTaskElements / item_cost), n * item_cost, std::forward<F>(f));
+}
 
 // Contiguous (C order) element strides of a shape.
 inline std::vector<int64_t> contiguous_strides(const Shape& s) {
@@ -78,25 +105,45 @@ class StridedLoop {
     const int64_t inner = dims_.back();
     const int64_t rows = numel_ / inner;
     // Long rows are cut into chunks so a single contiguous row still spreads across threads.
-    const int64_t chunk = std::min<int64_t>(inner, 16384);
+    const int64_t chunk = std::min<int64_t>(inner, kTaskElements);
     const int64_t per_row = (inner + chunk - 1) / chunk;
     const int64_t items = rows * per_row;
     std::array<int64_t, kMaxOperands> inner_st{};
     for (size_t k = 0; k < k_; ++k) inner_st[k] = strides_[k][r - 1];
-#pragma omp parallel for if (numel_ > kParallelThreshold) num_threads(threads) schedule(static)
-    for (int64_t it = 0; it < items; ++it) {
-      const int64_t row = it / per_row;
-      const int64_t start = (it % per_row) * chunk;
-      std::array<int64_t, kMaxOperands> off{};
+    parallel_items(threads, items, chunk, [&](int64_t i0, int64_t i1) {
+      // Offsets of the first row come from its index; later rows step an odometer (no division per row).
+      std::array<int64_t, kMaxOperands> base{};
+      std::array<int64_t, 8> idx_small{};
+      std::vector<int64_t> idx_big;
+      int64_t* idx = idx_small.data();
+      if (r > idx_small.size()) {
+        idx_big.assign(r, 0);
+        idx = idx_big.data();
+      }
+      int64_t row = i0 / per_row;
       int64_t rem = row;
       for (size_t a = r - 1; a-- > 0;) {
-        const int64_t idx = rem % dims_[a];
+        idx[a] = rem % dims_[a];
         rem /= dims_[a];
-        for (size_t k = 0; k < k_; ++k) off[k] += idx * strides_[k][a];
+        for (size_t k = 0; k < k_; ++k) base[k] += idx[a] * strides_[k][a];
       }
-      for (size_t k = 0; k < k_; ++k) off[k] += start * inner_st[k];
-      f(off.data(), row * inner + start, std::min(chunk, inner - start), inner_st.data());
-    }
+      int64_t part = i0 % per_row;
+      for (int64_t it = i0; it < i1; ++it) {
+        const int64_t start = part * chunk;
+        std::array<int64_t, kMaxOperands> off = base;
+        for (size_t k = 0; k < k_; ++k) off[k] += start * inner_st[k];
+        f(off.data(), row * inner + start, std::min(chunk, inner - start), inner_st.data());
+        if (++part < per_row) continue;
+        part = 0;
+        ++row;
+        for (size_t a = r - 1; a-- > 0;) {
+          for (size_t k = 0; k < k_; ++k) base[k] += strides_[k][a];
+          if (++idx[a] < dims_[a]) break;
+          for (size_t k = 0; k < k_; ++k) base[k] -= idx[a] * strides_[k][a];
+          idx[a] = 0;
+        }
+      }
+    });
   }
 
  private:

@@ -1,9 +1,11 @@
-// Elementwise unary reference kernels (activations and math). float16 is computed in float.
+// Elementwise unary kernels (activations and math). float16 is computed in float; float Sigmoid, Tanh and Exp use
+// the vectorizable forms of vec_math.h.
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
 #include "backends/cpu/strided.h"
+#include "backends/cpu/vec_math.h"
 
 namespace trtcore::cpu {
 namespace {
@@ -32,6 +34,7 @@ inline T apply(T x, T lo, T hi, const UnaryParams& p) {
     const T y = x < lo ? lo : x;  // min > max gives max, as ONNX specifies
     return y > hi ? hi : y;
   } else if constexpr (Op == UnaryOp::kSigmoid) {
+    if constexpr (std::is_same_v<T, float>) return sigmoid_fast(x);
     // Split by sign so exp never overflows.
     if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
     const T e = std::exp(x);
@@ -41,9 +44,11 @@ inline T apply(T x, T lo, T hi, const UnaryParams& p) {
   } else if constexpr (Op == UnaryOp::kHardSwish) {
     return x * std::fmax(T(0), std::fmin(T(1), x / T(6) + T(0.5)));
   } else if constexpr (Op == UnaryOp::kTanh) {
-    return std::tanh(x);
+    if constexpr (std::is_same_v<T, float>) return tanh_fast(x);
+    else return std::tanh(x);
   } else if constexpr (Op == UnaryOp::kExp) {
-    return std::exp(x);
+    if constexpr (std::is_same_v<T, float>) return exp_fast(x);
+    else return std::exp(x);
   } else if constexpr (Op == UnaryOp::kLog) {
     return std::log(x);
   } else if constexpr (Op == UnaryOp::kSqrt) {
@@ -72,8 +77,9 @@ void map_typed(const TensorView& x, const TensorView& y, T lo, T hi, const Unary
   const T* src = x.as<T>();
   T* dst = y.as<T>();
   const int64_t n = x.numel();
-#pragma omp parallel for if (n > kParallelThreshold) num_threads(threads) schedule(static)
-  for (int64_t i = 0; i < n; ++i) dst[i] = apply<Op, T>(src[i], lo, hi, p);
+  parallel_ranges(threads, n, kTaskElements, n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dst[i] = apply<Op, T>(src[i], lo, hi, p);
+  });
 }
 
 template <UnaryOp Op>
