@@ -300,6 +300,8 @@ void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows
       for (int64_t j = 0; j < cols; ++j) c[j] = sigmoid_fast(c[j]);  // vectorizes; apply() calls std::exp per element
     } else if (ep.act.kind == Activation::kTanh) {
       for (int64_t j = 0; j < cols; ++j) c[j] = tanh_fast(c[j]);
+    } else if (ep.act.kind == Activation::kSiLU) {
+      for (int64_t j = 0; j < cols; ++j) c[j] = c[j] * sigmoid_fast(c[j]);
     } else if (!none) {
       for (int64_t j = 0; j < cols; ++j) c[j] = ep.act.apply(c[j]);
     }
