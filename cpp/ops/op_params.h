@@ -103,6 +103,29 @@ inline PadMode pad_mode_from(const std::string& mode, const std::string& who) {
   fail(ErrorKind::kUnsupported, who, ": pad mode '", mode, "' is not supported (constant, reflect, edge, wrap)");
 }
 
+// Where padded position `i` (already shifted by the begin pad) of an axis of length `d` reads from; -1 means the
+// constant. One definition for both backends: the macro makes it callable from CUDA device code too.
+#if defined(__CUDACC__)
+#define TRTCORE_HOST_DEVICE __host__ __device__
+#else
+#define TRTCORE_HOST_DEVICE
+#endif
+TRTCORE_HOST_DEVICE inline int64_t pad_source_index(int64_t i, int64_t d, PadMode mode) {
+  if (i >= 0 && i < d) return i;
+  switch (mode) {
+    case PadMode::kConstant: return -1;
+    case PadMode::kEdge: return i < 0 ? 0 : d - 1;
+    case PadMode::kWrap: return ((i % d) + d) % d;
+    case PadMode::kReflect: {
+      if (d == 1) return 0;
+      const int64_t period = 2 * (d - 1);
+      const int64_t m = ((i % period) + period) % period;
+      return m < d ? m : period - m;
+    }
+  }
+  return -1;
+}
+
 // The tensor a Constant node produces, from whichever value attribute it carries.
 inline Tensor constant_attr_value(const Node& node) {
   const Attrs& a = node.attrs;

@@ -110,6 +110,27 @@ inline ResizeParams resolve_resize(const Node& node, int64_t opset, const Shape&
   return p;
 }
 
+// Resize/Upsample parameters of `node` from its constant scales/sizes inputs (or Upsample's attribute), for the
+// input shape in `g`; fails naming the node when scales/sizes are not constant.
+inline ResizeParams resize_params_of(const Node& node, const Graph& g) {
+  const Shape& in = g.value(node.inputs.at(0)).shape;
+  auto constant = [&](size_t i) -> TensorPtr {
+    if (i >= node.inputs.size() || node.inputs[i] < 0) return nullptr;
+    const Value& v = g.value(node.inputs[i]);
+    if (!v.constant) fail(ErrorKind::kUnsupported, node.describe(), ": input ", i, " must be a constant");
+    return v.constant;
+  };
+  std::vector<float> scales;
+  std::vector<int64_t> sizes;
+  const bool upsample = node.op == "Upsample";
+  const size_t scales_idx = upsample || g.opset < 11 ? 1 : 2;
+  if (TensorPtr t = constant(scales_idx)) scales = t->as_float();
+  else if (upsample) scales = node.attrs.get_floats("scales");
+  if (!upsample && g.opset >= 11)
+    if (TensorPtr t = constant(3)) sizes = t->as_int64();
+  return resolve_resize(node, g.opset, in, &scales, &sizes);
+}
+
 // Shared by the cpu reference and the GPU tables, so both backends map coordinates identically.
 // Maps an output coordinate to the input's coordinate system.
 inline float source_coord(CoordTransform ct, int64_t x, float scale, int64_t in, int64_t out) {

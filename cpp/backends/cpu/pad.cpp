@@ -5,23 +5,6 @@
 namespace trtcore::cpu {
 namespace {
 
-// Source index for padded position i (already shifted by the begin pad) on an axis of size d; -1 = constant.
-int64_t source_index(int64_t i, int64_t d, PadMode mode) {
-  if (i >= 0 && i < d) return i;
-  switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kEdge: return i < 0 ? 0 : d - 1;
-    case PadMode::kWrap: return ((i % d) + d) % d;
-    case PadMode::kReflect: {
-      if (d == 1) return 0;
-      const int64_t period = 2 * (d - 1);
-      const int64_t m = ((i % period) + period) % period;
-      return m < d ? m : period - m;
-    }
-  }
-  return -1;
-}
-
 template <class T>
 void pad_typed(const TensorView& x, const TensorView& y, const std::vector<std::vector<int64_t>>& maps, T value,
                int threads) {
@@ -84,7 +67,7 @@ class PadKernel : public CpuKernel {
         fail(ErrorKind::kRuntime, who_, ": padded shape does not match the output ", shape_str(y.shape));
       if (d == 0 && mode_ != PadMode::kConstant && y.shape[size_t(a)] > 0)
         fail(ErrorKind::kInvalidArgument, who_, ": cannot pad the empty axis ", a, " in a non-constant mode");
-      for (int64_t o = 0; o < y.shape[size_t(a)]; ++o) maps[size_t(a)].push_back(source_index(o - before, d, mode_));
+      for (int64_t o = 0; o < y.shape[size_t(a)]; ++o) maps[size_t(a)].push_back(pad_source_index(o - before, d, mode_));
     }
     if (y.numel() == 0) return;
     // The constant in the data's own type: input 2 from opset 11, else the float attribute converted.

@@ -18,22 +18,7 @@ namespace {
 class ResizeKernel : public CpuKernel {
  public:
   void init(const Node& node, const Graph& g) override {
-    const Shape& in = g.value(node.inputs[0]).shape;
-    auto constant = [&](size_t i) -> TensorPtr {
-      if (i >= node.inputs.size() || node.inputs[i] < 0) return nullptr;
-      const Value& v = g.value(node.inputs[i]);
-      if (!v.constant) fail(ErrorKind::kUnsupported, node.describe(), ": input ", i, " must be a constant");
-      return v.constant;
-    };
-    std::vector<float> scales;
-    std::vector<int64_t> sizes;
-    const bool upsample = node.op == "Upsample";
-    const size_t scales_idx = upsample || g.opset < 11 ? 1 : 2;
-    if (TensorPtr t = constant(scales_idx)) scales = t->as_float();
-    else if (upsample) scales = node.attrs.get_floats("scales");
-    if (!upsample && g.opset >= 11)
-      if (TensorPtr t = constant(3)) sizes = t->as_int64();
-    params_ = resolve_resize(node, g.opset, in, &scales, &sizes);
+    params_ = resize_params_of(node, g);
     if (g.value(node.inputs[0]).dtype != DType::kFloat32)
       fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend resizes float32 only");
   }

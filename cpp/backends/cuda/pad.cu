@@ -18,23 +18,6 @@ struct PadIndex {
   int64_t in_strides[kMaxRank] = {};
 };
 
-// Same mapping as the reference: -1 means the constant.
-__device__ __forceinline__ int64_t source_index(int64_t i, int64_t d, PadMode mode) {
-  if (i >= 0 && i < d) return i;
-  switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kEdge: return i < 0 ? 0 : d - 1;
-    case PadMode::kWrap: return ((i % d) + d) % d;
-    case PadMode::kReflect: {
-      if (d == 1) return 0;
-      const int64_t period = 2 * (d - 1);
-      const int64_t m = ((i % period) + period) % period;
-      return m < d ? m : period - m;
-    }
-  }
-  return -1;
-}
-
 template <class E>
 __global__ void pad_kernel(const E* __restrict__ x, E* __restrict__ y, int64_t n, PadIndex p, E value,
                            const E* value_ptr) {
@@ -43,7 +26,7 @@ __global__ void pad_kernel(const E* __restrict__ x, E* __restrict__ y, int64_t n
     int64_t rem = i, off = 0;
     bool constant = false;
     for (int d = p.rank - 1; d >= 0; --d) {
-      const int64_t s = source_index(rem % p.out_dims[d] - p.before[d], p.in_dims[d], p.mode);
+      const int64_t s = pad_source_index(rem % p.out_dims[d] - p.before[d], p.in_dims[d], p.mode);
       rem /= p.out_dims[d];
       constant = constant || s < 0;
       off += s * p.in_strides[d];

@@ -195,24 +195,7 @@ class ResizeKernel : public CudaKernel {
     TRTCORE_CUDA_LAUNCH_CHECK(where_, resize_linear_kernel<K>);
   }
 
-  static ResizeParams params(const Node& node, const Graph& g) {
-    const Shape& in = g.value(node.inputs.at(0)).shape;
-    auto constant = [&](size_t i) -> TensorPtr {
-      if (i >= node.inputs.size() || node.inputs[i] < 0) return nullptr;
-      const Value& v = g.value(node.inputs[i]);
-      if (!v.constant) fail(ErrorKind::kUnsupported, node.describe(), ": input ", i, " must be a constant");
-      return v.constant;
-    };
-    std::vector<float> scales;
-    std::vector<int64_t> sizes;
-    const bool upsample = node.op == "Upsample";
-    const size_t scales_idx = upsample || g.opset < 11 ? 1 : 2;
-    if (TensorPtr t = constant(scales_idx)) scales = t->as_float();
-    else if (upsample) scales = node.attrs.get_floats("scales");
-    if (!upsample && g.opset >= 11)
-      if (TensorPtr t = constant(3)) sizes = t->as_int64();
-    return resolve_resize(node, g.opset, in, &scales, &sizes);
-  }
+  static ResizeParams params(const Node& node, const Graph& g) { return resize_params_of(node, g); }
 
   // The reference interpolates an axis only when some output coordinate does not land on its own index.
   static bool linear_identity(const ResizeParams& p, size_t a, const Shape& in, const Shape& out) {
