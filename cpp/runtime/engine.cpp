@@ -5,6 +5,7 @@
 #include <cstring>
 #include <cmath>
 #include <ctime>
+#include <iomanip>
 #include <random>
 #include <sstream>
 
@@ -78,8 +79,10 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<Executable> exec = backend->build(g, build, sys, &e->plan_.tactics);
   const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::ostringstream took;
+  took << std::fixed << std::setprecision(2) << build_s;
   log_line(log, "build: " + backend->name() + " backend, " + std::to_string(g.nodes.size()) + " layers in " +
-                    json_number(build_s) + " s");
+                    took.str() + " s");
   e->plan_.graph = std::move(g);
   e->bind(std::move(backend), std::move(exec));
   return e;
@@ -373,7 +376,7 @@ std::string Engine::describe() const {
   const Graph& g = plan_.graph;
   os << "backend: " << backend_name() << " (" << device_description() << ")\n";
   os << "precision: " << precision_name(plan_.build.precision)
-     << (plan_.build.precision == Precision::kFP32
+     << (plan_.build.precision == Precision::kFP32 && backend_name() != "cpu"  // TF32 is a GPU notion
              ? (plan_.build.fp32_math == Fp32Math::kTF32 ? " (TF32 tensor-core math allowed)" : " (strict)")
              : "")
      << "\n";
