@@ -14,6 +14,7 @@
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/im2col.h"
 #include "backends/cpu/sgemm.h"
+#include "backends/cpu/winograd.h"
 
 namespace trtcore::cpu {
 
@@ -33,6 +34,13 @@ class ConvKernel : public CpuKernel {
       int64_t ksz = w.shape[1];
       for (int64_t k : kernel_) ksz *= k;
       packed_ = pack_weights(weights_->data<float>(), w.shape[0] / group_, ksz);
+      // stride-1, dilation-1 3x3 filters also get Winograd's transformed copy; run() picks the path per shape
+      const auto ones = [&](const char* name) {
+        const std::vector<int64_t> v = node.attrs.get_ints(name);
+        return std::all_of(v.begin(), v.end(), [](int64_t e) { return e == 1; });
+      };
+      if (group_ == 1 && kernel_ == std::vector<int64_t>{3, 3} && ones("strides") && ones("dilations"))
+        winograd_.init(weights_->data<float>(), w.shape[0], w.shape[1]);
     }
     if (node.inputs.size() > 2 && node.inputs[2] >= 0 && g.value(node.inputs[2]).constant)
       bias_ = g.value(node.inputs[2]).constant;
@@ -52,6 +60,10 @@ class ConvKernel : public CpuKernel {
 
     if (cg == 1 && group_ == c) {
       depthwise(geo, batch, c, mg, x.as<float>(), w, bias, residual, y, ctx.threads);
+      return;
+    }
+    if (winograd_.ready() && WinogradConv::suits(geo, batch, group_, c, m)) {
+      winograd_.run(geo, batch, x.as<float>(), bias, residual, act_, y, ctx.threads);
       return;
     }
     // one output position (squeeze-excite convs on pooled vectors): a matrix-vector product, no panels
@@ -302,6 +314,7 @@ class ConvKernel : public CpuKernel {
   std::vector<int64_t> kernel_;
   TensorPtr weights_, bias_;
   std::vector<PackedA> packed_;  // per group, from constant weights
+  WinogradConv winograd_;        // transformed 3x3 filters (constant weights, stride 1) or empty
   std::vector<float> col_;       // patches of a single-output-position conv
 };
 
