@@ -51,13 +51,57 @@ AlignedBuf aligned_floats(int64_t n) {
   return AlignedBuf(static_cast<float*>(std::aligned_alloc(64, bytes)));
 }
 
+#if defined(__AVX512F__)
+// 16-lane versions of vec_math.h's exp_fast / sigmoid_fast (same reduction and polynomial): the compiler does not
+// vectorize the scalar ones inside the epilogue loops.
+inline __m512 exp16(__m512 x) {
+  const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-110.f)), _mm512_set1_ps(100.f));
+  const __m512 round = _mm512_set1_ps(12582912.f);
+  const __m512 nf = _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), round), round);
+  __m512 r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(0.693145751953125f), xc);
+  r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(1.428606765330187045e-06f), r);
+  __m512 p = _mm512_set1_ps(1.f / 5040.f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 720.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  const __m512i n = _mm512_cvttps_epi32(nf), n1 = _mm512_srai_epi32(n, 1), n2 = _mm512_sub_epi32(n, n1);
+  const __m512i bias = _mm512_set1_epi32(127);
+  const __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
+  const __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
+  const __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);  // NaN stays NaN
+}
+
+inline __m512 sigmoid16(__m512 x) {
+  const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 e = exp16(_mm512_min_ps(x, _mm512_sub_ps(_mm512_setzero_ps(), x)));
+  const __m512 s = _mm512_div_ps(_mm512_set1_ps(1.f), _mm512_add_ps(_mm512_set1_ps(1.f), e));
+  const __m512 r = _mm512_mask_blend_ps(neg, s, _mm512_mul_ps(e, s));
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), r, x);
+}
+
+// The activations the micro-kernel applies in registers.
+inline __m512 activate16(Activation kind, __m512 v) {
+  switch (kind) {
+    case Activation::kRelu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case Activation::kSigmoid: return sigmoid16(v);
+    case Activation::kSiLU: return _mm512_mul_ps(v, sigmoid16(v));
+    default: return v;
+  }
+}
+#endif
+
 // Micro-kernel: C[MR x NR] (row stride ldc) = alpha * sum_k a[k*MR + r] * b[k*NR + j] + beta * C.
 // Bias / residual / ReLU for one full tile, applied in registers before the store (the common conv epilogues).
 struct TileEpilogue {
   const float* bias = nullptr;      // bias of the tile's first row
   const float* residual = nullptr;  // residual element of the tile's (0, 0)
   int64_t ld_residual = 0;
-  bool relu = false;
+  Activation act = Activation::kNone;  // kNone, kRelu, kSigmoid or kSiLU
 };
 
 #if defined(__AVX512F__)
@@ -103,9 +147,9 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
       }
       v0 = _mm512_add_ps(v0, add0);
       v1 = _mm512_add_ps(v1, add1);
-      if (te->relu) {
-        v0 = _mm512_max_ps(v0, _mm512_setzero_ps());
-        v1 = _mm512_max_ps(v1, _mm512_setzero_ps());
+      if (te->act != Activation::kNone) {
+        v0 = activate16(te->act, v0);
+        v1 = activate16(te->act, v1);
       }
     }
     _mm512_storeu_ps(cr, v0);
@@ -296,6 +340,13 @@ void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows
     }
     if (relu) {
       for (int64_t j = 0; j < cols; ++j) c[j] = c[j] > 0.f ? c[j] : 0.f;
+#if defined(__AVX512F__)
+    } else if (ep.act.kind == Activation::kSigmoid || ep.act.kind == Activation::kSiLU) {
+      for (int64_t j = 0; j < cols; j += 16) {
+        const __mmask16 mk = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1u);
+        _mm512_mask_storeu_ps(c + j, mk, activate16(ep.act.kind, _mm512_maskz_loadu_ps(mk, c + j)));
+      }
+#endif
     } else if (ep.act.kind == Activation::kSigmoid) {
       for (int64_t j = 0; j < cols; ++j) c[j] = sigmoid_fast(c[j]);  // vectorizes; apply() calls std::exp per element
     } else if (ep.act.kind == Activation::kTanh) {
@@ -390,8 +441,9 @@ void block_slice(const PackedA& a, const float* pb, int64_t pc, int64_t kc, int6
   const int64_t np = (N + NR - 1) / NR;
   const float beta = pc == 0 ? 0.f : 1.f;
   const bool last_k = pc + kc >= a.depth();
-  const bool fused_ok =
-      kTileEpilogueInKernel && (ep.act.kind == Activation::kNone || ep.act.kind == Activation::kRelu);
+  const Activation ak = ep.act.kind;
+  const bool fused_ok = kTileEpilogueInKernel && (ak == Activation::kNone || ak == Activation::kRelu ||
+                                                  ak == Activation::kSigmoid || ak == Activation::kSiLU);
   // each A panel is used against every B panel of the block while it is in L1; the next one is prefetched
   for (int64_t i = m0; i < m1; i += MR) {
     const int64_t mr = std::min(MR, m1 - i);
@@ -407,7 +459,7 @@ void block_slice(const PackedA& a, const float* pb, int64_t pc, int64_t kc, int6
         te.bias = ep.row_bias ? ep.row_bias + i : nullptr;
         te.residual = ep.residual ? ep.residual + i * ep.ld_residual + j0 + p * NR : nullptr;
         te.ld_residual = ep.ld_residual;
-        te.relu = ep.act.kind == Activation::kRelu;
+        te.act = ak;
         micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf, ep.empty() ? nullptr : &te);
         continue;
       }
