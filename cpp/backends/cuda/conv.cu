@@ -3,7 +3,8 @@
 // real shapes with CUDA events and the fastest is stored as the tactic "<form>:<algorithm>[+tc][+epi]":
 //   fused       cudnnConvolutionBiasActivationForward (bias, residual and ReLU/identity in one call)
 //   conv        cudnnConvolutionForward, then our epilogue kernel when anything is fused ("+epi")
-//   nhwc-fused / nhwc-conv   float16 only: the same on NHWC copies of input/output (tensor-core friendly layout)
+//   nhwc-fused / nhwc-conv   float16 only: the same in NHWC (tensor-core friendly layout); operands the executable
+//                            stores NCHW are converted in the workspace, NHWC-stored ones are used directly
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -77,6 +78,17 @@ class ConvKernel : public CudaKernel {
     return "";
   }
 
+  // 2-D float16 convolutions with constant weights and symmetric pads read and write NHWC activations directly
+  // (grouped ones stay NCHW: cuDNN's NHWC grouped kernels are not reliably faster).
+  LayoutRule layout_rule(const Node& node, const Graph& g) const override {
+    if (!check(node, g).empty() || g.value(node.inputs[0]).dtype != DType::kFloat16) return LayoutRule::kNchwOnly;
+    if (g.value(node.inputs[0]).shape.size() != 4 || !g.value(node.inputs[1]).constant) return LayoutRule::kNchwOnly;
+    const ConvGeometry geom = ConvGeometry::make(node, g.value(node.inputs[0]).shape, g.value(node.inputs[1]).shape,
+                                                 g.value(node.outputs[0]).shape);
+    if (geom.explicit_pad || geom.group != 1 || geom.cudnn_rank != 4) return LayoutRule::kNchwOnly;
+    return LayoutRule::kAnyLayout;
+  }
+
   void init(const Node& node, const Graph& g, CudaInitContext& ctx) override {
     where_ = node.describe();
     act_ = FusedActivation::from(node.attrs);
@@ -96,6 +108,12 @@ class ConvKernel : public CudaKernel {
     fusable_ = act_.kind == Activation::kRelu || act_.kind == Activation::kNone;
     // NHWC staging pays off only with tensor-core float16 math; it needs 4-D descriptors and a weight copy.
     nhwc_possible_ = half_ && geom_.cudnn_rank == 4 && g.value(node.inputs[1]).constant;
+    x_layout_ = ctx.in_layout(0);
+    z_layout_ = ctx.in_layout(3);
+    y_layout_ = ctx.out_layout(0);
+    fixed_nhwc_ = x_layout_ == Layout::kNHWC || y_layout_ == Layout::kNHWC || z_layout_ == Layout::kNHWC;
+    if (fixed_nhwc_ && (!nhwc_possible_ || geom_.explicit_pad))
+      fail(ErrorKind::kRuntime, where_, ": NHWC activations planned for a convolution that cannot run in NHWC");
 
     filter_ = geom_.filter_desc(ws, dt_, where_);
     conv_ = geom_.conv_desc(base_math(), where_);
@@ -117,7 +135,9 @@ class ConvKernel : public CudaKernel {
     const int64_t max_batch = xs[0];
     BatchDescs& d = descs_for(max_batch);
     bool chosen = false;
+    if (fixed_nhwc_) prepare_nhwc(node, ctx);
     if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
+      if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
       if (choice_.layout == ConvLayout::kNhwc) {
         if (nhwc_possible_) prepare_nhwc(node, ctx);
         else choice_.layout = ConvLayout::kNchw;
@@ -202,12 +222,14 @@ class ConvKernel : public CudaKernel {
     return t;
   }
 
-  // Bytes ahead of the algorithm's scratch: the explicit-pad copy, then the NHWC input and output copies.
+  // Bytes ahead of the algorithm's scratch: the explicit-pad copy, then NHWC copies of the NCHW-stored operands.
   size_t staging_bytes(int64_t batch, ConvLayout layout) const {
     size_t b = geom_.padded_bytes(batch, elem_);
-    if (layout == ConvLayout::kNhwc)
-      b += align256(size_t(numel(geom_.cudnn_x_shape(batch))) * elem_) +
-           align256(size_t(numel(geom_.cudnn_y_shape(batch))) * elem_);
+    if (layout != ConvLayout::kNhwc) return b;
+    const size_t yb = align256(size_t(numel(geom_.cudnn_y_shape(batch))) * elem_);
+    if (x_layout_ == Layout::kNCHW) b += align256(size_t(numel(geom_.cudnn_x_shape(batch))) * elem_);
+    if (y_layout_ == Layout::kNCHW) b += yb;
+    if (has_residual_ && z_layout_ == Layout::kNCHW) b += yb;
     return b;
   }
 
@@ -241,44 +263,51 @@ class ConvKernel : public CudaKernel {
     cudnnFilterDescriptor_t fd = filter_.get();
     const void* w = a.w;
     void* y = a.y;
+    const void* z = a.z;
+    cudnnStatus_t s = CUDNN_STATUS_SUCCESS;
     if (nhwc) {
-      void* xh = ws;
-      ws += align256(size_t(numel(geom_.cudnn_x_shape(a.batch))) * elem_);
-      y = ws;
-      ws += align256(size_t(numel(geom_.cudnn_y_shape(a.batch))) * elem_);
-      cudnnStatus_t s = cudnnTransformTensor(h, &one, d.x.get(), x, &zero, d.xh.get(), xh);
-      if (s != CUDNN_STATUS_SUCCESS) return s;
-      x = xh;
+      const size_t yb = align256(size_t(numel(geom_.cudnn_y_shape(a.batch))) * elem_);
+      if (x_layout_ == Layout::kNCHW) {
+        void* xh = ws;
+        ws += align256(size_t(numel(geom_.cudnn_x_shape(a.batch))) * elem_);
+        s = cudnnTransformTensor(h, &one, d.x.get(), x, &zero, d.xh.get(), xh);
+        if (s != CUDNN_STATUS_SUCCESS) return s;
+        x = xh;
+      }
+      if (y_layout_ == Layout::kNCHW) {
+        y = ws;
+        ws += yb;
+      }
+      if (a.z && z_layout_ == Layout::kNCHW) {
+        void* zh = ws;
+        ws += yb;
+        s = cudnnTransformTensor(h, &one, d.y.get(), a.z, &zero, d.yh.get(), zh);
+        if (s != CUDNN_STATUS_SUCCESS) return s;
+        z = zh;
+      }
       xd = d.xh.get();
       yd = d.yh.get();
       fd = filter_nhwc_.get();
       w = w_nhwc_.get();
     }
-    cudnnStatus_t s = CUDNN_STATUS_SUCCESS;
     if (c.form == ConvForm::kFused) {
-      const void* z = y;
-      if (a.z && nhwc) {
-        s = cudnnTransformTensor(h, &one, d.y.get(), a.z, &zero, d.yh.get(), y);
-        if (s != CUDNN_STATUS_SUCCESS) return s;
-      } else if (a.z) {
-        z = a.z;
-      }
-      const float alpha2 = a.z ? 1.f : 0.f;
-      s = cudnnConvolutionBiasActivationForward(h, &one, xd, x, fd, w, conv_.get(), c.algo, ws, d.ws, &alpha2, yd, z,
-                                                bias_desc_.get(), a.bias, act_desc_.get(), yd, y);
+      const float alpha2 = z ? 1.f : 0.f;
+      s = cudnnConvolutionBiasActivationForward(h, &one, xd, x, fd, w, conv_.get(), c.algo, ws, d.ws, &alpha2, yd,
+                                                z ? z : y, bias_desc_.get(), a.bias, act_desc_.get(), yd, y);
     } else {
       s = cudnnConvolutionForward(h, &one, xd, x, fd, w, conv_.get(), c.algo, ws, d.ws, &zero, yd, y);
     }
     if (s != CUDNN_STATUS_SUCCESS) return s;
-    if (nhwc) {
-      s = cudnnTransformTensor(h, &one, d.yh.get(), y, &zero, d.y.get(), a.y);
-      if (s != CUDNN_STATUS_SUCCESS) return s;
-    }
     if (c.form == ConvForm::kSplit && needs_epilogue()) {
       const int64_t n = numel(geom_.cudnn_y_shape(a.batch));
-      const int64_t spatial = n / (a.batch * channels_);
-      if (half_) launch_epilogue<__half>(a, n, spatial, stream);
-      else launch_epilogue<float>(a, n, spatial, stream);
+      // The bias index is the channel: (i / spatial) % C in NCHW, i % C in NHWC.
+      const int64_t spatial = nhwc ? 1 : n / (a.batch * channels_);
+      if (half_) launch_epilogue<__half>(y, a.bias, z, n, spatial, stream);
+      else launch_epilogue<float>(y, a.bias, z, n, spatial, stream);
+    }
+    if (nhwc && y_layout_ == Layout::kNCHW) {
+      s = cudnnTransformTensor(h, &one, d.yh.get(), y, &zero, d.y.get(), a.y);
+      if (s != CUDNN_STATUS_SUCCESS) return s;
     }
     return CUDNN_STATUS_SUCCESS;
   }
@@ -355,9 +384,9 @@ class ConvKernel : public CudaKernel {
   }
 
   template <class T>
-  void launch_epilogue(const ConvArgs& a, int64_t n, int64_t spatial, cudaStream_t stream) {
+  void launch_epilogue(void* y, const void* bias, const void* z, int64_t n, int64_t spatial, cudaStream_t stream) {
     conv_epilogue_kernel<T><<<grid_for(n), kBlockSize, 0, stream>>>(
-        static_cast<T*>(a.y), has_bias_ ? static_cast<const T*>(a.bias) : nullptr, static_cast<const T*>(a.z), n,
+        static_cast<T*>(y), has_bias_ ? static_cast<const T*>(bias) : nullptr, static_cast<const T*>(z), n,
         channels_, spatial, DeviceActivation::from(act_));
     TRTCORE_CUDA_LAUNCH_CHECK(where_, conv_epilogue_kernel<T>);
   }
@@ -383,14 +412,17 @@ class ConvKernel : public CudaKernel {
   void choose_heuristic(CudaInitContext& ctx, BatchDescs& d) {
     choice_ = ConvChoice{};
     choice_.math = base_math();
+    if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
+    const bool nhwc = fixed_nhwc_;
     TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), choice_.math));
     int max_count = 0;
     TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max_count));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(1, max_count)));
     int returned = 0;
-    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn, d.x.get(), filter_.get(),
-                                                                       conv_.get(), d.y.get(), int(perf.size()),
-                                                                       &returned, perf.data()));
+    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithm_v7(
+                                    ctx.cudnn, nhwc ? d.xh.get() : d.x.get(),
+                                    nhwc ? filter_nhwc_.get() : filter_.get(), conv_.get(),
+                                    nhwc ? d.yh.get() : d.y.get(), int(perf.size()), &returned, perf.data()));
     for (int i = 0; i < returned; ++i)
       if (perf[size_t(i)].status == CUDNN_STATUS_SUCCESS && perf[size_t(i)].memory <= ctx.workspace_limit &&
           math_allowed(perf[size_t(i)].mathType)) {
@@ -511,7 +543,9 @@ class ConvKernel : public CudaKernel {
     // output, so both serve as NCHW or NHWC operands of any layout (contents do not matter for timing).
     std::vector<ConvChoice> cands;
     if (nhwc_possible_) cands = find_candidates(ConvLayout::kNhwc, d, a, ws.get(), limit, ctx);
-    for (const ConvChoice& c : find_candidates(ConvLayout::kNchw, d, a, ws.get(), limit, ctx)) cands.push_back(c);
+    // NHWC-stored operands fix the layout: an NCHW form would need transforms the tuner does not model.
+    if (!fixed_nhwc_)
+      for (const ConvChoice& c : find_candidates(ConvLayout::kNchw, d, a, ws.get(), limit, ctx)) cands.push_back(c);
     float best = std::numeric_limits<float>::infinity();
     bool found = false;
     for (const ConvChoice& base : cands) {
@@ -540,6 +574,8 @@ class ConvKernel : public CudaKernel {
   ConvGeometry geom_;
   Shape w_shape_;
   bool has_bias_ = false, has_residual_ = false, fusable_ = false, nhwc_possible_ = false;
+  Layout x_layout_ = Layout::kNCHW, y_layout_ = Layout::kNCHW, z_layout_ = Layout::kNCHW;  // as stored
+  bool fixed_nhwc_ = false;  // some operand is stored NHWC: the convolution always runs in NHWC
   bool half_ = false;  // float16 data, FP32 accumulation on tensor cores
   cudnnDataType_t dt_ = CUDNN_DATA_FLOAT;
   size_t elem_ = 4;

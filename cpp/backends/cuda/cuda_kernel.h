@@ -117,8 +117,15 @@ DeviceBuffer upload_floats(const std::vector<float>& host, const std::string& wh
 // Build tunes (times candidate algorithms); load reuses the tactic string recorded at build.
 enum class TacticMode { kTune, kReuse };
 
-// Storage layout of a planned buffer. Only kNCHW is produced today; kept so per-tensor layouts can be added.
+// Storage layout of a planned buffer. The executable stores float16 4-D activations kNHWC between kernels that
+// accept it (see LayoutRule), so convolutions run on tensor cores without per-layer layout transforms.
 enum class Layout { kNCHW, kNHWC };
+
+// How a kernel handles NHWC-stored activations (asked before init on a fresh instance):
+//   kNchwOnly   every input and output is NCHW (the default; the producer of an input converts);
+//   kSameLayout input 0 and output 0 share one layout, decided by the executable; other inputs are NCHW;
+//   kAnyLayout  each 4-D activation input and output 0 may be NCHW or NHWC independently (the kernel converts).
+enum class LayoutRule { kNchwOnly, kSameLayout, kAnyLayout };
 
 struct CudaInitContext {
   cudaStream_t stream = nullptr;          // the executable's stream (for uploads/timing during init)
@@ -132,6 +139,10 @@ struct CudaInitContext {
   size_t workspace_limit = size_t(256) << 20;  // per-kernel cap when choosing algorithms
   // Device pointer of a constant value (weights are uploaded once by the executable, in their graph dtype/shape).
   std::function<const void*(int value_id)> device_constant;
+  // Storage layout of each node input/output (same positions as node.inputs/outputs; missing entries are kNCHW).
+  std::vector<Layout> in_layouts, out_layouts;
+  Layout in_layout(size_t k) const { return k < in_layouts.size() ? in_layouts[k] : Layout::kNCHW; }
+  Layout out_layout(size_t k) const { return k < out_layouts.size() ? out_layouts[k] : Layout::kNCHW; }
 };
 
 // Per-run state. Handles are already bound to `stream`.
@@ -169,6 +180,12 @@ class CudaKernel {
   // "fp32", or "tf32" for layers that use TF32 tensor cores.
   virtual std::string precision() const { return "fp32"; }
   virtual OutputAlias alias() const { return OutputAlias::kNone; }
+  // Which activation layouts this kernel can read and write for `node` (see LayoutRule).
+  virtual LayoutRule layout_rule(const Node& node, const Graph& g) const {
+    (void)node;
+    (void)g;
+    return LayoutRule::kNchwOnly;
+  }
 
   // Host-only check before any GPU work (called by unsupported_nodes on a fresh instance): "" when this kernel can
   // run the node, else the reason. The default accepts nodes whose present inputs and outputs are all float32.

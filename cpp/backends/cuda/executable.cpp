@@ -5,6 +5,7 @@
 #include "backends/cuda/executable.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "backends/cuda/timing_cache.h"
@@ -326,7 +327,7 @@ class CudaExecutable : public Executable {
       cache = std::make_unique<TimingCache>(timing_cache_path_, std::string(prop.name) + " sm_" +
                                                                     std::to_string(major) + std::to_string(minor));
     }
-    std::vector<std::pair<std::string, std::string>> chosen;
+    // Kernels are made and checked first: the activation layouts depend on what every consumer accepts.
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node& n = graph_.nodes[i];
       if (outputs_all_constant(n, graph_)) continue;  // folded: its outputs are uploaded constants
@@ -337,6 +338,12 @@ class CudaExecutable : public Executable {
       s.kernel = def->make();
       const std::string reason = s.kernel->check(n, graph_);
       if (!reason.empty()) fail(ErrorKind::kUnsupported, n.describe(), ": ", reason);
+      steps_.push_back(std::move(s));
+    }
+    decide_layouts();
+    std::vector<std::pair<std::string, std::string>> chosen;
+    for (Step& s : steps_) {
+      const Node& n = graph_.nodes[s.node];
       CudaInitContext ctx;
       ctx.stream = stream_;
       ctx.cudnn = cudnn_;
@@ -348,8 +355,17 @@ class CudaExecutable : public Executable {
       ctx.mode = mode;
       auto it = stored.find(n.name);
       ctx.tactic = it == stored.end() ? std::string() : it->second;
-      // A tactic timed by an earlier build of the same layer is reused instead of timed again.
-      const std::string cache_key = cache ? TimingCache::key(n, graph_, fp32_math_) : std::string();
+      std::string layout_sig;
+      for (int v : n.inputs) ctx.in_layouts.push_back(layout_of(v));
+      for (int v : n.outputs) ctx.out_layouts.push_back(layout_of(v));
+      for (const auto* ls : {&ctx.in_layouts, &ctx.out_layouts})
+        for (Layout l : *ls) layout_sig += l == Layout::kNHWC ? 'h' : 'c';
+      // A tactic timed by an earlier build of the same layer (and operand layouts) is reused instead of timed again.
+      const std::string cache_key =
+          cache ? TimingCache::key(n, graph_, fp32_math_) + (layout_sig.find('h') != std::string::npos
+                                                                 ? "|layout=" + layout_sig
+                                                                 : std::string())
+                : std::string();
       if (cache && mode == TacticMode::kTune)
         if (const std::string* cached = cache->find(cache_key)) {
           ctx.mode = TacticMode::kReuse;
@@ -364,11 +380,62 @@ class CudaExecutable : public Executable {
       const std::string t = s.kernel->tactic();
       if (!t.empty()) chosen.emplace_back(n.name, t);
       if (cache && !t.empty()) cache->put(cache_key, t);
-      steps_.push_back(std::move(s));
     }
     TRTCORE_CUDA_CHECK("cuda executable: initialising kernels", cudaStreamSynchronize(stream_));
     if (tactics_out) *tactics_out = format_tactics(chosen);
     if (cache) cache->save();
+  }
+
+  Layout layout_of(int v) const { return v >= 0 ? layouts_[size_t(v)] : Layout::kNCHW; }
+
+  // NHWC for float16 4-D activations written by a layout-aware kernel and read only by layout-aware kernels, so
+  // layout conversions happen only at the boundaries (inside the Conv/pool kernels there). TRTCORE_CUDA_NHWC=0
+  // keeps every activation NCHW.
+  void decide_layouts() {
+    const size_t nv = graph_.values.size();
+    layouts_.assign(nv, Layout::kNCHW);
+    const char* env = std::getenv("TRTCORE_CUDA_NHWC");
+    if (env && std::string(env) == "0") return;
+    std::vector<char> io(nv, 0);
+    for (int v : graph_.inputs) io[size_t(v)] = 1;
+    for (int v : graph_.outputs) io[size_t(v)] = 1;
+    std::vector<LayoutRule> rules;
+    for (const Step& s : steps_) rules.push_back(s.kernel->layout_rule(graph_.nodes[s.node], graph_));
+    std::vector<char> nhwc(nv, 0);
+    for (size_t k = 0; k < steps_.size(); ++k) {
+      const Node& n = graph_.nodes[steps_[k].node];
+      if (rules[k] == LayoutRule::kNchwOnly || n.outputs.empty() || n.outputs[0] < 0) continue;
+      const size_t o = size_t(n.outputs[0]);
+      const Value& val = graph_.values[o];
+      if (!io[o] && !val.constant && val.dtype == DType::kFloat16 && val.shape.size() == 4) nhwc[o] = 1;
+    }
+    // Drop NHWC where a consumer cannot read it, until nothing changes.
+    for (bool changed = true; changed;) {
+      changed = false;
+      auto clear = [&](int v) {
+        if (v >= 0 && nhwc[size_t(v)]) {
+          nhwc[size_t(v)] = 0;
+          changed = true;
+        }
+      };
+      for (size_t k = 0; k < steps_.size(); ++k) {
+        const Node& n = graph_.nodes[steps_[k].node];
+        if (rules[k] == LayoutRule::kNchwOnly) {
+          for (int v : n.inputs) clear(v);
+        } else if (rules[k] == LayoutRule::kSameLayout) {
+          const int in0 = n.inputs.empty() ? -1 : n.inputs[0];
+          const int out0 = n.outputs.empty() ? -1 : n.outputs[0];
+          for (size_t i = 1; i < n.inputs.size(); ++i) clear(n.inputs[i]);
+          const bool in_h = in0 >= 0 && nhwc[size_t(in0)], out_h = out0 >= 0 && nhwc[size_t(out0)];
+          if (in_h != out_h) {
+            clear(in0);
+            clear(out0);
+          }
+        }
+      }
+    }
+    for (size_t v = 0; v < nv; ++v)
+      if (nhwc[v]) layouts_[v] = Layout::kNHWC;
   }
 
   void plan_memory() {
@@ -377,6 +444,7 @@ class CudaExecutable : public Executable {
     for (size_t v = 0; v < nv; ++v) {
       const Value& val = graph_.values[v];
       buffers_[v].dtype = val.dtype;
+      buffers_[v].layout = layouts_[v];
       if (val.dtype != DType::kUndefined) buffers_[v].bytes = size_t(numel(val.shape)) * dtype_size(val.dtype);
       if (val.constant) buffers_[v].storage = Storage::kConstant;
     }
@@ -604,6 +672,7 @@ class CudaExecutable : public Executable {
   size_t constants_bytes_ = 0;
   std::vector<Step> steps_;
   std::vector<BufferInfo> buffers_;      // by value id
+  std::vector<Layout> layouts_;          // by value id: storage layout decided at build/load
   DeviceBuffer arena_, workspace_;
   std::vector<DeviceBuffer> io_in_, io_out_;
   std::vector<PinnedBuffer> host_in_, host_out_;

@@ -1,5 +1,6 @@
 // MaxPool / AveragePool (1-3 spatial axes, pads incl. asymmetric, ceil_mode via the inferred output shape,
 // dilations, count_include_pad) and GlobalAveragePool / GlobalMaxPool: own kernels, exact for every variant.
+// 2-D float16 pools also read (and MaxPool/AveragePool write) NHWC-stored activations.
 #include <algorithm>
 #include <cfloat>
 
@@ -16,6 +17,8 @@ struct PoolArgs {
   int kernel[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, dilation[3] = {1, 1, 1};
   int pad_begin[3] = {0, 0, 0}, pad_end[3] = {0, 0, 0};
   bool count_include_pad = false;
+  Layout layout = Layout::kNCHW;  // of both input and output
+  int64_t channels = 1;           // read in NHWC only
 };
 
 template <PoolKind K, class T>
@@ -26,14 +29,18 @@ __global__ void pool_kernel(const T* x, T* y, int64_t n, PoolArgs a) {
     out_plane *= a.out[d];
   }
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t plane = i / out_plane;
-    int64_t rem = i % out_plane;
+    // NHWC: channel fastest, so neighbouring threads read neighbouring elements; `step` is the pixel stride.
+    const bool nhwc = a.layout == Layout::kNHWC;
+    const int64_t step = nhwc ? a.channels : 1;
+    const int64_t pix = nhwc ? i / a.channels : i;
+    const int64_t plane = pix / out_plane;
+    int64_t rem = pix % out_plane;
     int64_t o[3] = {0, 0, 0};
     for (int d = a.spatial - 1; d >= 0; --d) {
       o[d] = rem % a.out[d];
       rem /= a.out[d];
     }
-    const T* src = x + plane * in_plane;
+    const T* src = nhwc ? x + (plane * in_plane) * a.channels + i % a.channels : x + plane * in_plane;
     float acc = K == PoolKind::kMax ? -FLT_MAX : 0.f;
     int64_t valid = 0, padded = 0;
     const int k0 = a.kernel[0], k1 = a.spatial > 1 ? a.kernel[1] : 1, k2 = a.spatial > 2 ? a.kernel[2] : 1;
@@ -52,7 +59,7 @@ __global__ void pool_kernel(const T* x, T* y, int64_t n, PoolArgs a) {
           if (in_padded) ++padded;
           if (!inside) continue;
           ++valid;
-          const float v = load_float(src[off]);
+          const float v = load_float(src[off * step]);
           if (K == PoolKind::kMax) acc = fmaxf(acc, v);
           else acc += v;
         }
@@ -72,6 +79,17 @@ __global__ void global_pool_kernel(const T* x, T* y, int64_t plane) {
   for (int64_t i = threadIdx.x; i < plane; i += blockDim.x) acc = reduce_combine<K>(acc, load_float(src[i]));
   acc = block_reduce<K>(acc, identity);
   if (threadIdx.x == 0) y[blockIdx.x] = store_as<T>(K == ReduceKind::kSum ? acc / float(plane) : acc);
+}
+
+// NHWC input [N, H, W, C]: one thread per (n, c), consecutive threads on consecutive channels.
+template <ReduceKind K, class T>
+__global__ void global_pool_nhwc_kernel(const T* x, T* y, int64_t n, int64_t channels, int64_t plane) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const T* src = x + (i / channels) * plane * channels + i % channels;
+    float acc = K == ReduceKind::kMax ? -FLT_MAX : 0.f;
+    for (int64_t p = 0; p < plane; ++p) acc = reduce_combine<K>(acc, load_float(src[p * channels]));
+    y[i] = store_as<T>(K == ReduceKind::kSum ? acc / float(plane) : acc);
+  }
 }
 
 // float32 in and out, or float16 in and out (accumulated in float).
@@ -94,11 +112,20 @@ class PoolKernel : public CudaKernel {
     return "";
   }
 
-  void init(const Node& node, const Graph& g, CudaInitContext&) override {
+  LayoutRule layout_rule(const Node& node, const Graph& g) const override {
+    if (!check(node, g).empty() || g.value(node.inputs[0]).shape.size() != 4) return LayoutRule::kNchwOnly;
+    return LayoutRule::kSameLayout;
+  }
+
+  void init(const Node& node, const Graph& g, CudaInitContext& ctx) override {
     where_ = node.describe();
     const Shape& xs = g.value(node.inputs[0]).shape;
     const Shape& ys = g.value(node.outputs[0]).shape;
     a_.spatial = int(xs.size()) - 2;
+    a_.layout = ctx.in_layout(0);
+    a_.channels = xs[1];
+    if (ctx.out_layout(0) != a_.layout)
+      fail(ErrorKind::kRuntime, where_, ": input and output were planned in different layouts");
     const size_t sp = size_t(a_.spatial);
     const std::vector<int64_t> ks = node.attrs.get_ints("kernel_shape");
     const std::vector<int64_t> strides = node.attrs.get_ints("strides", std::vector<int64_t>(sp, 1));
@@ -149,7 +176,15 @@ template <ReduceKind K>
 class GlobalPoolKernel : public CudaKernel {
  public:
   std::string check(const Node& node, const Graph& g) const override { return check_pool_dtype(node, g); }
-  void init(const Node& node, const Graph&, CudaInitContext&) override { where_ = node.describe(); }
+  // The [N, C, 1, 1] output is the same bytes in either layout; the input may be NHWC.
+  LayoutRule layout_rule(const Node& node, const Graph& g) const override {
+    if (!check(node, g).empty() || g.value(node.inputs[0]).shape.size() != 4) return LayoutRule::kNchwOnly;
+    return LayoutRule::kAnyLayout;
+  }
+  void init(const Node& node, const Graph&, CudaInitContext& ctx) override {
+    where_ = node.describe();
+    layout_ = ctx.in_layout(0);
+  }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const Shape& s = in[0].shape;
@@ -157,6 +192,11 @@ class GlobalPoolKernel : public CudaKernel {
     const int64_t planes = s[0] * s[1];
     if (planes == 0) return;
     const int64_t plane = in[0].numel() / planes;
+    if (layout_ == Layout::kNHWC) {
+      if (in[0].dtype == DType::kFloat16) launch_nhwc<__half>(in[0], out[0], planes, s[1], plane, ctx.stream);
+      else launch_nhwc<float>(in[0], out[0], planes, s[1], plane, ctx.stream);
+      return;
+    }
     if (planes > int64_t(INT32_MAX)) fail(ErrorKind::kUnsupported, where_, ": too many channels");
     if (in[0].dtype == DType::kFloat16) {
       global_pool_kernel<K, __half><<<unsigned(planes), kBlockSize, 0, ctx.stream>>>(in[0].as<__half>(),
@@ -170,7 +210,15 @@ class GlobalPoolKernel : public CudaKernel {
   }
 
  private:
+  template <class T>
+  void launch_nhwc(const TensorView& x, const TensorView& y, int64_t n, int64_t channels, int64_t plane,
+                   cudaStream_t stream) {
+    global_pool_nhwc_kernel<K, T><<<grid_for(n), kBlockSize, 0, stream>>>(x.as<T>(), y.as<T>(), n, channels, plane);
+    TRTCORE_CUDA_LAUNCH_CHECK(where_, (global_pool_nhwc_kernel<K, T>));
+  }
+
   std::string where_;
+  Layout layout_ = Layout::kNCHW;  // of the input
 };
 
 }  // namespace
