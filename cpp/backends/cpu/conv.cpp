@@ -212,9 +212,16 @@ class ConvKernel : public CpuKernel {
     thread_local std::vector<float> padded;
     if (padded.size() < size_t(Hp * Wp)) padded.resize(size_t(Hp * Wp));
     float* buf = padded.data();
-    std::fill(buf, buf + Hp * Wp, 0.f);
+    // only the border is zeroed: the interior is overwritten by the plane right after
     const float* plane = x + (n * c + ic) * isz;
-    for (int64_t h = 0; h < H; ++h) std::copy(plane + h * W, plane + (h + 1) * W, buf + (h + ph) * Wp + pw);
+    std::fill(buf, buf + ph * Wp, 0.f);
+    for (int64_t h = 0; h < H; ++h) {
+      float* row = buf + (h + ph) * Wp;
+      std::fill(row, row + pw, 0.f);
+      std::copy(plane + h * W, plane + (h + 1) * W, row + pw);
+      std::fill(row + pw + W, row + Wp, 0.f);
+    }
+    std::fill(buf + (H + ph) * Wp, buf + Hp * Wp, 0.f);
     const float* wk = w + oc * ksz;
     float* dst = y + nm * osz;
     const __m512 vb = _mm512_set1_ps(bias ? bias[oc] : 0.f);
@@ -222,6 +229,10 @@ class ConvKernel : public CpuKernel {
     // 16-wide output chunks, J at a time with independent accumulators: one chain of k*k dependent FMAs per
     // chunk would leave the FMA units waiting on latency
     constexpr int J = 8;
+    const Activation ak = act_.kind;
+    const bool in_register = ak == Activation::kNone || ak == Activation::kRelu || ak == Activation::kSigmoid ||
+                             ak == Activation::kSiLU;
+    const float* res = residual ? residual + nm * osz : nullptr;
     const int64_t per_row = (OW + 15) / 16, chunks = OH * per_row;
     for (int64_t c0 = 0; c0 < chunks; c0 += J) {
       const float* src[J];
@@ -254,11 +265,21 @@ class ConvKernel : public CpuKernel {
           }
         }
       }
-      for (int j = 0; j < J; ++j) _mm512_mask_storeu_ps(out[j], mask[j], acc[j]);
+      if (in_register) {
+        // residual and activation before the store: no second pass over the plane
+        for (int j = 0; j < J; ++j) {
+          __m512 v = acc[j];
+          if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], res + (out[j] - dst)));
+          _mm512_mask_storeu_ps(out[j], mask[j], activate16(act_.kind, v));
+        }
+      } else {
+        for (int j = 0; j < J; ++j) _mm512_mask_storeu_ps(out[j], mask[j], acc[j]);
+      }
     }
+    if (in_register) return;
     GemmEpilogue ep;
     ep.act = act_;
-    ep.residual = residual ? residual + nm * osz : nullptr;
+    ep.residual = res;
     ep.ld_residual = osz;
     apply_epilogue(ep, 0, 0, 1, osz, dst, osz);
   }

@@ -7,9 +7,58 @@
 
 #include "trtcore/graph.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace trtcore::cpu {
 
 enum class Transpose { kNo, kYes };
+
+#if defined(__AVX512F__)
+// 16-lane versions of vec_math.h's exp_fast / sigmoid_fast (same reduction and polynomial): the compiler does not
+// vectorize the scalar ones inside the epilogue loops.
+inline __m512 exp16(__m512 x) {
+  // max/min return their second operand when either is NaN: the constant goes first so NaN passes through
+  const __m512 xc = _mm512_min_ps(_mm512_set1_ps(100.f), _mm512_max_ps(_mm512_set1_ps(-110.f), x));
+  const __m512 round = _mm512_set1_ps(12582912.f);
+  const __m512 nf = _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), round), round);
+  __m512 r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(0.693145751953125f), xc);
+  r = _mm512_fnmadd_ps(nf, _mm512_set1_ps(1.428606765330187045e-06f), r);
+  __m512 p = _mm512_set1_ps(1.f / 5040.f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 720.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  // p * 2^n in one rounding (overflow to inf, gradual underflow) instead of building 2^n in the exponent field
+  return _mm512_scalef_ps(p, nf);
+}
+
+inline __m512 sigmoid16(__m512 x) {
+  const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 minus_abs = _mm512_castsi512_ps(
+      _mm512_or_si512(_mm512_castps_si512(x), _mm512_set1_epi32(int32_t(0x80000000u))));
+  const __m512 e = exp16(minus_abs);  // never overflows; NaN stays NaN through every step below
+  // 1 / (1 + e) by the 14-bit reciprocal estimate and one Newton step (a full divide costs ~10x its throughput)
+  const __m512 den = _mm512_add_ps(_mm512_set1_ps(1.f), e), r0 = _mm512_rcp14_ps(den);
+  const __m512 s = _mm512_mul_ps(r0, _mm512_fnmadd_ps(den, r0, _mm512_set1_ps(2.f)));
+  return _mm512_mask_mul_ps(s, neg, e, s);
+}
+
+// The activations the GEMM micro-kernel (and the direct conv kernels) apply in registers; others pass through.
+inline __m512 activate16(Activation kind, __m512 v) {
+  switch (kind) {
+    case Activation::kRelu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case Activation::kSigmoid: return sigmoid16(v);
+    case Activation::kSiLU: return _mm512_mul_ps(v, sigmoid16(v));
+    default: return v;
+  }
+}
+#endif
+
 
 // Applied to each finished output element C[m, n] while the tile is still in cache:
 // C = act(C + row_bias[m] + residual[m * ld_residual + n]). Null pointers mean "not present".
