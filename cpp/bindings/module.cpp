@@ -280,13 +280,22 @@ PYBIND11_MODULE(_core, m) {
               if (!a) fail(ErrorKind::kInvalidArgument, "inputs must be numpy arrays");
               views.push_back(TensorView{dtype_of(a.dtype()), Shape(a.shape(), a.shape() + a.ndim()), a.mutable_data()});
             }
-            std::vector<Tensor> outs;
+            // Outputs are allocated as numpy arrays and written in place: no zero fill, no copy.
+            const int64_t batch = p.e->batch_of(views);
+            const std::vector<Shape> shapes = p.e->output_shapes(batch);
+            py::dict result;
+            std::vector<const void*> in_ptrs;
+            std::vector<void*> out_ptrs;
+            for (const TensorView& v : views) in_ptrs.push_back(v.data);
+            for (size_t i = 0; i < shapes.size(); ++i) {
+              py::array a(numpy_dtype(p.e->outputs()[i].dtype), std::vector<py::ssize_t>(shapes[i].begin(), shapes[i].end()));
+              out_ptrs.push_back(a.mutable_data());
+              result[py::str(p.e->outputs()[i].name)] = a;
+            }
             {
               py::gil_scoped_release release;
-              outs = p.e->infer(views);
+              p.e->infer(batch, in_ptrs, out_ptrs);
             }
-            py::dict result;
-            for (size_t i = 0; i < outs.size(); ++i) result[py::str(p.e->outputs()[i].name)] = to_numpy(outs[i]);
             return result;
           },
           py::arg("inputs"))

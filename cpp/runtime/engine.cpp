@@ -130,7 +130,7 @@ void Engine::infer(int64_t batch, const std::vector<const void*>& inputs, const 
   exec_->infer(batch, inputs, outputs);
 }
 
-std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) {
+int64_t Engine::batch_of(const std::vector<TensorView>& inputs) const {
   if (inputs.size() != inputs_.size())
     fail(ErrorKind::kInvalidArgument, "the plan has ", inputs_.size(), " input(s); got ", inputs.size());
   int64_t batch = max_batch();
@@ -154,10 +154,25 @@ std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) {
       batch = v.shape[0];
     }
   }
+  return batch;
+}
+
+std::vector<Shape> Engine::output_shapes(int64_t batch) const {
+  auto it = output_shape_cache_.find(batch);
+  if (it != output_shape_cache_.end()) return it->second;
   const std::vector<Shape> shapes = shapes_for_batch(plan_.graph, batch);
+  std::vector<Shape> out;
+  for (int id : plan_.graph.outputs) out.push_back(shapes[size_t(id)]);
+  output_shape_cache_.emplace(batch, out);  // shape inference once per batch size, not per call
+  return out;
+}
+
+std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) {
+  const int64_t batch = batch_of(inputs);
+  const std::vector<Shape> shapes = output_shapes(batch);
   std::vector<Tensor> outs;
   std::vector<void*> out_ptrs;
-  for (int id : plan_.graph.outputs) outs.emplace_back(plan_.graph.value(id).dtype, shapes[size_t(id)]);
+  for (size_t k = 0; k < shapes.size(); ++k) outs.emplace_back(outputs_[k].dtype, shapes[k]);
   for (Tensor& t : outs) out_ptrs.push_back(t.bytes.data());
   std::vector<const void*> in_ptrs;
   for (const TensorView& v : inputs) in_ptrs.push_back(v.data);

@@ -1,6 +1,7 @@
 // Stages 4–6 as one object: a built or loaded plan bound to a backend, ready to run and time.
 // This is what the Python binding and the standalone executable wrap; it holds the logic they share.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,10 @@ class Engine {
   // Checks each input's dtype and shape against the plan (naming the tensor), derives the batch, runs, and
   // returns the outputs.
   std::vector<Tensor> infer(const std::vector<TensorView>& inputs);
+  // The checks of infer(views) alone: returns the batch the inputs carry.
+  int64_t batch_of(const std::vector<TensorView>& inputs) const;
+  // Output shapes of a run at `batch`, so callers can allocate outputs themselves (no extra copy).
+  std::vector<Shape> output_shapes(int64_t batch) const;
   // Times random inputs (uniform in [-1, 1], seeded) at `batch` (0 = maximum).
   BenchmarkResult benchmark(int64_t batch, int iterations, int warmup, unsigned seed = 0);
   std::vector<double> profile_layers(int64_t batch, int iterations) { return exec_->profile_layers(batch, iterations); }
@@ -83,6 +88,7 @@ class Engine {
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Executable> exec_;
   std::vector<TensorInfo> inputs_, outputs_;
+  mutable std::map<int64_t, std::vector<Shape>> output_shape_cache_;
 };
 
 const char* version();
