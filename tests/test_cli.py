@@ -230,3 +230,17 @@ def test_batch_larger_than_plan(plan, tmp_path, rng):
     write_samples(tmp_path / "s", rng, 1)
     proc = trtcore_cli("run", "--plan", plan[1], "--dir", tmp_path / "s", "--batch", 5)
     assert_clean_failure(proc, "4")
+
+
+def test_io_half_without_half_is_refused(plan, tmp_path):
+    _, _, onnx_path = plan
+    proc = trtcore_cli("build", "--onnx", onnx_path, "--io-half", "--backend", "cpu", "--plan", tmp_path / "x.plan")
+    assert_clean_failure(proc, "--io-half", "--half")
+    assert not (tmp_path / "x.plan").exists()
+
+
+def test_half_on_cpu_fails_clearly_instead_of_building_fp32(plan, tmp_path):
+    _, _, onnx_path = plan
+    proc = trtcore_cli("build", "--onnx", onnx_path, "--half", "--backend", "cpu", "--plan", tmp_path / "h.plan")
+    assert_clean_failure(proc, "cpu", "fp16")
+    assert not (tmp_path / "h.plan").exists()

@@ -45,6 +45,8 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
     fail(ErrorKind::kUnsupported, "backend '", backend->name(), "' cannot build ", precision_name(build.precision),
          " plans yet; build without --half/--int8 or choose another backend");
 
+  if (build.io_half && build.precision != Precision::kFP16)
+    fail(ErrorKind::kInvalidArgument, "--io-half needs --half (FP16 inputs and outputs belong to an FP16 plan)");
   Graph g = import_onnx(model);
   log_line(log, "import: " + std::to_string(g.nodes.size()) + " nodes from " + model.onnx_path);
   PassContext ctx;
