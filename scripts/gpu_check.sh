@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU and preinstalled Python packages (torch, onnx, onnxruntime, pybind11,
-# scikit-build-core, the nvidia-cudnn wheel): build trtcore with the cuda backend, run the GPU tests, then the
-# given benchmarks. Usage: scripts/gpu_check.sh [OUT_DIR] [tests|bench|all]
+# scikit-build-core, the nvidia-cudnn wheel): build trtcore with the cuda backend and run the GPU tests.
+# Usage: scripts/gpu_check.sh [OUT_DIR]. The experiments: bench/run_all_gpu.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/trtcore-gpu}
-WHAT=${2:-all}
 mkdir -p "$OUT"
 PY=${TRTCORE_PYTHON:-python3}
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
@@ -18,10 +17,5 @@ rc=$?
 echo "build rc=$rc in $(( $(date +%s) - t0 )) s"
 if [[ $rc != 0 ]]; then grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; fi
 (cd /tmp && "$PY" -c "import trtcore; print('backends', trtcore.compiled_backends(), 'cuda usable', trtcore.cuda_available())")
-if [[ $WHAT == tests || $WHAT == all ]]; then
-  "$PY" -m pytest -q --maxfail=40 -p no:cacheprovider tests/test_gpu.py -ra > "$OUT/gpu_tests.log" 2>&1
-  echo "gpu tests rc=$?"; tail -45 "$OUT/gpu_tests.log"
-fi
-if [[ $WHAT == bench || $WHAT == all ]]; then
-  "$PY" bench/gpu_headline.py --out "$OUT" 2>&1 | tail -40
-fi
+(cd tests && "$PY" -m pytest -q -p no:cacheprovider test_gpu.py -ra) > "$OUT/gpu_tests.log" 2>&1
+echo "gpu tests rc=$?"; tail -45 "$OUT/gpu_tests.log"
