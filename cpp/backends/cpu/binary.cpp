@@ -115,24 +115,6 @@ void with_numeric_type(DType t, const std::string& who, F&& f) {
   fail(ErrorKind::kUnsupported, who, ": the cpu kernel does not take element type ", dtype_name(t));
 }
 
-// Shared by the binary and variadic kernels: float16 operands are computed in float.
-class ElementwiseKernel : public CpuKernel {
- public:
-  void init(const Node& node, const Graph& g) override { who_ = node.describe(); }
-  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
-    if (any_float16(in)) {
-      run_float16_as_float(in, out, ctx.threads, [&](const std::vector<TensorView>& i2, const std::vector<TensorView>& o2) {
-        run_views(i2, o2, ctx.threads);
-      });
-      return;
-    }
-    run_views(in, out, ctx.threads);
-  }
-
- protected:
-  virtual void run_views(const std::vector<TensorView>& in, const std::vector<TensorView>& out, int threads) = 0;
-  std::string who_;
-};
 
 template <BinOp Op>
 class BinaryKernel : public ElementwiseKernel {

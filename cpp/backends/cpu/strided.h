@@ -254,4 +254,23 @@ inline bool any_float16(const std::vector<TensorView>& views) {
   return false;
 }
 
+// Base of the elementwise kernels (unary, binary, variadic): float16 operands are computed in float.
+class ElementwiseKernel : public CpuKernel {
+ public:
+  void init(const Node& node, const Graph& g) override { who_ = node.describe(); }
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    if (any_float16(in)) {
+      run_float16_as_float(in, out, ctx.threads, [&](const std::vector<TensorView>& i2, const std::vector<TensorView>& o2) {
+        run_views(i2, o2, ctx.threads);
+      });
+      return;
+    }
+    run_views(in, out, ctx.threads);
+  }
+
+ protected:
+  virtual void run_views(const std::vector<TensorView>& in, const std::vector<TensorView>& out, int threads) = 0;
+  std::string who_;
+};
+
 }  // namespace trtcore::cpu

@@ -4,21 +4,12 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/unary_op.h"
 #include "backends/cpu/strided.h"
 #include "backends/cpu/vec_math.h"
 
 namespace trtcore::cpu {
 namespace {
-
-enum class UnaryOp {
-  kRelu, kLeakyRelu, kClip, kSigmoid, kHardSigmoid, kHardSwish, kTanh, kExp, kLog, kSqrt, kNeg, kAbs, kFloor,
-  kCeil, kReciprocal, kErf, kNot
-};
-
-// Which element types each op accepts (inference rejects the rest; this keeps instantiations small).
-constexpr bool takes_ints(UnaryOp op) {
-  return op == UnaryOp::kRelu || op == UnaryOp::kNeg || op == UnaryOp::kAbs || op == UnaryOp::kClip;
-}
 
 struct UnaryParams {
   double alpha = 0, beta = 0;  // LeakyRelu alpha; HardSigmoid alpha/beta; Clip min/max
@@ -83,7 +74,7 @@ void map_typed(const TensorView& x, const TensorView& y, T lo, T hi, const Unary
 }
 
 template <UnaryOp Op>
-class UnaryKernel : public CpuKernel {
+class UnaryKernel : public ElementwiseKernel {
  public:
   void init(const Node& node, const Graph& g) override {
     who_ = node.describe();
@@ -99,18 +90,8 @@ class UnaryKernel : public CpuKernel {
     }
   }
 
-  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
-    if (any_float16(in)) {
-      run_float16_as_float(in, out, ctx.threads, [&](const std::vector<TensorView>& i2, const std::vector<TensorView>& o2) {
-        run_views(i2, o2, ctx.threads);
-      });
-      return;
-    }
-    run_views(in, out, ctx.threads);
-  }
-
  private:
-  void run_views(const std::vector<TensorView>& in, const std::vector<TensorView>& out, int threads) {
+  void run_views(const std::vector<TensorView>& in, const std::vector<TensorView>& out, int threads) override {
     const TensorView& x = in[0];
     if constexpr (Op == UnaryOp::kNot) {
       if (x.dtype != DType::kBool) unsupported(x.dtype);
@@ -160,7 +141,6 @@ class UnaryKernel : public CpuKernel {
     fail(ErrorKind::kUnsupported, who_, ": the cpu kernel does not take element type ", dtype_name(t));
   }
 
-  std::string who_;
   UnaryParams p_;
   bool clip_attrs_ = false;
 };
@@ -169,7 +149,7 @@ class UnaryKernel : public CpuKernel {
 }  // namespace trtcore::cpu
 
 using trtcore::cpu::UnaryKernel;
-using trtcore::cpu::UnaryOp;
+using trtcore::UnaryOp;
 TRTCORE_CPU_KERNEL_FACTORY(Relu, UnaryKernel<UnaryOp::kRelu>)
 TRTCORE_CPU_KERNEL_FACTORY(LeakyRelu, UnaryKernel<UnaryOp::kLeakyRelu>)
 TRTCORE_CPU_KERNEL_FACTORY(Clip, UnaryKernel<UnaryOp::kClip>)

@@ -6,19 +6,11 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/unary_op.h"
 #include "backends/cuda/elementwise.cuh"
 
 namespace trtcore::cuda {
 namespace {
-
-enum class UnaryOp {
-  kRelu, kLeakyRelu, kClip, kSigmoid, kHardSigmoid, kHardSwish, kTanh, kExp, kLog, kSqrt, kNeg, kAbs, kFloor,
-  kCeil, kReciprocal, kErf, kNot
-};
-
-constexpr bool takes_ints(UnaryOp op) {
-  return op == UnaryOp::kRelu || op == UnaryOp::kNeg || op == UnaryOp::kAbs || op == UnaryOp::kClip;
-}
 
 struct UnaryArgs {
   float alpha = 0.f, beta = 0.f;  // LeakyRelu alpha; HardSigmoid alpha/beta
@@ -232,7 +224,7 @@ class PReluKernel : public CudaKernel {
 }  // namespace trtcore::cuda
 
 using trtcore::cuda::UnaryKernel;
-using trtcore::cuda::UnaryOp;
+using trtcore::UnaryOp;
 TRTCORE_CUDA_KERNEL_FACTORY(Relu, UnaryKernel<UnaryOp::kRelu>)
 TRTCORE_CUDA_KERNEL_FACTORY(LeakyRelu, UnaryKernel<UnaryOp::kLeakyRelu>)
 TRTCORE_CUDA_KERNEL_FACTORY(Clip, UnaryKernel<UnaryOp::kClip>)
