@@ -10,20 +10,13 @@ class ConcatKernel : public CudaKernel {
 
   void init(const Node& node, const Graph& g, CudaInitContext&) override {
     where_ = node.describe();
-    const int64_t rank = int64_t(g.value(node.outputs[0]).shape.size());
-    axis_ = node.attrs.get_int("axis", 0);
-    if (axis_ < 0) axis_ += rank;
-    if (axis_ < 0 || axis_ >= rank) fail(ErrorKind::kInvalidArgument, where_, ": axis out of range for rank ", rank);
+    axis_ = node_axis(node, int64_t(g.value(node.outputs[0]).shape.size()), where_);
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const Shape& ys = out[0].shape;
     const size_t esize = dtype_size(out[0].dtype);
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < int64_t(ys.size()); ++d) {
-      if (d < axis_) outer *= ys[size_t(d)];
-      else if (d > axis_) inner *= ys[size_t(d)];
-    }
+    const auto [outer, inner] = axis_rows(ys, axis_);
     const size_t dst_pitch = size_t(ys[size_t(axis_)] * inner) * esize;
     size_t offset = 0;
     for (const TensorView& v : in) {

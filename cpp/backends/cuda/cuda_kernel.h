@@ -192,6 +192,26 @@ class CudaKernel {
   virtual std::string check(const Node& node, const Graph& g) const;
 };
 
+// Concat/Split geometry: the node's `axis` attribute normalised against `rank` (fails naming the node when out of
+// range), and a shape seen as `outer` rows whose axis-and-after part holds `inner` elements per axis step.
+inline int64_t node_axis(const Node& node, int64_t rank, const std::string& where) {
+  int64_t axis = node.attrs.get_int("axis", 0);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) fail(ErrorKind::kInvalidArgument, where, ": axis out of range for rank ", rank);
+  return axis;
+}
+struct AxisRows {
+  int64_t outer = 1, inner = 1;
+};
+inline AxisRows axis_rows(const Shape& s, int64_t axis) {
+  AxisRows r;
+  for (int64_t d = 0; d < int64_t(s.size()); ++d) {
+    if (d < axis) r.outer *= s[size_t(d)];
+    else if (d > axis) r.inner *= s[size_t(d)];
+  }
+  return r;
+}
+
 using KernelFactory = std::unique_ptr<CudaKernel> (*)();
 
 struct KernelDef {

@@ -18,20 +18,13 @@ class SplitKernel : public CudaKernel {
     where_ = node.describe();
     const std::string reason = check(node, g);
     if (!reason.empty()) fail(ErrorKind::kUnsupported, where_, ": ", reason);
-    const int64_t rank = int64_t(g.value(node.inputs[0]).shape.size());
-    axis_ = node.attrs.get_int("axis", 0);
-    if (axis_ < 0) axis_ += rank;
-    if (axis_ < 0 || axis_ >= rank) fail(ErrorKind::kInvalidArgument, where_, ": axis out of range for rank ", rank);
+    axis_ = node_axis(node, int64_t(g.value(node.inputs[0]).shape.size()), where_);
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const Shape& xs = in[0].shape;
     const size_t esize = dtype_size(in[0].dtype);
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < int64_t(xs.size()); ++d) {
-      if (d < axis_) outer *= xs[size_t(d)];
-      else if (d > axis_) inner *= xs[size_t(d)];
-    }
+    const auto [outer, inner] = axis_rows(xs, axis_);
     const size_t src_pitch = size_t(xs[size_t(axis_)] * inner) * esize;
     size_t offset = 0;
     for (const TensorView& y : out) {
