@@ -244,3 +244,89 @@ def test_timing_cache_reused_on_rebuild(rng, tmp_path):
     ref = ort_run(model, feeds)
     for name, expected in ref.items():
         assert_close(second.infer(dict(feeds))[name], expected, tol=TF32_TOL)
+
+
+# ---- depthwise convolutions: our direct kernel ("dw-direct") in every storage layout ----
+def _depthwise_model(rng, c=16, size=15):
+    """Depthwise convs with bias, ReLU, Clip, stride, dilation and a residual Add, between ordinary convs (so float16
+    and TF32 plans store their activations NHWC around them)."""
+    from onnx import helper
+
+    def w(*shape, scale=0.3):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    inits = {"w0": w(c, 3, 3, 3), "d1": w(c, 1, 3, 3), "b1": w(c), "p1": w(c, c, 1, 1), "d2": w(c, 1, 5, 5),
+             "d3": w(c, 1, 3, 3), "b3": w(c), "p2": w(c, c, 1, 1), "d4": w(c, 1, 1, 7)}
+    nodes = [helper.make_node("Conv", ["x", "w0"], ["a"], name="stem", pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["a", "d1", "b1"], ["b"], name="dw1", group=c, pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["b"], ["c"], name="relu1"),
+             helper.make_node("Conv", ["c", "p1"], ["d"], name="pw1"),
+             helper.make_node("Conv", ["d", "d2"], ["e"], name="dw2", group=c, pads=[2, 2, 2, 2], strides=[2, 2]),
+             helper.make_node("Clip", ["e", "lo", "hi"], ["f"], name="relu6"),
+             helper.make_node("Conv", ["f", "d3", "b3"], ["g"], name="dw3", group=c, pads=[2, 2, 2, 2],
+                              dilations=[2, 2]),
+             helper.make_node("Add", ["g", "f"], ["h"], name="residual"),
+             helper.make_node("Conv", ["h", "p2"], ["i"], name="pw2"),
+             helper.make_node("Conv", ["i", "d4"], ["y"], name="dw4", group=c, pads=[0, 3, 0, 3])]
+    inits["lo"] = np.array(0.0, np.float32)
+    inits["hi"] = np.array(6.0, np.float32)
+    model = models.make_model(nodes, [models.value_info("x", shape=[2, 3, size, size])],
+                              [models.value_info("y", shape=None)], initializers=inits)
+    return model, {"x": rng.standard_normal((2, 3, size, size)).astype(np.float32)}
+
+
+def _force_tactic(cache, tactic, key_part):
+    lines = cache.read_text().splitlines()
+    out = [lines[0]] + [k + "\t" + (tactic if key_part in k else t) for k, t in (l.split("\t") for l in lines[1:])]
+    cache.write_text("\n".join(out) + "\n")
+
+
+@pytest.mark.parametrize("precision,strict,tol", [("fp32", True, FP32_TOL), ("fp32", False, TF32_TOL),
+                                                  ("fp16", False, FP16_TOL)])
+def test_depthwise_direct_kernel(precision, strict, tol, rng, tmp_path):
+    """Every depthwise layer forced onto the direct kernel (through the timing cache) matches onnxruntime, in the
+    storage layouts the plan chose; so does the tuned plan."""
+    model, feeds = _depthwise_model(rng)
+    ref = ort_run(model, feeds)["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", precision=precision, strict_fp32=strict, timing_cache=str(cache))
+    tuned = build_engine(model, tmp_path, name="tuned", **opts)
+    assert_close(tuned.infer(dict(feeds))["y"], ref, tol=tol, what="tuned plan")
+    _force_tactic(cache, "dw-direct", "group=16")
+    forced = build_engine(model, tmp_path, name="forced", **opts)
+    dw = {l.name: l.tactic for l in forced.layers if l.name.startswith("dw")}
+    assert dw and all(t == "dw-direct" for t in dw.values()), dw
+    assert_close(forced.infer(dict(feeds))["y"], ref, tol=tol, what="dw-direct plan")
+    path = str(tmp_path / "forced.plan")
+    forced.save(path)
+    assert_close(trtcore.Engine(path).infer(dict(feeds))["y"], ref, tol=tol, what="reloaded dw-direct plan")
+
+
+# ---- --io-half: float16 inputs and outputs ----
+def test_io_half_engine_takes_and_returns_float16(rng, tmp_path):
+    model = models.mobilenet_v2(size=32)
+    engine = build_engine(model, tmp_path, batch=2, backend="cuda", precision="fp16", io_half=True)
+    assert [t.dtype for t in engine.inputs] == ["float16"] and [t.dtype for t in engine.outputs] == ["float16"]
+    x = rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
+    got = engine.infer({"input": x.astype(np.float16)})["logits"]
+    assert got.dtype == np.float16
+    assert_close(got.astype(np.float32), ort_run(model, {"input": x})["logits"], tol=FP16_TOL,
+                 what="io-half vs onnxruntime")
+    with pytest.raises(trtcore.Error, match="input"):
+        engine.infer({"input": x})  # float32 into a float16 input is refused, not reinterpreted
+
+
+def test_io_half_directory_run_reads_and_writes_float32_files(rng, tmp_path):
+    model = models.mobilenet_v2(size=32)
+    engine = build_engine(model, tmp_path, batch=4, backend="cuda", precision="fp16", io_half=True)
+    samples, out = tmp_path / "samples", tmp_path / "out"
+    samples.mkdir()
+    xs = rng.standard_normal((5, 3, 32, 32)).astype(np.float32)
+    for i, x in enumerate(xs):
+        (samples / f"s{i}.bin").write_bytes(x.tobytes())
+    engine.run_directory(str(samples), str(out), batch=4)
+    ref = ort_run(model, {"input": xs})["logits"]
+    for i in range(len(xs)):
+        got = np.fromfile(out / f"s{i}.bin", dtype=np.float32)
+        assert got.size == ref[i].size, "outputs are float32 files like the samples"
+        assert_close(got, ref[i].reshape(-1), tol=FP16_TOL, what=f"io-half directory run, sample {i}")

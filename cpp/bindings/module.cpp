@@ -225,13 +225,16 @@ PYBIND11_MODULE(_core, m) {
           "build",
           [](const std::string& onnx, int64_t batch, const std::map<std::string, Shape>& shapes,
              const std::string& backend, const std::string& precision, bool strict_fp32,
-             const std::vector<std::string>& disabled, const std::string& timing_cache, int threads, bool cuda_graph) {
+             const std::vector<std::string>& disabled, const std::string& timing_cache, int threads, bool cuda_graph,
+             bool io_half, int64_t workspace_mib) {
             BuildOptions b;
             b.backend = backend_kind_from_name(backend);
             b.precision = precision_from(precision);
             b.fp32_math = strict_fp32 ? Fp32Math::kStrict : Fp32Math::kTF32;
             b.disabled_passes = disabled;
             b.timing_cache = timing_cache;
+            b.io_half = io_half;
+            b.workspace_mib = workspace_mib;
             SystemOptions s;
             s.threads = threads;
             s.cuda_graph = cuda_graph;
@@ -241,7 +244,8 @@ PYBIND11_MODULE(_core, m) {
           py::arg("onnx_path"), py::arg("batch") = 0, py::arg("shapes") = std::map<std::string, Shape>{},
           py::arg("backend") = "auto", py::arg("precision") = "fp32", py::arg("strict_fp32") = false,
           py::arg("disabled_passes") = std::vector<std::string>{}, py::arg("timing_cache") = "",
-          py::arg("threads") = 0, py::arg("cuda_graph") = true)
+          py::arg("threads") = 0, py::arg("cuda_graph") = true, py::arg("io_half") = false,
+          py::arg("workspace_mib") = 0)
       .def("save", [](const PyEngine& p, const std::string& path) { p.e->save(path); }, py::arg("plan_path"))
       .def_property_readonly("inputs", [](const PyEngine& p) { return p.e->inputs(); })
       .def_property_readonly("outputs", [](const PyEngine& p) { return p.e->outputs(); })

@@ -37,6 +37,7 @@ const std::vector<Flag>& flags() {
       {{"io-half"}, "build", false, "FP16 inputs and outputs"},
       {{"disable-pass"}, "build", true, "skip an optimizer pass (repeatable; see `inspect --passes`)"},
       {{"timing-cache"}, "build", true, "tactic timing cache file"},
+      {{"workspace"}, "build", true, "largest scratch memory one layer's tactic may use, in MiB (default: automatic)"},
       {{"device"}, "system", true, "CUDA device ordinal"},
       {{"threads"}, "system", true, "cpu backend threads (0 = all cores)"},
       {{"no-cuda-graph"}, "system", false, "launch kernels one by one instead of replaying a CUDA graph"},
@@ -158,6 +159,8 @@ BuildOptions build_options(const Args& a) {
   b.io_half = a.has("io-half");
   if (a.has("disable-pass")) b.disabled_passes = a.values.at("disable-pass");
   b.timing_cache = a.get("timing-cache");
+  b.workspace_mib = a.get_int("workspace", 0);
+  if (b.workspace_mib < 0) fail(ErrorKind::kInvalidArgument, "--workspace must be >= 0 MiB, got ", b.workspace_mib);
   b.calibration_dir = a.get("calibration-dir");
   b.calibration_cache = a.get("calibration-cache");
   b.device = int(a.get_int("device", 0));

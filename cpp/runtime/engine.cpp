@@ -250,6 +250,18 @@ static void check_finite(const std::string& bytes, const std::string& file) {
   }
 }
 
+// float32 bytes (any alignment) to float16 bytes.
+static std::string floats_to_halves(const std::string& bytes) {
+  std::string out(bytes.size() / 2, '\0');
+  for (size_t i = 0; i < bytes.size() / 4; ++i) {
+    float v;
+    std::memcpy(&v, bytes.data() + 4 * i, 4);
+    const uint16_t h = float_to_half(v);
+    std::memcpy(&out[2 * i], &h, 2);
+  }
+  return out;
+}
+
 static size_t count_nonfinite(const float* p, size_t n) {
   size_t bad = 0;
   for (size_t i = 0; i < n; ++i) bad += !std::isfinite(p[i]);
@@ -262,7 +274,9 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
     fail(ErrorKind::kInvalidArgument, "--dir feeds models with one input; this plan has ", inputs_.size(),
          " inputs");
   const TensorInfo& in = inputs_[0];
-  if (in.dtype != DType::kFloat32)
+  // Sample files are float32 whatever the plan's I/O type: a float16 (--io-half) input is converted on reading.
+  const bool in_half = in.dtype == DType::kFloat16;
+  if (in.dtype != DType::kFloat32 && !in_half)
     fail(ErrorKind::kUnsupported, "--dir reads float32 samples; input '", in.name, "' is ", dtype_name(in.dtype));
   if (batch == 0) batch = max_batch();
   if (batch < 1 || batch > max_batch())
@@ -273,7 +287,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
 
   const std::vector<std::string> files = list_directory(dir);
   if (files.empty()) fail(ErrorKind::kInvalidArgument, "directory '", dir, "' holds no sample files");
-  const size_t sample = in.sample_bytes();
+  const size_t sample = in_half ? in.sample_bytes() * 2 : in.sample_bytes();  // bytes of one float32 file
   // Read and check every sample before any work, so a bad file fails fast and names itself.
   std::vector<std::string> data;  // the files' bytes as read, kept for the timed passes
   data.reserve(files.size());
@@ -285,6 +299,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
            "' of shape ", shape_str(Shape(in.shape.begin() + (in.batched ? 1 : 0), in.shape.end())),
            " (float32) needs exactly ", sample, " bytes");
     check_finite(bytes, path);
+    if (in_half) bytes = floats_to_halves(bytes);
     data.push_back(std::move(bytes));
   }
   if (!output_dir.empty()) make_directories(output_dir);
@@ -294,7 +309,8 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
 
   DirectoryRunResult result;
   result.samples = files.size();
-  std::vector<uint8_t> in_buf(size_t(batch) * sample);
+  const size_t in_sample = in.sample_bytes();  // bytes of one sample as the plan takes it
+  std::vector<uint8_t> in_buf(size_t(batch) * in_sample);
   std::vector<std::vector<uint8_t>> out_bufs;
   for (const TensorInfo& o : outputs_) out_bufs.emplace_back(size_t(batch) * o.sample_bytes());
   std::vector<double> batch_ms;
@@ -303,10 +319,11 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   for (int pass = 0; pass < iterations; ++pass) {
     for (size_t start = 0; start < files.size(); start += size_t(batch)) {
       const size_t count = std::min(size_t(batch), files.size() - start);
-      for (size_t k = 0; k < count; ++k) std::memcpy(in_buf.data() + k * sample, data[start + k].data(), sample);
+      for (size_t k = 0; k < count; ++k)
+        std::memcpy(in_buf.data() + k * in_sample, data[start + k].data(), in_sample);
       // A last, partial batch runs at its own size when the batch axis is dynamic, else padded with zeros.
       const int64_t run_batch = in.batched ? int64_t(count) : batch;
-      if (!in.batched) std::memset(in_buf.data() + count * sample, 0, (size_t(batch) - count) * sample);
+      if (!in.batched) std::memset(in_buf.data() + count * in_sample, 0, (size_t(batch) - count) * in_sample);
       std::vector<void*> outs;
       for (auto& b : out_bufs) outs.push_back(b.data());
       const auto t0 = std::chrono::steady_clock::now();
@@ -319,9 +336,20 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
       ++result.batches;
       for (size_t k = 0; k < count; ++k)
         for (size_t o = 0; o < outputs_.size(); ++o) {
-          const size_t ob = outputs_[o].sample_bytes();
+          size_t ob = outputs_[o].sample_bytes();
           const uint8_t* src = out_bufs[o].data() + k * ob;
-          if (outputs_[o].dtype == DType::kFloat32) {
+          std::vector<float> widened;  // float16 outputs are written as float32 files, like every sample file
+          if (outputs_[o].dtype == DType::kFloat16) {
+            widened.resize(ob / 2);
+            for (size_t e = 0; e < widened.size(); ++e) {
+              uint16_t h;
+              std::memcpy(&h, src + 2 * e, 2);
+              widened[e] = half_to_float(h);
+            }
+            src = reinterpret_cast<const uint8_t*>(widened.data());
+            ob = widened.size() * 4;
+          }
+          if (outputs_[o].dtype == DType::kFloat32 || outputs_[o].dtype == DType::kFloat16) {
             const size_t bad = count_nonfinite(reinterpret_cast<const float*>(src), ob / 4);
             if (bad)
               result.warnings.push_back("output '" + outputs_[o].name + "' for '" + files[start + k] + "' holds " +

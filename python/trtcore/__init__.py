@@ -25,5 +25,5 @@ from ._core import (  # noqa: F401
 
 def build(onnx_path, **options):
     """Builds an Engine from an ONNX file. Options: batch, shapes, backend, precision, strict_fp32,
-    disabled_passes, timing_cache, threads, cuda_graph (see Engine.build)."""
+    disabled_passes, timing_cache, threads, cuda_graph, io_half, workspace_mib (see Engine.build)."""
     return Engine.build(str(onnx_path), **options)

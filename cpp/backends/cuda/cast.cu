@@ -58,6 +58,8 @@ class CastKernel : public CudaKernel {
                ", which the cuda Cast does not take";
     return "";
   }
+  // Elementwise over the whole buffer: any storage layout, as long as the output keeps the input's.
+  LayoutRule layout_rule(const Node&, const Graph&) const override { return LayoutRule::kSameLayout; }
   void init(const Node& node, const Graph&, CudaInitContext&) override { where_ = node.describe(); }
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t n = in[0].numel();

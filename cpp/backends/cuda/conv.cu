@@ -3,14 +3,17 @@
 // real shapes with CUDA events and the fastest is stored as the tactic "<form>:<algorithm>[+tc][+epi]":
 //   fused       cudnnConvolutionBiasActivationForward (bias, residual and ReLU/identity in one call)
 //   conv        cudnnConvolutionForward, then our epilogue kernel when anything is fused ("+epi")
-//   nhwc-fused / nhwc-conv   float16 only: the same in NHWC (tensor-core friendly layout); operands the executable
-//                            stores NCHW are converted in the workspace, NHWC-stored ones are used directly
+//   nhwc-fused / nhwc-conv   tensor-core math only (float16, or float32 with TF32): the same in NHWC; operands the
+//                            executable stores NCHW are converted in the workspace, NHWC-stored ones are used directly
+//   dw-direct   depthwise convolutions: our direct kernel with the whole epilogue fused, in any storage layout
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <map>
 
 #include "backends/cuda/conv_common.h"
 #include "backends/cuda/cudnn_util.h"
+#include "backends/cuda/depthwise_conv.h"
 #include "backends/cuda/device_math.cuh"
 
 namespace trtcore::cuda {
@@ -29,7 +32,7 @@ __global__ void conv_epilogue_kernel(T* y, const T* bias, const T* z, int64_t n,
 
 constexpr size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
-enum class ConvForm { kFused, kSplit };
+enum class ConvForm { kFused, kSplit, kDepthwise };
 enum class ConvLayout { kNchw, kNhwc };
 
 struct ConvChoice {
@@ -78,14 +81,16 @@ class ConvKernel : public CudaKernel {
     return "";
   }
 
-  // 2-D float16 convolutions with constant weights and symmetric pads read and write NHWC activations directly
-  // (grouped ones stay NCHW: cuDNN's NHWC grouped kernels are not reliably faster).
+  // 2-D convolutions with constant weights and symmetric pads read and write NHWC activations directly (the
+  // executable asks this of tensor-core precisions only). Grouped ones stay NCHW (cuDNN's NHWC grouped kernels are
+  // not reliably faster) except depthwise ones, which our direct kernel runs in any layout.
   LayoutRule layout_rule(const Node& node, const Graph& g) const override {
-    if (!check(node, g).empty() || g.value(node.inputs[0]).dtype != DType::kFloat16) return LayoutRule::kNchwOnly;
+    if (!check(node, g).empty()) return LayoutRule::kNchwOnly;
     if (g.value(node.inputs[0]).shape.size() != 4 || !g.value(node.inputs[1]).constant) return LayoutRule::kNchwOnly;
     const ConvGeometry geom = ConvGeometry::make(node, g.value(node.inputs[0]).shape, g.value(node.inputs[1]).shape,
                                                  g.value(node.outputs[0]).shape);
-    if (geom.explicit_pad || geom.group != 1 || geom.cudnn_rank != 4) return LayoutRule::kNchwOnly;
+    if (geom.explicit_pad || geom.cudnn_rank != 4) return LayoutRule::kNchwOnly;
+    if (geom.group != 1 && !is_depthwise(geom, g.value(node.inputs[1]).shape)) return LayoutRule::kNchwOnly;
     return LayoutRule::kAnyLayout;
   }
 
@@ -106,13 +111,15 @@ class ConvKernel : public CudaKernel {
     elem_ = half_ ? 2 : 4;
     // The legacy fused call knows ReLU and identity only; other activations always run in the epilogue kernel.
     fusable_ = act_.kind == Activation::kRelu || act_.kind == Activation::kNone;
-    // NHWC staging pays off only with tensor-core float16 math; it needs 4-D descriptors and a weight copy.
-    nhwc_possible_ = half_ && geom_.cudnn_rank == 4 && g.value(node.inputs[1]).constant;
+    // NHWC staging pays off only with tensor-core math; it needs 4-D descriptors and a weight copy.
+    nhwc_possible_ = tensor_ops_allowed() && geom_.cudnn_rank == 4 && g.value(node.inputs[1]).constant;
+    depthwise_ = is_depthwise(geom_, ws) && !geom_.explicit_pad && geom_.cudnn_rank == 4 &&
+                 g.value(node.inputs[1]).constant;
     x_layout_ = ctx.in_layout(0);
     z_layout_ = ctx.in_layout(3);
     y_layout_ = ctx.out_layout(0);
     fixed_nhwc_ = x_layout_ == Layout::kNHWC || y_layout_ == Layout::kNHWC || z_layout_ == Layout::kNHWC;
-    if (fixed_nhwc_ && (!nhwc_possible_ || geom_.explicit_pad))
+    if (fixed_nhwc_ && !depthwise_ && (!nhwc_possible_ || geom_.explicit_pad))
       fail(ErrorKind::kRuntime, where_, ": NHWC activations planned for a convolution that cannot run in NHWC");
 
     filter_ = geom_.filter_desc(ws, dt_, where_);
@@ -135,8 +142,11 @@ class ConvKernel : public CudaKernel {
     const int64_t max_batch = xs[0];
     BatchDescs& d = descs_for(max_batch);
     bool chosen = false;
-    if (fixed_nhwc_) prepare_nhwc(node, ctx);
-    if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
+    if (depthwise_) prepare_depthwise(node, g);
+    if (fixed_nhwc_ && nhwc_possible_) prepare_nhwc(node, ctx);
+    if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic) && choice_.form == ConvForm::kDepthwise) {
+      chosen = true;
+    } else if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
       if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
       if (choice_.layout == ConvLayout::kNhwc) {
         if (nhwc_possible_) prepare_nhwc(node, ctx);
@@ -151,8 +161,14 @@ class ConvKernel : public CudaKernel {
       chosen = true;
     }
     if (!chosen) choose_heuristic(ctx, d);
-    TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), choice_.math));
-    TRTCORE_CUDNN_CHECK(where_, workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &conv_ws_));
+    if (choice_.form == ConvForm::kDepthwise) {
+      w_nhwc_ = DeviceBuffer();
+      conv_ws_ = 0;
+    } else {
+      w_dw_ = DeviceBuffer();
+      TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), choice_.math));
+      TRTCORE_CUDNN_CHECK(where_, workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &conv_ws_));
+    }
     d.choice = choice_;
     d.ws = conv_ws_;
     d.ready = true;
@@ -174,10 +190,12 @@ class ConvKernel : public CudaKernel {
   }
 
   size_t workspace_size() const override {
+    if (choice_.form == ConvForm::kDepthwise) return 0;
     return staging_bytes(geom_.x_shape[0], choice_.layout) + conv_ws_;
   }
-  size_t weights_bytes() const override { return zero_bias_.bytes() + w_nhwc_.bytes(); }
+  size_t weights_bytes() const override { return zero_bias_.bytes() + w_nhwc_.bytes() + w_dw_.bytes(); }
   std::string tactic() const override {
+    if (choice_.form == ConvForm::kDepthwise) return "dw-direct";
     const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
     std::string t = choice_.layout == ConvLayout::kNhwc ? "nhwc-" : "";
     t += choice_.form == ConvForm::kFused ? "fused:" : "conv:";
@@ -188,6 +206,7 @@ class ConvKernel : public CudaKernel {
   }
   std::string precision() const override {
     if (half_) return "fp16";
+    if (choice_.form == ConvForm::kDepthwise) return "fp32";  // plain FP32 arithmetic, no tensor cores
     return math_ == Fp32Math::kTF32 ? "tf32" : "fp32";
   }
 
@@ -201,6 +220,58 @@ class ConvKernel : public CudaKernel {
   };
 
   bool needs_epilogue() const { return has_bias_ || has_residual_ || act_.kind != Activation::kNone; }
+
+  // One filter per channel and one output channel per input channel.
+  static bool is_depthwise(const ConvGeometry& geom, const Shape& w) {
+    return geom.group > 1 && w.size() >= 2 && w[1] == 1 && w[0] == geom.group && geom.x_shape.size() >= 2 &&
+           geom.x_shape[1] == geom.group;
+  }
+
+  // Tap-major copy of the constant weights ([kH*kW][C]) for the direct depthwise kernel.
+  void prepare_depthwise(const Node& node, const Graph& g) {
+    if (w_dw_.get()) return;
+    const Shape w = geom_.lift(w_shape_);
+    const int64_t c = w[0], taps = w[2] * w[3];
+    const std::vector<uint8_t>& src = g.value(node.inputs[1]).constant->bytes;
+    if (src.size() != size_t(c * taps) * elem_)
+      fail(ErrorKind::kRuntime, where_, ": weights hold ", src.size(), " bytes, expected ", c * taps * elem_);
+    std::vector<uint8_t> dst(src.size());
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t t = 0; t < taps; ++t)
+        std::memcpy(dst.data() + size_t(t * c + ch) * elem_, src.data() + size_t(ch * taps + t) * elem_, elem_);
+    w_dw_ = upload(dst.data(), dst.size(), where_ + " (depthwise weights)");
+  }
+
+  void launch_direct(const ConvArgs& a, cudaStream_t stream) {
+    const Shape xs = geom_.cudnn_x_shape(a.batch), ys = geom_.cudnn_y_shape(a.batch);
+    DepthwiseShape s;
+    s.batch = a.batch;
+    s.channels = xs[1];
+    s.h = xs[2];
+    s.w = xs[3];
+    s.out_h = ys[2];
+    s.out_w = ys[3];
+    // A 1-D convolution is lifted to H = 1 with its window on W.
+    const int off = geom_.spatial == 1 ? 1 : 0;
+    s.kernel_h = off ? 1 : geom_.kernel[0];
+    s.stride_h = off ? 1 : geom_.stride[0];
+    s.pad_h = off ? 0 : geom_.pad_begin[0];
+    s.dilation_h = off ? 1 : geom_.dilation[0];
+    s.kernel_w = geom_.kernel[1 - off];
+    s.stride_w = geom_.stride[1 - off];
+    s.pad_w = geom_.pad_begin[1 - off];
+    s.dilation_w = geom_.dilation[1 - off];
+    DepthwiseArgs d;
+    d.x = a.x;
+    d.w = w_dw_.get();
+    d.bias = has_bias_ ? a.bias : nullptr;
+    d.z = a.z;
+    d.y = a.y;
+    d.x_layout = x_layout_;
+    d.y_layout = y_layout_;
+    d.z_layout = z_layout_;
+    launch_depthwise(s, d, act_, half_, stream, where_);
+  }
 
   BatchDescs& descs_for(int64_t batch) {
     auto it = descs_.find(batch);
@@ -250,6 +321,10 @@ class ConvKernel : public CudaKernel {
   // not thrown, so tuning can skip them).
   cudnnStatus_t enqueue(const ConvChoice& c, const BatchDescs& d, const ConvArgs& a, cudnnHandle_t h,
                         cudaStream_t stream) {
+    if (c.form == ConvForm::kDepthwise) {
+      launch_direct(a, stream);
+      return CUDNN_STATUS_SUCCESS;
+    }
     char* ws = a.ws;
     const void* x = a.x;
     if (geom_.explicit_pad) {
@@ -315,6 +390,12 @@ class ConvKernel : public CudaKernel {
   // Another batch size: the tuned choice if its workspace fits the shared workspace, else the best algorithm
   // (cuDNN's heuristic order) that fits, run as convolution + epilogue kernel.
   void finish_descs(const CudaRunContext& ctx, BatchDescs& d, int64_t batch) {
+    if (choice_.form == ConvForm::kDepthwise) {  // no scratch, any batch
+      d.choice = choice_;
+      d.ws = 0;
+      d.ready = true;
+      return;
+    }
     const size_t staged = staging_bytes(batch, choice_.layout);
     const size_t avail = ctx.workspace_bytes > staged ? ctx.workspace_bytes - staged : 0;
     size_t bytes = 0;
@@ -360,6 +441,11 @@ class ConvKernel : public CudaKernel {
     const std::string form = t.substr(0, colon);
     std::string rest = t.substr(colon + 1);
     choice_ = ConvChoice{};
+    if (form == "dw") {
+      if (rest != "direct" || !depthwise_) return false;
+      choice_.form = ConvForm::kDepthwise;
+      return true;
+    }
     if (form == "fused" || form == "nhwc-fused") choice_.form = ConvForm::kFused;
     else if (form == "conv" || form == "nhwc-conv") choice_.form = ConvForm::kSplit;
     else return false;
@@ -411,6 +497,10 @@ class ConvKernel : public CudaKernel {
 
   void choose_heuristic(CudaInitContext& ctx, BatchDescs& d) {
     choice_ = ConvChoice{};
+    if (depthwise_) {  // always applicable, no scratch
+      choice_.form = ConvForm::kDepthwise;
+      return;
+    }
     choice_.math = base_math();
     if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
     const bool nhwc = fixed_nhwc_;
@@ -435,10 +525,12 @@ class ConvKernel : public CudaKernel {
   // Milliseconds per call of one candidate (infinity when cuDNN refuses it or its scratch exceeds `limit`).
   float time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, size_t limit, CudaInitContext& ctx) {
     constexpr float kInf = std::numeric_limits<float>::infinity();
-    if (!set_math(c.math)) return kInf;
-    size_t bytes = 0;
-    if (workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) return kInf;
-    d.ws = bytes;
+    if (c.form != ConvForm::kDepthwise) {
+      if (!set_math(c.math)) return kInf;
+      size_t bytes = 0;
+      if (workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) return kInf;
+      d.ws = bytes;
+    }
     if (enqueue(c, d, a, ctx.cudnn, ctx.stream) != CUDNN_STATUS_SUCCESS) {
       static_cast<void>(cudaGetLastError());
       return kInf;
@@ -538,16 +630,26 @@ class ConvKernel : public CudaKernel {
     a.y = y.get();
     a.ws = ws.as<char>();
     if (nhwc_possible_) prepare_nhwc(node, ctx);
+    float best = std::numeric_limits<float>::infinity();
+    bool found = false;
+    if (depthwise_) {
+      ConvChoice dw;
+      dw.form = ConvForm::kDepthwise;
+      best = time_choice(dw, d, a, limit, ctx);
+      if (best < std::numeric_limits<float>::infinity()) {
+        choice_ = dw;
+        found = true;
+      }
+    }
 
     // cudnnFind ranks algorithms for the bare convolution; `x` is sized for the padded shape and `y` for the
     // output, so both serve as NCHW or NHWC operands of any layout (contents do not matter for timing).
     std::vector<ConvChoice> cands;
-    if (nhwc_possible_) cands = find_candidates(ConvLayout::kNhwc, d, a, ws.get(), limit, ctx);
+    if (nhwc_possible_ && (!fixed_nhwc_ || !depthwise_ || geom_.group == 1))
+      cands = find_candidates(ConvLayout::kNhwc, d, a, ws.get(), limit, ctx);
     // NHWC-stored operands fix the layout: an NCHW form would need transforms the tuner does not model.
     if (!fixed_nhwc_)
       for (const ConvChoice& c : find_candidates(ConvLayout::kNchw, d, a, ws.get(), limit, ctx)) cands.push_back(c);
-    float best = std::numeric_limits<float>::infinity();
-    bool found = false;
     for (const ConvChoice& base : cands) {
       for (ConvForm form : {ConvForm::kSplit, ConvForm::kFused}) {
         if (form == ConvForm::kFused && (!fusable_ || !needs_epilogue())) continue;
@@ -566,7 +668,8 @@ class ConvKernel : public CudaKernel {
       choose_heuristic(ctx, d);
       return;
     }
-    if (choice_.layout != ConvLayout::kNhwc) w_nhwc_ = DeviceBuffer();  // the NHWC weight copy is not needed
+    if (choice_.layout != ConvLayout::kNhwc || choice_.form == ConvForm::kDepthwise)
+      w_nhwc_ = DeviceBuffer();  // the NHWC weight copy is not needed
   }
 
   std::string where_;
@@ -576,6 +679,7 @@ class ConvKernel : public CudaKernel {
   bool has_bias_ = false, has_residual_ = false, fusable_ = false, nhwc_possible_ = false;
   Layout x_layout_ = Layout::kNCHW, y_layout_ = Layout::kNCHW, z_layout_ = Layout::kNCHW;  // as stored
   bool fixed_nhwc_ = false;  // some operand is stored NHWC: the convolution always runs in NHWC
+  bool depthwise_ = false;   // the direct depthwise kernel applies
   bool half_ = false;  // float16 data, FP32 accumulation on tensor cores
   cudnnDataType_t dt_ = CUDNN_DATA_FLOAT;
   size_t elem_ = 4;
@@ -587,7 +691,7 @@ class ConvKernel : public CudaKernel {
   ConvDesc conv_;
   TensorDesc bias_desc_;
   ActivationDesc act_desc_;
-  DeviceBuffer zero_bias_, w_nhwc_;
+  DeviceBuffer zero_bias_, w_nhwc_, w_dw_;
   std::map<int64_t, BatchDescs> descs_;
 };
 

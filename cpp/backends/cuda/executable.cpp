@@ -187,6 +187,7 @@ class CudaExecutable : public Executable {
         device_(build.device),
         use_graphs_(sys.cuda_graph),
         fp32_math_(build.fp32_math),
+        workspace_limit_(build.workspace_mib > 0 ? size_t(build.workspace_mib) << 20 : kAutoWorkspaceBytes),
         timing_cache_path_(build.timing_cache),
         handles_(build.device),
         stream_(handles_.stream),
@@ -250,25 +251,51 @@ class CudaExecutable : public Executable {
     return trace;
   }
 
+  // Each layer is captured as its own CUDA graph and replayed `iterations` times between two events, so a layer's
+  // time is its GPU time as in a whole-network graph replay, free of host launch overhead (cuDNN's host work per
+  // call can exceed the kernel time). Layers that cannot be captured are timed as plain launches.
   std::vector<double> profile_layers(int64_t batch, int iterations) override {
     TRTCORE_CUDA_CHECK("profile", cudaSetDevice(device_));
     BatchState& st = state_for(batch);
-    std::vector<Event> events;
-    for (size_t i = 0; i <= steps_.size(); ++i) events.emplace_back("profile");
-    std::vector<double> per_layer(steps_.size(), 0.0);
+    const int reps = std::max(1, iterations);
     run_steps(st);  // warm-up (loads modules, fills caches)
     TRTCORE_CUDA_CHECK("profile: warm-up", cudaStreamSynchronize(stream_));
-    for (int it = 0; it < iterations; ++it) {
-      for (size_t i = 0; i < steps_.size(); ++i) {
-        TRTCORE_CUDA_CHECK("profile", cudaEventRecord(events[i].get(), stream_));
-        run_step(st, i);
+    Event start("profile"), stop("profile");
+    std::vector<double> per_layer(steps_.size(), 0.0);
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      cudaGraphExec_t exec = capture_step(st, i);
+      TRTCORE_CUDA_CHECK("profile", cudaEventRecord(start.get(), stream_));
+      for (int r = 0; r < reps; ++r) {
+        if (exec) TRTCORE_CUDA_CHECK("profile: replaying a layer", cudaGraphLaunch(exec, stream_));
+        else run_step(st, i);
       }
-      TRTCORE_CUDA_CHECK("profile", cudaEventRecord(events.back().get(), stream_));
-      TRTCORE_CUDA_CHECK("profile: running the network", cudaEventSynchronize(events.back().get()));
-      for (size_t i = 0; i < steps_.size(); ++i) per_layer[i] += elapsed_ms(events[i], events[i + 1]);
+      TRTCORE_CUDA_CHECK("profile", cudaEventRecord(stop.get(), stream_));
+      TRTCORE_CUDA_CHECK("profile: running a layer", cudaEventSynchronize(stop.get()));
+      if (exec) static_cast<void>(cudaGraphExecDestroy(exec));
+      per_layer[i] = double(elapsed_ms(start, stop)) / reps;
     }
-    for (double& t : per_layer) t /= std::max(1, iterations);
     return per_layer;
+  }
+
+  // One layer's kernels as an instantiated graph, or null when capture is refused.
+  cudaGraphExec_t capture_step(BatchState& st, size_t i) {
+    if (cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+      static_cast<void>(cudaGetLastError());
+      return nullptr;
+    }
+    bool ok = true;
+    try {
+      run_step(st, i);
+    } catch (...) {  // the plain launch afterwards reports the real error, if any
+      ok = false;
+    }
+    cudaGraph_t graph = nullptr;
+    ok = cudaStreamEndCapture(stream_, &graph) == cudaSuccess && ok && graph;
+    cudaGraphExec_t exec = nullptr;
+    if (ok && cudaGraphInstantiate(&exec, graph, 0) != cudaSuccess) exec = nullptr;
+    if (graph) static_cast<void>(cudaGraphDestroy(graph));
+    static_cast<void>(cudaGetLastError());
+    return exec;
   }
 
   MemoryReport memory() const override {
@@ -352,6 +379,7 @@ class CudaExecutable : public Executable {
       ctx.sm_major = major;
       ctx.sm_minor = minor;
       ctx.fp32_math = fp32_math_;
+      ctx.workspace_limit = workspace_limit_;
       ctx.mode = mode;
       auto it = stored.find(n.name);
       ctx.tactic = it == stored.end() ? std::string() : it->second;
@@ -362,9 +390,10 @@ class CudaExecutable : public Executable {
         for (Layout l : *ls) layout_sig += l == Layout::kNHWC ? 'h' : 'c';
       // A tactic timed by an earlier build of the same layer (and operand layouts) is reused instead of timed again.
       const std::string cache_key =
-          cache ? TimingCache::key(n, graph_, fp32_math_) + (layout_sig.find('h') != std::string::npos
-                                                                 ? "|layout=" + layout_sig
-                                                                 : std::string())
+          cache ? TimingCache::key(n, graph_, fp32_math_) +
+                      (layout_sig.find('h') != std::string::npos ? "|layout=" + layout_sig : std::string()) +
+                      (workspace_limit_ != kAutoWorkspaceBytes ? "|ws=" + std::to_string(workspace_limit_ >> 20)
+                                                               : std::string())
                 : std::string();
       if (cache && mode == TacticMode::kTune)
         if (const std::string* cached = cache->find(cache_key)) {
@@ -388,14 +417,16 @@ class CudaExecutable : public Executable {
 
   Layout layout_of(int v) const { return v >= 0 ? layouts_[size_t(v)] : Layout::kNCHW; }
 
-  // NHWC for float16 4-D activations written by a layout-aware kernel and read only by layout-aware kernels, so
-  // layout conversions happen only at the boundaries (inside the Conv/pool kernels there). TRTCORE_CUDA_NHWC=0
-  // keeps every activation NCHW.
+  // NHWC for 4-D activations on tensor-core math (float16; float32 with TF32) written by a layout-aware kernel and
+  // read only by layout-aware kernels, so layout conversions happen only at the boundaries (inside the Conv/pool
+  // kernels there). TRTCORE_CUDA_NHWC=0 keeps every activation NCHW; =fp16 limits NHWC to float16 activations.
   void decide_layouts() {
     const size_t nv = graph_.values.size();
     layouts_.assign(nv, Layout::kNCHW);
     const char* env = std::getenv("TRTCORE_CUDA_NHWC");
     if (env && std::string(env) == "0") return;
+    const bool fp32_nhwc = fp32_math_ == Fp32Math::kTF32 && !(env && std::string(env) == "fp16");
+    auto eligible = [&](DType t) { return t == DType::kFloat16 || (fp32_nhwc && t == DType::kFloat32); };
     std::vector<char> io(nv, 0);
     for (int v : graph_.inputs) io[size_t(v)] = 1;
     for (int v : graph_.outputs) io[size_t(v)] = 1;
@@ -407,7 +438,7 @@ class CudaExecutable : public Executable {
       if (rules[k] == LayoutRule::kNchwOnly || n.outputs.empty() || n.outputs[0] < 0) continue;
       const size_t o = size_t(n.outputs[0]);
       const Value& val = graph_.values[o];
-      if (!io[o] && !val.constant && val.dtype == DType::kFloat16 && val.shape.size() == 4) nhwc[o] = 1;
+      if (!io[o] && !val.constant && eligible(val.dtype) && val.shape.size() == 4) nhwc[o] = 1;
     }
     // Drop NHWC where a consumer cannot read it, until nothing changes.
     for (bool changed = true; changed;) {
@@ -662,6 +693,9 @@ class CudaExecutable : public Executable {
   int device_ = 0;
   bool use_graphs_ = true;
   Fp32Math fp32_math_ = Fp32Math::kStrict;
+  // Scratch a layer's tactic may use when none is asked for: large-batch convolutions need more than small ones.
+  static constexpr size_t kAutoWorkspaceBytes = size_t(1) << 30;
+  size_t workspace_limit_;
   std::string timing_cache_path_;  // --timing-cache; empty = none
   Handles handles_;
   cudaStream_t stream_ = nullptr;

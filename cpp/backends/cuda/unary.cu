@@ -91,6 +91,9 @@ class UnaryKernel : public CudaKernel {
     else return check_dtypes(node, g, {DType::kFloat32, DType::kFloat16});
   }
 
+  // Elementwise over the whole buffer: any storage layout, as long as the output keeps the input's.
+  LayoutRule layout_rule(const Node&, const Graph&) const override { return LayoutRule::kSameLayout; }
+
   void init(const Node& node, const Graph& g, CudaInitContext&) override {
     where_ = node.describe();
     if constexpr (Op == UnaryOp::kLeakyRelu) {

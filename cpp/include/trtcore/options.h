@@ -34,6 +34,7 @@ struct BuildOptions {
   bool io_half = false;                   // --io-half: FP16 inputs/outputs
   std::vector<std::string> disabled_passes;
   std::string timing_cache;               // --timing-cache file; empty = none
+  int64_t workspace_mib = 0;              // --workspace: per-layer scratch cap for tactics (MiB); 0 = automatic
   std::string calibration_dir;            // INT8: directory of raw sample files
   std::string calibration_cache;         // INT8: cache file read if present, written otherwise
   int device = 0;                         // CUDA device ordinal

@@ -1,0 +1,108 @@
+// Direct depthwise convolution: one thread per output element, enumerated in y's storage order so stores coalesce;
+// with NHWC operands a warp covers consecutive channels of one pixel, so every filter tap is one coalesced read.
+#include "backends/cuda/depthwise_conv.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "backends/cuda/device_math.cuh"
+
+namespace trtcore::cuda {
+namespace {
+
+struct Strides4 {
+  int64_t n, c, h, w;
+};
+
+Strides4 strides_of(Layout l, int64_t c, int64_t h, int64_t w) {
+  if (l == Layout::kNHWC) return {h * w * c, 1, w * c, c};
+  return {c * h * w, h * w, w, 1};
+}
+
+struct DwParams {
+  int c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+  Strides4 x, z;
+  bool y_nhwc;
+  DeviceActivation act;
+};
+
+template <class T, class I>
+__global__ void depthwise_kernel(const T* __restrict__ x, const T* __restrict__ wt, const T* __restrict__ bias,
+                                 const T* __restrict__ z, T* __restrict__ y, DwParams p, I total) {
+  for (I idx = I(blockIdx.x) * blockDim.x + threadIdx.x; idx < total; idx += I(gridDim.x) * blockDim.x) {
+    I t = idx;
+    int c, oh, ow;
+    if (p.y_nhwc) {
+      c = int(t % p.c); t /= p.c;
+      ow = int(t % p.ow); t /= p.ow;
+      oh = int(t % p.oh); t /= p.oh;
+    } else {
+      ow = int(t % p.ow); t /= p.ow;
+      oh = int(t % p.oh); t /= p.oh;
+      c = int(t % p.c); t /= p.c;
+    }
+    const I n = t;
+    float acc = bias ? load_float(bias[c]) : 0.f;
+    const T* xb = x + n * I(p.x.n) + c * I(p.x.c);
+    const int ih0 = oh * p.sh - p.ph, iw0 = ow * p.sw - p.pw;
+    for (int i = 0; i < p.kh; ++i) {
+      const int ih = ih0 + i * p.dh;
+      if (ih < 0 || ih >= p.h) continue;
+      for (int j = 0; j < p.kw; ++j) {
+        const int iw = iw0 + j * p.dw;
+        if (iw < 0 || iw >= p.w) continue;
+        acc += load_float(xb[ih * I(p.x.h) + iw * I(p.x.w)]) * load_float(wt[(i * p.kw + j) * p.c + c]);
+      }
+    }
+    if (z) acc += load_float(z[n * I(p.z.n) + c * I(p.z.c) + oh * I(p.z.h) + ow * I(p.z.w)]);
+    y[idx] = store_as<T>(apply_activation(p.act, acc));
+  }
+}
+
+template <class T>
+void launch_typed(const DepthwiseShape& s, const DepthwiseArgs& a, const DwParams& p, cudaStream_t stream,
+                  const std::string& where) {
+  const int64_t total = s.batch * s.channels * s.out_h * s.out_w;
+  const int64_t in_total = s.batch * s.channels * s.h * s.w;
+  const T* x = static_cast<const T*>(a.x);
+  const T* w = static_cast<const T*>(a.w);
+  const T* b = static_cast<const T*>(a.bias);
+  const T* z = static_cast<const T*>(a.z);
+  T* y = static_cast<T*>(a.y);
+  // 32-bit index arithmetic (much cheaper on the GPU) whenever every offset fits.
+  if (std::max(total, in_total) < std::numeric_limits<int32_t>::max()) {
+    depthwise_kernel<T, int32_t><<<grid_for(total), kBlockSize, 0, stream>>>(x, w, b, z, y, p, int32_t(total));
+    TRTCORE_CUDA_LAUNCH_CHECK(where, (depthwise_kernel<T, int32_t>));
+  } else {
+    depthwise_kernel<T, int64_t><<<grid_for(total), kBlockSize, 0, stream>>>(x, w, b, z, y, p, total);
+    TRTCORE_CUDA_LAUNCH_CHECK(where, (depthwise_kernel<T, int64_t>));
+  }
+}
+
+}  // namespace
+
+void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const FusedActivation& act, bool half,
+                      cudaStream_t stream, const std::string& where) {
+  DwParams p{};
+  p.c = int(s.channels);
+  p.h = int(s.h);
+  p.w = int(s.w);
+  p.oh = int(s.out_h);
+  p.ow = int(s.out_w);
+  p.kh = s.kernel_h;
+  p.kw = s.kernel_w;
+  p.sh = s.stride_h;
+  p.sw = s.stride_w;
+  p.ph = s.pad_h;
+  p.pw = s.pad_w;
+  p.dh = s.dilation_h;
+  p.dw = s.dilation_w;
+  p.x = strides_of(a.x_layout, s.channels, s.h, s.w);
+  p.z = strides_of(a.z_layout, s.channels, s.out_h, s.out_w);
+  p.y_nhwc = a.y_layout == Layout::kNHWC;
+  p.act = DeviceActivation::from(act);
+  if (half) launch_typed<__half>(s, a, p, stream, where);
+  else launch_typed<float>(s, a, p, stream, where);
+}
+
+}  // namespace trtcore::cuda

@@ -1,0 +1,30 @@
+// Direct depthwise convolution (one filter per channel, channel multiplier 1) with the conv epilogue fused: bias,
+// residual and any fused activation. Each operand may be stored NCHW or NHWC independently, so the kernel reads and
+// writes the executable's storage layouts without transforms. Used by the Conv kernel as the "dw-direct" tactic.
+#pragma once
+#include <cuda_runtime.h>
+
+#include "backends/cuda/cuda_kernel.h"
+#include "trtcore/graph.h"
+
+namespace trtcore::cuda {
+
+struct DepthwiseShape {
+  int64_t batch = 0, channels = 0, h = 0, w = 0, out_h = 0, out_w = 0;
+  int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
+};
+
+struct DepthwiseArgs {
+  const void* x = nullptr;
+  const void* w = nullptr;     // [kernel_h * kernel_w][channels]: tap-major, so a warp reads consecutive channels
+  const void* bias = nullptr;  // [channels] or null
+  const void* z = nullptr;     // residual in y's shape, or null
+  void* y = nullptr;
+  Layout x_layout = Layout::kNCHW, y_layout = Layout::kNCHW, z_layout = Layout::kNCHW;
+};
+
+// `half`: float16 storage (float accumulation), else float32.
+void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const FusedActivation& act, bool half,
+                      cudaStream_t stream, const std::string& where);
+
+}  // namespace trtcore::cuda
