@@ -12,6 +12,7 @@
 #endif
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/depthwise.h"
 #include "backends/cpu/im2col.h"
 #include "backends/cpu/sgemm.h"
 #include "backends/cpu/winograd.h"
@@ -30,6 +31,11 @@ class ConvKernel : public CpuKernel {
     kernel_ = spatial_of(w.shape);
     if (w.constant) weights_ = w.constant;
     const bool depthwise = w.shape.size() > 1 && w.shape[1] == 1 && group_ > 1 && w.shape[0] % group_ == 0;
+    if (weights_ && depthwise) {
+      int64_t taps = 1;
+      for (int64_t k : kernel_) taps *= k;
+      dw_packed_ = pack_depthwise_filters(weights_->data<float>(), w.shape[0], taps);
+    }
     if (weights_ && !depthwise && w.shape.size() > 1) {
       int64_t ksz = w.shape[1];
       for (int64_t k : kernel_) ksz *= k;
@@ -58,6 +64,13 @@ class ConvKernel : public CpuKernel {
     const int64_t cg = c / group_, mg = m / group_, ksz = geo.k_size() * cg;
     const int64_t isz = geo.in_size(), osz = geo.out_size();
 
+    if (cg == 1 && group_ == c && depthwise_blocked_suits(geo)) {
+      std::vector<float> runtime_filters;
+      const float* pk = dw_packed_.empty() ? (runtime_filters = pack_depthwise_filters(w, m, geo.k_size())).data()
+                                           : dw_packed_.data();
+      depthwise_blocked(geo, batch, c, mg, x.as<float>(), pk, bias, residual, act_, y, ctx.threads);
+      return;
+    }
     if (cg == 1 && group_ == c) {
       depthwise(geo, batch, c, mg, x.as<float>(), w, bias, residual, y, ctx.threads);
       return;
@@ -335,6 +348,7 @@ class ConvKernel : public CpuKernel {
   std::vector<int64_t> kernel_;
   TensorPtr weights_, bias_;
   std::vector<PackedA> packed_;  // per group, from constant weights
+  std::vector<float> dw_packed_;  // depthwise filters in 16-channel blocks, from constant weights
   WinogradConv winograd_;        // transformed 3x3 filters (constant weights, stride 1) or empty
   std::vector<float> col_;       // patches of a single-output-position conv
 };

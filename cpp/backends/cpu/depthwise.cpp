@@ -1,0 +1,198 @@
+#include "backends/cpu/depthwise.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "backends/cpu/sgemm.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace trtcore::cpu {
+
+std::vector<float> pack_depthwise_filters(const float* w, int64_t m, int64_t taps) {
+  const int64_t blocks = (m + 15) / 16;
+  std::vector<float> out(size_t(blocks * taps * 16), 0.f);
+  for (int64_t oc = 0; oc < m; ++oc)
+    for (int64_t t = 0; t < taps; ++t) out[size_t(((oc / 16) * taps + t) * 16 + oc % 16)] = w[oc * taps + t];
+  return out;
+}
+
+#if defined(__AVX512F__)
+namespace {
+
+// Rows r[0..15] become columns: afterwards r[i] holds element i of every former row.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4q + c] holds, in 128-bit lane k, column 4k + c of rows 4q .. 4q + 3
+  __m512 u[16];
+  for (int q = 0; q < 4; ++q) {
+    const __m512d a = _mm512_castps_pd(t[4 * q]), b = _mm512_castps_pd(t[4 * q + 2]);
+    const __m512d c = _mm512_castps_pd(t[4 * q + 1]), d = _mm512_castps_pd(t[4 * q + 3]);
+    u[4 * q + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+    const __m512 w0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    const __m512 w1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+    r[4 + c] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+  }
+}
+
+// J consecutive outputs of one row (16 channels each): J independent accumulators, every tap one filter vector
+// and J loads at fixed offsets. S is the width stride when known at compile time, else 0.
+template <int J, int S>
+inline void row_chunk(const float* src, const float* wt, int64_t kh_n, int64_t kw_n, int64_t row_step,
+                      int64_t col_step, int64_t sw, __m512 vb, float* dst) {
+  const int64_t step = (S > 0 ? S : sw) * 16;
+  __m512 acc[J];
+#pragma GCC unroll 8
+  for (int j = 0; j < J; ++j) acc[j] = vb;
+  for (int64_t kh = 0; kh < kh_n; ++kh) {
+    const float* s = src + kh * row_step;
+    for (int64_t kw = 0; kw < kw_n; ++kw, s += col_step, wt += 16) {
+      const __m512 wv = _mm512_loadu_ps(wt);
+#pragma GCC unroll 8
+      for (int j = 0; j < J; ++j) acc[j] = _mm512_fmadd_ps(wv, _mm512_load_ps(s + j * step), acc[j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < J; ++j) _mm512_store_ps(dst + j * 16, acc[j]);
+}
+
+template <int S>
+void output_row(const float* src, const float* wt, const Geometry3& g, int64_t Wp, __m512 vb, float* dst) {
+  const int64_t kh_n = g.k[1], kw_n = g.k[2], row_step = g.d[1] * Wp * 16, col_step = g.d[2] * 16, sw = g.s[2];
+  const int64_t OW = g.out[2];
+  int64_t ow = 0;
+  for (; ow + 8 <= OW; ow += 8)
+    row_chunk<8, S>(src + ow * sw * 16, wt, kh_n, kw_n, row_step, col_step, sw, vb, dst + ow * 16);
+  const float* s = src + ow * sw * 16;
+  float* d = dst + ow * 16;
+  switch (OW - ow) {
+    case 1: row_chunk<1, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
+    case 2: row_chunk<2, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
+    case 3: row_chunk<3, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
+    case 4: row_chunk<4, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
+    case 5: row_chunk<5, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
+    case 6: row_chunk<6, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
+    case 7: row_chunk<7, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
+    default: break;
+  }
+}
+
+bool in_register(Activation a) {
+  return a == Activation::kNone || a == Activation::kRelu || a == Activation::kSigmoid || a == Activation::kSiLU;
+}
+
+float* aligned_scratch(int64_t floats) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < size_t(floats + 16)) buf.resize(size_t(floats + 16));
+  const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
+  return reinterpret_cast<float*>((p + 63) / 64 * 64);
+}
+
+// One image's 16-channel block: planes -> zero-bordered channel-interleaved copy -> outputs (interleaved) ->
+// planes, with residual and activation applied on the way out.
+void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, const float* x, const float* packed,
+           const float* bias, const float* residual, const FusedActivation& act, float* y) {
+  const int64_t m = c * mult, oc0 = blk * 16, lanes = std::min<int64_t>(16, m - oc0);
+  const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2], ph = g.p[1], pw = g.p[2];
+  const int64_t isz = H * W, osz = OH * OW, taps = g.k[1] * g.k[2];
+  const int64_t Hp = std::max(H + ph, (OH - 1) * g.s[1] + (g.k[1] - 1) * g.d[1] + 1);
+  const int64_t Wp = std::max(W + pw, (OW - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1);
+  float* buf = aligned_scratch((Hp * Wp + osz) * 16);
+  float* obuf = buf + Hp * Wp * 16;
+  const __m512 zero = _mm512_setzero_ps();
+  // only the border is zeroed: the interior is overwritten right after
+  for (int64_t i = 0; i < ph * Wp; ++i) _mm512_store_ps(buf + i * 16, zero);
+  for (int64_t i = (H + ph) * Wp; i < Hp * Wp; ++i) _mm512_store_ps(buf + i * 16, zero);
+  for (int64_t h = ph; h < H + ph; ++h) {
+    for (int64_t w = 0; w < pw; ++w) _mm512_store_ps(buf + (h * Wp + w) * 16, zero);
+    for (int64_t w = pw + W; w < Wp; ++w) _mm512_store_ps(buf + (h * Wp + w) * 16, zero);
+  }
+  const float* planes[16];
+  for (int64_t l = 0; l < 16; ++l) planes[l] = l < lanes ? x + (n * c + (oc0 + l) / mult) * isz : nullptr;
+  __m512 r[16];
+  int64_t h = 0, w = 0;  // position of element p0 in the plane
+  for (int64_t p0 = 0; p0 < isz; p0 += 16) {
+    const int64_t cnt = std::min<int64_t>(16, isz - p0);
+    const __mmask16 mask = __mmask16((1u << cnt) - 1u);
+    for (int l = 0; l < 16; ++l) r[l] = planes[l] ? _mm512_maskz_loadu_ps(mask, planes[l] + p0) : zero;
+    transpose16(r);
+    for (int64_t j = 0; j < cnt; ++j) {
+      _mm512_store_ps(buf + ((h + ph) * Wp + w + pw) * 16, r[j]);
+      if (++w == W) {
+        w = 0;
+        ++h;
+      }
+    }
+  }
+  const float* wt = packed + blk * taps * 16;
+  const __mmask16 lane_mask = __mmask16((1u << lanes) - 1u);
+  const __m512 vb = bias ? _mm512_maskz_loadu_ps(lane_mask, bias + oc0) : zero;
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const float* src = buf + oh * g.s[1] * Wp * 16;
+    float* dst = obuf + oh * OW * 16;
+    if (g.s[2] == 1)
+      output_row<1>(src, wt, g, Wp, vb, dst);
+    else if (g.s[2] == 2)
+      output_row<2>(src, wt, g, Wp, vb, dst);
+    else
+      output_row<0>(src, wt, g, Wp, vb, dst);
+  }
+  const bool fused = in_register(act.kind);
+  for (int64_t p0 = 0; p0 < osz; p0 += 16) {
+    const int64_t cnt = std::min<int64_t>(16, osz - p0);
+    const __mmask16 mask = __mmask16((1u << cnt) - 1u);
+    for (int64_t j = 0; j < 16; ++j) r[j] = j < cnt ? _mm512_load_ps(obuf + (p0 + j) * 16) : zero;
+    transpose16(r);
+    for (int64_t l = 0; l < lanes; ++l) {
+      const int64_t plane = n * m + oc0 + l;
+      __m512 v = r[l];
+      if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual + plane * osz + p0));
+      if (fused) v = activate16(act.kind, v);
+      _mm512_mask_storeu_ps(y + plane * osz + p0, mask, v);
+    }
+  }
+}
+
+}  // namespace
+
+bool depthwise_blocked_suits(const Geometry3& g) {
+  return g.in[0] == 1 && g.k[0] == 1;
+}
+
+void depthwise_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, const float* x,
+                       const float* packed, const float* bias, const float* residual, const FusedActivation& act, float* y,
+                       int threads) {
+  const int64_t m = c * mult, blocks = (m + 15) / 16, tasks = batch * blocks;
+  const int nt = threads > 1 ? threads : 1;
+  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * g.k_size() >= 65536;
+  parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
+    block(g, c, mult, t / blocks, t % blocks, x, packed, bias, residual, act, y);
+  });
+  if (in_register(act.kind)) return;
+  GemmEpilogue ep;
+  ep.act = act;
+  apply_epilogue(ep, 0, 0, batch * m, g.out_size(), y, g.out_size());
+}
+#else
+bool depthwise_blocked_suits(const Geometry3&) { return false; }
+void depthwise_blocked(const Geometry3&, int64_t, int64_t, int64_t, const float*, const float*, const float*,
+                       const float*, const FusedActivation&, float*, int) {}
+#endif
+
+}  // namespace trtcore::cpu
