@@ -100,7 +100,7 @@ def result_dir(args, experiment):
     device = "cpu-small" if args.small else slug(gpu_name() or "cpu")
     base = os.path.join(args.out, "%s-%s-%s-%s" % (experiment, device, time.strftime("%Y%m%d"), git_commit()))
     d, n = base, 1
-    while os.path.exists(os.path.join(d, "results.json")):  # a second run the same day never overwrites the first
+    while os.path.isdir(d) and os.listdir(d):  # a second run the same day never overwrites the first
         n += 1
         d = "%s-%d" % (base, n)
     os.makedirs(d, exist_ok=True)
@@ -155,6 +155,8 @@ def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, mode
             r = timing.normalize(stats, engine=engine_name, precision=precision, batch=b, iterations=iterations,
                                  device=eng.device)
             r.update(engine=engine_name, precision=precision, model=model, batch=b)
+            if backend != "cpu":  # weights + activations + workspace the plan holds on the device
+                r["device_memory_bytes"] = int(eng.device_memory_bytes)
             if input_shape:
                 r["input_shape"] = _shape_at(input_shape, b)
             out.append(r)

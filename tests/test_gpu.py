@@ -45,8 +45,18 @@ def test_light_model_cuda(name, rng, tmp_path):
 
 @pytest.mark.parametrize("name", models.LIGHT_MODELS)
 def test_light_model_cuda_tf32(name, rng, tmp_path):
+    """TF32 bounds the relative error of each product, so the network's logits (exposed as an output) must agree to
+    1e-3. The final Softmax's probabilities are not compared: a saturated softmax turns the logits' absolute error,
+    which grows with their magnitude (tens, with these random weights), into relative error."""
     model = models.light_model(name, seed=1)
-    _compare_backends(model, _input(model, rng), tmp_path, tol=TF32_TOL, strict=False)
+    feeds = _input(model, rng)
+    ref = ort_run(model, feeds)
+    got = build_engine(model, tmp_path, name="cuda", backend="cuda", strict_fp32=False).infer(dict(feeds))
+    produced_by = {o: n.op_type for n in model.graph.node for o in n.output}
+    compared = [name for name in ref if produced_by.get(name) != "Softmax"]
+    assert compared, "the logits are among the outputs"
+    for name in compared:
+        assert_close(got[name], ref[name], tol=TF32_TOL, what=f"cuda tf32 vs onnxruntime, '{name}'")
 
 
 @pytest.mark.parametrize("builder,batch", [(models.mobilenet_v2, 1), (models.mobilenet_v2, 8), (models.unet, 1),

@@ -188,6 +188,14 @@ def torch_run(module, input_shape, mode="eager", precision="fp32", memory_format
         raise BaselineError("CUDA-graph replay needs a CUDA device")
     dtype = torch.float16 if precision == "fp16" else torch.float32
     mf = torch.channels_last if memory_format == "channels_last" else torch.contiguous_format
+    if dev.type == "cuda":
+        # Device memory the run needs: the peak of PyTorch's allocator (weights, activations, cuDNN/cuBLAS
+        # workspaces, the graph's pool) above what was allocated before, not counting weights already there.
+        torch.cuda.synchronize(dev)
+        resident = sum(t.numel() * t.element_size() for t in list(module.parameters()) + list(module.buffers())
+                       if t.device == dev)
+        mem_base = torch.cuda.memory_allocated(dev) - resident
+        torch.cuda.reset_peak_memory_stats(dev)
     m = module.eval().to(dev, dtype=dtype)
     if memory_format == "channels_last":
         m = m.to(memory_format=mf)
@@ -267,14 +275,16 @@ def torch_run(module, input_shape, mode="eager", precision="fp32", memory_format
         devname = "%s, torch %s" % (torch.cuda.get_device_name(dev), torch.__version__)
         how = "CUDA events around the model call (inputs on the device); e2e from a host clock with copies"
         tf32 = bool(torch.backends.cudnn.allow_tf32) if precision == "fp32" else None
+        extra = {"device_memory_bytes": int(torch.cuda.max_memory_allocated(dev) - mem_base)}
     else:
         devname = "%s, torch %s" % (cpu_name(), torch.__version__)
         how = "host steady clock"
         tf32 = None
+        extra = {}
     return _timing.make_result("pytorch-" + mode, precision + ("-cl" if memory_format == "channels_last" else ""),
                                batch, devname, compute, e2e, model=model or type(module).__name__,
                                input_shape=shape, timing=how, cudnn_tf32=tf32,
-                               samples=len(names) if names else None)
+                               samples=len(names) if names else None, **extra)
 
 
 # ----------------------------------------------------------------------------------------------- CLI

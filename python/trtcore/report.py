@@ -126,7 +126,8 @@ SPEED_COLUMNS = [
     ("input", "input", "%s"),
     ("compute_median_ms", "compute median (ms)", "%.3f"), ("e2e_median_ms", "e2e median (ms)", "%.3f"),
     ("e2e_p99_ms", "e2e p99 (ms)", "%.3f"), ("per_image_ms", "per image (ms)", "%.4f"),
-    ("throughput", "throughput (img/s)", "%.1f"), ("status", "status", "%s"),
+    ("throughput", "throughput (img/s)", "%.1f"), ("device_mib", "device memory (MiB)", "%.0f"),
+    ("status", "status", "%s"),
 ]
 
 
@@ -141,7 +142,9 @@ def speed_rows(results):
             "compute_median_ms": r["compute_ms"]["median"], "e2e_median_ms": e2e,
             "e2e_p99_ms": r["e2e_ms"]["p99"],
             "per_image_ms": e2e / r["batch"] if ok and r["batch"] else float("nan"),
-            "throughput": r["throughput"], "status": r.get("status", "ok") if ok else
+            "throughput": r["throughput"],
+            "device_mib": r["device_memory_bytes"] / 2**20 if r.get("device_memory_bytes") else float("nan"),
+            "status": r.get("status", "ok") if ok else
             ("%s: %s" % (r.get("status"), r.get("error", ""))).rstrip(": ")[:80],
         })
     return rows
