@@ -118,8 +118,74 @@ GraphInfo graph_info(const Graph& g, const std::vector<PassRecord>& passes) {
 
 // Holds the engine; Python-side calls are serialised by the GIL before release, so one run at a time.
 struct PyEngine {
-  std::unique_ptr<Engine> e;
+  std::shared_ptr<Engine> e;
 };
+
+// A context keeps its engine alive (declared first, destroyed last).
+struct PyContext {
+  std::shared_ptr<Engine> engine;
+  std::unique_ptr<ExecutionContext> c;
+};
+
+// Arrays (one, or a dict by input name) to checked views, outputs allocated as numpy arrays and written in place
+// (no zero fill, no copy); `run(batch, inputs, outputs)` runs with the GIL released.
+template <class Run>
+py::dict infer_arrays(const Engine& e, py::object inputs, Run&& run) {
+  const std::vector<TensorInfo>& infos = e.inputs();
+  std::vector<py::array> arrays;
+  if (py::isinstance<py::dict>(inputs)) {
+    py::dict d = inputs.cast<py::dict>();
+    for (const TensorInfo& t : infos) {
+      if (!d.contains(t.name)) fail(ErrorKind::kInvalidArgument, "missing input '", t.name, "'");
+      arrays.push_back(py::array::ensure(d[py::str(t.name)], py::array::c_style));
+    }
+    if (d.size() != infos.size()) fail(ErrorKind::kInvalidArgument, "the plan has ", infos.size(), " input(s); got ", d.size());
+  } else {
+    if (infos.size() != 1) fail(ErrorKind::kInvalidArgument, "the plan has ", infos.size(), " inputs: pass a dict name -> array");
+    arrays.push_back(py::array::ensure(inputs, py::array::c_style));
+  }
+  std::vector<TensorView> views;
+  for (py::array& a : arrays) {
+    if (!a) fail(ErrorKind::kInvalidArgument, "inputs must be numpy arrays");
+    views.push_back(TensorView{dtype_of(a.dtype()), Shape(a.shape(), a.shape() + a.ndim()), a.mutable_data()});
+  }
+  const int64_t batch = e.batch_of(views);
+  const std::vector<Shape> shapes = e.output_shapes(batch);
+  py::dict result;
+  std::vector<const void*> in_ptrs;
+  std::vector<void*> out_ptrs;
+  for (const TensorView& v : views) in_ptrs.push_back(v.data);
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    py::array a(numpy_dtype(e.outputs()[i].dtype), std::vector<py::ssize_t>(shapes[i].begin(), shapes[i].end()));
+    out_ptrs.push_back(a.mutable_data());
+    result[py::str(e.outputs()[i].name)] = a;
+  }
+  {
+    py::gil_scoped_release release;
+    run(batch, in_ptrs, out_ptrs);
+  }
+  return result;
+}
+
+py::dict benchmark_dict(const Engine& e, const BenchmarkResult& r) {
+  py::dict d;
+  d["engine"] = "trtcore";
+  d["backend"] = e.backend_name();
+  d["precision"] = precision_name(e.plan().build.precision);
+  d["device"] = e.device_description();
+  d["batch"] = r.batch;
+  d["iterations"] = r.iterations;
+  d["compute_ms"] = stats_dict(r.compute_ms);
+  d["e2e_ms"] = stats_dict(r.e2e_ms);
+  d["throughput"] = r.throughput;
+  d["compute_throughput"] = r.compute_throughput;
+  return d;
+}
+
+std::map<std::string, size_t> memory_map(const MemoryReport& r) {
+  return {{"weights", r.weights_bytes}, {"activations", r.activations_bytes}, {"workspace", r.workspace_bytes},
+          {"total", r.total()}};
+}
 
 }  // namespace
 
@@ -253,54 +319,15 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("device", [](const PyEngine& p) { return p.e->device_description(); })
       .def_property_readonly("max_batch", [](const PyEngine& p) { return p.e->max_batch(); })
       .def_property_readonly("device_memory_bytes", [](const PyEngine& p) { return p.e->memory().total(); })
-      .def_property_readonly("memory",
-                             [](const PyEngine& p) {
-                               const MemoryReport r = p.e->memory();
-                               return std::map<std::string, size_t>{{"weights", r.weights_bytes},
-                                                                    {"activations", r.activations_bytes},
-                                                                    {"workspace", r.workspace_bytes},
-                                                                    {"total", r.total()}};
-                             })
+      .def_property_readonly("memory", [](const PyEngine& p) { return memory_map(p.e->memory()); })
       .def_property_readonly("layers", [](const PyEngine& p) { return p.e->layers(); })
       .def("graph", [](const PyEngine& p) { return graph_info(p.e->plan().graph, p.e->plan().passes); })
       .def(
           "infer",
           [](PyEngine& p, py::object inputs) {
-            const std::vector<TensorInfo>& infos = p.e->inputs();
-            std::vector<py::array> arrays;
-            if (py::isinstance<py::dict>(inputs)) {
-              py::dict d = inputs.cast<py::dict>();
-              for (const TensorInfo& t : infos) {
-                if (!d.contains(t.name)) fail(ErrorKind::kInvalidArgument, "missing input '", t.name, "'");
-                arrays.push_back(py::array::ensure(d[py::str(t.name)], py::array::c_style));
-              }
-              if (d.size() != infos.size()) fail(ErrorKind::kInvalidArgument, "the plan has ", infos.size(), " input(s); got ", d.size());
-            } else {
-              if (infos.size() != 1) fail(ErrorKind::kInvalidArgument, "the plan has ", infos.size(), " inputs: pass a dict name -> array");
-              arrays.push_back(py::array::ensure(inputs, py::array::c_style));
-            }
-            std::vector<TensorView> views;
-            for (py::array& a : arrays) {
-              if (!a) fail(ErrorKind::kInvalidArgument, "inputs must be numpy arrays");
-              views.push_back(TensorView{dtype_of(a.dtype()), Shape(a.shape(), a.shape() + a.ndim()), a.mutable_data()});
-            }
-            // Outputs are allocated as numpy arrays and written in place: no zero fill, no copy.
-            const int64_t batch = p.e->batch_of(views);
-            const std::vector<Shape> shapes = p.e->output_shapes(batch);
-            py::dict result;
-            std::vector<const void*> in_ptrs;
-            std::vector<void*> out_ptrs;
-            for (const TensorView& v : views) in_ptrs.push_back(v.data);
-            for (size_t i = 0; i < shapes.size(); ++i) {
-              py::array a(numpy_dtype(p.e->outputs()[i].dtype), std::vector<py::ssize_t>(shapes[i].begin(), shapes[i].end()));
-              out_ptrs.push_back(a.mutable_data());
-              result[py::str(p.e->outputs()[i].name)] = a;
-            }
-            {
-              py::gil_scoped_release release;
-              p.e->infer(batch, in_ptrs, out_ptrs);
-            }
-            return result;
+            Engine& e = *p.e;
+            return infer_arrays(e, std::move(inputs), [&e](int64_t batch, const std::vector<const void*>& in,
+                                                           const std::vector<void*>& out) { e.infer(batch, in, out); });
           },
           py::arg("inputs"))
       .def(
@@ -311,18 +338,7 @@ PYBIND11_MODULE(_core, m) {
               py::gil_scoped_release release;
               r = p.e->benchmark(batch, iterations, warmup);
             }
-            py::dict d;
-            d["engine"] = "trtcore";
-            d["backend"] = p.e->backend_name();
-            d["precision"] = precision_name(p.e->plan().build.precision);
-            d["device"] = p.e->device_description();
-            d["batch"] = r.batch;
-            d["iterations"] = r.iterations;
-            d["compute_ms"] = stats_dict(r.compute_ms);
-            d["e2e_ms"] = stats_dict(r.e2e_ms);
-            d["throughput"] = r.throughput;
-            d["compute_throughput"] = r.compute_throughput;
-            return d;
+            return benchmark_dict(*p.e, r);
           },
           py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3)
       .def(
@@ -361,5 +377,37 @@ PYBIND11_MODULE(_core, m) {
             return d;
           },
           py::arg("dir"), py::arg("output_dir") = "", py::arg("batch") = 0, py::arg("iterations") = 1)
-      .def("describe", [](const PyEngine& p) { return p.e->describe(); });
+      .def("describe", [](const PyEngine& p) { return p.e->describe(); })
+      .def(
+          "create_context",
+          [](const PyEngine& p, bool cuda_graph) {
+            SystemOptions s;
+            s.cuda_graph = cuda_graph;
+            py::gil_scoped_release release;
+            return PyContext{p.e, p.e->create_context(s)};
+          },
+          py::arg("cuda_graph") = true);
+
+  py::class_<PyContext>(m, "Context")
+      .def(
+          "infer",
+          [](PyContext& p, py::object inputs) {
+            ExecutionContext& c = *p.c;
+            return infer_arrays(*p.engine, std::move(inputs),
+                                [&c](int64_t batch, const std::vector<const void*>& in,
+                                     const std::vector<void*>& out) { c.infer(batch, in, out); });
+          },
+          py::arg("inputs"))
+      .def(
+          "benchmark",
+          [](PyContext& p, int64_t batch, int iterations, int warmup) {
+            BenchmarkResult r;
+            {
+              py::gil_scoped_release release;
+              r = p.c->benchmark(batch, iterations, warmup);
+            }
+            return benchmark_dict(*p.engine, r);
+          },
+          py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3)
+      .def_property_readonly("memory", [](const PyContext& p) { return memory_map(p.c->memory()); });
 }

@@ -127,9 +127,20 @@ void Engine::save(const std::string& plan_path) const { save_plan(plan_, plan_pa
 std::string Engine::device_description() const { return backend_->device_description(); }
 
 void Engine::infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs) {
+  infer_on(*exec_, batch, inputs, outputs);
+}
+
+void Engine::infer_on(Executable& x, int64_t batch, const std::vector<const void*>& inputs,
+                      const std::vector<void*>& outputs) const {
   if (batch < 1 || batch > max_batch())
     fail(ErrorKind::kInvalidArgument, "batch ", batch, " is outside the plan's range 1..", max_batch());
-  exec_->infer(batch, inputs, outputs);
+  x.infer(batch, inputs, outputs);
+}
+
+std::unique_ptr<ExecutionContext> Engine::create_context(const SystemOptions& sys) const {
+  std::unique_ptr<Executable> x = exec_->share(sys);
+  if (!x) x = backend_->load(plan_.graph, plan_.build, sys, plan_.tactics);
+  return std::unique_ptr<ExecutionContext>(new ExecutionContext(*this, std::move(x)));
 }
 
 int64_t Engine::batch_of(const std::vector<TensorView>& inputs) const {
@@ -160,6 +171,7 @@ int64_t Engine::batch_of(const std::vector<TensorView>& inputs) const {
 }
 
 std::vector<Shape> Engine::output_shapes(int64_t batch) const {
+  std::lock_guard<std::mutex> lock(output_shape_mutex_);
   auto it = output_shape_cache_.find(batch);
   if (it != output_shape_cache_.end()) return it->second;
   const std::vector<Shape> shapes = shapes_for_batch(plan_.graph, batch);
@@ -169,7 +181,9 @@ std::vector<Shape> Engine::output_shapes(int64_t batch) const {
   return out;
 }
 
-std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) {
+std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) { return infer_on(*exec_, inputs); }
+
+std::vector<Tensor> Engine::infer_on(Executable& x, const std::vector<TensorView>& inputs) const {
   const int64_t batch = batch_of(inputs);
   const std::vector<Shape> shapes = output_shapes(batch);
   std::vector<Tensor> outs;
@@ -178,7 +192,7 @@ std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) {
   for (Tensor& t : outs) out_ptrs.push_back(t.bytes.data());
   std::vector<const void*> in_ptrs;
   for (const TensorView& v : inputs) in_ptrs.push_back(v.data);
-  exec_->infer(batch, in_ptrs, out_ptrs);
+  x.infer(batch, in_ptrs, out_ptrs);
   return outs;
 }
 
@@ -214,6 +228,10 @@ static BenchmarkResult summarize(int64_t batch, std::vector<IterationTiming> tra
 }
 
 BenchmarkResult Engine::benchmark(int64_t batch, int iterations, int warmup, unsigned seed) {
+  return benchmark_on(*exec_, batch, iterations, warmup, seed);
+}
+
+BenchmarkResult Engine::benchmark_on(Executable& x, int64_t batch, int iterations, int warmup, unsigned seed) const {
   if (batch == 0) batch = max_batch();
   if (batch < 1 || batch > max_batch())
     fail(ErrorKind::kInvalidArgument, "batch ", batch, " is outside the plan's range 1..", max_batch());
@@ -236,7 +254,7 @@ BenchmarkResult Engine::benchmark(int64_t batch, int iterations, int warmup, uns
     }
     ins.push_back(storage.back().data());
   }
-  return summarize(batch, exec_->benchmark(batch, ins, iterations, warmup));
+  return summarize(batch, x.benchmark(batch, ins, iterations, warmup));
 }
 
 static void check_finite(const std::string& bytes, const std::string& file) {

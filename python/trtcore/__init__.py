@@ -5,8 +5,10 @@
     outputs = engine.infer(x)                              # dict: output name → numpy array
     stats = engine.benchmark(batch=8, iterations=100)
     engine.save("model.plan"); engine = trtcore.Engine("model.plan")
+    ctx = engine.create_context()                          # one per thread for concurrent runs
 """
 from ._core import (  # noqa: F401
+    Context,
     Engine,
     Error,
     GraphInfo,

@@ -51,8 +51,8 @@ def load_graph(onnx_path: str, batch: int = 0, shapes: Optional[Dict[str, Sequen
 def pass_names() -> List[str]: ...
 
 class Engine:
-    """A built or loaded plan bound to a backend. One call at a time per Engine (calls from several threads are
-    serialised by the caller); the GIL is released while running."""
+    """A built or loaded plan bound to a backend. One call at a time per Engine; for concurrent runs from several
+    threads give each thread its own create_context(). The GIL is released while running."""
     def __init__(self, plan_path: str, threads: int = 0, cuda_graph: bool = True) -> None: ...
     @staticmethod
     def build(onnx_path: str, batch: int = 0, shapes: Optional[Dict[str, Sequence[int]]] = None,
@@ -82,3 +82,13 @@ class Engine:
     def profile(self, batch: int = 0, iterations: int = 10) -> List[Dict[str, object]]: ...
     def run_directory(self, dir: str, output_dir: str = "", batch: int = 0, iterations: int = 1) -> Dict[str, object]: ...
     def describe(self) -> str: ...
+    def create_context(self, cuda_graph: bool = True) -> "Context": ...   # own stream/memory/graphs, shared weights
+
+class Context:
+    """A further execution context of an Engine (Engine.create_context): its own stream, activation memory,
+    workspace, I/O buffers and CUDA graphs, sharing the engine's weights on cuda. Contexts of one engine run
+    concurrently from different threads, each one call at a time; a context keeps its engine alive."""
+    def infer(self, inputs: Union[np.ndarray, Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]: ...
+    def benchmark(self, batch: int = 0, iterations: int = 10, warmup: int = 3) -> Dict[str, object]: ...
+    @property
+    def memory(self) -> Dict[str, int]: ...     # weights (not shared ones), activations, workspace, total

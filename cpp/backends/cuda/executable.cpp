@@ -192,10 +192,36 @@ class CudaExecutable : public Executable {
         handles_(build.device),
         stream_(handles_.stream),
         cudnn_(handles_.cudnn),
-        cublaslt_(handles_.cublaslt) {
+        cublaslt_(handles_.cublaslt),
+        constants_(std::make_shared<std::vector<DeviceBuffer>>()) {
     upload_constants();
     init_kernels(mode, tactics_in, tactics_out);
+    tactics_ = tactics_out ? *tactics_out : tactics_in;
     plan_memory();
+  }
+
+  // Another execution context of the same plan: own stream, handles, kernels (tactics reused, not timed), memory
+  // and CUDA graphs; the uploaded weights are shared.
+  CudaExecutable(const CudaExecutable& base, const SystemOptions& sys)
+      : graph_(base.graph_),
+        device_(base.device_),
+        use_graphs_(sys.cuda_graph),
+        fp32_math_(base.fp32_math_),
+        workspace_limit_(base.workspace_limit_),
+        handles_(base.device_),
+        stream_(handles_.stream),
+        cudnn_(handles_.cudnn),
+        cublaslt_(handles_.cublaslt),
+        constants_(base.constants_),
+        shares_constants_(true),
+        tactics_(base.tactics_) {
+    init_kernels(TacticMode::kReuse, tactics_, nullptr);
+    plan_memory();
+  }
+
+  std::unique_ptr<Executable> share(const SystemOptions& sys) const override {
+    TRTCORE_CUDA_CHECK("creating an execution context", cudaSetDevice(device_));
+    return std::unique_ptr<Executable>(new CudaExecutable(*this, sys));
   }
 
   ~CudaExecutable() override {
@@ -300,7 +326,7 @@ class CudaExecutable : public Executable {
 
   MemoryReport memory() const override {
     MemoryReport r;
-    r.weights_bytes = constants_bytes_;
+    r.weights_bytes = shares_constants_ ? 0 : constants_bytes_;  // shared weights count once, in the engine
     for (const Step& s : steps_) r.weights_bytes += s.kernel->weights_bytes();
     r.activations_bytes = arena_.bytes();
     for (const DeviceBuffer& b : io_in_) r.activations_bytes += b.bytes();
@@ -326,11 +352,11 @@ class CudaExecutable : public Executable {
       for (int i : n.inputs)
         if (i >= 0) used[size_t(i)] = 1;
     for (int o : graph_.outputs) used[size_t(o)] = 1;
-    constants_.resize(graph_.values.size());
+    constants_->resize(graph_.values.size());
     for (size_t v = 0; v < graph_.values.size(); ++v) {
       const Value& val = graph_.values[v];
       if (!val.constant || !used[v]) continue;
-      constants_[v] = upload(val.constant->bytes.data(), val.constant->bytes.size(),
+      (*constants_)[v] = upload(val.constant->bytes.data(), val.constant->bytes.size(),
                              "uploading constant '" + val.name + "'");
       constants_bytes_ += val.constant->bytes.size();
     }
@@ -401,9 +427,9 @@ class CudaExecutable : public Executable {
           ctx.tactic = *cached;
         }
       ctx.device_constant = [this, &n](int id) -> const void* {
-        if (id < 0 || size_t(id) >= constants_.size() || !constants_[size_t(id)].get())
+        if (id < 0 || size_t(id) >= constants_->size() || !(*constants_)[size_t(id)].get())
           fail(ErrorKind::kRuntime, n.describe(), ": value ", id, " is not an uploaded constant");
-        return constants_[size_t(id)].get();
+        return (*constants_)[size_t(id)].get();
       };
       s.kernel->init(n, graph_, ctx);
       const std::string t = s.kernel->tactic();
@@ -561,7 +587,7 @@ class CudaExecutable : public Executable {
   void* device_ptr(int id) const {
     const BufferInfo& b = buffers_[size_t(id)];
     switch (b.storage) {
-      case Storage::kConstant: return constants_[size_t(id)].get();
+      case Storage::kConstant: return (*constants_)[size_t(id)].get();
       case Storage::kArena: return static_cast<uint8_t*>(arena_.get()) + b.offset;
       case Storage::kGraphInput: return io_in_[size_t(b.io_index)].get();
       case Storage::kGraphOutput: return io_out_[size_t(b.io_index)].get();
@@ -702,7 +728,9 @@ class CudaExecutable : public Executable {
   cudnnHandle_t cudnn_ = nullptr;
   cublasLtHandle_t cublaslt_ = nullptr;
 
-  std::vector<DeviceBuffer> constants_;  // by value id
+  std::shared_ptr<std::vector<DeviceBuffer>> constants_;  // by value id; shared by the contexts of one plan
+  bool shares_constants_ = false;        // a further context: the weights belong to the first
+  std::string tactics_;                  // as stored in the plan, for further contexts
   size_t constants_bytes_ = 0;
   std::vector<Step> steps_;
   std::vector<BufferInfo> buffers_;      // by value id

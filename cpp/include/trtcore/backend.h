@@ -49,6 +49,13 @@ class Executable {
 
   virtual MemoryReport memory() const = 0;
   virtual std::vector<LayerInfo> layers() const = 0;
+
+  // A further, independent executable of the same plan for another execution context, sharing what it can (the
+  // uploaded weights); null when the backend shares nothing, and the plan is then loaded again.
+  virtual std::unique_ptr<Executable> share(const SystemOptions& sys) const {
+    (void)sys;
+    return nullptr;
+  }
 };
 
 // How a backend builds --half: the core's FP16 stage rewrites the graph (dtypes and Cast nodes) before the build,

@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ struct DirectoryRunResult {
   Stats batch_ms;                     // wall time per batch (copies included), over all passes
   double throughput = 0;              // samples/s over the timed passes
 };
+
+class ExecutionContext;
 
 class Engine {
  public:
@@ -76,19 +79,52 @@ class Engine {
   DirectoryRunResult run_directory(const std::string& dir, const std::string& output_dir, int64_t batch,
                                    int iterations);
 
+  // A further execution context: its own stream, activation memory, workspace, I/O buffers and CUDA graphs, sharing
+  // the weights where the backend can (cuda). Contexts run concurrently from different threads, each one call at a
+  // time; the engine must outlive them.
+  std::unique_ptr<ExecutionContext> create_context(const SystemOptions& sys = {}) const;
+
   // Human-readable summary (inputs, outputs, layers, memory) for `inspect`.
   std::string describe() const;
   // JSON text of a benchmark result plus engine facts, for --json.
   std::string to_json(const BenchmarkResult& r, const DirectoryRunResult* dir = nullptr) const;
 
  private:
+  friend class ExecutionContext;
   Engine() = default;
   void bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec);
+  // The run paths shared by the engine's own executable and its contexts'.
+  void infer_on(Executable& x, int64_t batch, const std::vector<const void*>& inputs,
+                const std::vector<void*>& outputs) const;
+  std::vector<Tensor> infer_on(Executable& x, const std::vector<TensorView>& inputs) const;
+  BenchmarkResult benchmark_on(Executable& x, int64_t batch, int iterations, int warmup, unsigned seed) const;
   Plan plan_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Executable> exec_;
   std::vector<TensorInfo> inputs_, outputs_;
   mutable std::map<int64_t, std::vector<Shape>> output_shape_cache_;
+  mutable std::mutex output_shape_mutex_;  // contexts on several threads share the cache
+};
+
+// One more set of run-time resources for an engine (see Engine::create_context); same checks and timing as the
+// engine's own calls.
+class ExecutionContext {
+ public:
+  void infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs) {
+    engine_.infer_on(*exec_, batch, inputs, outputs);
+  }
+  std::vector<Tensor> infer(const std::vector<TensorView>& inputs) { return engine_.infer_on(*exec_, inputs); }
+  BenchmarkResult benchmark(int64_t batch, int iterations, int warmup, unsigned seed = 0) {
+    return engine_.benchmark_on(*exec_, batch, iterations, warmup, seed);
+  }
+  MemoryReport memory() const { return exec_->memory(); }
+  const Engine& engine() const { return engine_; }
+
+ private:
+  friend class Engine;
+  ExecutionContext(const Engine& e, std::unique_ptr<Executable> x) : engine_(e), exec_(std::move(x)) {}
+  const Engine& engine_;
+  std::unique_ptr<Executable> exec_;
 };
 
 const char* version();
