@@ -7,10 +7,6 @@
 #include <cstdint>
 #include <vector>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/depthwise.h"
 #include "backends/cpu/im2col.h"
@@ -184,8 +180,8 @@ class ConvKernel : public CpuKernel {
     return out;
   }
 
-  // One input channel per group: each output row is a weighted sum of shifted input rows, accumulated while the
-  // row is in L1. Planes are handed out in chunks as pool tasks.
+  // One input channel per group (3-d windows, or no AVX-512; depthwise.cpp runs the rest): each output row is a
+  // weighted sum of shifted input rows, accumulated while the row is in L1. Planes are handed out in chunks.
   void depthwise(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, const float* x, const float* w,
                  const float* bias, const float* residual, float* y, int threads) const {
     const int64_t m = c * mult, planes = batch * m, osz = g.out_size();
@@ -194,12 +190,6 @@ class ConvKernel : public CpuKernel {
     const int64_t tasks = parallel ? std::min<int64_t>(planes, 8 * nt) : 1;
     parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
       for (int64_t nm = planes * t / tasks; nm < planes * (t + 1) / tasks; ++nm) {
-#if defined(__AVX512F__)
-        if (g.in[0] == 1 && g.k[0] == 1 && (g.s[2] == 1 || g.s[2] == 2)) {
-          depthwise_plane_padded(g, c, mult, nm, x, w, bias, residual, y);
-          continue;
-        }
-#endif
         if (g.s[2] == 1)
           depthwise_plane<1>(g, c, mult, nm, x, w, bias, residual, y);
         else if (g.s[2] == 2)
@@ -210,93 +200,6 @@ class ConvKernel : public CpuKernel {
     });
   }
 
-#if defined(__AVX512F__)
-  // 2-d planes: the input plane is copied once into a zero-bordered buffer, so every tap of an output row is one
-  // unconditional 16-wide load and FMA (rows of 7 or 14 outputs are one masked vector, not a scalar loop).
-  void depthwise_plane_padded(const Geometry3& g, int64_t c, int64_t mult, int64_t nm, const float* x,
-                              const float* w, const float* bias, const float* residual, float* y) const {
-    const int64_t m = c * mult, isz = g.in_size(), osz = g.out_size(), ksz = g.k_size();
-    const int64_t n = nm / m, oc = nm % m, ic = oc / mult;
-    const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2], sh = g.s[1], sw = g.s[2];
-    const int64_t ph = g.p[1], pw = g.p[2];
-    // rows/cols the taps can reach, plus slack so the last vector (and stride-2's second load) stays inside
-    const int64_t Hp = std::max(H + ph, (OH - 1) * sh + (g.k[1] - 1) * g.d[1] + 1);
-    const int64_t Wp = std::max(W + pw, ((OW + 15) / 16 * 16 - 1) * sw + (g.k[2] - 1) * g.d[2] + 1) + 16;
-    thread_local std::vector<float> padded;
-    if (padded.size() < size_t(Hp * Wp)) padded.resize(size_t(Hp * Wp));
-    float* buf = padded.data();
-    // only the border is zeroed: the interior is overwritten by the plane right after
-    const float* plane = x + (n * c + ic) * isz;
-    std::fill(buf, buf + ph * Wp, 0.f);
-    for (int64_t h = 0; h < H; ++h) {
-      float* row = buf + (h + ph) * Wp;
-      std::fill(row, row + pw, 0.f);
-      std::copy(plane + h * W, plane + (h + 1) * W, row + pw);
-      std::fill(row + pw + W, row + Wp, 0.f);
-    }
-    std::fill(buf + (H + ph) * Wp, buf + Hp * Wp, 0.f);
-    const float* wk = w + oc * ksz;
-    float* dst = y + nm * osz;
-    const __m512 vb = _mm512_set1_ps(bias ? bias[oc] : 0.f);
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    // 16-wide output chunks, J at a time with independent accumulators: one chain of k*k dependent FMAs per
-    // chunk would leave the FMA units waiting on latency
-    constexpr int J = 8;
-    const Activation ak = act_.kind;
-    const bool in_register = ak == Activation::kNone || ak == Activation::kRelu || ak == Activation::kSigmoid ||
-                             ak == Activation::kSiLU;
-    const float* res = residual ? residual + nm * osz : nullptr;
-    const int64_t per_row = (OW + 15) / 16, chunks = OH * per_row;
-    for (int64_t c0 = 0; c0 < chunks; c0 += J) {
-      const float* src[J];
-      float* out[J];
-      __mmask16 mask[J];
-      __m512 acc[J];
-      for (int j = 0; j < J; ++j) {
-        const int64_t ci = std::min(c0 + j, chunks - 1);  // a repeated last chunk is computed but not stored
-        const int64_t oh = ci / per_row, ow = ci % per_row * 16;
-        src[j] = buf + oh * sh * Wp + ow * sw;
-        out[j] = dst + oh * OW + ow;
-        mask[j] = c0 + j >= chunks ? __mmask16(0) : __mmask16(OW - ow >= 16 ? 0xFFFFu : (1u << (OW - ow)) - 1u);
-        acc[j] = vb;
-      }
-      for (int64_t kh = 0; kh < g.k[1]; ++kh) {
-        const int64_t roff = kh * g.d[1] * Wp;
-        for (int64_t kw = 0; kw < g.k[2]; ++kw) {
-          const __m512 wv = _mm512_set1_ps(wk[kh * g.k[2] + kw]);
-          const int64_t off = roff + kw * g.d[2];
-          if (sw == 1) {
-#pragma GCC unroll 8
-            for (int j = 0; j < J; ++j) acc[j] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(src[j] + off), acc[j]);
-          } else {
-#pragma GCC unroll 8
-            for (int j = 0; j < J; ++j) {
-              const float* s0 = src[j] + off;
-              const __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(s0), even, _mm512_loadu_ps(s0 + 16));
-              acc[j] = _mm512_fmadd_ps(wv, v, acc[j]);
-            }
-          }
-        }
-      }
-      if (in_register) {
-        // residual and activation before the store: no second pass over the plane
-        for (int j = 0; j < J; ++j) {
-          __m512 v = acc[j];
-          if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], res + (out[j] - dst)));
-          _mm512_mask_storeu_ps(out[j], mask[j], activate16(act_.kind, v));
-        }
-      } else {
-        for (int j = 0; j < J; ++j) _mm512_mask_storeu_ps(out[j], mask[j], acc[j]);
-      }
-    }
-    if (in_register) return;
-    GemmEpilogue ep;
-    ep.act = act_;
-    ep.residual = res;
-    ep.ld_residual = osz;
-    apply_epilogue(ep, 0, 0, 1, osz, dst, osz);
-  }
-#endif
 
   // S is the width stride when known at compile time (1 or 2: the inner loop vectorises), else 0.
   template <int S>
