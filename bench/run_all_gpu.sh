@@ -24,7 +24,7 @@ step() {  # step NAME SECONDS COMMAND...
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 step build 150 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.define.TRTCORE_CUDA=ON \
   -Ccmake.define.TRTCORE_CUDA_ARCHITECTURES=90 -Cbuild-dir=/tmp/trtcore-build .
-step gpu_tests 120 bash -c "cd tests && $PY -m pytest -q -p no:cacheprovider test_gpu.py -ra"
+step gpu_tests 150 bash -c "cd tests && $PY -m pytest -q -p no:cacheprovider -m gpu . -ra"
 grep -E "^(FAILED|ERROR)" "$W/logs/gpu_tests.log" | head -20
 R="--out $W/res --work /tmp/trtcore-work"
 step sweep_main 150 "$PY" bench/batch_sweep.py --models resnet50 mobilenet_v2 --batches 1 8 64 256 --no-cpu --plan-per-batch --iterations 30 $R

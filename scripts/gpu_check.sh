@@ -17,5 +17,5 @@ rc=$?
 echo "build rc=$rc in $(( $(date +%s) - t0 )) s"
 if [[ $rc != 0 ]]; then grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; fi
 (cd /tmp && "$PY" -c "import trtcore; print('backends', trtcore.compiled_backends(), 'cuda usable', trtcore.cuda_available())")
-(cd tests && "$PY" -m pytest -q -p no:cacheprovider test_gpu.py -ra) > "$OUT/gpu_tests.log" 2>&1
+(cd tests && "$PY" -m pytest -q -p no:cacheprovider -m gpu . -ra) > "$OUT/gpu_tests.log" 2>&1
 echo "gpu tests rc=$?"; tail -45 "$OUT/gpu_tests.log"

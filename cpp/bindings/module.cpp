@@ -122,7 +122,7 @@ struct PyEngine {
 };
 
 // A context keeps its engine alive (declared first, destroyed last).
-struct PyContext {
+struct PyExecContext {
   std::shared_ptr<Engine> engine;
   std::unique_ptr<ExecutionContext> c;
 };
@@ -384,14 +384,14 @@ PYBIND11_MODULE(_core, m) {
             SystemOptions s;
             s.cuda_graph = cuda_graph;
             py::gil_scoped_release release;
-            return PyContext{p.e, p.e->create_context(s)};
+            return PyExecContext{p.e, p.e->create_context(s)};
           },
           py::arg("cuda_graph") = true);
 
-  py::class_<PyContext>(m, "Context")
+  py::class_<PyExecContext>(m, "Context")
       .def(
           "infer",
-          [](PyContext& p, py::object inputs) {
+          [](PyExecContext& p, py::object inputs) {
             ExecutionContext& c = *p.c;
             return infer_arrays(*p.engine, std::move(inputs),
                                 [&c](int64_t batch, const std::vector<const void*>& in,
@@ -400,7 +400,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("inputs"))
       .def(
           "benchmark",
-          [](PyContext& p, int64_t batch, int iterations, int warmup) {
+          [](PyExecContext& p, int64_t batch, int iterations, int warmup) {
             BenchmarkResult r;
             {
               py::gil_scoped_release release;
@@ -409,5 +409,5 @@ PYBIND11_MODULE(_core, m) {
             return benchmark_dict(*p.engine, r);
           },
           py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3)
-      .def_property_readonly("memory", [](const PyContext& p) { return memory_map(p.c->memory()); });
+      .def_property_readonly("memory", [](const PyExecContext& p) { return memory_map(p.c->memory()); });
 }
