@@ -3,7 +3,9 @@
 Each process loads the same model (ResNet-50 by default, torchvision weights=None, i.e. random) and classifies
 batches for a fixed time; the table gives total images per minute, per-process images per minute and the GPU
 utilisation sampled with nvidia-smi during the window (where nvidia-smi exists). Engines: trtcore cuda (FP16 and
-FP32 plans loaded from one plan file) and PyTorch eager FP16 channels_last. --small: a MobileNetV2-style ONNX net at
+FP32 plans loaded from one plan file) and PyTorch eager FP16 channels_last. trtcore also runs as threads of one
+process, each with its own execution context of one engine (Engine.create_context: shared weights, own stream and
+memory). --small: a MobileNetV2-style ONNX net at
 32×32 with 1 and 2 processes on the cpu backend and onnxruntime.
 
     python bench/concurrent_throughput.py [--model resnet50] [--batch 8] [--seconds 20]   # on the GPU machine
@@ -84,6 +86,59 @@ class GpuSampler(threading.Thread):
             self.stop.wait(0.5)
 
 
+def run_threads(spec, n, batch, seconds):
+    """n threads of this process, each with its own execution context of one trtcore engine."""
+    import trtcore
+    eng = trtcore.Engine(spec["plan"])
+    contexts = [eng.create_context() for _ in range(n)]
+    shape = [batch] + list(spec["sample_shape"])
+    barrier, got, lock = threading.Barrier(n), [], threading.Lock()
+
+    def work(i):
+        try:
+            x = np.random.default_rng(i).standard_normal(shape).astype(np.float32)
+            contexts[i].infer(x)
+            contexts[i].infer(x)  # warm-up (CUDA graph capture), not counted
+            barrier.wait(timeout=600)
+            t0, k = time.perf_counter(), 0
+            while time.perf_counter() - t0 < seconds:
+                contexts[i].infer(x)
+                k += batch
+            r = ("ok", k, time.perf_counter() - t0)
+        except Exception as e:
+            try:
+                barrier.abort()
+            except Exception:
+                pass
+            r = ("error", "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else ""), 0)
+        with lock:
+            got.append(r)
+
+    sampler = GpuSampler() if common.gpu_name() else None
+    if sampler:
+        sampler.start()
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=900)
+    if sampler:
+        sampler.stop.set()
+    return _summary(got, n, sampler)
+
+
+def _summary(got, n, sampler):
+    errors = [g[1] for g in got if g[0] != "ok"]
+    if errors or len(got) != n:
+        errors = errors or ["a worker did not finish"]
+        status = "OOM" if any("memory" in e.lower() for e in errors) else "error"
+        return {"processes": n, "status": status, "error": errors[0][:160], "images_per_minute": float("nan")}
+    per_proc = [60.0 * k / t for _, k, t in got]
+    util = float(np.mean(sampler.samples)) if sampler and sampler.samples else None
+    return {"processes": n, "status": "ok", "images_per_minute": float(sum(per_proc)),
+            "per_process_images_per_minute": float(np.mean(per_proc)), "gpu_util_percent": util}
+
+
 def run_config(kind, spec, procs, batch, seconds):
     ctx = mp.get_context("spawn")
     barrier, queue = ctx.Barrier(procs), ctx.Queue()
@@ -98,14 +153,7 @@ def run_config(kind, spec, procs, batch, seconds):
         sampler.stop.set()
     for p in ps:
         p.join(timeout=60)
-    errors = [g[1] for g in got if g[0] != "ok"]
-    if errors:
-        status = "OOM" if any("memory" in e.lower() for e in errors) else "error"
-        return {"processes": procs, "status": status, "error": errors[0][:160], "images_per_minute": float("nan")}
-    per_proc = [60.0 * n / t for _, n, t in got]
-    util = float(np.mean(sampler.samples)) if sampler and sampler.samples else None
-    return {"processes": procs, "status": "ok", "images_per_minute": float(sum(per_proc)),
-            "per_process_images_per_minute": float(np.mean(per_proc)), "gpu_util_percent": util}
+    return _summary(got, procs, sampler)
 
 
 def main(argv=None):
@@ -149,14 +197,15 @@ def main(argv=None):
             plan = os.path.join(work, "%s-%s-%s-b%d.plan" % (model, backend, prec, batch))
             try:
                 trt.build(onnx_path, batch=batch, backend=backend, precision=prec).save(plan)
-                configs.insert(0, ("trtcore-%s %s" % (backend, prec), "trtcore",
-                                   {"plan": plan, "sample_shape": sample_shape}))
+                spec = {"plan": plan, "sample_shape": sample_shape}
+                configs.insert(0, ("trtcore-%s %s" % (backend, prec), "trtcore", spec))
+                configs.insert(1, ("trtcore-%s %s, threads+contexts" % (backend, prec), "threads", spec))
             except Exception as e:
                 skipped.append("trtcore-%s %s: %s" % (backend, prec, str(e).splitlines()[0][:160]))
     rows = []
     for label, kind, spec in configs:
         for n in counts:
-            r = run_config(kind, spec, n, batch, seconds)
+            r = run_threads(spec, n, batch, seconds) if kind == "threads" else run_config(kind, spec, n, batch, seconds)
             r.update(engine=label, model=model, batch=batch, seconds=seconds)
             common.log("%s x%d: %s images/min" % (label, n, "%.0f" % r["images_per_minute"] if r["status"] == "ok"
                                                   else r["status"]))
@@ -166,7 +215,7 @@ def main(argv=None):
                                              os.path.join(rdir, "throughput_vs_processes.png"),
                                              title="%s: concurrent throughput (batch %d)" % (model, batch),
                                              device=device)]
-    cols = [("engine", "engine", "%s"), ("processes", "processes", "%d"), ("batch", "batch", "%d"),
+    cols = [("engine", "engine", "%s"), ("processes", "processes (or threads)", "%d"), ("batch", "batch", "%d"),
             ("images_per_minute", "total images/min", "%.0f"),
             ("per_process_images_per_minute", "per process images/min", "%.0f"),
             ("gpu_util_percent", "GPU util (%)", "%.0f"), ("status", "status", "%s"), ("error", "error", "%s")]
@@ -174,7 +223,8 @@ def main(argv=None):
         f.write(report.csv_text(rows, cols))
     notes = common.header_notes(args, "concurrent_throughput.py", weights)
     notes.append("- Each process runs its own engine on the shared device for %.0f s after all are loaded; "
-                 "images/min counts completed batches" % seconds)
+                 "images/min counts completed batches. Rows marked threads+contexts: that many threads of one "
+                 "process, each with its own execution context of one engine" % seconds)
     if skipped:
         notes.append("- Not run: " + "; ".join(skipped))
     common.write_results(rdir, "Concurrent throughput%s" % (" (small CPU check)" if args.small else ""), [], notes,
