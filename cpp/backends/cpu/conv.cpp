@@ -27,11 +27,11 @@ class ConvKernel : public CpuKernel {
     kernel_ = spatial_of(w.shape);
     if (w.constant) weights_ = w.constant;
     const bool depthwise = w.shape.size() > 1 && w.shape[1] == 1 && group_ > 1 && w.shape[0] % group_ == 0;
-    if (weights_ && depthwise) {
-      int64_t taps = 1;
-      for (int64_t k : kernel_) taps *= k;
-      dw_packed_ = pack_depthwise_filters(weights_->data<float>(), w.shape[0], taps);
-    }
+    int64_t taps = 1;
+    for (int64_t k : kernel_) taps *= k;
+    if (weights_ && depthwise) blocked_ = pack_channel_blocks(weights_->data<float>(), w.shape[0], taps);
+    if (weights_ && group_ == 1 && w.shape.size() > 1 && w.shape[1] * taps <= kSmallTapsMax)
+      blocked_ = pack_channel_blocks(weights_->data<float>(), w.shape[0], w.shape[1] * taps);
     if (weights_ && !depthwise && w.shape.size() > 1) {
       int64_t ksz = w.shape[1];
       for (int64_t k : kernel_) ksz *= k;
@@ -62,9 +62,15 @@ class ConvKernel : public CpuKernel {
 
     if (cg == 1 && group_ == c && depthwise_blocked_suits(geo)) {
       std::vector<float> runtime_filters;
-      const float* pk = dw_packed_.empty() ? (runtime_filters = pack_depthwise_filters(w, m, geo.k_size())).data()
-                                           : dw_packed_.data();
+      const float* pk = blocked_.empty() ? (runtime_filters = pack_channel_blocks(w, m, geo.k_size())).data()
+                                         : blocked_.data();
       depthwise_blocked(geo, batch, c, mg, x.as<float>(), pk, bias, residual, act_, y, ctx.threads);
+      return;
+    }
+    if (osz > 1 && small_taps_suits(geo, group_, c)) {
+      std::vector<float> runtime_filters;
+      const float* pk = blocked_.empty() ? (runtime_filters = pack_channel_blocks(w, m, ksz)).data() : blocked_.data();
+      small_taps_conv(geo, batch, c, m, x.as<float>(), pk, bias, residual, act_, y, ctx.threads);
       return;
     }
     if (cg == 1 && group_ == c) {
@@ -251,7 +257,7 @@ class ConvKernel : public CpuKernel {
   std::vector<int64_t> kernel_;
   TensorPtr weights_, bias_;
   std::vector<PackedA> packed_;  // per group, from constant weights
-  std::vector<float> dw_packed_;  // depthwise filters in 16-channel blocks, from constant weights
+  std::vector<float> blocked_;    // depthwise or small-taps filters in 16-channel blocks, from constant weights
   WinogradConv winograd_;        // transformed 3x3 filters (constant weights, stride 1) or empty
   std::vector<float> col_;       // patches of a single-output-position conv
 };

@@ -1,5 +1,6 @@
-// Depthwise convolution over blocks of 16 channels in a channel-interleaved scratch layout: every vector lane is a
-// channel, so small planes (7x7, 14x14) use full vectors where a row-per-vector kernel would leave most lanes idle.
+// Direct (GEMM-free) convolutions over blocks of 16 output channels, one channel per vector lane: depthwise convs
+// in a channel-interleaved scratch layout (small planes such as 7x7 keep every lane busy), and dense convs with so
+// few taps per output (an RGB stem) that gathering patch panels for the GEMM would cost more than the products.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -13,14 +14,22 @@ namespace trtcore::cpu {
 // row-per-vector kernel at every plane size from 7x7 to 112x112).
 bool depthwise_blocked_suits(const Geometry3& g);
 
-// Filters [m, 1, k...] rearranged as [m / 16 rounded up][taps][16] (channel lanes, zero past m).
-std::vector<float> pack_depthwise_filters(const float* w, int64_t m, int64_t taps);
+// Most taps per output (input channels x kernel size) a small-taps conv takes.
+constexpr int64_t kSmallTapsMax = 32;
+
+// Filters [m, taps] (depthwise [m, 1, k...], or a dense conv's [m, c, k...]) rearranged as [m / 16 rounded up][taps][16] (channel lanes, zero past m).
+std::vector<float> pack_channel_blocks(const float* w, int64_t m, int64_t taps);
 
 // y = act(conv(x) + bias + residual) for `batch` images of c channels with `mult` outputs per channel; `packed`
-// comes from pack_depthwise_filters. Activations that are not applied in registers are left to the caller (the
+// comes from pack_channel_blocks. Activations that are not applied in registers are left to the caller (the
 // output then holds conv + bias + residual).
 void depthwise_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, const float* x,
                        const float* packed, const float* bias, const float* residual, const FusedActivation& act, float* y,
                        int threads);
+
+// A dense 2-d conv (group 1) with at most kSmallTapsMax taps per output; same epilogue contract as above.
+bool small_taps_suits(const Geometry3& g, int64_t group, int64_t c);
+void small_taps_conv(const Geometry3& g, int64_t batch, int64_t c, int64_t m, const float* x, const float* packed,
+                     const float* bias, const float* residual, const FusedActivation& act, float* y, int threads);
 
 }  // namespace trtcore::cpu
