@@ -100,6 +100,9 @@ std::string Node::layer_label() const {
   if ((op == "Conv") && inputs.size() > 3 && inputs[3] >= 0) label += "+Add";
   const std::string act = attrs.get_string("activation", "none");
   if (act != "none") label += "+" + act;
+  // Fused elementwise chains list their member ops ("FusedElementwise+Div+Erf+Add+Mul+Mul").
+  const std::string members = attrs.get_string("fused_ops", "");
+  if (!members.empty()) label += "+" + members;
   return label;
 }
 

@@ -57,7 +57,8 @@ std::string op_problem(const OnnxNode& n, const std::string& name, int64_t opset
   const std::string head = "node '" + name + "' (" + n.op_type + ")";
   if (!default_domain(n.domain))
     return head + " in domain '" + n.domain + "': ops outside the default ONNX domain are not supported by trtcore";
-  if (!find_op_def(n.op_type))
+  const OpDef* def = find_op_def(n.op_type);
+  if (!def || def->scope == OpScope::kInternal)  // internal ops are the optimizer's, never a model's
     return head + " in opset " + std::to_string(opset) + ": op type '" + n.op_type + "' is not supported by trtcore";
   return "";
 }

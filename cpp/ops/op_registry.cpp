@@ -52,6 +52,10 @@ const std::vector<OpDef>& all_op_defs() {
     t.push_back(OpDef{#Name, &infer_##Name});
     TRTCORE_OP_LIST(TRTCORE_OP_ENTRY)
 #undef TRTCORE_OP_ENTRY
+#define TRTCORE_MARK_INTERNAL(Name) \
+    for (OpDef& d : t) if (std::string(d.name) == #Name) d.scope = OpScope::kInternal;
+    TRTCORE_INTERNAL_OP_LIST(TRTCORE_MARK_INTERNAL)
+#undef TRTCORE_MARK_INTERNAL
     return t;
   }();
   return table;

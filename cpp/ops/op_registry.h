@@ -48,12 +48,16 @@ class ShapeContext {
 
 using InferFn = void (*)(ShapeContext& ctx);
 
+// Where an op may come from: an ONNX file, or only the optimizer (internal fused forms the importer rejects).
+enum class OpScope { kOnnx, kInternal };
+
 struct OpDef {
   const char* name;   // ONNX op type
   InferFn infer;
+  OpScope scope = OpScope::kOnnx;
 };
 
-// nullptr when the op is not supported.
+// nullptr when the op is not supported. Internal ops are found too (graphs after the optimizer, plans).
 const OpDef* find_op_def(const std::string& op);
 const std::vector<OpDef>& all_op_defs();
 

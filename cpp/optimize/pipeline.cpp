@@ -13,6 +13,7 @@ void fold_batchnorm(Graph& g, const PassContext& ctx);
 void fuse_conv_residual(Graph& g, const PassContext& ctx);
 void fuse_activation(Graph& g, const PassContext& ctx);
 void merge_sibling_convs(Graph& g, const PassContext& ctx);
+void fuse_elementwise(Graph& g, const PassContext& ctx);
 void eliminate_dead_nodes(Graph& g, const PassContext& ctx);
 }  // namespace opt
 
@@ -28,6 +29,8 @@ const std::vector<Pass>& default_passes() {
        &opt::fuse_activation},
       {"merge_sibling_convs", "merge 1x1 Convs that read the same tensor into one wider Conv + Split",
        &opt::merge_sibling_convs},
+      {"fuse_elementwise", "run connected chains of elementwise ops (GELU, HardSwish, x*sigmoid(x)) as one node",
+       &opt::fuse_elementwise},
       {"eliminate_dead_nodes", "drop nodes and values that no graph output depends on", &opt::eliminate_dead_nodes},
   };
   return passes;

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "ops/fused_elementwise.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
 
@@ -31,6 +32,18 @@ Role role_of(const std::string& op) {
   if (anchors.count(op)) return Role::kAnchor;
   if (followers.count(op)) return Role::kFollower;
   return Role::kFp32Only;
+}
+
+// A FusedElementwise node keeps its intermediates in float registers, so only what it stores matters: it follows
+// its inputs into FP16 when every member op would, or only bounds or reorders values (Erf, Neg, Abs, Floor, Ceil,
+// Min, Max); exp/log/pow/sqrt/reciprocal members keep it FP32, like the standalone ops.
+Role fused_role(const Node& n) {
+  static const std::set<std::string> range_safe = {"Erf", "Neg", "Abs", "Floor", "Ceil", "Min", "Max"};
+  for (const EwInstr& ins : EwProgram::from(n).code) {
+    const std::string op = ew_op_name(ins.op);
+    if (role_of(op) != Role::kFollower && !range_safe.count(op)) return Role::kFp32Only;
+  }
+  return Role::kFollower;
 }
 
 constexpr float kHalfMax = 65504.f;
@@ -151,7 +164,7 @@ Fp16Report apply_fp16_policy(Graph& g, IoPrecision io) {
     }
     Fp16Decision d;
     d.node = n.name;
-    const Role role = role_of(n.op);
+    const Role role = n.op == "FusedElementwise" ? fused_role(n) : role_of(n.op);
     bool fp16 = false;
     if (role != Role::kFp32Only) {
       bool has_half_input = false;

@@ -62,7 +62,7 @@ class TrtBackend : public Backend {
   }
 
   // TensorRT fuses on its own; trtcore's fused forms would only be expanded again by the ONNX writer.
-  FusionCaps fusion_caps() const override { return FusionCaps{false, false, false, false}; }
+  FusionCaps fusion_caps() const override { return FusionCaps{false, false, false, false, false}; }
 
   std::unique_ptr<Executable> build(const Graph& g, const BuildOptions& build, const SystemOptions&,
                                     std::string* tactics_out) override {

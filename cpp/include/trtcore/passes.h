@@ -13,6 +13,7 @@ struct FusionCaps {
   bool conv_residual = true;
   bool gemm_activation = true;
   bool sibling_convs = true;  // merge 1x1 Convs sharing an input into one Conv + Split
+  bool elementwise_chains = true;  // run chains of elementwise ops as one FusedElementwise node
 };
 
 struct PassContext {
