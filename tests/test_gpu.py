@@ -340,3 +340,50 @@ def test_io_half_directory_run_reads_and_writes_float32_files(rng, tmp_path):
         got = np.fromfile(out / f"s{i}.bin", dtype=np.float32)
         assert got.size == ref[i].size, "outputs are float32 files like the samples"
         assert_close(got, ref[i].reshape(-1), tol=FP16_TOL, what=f"io-half directory run, sample {i}")
+
+
+# ---- concat elimination: convolutions write straight into their slice of a channel Concat ----
+def _concat_model(rng, c=8, size=12):
+    """A SqueezeNet-like fire module (two convs concatenated), a concat with one input also read elsewhere (copied)
+    and a depthwise conv feeding a concat; the concatenations feed convolutions, so float16/TF32 plans keep them
+    NHWC."""
+    from onnx import helper
+
+    def w(*shape):
+        return (rng.standard_normal(shape) * 0.3).astype(np.float32)
+
+    inits = {"ws": w(c, 3, 1, 1), "we1": w(c, c, 1, 1), "be1": w(c), "we3": w(c, c, 3, 3), "be3": w(c),
+             "wm": w(c, 2 * c, 1, 1), "wd": w(c, 1, 3, 3), "wo": w(c, 3 * c, 3, 3)}
+    nodes = [helper.make_node("Conv", ["x", "ws"], ["s"], name="squeeze"),
+             helper.make_node("Relu", ["s"], ["sr"], name="squeeze_relu"),
+             helper.make_node("Conv", ["sr", "we1", "be1"], ["e1"], name="expand1"),
+             helper.make_node("Relu", ["e1"], ["e1r"], name="expand1_relu"),
+             helper.make_node("Conv", ["sr", "we3", "be3"], ["e3"], name="expand3", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["e3"], ["e3r"], name="expand3_relu"),
+             helper.make_node("Concat", ["e1r", "e3r"], ["fire"], name="fire_concat", axis=1),
+             helper.make_node("Conv", ["fire", "wm"], ["m"], name="mix"),
+             helper.make_node("Conv", ["m", "wd"], ["d"], name="dw", group=c, pads=[1, 1, 1, 1]),
+             # "m" is read by the depthwise conv too, so only the other inputs can be written in place.
+             helper.make_node("Concat", ["m", "d", "sr"], ["cat2"], name="partial_concat", axis=1),
+             helper.make_node("Conv", ["cat2", "wo"], ["y"], name="out", pads=[1, 1, 1, 1])]
+    model = models.make_model(nodes, [models.value_info("x", shape=[2, 3, size, size])],
+                              [models.value_info("y", shape=None)], initializers=inits)
+    return model, {"x": rng.standard_normal((2, 3, size, size)).astype(np.float32)}
+
+
+@pytest.mark.parametrize("precision,strict,tol", [("fp32", True, FP32_TOL), ("fp32", False, TF32_TOL),
+                                                  ("fp16", False, FP16_TOL)])
+def test_concat_elimination(precision, strict, tol, rng, tmp_path):
+    model, feeds = _concat_model(rng)
+    ref = ort_run(model, feeds)["y"]
+    engine = build_engine(model, tmp_path, backend="cuda", precision=precision, strict_fp32=strict, batch=2)
+    tactics = {l.name: l.tactic for l in engine.layers}
+    assert tactics["fire_concat"].startswith("in-place 2/2"), tactics
+    assert tactics["partial_concat"].startswith("in-place 1/3"), tactics  # the depthwise output only
+    assert_close(engine.infer(dict(feeds))["y"], ref, tol=tol, what="concat elimination")
+    # Batch 1 in a batch-2 plan: the slices keep the full buffer's pitch.
+    one = {"x": feeds["x"][:1]}
+    assert_close(engine.infer(one)["y"], ort_run(model, one)["y"], tol=tol, what="concat elimination, batch 1")
+    path = str(tmp_path / "concat.plan")
+    engine.save(path)
+    assert_close(trtcore.Engine(path).infer(dict(feeds))["y"], ref, tol=tol, what="reloaded plan")

@@ -19,14 +19,24 @@
 namespace trtcore::cuda {
 namespace {
 
+// `i` enumerates the dense output; y may be a channel slice of a wider buffer (`pitch` channels; z never is).
 template <class T>
 __global__ void conv_epilogue_kernel(T* y, const T* bias, const T* z, int64_t n, int64_t channels, int64_t spatial,
-                                     DeviceActivation act) {
+                                     int64_t pitch, bool nhwc, DeviceActivation act) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    float v = load_float(y[i]);
-    if (bias) v += load_float(bias[(i / spatial) % channels]);
+    int64_t c, off;
+    if (nhwc) {
+      c = i % channels;
+      off = (i / channels) * pitch + c;
+    } else {
+      const int64_t bc = i / spatial;
+      c = bc % channels;
+      off = ((bc / channels) * pitch + c) * spatial + i % spatial;
+    }
+    float v = load_float(y[off]);
+    if (bias) v += load_float(bias[c]);
     if (z) v += load_float(z[i]);
-    y[i] = store_as<T>(apply_activation(act, v));
+    y[off] = store_as<T>(apply_activation(act, v));
   }
 }
 
@@ -94,6 +104,12 @@ class ConvKernel : public CudaKernel {
     return LayoutRule::kAnyLayout;
   }
 
+  // 2-D convolutions without a residual input write a Concat's channel slice through strided cuDNN descriptors.
+  bool accepts_output_slice(const Node& node, const Graph& g) const override {
+    if (!check(node, g).empty() || g.value(node.inputs[0]).shape.size() != 4) return false;
+    return !(node.inputs.size() > 3 && node.inputs[3] >= 0);
+  }
+
   void init(const Node& node, const Graph& g, CudaInitContext& ctx) override {
     where_ = node.describe();
     act_ = FusedActivation::from(node.attrs);
@@ -105,6 +121,9 @@ class ConvKernel : public CudaKernel {
     has_bias_ = node.inputs.size() > 2 && node.inputs[2] >= 0;
     has_residual_ = node.inputs.size() > 3 && node.inputs[3] >= 0;
     channels_ = ys[1];
+    out_pitch_ = ctx.out_slice(0) > 0 ? ctx.out_slice(0) : channels_;
+    if (out_pitch_ != channels_ && (has_residual_ || xs.size() != 4 || out_pitch_ < channels_))
+      fail(ErrorKind::kRuntime, where_, ": a channel-slice output was planned for a convolution that cannot write one");
     math_ = ctx.fp32_math;
     half_ = g.value(node.inputs[0]).dtype == DType::kFloat16;
     dt_ = half_ ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
@@ -270,6 +289,7 @@ class ConvKernel : public CudaKernel {
     d.x_layout = x_layout_;
     d.y_layout = y_layout_;
     d.z_layout = z_layout_;
+    d.y_channel_pitch = out_pitch_;
     launch_depthwise(s, d, act_, half_, stream, where_);
   }
 
@@ -278,12 +298,26 @@ class ConvKernel : public CudaKernel {
     if (it != descs_.end()) return it->second;
     BatchDescs d;
     d.x = make_tensor_desc(geom_.cudnn_x_shape(batch), dt_, where_);
-    d.y = make_tensor_desc(geom_.cudnn_y_shape(batch), dt_, where_);
+    const Shape ys = geom_.cudnn_y_shape(batch);
+    // The stored output carries the Concat's channel pitch when it is a slice; an NHWC staging copy is dense.
+    const bool sliced = out_pitch_ != channels_;
+    d.y = sliced && y_layout_ == Layout::kNCHW ? make_strided_desc(ys, Layout::kNCHW) : make_tensor_desc(ys, dt_, where_);
     if (nhwc_possible_) {
       d.xh = make_nhwc_desc(geom_.cudnn_x_shape(batch));
-      d.yh = make_nhwc_desc(geom_.cudnn_y_shape(batch));
+      d.yh = sliced && y_layout_ == Layout::kNHWC ? make_strided_desc(ys, Layout::kNHWC) : make_nhwc_desc(ys);
     }
     return descs_.emplace(batch, std::move(d)).first->second;
+  }
+
+  // [N, C, H, W] inside a buffer of out_pitch_ channels, stored in `layout`.
+  TensorDesc make_strided_desc(const Shape& s, Layout layout) const {
+    const int64_t c = out_pitch_, h = s[2], w = s[3];
+    const bool nhwc = layout == Layout::kNHWC;
+    TensorDesc t(where_);
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetTensor4dDescriptorEx(t.get(), dt_, int(s[0]), int(s[1]), int(h), int(w),
+                                                             int(c * h * w), nhwc ? 1 : int(h * w),
+                                                             nhwc ? int(w * c) : int(w), nhwc ? int(c) : 1));
+    return t;
   }
 
   TensorDesc make_nhwc_desc(const Shape& s) const {
@@ -375,10 +409,11 @@ class ConvKernel : public CudaKernel {
     if (s != CUDNN_STATUS_SUCCESS) return s;
     if (c.form == ConvForm::kSplit && needs_epilogue()) {
       const int64_t n = numel(geom_.cudnn_y_shape(a.batch));
-      // The bias index is the channel: (i / spatial) % C in NCHW, i % C in NHWC.
-      const int64_t spatial = nhwc ? 1 : n / (a.batch * channels_);
-      if (half_) launch_epilogue<__half>(y, a.bias, z, n, spatial, stream);
-      else launch_epilogue<float>(y, a.bias, z, n, spatial, stream);
+      const int64_t spatial = n / (a.batch * channels_);
+      // NHWC staging of an NCHW-stored output is dense; the stored output may be a Concat's channel slice.
+      const int64_t pitch = nhwc && y_layout_ == Layout::kNCHW ? channels_ : out_pitch_;
+      if (half_) launch_epilogue<__half>(y, a.bias, z, n, spatial, pitch, nhwc, stream);
+      else launch_epilogue<float>(y, a.bias, z, n, spatial, pitch, nhwc, stream);
     }
     if (nhwc && y_layout_ == Layout::kNCHW) {
       s = cudnnTransformTensor(h, &one, d.yh.get(), y, &zero, d.y.get(), a.y);
@@ -470,10 +505,11 @@ class ConvKernel : public CudaKernel {
   }
 
   template <class T>
-  void launch_epilogue(void* y, const void* bias, const void* z, int64_t n, int64_t spatial, cudaStream_t stream) {
+  void launch_epilogue(void* y, const void* bias, const void* z, int64_t n, int64_t spatial, int64_t pitch,
+                       bool nhwc, cudaStream_t stream) {
     conv_epilogue_kernel<T><<<grid_for(n), kBlockSize, 0, stream>>>(
         static_cast<T*>(y), has_bias_ ? static_cast<const T*>(bias) : nullptr, static_cast<const T*>(z), n,
-        channels_, spatial, DeviceActivation::from(act_));
+        channels_, spatial, pitch, nhwc, DeviceActivation::from(act_));
     TRTCORE_CUDA_LAUNCH_CHECK(where_, conv_epilogue_kernel<T>);
   }
 
@@ -605,7 +641,8 @@ class ConvKernel : public CudaKernel {
     const int64_t max_batch = geom_.x_shape[0];
     const size_t y_bytes = size_t(numel(geom_.cudnn_y_shape(max_batch))) * elem_;
     DeviceBuffer x(size_t(numel(geom_.cudnn_x_shape(max_batch))) * elem_, where_ + " (tuning input)");
-    DeviceBuffer y(y_bytes, where_ + " (tuning output)");
+    // A channel-slice output spans the whole Concat buffer's pitch.
+    DeviceBuffer y(y_bytes / size_t(channels_) * size_t(out_pitch_), where_ + " (tuning output)");
     DeviceBuffer z(has_residual_ ? y_bytes : 0, where_ + " (tuning residual)");
     DeviceBuffer b(size_t(channels_) * elem_, where_ + " (tuning bias)");
     const size_t staging = staging_bytes(max_batch, nhwc_possible_ ? ConvLayout::kNhwc : ConvLayout::kNchw);
@@ -684,6 +721,7 @@ class ConvKernel : public CudaKernel {
   cudnnDataType_t dt_ = CUDNN_DATA_FLOAT;
   size_t elem_ = 4;
   int64_t channels_ = 0;
+  int64_t out_pitch_ = 0;  // channels of the buffer the output is stored in (> channels_ for a Concat slice)
   Fp32Math math_ = Fp32Math::kStrict;
   ConvChoice choice_;
   size_t conv_ws_ = 0;

@@ -124,8 +124,9 @@ enum class Layout { kNCHW, kNHWC };
 // How a kernel handles NHWC-stored activations (asked before init on a fresh instance):
 //   kNchwOnly   every input and output is NCHW (the default; the producer of an input converts);
 //   kSameLayout input 0 and output 0 share one layout, decided by the executable; other inputs are NCHW;
-//   kAnyLayout  each 4-D activation input and output 0 may be NCHW or NHWC independently (the kernel converts).
-enum class LayoutRule { kNchwOnly, kSameLayout, kAnyLayout };
+//   kAnyLayout  each 4-D activation input and output 0 may be NCHW or NHWC independently (the kernel converts);
+//   kAllSameLayout  every 4-D activation input and output 0 share one layout (e.g. Concat).
+enum class LayoutRule { kNchwOnly, kSameLayout, kAnyLayout, kAllSameLayout };
 
 struct CudaInitContext {
   cudaStream_t stream = nullptr;          // the executable's stream (for uploads/timing during init)
@@ -143,6 +144,12 @@ struct CudaInitContext {
   std::vector<Layout> in_layouts, out_layouts;
   Layout in_layout(size_t k) const { return k < in_layouts.size() ? in_layouts[k] : Layout::kNCHW; }
   Layout out_layout(size_t k) const { return k < out_layouts.size() ? out_layouts[k] : Layout::kNCHW; }
+  // Concat elimination: output k is written as a channel slice of a wider [N, C_total, H, W] buffer (in its storage
+  // layout) when out_slice_channels[k] > 0 (C_total); the data pointer given to run() is the slice's start.
+  std::vector<int64_t> out_slice_channels;
+  int64_t out_slice(size_t k) const { return k < out_slice_channels.size() ? out_slice_channels[k] : 0; }
+  // For a Concat: which inputs their producers write in place (so run() skips their copies).
+  std::vector<char> in_place_inputs;
 };
 
 // Per-run state. Handles are already bound to `stream`.
@@ -180,6 +187,13 @@ class CudaKernel {
   // "fp32", or "tf32" for layers that use TF32 tensor cores.
   virtual std::string precision() const { return "fp32"; }
   virtual OutputAlias alias() const { return OutputAlias::kNone; }
+  // Whether output 0 can be written as a channel slice of a wider buffer (see CudaInitContext::out_slice_channels):
+  // then a Concat that is its only consumer needs no copy. Asked before init on a fresh instance.
+  virtual bool accepts_output_slice(const Node& node, const Graph& g) const {
+    (void)node;
+    (void)g;
+    return false;
+  }
   // Which activation layouts this kernel can read and write for `node` (see LayoutRule).
   virtual LayoutRule layout_rule(const Node& node, const Graph& g) const {
     (void)node;

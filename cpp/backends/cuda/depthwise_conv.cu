@@ -21,7 +21,7 @@ Strides4 strides_of(Layout l, int64_t c, int64_t h, int64_t w) {
 
 struct DwParams {
   int c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
-  Strides4 x, z;
+  Strides4 x, y, z;
   bool y_nhwc;
   DeviceActivation act;
 };
@@ -55,7 +55,7 @@ __global__ void depthwise_kernel(const T* __restrict__ x, const T* __restrict__ 
       }
     }
     if (z) acc += load_float(z[n * I(p.z.n) + c * I(p.z.c) + oh * I(p.z.h) + ow * I(p.z.w)]);
-    y[idx] = store_as<T>(apply_activation(p.act, acc));
+    y[n * I(p.y.n) + c * I(p.y.c) + oh * I(p.y.h) + ow * I(p.y.w)] = store_as<T>(apply_activation(p.act, acc));
   }
 }
 
@@ -63,7 +63,8 @@ template <class T>
 void launch_typed(const DepthwiseShape& s, const DepthwiseArgs& a, const DwParams& p, cudaStream_t stream,
                   const std::string& where) {
   const int64_t total = s.batch * s.channels * s.out_h * s.out_w;
-  const int64_t in_total = s.batch * s.channels * s.h * s.w;
+  const int64_t in_total = std::max(s.batch * s.channels * s.h * s.w,
+                                    s.batch * std::max(a.y_channel_pitch, s.channels) * s.out_h * s.out_w);
   const T* x = static_cast<const T*>(a.x);
   const T* w = static_cast<const T*>(a.w);
   const T* b = static_cast<const T*>(a.bias);
@@ -99,6 +100,7 @@ void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const Fus
   p.dw = s.dilation_w;
   p.x = strides_of(a.x_layout, s.channels, s.h, s.w);
   p.z = strides_of(a.z_layout, s.channels, s.out_h, s.out_w);
+  p.y = strides_of(a.y_layout, a.y_channel_pitch > 0 ? a.y_channel_pitch : s.channels, s.out_h, s.out_w);
   p.y_nhwc = a.y_layout == Layout::kNHWC;
   p.act = DeviceActivation::from(act);
   if (half) launch_typed<__half>(s, a, p, stream, where);

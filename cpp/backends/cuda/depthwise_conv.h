@@ -21,6 +21,7 @@ struct DepthwiseArgs {
   const void* z = nullptr;     // residual in y's shape, or null
   void* y = nullptr;
   Layout x_layout = Layout::kNCHW, y_layout = Layout::kNCHW, z_layout = Layout::kNCHW;
+  int64_t y_channel_pitch = 0;  // channels of the buffer y is stored in (a Concat's, when wider); 0 = dense
 };
 
 // `half`: float16 storage (float accumulation), else float32.

@@ -92,7 +92,8 @@ struct BufferInfo {
   Layout layout = Layout::kNCHW;
   size_t bytes = 0;   // at the maximum batch
   size_t offset = 0;  // kArena: offset in the arena
-  int alias_of = -1;  // kArena: shares the buffer of this value (Reshape-like outputs)
+  int alias_of = -1;  // kArena: shares the buffer of this value (Reshape-like outputs, Concat slices)
+  size_t slice_offset = 0;  // bytes from the start of alias_of's buffer (a Concat input written in place)
   int io_index = -1;  // kGraphInput/kGraphOutput: position in graph.inputs/outputs
 };
 
@@ -394,6 +395,7 @@ class CudaExecutable : public Executable {
       steps_.push_back(std::move(s));
     }
     decide_layouts();
+    decide_concat_slices();
     std::vector<std::pair<std::string, std::string>> chosen;
     for (Step& s : steps_) {
       const Node& n = graph_.nodes[s.node];
@@ -412,6 +414,9 @@ class CudaExecutable : public Executable {
       std::string layout_sig;
       for (int v : n.inputs) ctx.in_layouts.push_back(layout_of(v));
       for (int v : n.outputs) ctx.out_layouts.push_back(layout_of(v));
+      for (int v : n.outputs) ctx.out_slice_channels.push_back(v >= 0 ? slices_[size_t(v)].total_channels : 0);
+      for (int v : n.inputs)
+        ctx.in_place_inputs.push_back(v >= 0 && !n.outputs.empty() && slices_[size_t(v)].concat == n.outputs[0]);
       for (const auto* ls : {&ctx.in_layouts, &ctx.out_layouts})
         for (Layout l : *ls) layout_sig += l == Layout::kNHWC ? 'h' : 'c';
       // A tactic timed by an earlier build of the same layer (and operand layouts) is reused instead of timed again.
@@ -419,7 +424,8 @@ class CudaExecutable : public Executable {
           cache ? TimingCache::key(n, graph_, fp32_math_) +
                       (layout_sig.find('h') != std::string::npos ? "|layout=" + layout_sig : std::string()) +
                       (workspace_limit_ != kAutoWorkspaceBytes ? "|ws=" + std::to_string(workspace_limit_ >> 20)
-                                                               : std::string())
+                                                               : std::string()) +
+                      (ctx.out_slice(0) ? "|slice=" + std::to_string(ctx.out_slice(0)) : std::string())
                 : std::string();
       if (cache && mode == TacticMode::kTune)
         if (const std::string* cached = cache->find(cache_key)) {
@@ -479,6 +485,15 @@ class CudaExecutable : public Executable {
         const Node& n = graph_.nodes[steps_[k].node];
         if (rules[k] == LayoutRule::kNchwOnly) {
           for (int v : n.inputs) clear(v);
+        } else if (rules[k] == LayoutRule::kAllSameLayout) {
+          bool all = true;
+          for (int v : n.inputs)
+            if (v >= 0 && !nhwc[size_t(v)]) all = false;  // constants and graph inputs stay NCHW
+          if (!n.outputs.empty() && n.outputs[0] >= 0 && !nhwc[size_t(n.outputs[0])]) all = false;
+          if (!all) {
+            for (int v : n.inputs) clear(v);
+            if (!n.outputs.empty()) clear(n.outputs[0]);
+          }
         } else if (rules[k] == LayoutRule::kSameLayout) {
           const int in0 = n.inputs.empty() ? -1 : n.inputs[0];
           const int out0 = n.outputs.empty() ? -1 : n.outputs[0];
@@ -493,6 +508,50 @@ class CudaExecutable : public Executable {
     }
     for (size_t v = 0; v < nv; ++v)
       if (nhwc[v]) layouts_[v] = Layout::kNHWC;
+  }
+
+  // Concat elimination: an input of a channel Concat (4-D, axis 1) whose producer can write a channel slice and
+  // whose only reader is that Concat is written straight into its slice of the Concat's buffer; the Concat then
+  // copies only the other inputs. TRTCORE_CUDA_CONCAT=0 turns this off.
+  void decide_concat_slices() {
+    const size_t nv = graph_.values.size();
+    slices_.assign(nv, Slice{});
+    const char* env = std::getenv("TRTCORE_CUDA_CONCAT");
+    if (env && std::string(env) == "0") return;
+    std::vector<int> uses(nv, 0), producer(nv, -1);
+    for (size_t k = 0; k < steps_.size(); ++k) {
+      const Node& n = graph_.nodes[steps_[k].node];
+      for (int i : n.inputs)
+        if (i >= 0) ++uses[size_t(i)];
+      for (int o : n.outputs)
+        if (o >= 0) producer[size_t(o)] = int(k);
+    }
+    std::vector<char> io(nv, 0);  // graph inputs and outputs have buffers of their own
+    for (int o : graph_.outputs) io[size_t(o)] = 1;
+    for (int i : graph_.inputs) io[size_t(i)] = 1;
+    for (size_t k = 0; k < steps_.size(); ++k) {
+      const Node& n = graph_.nodes[steps_[k].node];
+      if (n.op != "Concat" || n.outputs.empty() || n.outputs[0] < 0) continue;
+      const Value& out = graph_.value(n.outputs[0]);
+      if (out.shape.size() != 4 || out.constant || io[size_t(n.outputs[0])]) continue;  // arena buffers only
+      int64_t axis = n.attrs.get_int("axis", 0);
+      if (axis < 0) axis += 4;
+      if (axis != 1) continue;
+      const int o = n.outputs[0];
+      int64_t offset = 0;
+      for (int v : n.inputs) {
+        if (v < 0) continue;
+        const Value& in = graph_.value(v);
+        const int p = producer[size_t(v)];
+        const bool ok = p >= 0 && uses[size_t(v)] == 1 && !io[size_t(v)] && !in.constant && in.dtype == out.dtype &&
+                        in.shape.size() == 4 && layouts_[size_t(v)] == layouts_[size_t(o)] &&
+                        graph_.nodes[steps_[size_t(p)].node].outputs[0] == v &&
+                        steps_[size_t(p)].kernel->alias() == OutputAlias::kNone &&
+                        steps_[size_t(p)].kernel->accepts_output_slice(graph_.nodes[steps_[size_t(p)].node], graph_);
+        if (ok) slices_[size_t(v)] = Slice{o, out.shape[1], offset};
+        offset += in.shape.size() == 4 ? in.shape[1] : 0;
+      }
+    }
   }
 
   void plan_memory() {
@@ -518,6 +577,22 @@ class CudaExecutable : public Executable {
     // Every other value written by a step lives in the arena; Reshape-like outputs may alias their input.
     std::vector<int> root(nv);
     for (size_t v = 0; v < nv; ++v) root[v] = int(v);
+    // A Concat input written in place lives inside the Concat's buffer, at its channel offset.
+    for (size_t v = 0; v < nv; ++v) {
+      const Slice& sl = slices_[v];
+      if (sl.concat < 0) continue;
+      // Its producer already writes with the Concat's channel pitch: anything but two arena buffers is a bug.
+      if (buffers_[v].storage != Storage::kArena || buffers_[size_t(sl.concat)].storage != Storage::kArena)
+        fail(ErrorKind::kRuntime, "cuda executable: concat slice '", graph_.value(int(v)).name,
+             "' is not in the activation arena");
+      const Shape& s = graph_.value(int(v)).shape;
+      const size_t elem = dtype_size(graph_.value(int(v)).dtype);
+      // Offset of sample 0's slice: channel-major (NCHW) or channel-minor (NHWC) storage.
+      const size_t per_channel = layouts_[v] == Layout::kNHWC ? 1 : size_t(s[2] * s[3]);
+      root[v] = sl.concat;
+      buffers_[v].alias_of = sl.concat;
+      buffers_[v].slice_offset = size_t(sl.channel_offset) * per_channel * elem;
+    }
     for (const Step& s : steps_) {
       const Node& n = graph_.nodes[s.node];
       for (int o : n.outputs)
@@ -557,7 +632,8 @@ class CudaExecutable : public Executable {
     arena_ = DeviceBuffer(plan.total_bytes, "allocating the activation arena");
     for (size_t k = 0; k < ids.size(); ++k) buffers_[ids[k]].offset = plan.offsets[k];
     for (size_t v = 0; v < nv; ++v)
-      if (buffers_[v].alias_of >= 0) buffers_[v].offset = buffers_[size_t(buffers_[v].alias_of)].offset;
+      if (buffers_[v].alias_of >= 0)
+        buffers_[v].offset = buffers_[size_t(buffers_[v].alias_of)].offset + buffers_[v].slice_offset;
 
     for (size_t k = 0; k < graph_.inputs.size(); ++k) {
       const Value& val = graph_.value(graph_.inputs[k]);
@@ -599,7 +675,7 @@ class CudaExecutable : public Executable {
   // An alias reads its root's buffer, which may be a graph input.
   void* value_ptr(int id) const {
     const BufferInfo& b = buffers_[size_t(id)];
-    return b.alias_of >= 0 ? device_ptr(b.alias_of) : device_ptr(id);
+    return b.alias_of >= 0 ? static_cast<char*>(device_ptr(b.alias_of)) + b.slice_offset : device_ptr(id);
   }
 
   // ---- runs ----
@@ -735,6 +811,12 @@ class CudaExecutable : public Executable {
   std::vector<Step> steps_;
   std::vector<BufferInfo> buffers_;      // by value id
   std::vector<Layout> layouts_;          // by value id: storage layout decided at build/load
+  struct Slice {
+    int concat = -1;              // the Concat output this value is written into, or -1
+    int64_t total_channels = 0;   // that output's channels
+    int64_t channel_offset = 0;   // where this value's channels start in it
+  };
+  std::vector<Slice> slices_;            // by value id
   DeviceBuffer arena_, workspace_;
   std::vector<DeviceBuffer> io_in_, io_out_;
   std::vector<PinnedBuffer> host_in_, host_out_;
