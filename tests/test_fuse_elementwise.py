@@ -295,3 +295,17 @@ def test_cuda_fp16_matches_onnxruntime(name, tmp_path, rng):
                          disabled_passes=["fuse_elementwise"]).infer(dict(feeds))
     for k in got:
         assert_close(got[k], plain[k], tol=FP16_TOL, what=f"fp16 fused vs unfused '{k}'")
+
+
+def test_plan_round_trip_keeps_the_program(tmp_path, rng):
+    model, feeds = broadcasting(rng)
+    eng = build_engine(model, tmp_path)
+    before = eng.infer(dict(feeds))
+    plan = str(tmp_path / "fused.plan")
+    eng.save(plan)
+    loaded = trtcore.Engine(plan)
+    assert [l.op for l in loaded.layers] == [l.op for l in eng.layers]
+    assert any(l.op.startswith(FUSED) for l in loaded.layers)
+    after = loaded.infer(dict(feeds))
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k])
