@@ -104,36 +104,43 @@ float* aligned_scratch(int64_t floats) {
   return reinterpret_cast<float*>((p + 63) / 64 * 64);
 }
 
-// One image's 16-channel block: planes -> zero-bordered channel-interleaved copy -> outputs (interleaved) ->
-// planes, with residual and activation applied on the way out.
-void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, const float* x, const float* packed,
-           const float* bias, const float* residual, const FusedActivation& act, float* y) {
+// Output rows [oh0, oh1) of one image's 16-channel block: the input rows they read -> zero-bordered
+// channel-interleaved copy -> outputs (interleaved) -> planes, with residual and activation applied on the way out.
+void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, int64_t oh0, int64_t oh1,
+           const float* x, const float* packed, const float* bias, const float* residual, const FusedActivation& act,
+           float* y) {
   const int64_t m = c * mult, oc0 = blk * 16, lanes = std::min<int64_t>(16, m - oc0);
-  const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2], ph = g.p[1], pw = g.p[2];
-  const int64_t isz = H * W, osz = OH * OW, taps = g.k[1] * g.k[2];
-  const int64_t Hp = std::max(H + ph, (OH - 1) * g.s[1] + (g.k[1] - 1) * g.d[1] + 1);
+  const int64_t H = g.in[1], W = g.in[2], OW = g.out[2], pw = g.p[2], sh = g.s[1];
+  const int64_t isz = H * W, osz = g.out[1] * OW, taps = g.k[1] * g.k[2];
+  const int64_t rows = (oh1 - 1 - oh0) * sh + (g.k[1] - 1) * g.d[1] + 1, ih0 = oh0 * sh - g.p[1];
   const int64_t Wp = std::max(W + pw, (OW - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1);
-  float* buf = aligned_scratch((Hp * Wp + osz) * 16);
-  float* obuf = buf + Hp * Wp * 16;
+  const int64_t band = (oh1 - oh0) * OW;
+  float* buf = aligned_scratch((rows * Wp + band) * 16);
+  float* obuf = buf + rows * Wp * 16;
   const __m512 zero = _mm512_setzero_ps();
-  // only the border is zeroed: the interior is overwritten right after
-  for (int64_t i = 0; i < ph * Wp; ++i) _mm512_store_ps(buf + i * 16, zero);
-  for (int64_t i = (H + ph) * Wp; i < Hp * Wp; ++i) _mm512_store_ps(buf + i * 16, zero);
-  for (int64_t h = ph; h < H + ph; ++h) {
-    for (int64_t w = 0; w < pw; ++w) _mm512_store_ps(buf + (h * Wp + w) * 16, zero);
-    for (int64_t w = pw + W; w < Wp; ++w) _mm512_store_ps(buf + (h * Wp + w) * 16, zero);
+  // input rows [h_lo, h_hi) are inside the image; only the border around them is zeroed
+  const int64_t h_lo = std::max<int64_t>(0, ih0), h_hi = std::min(H, ih0 + rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t ih = ih0 + r;
+    float* row = buf + r * Wp * 16;
+    if (ih < h_lo || ih >= h_hi) {
+      for (int64_t w = 0; w < Wp; ++w) _mm512_store_ps(row + w * 16, zero);
+      continue;
+    }
+    for (int64_t w = 0; w < pw; ++w) _mm512_store_ps(row + w * 16, zero);
+    for (int64_t w = pw + W; w < Wp; ++w) _mm512_store_ps(row + w * 16, zero);
   }
   const float* planes[16];
   for (int64_t l = 0; l < 16; ++l) planes[l] = l < lanes ? x + (n * c + (oc0 + l) / mult) * isz : nullptr;
   __m512 r[16];
-  int64_t h = 0, w = 0;  // position of element p0 in the plane
-  for (int64_t p0 = 0; p0 < isz; p0 += 16) {
-    const int64_t cnt = std::min<int64_t>(16, isz - p0);
+  int64_t h = h_lo - ih0, w = 0;  // buffer row and column of element p0
+  for (int64_t p0 = h_lo * W, pend = h_hi * W; p0 < pend; p0 += 16) {
+    const int64_t cnt = std::min<int64_t>(16, pend - p0);
     const __mmask16 mask = __mmask16((1u << cnt) - 1u);
     for (int l = 0; l < 16; ++l) r[l] = planes[l] ? _mm512_maskz_loadu_ps(mask, planes[l] + p0) : zero;
     transpose16(r);
     for (int64_t j = 0; j < cnt; ++j) {
-      _mm512_store_ps(buf + ((h + ph) * Wp + w + pw) * 16, r[j]);
+      _mm512_store_ps(buf + (h * Wp + w + pw) * 16, r[j]);
       if (++w == W) {
         w = 0;
         ++h;
@@ -143,9 +150,9 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
   const float* wt = packed + blk * taps * 16;
   const __mmask16 lane_mask = __mmask16((1u << lanes) - 1u);
   const __m512 vb = bias ? _mm512_maskz_loadu_ps(lane_mask, bias + oc0) : zero;
-  for (int64_t oh = 0; oh < OH; ++oh) {
-    const float* src = buf + oh * g.s[1] * Wp * 16;
-    float* dst = obuf + oh * OW * 16;
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    const float* src = buf + (oh - oh0) * sh * Wp * 16;
+    float* dst = obuf + (oh - oh0) * OW * 16;
     if (g.s[2] == 1)
       output_row<1>(src, wt, g, Wp, vb, dst);
     else if (g.s[2] == 2)
@@ -154,10 +161,10 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
       output_row<0>(src, wt, g, Wp, vb, dst);
   }
   const bool fused = in_register(act.kind);
-  for (int64_t p0 = 0; p0 < osz; p0 += 16) {
-    const int64_t cnt = std::min<int64_t>(16, osz - p0);
+  for (int64_t q0 = 0; q0 < band; q0 += 16) {
+    const int64_t cnt = std::min<int64_t>(16, band - q0), p0 = oh0 * OW + q0;
     const __mmask16 mask = __mmask16((1u << cnt) - 1u);
-    for (int64_t j = 0; j < 16; ++j) r[j] = j < cnt ? _mm512_load_ps(obuf + (p0 + j) * 16) : zero;
+    for (int64_t j = 0; j < 16; ++j) r[j] = j < cnt ? _mm512_load_ps(obuf + (q0 + j) * 16) : zero;
     transpose16(r);
     for (int64_t l = 0; l < lanes; ++l) {
       const int64_t plane = n * m + oc0 + l;
@@ -168,7 +175,6 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
     }
   }
 }
-
 
 // Output rows [oh0, oh1) of image n for a dense conv with few taps per output: 16 pixels x 16 channels per step,
 // each tap one filter vector times a broadcast input element, from a zero-bordered copy of the rows read.
@@ -266,11 +272,17 @@ void small_taps_conv(const Geometry3& g, int64_t batch, int64_t c, int64_t m, co
 void depthwise_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, const float* x,
                        const float* packed, const float* bias, const float* residual, const FusedActivation& act, float* y,
                        int threads) {
-  const int64_t m = c * mult, blocks = (m + 15) / 16, tasks = batch * blocks;
+  const int64_t m = c * mult, blocks = (m + 15) / 16, OH = g.out[1], OW = g.out[2];
+  // bands of output rows whose interleaved input and output copies stay in L2 (whole planes up to ~40x40)
+  const int64_t Wp = std::max(g.in[2] + g.p[2], (OW - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1);
+  const int64_t per_row = (g.s[1] * Wp + OW) * 16 * int64_t(sizeof(float)), budget = 192 * 1024;
+  const int64_t rows = std::max<int64_t>(1, std::min(OH, budget / per_row));
+  const int64_t bands = (OH + rows - 1) / rows, tasks = batch * blocks * bands;
   const int nt = threads > 1 ? threads : 1;
   const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * g.k_size() >= 65536;
   parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
-    block(g, c, mult, t / blocks, t % blocks, x, packed, bias, residual, act, y);
+    const int64_t band = t % bands, u = t / bands, oh0 = band * OH / bands, oh1 = (band + 1) * OH / bands;
+    block(g, c, mult, u / blocks, u % blocks, oh0, oh1, x, packed, bias, residual, act, y);
   });
   if (in_register(act.kind)) return;
   GemmEpilogue ep;
