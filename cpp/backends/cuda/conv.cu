@@ -159,27 +159,20 @@ class ConvKernel : public CudaKernel {
     }
 
     const int64_t max_batch = xs[0];
-    BatchDescs& d = descs_for(max_batch);
-    bool chosen = false;
     if (depthwise_) prepare_depthwise(node, g);
     if (fixed_nhwc_ && nhwc_possible_) prepare_nhwc(node, ctx);
-    if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic) && choice_.form == ConvForm::kDepthwise) {
-      chosen = true;
-    } else if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
-      if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
-      if (choice_.layout == ConvLayout::kNhwc) {
-        if (nhwc_possible_) prepare_nhwc(node, ctx);
-        else choice_.layout = ConvLayout::kNchw;
-      }
-      size_t bytes = 0;
-      chosen = set_math(choice_.math) &&
-               workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &bytes) == CUDNN_STATUS_SUCCESS;
-      // A stored nhwc choice whose weights could not be prepared is rerun in NCHW: same algorithm, split form.
-    } else if (ctx.mode == TacticMode::kTune) {
-      tune(node, g, ctx, d);
-      chosen = true;
+    // A plan whose tactic was chosen for a dense output keeps it dense (its Concat copies it).
+    if (out_pitch_ != channels_ && ctx.mode == TacticMode::kReuse && ctx.tactic.find("+slice") == std::string::npos)
+      out_pitch_ = channels_;
+    bool chosen = select(node, g, ctx, descs_for(max_batch));
+    if (!chosen && out_pitch_ != channels_) {
+      // cuDNN cannot write this slice with any algorithm: the output stays dense and the Concat copies it.
+      out_pitch_ = channels_;
+      descs_.clear();
+      chosen = select(node, g, ctx, descs_for(max_batch));
     }
-    if (!chosen) choose_heuristic(ctx, d);
+    if (!chosen) fail(ErrorKind::kUnsupported, where_, ": cuDNN offers no convolution algorithm for these shapes");
+    BatchDescs& d = descs_for(max_batch);
     if (choice_.form == ConvForm::kDepthwise) {
       w_nhwc_ = DeviceBuffer();
       conv_ws_ = 0;
@@ -192,6 +185,9 @@ class ConvKernel : public CudaKernel {
     d.ws = conv_ws_;
     d.ready = true;
   }
+
+  // Channels of the Concat buffer this output is written into, or 0 when it is dense (see accepts_output_slice).
+  int64_t output_slice() const override { return out_pitch_ != channels_ ? out_pitch_ : 0; }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t batch = in[0].shape[0];
@@ -214,14 +210,15 @@ class ConvKernel : public CudaKernel {
   }
   size_t weights_bytes() const override { return zero_bias_.bytes() + w_nhwc_.bytes() + w_dw_.bytes(); }
   std::string tactic() const override {
-    if (choice_.form == ConvForm::kDepthwise) return "dw-direct";
+    const std::string slice = out_pitch_ != channels_ ? "+slice" : "";
+    if (choice_.form == ConvForm::kDepthwise) return "dw-direct" + slice;
     const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
     std::string t = choice_.layout == ConvLayout::kNhwc ? "nhwc-" : "";
     t += choice_.form == ConvForm::kFused ? "fused:" : "conv:";
     t += fwd_algo_name(choice_.algo);
     if (tc) t += "+tc";
     if (choice_.form == ConvForm::kSplit && needs_epilogue()) t += "+epi";
-    return t;
+    return t + slice;
   }
   std::string precision() const override {
     if (half_) return "fp16";
@@ -477,7 +474,7 @@ class ConvKernel : public CudaKernel {
     std::string rest = t.substr(colon + 1);
     choice_ = ConvChoice{};
     if (form == "dw") {
-      if (rest != "direct" || !depthwise_) return false;
+      if (rest.substr(0, rest.find('+')) != "direct" || !depthwise_) return false;
       choice_.form = ConvForm::kDepthwise;
       return true;
     }
@@ -529,6 +526,31 @@ class ConvKernel : public CudaKernel {
     TRTCORE_CUDNN_CHECK(where_, cudnnTransformTensor(ctx.cudnn, &one, src.get(), ctx.device_constant(node.inputs[1]),
                                                      &zero, dst.get(), w_nhwc_.get()));
     TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
+  }
+
+  // The tactic: the stored one (load), timed candidates (build) or cuDNN's heuristic; false when no algorithm can
+  // run with the current descriptors (e.g. a strided slice output cuDNN does not support).
+  bool select(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
+    if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
+      if (choice_.form == ConvForm::kDepthwise) return true;
+      if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
+      if (choice_.layout == ConvLayout::kNhwc) {
+        if (nhwc_possible_) prepare_nhwc(node, ctx);
+        else choice_.layout = ConvLayout::kNchw;  // weights could not be prepared: same algorithm, NCHW
+      }
+      if (choice_valid(ctx, d)) return true;
+    } else if (ctx.mode == TacticMode::kTune) {
+      if (tune(node, g, ctx, d)) return true;
+    }
+    choose_heuristic(ctx, d);
+    return choice_valid(ctx, d);
+  }
+
+  bool choice_valid(CudaInitContext& ctx, const BatchDescs& d) {
+    if (choice_.form == ConvForm::kDepthwise) return true;
+    size_t bytes = 0;
+    return set_math(choice_.math) &&
+           workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &bytes) == CUDNN_STATUS_SUCCESS;
   }
 
   void choose_heuristic(CudaInitContext& ctx, BatchDescs& d) {
@@ -634,7 +656,8 @@ class ConvKernel : public CudaKernel {
     return out;
   }
 
-  void tune(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
+  // Times the candidates; false when none runs (the caller falls back to the heuristic).
+  bool tune(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
     size_t free_bytes = 0, total_bytes = 0;
     TRTCORE_CUDA_CHECK(where_, cudaMemGetInfo(&free_bytes, &total_bytes));
     const size_t limit = std::min(ctx.workspace_limit, free_bytes / 4);
@@ -701,12 +724,10 @@ class ConvKernel : public CudaKernel {
       }
     }
     TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
-    if (!found) {
-      choose_heuristic(ctx, d);
-      return;
-    }
+    if (!found) return false;
     if (choice_.layout != ConvLayout::kNhwc || choice_.form == ConvForm::kDepthwise)
       w_nhwc_ = DeviceBuffer();  // the NHWC weight copy is not needed
+    return true;
   }
 
   std::string where_;

@@ -194,6 +194,9 @@ class CudaKernel {
     (void)g;
     return false;
   }
+  // After init: the C_total it writes output 0 with (0 = dense). A kernel may decline a planned slice (e.g. no cuDNN
+  // algorithm takes the strided output); the Concat then copies that input as usual.
+  virtual int64_t output_slice() const { return 0; }
   // Which activation layouts this kernel can read and write for `node` (see LayoutRule).
   virtual LayoutRule layout_rule(const Node& node, const Graph& g) const {
     (void)node;

@@ -438,6 +438,9 @@ class CudaExecutable : public Executable {
         return (*constants_)[size_t(id)].get();
       };
       s.kernel->init(n, graph_, ctx);
+      // A producer that declined its planned Concat slice writes a buffer of its own; the Concat copies it.
+      for (int v : n.outputs)
+        if (v >= 0 && slices_[size_t(v)].concat >= 0 && s.kernel->output_slice() == 0) slices_[size_t(v)] = Slice{};
       const std::string t = s.kernel->tactic();
       if (!t.empty()) chosen.emplace_back(n.name, t);
       if (cache && !t.empty()) cache->put(cache_key, t);
@@ -577,6 +580,21 @@ class CudaExecutable : public Executable {
     // Every other value written by a step lives in the arena; Reshape-like outputs may alias their input.
     std::vector<int> root(nv);
     for (size_t v = 0; v < nv; ++v) root[v] = int(v);
+    for (const Step& s : steps_) {
+      const Node& n = graph_.nodes[s.node];
+      for (int o : n.outputs)
+        if (o >= 0 && buffers_[size_t(o)].storage == Storage::kNone) buffers_[size_t(o)].storage = Storage::kArena;
+      if (s.kernel->alias() == OutputAlias::kInput0 && !n.inputs.empty() && n.inputs[0] >= 0 &&
+          !n.outputs.empty() && n.outputs[0] >= 0 && buffers_[size_t(n.outputs[0])].storage == Storage::kArena) {
+        const int in_root = root[size_t(n.inputs[0])];
+        const Storage rs = buffers_[size_t(in_root)].storage;
+        // Aliasing a graph output would let a later step see the final result early; constants are read-only.
+        if (rs == Storage::kArena || rs == Storage::kGraphInput) {
+          root[size_t(n.outputs[0])] = in_root;
+          buffers_[size_t(n.outputs[0])].alias_of = in_root;
+        }
+      }
+    }
     // A Concat input written in place lives inside the Concat's buffer, at its channel offset.
     for (size_t v = 0; v < nv; ++v) {
       const Slice& sl = slices_[v];
@@ -592,21 +610,6 @@ class CudaExecutable : public Executable {
       root[v] = sl.concat;
       buffers_[v].alias_of = sl.concat;
       buffers_[v].slice_offset = size_t(sl.channel_offset) * per_channel * elem;
-    }
-    for (const Step& s : steps_) {
-      const Node& n = graph_.nodes[s.node];
-      for (int o : n.outputs)
-        if (o >= 0 && buffers_[size_t(o)].storage == Storage::kNone) buffers_[size_t(o)].storage = Storage::kArena;
-      if (s.kernel->alias() == OutputAlias::kInput0 && !n.inputs.empty() && n.inputs[0] >= 0 &&
-          !n.outputs.empty() && n.outputs[0] >= 0 && buffers_[size_t(n.outputs[0])].storage == Storage::kArena) {
-        const int in_root = root[size_t(n.inputs[0])];
-        const Storage rs = buffers_[size_t(in_root)].storage;
-        // Aliasing a graph output would let a later step see the final result early; constants are read-only.
-        if (rs == Storage::kArena || rs == Storage::kGraphInput) {
-          root[size_t(n.outputs[0])] = in_root;
-          buffers_[size_t(n.outputs[0])].alias_of = in_root;
-        }
-      }
     }
     // Liveness of each root over the step order (aliases extend their root's life).
     std::vector<int> first(nv, -1), last(nv, -1);
