@@ -3,7 +3,8 @@
 # pybind11, scikit-build-core, cuDNN): build with the cuda backend, GPU tests, then the experiments, most important
 # first, each under its own time limit so one slow step cannot starve the rest.
 #   bash bench/run_all_gpu.sh OUT_DIR [FASHION_MNIST_DIR]
-# Leaves OUT_DIR/results.tgz (the results folders) and OUT_DIR/logs.tgz.
+# Leaves OUT_DIR/results.tgz (the results folders) and OUT_DIR/logs.tgz. STEPS="build gpu_tests ..." runs only the
+# named steps (default: all), e.g. to split the work over several sessions of a time-limited machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: run_all_gpu.sh OUT_DIR [FASHION_MNIST_DIR]}
@@ -12,8 +13,10 @@ PY=${TRTCORE_PYTHON:-python3}
 export PYTHONUNBUFFERED=1 CMAKE_BUILD_PARALLEL_LEVEL=$(nproc)
 W=$(mktemp -d)  # results and logs are built here; only the two archives go to OUT
 mkdir -p "$OUT" "$W/res" "$W/logs"
+want() { [[ " ${STEPS:-all} " == *" all "* || " ${STEPS:-all} " == *" $1 "* ]]; }
 step() {  # step NAME SECONDS COMMAND...
   local name=$1 secs=$2; shift 2
+  want "$name" || return 0
   local t0=$(date +%s)
   timeout "$secs" "$@" > "$W/logs/$name.log" 2>&1
   local rc=$?
@@ -25,10 +28,12 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 step build 150 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.define.TRTCORE_CUDA=ON \
   -Ccmake.define.TRTCORE_CUDA_ARCHITECTURES=90 -Cbuild-dir=/tmp/trtcore-build .
 step gpu_tests 150 bash -c "cd tests && $PY -m pytest -q -p no:cacheprovider -m gpu . -ra"
-grep -E "^(FAILED|ERROR)" "$W/logs/gpu_tests.log" | head -20
+[[ -f "$W/logs/gpu_tests.log" ]] && grep -E "^(FAILED|ERROR)" "$W/logs/gpu_tests.log" | head -20
 R="--out $W/res --work /tmp/trtcore-work"
 step sweep_main 150 "$PY" bench/batch_sweep.py --models resnet50 mobilenet_v2 --batches 1 8 64 256 --no-cpu --plan-per-batch --iterations 30 $R
 step layer_profile 50 "$PY" bench/layer_profile.py --model resnet50 --batch 1 $R
+step layer_profile_b256 60 "$PY" bench/layer_profile.py --model resnet50 --batch 256 --no-agreement $R
+step layer_profile_mnv2 40 "$PY" bench/layer_profile.py --model mobilenet_v2 --batch 1 --no-agreement $R
 step fashion_mnist 60 "$PY" bench/fashion_mnist.py --epochs 2 --runs 5 --data "$FMNIST" $R
 step input_size 50 "$PY" bench/input_size_sweep.py --batch 1 --iterations 10 $R
 step concurrent 75 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 3 $R

@@ -366,7 +366,7 @@ def _concat_model(rng, c=8, size=12):
              # "m" is read by the depthwise conv too, so only the other inputs can be written in place.
              helper.make_node("Concat", ["m", "d", "sr"], ["cat2"], name="partial_concat", axis=1),
              helper.make_node("Conv", ["cat2", "wo"], ["y"], name="out", pads=[1, 1, 1, 1])]
-    model = models.make_model(nodes, [models.value_info("x", shape=[2, 3, size, size])],
+    model = models.make_model(nodes, [models.value_info("x", shape=["N", 3, size, size])],
                               [models.value_info("y", shape=None)], initializers=inits)
     return model, {"x": rng.standard_normal((2, 3, size, size)).astype(np.float32)}
 
