@@ -6,6 +6,8 @@
 //   nhwc-fused / nhwc-conv   tensor-core math only (float16, or float32 with TF32): the same in NHWC; operands the
 //                            executable stores NCHW are converted in the workspace, NHWC-stored ones are used directly
 //   dw-direct   depthwise convolutions: our direct kernel with the whole epilogue fused, in any storage layout
+//   gemm:h<i>   1x1, stride-1, unpadded convolutions on NHWC activations: one cuBLASLt GEMM [N*H*W, C] x W^T with
+//               bias, residual (as C) and ReLU in its epilogue
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -15,6 +17,7 @@
 #include "backends/cuda/cudnn_util.h"
 #include "backends/cuda/depthwise_conv.h"
 #include "backends/cuda/device_math.cuh"
+#include "backends/cuda/lt_gemm.h"
 
 namespace trtcore::cuda {
 namespace {
@@ -42,7 +45,7 @@ __global__ void conv_epilogue_kernel(T* y, const T* bias, const T* z, int64_t n,
 
 constexpr size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
-enum class ConvForm { kFused, kSplit, kDepthwise };
+enum class ConvForm { kFused, kSplit, kDepthwise, kGemm };
 enum class ConvLayout { kNchw, kNhwc };
 
 struct ConvChoice {
@@ -61,6 +64,8 @@ struct ConvArgs {
   const void* z = nullptr;     // residual or null
   void* y = nullptr;
   char* ws = nullptr;
+  size_t ws_bytes = 0;                 // of ws (the GEMM form checks its algorithm's scratch against it)
+  cublasLtHandle_t lt = nullptr;       // for the GEMM form
 };
 
 class CudaEvent {
@@ -134,6 +139,7 @@ class ConvKernel : public CudaKernel {
     nhwc_possible_ = tensor_ops_allowed() && geom_.cudnn_rank == 4 && g.value(node.inputs[1]).constant;
     depthwise_ = is_depthwise(geom_, ws) && !geom_.explicit_pad && geom_.cudnn_rank == 4 &&
                  g.value(node.inputs[1]).constant;
+    weights_constant_ = g.value(node.inputs[1]).constant != nullptr;
     x_layout_ = ctx.in_layout(0);
     z_layout_ = ctx.in_layout(3);
     y_layout_ = ctx.out_layout(0);
@@ -173,8 +179,10 @@ class ConvKernel : public CudaKernel {
     }
     if (!chosen) fail(ErrorKind::kUnsupported, where_, ": cuDNN offers no convolution algorithm for these shapes");
     BatchDescs& d = descs_for(max_batch);
-    if (choice_.form == ConvForm::kDepthwise) {
+    if (choice_.form != ConvForm::kGemm) gemm_.reset();
+    if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) {
       w_nhwc_ = DeviceBuffer();
+      if (choice_.form == ConvForm::kGemm) w_dw_ = DeviceBuffer();
       conv_ws_ = 0;
     } else {
       w_dw_ = DeviceBuffer();
@@ -201,17 +209,21 @@ class ConvKernel : public CudaKernel {
     a.z = has_residual_ ? in[3].data : nullptr;
     a.y = out[0].data;
     a.ws = static_cast<char*>(ctx.workspace);
+    a.ws_bytes = ctx.workspace_bytes;
+    a.lt = ctx.cublaslt;
     TRTCORE_CUDNN_CHECK(where_, enqueue(d.choice, d, a, ctx.cudnn, ctx.stream));
   }
 
   size_t workspace_size() const override {
     if (choice_.form == ConvForm::kDepthwise) return 0;
+    if (choice_.form == ConvForm::kGemm) return LtGemm::kWorkspaceBytes;
     return staging_bytes(geom_.x_shape[0], choice_.layout) + conv_ws_;
   }
   size_t weights_bytes() const override { return zero_bias_.bytes() + w_nhwc_.bytes() + w_dw_.bytes(); }
   std::string tactic() const override {
     const std::string slice = out_pitch_ != channels_ ? "+slice" : "";
     if (choice_.form == ConvForm::kDepthwise) return "dw-direct" + slice;
+    if (choice_.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
     const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
     std::string t = choice_.layout == ConvLayout::kNhwc ? "nhwc-" : "";
     t += choice_.form == ConvForm::kFused ? "fused:" : "conv:";
@@ -236,6 +248,36 @@ class ConvKernel : public CudaKernel {
   };
 
   bool needs_epilogue() const { return has_bias_ || has_residual_ || act_.kind != Activation::kNone; }
+
+  // 1x1, stride 1, no padding, ungrouped, ReLU or no activation, every activation operand NHWC and dense, tensor-core
+  // math: y[N*H*W, K] = x[N*H*W, C] * W[K, C]^T (+ bias, + residual as cuBLASLt's C, then ReLU).
+  bool gemm_possible() const {
+    if (geom_.cudnn_rank != 4 || geom_.spatial != 2 || geom_.group != 1 || geom_.explicit_pad) return false;
+    for (int d = 0; d < 2; ++d)
+      if (geom_.kernel[d] != 1 || geom_.stride[d] != 1 || geom_.pad_begin[d] != 0 || geom_.pad_end[d] != 0)
+        return false;
+    if (x_layout_ != Layout::kNHWC || y_layout_ != Layout::kNHWC || (has_residual_ && z_layout_ != Layout::kNHWC))
+      return false;
+    return fusable_ && weights_constant_ && tensor_ops_allowed() && out_pitch_ == channels_;
+  }
+
+  GemmShape gemm_shape(int64_t batch) const {
+    GemmShape s;
+    const Shape ys = geom_.cudnn_y_shape(batch);
+    s.m = ys[0] * ys[2] * ys[3];
+    s.n = channels_;
+    s.k = geom_.x_shape[1];
+    return s;
+  }
+
+  void make_gemm() {
+    if (gemm_) return;
+    gemm_ = std::make_unique<LtGemm>();
+    const bool relu = act_.kind == Activation::kRelu;
+    // The zero bias stands in for a missing one, so the bias epilogue always applies.
+    gemm_->configure(where_, Transpose::kNo, Transpose::kYes, relu ? GemmEpilogue::kBiasRelu : GemmEpilogue::kBias,
+                     math_, half_ ? GemmData::kFloat16 : GemmData::kFloat32);
+  }
 
   // One filter per channel and one output channel per input channel.
   static bool is_depthwise(const ConvGeometry& geom, const Shape& w) {
@@ -356,6 +398,17 @@ class ConvKernel : public CudaKernel {
       launch_direct(a, stream);
       return CUDNN_STATUS_SUCCESS;
     }
+    if (c.form == ConvForm::kGemm) {
+      GemmArgs g;
+      g.a = a.x;
+      g.b = a.w;
+      g.d = a.y;
+      g.bias = a.bias;
+      g.c = a.z;
+      g.beta = a.z ? 1.f : 0.f;
+      gemm_->run(a.lt, stream, gemm_shape(a.batch), g, a.ws, a.ws_bytes);
+      return CUDNN_STATUS_SUCCESS;
+    }
     char* ws = a.ws;
     const void* x = a.x;
     if (geom_.explicit_pad) {
@@ -422,7 +475,7 @@ class ConvKernel : public CudaKernel {
   // Another batch size: the tuned choice if its workspace fits the shared workspace, else the best algorithm
   // (cuDNN's heuristic order) that fits, run as convolution + epilogue kernel.
   void finish_descs(const CudaRunContext& ctx, BatchDescs& d, int64_t batch) {
-    if (choice_.form == ConvForm::kDepthwise) {  // no scratch, any batch
+    if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) {  // any batch
       d.choice = choice_;
       d.ws = 0;
       d.ready = true;
@@ -473,6 +526,13 @@ class ConvKernel : public CudaKernel {
     const std::string form = t.substr(0, colon);
     std::string rest = t.substr(colon + 1);
     choice_ = ConvChoice{};
+    if (form == "gemm") {
+      if (!gemm_possible()) return false;
+      make_gemm();
+      gemm_->reuse(lt_, gemm_shape(geom_.x_shape[0]), rest);
+      choice_.form = ConvForm::kGemm;
+      return true;
+    }
     if (form == "dw") {
       if (rest.substr(0, rest.find('+')) != "direct" || !depthwise_) return false;
       choice_.form = ConvForm::kDepthwise;
@@ -531,8 +591,9 @@ class ConvKernel : public CudaKernel {
   // The tactic: the stored one (load), timed candidates (build) or cuDNN's heuristic; false when no algorithm can
   // run with the current descriptors (e.g. a strided slice output cuDNN does not support).
   bool select(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
+    lt_ = ctx.cublaslt;
     if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
-      if (choice_.form == ConvForm::kDepthwise) return true;
+      if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) return true;
       if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
       if (choice_.layout == ConvLayout::kNhwc) {
         if (nhwc_possible_) prepare_nhwc(node, ctx);
@@ -547,7 +608,7 @@ class ConvKernel : public CudaKernel {
   }
 
   bool choice_valid(CudaInitContext& ctx, const BatchDescs& d) {
-    if (choice_.form == ConvForm::kDepthwise) return true;
+    if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) return true;
     size_t bytes = 0;
     return set_math(choice_.math) &&
            workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &bytes) == CUDNN_STATUS_SUCCESS;
@@ -583,7 +644,7 @@ class ConvKernel : public CudaKernel {
   // Milliseconds per call of one candidate (infinity when cuDNN refuses it or its scratch exceeds `limit`).
   float time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, size_t limit, CudaInitContext& ctx) {
     constexpr float kInf = std::numeric_limits<float>::infinity();
-    if (c.form != ConvForm::kDepthwise) {
+    if (c.form != ConvForm::kDepthwise && c.form != ConvForm::kGemm) {
       if (!set_math(c.math)) return kInf;
       size_t bytes = 0;
       if (workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) return kInf;
@@ -689,6 +750,8 @@ class ConvKernel : public CudaKernel {
     a.z = has_residual_ ? z.get() : nullptr;
     a.y = y.get();
     a.ws = ws.as<char>();
+    a.ws_bytes = ws.bytes();
+    a.lt = ctx.cublaslt;
     if (nhwc_possible_) prepare_nhwc(node, ctx);
     float best = std::numeric_limits<float>::infinity();
     bool found = false;
@@ -698,6 +761,26 @@ class ConvKernel : public CudaKernel {
       best = time_choice(dw, d, a, limit, ctx);
       if (best < std::numeric_limits<float>::infinity()) {
         choice_ = dw;
+        found = true;
+      }
+    }
+
+    if (gemm_possible()) {
+      make_gemm();
+      GemmArgs ga;
+      ga.a = a.x;
+      ga.b = a.w;
+      ga.d = a.y;
+      ga.bias = a.bias;
+      ga.c = a.z;
+      ga.beta = a.z ? 1.f : 0.f;
+      gemm_->tune(ctx.cublaslt, ctx.stream, gemm_shape(max_batch), ga);
+      ConvChoice gc;
+      gc.form = ConvForm::kGemm;
+      const float ms = time_choice(gc, d, a, limit, ctx);
+      if (ms < best) {
+        best = ms;
+        choice_ = gc;
         found = true;
       }
     }
@@ -738,6 +821,9 @@ class ConvKernel : public CudaKernel {
   Layout x_layout_ = Layout::kNCHW, y_layout_ = Layout::kNCHW, z_layout_ = Layout::kNCHW;  // as stored
   bool fixed_nhwc_ = false;  // some operand is stored NHWC: the convolution always runs in NHWC
   bool depthwise_ = false;   // the direct depthwise kernel applies
+  bool weights_constant_ = false;
+  std::unique_ptr<LtGemm> gemm_;     // the GEMM form (1x1 convolutions on NHWC activations)
+  cublasLtHandle_t lt_ = nullptr;    // init only: the handle plans are made with
   bool half_ = false;  // float16 data, FP32 accumulation on tensor cores
   cudnnDataType_t dt_ = CUDNN_DATA_FLOAT;
   size_t elem_ = 4;

@@ -148,8 +148,9 @@ void LtGemm::run(cublasLtHandle_t h, cudaStream_t stream, const GemmShape& shape
   if (r.workspaceSize > workspace_bytes)
     fail(ErrorKind::kRuntime, where_, ": cuBLASLt algorithm needs ", r.workspaceSize, " bytes of workspace, ",
          workspace_bytes, " available");
-  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatmul(h, desc_, &args.alpha, args.b, p.a, args.a, p.b, &args.beta, args.d,
-                                              p.d, args.d, p.d, &r.algo, workspace, workspace_bytes, stream));
+  const void* c = args.c ? args.c : args.d;
+  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatmul(h, desc_, &args.alpha, args.b, p.a, args.a, p.b, &args.beta, c, p.d,
+                                              args.d, p.d, &r.algo, workspace, workspace_bytes, stream));
 }
 
 }  // namespace trtcore::cuda

@@ -32,8 +32,9 @@ struct GemmArgs {
   const void* b = nullptr;
   void* d = nullptr;
   float alpha = 1.f;
-  float beta = 0.f;             // beta != 0 accumulates into d
+  float beta = 0.f;             // beta != 0 adds beta * C (c, or d itself when c is null)
   const void* bias = nullptr;  // length n, for kBias/kBiasRelu
+  const void* c = nullptr;     // C in D's layout (e.g. a residual), or null for d
 };
 
 class LtGemm {
