@@ -3,6 +3,7 @@
 #include "backends/cuda/depthwise_conv.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 #include "backends/cuda/device_math.cuh"
@@ -59,6 +60,58 @@ __global__ void depthwise_kernel(const T* __restrict__ x, const T* __restrict__ 
   }
 }
 
+// Float16 with every operand NHWC: two channels per thread as __half2 (half the loads and index arithmetic), filter
+// taps unrolled for the common 3x3 and 5x5 windows (KH = KW = 0: any window).
+template <int KH, int KW>
+__global__ void depthwise_nhwc_half2_kernel(const __half2* __restrict__ x, const __half2* __restrict__ wt,
+                                            const __half2* __restrict__ bias, const __half2* __restrict__ z,
+                                            __half2* __restrict__ y, DwParams p, int y_pitch2, int total) {
+  const int c2n = p.c / 2;
+  const int kh = KH ? KH : p.kh, kw = KW ? KW : p.kw;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    int t = idx;
+    const int c2 = t % c2n; t /= c2n;
+    const int ow = t % p.ow; t /= p.ow;
+    const int oh = t % p.oh; t /= p.oh;
+    const int n = t;
+    float2 acc = bias ? __half22float2(bias[c2]) : make_float2(0.f, 0.f);
+    const __half2* xb = x + n * (p.h * p.w * c2n) + c2;
+    const int ih0 = oh * p.sh - p.ph, iw0 = ow * p.sw - p.pw;
+#pragma unroll
+    for (int i = 0; i < kh; ++i) {
+      const int ih = ih0 + i * p.dh;
+      if (ih < 0 || ih >= p.h) continue;
+#pragma unroll
+      for (int j = 0; j < kw; ++j) {
+        const int iw = iw0 + j * p.dw;
+        if (iw < 0 || iw >= p.w) continue;
+        const float2 v = __half22float2(xb[(ih * p.w + iw) * c2n]);
+        const float2 f = __half22float2(wt[(i * kw + j) * c2n + c2]);
+        acc.x += v.x * f.x;
+        acc.y += v.y * f.y;
+      }
+    }
+    const int pix = (n * p.oh + oh) * p.ow + ow;
+    if (z) {
+      const float2 r = __half22float2(z[pix * c2n + c2]);
+      acc.x += r.x;
+      acc.y += r.y;
+    }
+    y[pix * y_pitch2 + c2] = __floats2half2_rn(apply_activation(p.act, acc.x), apply_activation(p.act, acc.y));
+  }
+}
+
+bool aligned4(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 3) == 0; }
+
+template <int KH, int KW>
+void launch_half2(const DepthwiseArgs& a, const DwParams& p, int y_pitch2, int total, cudaStream_t stream,
+                  const std::string& where) {
+  depthwise_nhwc_half2_kernel<KH, KW><<<grid_for(total), kBlockSize, 0, stream>>>(
+      static_cast<const __half2*>(a.x), static_cast<const __half2*>(a.w), static_cast<const __half2*>(a.bias),
+      static_cast<const __half2*>(a.z), static_cast<__half2*>(a.y), p, y_pitch2, total);
+  TRTCORE_CUDA_LAUNCH_CHECK(where, (depthwise_nhwc_half2_kernel<KH, KW>));
+}
+
 template <class T>
 void launch_typed(const DepthwiseShape& s, const DepthwiseArgs& a, const DwParams& p, cudaStream_t stream,
                   const std::string& where) {
@@ -103,6 +156,18 @@ void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const Fus
   p.y = strides_of(a.y_layout, a.y_channel_pitch > 0 ? a.y_channel_pitch : s.channels, s.out_h, s.out_w);
   p.y_nhwc = a.y_layout == Layout::kNHWC;
   p.act = DeviceActivation::from(act);
+  const int64_t pitch = a.y_channel_pitch > 0 ? a.y_channel_pitch : s.channels;
+  const int64_t pairs = s.batch * s.out_h * s.out_w * (s.channels / 2);
+  const bool all_nhwc = a.x_layout == Layout::kNHWC && a.y_layout == Layout::kNHWC &&
+                        (!a.z || a.z_layout == Layout::kNHWC);
+  if (half && all_nhwc && s.channels % 2 == 0 && pitch % 2 == 0 && aligned4(a.x) && aligned4(a.w) &&
+      aligned4(a.y) && (!a.z || aligned4(a.z)) && (!a.bias || aligned4(a.bias)) &&
+      std::max(s.batch * pitch * s.out_h * s.out_w, s.batch * s.channels * s.h * s.w) < int64_t(INT32_MAX)) {
+    const int y_pitch2 = int(pitch / 2);
+    if (s.kernel_h == 3 && s.kernel_w == 3) return launch_half2<3, 3>(a, p, y_pitch2, int(pairs), stream, where);
+    if (s.kernel_h == 5 && s.kernel_w == 5) return launch_half2<5, 5>(a, p, y_pitch2, int(pairs), stream, where);
+    return launch_half2<0, 0>(a, p, y_pitch2, int(pairs), stream, where);
+  }
   if (half) launch_typed<__half>(s, a, p, stream, where);
   else launch_typed<float>(s, a, p, stream, where);
 }

@@ -71,6 +71,54 @@ __global__ void pool_kernel(const T* x, T* y, int64_t n, PoolArgs a) {
   }
 }
 
+// The common case, 2-D pools whose tensors fit 32-bit offsets: 32-bit index arithmetic (64-bit division is many
+// instructions per use), output enumerated in storage order so stores coalesce. Same results as pool_kernel.
+struct Pool2d {
+  int c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, pe_h, pe_w;
+  bool count_include_pad;
+};
+
+template <PoolKind K, class T, bool Nhwc>
+__global__ void pool2d_kernel(const T* __restrict__ x, T* __restrict__ y, int n, Pool2d p) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    int t = i, c, ox, oy;
+    if (Nhwc) {
+      c = t % p.c; t /= p.c;
+      ox = t % p.ow; t /= p.ow;
+      oy = t % p.oh; t /= p.oh;
+    } else {
+      ox = t % p.ow; t /= p.ow;
+      oy = t % p.oh; t /= p.oh;
+      c = t % p.c; t /= p.c;
+    }
+    const int b = t;
+    const T* src = Nhwc ? x + b * (p.h * p.w * p.c) + c : x + (b * p.c + c) * (p.h * p.w);
+    const int step = Nhwc ? p.c : 1;
+    const int y0 = oy * p.sh - p.ph, x0 = ox * p.sw - p.pw;
+    float acc = K == PoolKind::kMax ? -FLT_MAX : 0.f;
+    int valid = 0, padded = 0;
+    for (int a = 0; a < p.kh; ++a) {
+      const int yy = y0 + a * p.dh;
+      const bool row_in = yy >= 0 && yy < p.h;
+      const bool row_padded = yy >= -p.ph && yy < p.h + p.pe_h;
+      for (int e = 0; e < p.kw; ++e) {
+        const int xx = x0 + e * p.dw;
+        if (row_padded && xx >= -p.pw && xx < p.w + p.pe_w) ++padded;
+        if (!row_in || xx < 0 || xx >= p.w) continue;
+        ++valid;
+        const float v = load_float(src[(yy * p.w + xx) * step]);
+        if (K == PoolKind::kMax) acc = fmaxf(acc, v);
+        else acc += v;
+      }
+    }
+    if (K == PoolKind::kAverage) {
+      const int div = p.count_include_pad ? padded : valid;
+      acc = div > 0 ? acc / float(div) : 0.f;
+    }
+    y[i] = store_as<T>(acc);
+  }
+}
+
 template <ReduceKind K, class T>
 __global__ void global_pool_kernel(const T* x, T* y, int64_t plane) {
   const T* src = x + int64_t(blockIdx.x) * plane;
@@ -157,6 +205,10 @@ class PoolKernel : public CudaKernel {
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t n = out[0].numel();
     if (n == 0) return;
+    if (a_.spatial == 2 && std::max(n, in[0].numel()) < int64_t(INT32_MAX)) {
+      if (in[0].dtype == DType::kFloat16) return launch_2d<__half>(in[0], out[0], n, ctx.stream);
+      return launch_2d<float>(in[0], out[0], n, ctx.stream);
+    }
     if (in[0].dtype == DType::kFloat16) {
       pool_kernel<K, __half><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<__half>(), out[0].as<__half>(), n,
                                                                          a_);
@@ -168,6 +220,34 @@ class PoolKernel : public CudaKernel {
   }
 
  private:
+  template <class T>
+  void launch_2d(const TensorView& x, const TensorView& y, int64_t n, cudaStream_t stream) {
+    Pool2d p{};
+    p.c = int(a_.channels);
+    p.h = int(a_.in[0]);
+    p.w = int(a_.in[1]);
+    p.oh = int(a_.out[0]);
+    p.ow = int(a_.out[1]);
+    p.kh = a_.kernel[0];
+    p.kw = a_.kernel[1];
+    p.sh = a_.stride[0];
+    p.sw = a_.stride[1];
+    p.ph = a_.pad_begin[0];
+    p.pw = a_.pad_begin[1];
+    p.pe_h = a_.pad_end[0];
+    p.pe_w = a_.pad_end[1];
+    p.dh = a_.dilation[0];
+    p.dw = a_.dilation[1];
+    p.count_include_pad = a_.count_include_pad;
+    if (a_.layout == Layout::kNHWC) {
+      pool2d_kernel<K, T, true><<<grid_for(n), kBlockSize, 0, stream>>>(x.as<T>(), y.as<T>(), int(n), p);
+      TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool2d_kernel<K, T, true>));
+    } else {
+      pool2d_kernel<K, T, false><<<grid_for(n), kBlockSize, 0, stream>>>(x.as<T>(), y.as<T>(), int(n), p);
+      TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool2d_kernel<K, T, false>));
+    }
+  }
+
   std::string where_;
   PoolArgs a_;
 };
