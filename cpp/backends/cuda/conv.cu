@@ -196,6 +196,8 @@ class ConvKernel : public CudaKernel {
 
   // Channels of the Concat buffer this output is written into, or 0 when it is dense (see accepts_output_slice).
   int64_t output_slice() const override { return out_pitch_ != channels_ ? out_pitch_ : 0; }
+  // cuBLASLt reads C (the residual) and writes D element by element: D may be C.
+  int output_over_input() const override { return choice_.form == ConvForm::kGemm && has_residual_ ? 3 : -1; }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t batch = in[0].shape[0];
@@ -688,6 +690,16 @@ class ConvKernel : public CudaKernel {
     return ms / kReps;
   }
 
+  // Scratch bytes one candidate needs from the shared workspace.
+  size_t scratch_of(const ConvChoice& c, const BatchDescs& d, CudaInitContext& ctx) {
+    if (c.form == ConvForm::kDepthwise) return 0;
+    if (c.form == ConvForm::kGemm) return LtGemm::kWorkspaceBytes;
+    size_t bytes = 0;
+    if (!set_math(c.math) || workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS)
+      return std::numeric_limits<size_t>::max();
+    return bytes + staging_bytes(geom_.x_shape[0], c.layout);
+  }
+
   // The fastest few algorithms of one layout as cudnnFind ranks the bare convolution.
   std::vector<ConvChoice> find_candidates(ConvLayout layout, BatchDescs& d, const ConvArgs& a, void* ws, size_t limit,
                                           CudaInitContext& ctx) {
@@ -753,18 +765,21 @@ class ConvKernel : public CudaKernel {
     a.ws_bytes = ws.bytes();
     a.lt = ctx.cublaslt;
     if (nhwc_possible_) prepare_nhwc(node, ctx);
-    float best = std::numeric_limits<float>::infinity();
-    bool found = false;
+    struct Timed {
+      ConvChoice choice;
+      float ms;
+      size_t scratch;
+    };
+    std::vector<Timed> timed;
+    auto add = [&](const ConvChoice& c) {
+      const float ms = time_choice(c, d, a, limit, ctx);
+      if (ms < std::numeric_limits<float>::infinity()) timed.push_back({c, ms, scratch_of(c, d, ctx)});
+    };
     if (depthwise_) {
       ConvChoice dw;
       dw.form = ConvForm::kDepthwise;
-      best = time_choice(dw, d, a, limit, ctx);
-      if (best < std::numeric_limits<float>::infinity()) {
-        choice_ = dw;
-        found = true;
-      }
+      add(dw);
     }
-
     if (gemm_possible()) {
       make_gemm();
       GemmArgs ga;
@@ -777,12 +792,7 @@ class ConvKernel : public CudaKernel {
       gemm_->tune(ctx.cublaslt, ctx.stream, gemm_shape(max_batch), ga);
       ConvChoice gc;
       gc.form = ConvForm::kGemm;
-      const float ms = time_choice(gc, d, a, limit, ctx);
-      if (ms < best) {
-        best = ms;
-        choice_ = gc;
-        found = true;
-      }
+      add(gc);
     }
 
     // cudnnFind ranks algorithms for the bare convolution; `x` is sized for the padded shape and `y` for the
@@ -798,14 +808,22 @@ class ConvKernel : public CudaKernel {
         if (form == ConvForm::kFused && (!fusable_ || !needs_epilogue())) continue;
         ConvChoice c = base;
         c.form = form;
-        const float ms = time_choice(c, d, a, limit, ctx);
-        if (ms < best) {
-          best = ms;
-          choice_ = c;
-          found = true;
-        }
+        add(c);
       }
     }
+    // The fastest, unless one within kScratchTolerance of it needs less scratch memory (the shared workspace is the
+    // largest scratch of any layer, so big-scratch tactics cost memory for a gain in the noise).
+    constexpr float kScratchTolerance = 1.03f;
+    bool found = false;
+    float best = std::numeric_limits<float>::infinity();
+    for (const Timed& t : timed) best = std::min(best, t.ms);
+    size_t least = std::numeric_limits<size_t>::max();
+    for (const Timed& t : timed)
+      if (t.ms <= best * kScratchTolerance && t.scratch < least) {
+        least = t.scratch;
+        choice_ = t.choice;
+        found = true;
+      }
     TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
     if (!found) return false;
     if (choice_.layout != ConvLayout::kNhwc || choice_.form == ConvForm::kDepthwise)

@@ -197,6 +197,9 @@ class CudaKernel {
   // After init: the C_total it writes output 0 with (0 = dense). A kernel may decline a planned slice (e.g. no cuDNN
   // algorithm takes the strided output); the Concat then copies that input as usual.
   virtual int64_t output_slice() const { return 0; }
+  // After init: an input whose buffer output 0 may be written over when no later step reads it (the kernel reads
+  // each of its elements before writing the same element), or -1.
+  virtual int output_over_input() const { return -1; }
   // Which activation layouts this kernel can read and write for `node` (see LayoutRule).
   virtual LayoutRule layout_rule(const Node& node, const Graph& g) const {
     (void)node;

@@ -624,6 +624,28 @@ class CudaExecutable : public Executable {
       for (int i : n.inputs)
         if (i >= 0) last[size_t(root[size_t(i)])] = std::max(last[size_t(root[size_t(i)])], int(step));
     }
+    // An output written over an input that dies at this step (a residual added in place) shares its buffer.
+    for (size_t step = 0; step < steps_.size(); ++step) {
+      const int k = steps_[step].kernel->output_over_input();
+      const Node& n = graph_.nodes[steps_[step].node];
+      if (k < 0 || size_t(k) >= n.inputs.size() || n.inputs[size_t(k)] < 0 || n.outputs.empty() || n.outputs[0] < 0)
+        continue;
+      const int in = n.inputs[size_t(k)], out = n.outputs[0];
+      const int r = root[size_t(in)];
+      bool ok = root[size_t(out)] == out && buffers_[size_t(out)].storage == Storage::kArena &&
+                buffers_[size_t(r)].storage == Storage::kArena && last[size_t(r)] == int(step) &&
+                buffers_[size_t(in)].slice_offset == 0 && buffers_[size_t(r)].bytes >= buffers_[size_t(out)].bytes &&
+                layouts_[size_t(in)] == layouts_[size_t(out)] && graph_.value(in).dtype == graph_.value(out).dtype;
+      for (size_t i = 0; ok && i < n.inputs.size(); ++i)  // no other operand of this step may live there
+        if (i != size_t(k) && n.inputs[i] >= 0 && root[size_t(n.inputs[i])] == r) ok = false;
+      if (!ok) continue;
+      for (size_t v = 0; v < nv; ++v)  // `out` and whatever aliases it now live in r
+        if (root[v] == out) {
+          root[v] = r;
+          buffers_[v].alias_of = r;
+        }
+      last[size_t(r)] = std::max(last[size_t(r)], last[size_t(out)]);
+    }
     std::vector<BufferRequest> reqs;
     std::vector<size_t> ids;
     for (size_t v = 0; v < nv; ++v) {

@@ -3,6 +3,8 @@
 // 2-D float16 pools also read (and MaxPool/AveragePool write) NHWC-stored activations.
 #include <algorithm>
 #include <cfloat>
+#include <cstdint>
+#include <type_traits>
 
 #include "backends/cuda/device_math.cuh"
 
@@ -116,6 +118,46 @@ __global__ void pool2d_kernel(const T* __restrict__ x, T* __restrict__ y, int n,
       acc = div > 0 ? acc / float(div) : 0.f;
     }
     y[i] = store_as<T>(acc);
+  }
+}
+
+// Float16 NHWC with an even channel count: two channels per thread as __half2.
+template <PoolKind K>
+__global__ void pool2d_nhwc_half2_kernel(const __half2* __restrict__ x, __half2* __restrict__ y, int n, Pool2d p) {
+  const int c2n = p.c / 2;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    int t = i;
+    const int c2 = t % c2n; t /= c2n;
+    const int ox = t % p.ow; t /= p.ow;
+    const int oy = t % p.oh; t /= p.oh;
+    const __half2* src = x + t * (p.h * p.w * c2n) + c2;
+    const int y0 = oy * p.sh - p.ph, x0 = ox * p.sw - p.pw;
+    float2 acc = K == PoolKind::kMax ? make_float2(-FLT_MAX, -FLT_MAX) : make_float2(0.f, 0.f);
+    int valid = 0, padded = 0;
+    for (int a = 0; a < p.kh; ++a) {
+      const int yy = y0 + a * p.dh;
+      const bool row_in = yy >= 0 && yy < p.h;
+      const bool row_padded = yy >= -p.ph && yy < p.h + p.pe_h;
+      for (int e = 0; e < p.kw; ++e) {
+        const int xx = x0 + e * p.dw;
+        if (row_padded && xx >= -p.pw && xx < p.w + p.pe_w) ++padded;
+        if (!row_in || xx < 0 || xx >= p.w) continue;
+        ++valid;
+        const float2 v = __half22float2(src[(yy * p.w + xx) * c2n]);
+        if (K == PoolKind::kMax) {
+          acc.x = fmaxf(acc.x, v.x);
+          acc.y = fmaxf(acc.y, v.y);
+        } else {
+          acc.x += v.x;
+          acc.y += v.y;
+        }
+      }
+    }
+    if (K == PoolKind::kAverage) {
+      const int div = p.count_include_pad ? padded : valid;
+      acc = div > 0 ? make_float2(acc.x / float(div), acc.y / float(div)) : make_float2(0.f, 0.f);
+    }
+    y[i] = __floats2half2_rn(acc.x, acc.y);
   }
 }
 
@@ -239,6 +281,15 @@ class PoolKernel : public CudaKernel {
     p.dh = a_.dilation[0];
     p.dw = a_.dilation[1];
     p.count_include_pad = a_.count_include_pad;
+    const bool aligned = (reinterpret_cast<uintptr_t>(x.data) & 3) == 0 && (reinterpret_cast<uintptr_t>(y.data) & 3) == 0;
+    if constexpr (std::is_same_v<T, __half>) {
+      if (a_.layout == Layout::kNHWC && p.c % 2 == 0 && aligned) {
+        pool2d_nhwc_half2_kernel<K><<<grid_for(n / 2), kBlockSize, 0, stream>>>(
+            static_cast<const __half2*>(x.data), static_cast<__half2*>(y.data), int(n / 2), p);
+        TRTCORE_CUDA_LAUNCH_CHECK(where_, pool2d_nhwc_half2_kernel<K>);
+        return;
+      }
+    }
     if (a_.layout == Layout::kNHWC) {
       pool2d_kernel<K, T, true><<<grid_for(n), kBlockSize, 0, stream>>>(x.as<T>(), y.as<T>(), int(n), p);
       TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool2d_kernel<K, T, true>));
