@@ -45,8 +45,10 @@ def main():
         nograph = eager.benchmark(batch=args.batch, iterations=iters, warmup=warmup)
         prof = eng.profile(batch=args.batch, iterations=20)
         tactics = {l.name: l.tactic for l in eng.layers}
+        scratch = {l.name: l.workspace_bytes for l in eng.layers}
         for r in prof:
             r["tactic"] = tactics.get(r["name"], "")
+            r["workspace_mib"] = scratch.get(r["name"], 0) / 2**20
         total = sum(r["ms"] for r in prof) or 1.0
         by_op = {}
         for r in prof:
@@ -65,9 +67,14 @@ def main():
             counts[r["op"]] = counts.get(r["op"], 0) + 1
         for op, ms in sorted(by_op.items(), key=lambda kv: -kv[1]):
             md.append("| %s | %d | %.3f | %.1f%% |" % (op, counts[op], ms, 100 * ms / total))
-        md += ["", "Slowest layers:", "", "| layer | op | precision | tactic | ms |", "|---|---|---|---|---:|"]
+        md += ["", "Slowest layers:", "", "| layer | op | precision | tactic | workspace (MiB) | ms |",
+               "|---|---|---|---|---:|---:|"]
         for r in sorted(prof, key=lambda r: -r["ms"])[:12]:
-            md.append("| %s | %s | %s | %s | %.4f |" % (r["name"], r["op"], r["precision"], r["tactic"], r["ms"]))
+            md.append("| %s | %s | %s | %s | %.1f | %.4f |" % (r["name"], r["op"], r["precision"], r["tactic"],
+                                                             r["workspace_mib"], r["ms"]))
+        big = sorted(prof, key=lambda r: -r["workspace_mib"])[:3]
+        md += ["", "Largest scratch: " + ", ".join("%s %.1f MiB (%s)" % (r["name"], r["workspace_mib"], r["tactic"])
+                                                   for r in big)]
         md.append("")
         common.log("%s: build %.1f s, graph %.3f ms, no graph %.3f ms" % (
             prec, build_s, graph["compute_ms"]["median"], nograph["compute_ms"]["median"]))

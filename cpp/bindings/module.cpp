@@ -219,6 +219,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("op", &LayerInfo::op)
       .def_readonly("precision", &LayerInfo::precision)
       .def_readonly("tactic", &LayerInfo::tactic)
+      .def_readonly("workspace_bytes", &LayerInfo::workspace_bytes)
       .def("__repr__", [](const LayerInfo& l) { return "LayerInfo(" + l.name + ", " + l.op + ", " + l.precision + ")"; });
   py::class_<NodeInfo>(m, "NodeInfo")
       .def_readonly("name", &NodeInfo::name)

@@ -457,7 +457,8 @@ std::string Engine::describe() const {
   const std::vector<LayerInfo> ls = layers();
   os << "layers (" << ls.size() << "):\n";
   for (const LayerInfo& l : ls)
-    os << "  " << l.name << "  " << l.op << "  " << l.precision << (l.tactic.empty() ? "" : "  tactic=" + l.tactic) << "\n";
+    os << "  " << l.name << "  " << l.op << "  " << l.precision << (l.tactic.empty() ? "" : "  tactic=" + l.tactic)
+       << (l.workspace_bytes ? "  workspace=" + human_bytes(l.workspace_bytes) : "") << "\n";
   const MemoryReport m = memory();
   os << "memory: weights " << human_bytes(m.weights_bytes) << ", activations " << human_bytes(m.activations_bytes)
      << ", workspace " << human_bytes(m.workspace_bytes) << ", total " << human_bytes(m.total()) << "\n";

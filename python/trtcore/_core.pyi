@@ -21,6 +21,7 @@ class LayerInfo:
     op: str                 # e.g. 'Conv+Add+Relu' for a fused layer
     precision: str
     tactic: str
+    workspace_bytes: int    # scratch its tactic needs (the engine's workspace is the largest)
 
 class NodeInfo:
     name: str

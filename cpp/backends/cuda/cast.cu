@@ -30,6 +30,39 @@ __global__ void cast_kernel(const S* __restrict__ x, D* __restrict__ y, int64_t 
     y[i] = convert_one<D>(x[i]);
 }
 
+// A float32/float16 cast that also changes the 4-D storage layout (NCHW <-> NHWC), e.g. the network input's
+// conversion into an NHWC float16 region: one pass instead of a cast and a transform. `i` enumerates the output.
+template <class S, class D, bool ToNhwc, class I>
+__global__ void cast_layout_kernel(const S* __restrict__ x, D* __restrict__ y, I n, I channels, I plane) {
+  for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += I(gridDim.x) * blockDim.x) {
+    I src;
+    if (ToNhwc) {
+      const I c = i % channels, rest = i / channels;
+      src = ((rest / plane) * channels + c) * plane + rest % plane;
+    } else {
+      const I p = i % plane, rest = i / plane;
+      src = ((rest / channels) * plane + p) * channels + rest % channels;
+    }
+    y[i] = convert_one<D>(x[src]);
+  }
+}
+
+template <class S, class D, bool ToNhwc>
+void launch_cast_layout(const TensorView& x, const TensorView& y, cudaStream_t stream, const std::string& where) {
+  const int64_t n = x.numel(), c = x.shape[1], plane = x.shape[2] * x.shape[3];
+  if (n < int64_t(INT32_MAX)) {
+    cast_layout_kernel<S, D, ToNhwc, int32_t><<<grid_for(n), kBlockSize, 0, stream>>>(
+        x.as<S>(), y.as<D>(), int32_t(n), int32_t(c), int32_t(plane));
+    TRTCORE_CUDA_LAUNCH_CHECK(where, (cast_layout_kernel<S, D, ToNhwc, int32_t>));
+  } else {
+    cast_layout_kernel<S, D, ToNhwc, int64_t><<<grid_for(n), kBlockSize, 0, stream>>>(x.as<S>(), y.as<D>(), n, c,
+                                                                                       plane);
+    TRTCORE_CUDA_LAUNCH_CHECK(where, (cast_layout_kernel<S, D, ToNhwc, int64_t>));
+  }
+}
+
+bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
+
 template <class F>
 bool with_type(DType t, F&& f) {
   switch (t) {
@@ -58,12 +91,34 @@ class CastKernel : public CudaKernel {
                ", which the cuda Cast does not take";
     return "";
   }
-  // Elementwise over the whole buffer: any storage layout, as long as the output keeps the input's.
-  LayoutRule layout_rule(const Node&, const Graph&) const override { return LayoutRule::kSameLayout; }
-  void init(const Node& node, const Graph&, CudaInitContext&) override { where_ = node.describe(); }
+  // Elementwise over the whole buffer: any storage layout, as long as the output keeps the input's; 4-D float
+  // casts also convert between layouts.
+  LayoutRule layout_rule(const Node& node, const Graph& g) const override {
+    const Value& x = g.value(node.inputs[0]);
+    const Value& y = g.value(node.outputs[0]);
+    if (x.shape.size() == 4 && is_float(x.dtype) && is_float(y.dtype)) return LayoutRule::kAnyLayout;
+    return LayoutRule::kSameLayout;
+  }
+  void init(const Node& node, const Graph&, CudaInitContext& ctx) override {
+    where_ = node.describe();
+    in_layout_ = ctx.in_layout(0);
+    out_layout_ = ctx.out_layout(0);
+  }
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t n = in[0].numel();
     if (n == 0) return;
+    if (in_layout_ != out_layout_) {
+      const bool to_nhwc = out_layout_ == Layout::kNHWC;
+      const bool xh = in[0].dtype == DType::kFloat16, yh = out[0].dtype == DType::kFloat16;
+      if (xh && yh) return to_nhwc ? launch_cast_layout<__half, __half, true>(in[0], out[0], ctx.stream, where_)
+                                   : launch_cast_layout<__half, __half, false>(in[0], out[0], ctx.stream, where_);
+      if (xh) return to_nhwc ? launch_cast_layout<__half, float, true>(in[0], out[0], ctx.stream, where_)
+                             : launch_cast_layout<__half, float, false>(in[0], out[0], ctx.stream, where_);
+      if (yh) return to_nhwc ? launch_cast_layout<float, __half, true>(in[0], out[0], ctx.stream, where_)
+                             : launch_cast_layout<float, __half, false>(in[0], out[0], ctx.stream, where_);
+      return to_nhwc ? launch_cast_layout<float, float, true>(in[0], out[0], ctx.stream, where_)
+                     : launch_cast_layout<float, float, false>(in[0], out[0], ctx.stream, where_);
+    }
     if (in[0].dtype == out[0].dtype) {
       TRTCORE_CUDA_CHECK(where_, cudaMemcpyAsync(out[0].data, in[0].data, in[0].nbytes(), cudaMemcpyDeviceToDevice,
                                                  ctx.stream));
@@ -85,6 +140,7 @@ class CastKernel : public CudaKernel {
 
  private:
   std::string where_;
+  Layout in_layout_ = Layout::kNCHW, out_layout_ = Layout::kNCHW;
 };
 
 }  // namespace

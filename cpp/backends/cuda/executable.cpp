@@ -340,7 +340,7 @@ class CudaExecutable : public Executable {
     std::vector<LayerInfo> out;
     for (const Step& s : steps_) {
       const Node& n = graph_.nodes[s.node];
-      out.push_back({n.name, n.layer_label(), s.kernel->precision(), s.kernel->tactic()});
+      out.push_back({n.name, n.layer_label(), s.kernel->precision(), s.kernel->tactic(), s.kernel->workspace_size()});
     }
     return out;
   }

@@ -25,6 +25,7 @@ struct LayerInfo {
   std::string op;         // op (with fusions, e.g. "Conv+Add+Relu")
   std::string precision;  // "fp32", "tf32", "fp16", "int8"
   std::string tactic;     // chosen algorithm, "" if none
+  size_t workspace_bytes = 0;  // scratch its tactic needs (the shared workspace is the largest of these)
 };
 
 struct IterationTiming {
