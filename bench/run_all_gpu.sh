@@ -36,5 +36,5 @@ step layer_profile_b256 60 "$PY" bench/layer_profile.py --model resnet50 --batch
 step layer_profile_mnv2 40 "$PY" bench/layer_profile.py --model mobilenet_v2 --batch 1 --no-agreement $R
 step fashion_mnist 60 "$PY" bench/fashion_mnist.py --epochs 2 --runs 5 --data "$FMNIST" $R
 step input_size 50 "$PY" bench/input_size_sweep.py --batch 1 --iterations 10 $R
-step concurrent 75 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 3 $R
+step concurrent 240 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 3 $R
 step sweep_more 110 "$PY" bench/batch_sweep.py --models resnet18 shufflenet_v2 squeezenet --batches 1 8 64 256 --no-cpu --plan-per-batch --iterations 20 $R

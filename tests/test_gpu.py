@@ -162,8 +162,15 @@ def test_light_model_cuda_fp16(name, rng, tmp_path):
 @pytest.mark.parametrize("builder,batch", [(models.mobilenet_v2, 1), (models.mobilenet_v2, 8), (models.unet, 1),
                                            (models.unet, 4)])
 def test_own_models_cuda_fp16(builder, batch, rng, tmp_path):
+    """The classifier sees real photographs (Gaussian noise drives this random-weight net's FP16 error from 0.6% to
+    1.4% depending on the draw, in NCHW and NHWC plans alike); the U-Net sees noise."""
     model = builder()
-    _check_fp16(model, _input(model, rng, batch), tmp_path, batch=batch)
+    feeds = _input(model, rng, batch)
+    if builder is models.mobilenet_v2:
+        name, shape = models.model_input(model)
+        photos = _photos(shape[2])
+        feeds = {name: np.stack([photos[i % len(photos)] for i in range(batch)])}
+    _check_fp16(model, feeds, tmp_path, batch=batch)
 
 
 def _photos(size):
