@@ -324,7 +324,7 @@ def test_io_half_engine_takes_and_returns_float16(rng, tmp_path):
     model = models.mobilenet_v2(size=32)
     engine = build_engine(model, tmp_path, batch=2, backend="cuda", precision="fp16", io_half=True)
     assert [t.dtype for t in engine.inputs] == ["float16"] and [t.dtype for t in engine.outputs] == ["float16"]
-    x = rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
+    x = _photos(32)[:2]  # real images, as in the other FP16 classifier checks
     got = engine.infer({"input": x.astype(np.float16)})["logits"]
     assert got.dtype == np.float16
     assert_close(got.astype(np.float32), ort_run(model, {"input": x})["logits"], tol=FP16_TOL,
@@ -338,7 +338,7 @@ def test_io_half_directory_run_reads_and_writes_float32_files(rng, tmp_path):
     engine = build_engine(model, tmp_path, batch=4, backend="cuda", precision="fp16", io_half=True)
     samples, out = tmp_path / "samples", tmp_path / "out"
     samples.mkdir()
-    xs = rng.standard_normal((5, 3, 32, 32)).astype(np.float32)
+    xs = np.stack([_photos(32)[i % 4] for i in range(5)])
     for i, x in enumerate(xs):
         (samples / f"s{i}.bin").write_bytes(x.tobytes())
     engine.run_directory(str(samples), str(out), batch=4)
