@@ -86,6 +86,9 @@ def main(argv=None):
                                                   device=device))
     common.write_results(rdir, "Batch sweep%s" % (" (small CPU check)" if args.small else ""), results,
                          common.header_notes(args, "batch_sweep.py", weights), figures=figures)
+    if not args.small and "resnet50" in by_model:
+        import gpu_targets
+        gpu_targets.main([rdir])  # targets.md beside the results
     return 0
 
 

@@ -94,3 +94,34 @@ def test_concurrent_small(tmp_path):
         trt = [r for r in rows if r["engine"].startswith("trtcore")]
         assert trt and all(r["status"] == "ok" for r in trt), trt
     _assert_png(os.path.join(rdir, "throughput_vs_processes.png"))
+
+
+def _sweep_row(model, engine, precision, batch, compute, e2e=None, mem=None):
+    r = {"model": model, "engine": engine, "precision": precision, "batch": batch, "status": "ok",
+         "compute_ms": {"median": compute}, "e2e_ms": {"median": e2e or compute * 1.2}, "device": "GPU"}
+    if mem:
+        r["device_memory_bytes"] = mem
+    return r
+
+
+def test_gpu_targets_judges_ratios_limits_and_memory(tmp_path):
+    """bench/gpu_targets.py on a synthetic sweep: one target of each kind met, one missed, one not measured."""
+    import gpu_targets
+
+    rows = [_sweep_row("resnet50", "pytorch-eager", "fp32", 256, 40.0),
+            _sweep_row("resnet50", "pytorch-graph", "fp16-cl", 256, 18.0, mem=1400 * 2**20),
+            _sweep_row("resnet50", "trtcore-cuda", "fp16", 256, 10.0, mem=1500 * 2**20),   # 4x: missed; memory over
+            _sweep_row("resnet50", "trtcore-cuda", "fp32", 256, 20.0),                     # 2x >= 1.9x: met
+            _sweep_row("mobilenet_v2", "trtcore-cuda", "fp16", 1, 0.29)]                   # <= 0.30: met
+    met = {name: ok for name, _, ok in gpu_targets.evaluate(rows)}
+    assert met["ResNet-50 b256 FP16 >= 5x PyTorch eager FP32"] is False
+    assert met["ResNet-50 b256 FP16 >= 2x PyTorch FP16 channels_last CUDA graph"] is False  # 1.8x
+    assert met["ResNet-50 b256 FP32 >= 1.9x PyTorch eager FP32"] is True
+    assert met["MobileNetV2 b1 FP16 <= 0.30 ms"] is True
+    assert met["ResNet-50 b1 FP16 <= 0.45 ms"] is None
+    assert met["ResNet-50 b256 FP16 device memory <= PyTorch's"] is False
+    with open(tmp_path / "results.json", "w") as f:
+        json.dump(rows, f)
+    assert gpu_targets.main([str(tmp_path)]) == 0
+    text = (tmp_path / "targets.md").read_text()
+    assert "**no**" in text and "| yes |" in text
