@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -514,9 +515,12 @@ class TaskPool {
       drain(task);
     } catch (...) {
       finish();
+      take_error();
       throw;
     }
     finish();
+    // A task that threw on a worker reaches the caller here, not std::terminate.
+    if (std::exception_ptr e = take_error()) std::rethrow_exception(e);
   }
 
  private:
@@ -603,13 +607,27 @@ class TaskPool {
       if (stop_.load(std::memory_order_relaxed)) return;
       seen = generation(state_.load(std::memory_order_acquire));
       if (join(seen)) {
-        drain(*task_);
+        try {
+          drain(*task_);
+        } catch (...) {
+          std::lock_guard<std::mutex> lk(error_mu_);
+          if (!error_) error_ = std::current_exception();
+        }
         leave();
       }
     }
   }
 
+  std::exception_ptr take_error() {
+    std::lock_guard<std::mutex> lk(error_mu_);
+    std::exception_ptr e = error_;
+    error_ = nullptr;
+    return e;
+  }
+
   std::mutex owner_;  // one caller at a time
+  std::mutex error_mu_;
+  std::exception_ptr error_;  // the first exception a worker's task threw in the current call
   std::mutex mu_;     // only for sleeping and waking
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
