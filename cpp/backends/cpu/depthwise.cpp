@@ -21,6 +21,10 @@ std::vector<float> pack_channel_blocks(const float* w, int64_t m, int64_t taps) 
 }
 
 #if defined(__AVX512F__)
+// GCC 12 flags the intrinsics' own undefined-vector idiom in unpack*_ps wherever transpose16 is inlined (a false
+// positive), so the AVX-512 kernels below are compiled without that warning.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 namespace {
 
 // Rows r[0..15] become columns: afterwards r[i] holds element i of every former row.
@@ -289,6 +293,7 @@ void depthwise_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mul
   ep.act = act;
   apply_epilogue(ep, 0, 0, batch * m, g.out_size(), y, g.out_size());
 }
+#pragma GCC diagnostic pop
 #else
 bool depthwise_blocked_suits(const Geometry3&) { return false; }
 bool small_taps_suits(const Geometry3&, int64_t, int64_t) { return false; }

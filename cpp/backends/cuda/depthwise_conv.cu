@@ -102,6 +102,102 @@ __global__ void depthwise_nhwc_half2_kernel(const __half2* __restrict__ x, const
 }
 
 bool aligned4(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 3) == 0; }
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+// Eight float16 channels as one 16-byte load, widened to float.
+struct Half8 {
+  float v[8];
+};
+__device__ __forceinline__ Half8 load8(const __half* p) {
+  const uint4 raw = *reinterpret_cast<const uint4*>(p);
+  const __half2* h = reinterpret_cast<const __half2*>(&raw);
+  Half8 r;
+#pragma unroll
+  for (int k = 0; k < 4; ++k) {
+    const float2 f = __half22float2(h[k]);
+    r.v[2 * k] = f.x;
+    r.v[2 * k + 1] = f.y;
+  }
+  return r;
+}
+__device__ __forceinline__ void store8(__half* p, const float* v) {
+  uint4 raw;
+  __half2* h = reinterpret_cast<__half2*>(&raw);
+#pragma unroll
+  for (int k = 0; k < 4; ++k) h[k] = __floats2half2_rn(v[2 * k], v[2 * k + 1]);
+  *reinterpret_cast<uint4*>(p) = raw;
+}
+
+// Float16, every operand NHWC, channels a multiple of 8, no dilation: a thread computes kTile neighbouring output
+// pixels of one row for eight channels, so each input pixel it loads (16 bytes) serves every tap and output that
+// reads it, and the filter row is loaded once per kernel row. K and S (window and stride) are compile-time.
+template <int K, int S>
+__global__ void depthwise_nhwc_tile8_kernel(const __half* __restrict__ x, const __half* __restrict__ wt,
+                                            const __half* __restrict__ bias, const __half* __restrict__ z,
+                                            __half* __restrict__ y, DwParams p, int y_pitch, int total) {
+  constexpr int kTile = 4;
+  constexpr int kSpan = (kTile - 1) * S + K;  // input columns one tile reads
+  const int c8n = p.c / 8, tiles = (p.ow + kTile - 1) / kTile;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    int t = idx;
+    const int c = (t % c8n) * 8; t /= c8n;
+    const int ow0 = (t % tiles) * kTile; t /= tiles;
+    const int oh = t % p.oh;
+    const int n = t / p.oh;
+    float acc[kTile][8];
+#pragma unroll
+    for (int o = 0; o < kTile; ++o)
+#pragma unroll
+      for (int k = 0; k < 8; ++k) acc[o][k] = 0.f;
+    const __half* xb = x + n * (p.h * p.w * p.c) + c;
+    const int ih0 = oh * S - p.ph, iw0 = ow0 * S - p.pw;
+#pragma unroll
+    for (int i = 0; i < K; ++i) {
+      const int ih = ih0 + i;
+      if (ih < 0 || ih >= p.h) continue;
+      Half8 f[K];
+#pragma unroll
+      for (int j = 0; j < K; ++j) f[j] = load8(wt + (i * K + j) * p.c + c);
+#pragma unroll
+      for (int q = 0; q < kSpan; ++q) {
+        const int iw = iw0 + q;
+        if (iw < 0 || iw >= p.w) continue;
+        const Half8 v = load8(xb + (ih * p.w + iw) * p.c);
+#pragma unroll
+        for (int o = 0; o < kTile; ++o) {
+          const int j = q - o * S;  // the tap of output o that reads column q
+          if (j < 0 || j >= K) continue;
+#pragma unroll
+          for (int k = 0; k < 8; ++k) acc[o][k] += v.v[k] * f[j].v[k];
+        }
+      }
+    }
+    Half8 b{};
+    if (bias) b = load8(bias + c);
+#pragma unroll
+    for (int o = 0; o < kTile; ++o) {
+      const int ow = ow0 + o;
+      if (ow >= p.ow) break;
+      const int pix = (n * p.oh + oh) * p.ow + ow;
+      float r[8];
+      Half8 zz{};
+      if (z) zz = load8(z + pix * p.c + c);
+#pragma unroll
+      for (int k = 0; k < 8; ++k) r[k] = apply_activation(p.act, acc[o][k] + (bias ? b.v[k] : 0.f) + (z ? zz.v[k] : 0.f));
+      store8(y + pix * y_pitch + c, r);
+    }
+  }
+}
+
+template <int K, int S>
+void launch_tile8(const DepthwiseShape& s, const DepthwiseArgs& a, const DwParams& p, int y_pitch,
+                  cudaStream_t stream, const std::string& where) {
+  const int64_t total = s.batch * s.out_h * ((s.out_w + 3) / 4) * (s.channels / 8);
+  depthwise_nhwc_tile8_kernel<K, S><<<grid_for(total), kBlockSize, 0, stream>>>(
+      static_cast<const __half*>(a.x), static_cast<const __half*>(a.w), static_cast<const __half*>(a.bias),
+      static_cast<const __half*>(a.z), static_cast<__half*>(a.y), p, y_pitch, int(total));
+  TRTCORE_CUDA_LAUNCH_CHECK(where, (depthwise_nhwc_tile8_kernel<K, S>));
+}
 
 template <int KH, int KW>
 void launch_half2(const DepthwiseArgs& a, const DwParams& p, int y_pitch2, int total, cudaStream_t stream,
@@ -163,6 +259,13 @@ void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const Fus
   if (half && all_nhwc && s.channels % 2 == 0 && pitch % 2 == 0 && aligned4(a.x) && aligned4(a.w) &&
       aligned4(a.y) && (!a.z || aligned4(a.z)) && (!a.bias || aligned4(a.bias)) &&
       std::max(s.batch * pitch * s.out_h * s.out_w, s.batch * s.channels * s.h * s.w) < int64_t(INT32_MAX)) {
+    const bool tile8 = s.channels % 8 == 0 && pitch % 8 == 0 && aligned16(a.x) && aligned16(a.w) && aligned16(a.y) &&
+                       (!a.z || aligned16(a.z)) && (!a.bias || aligned16(a.bias)) && s.dilation_h == 1 &&
+                       s.dilation_w == 1 && s.kernel_h == s.kernel_w && s.stride_h == s.stride_w;
+    if (tile8 && s.kernel_h == 3 && s.stride_h == 1) return launch_tile8<3, 1>(s, a, p, int(pitch), stream, where);
+    if (tile8 && s.kernel_h == 3 && s.stride_h == 2) return launch_tile8<3, 2>(s, a, p, int(pitch), stream, where);
+    if (tile8 && s.kernel_h == 5 && s.stride_h == 1) return launch_tile8<5, 1>(s, a, p, int(pitch), stream, where);
+    if (tile8 && s.kernel_h == 5 && s.stride_h == 2) return launch_tile8<5, 2>(s, a, p, int(pitch), stream, where);
     const int y_pitch2 = int(pitch / 2);
     if (s.kernel_h == 3 && s.kernel_w == 3) return launch_half2<3, 3>(a, p, y_pitch2, int(pairs), stream, where);
     if (s.kernel_h == 5 && s.kernel_w == 5) return launch_half2<5, 5>(a, p, y_pitch2, int(pairs), stream, where);
