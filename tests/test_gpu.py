@@ -298,11 +298,15 @@ def _force_tactic(cache, tactic, key_part):
     cache.write_text("\n".join(out) + "\n")
 
 
-@pytest.mark.parametrize("precision,strict,tol", [("fp32", True, FP32_TOL), ("fp32", False, TF32_TOL),
-                                                  ("fp16", False, FP16_TOL)])
-def test_depthwise_direct_kernel(precision, strict, tol, rng, tmp_path):
+@pytest.mark.parametrize("precision,strict,tol,tile", [("fp32", True, FP32_TOL, ""), ("fp32", False, TF32_TOL, ""),
+                                                       ("fp16", False, FP16_TOL, "never"),
+                                                       ("fp16", False, FP16_TOL, "always")])
+def test_depthwise_direct_kernel(precision, strict, tol, tile, rng, tmp_path, monkeypatch):
     """Every depthwise layer forced onto the direct kernel (through the timing cache) matches onnxruntime, in the
-    storage layouts the plan chose; so does the tuned plan."""
+    storage layouts the plan chose; so does the tuned plan. Float16 NHWC runs both variants of the kernel (two
+    channels per thread, and the tiled one large layers get)."""
+    if tile:
+        monkeypatch.setenv("TRTCORE_CUDA_DW_TILE", tile)
     model, feeds = _depthwise_model(rng)
     ref = ort_run(model, feeds)["y"]
     cache = tmp_path / "t.cache"

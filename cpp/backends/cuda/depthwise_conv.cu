@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "backends/cuda/device_math.cuh"
@@ -103,6 +105,7 @@ __global__ void depthwise_nhwc_half2_kernel(const __half2* __restrict__ x, const
 
 bool aligned4(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 3) == 0; }
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+constexpr int64_t kTileMinThreads = int64_t(1) << 17;  // about half the threads an H100 keeps resident
 
 // Eight float16 channels as one 16-byte load, widened to float.
 struct Half8 {
@@ -259,9 +262,16 @@ void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const Fus
   if (half && all_nhwc && s.channels % 2 == 0 && pitch % 2 == 0 && aligned4(a.x) && aligned4(a.w) &&
       aligned4(a.y) && (!a.z || aligned4(a.z)) && (!a.bias || aligned4(a.bias)) &&
       std::max(s.batch * pitch * s.out_h * s.out_w, s.batch * s.channels * s.h * s.w) < int64_t(INT32_MAX)) {
-    const bool tile8 = s.channels % 8 == 0 && pitch % 8 == 0 && aligned16(a.x) && aligned16(a.w) && aligned16(a.y) &&
-                       (!a.z || aligned16(a.z)) && (!a.bias || aligned16(a.bias)) && s.dilation_h == 1 &&
-                       s.dilation_w == 1 && s.kernel_h == s.kernel_w && s.stride_h == s.stride_w;
+    // The tiled kernel has a sixteenth of the threads: it wins on large layers (batch 64 and up) and loses when too
+    // few threads are left to fill the GPU (batch 1). TRTCORE_CUDA_DW_TILE=always|never overrides (tests).
+    const int64_t tile_threads = s.batch * s.out_h * ((s.out_w + 3) / 4) * (s.channels / 8);
+    const char* force = std::getenv("TRTCORE_CUDA_DW_TILE");
+    const bool big = force && std::strcmp(force, "always") == 0   ? true
+                     : force && std::strcmp(force, "never") == 0 ? false
+                                                                   : tile_threads >= kTileMinThreads;
+    const bool tile8 = big && s.channels % 8 == 0 && pitch % 8 == 0 && aligned16(a.x) && aligned16(a.w) &&
+                       aligned16(a.y) && (!a.z || aligned16(a.z)) && (!a.bias || aligned16(a.bias)) &&
+                       s.dilation_h == 1 && s.dilation_w == 1 && s.kernel_h == s.kernel_w && s.stride_h == s.stride_w;
     if (tile8 && s.kernel_h == 3 && s.stride_h == 1) return launch_tile8<3, 1>(s, a, p, int(pitch), stream, where);
     if (tile8 && s.kernel_h == 3 && s.stride_h == 2) return launch_tile8<3, 2>(s, a, p, int(pitch), stream, where);
     if (tile8 && s.kernel_h == 5 && s.stride_h == 1) return launch_tile8<5, 1>(s, a, p, int(pitch), stream, where);
