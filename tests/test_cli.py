@@ -74,6 +74,21 @@ def test_directory_run_end_to_end(plan, tmp_path, rng):
     assert "throughput" in json.dumps(data)
 
 
+def test_run_profile_lists_every_layer(plan):
+    """`run --profile`: one row per layer of the plan (as `inspect` lists them), each with a time and a share."""
+    import trtcore
+
+    proc = trtcore_cli("run", "--plan", plan[1], "--batch", 2, "--iter", 2, "--profile")
+    assert proc.returncode == 0, proc.output
+    rows = proc.stdout.split("per-layer time")[1].splitlines()[2:]
+    layers = trtcore.Engine(plan[1]).layers
+    assert len(rows) >= len(layers)
+    for layer, row in zip(layers, rows):
+        fields = row.split()
+        assert fields[0] == layer.name and fields[1] == layer.op, row
+        assert float(fields[2]) >= 0 and fields[3].endswith("%"), row
+
+
 def test_timed_run_without_dir(plan, tmp_path):
     report = tmp_path / "t.json"
     proc = trtcore_cli("run", "--plan", plan[1], "--batch", 2, "--iter", 5, "--warmup", 1, "--json", report)

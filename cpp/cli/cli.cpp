@@ -242,11 +242,19 @@ int run_engine(Engine& e, const Args& a, std::ostream& out) {
     const std::vector<double> t = e.profile_layers(batch == 0 ? e.max_batch() : batch, 10);
     double total = 0;
     for (double v : t) total += v;
+    // Columns as wide as their longest entry (fused labels and tactics vary a lot in length).
+    size_t wn = 5, wo = 4;
+    for (const LayerInfo& l : ls) {
+      wn = std::max(wn, l.name.size());
+      wo = std::max(wo, l.op.size());
+    }
     out << "per-layer time (mean of 10 runs, ms):\n";
+    out << "  " << std::left << std::setw(int(wn + 2)) << "layer" << std::setw(int(wo + 2)) << "kind" << std::right
+        << std::setw(10) << "ms" << std::setw(8) << "share" << "  tactic\n";
     for (size_t i = 0; i < ls.size() && i < t.size(); ++i)
-      out << "  " << std::left << std::setw(40) << ls[i].name << std::setw(22) << ls[i].op << std::right << std::fixed
-          << std::setprecision(4) << std::setw(10) << t[i] << std::setprecision(1) << std::setw(7)
-          << (total > 0 ? 100.0 * t[i] / total : 0.0) << "%\n";
+      out << "  " << std::left << std::setw(int(wn + 2)) << ls[i].name << std::setw(int(wo + 2)) << ls[i].op
+          << std::right << std::fixed << std::setprecision(4) << std::setw(10) << t[i] << std::setprecision(1)
+          << std::setw(7) << (total > 0 ? 100.0 * t[i] / total : 0.0) << "%  " << ls[i].tactic << "\n";
     out.unsetf(std::ios::fixed);
   }
   if (a.has("json")) {
