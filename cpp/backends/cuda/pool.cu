@@ -80,8 +80,28 @@ struct Pool2d {
   bool count_include_pad;
 };
 
-template <PoolKind K, class T, bool Nhwc>
-__global__ void pool2d_kernel(const T* __restrict__ x, T* __restrict__ y, int n, Pool2d p) {
+// Elements of a pooled tensor as float lanes: one per float/__half, two per __half2 (two NHWC channels at once).
+template <class E>
+struct Lanes {
+  static constexpr int kCount = 1;
+  __device__ static void load(E v, float* out) { out[0] = load_float(v); }
+  __device__ static E store(const float* in) { return store_as<E>(in[0]); }
+};
+template <>
+struct Lanes<__half2> {
+  static constexpr int kCount = 2;
+  __device__ static void load(__half2 v, float* out) {
+    const float2 f = __half22float2(v);
+    out[0] = f.x;
+    out[1] = f.y;
+  }
+  __device__ static __half2 store(const float* in) { return __floats2half2_rn(in[0], in[1]); }
+};
+
+// `p.c` counts elements of E per pixel (channels / lanes).
+template <PoolKind K, class E, bool Nhwc>
+__global__ void pool2d_kernel(const E* __restrict__ x, E* __restrict__ y, int n, Pool2d p) {
+  constexpr int L = Lanes<E>::kCount;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
     int t = i, c, ox, oy;
     if (Nhwc) {
@@ -94,10 +114,12 @@ __global__ void pool2d_kernel(const T* __restrict__ x, T* __restrict__ y, int n,
       c = t % p.c; t /= p.c;
     }
     const int b = t;
-    const T* src = Nhwc ? x + b * (p.h * p.w * p.c) + c : x + (b * p.c + c) * (p.h * p.w);
+    const E* src = Nhwc ? x + b * (p.h * p.w * p.c) + c : x + (b * p.c + c) * (p.h * p.w);
     const int step = Nhwc ? p.c : 1;
     const int y0 = oy * p.sh - p.ph, x0 = ox * p.sw - p.pw;
-    float acc = K == PoolKind::kMax ? -FLT_MAX : 0.f;
+    float acc[L];
+#pragma unroll
+    for (int l = 0; l < L; ++l) acc[l] = K == PoolKind::kMax ? -FLT_MAX : 0.f;
     int valid = 0, padded = 0;
     for (int a = 0; a < p.kh; ++a) {
       const int yy = y0 + a * p.dh;
@@ -108,56 +130,18 @@ __global__ void pool2d_kernel(const T* __restrict__ x, T* __restrict__ y, int n,
         if (row_padded && xx >= -p.pw && xx < p.w + p.pe_w) ++padded;
         if (!row_in || xx < 0 || xx >= p.w) continue;
         ++valid;
-        const float v = load_float(src[(yy * p.w + xx) * step]);
-        if (K == PoolKind::kMax) acc = fmaxf(acc, v);
-        else acc += v;
+        float v[L];
+        Lanes<E>::load(src[(yy * p.w + xx) * step], v);
+#pragma unroll
+        for (int l = 0; l < L; ++l) acc[l] = K == PoolKind::kMax ? fmaxf(acc[l], v[l]) : acc[l] + v[l];
       }
     }
     if (K == PoolKind::kAverage) {
       const int div = p.count_include_pad ? padded : valid;
-      acc = div > 0 ? acc / float(div) : 0.f;
+#pragma unroll
+      for (int l = 0; l < L; ++l) acc[l] = div > 0 ? acc[l] / float(div) : 0.f;
     }
-    y[i] = store_as<T>(acc);
-  }
-}
-
-// Float16 NHWC with an even channel count: two channels per thread as __half2.
-template <PoolKind K>
-__global__ void pool2d_nhwc_half2_kernel(const __half2* __restrict__ x, __half2* __restrict__ y, int n, Pool2d p) {
-  const int c2n = p.c / 2;
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
-    int t = i;
-    const int c2 = t % c2n; t /= c2n;
-    const int ox = t % p.ow; t /= p.ow;
-    const int oy = t % p.oh; t /= p.oh;
-    const __half2* src = x + t * (p.h * p.w * c2n) + c2;
-    const int y0 = oy * p.sh - p.ph, x0 = ox * p.sw - p.pw;
-    float2 acc = K == PoolKind::kMax ? make_float2(-FLT_MAX, -FLT_MAX) : make_float2(0.f, 0.f);
-    int valid = 0, padded = 0;
-    for (int a = 0; a < p.kh; ++a) {
-      const int yy = y0 + a * p.dh;
-      const bool row_in = yy >= 0 && yy < p.h;
-      const bool row_padded = yy >= -p.ph && yy < p.h + p.pe_h;
-      for (int e = 0; e < p.kw; ++e) {
-        const int xx = x0 + e * p.dw;
-        if (row_padded && xx >= -p.pw && xx < p.w + p.pe_w) ++padded;
-        if (!row_in || xx < 0 || xx >= p.w) continue;
-        ++valid;
-        const float2 v = __half22float2(src[(yy * p.w + xx) * c2n]);
-        if (K == PoolKind::kMax) {
-          acc.x = fmaxf(acc.x, v.x);
-          acc.y = fmaxf(acc.y, v.y);
-        } else {
-          acc.x += v.x;
-          acc.y += v.y;
-        }
-      }
-    }
-    if (K == PoolKind::kAverage) {
-      const int div = p.count_include_pad ? padded : valid;
-      acc = div > 0 ? make_float2(acc.x / float(div), acc.y / float(div)) : make_float2(0.f, 0.f);
-    }
-    y[i] = __floats2half2_rn(acc.x, acc.y);
+    y[i] = Lanes<E>::store(acc);
   }
 }
 
@@ -283,20 +267,20 @@ class PoolKernel : public CudaKernel {
     p.count_include_pad = a_.count_include_pad;
     const bool aligned = (reinterpret_cast<uintptr_t>(x.data) & 3) == 0 && (reinterpret_cast<uintptr_t>(y.data) & 3) == 0;
     if constexpr (std::is_same_v<T, __half>) {
-      if (a_.layout == Layout::kNHWC && p.c % 2 == 0 && aligned) {
-        pool2d_nhwc_half2_kernel<K><<<grid_for(n / 2), kBlockSize, 0, stream>>>(
-            static_cast<const __half2*>(x.data), static_cast<__half2*>(y.data), int(n / 2), p);
-        TRTCORE_CUDA_LAUNCH_CHECK(where_, pool2d_nhwc_half2_kernel<K>);
-        return;
+      if (a_.layout == Layout::kNHWC && p.c % 2 == 0 && aligned) {  // two channels per thread
+        p.c /= 2;
+        return launch_2d_as<__half2, true>(x, y, n / 2, p, stream);
       }
     }
-    if (a_.layout == Layout::kNHWC) {
-      pool2d_kernel<K, T, true><<<grid_for(n), kBlockSize, 0, stream>>>(x.as<T>(), y.as<T>(), int(n), p);
-      TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool2d_kernel<K, T, true>));
-    } else {
-      pool2d_kernel<K, T, false><<<grid_for(n), kBlockSize, 0, stream>>>(x.as<T>(), y.as<T>(), int(n), p);
-      TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool2d_kernel<K, T, false>));
-    }
+    if (a_.layout == Layout::kNHWC) return launch_2d_as<T, true>(x, y, n, p, stream);
+    launch_2d_as<T, false>(x, y, n, p, stream);
+  }
+
+  template <class E, bool Nhwc>
+  void launch_2d_as(const TensorView& x, const TensorView& y, int64_t n, const Pool2d& p, cudaStream_t stream) {
+    pool2d_kernel<K, E, Nhwc><<<grid_for(n), kBlockSize, 0, stream>>>(static_cast<const E*>(x.data),
+                                                                       static_cast<E*>(y.data), int(n), p);
+    TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool2d_kernel<K, E, Nhwc>));
   }
 
   std::string where_;
