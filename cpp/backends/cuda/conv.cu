@@ -272,6 +272,18 @@ class ConvKernel : public CudaKernel {
     return s;
   }
 
+  // x * W^T + bias, plus the residual as cuBLASLt's C.
+  static GemmArgs gemm_args(const ConvArgs& a) {
+    GemmArgs g;
+    g.a = a.x;
+    g.b = a.w;
+    g.d = a.y;
+    g.bias = a.bias;
+    g.c = a.z;
+    g.beta = a.z ? 1.f : 0.f;
+    return g;
+  }
+
   void make_gemm() {
     if (gemm_) return;
     gemm_ = std::make_unique<LtGemm>();
@@ -387,6 +399,20 @@ class ConvKernel : public CudaKernel {
                                                    nhwc ? d.yh.get() : d.y.get(), algo, bytes);
   }
 
+  // cuDNN's heuristic ranking (no timing) for the descriptors of one layout.
+  std::vector<cudnnConvolutionFwdAlgoPerf_t> heuristic_algos(cudnnHandle_t h, const BatchDescs& d, bool nhwc) const {
+    int max_count = 0;
+    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max_count));
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(1, max_count)));
+    int returned = 0;
+    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithm_v7(
+                                    h, nhwc ? d.xh.get() : d.x.get(), nhwc ? filter_nhwc_.get() : filter_.get(),
+                                    conv_.get(), nhwc ? d.yh.get() : d.y.get(), int(perf.size()), &returned,
+                                    perf.data()));
+    perf.resize(size_t(std::max(0, returned)));
+    return perf;
+  }
+
   bool set_math(cudnnMathType_t m) {
     if (!math_allowed(m)) return false;
     return cudnnSetConvolutionMathType(conv_.get(), m) == CUDNN_STATUS_SUCCESS;
@@ -401,14 +427,7 @@ class ConvKernel : public CudaKernel {
       return CUDNN_STATUS_SUCCESS;
     }
     if (c.form == ConvForm::kGemm) {
-      GemmArgs g;
-      g.a = a.x;
-      g.b = a.w;
-      g.d = a.y;
-      g.bias = a.bias;
-      g.c = a.z;
-      g.beta = a.z ? 1.f : 0.f;
-      gemm_->run(a.lt, stream, gemm_shape(a.batch), g, a.ws, a.ws_bytes);
+      gemm_->run(a.lt, stream, gemm_shape(a.batch), gemm_args(a), a.ws, a.ws_bytes);
       return CUDNN_STATUS_SUCCESS;
     }
     char* ws = a.ws;
@@ -494,20 +513,12 @@ class ConvKernel : public CudaKernel {
       return;
     }
     const bool nhwc = choice_.layout == ConvLayout::kNhwc;
-    int max_count = 0;
-    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max_count));
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(1, max_count)));
-    int returned = 0;
-    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithm_v7(
-                                    ctx.cudnn, nhwc ? d.xh.get() : d.x.get(),
-                                    nhwc ? filter_nhwc_.get() : filter_.get(), conv_.get(),
-                                    nhwc ? d.yh.get() : d.y.get(), int(perf.size()), &returned, perf.data()));
+    const std::vector<cudnnConvolutionFwdAlgoPerf_t> perf = heuristic_algos(ctx.cudnn, d, nhwc);
     // The convolution descriptor's math type is shared by all batches: keep candidates of the tuned math type,
     // then the zero-workspace implicit GEMM as the last resort.
     std::vector<cudnnConvolutionFwdAlgo_t> order;
-    for (int i = 0; i < returned; ++i)
-      if (perf[size_t(i)].status == CUDNN_STATUS_SUCCESS && perf[size_t(i)].mathType == choice_.math)
-        order.push_back(perf[size_t(i)].algo);
+    for (const cudnnConvolutionFwdAlgoPerf_t& p : perf)
+      if (p.status == CUDNN_STATUS_SUCCESS && p.mathType == choice_.math) order.push_back(p.algo);
     order.push_back(CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
     for (cudnnConvolutionFwdAlgo_t a : order)
       if (workspace_for(ctx.cudnn, d, choice_.layout, a, &bytes) == CUDNN_STATUS_SUCCESS && bytes <= avail) {
@@ -626,31 +637,27 @@ class ConvKernel : public CudaKernel {
     if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
     const bool nhwc = fixed_nhwc_;
     TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), choice_.math));
-    int max_count = 0;
-    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max_count));
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(size_t(std::max(1, max_count)));
-    int returned = 0;
-    TRTCORE_CUDNN_CHECK(where_, cudnnGetConvolutionForwardAlgorithm_v7(
-                                    ctx.cudnn, nhwc ? d.xh.get() : d.x.get(),
-                                    nhwc ? filter_nhwc_.get() : filter_.get(), conv_.get(),
-                                    nhwc ? d.yh.get() : d.y.get(), int(perf.size()), &returned, perf.data()));
-    for (int i = 0; i < returned; ++i)
-      if (perf[size_t(i)].status == CUDNN_STATUS_SUCCESS && perf[size_t(i)].memory <= ctx.workspace_limit &&
-          math_allowed(perf[size_t(i)].mathType)) {
-        choice_.algo = perf[size_t(i)].algo;
-        choice_.math = tensor_ops_allowed() ? perf[size_t(i)].mathType : cudnn_math(math_);
+    const std::vector<cudnnConvolutionFwdAlgoPerf_t> perf = heuristic_algos(ctx.cudnn, d, nhwc);
+    for (const cudnnConvolutionFwdAlgoPerf_t& p : perf)
+      if (p.status == CUDNN_STATUS_SUCCESS && p.memory <= ctx.workspace_limit && math_allowed(p.mathType)) {
+        choice_.algo = p.algo;
+        choice_.math = tensor_ops_allowed() ? p.mathType : cudnn_math(math_);
         return;
       }
   }
 
   // Milliseconds per call of one candidate (infinity when cuDNN refuses it or its scratch exceeds `limit`).
-  float time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, size_t limit, CudaInitContext& ctx) {
+  // `scratch`: what the candidate needs from the shared workspace.
+  float time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, size_t limit, CudaInitContext& ctx,
+                    size_t* scratch) {
     constexpr float kInf = std::numeric_limits<float>::infinity();
+    *scratch = c.form == ConvForm::kGemm ? LtGemm::kWorkspaceBytes : 0;
     if (c.form != ConvForm::kDepthwise && c.form != ConvForm::kGemm) {
       if (!set_math(c.math)) return kInf;
       size_t bytes = 0;
       if (workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) return kInf;
       d.ws = bytes;
+      *scratch = bytes + staging_bytes(geom_.x_shape[0], c.layout);
     }
     if (enqueue(c, d, a, ctx.cudnn, ctx.stream) != CUDNN_STATUS_SUCCESS) {
       static_cast<void>(cudaGetLastError());
@@ -688,16 +695,6 @@ class ConvKernel : public CudaKernel {
     TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
     if (exec) static_cast<void>(cudaGraphExecDestroy(exec));
     return ms / kReps;
-  }
-
-  // Scratch bytes one candidate needs from the shared workspace.
-  size_t scratch_of(const ConvChoice& c, const BatchDescs& d, CudaInitContext& ctx) {
-    if (c.form == ConvForm::kDepthwise) return 0;
-    if (c.form == ConvForm::kGemm) return LtGemm::kWorkspaceBytes;
-    size_t bytes = 0;
-    if (!set_math(c.math) || workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS)
-      return std::numeric_limits<size_t>::max();
-    return bytes + staging_bytes(geom_.x_shape[0], c.layout);
   }
 
   // The fastest few algorithms of one layout as cudnnFind ranks the bare convolution.
@@ -772,8 +769,9 @@ class ConvKernel : public CudaKernel {
     };
     std::vector<Timed> timed;
     auto add = [&](const ConvChoice& c) {
-      const float ms = time_choice(c, d, a, limit, ctx);
-      if (ms < std::numeric_limits<float>::infinity()) timed.push_back({c, ms, scratch_of(c, d, ctx)});
+      size_t scratch = 0;
+      const float ms = time_choice(c, d, a, limit, ctx, &scratch);
+      if (ms < std::numeric_limits<float>::infinity()) timed.push_back({c, ms, scratch});
     };
     if (depthwise_) {
       ConvChoice dw;
@@ -782,14 +780,7 @@ class ConvKernel : public CudaKernel {
     }
     if (gemm_possible()) {
       make_gemm();
-      GemmArgs ga;
-      ga.a = a.x;
-      ga.b = a.w;
-      ga.d = a.y;
-      ga.bias = a.bias;
-      ga.c = a.z;
-      ga.beta = a.z ? 1.f : 0.f;
-      gemm_->tune(ctx.cublaslt, ctx.stream, gemm_shape(max_batch), ga);
+      gemm_->tune(ctx.cublaslt, ctx.stream, gemm_shape(max_batch), gemm_args(a));
       ConvChoice gc;
       gc.form = ConvForm::kGemm;
       add(gc);
