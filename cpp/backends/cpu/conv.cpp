@@ -118,6 +118,15 @@ class ConvKernel : public CpuKernel {
     const int64_t tasks = base * nrb;
     const bool parallel = nt > 1 && tasks > 1 && mg * osz * ksz * batch * group_ >= 64 * 64 * 64;
     const float* xs = x.as<float>();
+    // Bias of group gi and the residual rows of sample n, added in the GEMM's epilogue.
+    auto epilogue = [&](int64_t gi, int64_t n) {
+      GemmEpilogue ep;
+      ep.act = act_;
+      ep.row_bias = bias ? bias + gi * mg : nullptr;
+      ep.residual = residual ? residual + (n * m + gi * mg) * osz : nullptr;
+      ep.ld_residual = osz;
+      return ep;
+    };
     if (parallel && nrb > 1) {
       // Rows are split across threads: pack each column block's patches once (slices in parallel) into a shared
       // buffer, instead of every row block gathering its own copy.
@@ -133,11 +142,7 @@ class ConvKernel : public CpuKernel {
         const int64_t rb = t % nrb, u = t / nrb, cb = u % ncb, gi = (u / ncb) % group_, n = u / (ncb * group_);
         const int64_t m0 = row_panels * rb / nrb * ra, m1 = std::min(mg, row_panels * (rb + 1) / nrb * ra);
         const int64_t j0 = cb * col_block, j1 = std::min(osz, j0 + col_block);
-        GemmEpilogue ep;
-        ep.act = act_;
-        ep.row_bias = bias ? bias + gi * mg : nullptr;
-        ep.residual = residual ? residual + (n * m + gi * mg) * osz : nullptr;
-        ep.ld_residual = osz;
+        const GemmEpilogue ep = epilogue(gi, n);
         gemm_prepacked_block(packed[size_t(gi)], shared + u * per_unit, m0, m1, j0, j1, y + (n * m + gi * mg) * osz,
                              osz, ep);
       });
@@ -147,11 +152,7 @@ class ConvKernel : public CpuKernel {
       const int64_t rb = t % nrb, cb = (t / nrb) % ncb, gi = (t / (nrb * ncb)) % group_, n = t / (nrb * ncb * group_);
       const int64_t m0 = row_panels * rb / nrb * ra, m1 = std::min(mg, row_panels * (rb + 1) / nrb * ra);
       const int64_t j0 = cb * col_block, j1 = std::min(osz, j0 + col_block);
-      GemmEpilogue ep;
-      ep.act = act_;
-      ep.row_bias = bias ? bias + gi * mg : nullptr;
-      ep.residual = residual ? residual + (n * m + gi * mg) * osz : nullptr;
-      ep.ld_residual = osz;
+      const GemmEpilogue ep = epilogue(gi, n);
       const PatchPanels src(geo, xs + (n * c + gi * cg) * isz);
       gemm_packed_block(packed[size_t(gi)], src, m0, m1, j0, j1, y + (n * m + gi * mg) * osz, osz, ep);
     });
