@@ -106,7 +106,6 @@ struct Step {
 struct BatchState {
   std::vector<Shape> shapes;
   std::vector<std::vector<TensorView>> in, out;  // per step
-  cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
   bool capture_tried = false;
   bool warmed = false;
@@ -232,7 +231,6 @@ class CudaExecutable : public Executable {
     static_cast<void>(cudaStreamSynchronize(stream_));
     for (auto& [batch, st] : batches_) {
       if (st.exec) static_cast<void>(cudaGraphExecDestroy(st.exec));
-      if (st.graph) static_cast<void>(cudaGraphDestroy(st.graph));
     }
   }
 
@@ -290,7 +288,7 @@ class CudaExecutable : public Executable {
     Event start("profile"), stop("profile");
     std::vector<double> per_layer(steps_.size(), 0.0);
     for (size_t i = 0; i < steps_.size(); ++i) {
-      cudaGraphExec_t exec = capture_step(st, i);
+      cudaGraphExec_t exec = capture([&] { run_step(st, i); });
       TRTCORE_CUDA_CHECK("profile", cudaEventRecord(start.get(), stream_));
       for (int r = 0; r < reps; ++r) {
         if (exec) TRTCORE_CUDA_CHECK("profile: replaying a layer", cudaGraphLaunch(exec, stream_));
@@ -304,24 +302,25 @@ class CudaExecutable : public Executable {
     return per_layer;
   }
 
-  // One layer's kernels as an instantiated graph, or null when capture is refused.
-  cudaGraphExec_t capture_step(BatchState& st, size_t i) {
+  // What `enqueue` puts on the stream as an instantiated graph, or null when capture is refused (the caller then
+  // launches plainly, which reports the real error, if any).
+  cudaGraphExec_t capture(const std::function<void()>& enqueue) {
     if (cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
       static_cast<void>(cudaGetLastError());
       return nullptr;
     }
     bool ok = true;
     try {
-      run_step(st, i);
-    } catch (...) {  // the plain launch afterwards reports the real error, if any
+      enqueue();
+    } catch (...) {
       ok = false;
     }
     cudaGraph_t graph = nullptr;
     ok = cudaStreamEndCapture(stream_, &graph) == cudaSuccess && ok && graph;
     cudaGraphExec_t exec = nullptr;
     if (ok && cudaGraphInstantiate(&exec, graph, 0) != cudaSuccess) exec = nullptr;
-    if (graph) static_cast<void>(cudaGraphDestroy(graph));
-    static_cast<void>(cudaGetLastError());
+    if (graph) static_cast<void>(cudaGraphDestroy(graph));  // the instantiated graph does not need it
+    static_cast<void>(cudaGetLastError());  // clears a (non-sticky) capture error
     return exec;
   }
 
@@ -780,40 +779,13 @@ class CudaExecutable : public Executable {
     }
     if (!st.capture_tried) {
       st.capture_tried = true;
-      try_capture(st);
+      st.exec = capture([&] { run_steps(st); });  // null on failure: runs stay eager
       if (st.exec) {
         TRTCORE_CUDA_CHECK("launching the CUDA graph", cudaGraphLaunch(st.exec, stream_));
         return;
       }
     }
     run_steps(st);
-  }
-
-  // Captures the kernel sequence; on any failure leaves st.exec null so runs stay eager.
-  void try_capture(BatchState& st) {
-    TRTCORE_CUDA_CHECK("capturing the CUDA graph",
-                       cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
-    bool ok = true;
-    try {
-      run_steps(st);
-    } catch (...) {  // the eager fallback reports the real error, if any
-      ok = false;
-    }
-    cudaGraph_t graph = nullptr;
-    const cudaError_t end = cudaStreamEndCapture(stream_, &graph);
-    if (!ok || end != cudaSuccess || !graph) {
-      if (graph) static_cast<void>(cudaGraphDestroy(graph));
-      static_cast<void>(cudaGetLastError());  // clears the (non-sticky) capture error
-      return;
-    }
-    cudaGraphExec_t exec = nullptr;
-    if (cudaGraphInstantiate(&exec, graph, 0) != cudaSuccess) {
-      static_cast<void>(cudaGraphDestroy(graph));
-      static_cast<void>(cudaGetLastError());
-      return;
-    }
-    st.graph = graph;
-    st.exec = exec;
   }
 
   Graph graph_;
