@@ -789,7 +789,8 @@ class ConvKernel : public CudaKernel {
     // cudnnFind ranks algorithms for the bare convolution; `x` is sized for the padded shape and `y` for the
     // output, so both serve as NCHW or NHWC operands of any layout (contents do not matter for timing).
     std::vector<ConvChoice> cands;
-    if (nhwc_possible_ && (!fixed_nhwc_ || !depthwise_ || geom_.group == 1))
+    // NHWC-stored depthwise convolutions run our kernel only (cuDNN's NHWC grouped kernels are slow).
+    if (nhwc_possible_ && !(fixed_nhwc_ && depthwise_))
       cands = find_candidates(ConvLayout::kNhwc, d, a, ws.get(), limit, ctx);
     // NHWC-stored operands fix the layout: an NCHW form would need transforms the tuner does not model.
     if (!fixed_nhwc_)

@@ -536,20 +536,18 @@ class CudaExecutable : public Executable {
       if (n.op != "Concat" || n.outputs.empty() || n.outputs[0] < 0) continue;
       const Value& out = graph_.value(n.outputs[0]);
       if (out.shape.size() != 4 || out.constant || io[size_t(n.outputs[0])]) continue;  // arena buffers only
-      int64_t axis = n.attrs.get_int("axis", 0);
-      if (axis < 0) axis += 4;
-      if (axis != 1) continue;
+      if (node_axis(n, 4, n.describe()) != 1) continue;
       const int o = n.outputs[0];
       int64_t offset = 0;
       for (int v : n.inputs) {
         if (v < 0) continue;
         const Value& in = graph_.value(v);
         const int p = producer[size_t(v)];
-        const bool ok = p >= 0 && uses[size_t(v)] == 1 && !io[size_t(v)] && !in.constant && in.dtype == out.dtype &&
+        const Step* from = p >= 0 ? &steps_[size_t(p)] : nullptr;
+        const bool ok = from && uses[size_t(v)] == 1 && !io[size_t(v)] && !in.constant && in.dtype == out.dtype &&
                         in.shape.size() == 4 && layouts_[size_t(v)] == layouts_[size_t(o)] &&
-                        graph_.nodes[steps_[size_t(p)].node].outputs[0] == v &&
-                        steps_[size_t(p)].kernel->alias() == OutputAlias::kNone &&
-                        steps_[size_t(p)].kernel->accepts_output_slice(graph_.nodes[steps_[size_t(p)].node], graph_);
+                        graph_.nodes[from->node].outputs[0] == v && from->kernel->alias() == OutputAlias::kNone &&
+                        from->kernel->accepts_output_slice(graph_.nodes[from->node], graph_);
         if (ok) slices_[size_t(v)] = Slice{o, out.shape[1], offset};
         offset += in.shape.size() == 4 ? in.shape[1] : 0;
       }
