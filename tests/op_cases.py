@@ -736,3 +736,45 @@ add("Chain-two_outputs", lambda rng: chain(
     [N("Relu", ["x"], ["y"]), N("Neg", ["y"], ["z"])], {"x": randn(rng, 3, 4)}, outputs=("y", "z")))
 add("Chain-input_is_output_of_two_consumers", lambda rng: chain(
     [N("Relu", ["x"], ["r"]), N("Sigmoid", ["x"], ["s"]), N("Add", ["r", "s"], ["y"])], {"x": randn(rng, 3, 4)}))
+
+# ---------------------------------------------------------------------------------------------------------------
+# QuantizeLinear / DequantizeLinear: exact integer agreement with onnxruntime (half-to-even rounding, saturation)
+
+i8, u8 = np.int8, np.uint8
+
+
+def _halves(rng, *shape, scale=0.05):
+    """Values that land exactly on .5 steps of the scale, plus saturating outliers: rounding and clamping both show."""
+    v = np.round(rng.standard_normal(shape) * 40) / 2 * scale
+    v.flat[::7] *= 20
+    return v.astype(f32)
+
+
+add("QuantizeLinear-int8_per_tensor", lambda rng: single(
+    "QuantizeLinear", {"x": _halves(rng, 2, 3, 5, 5)}, {"s": np.array(0.05, f32), "z": np.array(0, i8)},
+    out_dtype=i8))
+add("QuantizeLinear-uint8_zero_point", lambda rng: single(
+    "QuantizeLinear", {"x": _halves(rng, 4, 6)}, {"s": np.array(0.05, f32), "z": np.array(120, u8)}, out_dtype=u8))
+add("QuantizeLinear-no_zero_point_uint8", lambda rng: single(
+    "QuantizeLinear", {"x": np.abs(_halves(rng, 4, 6))}, {"s": np.array(0.1, f32)}, out_dtype=u8))
+add("QuantizeLinear-per_axis0", lambda rng: single(
+    "QuantizeLinear", {"x": _halves(rng, 4, 3, 3, 3)}, {"s": positive(rng, 4, low=0.01, high=0.1),
+                                                          "z": np.zeros(4, i8)}, attrs=dict(axis=0), out_dtype=i8))
+add("QuantizeLinear-per_axis1_default", lambda rng: single(
+    "QuantizeLinear", {"x": _halves(rng, 2, 5, 3)}, {"s": positive(rng, 5, low=0.01, high=0.1),
+                                                       "z": np.array([0, 3, -4, 10, -128], i8)}, out_dtype=i8))
+add("DequantizeLinear-int8", lambda rng: single(
+    "DequantizeLinear", {"x": rng.integers(-128, 128, (2, 3, 4), dtype=i8)},
+    {"s": np.array(0.02, f32), "z": np.array(-3, i8)}))
+add("DequantizeLinear-uint8_per_axis", lambda rng: single(
+    "DequantizeLinear", {"x": rng.integers(0, 256, (3, 4, 2), dtype=u8)},
+    {"s": positive(rng, 4, low=0.01, high=0.1), "z": rng.integers(0, 256, 4, dtype=u8)}, attrs=dict(axis=1)))
+add("DequantizeLinear-int32_bias", lambda rng: single(
+    "DequantizeLinear", {"x": rng.integers(-5000, 5000, (6,), dtype=np.int32)}, {"s": np.array(0.001, f32)}))
+add("QDQ-Conv-QDQ", lambda rng: chain(
+    [N("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), N("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+     N("DequantizeLinear", ["wq", "sw", "zw"], ["wd"], axis=0),
+     N("Conv", ["xd", "wd", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]), N("Relu", ["c"], ["y"])],
+    {"x": randn(rng, 2, 4, 6, 6)},
+    {"sx": np.array(0.03, f32), "zx": np.array(0, i8), "wq": rng.integers(-127, 128, (5, 4, 3, 3), dtype=i8),
+     "sw": positive(rng, 5, low=0.001, high=0.01), "zw": np.zeros(5, i8), "b": randn(rng, 5)}))

@@ -2,7 +2,7 @@
 // list, so adding an op is: one line here, infer_<Name> in cpp/ops/, make_cpu_<Name> in cpp/backends/cpu/.
 #pragma once
 // Internal ops only the optimizer creates: listed at the end of TRTCORE_OP_LIST, but the importer rejects them.
-#define TRTCORE_INTERNAL_OP_LIST(X) X(FusedElementwise)
+#define TRTCORE_INTERNAL_OP_LIST(X) X(FusedElementwise) X(QConv)
 #define TRTCORE_OP_LIST(X) \
   X(Conv) X(ConvTranspose) X(BatchNormalization) \
   X(Relu) X(LeakyRelu) X(PRelu) X(Clip) X(Sigmoid) X(HardSigmoid) X(HardSwish) X(Tanh) \
@@ -14,4 +14,5 @@
   X(Flatten) X(Reshape) X(Transpose) X(Concat) X(Split) X(Slice) X(Pad) X(Resize) X(Upsample) X(DepthToSpace) \
   X(Squeeze) X(Unsqueeze) X(Shape) X(Size) X(Gather) X(Expand) X(Range) X(Tile) \
   X(Constant) X(ConstantOfShape) X(Cast) X(Identity) X(Dropout) \
+  X(QuantizeLinear) X(DequantizeLinear) \
   TRTCORE_INTERNAL_OP_LIST(X)

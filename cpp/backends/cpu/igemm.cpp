@@ -1,0 +1,84 @@
+// int8 GEMM micro-kernels: kI8Mr weight rows x kI8Nr activation columns per call, accumulating four k at a time
+// (the quad layout vpdpbusd consumes). The portable loop is the reference the VNNI kernel must match exactly.
+#include "backends/cpu/igemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+#include <immintrin.h>
+#endif
+
+namespace trtcore::cpu {
+
+PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k) {
+  PackedI8Weights p;
+  p.m = m;
+  p.k = k;
+  p.k4 = (k + 3) / 4;
+  const int64_t blocks = (m + kI8Mr - 1) / kI8Mr;
+  p.data.assign(size_t(blocks * p.k4 * kI8Mr * 4), 0);
+  p.row_sums.assign(size_t(m), 0);
+  for (int64_t r = 0; r < m; ++r) {
+    int8_t* block = p.data.data() + (r / kI8Mr) * p.k4 * kI8Mr * 4;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const int8_t v = w[r * k + kk];
+      block[((kk / 4) * kI8Mr + r % kI8Mr) * 4 + kk % 4] = v;
+      p.row_sums[size_t(r)] += v;
+    }
+  }
+  return p;
+}
+
+namespace {
+
+void rows_portable(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, int32_t* acc) {
+  std::fill(acc, acc + rows * kI8Nr, 0);
+  for (int64_t q = 0; q < k4; ++q)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int8_t* ar = a + (q * kI8Mr + r) * 4;
+      const uint8_t* bq = b + q * kI8Nr * 4;
+      int32_t* cr = acc + r * kI8Nr;
+      for (int64_t j = 0; j < kI8Nr; ++j)
+        cr[j] += ar[0] * bq[4 * j] + ar[1] * bq[4 * j + 1] + ar[2] * bq[4 * j + 2] + ar[3] * bq[4 * j + 3];
+    }
+}
+
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+// Six rows x 64 columns in 24 accumulators; each k quad loads four 16-column vectors and broadcasts six weight words.
+void rows_vnni(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, int32_t* acc) {
+  __m512i c[kI8Mr][4];
+  for (auto& row : c)
+    for (auto& v : row) v = _mm512_setzero_si512();
+  for (int64_t q = 0; q < k4; ++q) {
+    const uint8_t* bq = b + q * kI8Nr * 4;
+    const __m512i b0 = _mm512_loadu_si512(bq), b1 = _mm512_loadu_si512(bq + 64);
+    const __m512i b2 = _mm512_loadu_si512(bq + 128), b3 = _mm512_loadu_si512(bq + 192);
+    const int8_t* aq = a + q * kI8Mr * 4;
+    for (int64_t r = 0; r < kI8Mr; ++r) {
+      int32_t word;
+      std::memcpy(&word, aq + r * 4, 4);
+      const __m512i ar = _mm512_set1_epi32(word);
+      c[r][0] = _mm512_dpbusd_epi32(c[r][0], b0, ar);
+      c[r][1] = _mm512_dpbusd_epi32(c[r][1], b1, ar);
+      c[r][2] = _mm512_dpbusd_epi32(c[r][2], b2, ar);
+      c[r][3] = _mm512_dpbusd_epi32(c[r][3], b3, ar);
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int v = 0; v < 4; ++v) _mm512_storeu_si512(acc + r * kI8Nr + v * 16, c[r][v]);
+}
+#endif
+
+}  // namespace
+
+void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, const uint8_t* panel, int32_t* acc) {
+  const int8_t* a = w.data.data() + (row0 / kI8Mr) * w.k4 * kI8Mr * 4;
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+  rows_vnni(a, w.k4, panel, rows, acc);
+#else
+  rows_portable(a, w.k4, panel, rows, acc);
+#endif
+}
+
+}  // namespace trtcore::cpu

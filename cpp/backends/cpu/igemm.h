@@ -1,0 +1,25 @@
+// The cpu backend's int8 GEMM for quantized convolutions: int8 weights (rows) times unsigned 8-bit activation
+// panels (columns), int32 accumulation. Signed activations enter as x + 128 and the caller subtracts
+// (128 + zero point) * row_sum, so one u8 x s8 kernel (AVX-512 VNNI's vpdpbusd where present) serves both types.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace trtcore::cpu {
+
+constexpr int64_t kI8Mr = 6;   // weight rows per micro-kernel call
+constexpr int64_t kI8Nr = 64;  // activation columns (pixels) per panel
+
+// Weights [m][k] repacked as row blocks of kI8Mr, each [k4][kI8Mr][4] bytes (k padded to quads with zeros).
+struct PackedI8Weights {
+  int64_t m = 0, k = 0, k4 = 0;
+  std::vector<int8_t> data;
+  std::vector<int32_t> row_sums;  // sum of each row's weights, for the activation offset correction
+};
+PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k);
+
+// acc[r * kI8Nr + j] = sum_k w[row0 + r][k] * panel(k, j) for rows [row0, row0 + rows), all kI8Nr columns;
+// `panel` is [k4][kI8Nr][4] unsigned bytes.
+void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, const uint8_t* panel, int32_t* acc);
+
+}  // namespace trtcore::cpu

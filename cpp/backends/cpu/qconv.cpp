@@ -1,0 +1,144 @@
+// QConv reference: int8 x int8 -> int32 convolution (ops/qconv.cpp's inputs), then per output channel
+// y = (acc - zero-point correction) * x_scale * w_scale[m] + bias, the fused residual and activation in float, and
+// requantization to int8/uint8 when an output scale is given. Columns are gathered into u8 panels right before the
+// int8 GEMM (igemm.h) uses them; work is cut into (image, group, pixel block, row chunk) tasks.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "backends/cpu/igemm.h"
+#include "backends/cpu/strided.h"
+#include "ops/window.h"
+
+namespace trtcore::cpu {
+namespace {
+
+float scalar_of(const TensorView& t) { return t.as<float>()[0]; }
+
+int32_t int_of(const TensorView& t) {
+  if (!t.data) return 0;
+  return t.dtype == DType::kUInt8 ? int32_t(t.as<uint8_t>()[0]) : int32_t(t.as<int8_t>()[0]);
+}
+
+class QConvKernel : public CpuKernel {
+ public:
+  void init(const Node& node, const Graph& g) override {
+    node_ = node;
+    act_ = FusedActivation::from(node.attrs);
+    group_ = node.attrs.get_int("group", 1);
+    const Value& w = g.value(node.inputs[3]);
+    if (!w.constant) fail(ErrorKind::kUnsupported, node.describe(), ": quantized weights must be constant");
+    if (node.inputs.size() > 5 && node.inputs[5] >= 0) {
+      const Value& zp = g.value(node.inputs[5]);
+      if (!zp.constant) fail(ErrorKind::kUnsupported, node.describe(), ": weight zero point must be constant");
+      for (int64_t v : zp.constant->as_int64())
+        if (v != 0) fail(ErrorKind::kUnsupported, node.describe(), ": weights must be symmetric (zero point 0)");
+    }
+    kernel_ = spatial_of(w.shape);
+    m_ = w.shape[0];
+    mg_ = m_ / group_;
+    kg_ = numel(w.shape) / m_;
+    for (int64_t gi = 0; gi < group_; ++gi)
+      packed_.push_back(pack_i8_weights(w.constant->data<int8_t>() + gi * mg_ * kg_, mg_, kg_));
+  }
+
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    const auto has = [&](size_t i) { return in.size() > i && in[i].data; };
+    const TensorView& x = in[0];
+    const Window win = resolve_window(node_, kernel_, spatial_of(x.shape), OutputRounding::kFloor, true);
+    const int64_t batch = x.shape[0], c = x.shape[1], oh = win.out[0], ow = win.out[1];
+    const int64_t pixels = oh * ow, cg = c / group_;
+    const bool x_signed = x.dtype == DType::kInt8;
+    // activations enter the u8 x s8 kernel as x + 128 (int8) or x (uint8); padding holds the zero point
+    const int32_t x_zp = has(2) ? int_of(in[2]) : 0;
+    const int32_t offset = (x_signed ? 128 : 0) + x_zp;
+    const uint8_t pad = uint8_t((x_signed ? 128 : 0) + x_zp);
+    std::vector<float> mult(static_cast<size_t>(m_));
+    const float xs = scalar_of(in[1]);
+    for (int64_t mi = 0; mi < m_; ++mi) mult[size_t(mi)] = xs * in[4].as<float>()[in[4].numel() == 1 ? 0 : mi];
+    const float* bias = has(8) ? in[8].as<float>() : nullptr;
+    const float* residual = has(9) ? in[9].as<float>() : nullptr;
+    const bool quantized_out = has(6);
+    const float inv_ys = quantized_out ? 1.f / scalar_of(in[6]) : 0.f;
+    const int32_t y_zp = quantized_out ? int_of(in[7]) : 0;
+    const bool y_signed = out[0].dtype == DType::kInt8;
+
+    const int64_t blocks = (pixels + kI8Nr - 1) / kI8Nr;
+    // rows split further when there are fewer (image, group, block) tasks than threads
+    const int64_t base_tasks = batch * group_ * blocks;
+    int64_t chunks = 1;
+    while (base_tasks * chunks < 2 * ctx.threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
+    const int64_t rows_per_chunk = ((mg_ + chunks - 1) / chunks + kI8Mr - 1) / kI8Mr * kI8Mr;
+    const int64_t k4 = packed_[0].k4;
+
+    parallel_tasks(ctx.threads, base_tasks * chunks, [&](int64_t t) {
+      const int64_t chunk = t % chunks, blk = (t / chunks) % blocks, gi = (t / chunks / blocks) % group_;
+      const int64_t n = t / chunks / blocks / group_;
+      const int64_t j0 = blk * kI8Nr, nr = std::min(kI8Nr, pixels - j0);
+      const int64_t r0 = chunk * rows_per_chunk, r1 = std::min(mg_, r0 + rows_per_chunk);
+      if (r0 >= r1) return;
+      thread_local std::vector<uint8_t> panel;
+      thread_local std::vector<int32_t> acc;
+      panel.assign(size_t(k4 * kI8Nr * 4), 0);
+      acc.resize(size_t(kI8Mr * kI8Nr));
+      const uint8_t* xg = static_cast<const uint8_t*>(x.data) + (n * c + gi * cg) * win.in[0] * win.in[1];
+      gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
+      const PackedI8Weights& pw = packed_[size_t(gi)];
+      for (int64_t r = r0; r < r1; r += kI8Mr) {
+        const int64_t rows = std::min(kI8Mr, r1 - r);
+        igemm_rows(pw, r, rows, panel.data(), acc.data());
+        for (int64_t rr = 0; rr < rows; ++rr) {
+          const int64_t mi = gi * mg_ + r + rr;
+          const size_t base = size_t((n * m_ + mi) * pixels + j0);
+          const int32_t corr = offset * pw.row_sums[size_t(r + rr)];
+          for (int64_t j = 0; j < nr; ++j) {
+            float y = float(acc[size_t(rr * kI8Nr + j)] - corr) * mult[size_t(mi)] + (bias ? bias[mi] : 0.f);
+            if (residual) y += residual[base + size_t(j)];
+            y = act_.apply(y);
+            if (!quantized_out) {
+              out[0].as<float>()[base + size_t(j)] = y;
+              continue;
+            }
+            const float q = std::nearbyint(y * inv_ys) + float(y_zp);
+            if (y_signed) out[0].as<int8_t>()[base + size_t(j)] = int8_t(std::fmin(std::fmax(q, -128.f), 127.f));
+            else out[0].as<uint8_t>()[base + size_t(j)] = uint8_t(std::fmin(std::fmax(q, 0.f), 255.f));
+          }
+        }
+      }
+    });
+  }
+
+ private:
+  // panel[k4][kI8Nr][4] for output pixels [j0, j0 + nr) of one image's group: k = (channel, kh, kw).
+  static void gather_panel(const Window& win, int64_t channels, const uint8_t* x, bool flip, uint8_t pad, int64_t j0,
+                           int64_t nr, uint8_t* panel) {
+    const int64_t ih = win.in[0], iw = win.in[1], ow = win.out[1];
+    const int64_t kh = win.kernel[0], kw = win.kernel[1];
+    const uint8_t sign = flip ? 0x80 : 0;
+    int64_t k = 0;
+    for (int64_t ch = 0; ch < channels; ++ch)
+      for (int64_t a = 0; a < kh; ++a)
+        for (int64_t b = 0; b < kw; ++b, ++k) {
+          uint8_t* dst = panel + (k / 4) * kI8Nr * 4 + k % 4;
+          const uint8_t* plane = x + ch * ih * iw;
+          for (int64_t j = 0; j < nr; ++j) {
+            const int64_t p = j0 + j, oy = p / ow, ox = p % ow;
+            const int64_t y = oy * win.stride[0] - win.pad_begin[0] + a * win.dilation[0];
+            const int64_t xx = ox * win.stride[1] - win.pad_begin[1] + b * win.dilation[1];
+            dst[j * 4] = (y >= 0 && y < ih && xx >= 0 && xx < iw) ? uint8_t(plane[y * iw + xx] ^ sign) : pad;
+          }
+        }
+  }
+
+  Node node_;
+  FusedActivation act_;
+  int64_t group_ = 1, m_ = 0, mg_ = 0, kg_ = 0;
+  std::vector<int64_t> kernel_;
+  std::vector<PackedI8Weights> packed_;
+};
+
+}  // namespace
+}  // namespace trtcore::cpu
+
+TRTCORE_CPU_KERNEL_FACTORY(QConv, trtcore::cpu::QConvKernel)

@@ -1,0 +1,95 @@
+// QuantizeLinear / DequantizeLinear references: y = saturate(round_half_even(x / scale) + zero_point) and
+// y = (x - zero_point) * scale, per tensor or per axis (ops/quant_params.h). float32 data and scales.
+#include <cmath>
+#include <cstdint>
+
+#include "backends/cpu/strided.h"
+#include "ops/quant_params.h"
+
+namespace trtcore::cpu {
+namespace {
+
+// Zero point of channel c as an int32 (absent zero point = 0).
+int32_t zero_point(const TensorView& zp, int64_t c) {
+  if (!zp.data) return 0;
+  const int64_t i = zp.numel() == 1 ? 0 : c;
+  switch (zp.dtype) {
+    case DType::kInt8: return zp.as<int8_t>()[i];
+    case DType::kUInt8: return zp.as<uint8_t>()[i];
+    case DType::kInt32: return zp.as<int32_t>()[i];
+    default: fail(ErrorKind::kUnsupported, "zero point of type ", dtype_name(zp.dtype));
+  }
+}
+
+std::vector<int32_t> zero_points(const TensorView& zp, const QuantAxis& q) {
+  std::vector<int32_t> z(size_t(q.channels));
+  for (int64_t c = 0; c < q.channels; ++c) z[size_t(c)] = zero_point(zp, c);
+  return z;
+}
+
+void require_float32(const Node& n, const TensorView& t, const char* what) {
+  if (t.dtype != DType::kFloat32)
+    fail(ErrorKind::kUnsupported, n.describe(), ": the cpu backend takes float32 ", what, ", not ", dtype_name(t.dtype));
+}
+
+class QuantizeKernel : public CpuKernel {
+ public:
+  void init(const Node& node, const Graph&) override { node_ = node; }
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    require_float32(node_, in[0], "data");
+    require_float32(node_, in[1], "scales");
+    const TensorView zp = in.size() > 2 ? in[2] : TensorView{};
+    const QuantAxis q = resolve_quant_axis(in[0].shape, in[1].shape, node_.attrs.get_int("axis", 1), node_.describe());
+    const bool is_signed = out[0].dtype == DType::kInt8;
+    const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+    const float* x = in[0].as<float>();
+    const float* scale = in[1].as<float>();
+    const std::vector<int32_t> zps = zero_points(zp, q);
+    parallel_ranges(ctx.threads, in[0].numel(), kTaskElements, in[0].numel(), [&](int64_t from, int64_t to) {
+      for (int64_t i = from; i < to; ++i) {
+        const int64_t c = q.channel_of(i);
+        // nearbyint rounds half to even in the default rounding mode, as the spec requires
+        const float r = std::nearbyint(x[i] / scale[c]) + float(zps[size_t(c)]);
+        const int32_t v = std::isnan(r) ? 0 : int32_t(std::fmin(std::fmax(r, float(lo)), float(hi)));
+        if (is_signed) out[0].as<int8_t>()[i] = int8_t(v);
+        else out[0].as<uint8_t>()[i] = uint8_t(v);
+      }
+    });
+  }
+
+ private:
+  Node node_;
+};
+
+class DequantizeKernel : public CpuKernel {
+ public:
+  void init(const Node& node, const Graph&) override { node_ = node; }
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    require_float32(node_, in[1], "scales");
+    const TensorView zp = in.size() > 2 ? in[2] : TensorView{};
+    const QuantAxis q = resolve_quant_axis(in[0].shape, in[1].shape, node_.attrs.get_int("axis", 1), node_.describe());
+    const float* scale = in[1].as<float>();
+    float* y = out[0].as<float>();
+    const TensorView& x = in[0];
+    const std::vector<int32_t> zps = zero_points(zp, q);
+    parallel_ranges(ctx.threads, x.numel(), kTaskElements, x.numel(), [&](int64_t from, int64_t to) {
+      for (int64_t i = from; i < to; ++i) {
+        const int64_t c = q.channel_of(i);
+        int32_t v = 0;
+        if (x.dtype == DType::kInt8) v = x.as<int8_t>()[i];
+        else if (x.dtype == DType::kUInt8) v = x.as<uint8_t>()[i];
+        else v = x.as<int32_t>()[i];
+        y[i] = float(v - zps[size_t(c)]) * scale[c];
+      }
+    });
+  }
+
+ private:
+  Node node_;
+};
+
+}  // namespace
+}  // namespace trtcore::cpu
+
+TRTCORE_CPU_KERNEL_FACTORY(QuantizeLinear, trtcore::cpu::QuantizeKernel)
+TRTCORE_CPU_KERNEL_FACTORY(DequantizeLinear, trtcore::cpu::DequantizeKernel)
