@@ -251,6 +251,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("pass_names", [] {
     std::vector<std::string> names;
     for (const Pass& p : default_passes()) names.push_back(p.name);
+    for (const Pass& p : lowering_passes()) names.push_back(p.name);  // a plan records both lists, in this order
     return names;
   });
   m.def(

@@ -274,6 +274,8 @@ int cmd_run(const Args& a, std::ostream& out) {
 int cmd_inspect(const Args& a, std::ostream& out) {
   if (a.has("passes")) {
     for (const Pass& p : default_passes()) out << std::left << std::setw(24) << p.name << p.description << "\n";
+    out << "after the precision stage (lowering):\n";
+    for (const Pass& p : lowering_passes()) out << std::left << std::setw(24) << p.name << p.description << "\n";
     return 0;
   }
   if (a.has("plan") && !a.has("onnx")) {

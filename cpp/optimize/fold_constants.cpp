@@ -15,6 +15,7 @@ static bool all_outputs_constant(const Graph& g, const Node& n) {
 }
 
 static bool foldable(const Graph& g, const Node& n) {
+  if (n.op == "DequantizeLinear") return false;  // int8 weights stay for the lowering (fold_dequantize)
   for (int in : n.inputs)
     if (in >= 0 && !g.value(in).is_constant()) return false;
   int64_t bytes = 0;

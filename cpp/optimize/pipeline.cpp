@@ -15,6 +15,8 @@ void fuse_activation(Graph& g, const PassContext& ctx);
 void merge_sibling_convs(Graph& g, const PassContext& ctx);
 void fuse_elementwise(Graph& g, const PassContext& ctx);
 void eliminate_dead_nodes(Graph& g, const PassContext& ctx);
+void lower_qconv(Graph& g, const PassContext& ctx);
+void fold_dequantize(Graph& g, const PassContext& ctx);
 }  // namespace opt
 
 const std::vector<Pass>& default_passes() {
@@ -36,19 +38,35 @@ const std::vector<Pass>& default_passes() {
   return passes;
 }
 
-std::vector<PassRecord> optimize(Graph& g, const PassContext& ctx) {
+const std::vector<Pass>& lowering_passes() {
+  static const std::vector<Pass> passes = {
+      {"lower_qconv", "run DequantizeLinear -> Conv [-> QuantizeLinear] as one int8 QConv (backends with int8 convs)",
+       &opt::lower_qconv},
+      {"fold_dequantize", "compute DequantizeLinear of constant weights no int8 kernel took into float32 weights",
+       &opt::fold_dequantize},
+      {"eliminate_dead_nodes", "drop nodes and values that no graph output depends on", &opt::eliminate_dead_nodes},
+  };
+  return passes;
+}
+
+namespace {
+
+std::vector<PassRecord> run_passes(const std::vector<Pass>& list, Graph& g, const PassContext& ctx) {
   // A misspelt --disable-pass would otherwise silently run the pass it meant to skip.
   for (const std::string& name : ctx.disabled) {
     bool known = false;
     std::string names;
-    for (const Pass& pass : default_passes()) {
-      known = known || name == pass.name;
-      names += (names.empty() ? "" : ", ") + std::string(pass.name);
-    }
-    if (!known) fail(ErrorKind::kInvalidArgument, "unknown pass '", name, "' to disable; passes are: ", names);
+    for (const std::vector<Pass>* l : {&default_passes(), &lowering_passes()})
+      for (const Pass& pass : *l) {
+        known = known || name == pass.name;
+        if (names.find(std::string(pass.name) + ",") == std::string::npos) names += std::string(pass.name) + ", ";
+      }
+    if (!known)
+      fail(ErrorKind::kInvalidArgument, "unknown pass '", name, "' to disable; passes are: ",
+           names.substr(0, names.size() - 2));
   }
   std::vector<PassRecord> records;
-  for (const Pass& pass : default_passes()) {
+  for (const Pass& pass : list) {
     PassRecord rec;
     rec.name = pass.name;
     rec.nodes_before = g.nodes.size();
@@ -61,5 +79,11 @@ std::vector<PassRecord> optimize(Graph& g, const PassContext& ctx) {
   g.topo_sort();
   return records;
 }
+
+}  // namespace
+
+std::vector<PassRecord> optimize(Graph& g, const PassContext& ctx) { return run_passes(default_passes(), g, ctx); }
+
+std::vector<PassRecord> lower(Graph& g, const PassContext& ctx) { return run_passes(lowering_passes(), g, ctx); }
 
 }  // namespace trtcore

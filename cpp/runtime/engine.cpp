@@ -61,6 +61,11 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
     log_line(log, "precision: " + std::to_string(r.fp16_nodes) + " fp16 nodes, " +
                       std::to_string(r.casts_inserted) + " casts inserted");
   }
+  for (const PassRecord& p : lower(g, ctx)) {
+    log_line(log, "lower: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
+                      " -> " + std::to_string(p.nodes_after) + " nodes");
+    passes.push_back(p);
+  }
   const std::vector<std::string> bad = backend->unsupported_nodes(g, build);
   if (!bad.empty()) {
     std::string msg = "backend '" + backend->name() + "' cannot run " + std::to_string(bad.size()) + " node(s):";

@@ -96,7 +96,7 @@ class CpuExecutable : public Executable {
 
   std::vector<LayerInfo> layers() const override {
     std::vector<LayerInfo> out;
-    for (const Node& n : graph_.nodes) out.push_back({n.name, n.layer_label(), "fp32", ""});
+    for (const Node& n : graph_.nodes) out.push_back({n.name, n.layer_label(), n.op == "QConv" ? "int8" : "fp32", ""});
     return out;
   }
 
@@ -212,6 +212,11 @@ class CpuBackend : public Backend {
     for (const Node& n : g.nodes)
       if (!find_cpu_kernel(n.op)) out.push_back(n.describe() + ": no cpu kernel");
     return out;
+  }
+  FusionCaps fusion_caps() const override {
+    FusionCaps caps;
+    caps.int8_conv = true;
+    return caps;
   }
   std::unique_ptr<Executable> build(const Graph& g, const BuildOptions&, const SystemOptions& sys,
                                     std::string* tactics_out) override {

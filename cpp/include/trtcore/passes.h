@@ -14,6 +14,7 @@ struct FusionCaps {
   bool gemm_activation = true;
   bool sibling_convs = true;  // merge 1x1 Convs sharing an input into one Conv + Split
   bool elementwise_chains = true;  // run chains of elementwise ops as one FusedElementwise node
+  bool int8_conv = false;  // lower DequantizeLinear -> Conv [-> QuantizeLinear] to an int8 QConv
 };
 
 struct PassContext {
@@ -36,5 +37,9 @@ struct PassRecord {
 
 const std::vector<Pass>& default_passes();
 std::vector<PassRecord> optimize(Graph& g, const PassContext& ctx);
+
+// After the precision stage: the backend's lowering of quantized patterns, a second printable list.
+const std::vector<Pass>& lowering_passes();
+std::vector<PassRecord> lower(Graph& g, const PassContext& ctx);
 
 }  // namespace trtcore

@@ -1,0 +1,106 @@
+"""INT8 on the cpu backend: Q/DQ models quantized by onnxruntime's own quantizer build on trtcore, their convolutions
+run as int8 kernels (QConv), and the results match onnxruntime running the same Q/DQ model."""
+import numpy as np
+import onnx
+import pytest
+
+import trtcore
+from conftest import build_engine, ort_run, rel_l2, save_model
+from models import mobilenet_v2, resnet_block
+
+
+class _Reader:
+    """onnxruntime CalibrationDataReader over a list of feeds."""
+
+    def __init__(self, name, arrays):
+        self._it = iter([{name: a} for a in arrays])
+
+    def get_next(self):
+        return next(self._it, None)
+
+
+def ort_quantize(model, tmp_path, arrays, per_channel=True, symmetric=True, name="q"):
+    """The model quantized by onnxruntime.quantization.quantize_static in QDQ format (int8), TensorRT-style settings
+    when symmetric: zero points 0, per-channel weights, no bias quantization."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    raw = save_model(model, tmp_path / f"{name}_raw.onnx")
+    src = str(tmp_path / f"{name}_fp32.onnx")
+    quant_pre_process(raw, src)  # onnxruntime's recommended first step: folds BatchNormalization into the convs
+    dst = str(tmp_path / f"{name}_qdq.onnx")
+    extra = {"ActivationSymmetric": symmetric, "WeightSymmetric": True, "QuantizeBias": False}
+    quantize_static(src, dst, _Reader(model.graph.input[0].name, arrays), quant_format=QuantFormat.QDQ,
+                    activation_type=QuantType.QInt8 if symmetric else QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    per_channel=per_channel, calibrate_method=CalibrationMethod.MinMax, extra_options=extra)
+    return onnx.load(dst)
+
+
+def _images(rng, shape, n):
+    return [rng.standard_normal(shape).astype(np.float32) for _ in range(n)]
+
+
+def _layer_precisions(engine):
+    return {l.name: (l.op, l.precision) for l in engine.layers}
+
+
+@pytest.mark.parametrize("symmetric", [True, False], ids=["int8_symmetric", "uint8_asymmetric"])
+def test_onnxruntime_quantized_block_runs_int8(tmp_path, symmetric):
+    rng = np.random.default_rng(1)
+    model = resnet_block(batch=2, c=32, mid=16, size=12)
+    calib = _images(rng, (2, 32, 12, 12), 4)
+    qdq = ort_quantize(model, tmp_path, calib, symmetric=symmetric)
+    x = rng.standard_normal((2, 32, 12, 12)).astype(np.float32)
+    ref = ort_run(qdq, {"input": x})["output"]
+    eng = build_engine(qdq, tmp_path, name="qdq")
+    kinds = [op for op, prec in _layer_precisions(eng).values() if prec == "int8"]
+    assert len(kinds) == 3 and all(k.startswith("QConv") for k in kinds), _layer_precisions(eng)
+    got = eng.infer({"input": x})["output"]
+    # the last Relu's output is quantized by onnxruntime's Q/DQ pair: compare in units of its scale
+    assert rel_l2(got, ref) < 2e-2, rel_l2(got, ref)
+    fp32 = ort_run(model, {"input": x})["output"]
+    assert rel_l2(got, fp32) < 0.1
+
+
+def test_quantized_layer_outputs_within_one_step(tmp_path):
+    """One quantized conv whose int8 output is the graph output: every element within 1 LSB of onnxruntime."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(2)
+    w = rng.integers(-127, 128, (8, 6, 3, 3)).astype(np.int8)
+    inits = [onnx.numpy_helper.from_array(a, n) for n, a in [
+        ("sx", np.array(0.02, np.float32)), ("zx", np.array(0, np.int8)), ("wq", w),
+        ("sw", rng.uniform(0.001, 0.004, 8).astype(np.float32)), ("zw", np.zeros(8, np.int8)),
+        ("b", rng.standard_normal(8).astype(np.float32)), ("sy", np.array(0.05, np.float32)),
+        ("zy", np.array(0, np.int8))]]
+    N = helper.make_node
+    nodes = [N("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), N("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+             N("DequantizeLinear", ["wq", "sw", "zw"], ["wd"], axis=0),
+             N("Conv", ["xd", "wd", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+             N("Relu", ["c"], ["r"]), N("QuantizeLinear", ["r", "sy", "zy"], ["y"])]
+    g = helper.make_graph(nodes, "qconv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 6, 11, 11])],
+                          [helper.make_tensor_value_info("y", TensorProto.INT8, None)], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    x = rng.standard_normal((3, 6, 11, 11)).astype(np.float32)
+    ref = ort_run(model, {"x": x})["y"]
+    eng = build_engine(model, tmp_path)
+    assert [l.op for l in eng.layers] == ["QuantizeLinear", "QConv+Relu"]
+    got = eng.infer({"x": x})["y"]
+    assert got.dtype == np.int8
+    diff = np.abs(got.astype(np.int32) - ref.astype(np.int32))
+    assert diff.max() <= 1 and np.count_nonzero(diff) < diff.size * 0.01, (diff.max(), np.count_nonzero(diff))
+
+
+def test_onnxruntime_quantized_mobilenet(tmp_path):
+    """Grouped and depthwise convolutions, ReLU6 (Clip), residual adds and a classifier head, quantized by
+    onnxruntime: trtcore's output agrees with onnxruntime's on the same Q/DQ model."""
+    rng = np.random.default_rng(3)
+    model = mobilenet_v2(batch=2, size=32)
+    name = model.graph.input[0].name
+    qdq = ort_quantize(model, tmp_path, _images(rng, (2, 3, 32, 32), 4), name="mbv2")
+    x = rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
+    ref = list(ort_run(qdq, {name: x}).values())[0]
+    eng = build_engine(qdq, tmp_path, name="mbv2_qdq")
+    got = list(eng.infer({name: x}).values())[0]
+    assert sum(p == "int8" for _, p in _layer_precisions(eng).values()) >= 10
+    assert rel_l2(got, ref) < 5e-2, rel_l2(got, ref)
+    assert (got.argmax(1) == ref.argmax(1)).all()
