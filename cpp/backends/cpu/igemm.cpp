@@ -45,28 +45,33 @@ void rows_portable(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, 
 }
 
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
-// Six rows x 64 columns in 24 accumulators; each k quad loads four 16-column vectors and broadcasts six weight words.
+// Six rows x 64 columns in 24 named accumulators (an array of vectors would be spilled to the stack); each k quad
+// loads four 16-column vectors and broadcasts six weight words.
 void rows_vnni(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, int32_t* acc) {
-  __m512i c[kI8Mr][4];
-  for (auto& row : c)
-    for (auto& v : row) v = _mm512_setzero_si512();
+#define TRTCORE_ROW_VARS(r) __m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0, c##r##2 = c##r##0, c##r##3 = c##r##0;
+  TRTCORE_ROW_VARS(0) TRTCORE_ROW_VARS(1) TRTCORE_ROW_VARS(2) TRTCORE_ROW_VARS(3) TRTCORE_ROW_VARS(4) TRTCORE_ROW_VARS(5)
+#undef TRTCORE_ROW_VARS
   for (int64_t q = 0; q < k4; ++q) {
     const uint8_t* bq = b + q * kI8Nr * 4;
     const __m512i b0 = _mm512_loadu_si512(bq), b1 = _mm512_loadu_si512(bq + 64);
     const __m512i b2 = _mm512_loadu_si512(bq + 128), b3 = _mm512_loadu_si512(bq + 192);
-    const int8_t* aq = a + q * kI8Mr * 4;
-    for (int64_t r = 0; r < kI8Mr; ++r) {
-      int32_t word;
-      std::memcpy(&word, aq + r * 4, 4);
-      const __m512i ar = _mm512_set1_epi32(word);
-      c[r][0] = _mm512_dpbusd_epi32(c[r][0], b0, ar);
-      c[r][1] = _mm512_dpbusd_epi32(c[r][1], b1, ar);
-      c[r][2] = _mm512_dpbusd_epi32(c[r][2], b2, ar);
-      c[r][3] = _mm512_dpbusd_epi32(c[r][3], b3, ar);
-    }
+    const int32_t* aq = reinterpret_cast<const int32_t*>(a + q * kI8Mr * 4);
+#define TRTCORE_ROW_STEP(r)                                \
+  {                                                        \
+    const __m512i ar = _mm512_set1_epi32(aq[r]);           \
+    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, ar);        \
+    c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, ar);        \
+    c##r##2 = _mm512_dpbusd_epi32(c##r##2, b2, ar);        \
+    c##r##3 = _mm512_dpbusd_epi32(c##r##3, b3, ar);        \
   }
+    TRTCORE_ROW_STEP(0) TRTCORE_ROW_STEP(1) TRTCORE_ROW_STEP(2) TRTCORE_ROW_STEP(3) TRTCORE_ROW_STEP(4)
+    TRTCORE_ROW_STEP(5)
+#undef TRTCORE_ROW_STEP
+  }
+  const __m512i all[kI8Mr][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23},
+                                 {c30, c31, c32, c33}, {c40, c41, c42, c43}, {c50, c51, c52, c53}};
   for (int64_t r = 0; r < rows; ++r)
-    for (int v = 0; v < 4; ++v) _mm512_storeu_si512(acc + r * kI8Nr + v * 16, c[r][v]);
+    for (int v = 0; v < 4; ++v) _mm512_storeu_si512(acc + r * kI8Nr + v * 16, all[r][v]);
 }
 #endif
 

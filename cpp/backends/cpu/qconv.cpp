@@ -5,7 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
+
+#if defined(__AVX512BW__)
+#include <immintrin.h>
+#endif
 
 #include "backends/cpu/igemm.h"
 #include "backends/cpu/strided.h"
@@ -80,55 +85,121 @@ class QConvKernel : public CpuKernel {
       if (r0 >= r1) return;
       thread_local std::vector<uint8_t> panel;
       thread_local std::vector<int32_t> acc;
-      panel.assign(size_t(k4 * kI8Nr * 4), 0);
+      panel.resize(size_t(k4 * kI8Nr * 4));
       acc.resize(size_t(kI8Mr * kI8Nr));
       const uint8_t* xg = static_cast<const uint8_t*>(x.data) + (n * c + gi * cg) * win.in[0] * win.in[1];
       gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
       const PackedI8Weights& pw = packed_[size_t(gi)];
+      float y[kI8Nr];
       for (int64_t r = r0; r < r1; r += kI8Mr) {
         const int64_t rows = std::min(kI8Mr, r1 - r);
         igemm_rows(pw, r, rows, panel.data(), acc.data());
         for (int64_t rr = 0; rr < rows; ++rr) {
           const int64_t mi = gi * mg_ + r + rr;
           const size_t base = size_t((n * m_ + mi) * pixels + j0);
-          const int32_t corr = offset * pw.row_sums[size_t(r + rr)];
-          for (int64_t j = 0; j < nr; ++j) {
-            float y = float(acc[size_t(rr * kI8Nr + j)] - corr) * mult[size_t(mi)] + (bias ? bias[mi] : 0.f);
-            if (residual) y += residual[base + size_t(j)];
-            y = act_.apply(y);
-            if (!quantized_out) {
-              out[0].as<float>()[base + size_t(j)] = y;
-              continue;
-            }
-            const float q = std::nearbyint(y * inv_ys) + float(y_zp);
-            if (y_signed) out[0].as<int8_t>()[base + size_t(j)] = int8_t(std::fmin(std::fmax(q, -128.f), 127.f));
-            else out[0].as<uint8_t>()[base + size_t(j)] = uint8_t(std::fmin(std::fmax(q, 0.f), 255.f));
-          }
+          const float corr = float(offset * pw.row_sums[size_t(r + rr)]), mul = mult[size_t(mi)];
+          const float b = bias ? bias[mi] : 0.f;
+          const int32_t* a = acc.data() + rr * kI8Nr;
+          for (int64_t j = 0; j < kI8Nr; ++j) y[j] = (float(a[j]) - corr) * mul + b;
+          if (residual)
+            for (int64_t j = 0; j < nr; ++j) y[j] += residual[base + size_t(j)];
+          apply_activation(y, nr);
+          if (!quantized_out) std::copy(y, y + nr, out[0].as<float>() + base);
+          else if (y_signed) requantize(y, nr, inv_ys, y_zp, -128.f, 127.f, out[0].as<int8_t>() + base);
+          else requantize(y, nr, inv_ys, y_zp, 0.f, 255.f, out[0].as<uint8_t>() + base);
         }
       }
     });
   }
 
  private:
-  // panel[k4][kI8Nr][4] for output pixels [j0, j0 + nr) of one image's group: k = (channel, kh, kw).
+  // Relu and Clip as plain min/max loops the compiler vectorizes; the others through the scalar definition.
+  void apply_activation(float* y, int64_t n) const {
+    if (act_.kind == Activation::kNone) return;
+    if (act_.kind == Activation::kRelu) {
+      for (int64_t j = 0; j < n; ++j) y[j] = std::max(y[j], 0.f);
+    } else if (act_.kind == Activation::kClip) {
+      for (int64_t j = 0; j < n; ++j) y[j] = std::min(std::max(y[j], act_.alpha), act_.beta);
+    } else {
+      for (int64_t j = 0; j < n; ++j) y[j] = act_.apply(y[j]);
+    }
+  }
+
+  template <class T>
+  static void requantize(const float* y, int64_t n, float inv_scale, int32_t zp, float lo, float hi, T* dst) {
+    for (int64_t j = 0; j < n; ++j)
+      dst[j] = T(std::min(std::max(std::nearbyint(y[j] * inv_scale) + float(zp), lo), hi));
+  }
+
+  // panel[k4][kI8Nr][4] for output pixels [j0, j0 + nr) of one image's group: k = (channel, kh, kw). Each k's
+  // row of pixels is gathered contiguously first (runs of one output row are strided copies), then four rows at a
+  // time are interleaved into the quads the kernel consumes.
   static void gather_panel(const Window& win, int64_t channels, const uint8_t* x, bool flip, uint8_t pad, int64_t j0,
                            int64_t nr, uint8_t* panel) {
     const int64_t ih = win.in[0], iw = win.in[1], ow = win.out[1];
-    const int64_t kh = win.kernel[0], kw = win.kernel[1];
+    const int64_t kh = win.kernel[0], kw = win.kernel[1], sx = win.stride[1];
     const uint8_t sign = flip ? 0x80 : 0;
+    struct Run {
+      int64_t j, len, oy, ox;
+    };
+    Run runs[kI8Nr];
+    int nruns = 0;
+    for (int64_t j = 0; j < nr;) {
+      const int64_t p = j0 + j, oy = p / ow, ox = p % ow, len = std::min(ow - ox, nr - j);
+      runs[nruns++] = {j, len, oy, ox};
+      j += len;
+    }
+    alignas(64) uint8_t rows[4][kI8Nr];
+    const int64_t k_total = channels * kh * kw;
     int64_t k = 0;
     for (int64_t ch = 0; ch < channels; ++ch)
       for (int64_t a = 0; a < kh; ++a)
         for (int64_t b = 0; b < kw; ++b, ++k) {
-          uint8_t* dst = panel + (k / 4) * kI8Nr * 4 + k % 4;
+          uint8_t* row = rows[k % 4];
+          std::memset(row, pad, kI8Nr);
           const uint8_t* plane = x + ch * ih * iw;
-          for (int64_t j = 0; j < nr; ++j) {
-            const int64_t p = j0 + j, oy = p / ow, ox = p % ow;
-            const int64_t y = oy * win.stride[0] - win.pad_begin[0] + a * win.dilation[0];
-            const int64_t xx = ox * win.stride[1] - win.pad_begin[1] + b * win.dilation[1];
-            dst[j * 4] = (y >= 0 && y < ih && xx >= 0 && xx < iw) ? uint8_t(plane[y * iw + xx] ^ sign) : pad;
+          for (int r = 0; r < nruns; ++r) {
+            const Run& run = runs[r];
+            const int64_t y = run.oy * win.stride[0] - win.pad_begin[0] + a * win.dilation[0];
+            if (y < 0 || y >= ih) continue;
+            const int64_t x0 = run.ox * sx - win.pad_begin[1] + b * win.dilation[1];
+            // the run's pixels whose input column lies inside the row: [lo, hi)
+            const int64_t lo = x0 >= 0 ? 0 : (-x0 + sx - 1) / sx;
+            const int64_t hi = std::min(run.len, x0 < iw ? (iw - 1 - x0) / sx + 1 : 0);
+            const uint8_t* src = plane + y * iw + x0;
+            uint8_t* dst = row + run.j;
+            if (sx == 1)  // contiguous: a loop the compiler vectorizes
+              for (int64_t t = lo; t < hi; ++t) dst[t] = uint8_t(src[t] ^ sign);
+            else
+              for (int64_t t = lo; t < hi; ++t) dst[t] = uint8_t(src[t * sx] ^ sign);
+          }
+          if (k % 4 == 3 || k == k_total - 1) {
+            for (int64_t t = k % 4 + 1; t < 4; ++t) std::memset(rows[t], 0, kI8Nr);  // the last quad's padding
+            interleave4(rows, panel + (k / 4) * kI8Nr * 4);
           }
         }
+  }
+
+  // dst[j * 4 + t] = rows[t][j] for the kI8Nr columns.
+  static void interleave4(const uint8_t (*rows)[kI8Nr], uint8_t* dst) {
+#if defined(__AVX512BW__)
+    const __m512i r0 = _mm512_load_si512(rows[0]), r1 = _mm512_load_si512(rows[1]);
+    const __m512i r2 = _mm512_load_si512(rows[2]), r3 = _mm512_load_si512(rows[3]);
+    const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
+    const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
+    // per 128-bit lane L: u0..u3 hold the quads of pixels 16L+0..3, 4..7, 8..11, 12..15
+    const __m512i u0 = _mm512_unpacklo_epi16(t0, t2), u1 = _mm512_unpackhi_epi16(t0, t2);
+    const __m512i u2 = _mm512_unpacklo_epi16(t1, t3), u3 = _mm512_unpackhi_epi16(t1, t3);
+    const __m512i a0 = _mm512_shuffle_i64x2(u0, u1, 0x44), a1 = _mm512_shuffle_i64x2(u2, u3, 0x44);
+    const __m512i a2 = _mm512_shuffle_i64x2(u0, u1, 0xEE), a3 = _mm512_shuffle_i64x2(u2, u3, 0xEE);
+    _mm512_storeu_si512(dst, _mm512_shuffle_i64x2(a0, a1, 0x88));
+    _mm512_storeu_si512(dst + 64, _mm512_shuffle_i64x2(a0, a1, 0xDD));
+    _mm512_storeu_si512(dst + 128, _mm512_shuffle_i64x2(a2, a3, 0x88));
+    _mm512_storeu_si512(dst + 192, _mm512_shuffle_i64x2(a2, a3, 0xDD));
+#else
+    for (int64_t j = 0; j < kI8Nr; ++j)
+      for (int t = 0; t < 4; ++t) dst[j * 4 + t] = rows[t][j];
+#endif
   }
 
   Node node_;

@@ -1,5 +1,6 @@
 // QuantizeLinear / DequantizeLinear references: y = saturate(round_half_even(x / scale) + zero_point) and
 // y = (x - zero_point) * scale, per tensor or per axis (ops/quant_params.h). float32 data and scales.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -32,6 +33,23 @@ void require_float32(const Node& n, const TensorView& t, const char* what) {
     fail(ErrorKind::kUnsupported, n.describe(), ": the cpu backend takes float32 ", what, ", not ", dtype_name(t.dtype));
 }
 
+// y[i] for i in [from, to): runs of one channel are plain loops the compiler vectorizes (NaN quantizes to the zero
+// point: the spec leaves it open, and an integer cast of NaN is undefined).
+template <class T>
+void quantize_range(const float* x, const float* scale, const int32_t* zps, const QuantAxis& q, float lo, float hi,
+                    T* y, int64_t from, int64_t to) {
+  for (int64_t i = from; i < to;) {
+    const int64_t c = q.channel_of(i);
+    const int64_t end = q.per_tensor() ? to : std::min(to, (i / q.inner + 1) * q.inner);
+    const float s = scale[c], z = float(zps[c]);
+    for (; i < end; ++i) {
+      float r = std::nearbyint(x[i] / s);
+      r = r == r ? r + z : z;
+      y[i] = T(std::min(std::max(r, lo), hi));
+    }
+  }
+}
+
 class QuantizeKernel : public CpuKernel {
  public:
   void init(const Node& node, const Graph&) override { node_ = node; }
@@ -46,14 +64,8 @@ class QuantizeKernel : public CpuKernel {
     const float* scale = in[1].as<float>();
     const std::vector<int32_t> zps = zero_points(zp, q);
     parallel_ranges(ctx.threads, in[0].numel(), kTaskElements, in[0].numel(), [&](int64_t from, int64_t to) {
-      for (int64_t i = from; i < to; ++i) {
-        const int64_t c = q.channel_of(i);
-        // nearbyint rounds half to even in the default rounding mode, as the spec requires
-        const float r = std::nearbyint(x[i] / scale[c]) + float(zps[size_t(c)]);
-        const int32_t v = std::isnan(r) ? 0 : int32_t(std::fmin(std::fmax(r, float(lo)), float(hi)));
-        if (is_signed) out[0].as<int8_t>()[i] = int8_t(v);
-        else out[0].as<uint8_t>()[i] = uint8_t(v);
-      }
+      if (is_signed) quantize_range(x, scale, zps.data(), q, float(lo), float(hi), out[0].as<int8_t>(), from, to);
+      else quantize_range(x, scale, zps.data(), q, float(lo), float(hi), out[0].as<uint8_t>(), from, to);
     });
   }
 
