@@ -11,6 +11,7 @@
 
 #include "precision/fp16_policy.h"
 #include "runtime/json.h"
+#include "runtime/samples.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
 #include "trtcore/io.h"
@@ -257,29 +258,6 @@ BenchmarkResult Engine::benchmark_on(Executable& x, int64_t batch, int iteration
   return summarize(batch, x.benchmark(batch, ins, iterations, warmup));
 }
 
-static void check_finite(const std::string& bytes, const std::string& file) {
-  const size_t n = bytes.size() / 4;
-  for (size_t i = 0; i < n; ++i) {
-    float v;
-    std::memcpy(&v, bytes.data() + 4 * i, 4);  // string storage carries no float alignment guarantee
-    if (!std::isfinite(v))
-      fail(ErrorKind::kInvalidArgument, "sample file '", file, "' holds ", std::isnan(v) ? "NaN" : "Inf",
-           " at element ", i, "; inputs must be finite float32 values");
-  }
-}
-
-// float32 bytes (any alignment) to float16 bytes.
-static std::string floats_to_halves(const std::string& bytes) {
-  std::string out(bytes.size() / 2, '\0');
-  for (size_t i = 0; i < bytes.size() / 4; ++i) {
-    float v;
-    std::memcpy(&v, bytes.data() + 4 * i, 4);
-    const uint16_t h = float_to_half(v);
-    std::memcpy(&out[2 * i], &h, 2);
-  }
-  return out;
-}
-
 static size_t count_nonfinite(const float* p, size_t n) {
   size_t bad = 0;
   for (size_t i = 0; i < n; ++i) bad += !std::isfinite(p[i]);
@@ -303,23 +281,16 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
     fail(ErrorKind::kInvalidArgument, "this plan runs only at batch ", max_batch(), " (fixed batch axis)");
   if (iterations < 1) fail(ErrorKind::kInvalidArgument, "--iter must be >= 1, got ", iterations);
 
-  const std::vector<std::string> files = list_directory(dir);
+  const SampleFolder folder(dir, {{in.name, Shape(in.shape.begin() + (in.batched ? 1 : 0), in.shape.end())}});
+  const std::vector<std::string>& files = folder.files();
   if (files.empty()) fail(ErrorKind::kInvalidArgument, "directory '", dir, "' holds no sample files");
-  const size_t sample = in_half ? in.sample_bytes() * 2 : in.sample_bytes();  // bytes of one float32 file
   // Read and check every sample before any work, so a bad file fails fast and names itself.
-  std::vector<std::string> data;  // the files' bytes as read, kept for the timed passes
-  data.reserve(files.size());
-  for (const std::string& f : files) {
-    const std::string path = path_join(dir, f);
-    std::string bytes = read_file(path);
-    if (bytes.size() != sample)
-      fail(ErrorKind::kInvalidArgument, "sample file '", path, "' has ", bytes.size(), " bytes; input '", in.name,
-           "' of shape ", shape_str(Shape(in.shape.begin() + (in.batched ? 1 : 0), in.shape.end())),
-           " (float32) needs exactly ", sample, " bytes");
-    check_finite(bytes, path);
-    if (in_half) bytes = floats_to_halves(bytes);
-    data.push_back(std::move(bytes));
-  }
+  std::vector<float> samples(files.size() * folder.sample_floats(0));
+  folder.read(0, files.size(), {samples.data()});
+  std::vector<uint16_t> halves(in_half ? samples.size() : 0);
+  for (size_t i = 0; i < halves.size(); ++i) halves[i] = float_to_half(samples[i]);
+  const uint8_t* data = in_half ? reinterpret_cast<const uint8_t*>(halves.data())
+                                : reinterpret_cast<const uint8_t*>(samples.data());
   if (!output_dir.empty()) make_directories(output_dir);
   const bool multi = outputs_.size() > 1;
   if (!output_dir.empty() && multi)
@@ -337,8 +308,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   for (int pass = 0; pass < iterations; ++pass) {
     for (size_t start = 0; start < files.size(); start += size_t(batch)) {
       const size_t count = std::min(size_t(batch), files.size() - start);
-      for (size_t k = 0; k < count; ++k)
-        std::memcpy(in_buf.data() + k * in_sample, data[start + k].data(), in_sample);
+      std::memcpy(in_buf.data(), data + start * in_sample, count * in_sample);
       // A last, partial batch runs at its own size when the batch axis is dynamic, else padded with zeros.
       const int64_t run_batch = in.batched ? int64_t(count) : batch;
       if (!in.batched) std::memset(in_buf.data() + count * in_sample, 0, (size_t(batch) - count) * in_sample);
