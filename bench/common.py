@@ -151,10 +151,9 @@ def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, mode
     out = []
     for b in batches:
         try:
-            stats = eng.benchmark(batch=b, iterations=iterations, warmup=warmup)
-            r = timing.normalize(stats, engine=engine_name, precision=precision, batch=b, iterations=iterations,
-                                 device=eng.device)
-            r.update(engine=engine_name, precision=precision, model=model, batch=b)
+            r = eng.benchmark(batch=b, iterations=iterations, warmup=warmup)
+            del r["trace"]  # the sweep tables keep the statistics; `run --json` keeps the per-iteration trace
+            r.update(engine=engine_name, precision=precision, model=model, status="ok")
             if backend != "cpu":  # weights + activations + workspace the plan holds on the device
                 r["device_memory_bytes"] = int(eng.device_memory_bytes)
             if input_shape:

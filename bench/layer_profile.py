@@ -44,11 +44,8 @@ def main():
                               workspace_mib=args.workspace_mib)
         nograph = eager.benchmark(batch=args.batch, iterations=iters, warmup=warmup)
         prof = eng.profile(batch=args.batch, iterations=20)
-        tactics = {l.name: l.tactic for l in eng.layers}
-        scratch = {l.name: l.workspace_bytes for l in eng.layers}
-        for r in prof:
-            r["tactic"] = tactics.get(r["name"], "")
-            r["workspace_mib"] = scratch.get(r["name"], 0) / 2**20
+        for r in prof:  # each row already names its tactic and scratch bytes
+            r["workspace_mib"] = r["workspace_bytes"] / 2**20
         total = sum(r["ms"] for r in prof) or 1.0
         by_op = {}
         for r in prof:

@@ -4,13 +4,12 @@
 #include <chrono>
 #include <cstring>
 #include <cmath>
-#include <ctime>
 #include <iomanip>
 #include <random>
 #include <sstream>
 
 #include "precision/fp16_policy.h"
-#include "runtime/json.h"
+#include "runtime/report.h"
 #include "runtime/samples.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
@@ -26,13 +25,6 @@ size_t TensorInfo::sample_bytes() const {
   Shape s = shape;
   if (batched && !s.empty()) s.erase(s.begin());
   return size_t(numel(s)) * dtype_size(dtype);
-}
-
-static std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 static void log_line(std::string* log, const std::string& line) {
@@ -354,85 +346,6 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   result.batch_ms = compute_stats(batch_ms);
   result.throughput = total_ms > 0 ? double(timed_samples) * 1000.0 / total_ms : 0;
   return result;
-}
-
-static std::string stats_json(const Stats& s) {
-  std::ostringstream os;
-  os << "{\"mean\": " << json_number(s.mean) << ", \"std\": " << json_number(s.std)
-     << ", \"min\": " << json_number(s.min) << ", \"max\": " << json_number(s.max)
-     << ", \"median\": " << json_number(s.median) << ", \"p90\": " << json_number(s.p90)
-     << ", \"p95\": " << json_number(s.p95) << ", \"p99\": " << json_number(s.p99) << ", \"count\": " << s.count
-     << "}";
-  return os.str();
-}
-
-std::string Engine::to_json(const BenchmarkResult& r, const DirectoryRunResult* dir) const {
-  std::ostringstream os;
-  const MemoryReport m = memory();
-  os << "{\n  \"engine\": \"trtcore\",\n  \"backend\": " << json_string(backend_name())
-     << ",\n  \"precision\": " << json_string(precision_name(plan_.build.precision))
-     << ",\n  \"fp32_math\": " << json_string(plan_.build.fp32_math == Fp32Math::kTF32 ? "tf32" : "strict")
-     << ",\n  \"device\": " << json_string(device_description())
-     << ",\n  \"model\": " << json_string(plan_.build_info.count("source_model") ? plan_.build_info.at("source_model") : "")
-     << ",\n  \"trtcore_version\": " << json_string(version()) << ",\n  \"date\": " << json_string(utc_now())
-     << ",\n  \"batch\": " << r.batch << ",\n  \"iterations\": " << r.iterations
-     << ",\n  \"compute_ms\": " << stats_json(r.compute_ms) << ",\n  \"e2e_ms\": " << stats_json(r.e2e_ms)
-     << ",\n  \"throughput\": " << json_number(r.throughput)
-     << ",\n  \"compute_throughput\": " << json_number(r.compute_throughput)
-     << ",\n  \"memory\": {\"weights\": " << m.weights_bytes << ", \"activations\": " << m.activations_bytes
-     << ", \"workspace\": " << m.workspace_bytes << ", \"total\": " << m.total() << "}";
-  if (dir) {
-    os << ",\n  \"directory\": {\"samples\": " << dir->samples << ", \"batches\": " << dir->batches
-       << ", \"outputs_written\": " << dir->output_files.size() << ", \"batch_ms\": " << stats_json(dir->batch_ms)
-       << ", \"throughput\": " << json_number(dir->throughput) << ", \"warnings\": [";
-    for (size_t i = 0; i < dir->warnings.size(); ++i) os << (i ? ", " : "") << json_string(dir->warnings[i]);
-    os << "]}";
-  }
-  os << ",\n  \"trace\": [";
-  for (size_t i = 0; i < r.trace.size(); ++i)
-    os << (i ? ", " : "") << "[" << json_number(r.trace[i].compute_ms) << ", " << json_number(r.trace[i].e2e_ms)
-       << "]";
-  os << "]\n}\n";
-  return os.str();
-}
-
-static std::string human_bytes(size_t b) {
-  std::ostringstream os;
-  os.precision(3);
-  if (b >= (size_t(1) << 30)) os << double(b) / double(size_t(1) << 30) << " GiB";
-  else if (b >= (size_t(1) << 20)) os << double(b) / double(size_t(1) << 20) << " MiB";
-  else if (b >= 1024) os << double(b) / 1024.0 << " KiB";
-  else os << b << " B";
-  return os.str();
-}
-
-std::string Engine::describe() const {
-  std::ostringstream os;
-  const Graph& g = plan_.graph;
-  os << "backend: " << backend_name() << " (" << device_description() << ")\n";
-  os << "precision: " << precision_name(plan_.build.precision)
-     << (plan_.build.precision == Precision::kFP32 && backend_name() != "cpu"  // TF32 is a GPU notion
-             ? (plan_.build.fp32_math == Fp32Math::kTF32 ? " (TF32 tensor-core math allowed)" : " (strict)")
-             : "")
-     << "\n";
-  os << "batch: " << (g.has_batch_axis ? "dynamic, 1.." : "fixed ") << g.max_batch << "\n";
-  for (const auto& [k, v] : plan_.build_info) os << "build." << k << ": " << v << "\n";
-  os << "inputs:\n";
-  for (const TensorInfo& t : inputs_) os << "  " << t.name << "  " << dtype_name(t.dtype) << "  " << shape_str(t.shape) << "\n";
-  os << "outputs:\n";
-  for (const TensorInfo& t : outputs_) os << "  " << t.name << "  " << dtype_name(t.dtype) << "  " << shape_str(t.shape) << "\n";
-  os << "passes:\n";
-  for (const PassRecord& p : plan_.passes)
-    os << "  " << p.name << (p.skipped ? "  (skipped)" : "") << "  " << p.nodes_before << " -> " << p.nodes_after << " layers\n";
-  const std::vector<LayerInfo> ls = layers();
-  os << "layers (" << ls.size() << "):\n";
-  for (const LayerInfo& l : ls)
-    os << "  " << l.name << "  " << l.op << "  " << l.precision << (l.tactic.empty() ? "" : "  tactic=" + l.tactic)
-       << (l.workspace_bytes ? "  workspace=" + human_bytes(l.workspace_bytes) : "") << "\n";
-  const MemoryReport m = memory();
-  os << "memory: weights " << human_bytes(m.weights_bytes) << ", activations " << human_bytes(m.activations_bytes)
-     << ", workspace " << human_bytes(m.workspace_bytes) << ", total " << human_bytes(m.total()) << "\n";
-  return os.str();
 }
 
 }  // namespace trtcore
