@@ -3,8 +3,8 @@ model on the cuda backend (FP32/TF32 and FP16), plus FP16 agreement with strict 
 
     python bench/layer_profile.py [--model resnet50] [--batch 1]
 
-Writes README.md (tables) and profile.json to results/layer_profile-<device>-<date>-<commit>/. Random weights
-(torchvision weights=None): speed only.
+Writes README.md (tables) and profile.json to results/layer_profile/ (or --name, e.g. layer_profile_b256 for another
+model or batch), moving the previous run into results/history/. Random weights (torchvision weights=None): speed only.
 """
 import json
 import os
