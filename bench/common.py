@@ -2,8 +2,10 @@
 configurations into result dicts (trtcore.timing schema), and writing Markdown + CSV + JSON + PNGs."""
 import argparse
 import importlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +58,8 @@ def parser(description):
     p.add_argument("--small", action="store_true",
                    help="tiny sizes on the cpu backend (for CI): checks the script, not the speed")
     p.add_argument("--out", default=os.path.join(BENCH, "results"), help="results root (default bench/results)")
+    p.add_argument("--name", help="results folder under --out (default: the experiment); a variant of an experiment "
+                                  "(another model or batch) named apart keeps its own latest run")
     p.add_argument("--iterations", type=int, help="timed iterations per configuration")
     p.add_argument("--warmup", type=int, help="warm-up iterations (not timed)")
     p.add_argument("--work", help="folder for models and plans (default: a temp folder inside --out)")
@@ -96,15 +100,42 @@ def slug(s):
     return re.sub(r"[^A-Za-z0-9._-]+", "-", s).strip("-")[:48]
 
 
-def result_dir(args, experiment):
-    device = "cpu-small" if args.small else slug(gpu_name() or "cpu")
-    base = os.path.join(args.out, "%s-%s-%s-%s" % (experiment, device, time.strftime("%Y%m%d"), git_commit()))
-    d, n = base, 1
-    while os.path.isdir(d) and os.listdir(d):  # a second run the same day never overwrites the first
-        n += 1
-        d = "%s-%d" % (base, n)
+def result_dir(args, experiment, device=None):
+    """<out>/<name>/, the experiment's latest run, after moving the run it held into <out>/history/. Its run.json
+    names the run as history will: <name>-<device>-<date>-<commit>."""
+    device = device or ("cpu-small" if args.small else slug(gpu_name() or "cpu"))
+    name = args.name or experiment
+    d = os.path.join(args.out, name)
+    retire(d)
     os.makedirs(d, exist_ok=True)
+    commit = git_commit()
+    run = dict(run="%s-%s-%s-%s" % (name, device, time.strftime("%Y%m%d"), commit), experiment=experiment,
+               device=device, date=time.strftime("%Y-%m-%d %H:%M"), commit=commit)
+    with open(os.path.join(d, "run.json"), "w") as f:
+        json.dump(run, f, indent=1)
+        f.write("\n")
     return d
+
+
+def retire(latest):
+    """Moves a latest-run folder to history/<its run name> beside it; a name already taken gets -2, -3, ...
+    (a run is never overwritten)."""
+    if not os.path.isdir(latest) or not os.listdir(latest):
+        return
+    try:
+        with open(os.path.join(latest, "run.json")) as f:
+            run = json.load(f)["run"]
+    except (OSError, ValueError, KeyError):
+        run = "%s-%s" % (os.path.basename(latest), time.strftime("%Y%m%d-%H%M%S",
+                                                                 time.localtime(os.path.getmtime(latest))))
+    history = os.path.join(os.path.dirname(os.path.normpath(latest)), "history")
+    os.makedirs(history, exist_ok=True)
+    dest, n = os.path.join(history, run), 1
+    while os.path.exists(dest):
+        n += 1
+        dest = os.path.join(history, "%s-%d" % (run, n))
+    shutil.move(latest, dest)
+    log("previous run moved to %s" % dest)
 
 
 def work_dir(args, rdir):
@@ -151,10 +182,9 @@ def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, mode
     out = []
     for b in batches:
         try:
-            stats = eng.benchmark(batch=b, iterations=iterations, warmup=warmup)
-            r = timing.normalize(stats, engine=engine_name, precision=precision, batch=b, iterations=iterations,
-                                 device=eng.device)
-            r.update(engine=engine_name, precision=precision, model=model, batch=b)
+            r = eng.benchmark(batch=b, iterations=iterations, warmup=warmup)
+            del r["trace"]  # the sweep tables keep the statistics; `run --json` keeps the per-iteration trace
+            r.update(engine=engine_name, precision=precision, model=model, status="ok")
             if backend != "cpu":  # weights + activations + workspace the plan holds on the device
                 r["device_memory_bytes"] = int(eng.device_memory_bytes)
             if input_shape:

@@ -239,8 +239,7 @@ def main():
 
     cpu = cpu_name()
     commit = common.git_commit()
-    rdir = os.path.join(args.out, "cpu_vs_onnxruntime-%s-%s-%s" % (common.slug(cpu), time.strftime("%Y%m%d"), commit))
-    os.makedirs(rdir, exist_ok=True)
+    rdir = common.result_dir(args, "cpu_vs_onnxruntime", device=common.slug(cpu))
     work = common.work_dir(args, rdir)
     rng = np.random.default_rng(0)
     rows, profiles = [], {}

@@ -4,7 +4,7 @@ FP32 >= 1.9x eager FP32; ResNet-50 batch 1 FP16 <= 0.45 ms and >= 2x PyTorch's C
 FP16 <= 0.30 ms; a batch-256 plan needs no more device memory than PyTorch at the same batch. Ratios use GPU compute
 medians (trtexec's "GPU compute time"); end-to-end ratios (host copies included) are listed beside them.
 
-    python bench/gpu_targets.py RESULTS_DIR     # writes RESULTS_DIR/targets.md and prints it
+    python bench/gpu_targets.py RESULTS_DIR     # e.g. bench/results/batch_sweep: writes RESULTS_DIR/targets.md
 """
 import json
 import os
@@ -67,6 +67,15 @@ def evaluate(rows):
     return out
 
 
+def _run_name(rdir):
+    """The run's name from its run.json (a latest-run folder is named after its experiment only), else the folder's."""
+    try:
+        with open(os.path.join(rdir, "run.json")) as f:
+            return json.load(f)["run"]
+    except (OSError, ValueError, KeyError):
+        return os.path.basename(os.path.normpath(rdir))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
@@ -82,7 +91,7 @@ def main(argv=None):
         return 2
     device = next((r.get("device", "") for r in rows if r["engine"].startswith("trtcore")), "")
     lines = ["# GPU targets", "", "From `%s` (%s); GPU compute medians, PyTorch measured in the same run." % (
-        os.path.basename(os.path.normpath(rdir)), device), "", "| target | measured | met |", "|---|---|---|"]
+        _run_name(rdir), device), "", "| target | measured | met |", "|---|---|---|"]
     for name, text, met in evaluate(rows):
         lines.append("| %s | %s | %s |" % (name, text, {True: "yes", False: "**no**", None: "—"}[met]))
     text = "\n".join(lines) + "\n"

@@ -3,8 +3,8 @@ model on the cuda backend (FP32/TF32 and FP16), plus FP16 agreement with strict 
 
     python bench/layer_profile.py [--model resnet50] [--batch 1]
 
-Writes README.md (tables) and profile.json to results/layer_profile-<device>-<date>-<commit>/. Random weights
-(torchvision weights=None): speed only.
+Writes README.md (tables) and profile.json to results/layer_profile/ (or --name, e.g. layer_profile_b256 for another
+model or batch), moving the previous run into results/history/. Random weights (torchvision weights=None): speed only.
 """
 import json
 import os
@@ -44,11 +44,8 @@ def main():
                               workspace_mib=args.workspace_mib)
         nograph = eager.benchmark(batch=args.batch, iterations=iters, warmup=warmup)
         prof = eng.profile(batch=args.batch, iterations=20)
-        tactics = {l.name: l.tactic for l in eng.layers}
-        scratch = {l.name: l.workspace_bytes for l in eng.layers}
-        for r in prof:
-            r["tactic"] = tactics.get(r["name"], "")
-            r["workspace_mib"] = scratch.get(r["name"], 0) / 2**20
+        for r in prof:  # each row already names its tactic and scratch bytes
+            r["workspace_mib"] = r["workspace_bytes"] / 2**20
         total = sum(r["ms"] for r in prof) or 1.0
         by_op = {}
         for r in prof:

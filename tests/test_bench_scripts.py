@@ -1,5 +1,5 @@
-"""The experiment scripts end to end in their --small CPU mode: each writes README.md, CSV, JSON and PNGs into a
-results folder named after the experiment, device, date and commit. trtcore rows must be measured (status ok)
+"""The experiment scripts end to end in their --small CPU mode: each writes README.md, CSV, JSON and PNGs into the
+experiment's latest-run folder, whose run.json names the device, date and commit. trtcore rows must be measured (status ok)
 whenever the compiled module is importable; onnxruntime rows always."""
 import csv
 import glob
@@ -25,7 +25,7 @@ def _run(script, tmp_path, *extra):
                           capture_output=True, text=True, timeout=240, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (rdir,) = glob.glob(str(tmp_path / "results" / "*"))
-    assert "-cpu-small-" in os.path.basename(rdir)
+    assert json.load(open(os.path.join(rdir, "run.json")))["device"] == "cpu-small"
     return rdir
 
 
@@ -125,3 +125,22 @@ def test_gpu_targets_judges_ratios_limits_and_memory(tmp_path):
     assert gpu_targets.main([str(tmp_path)]) == 0
     text = (tmp_path / "targets.md").read_text()
     assert "**no**" in text and "| yes |" in text
+
+
+def test_a_new_run_moves_the_previous_one_into_history(tmp_path):
+    """Each experiment folder holds its latest run; earlier runs move to history/, none is overwritten."""
+    import adopt_results
+    args = common.parser("x").parse_args(["--small", "--out", str(tmp_path / "results")])
+    for text in ("1", "2"):
+        d = common.result_dir(args, "exp")
+        open(os.path.join(d, "a.txt"), "w").write(text)
+    run = json.load(open(os.path.join(d, "run.json")))["run"]
+    assert d == str(tmp_path / "results" / "exp") and run.startswith("exp-cpu-small-")
+    incoming = tmp_path / "incoming" / "exp"
+    os.makedirs(incoming)
+    (incoming / "a.txt").write_text("3")
+    adopt_results.main([str(tmp_path / "incoming"), "--out", str(tmp_path / "results")])
+    history = tmp_path / "results" / "history"
+    assert sorted(os.listdir(history)) == [run, run + "-2"]
+    assert [(history / h / "a.txt").read_text() for h in (run, run + "-2")] == ["1", "2"]
+    assert (tmp_path / "results" / "exp" / "a.txt").read_text() == "3"

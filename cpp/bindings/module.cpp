@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "runtime/report.h"
 #include "trtcore/engine.h"
 #include "trtcore/error.h"
 #include "trtcore/onnx_import.h"
@@ -72,13 +73,6 @@ Precision precision_from(const std::string& p) {
   for (Precision x : {Precision::kFP32, Precision::kFP16, Precision::kINT8})
     if (p == precision_name(x)) return x;
   fail(ErrorKind::kInvalidArgument, "unknown precision '", p, "'; expected fp32, fp16 or int8");
-}
-
-py::dict stats_dict(const Stats& s) {
-  py::dict d;
-  d["mean"] = s.mean; d["std"] = s.std; d["min"] = s.min; d["max"] = s.max; d["median"] = s.median;
-  d["p90"] = s.p90; d["p95"] = s.p95; d["p99"] = s.p99; d["count"] = s.count;
-  return d;
 }
 
 struct NodeInfo {
@@ -167,24 +161,39 @@ py::dict infer_arrays(const Engine& e, py::object inputs, Run&& run) {
   return result;
 }
 
-py::dict benchmark_dict(const Engine& e, const BenchmarkResult& r) {
-  py::dict d;
-  d["engine"] = "trtcore";
-  d["backend"] = e.backend_name();
-  d["precision"] = precision_name(e.plan().build.precision);
-  d["device"] = e.device_description();
-  d["batch"] = r.batch;
-  d["iterations"] = r.iterations;
-  d["compute_ms"] = stats_dict(r.compute_ms);
-  d["e2e_ms"] = stats_dict(r.e2e_ms);
-  d["throughput"] = r.throughput;
-  d["compute_throughput"] = r.compute_throughput;
-  return d;
-}
+// Results are the C++ report module's JSON, parsed: one schema for `run --json`, Python and the reports.
+py::object from_json(const std::string& text) { return py::module_::import("json").attr("loads")(text); }
 
-std::map<std::string, size_t> memory_map(const MemoryReport& r) {
-  return {{"weights", r.weights_bytes}, {"activations", r.activations_bytes}, {"workspace", r.workspace_bytes},
-          {"total", r.total()}};
+py::object memory_map(const MemoryReport& r) { return from_json(memory_json(r)); }
+
+Engine& engine_of(PyEngine& p) { return *p.e; }
+Engine& engine_of(PyExecContext& p) { return *p.engine; }
+
+// infer and benchmark, the same for an Engine and for its Contexts; `runner(p)` is what runs (it has infer,
+// benchmark and memory like Engine).
+template <class Py, class Runner>
+void def_run_methods(py::class_<Py>& cls, Runner runner) {
+  cls.def(
+         "infer",
+         [runner](Py& p, py::object inputs) {
+           auto& r = runner(p);
+           return infer_arrays(engine_of(p), std::move(inputs),
+                               [&r](int64_t batch, const std::vector<const void*>& in,
+                                    const std::vector<void*>& out) { r.infer(batch, in, out); });
+         },
+         py::arg("inputs"))
+      .def(
+          "benchmark",
+          [runner](Py& p, int64_t batch, int iterations, int warmup) {
+            auto& r = runner(p);
+            BenchmarkResult b;
+            {
+              py::gil_scoped_release release;
+              b = r.benchmark(batch, iterations, warmup);
+            }
+            return from_json(timing_json(timing_report(engine_of(p), r.memory(), std::move(b))));
+          },
+          py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3);
 }
 
 }  // namespace
@@ -280,7 +289,9 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("args"), "Runs the shared build/run/inspect command line on the process's stdout/stderr; returns the exit code.");
 
-  py::class_<PyEngine>(m, "Engine")
+  py::class_<PyEngine> engine(m, "Engine");
+  def_run_methods(engine, [](PyEngine& p) -> Engine& { return *p.e; });
+  engine
       .def(py::init([](const std::string& plan, int threads, bool cuda_graph) {
              SystemOptions s;
              s.threads = threads;
@@ -325,25 +336,6 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("layers", [](const PyEngine& p) { return p.e->layers(); })
       .def("graph", [](const PyEngine& p) { return graph_info(p.e->plan().graph, p.e->plan().passes); })
       .def(
-          "infer",
-          [](PyEngine& p, py::object inputs) {
-            Engine& e = *p.e;
-            return infer_arrays(e, std::move(inputs), [&e](int64_t batch, const std::vector<const void*>& in,
-                                                           const std::vector<void*>& out) { e.infer(batch, in, out); });
-          },
-          py::arg("inputs"))
-      .def(
-          "benchmark",
-          [](PyEngine& p, int64_t batch, int iterations, int warmup) {
-            BenchmarkResult r;
-            {
-              py::gil_scoped_release release;
-              r = p.e->benchmark(batch, iterations, warmup);
-            }
-            return benchmark_dict(*p.e, r);
-          },
-          py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3)
-      .def(
           "profile",
           [](PyEngine& p, int64_t batch, int iterations) {
             std::vector<double> t;
@@ -351,14 +343,7 @@ PYBIND11_MODULE(_core, m) {
               py::gil_scoped_release release;
               t = p.e->profile_layers(batch == 0 ? p.e->max_batch() : batch, iterations);
             }
-            const std::vector<LayerInfo> ls = p.e->layers();
-            py::list out;
-            for (size_t i = 0; i < ls.size() && i < t.size(); ++i) {
-              py::dict d;
-              d["name"] = ls[i].name; d["op"] = ls[i].op; d["precision"] = ls[i].precision; d["ms"] = t[i];
-              out.append(d);
-            }
-            return out;
+            return from_json(profile_json(profile_report(p.e->layers(), t)));
           },
           py::arg("batch") = 0, py::arg("iterations") = 10)
       .def(
@@ -369,17 +354,15 @@ PYBIND11_MODULE(_core, m) {
               py::gil_scoped_release release;
               r = p.e->run_directory(dir, output_dir, batch, iterations);
             }
-            py::dict d;
-            d["samples"] = r.samples;
-            d["batches"] = r.batches;
-            d["output_files"] = r.output_files;
-            d["warnings"] = r.warnings;
-            d["batch_ms"] = stats_dict(r.batch_ms);
-            d["throughput"] = r.throughput;
-            return d;
+            return from_json(directory_json(r));
           },
           py::arg("dir"), py::arg("output_dir") = "", py::arg("batch") = 0, py::arg("iterations") = 1)
-      .def("describe", [](const PyEngine& p) { return p.e->describe(); })
+      .def("describe",
+           [](const PyEngine& p) {
+             std::ostringstream os;
+             print_engine(os, engine_summary(*p.e));
+             return os.str();
+           })
       .def(
           "create_context",
           [](const PyEngine& p, bool cuda_graph) {
@@ -390,26 +373,8 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("cuda_graph") = true);
 
-  py::class_<PyExecContext>(m, "Context")
-      .def(
-          "infer",
-          [](PyExecContext& p, py::object inputs) {
-            ExecutionContext& c = *p.c;
-            return infer_arrays(*p.engine, std::move(inputs),
-                                [&c](int64_t batch, const std::vector<const void*>& in,
-                                     const std::vector<void*>& out) { c.infer(batch, in, out); });
-          },
-          py::arg("inputs"))
-      .def(
-          "benchmark",
-          [](PyExecContext& p, int64_t batch, int iterations, int warmup) {
-            BenchmarkResult r;
-            {
-              py::gil_scoped_release release;
-              r = p.c->benchmark(batch, iterations, warmup);
-            }
-            return benchmark_dict(*p.engine, r);
-          },
-          py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3)
+  py::class_<PyExecContext> context(m, "Context");
+  def_run_methods(context, [](PyExecContext& p) -> ExecutionContext& { return *p.c; });
+  context
       .def_property_readonly("memory", [](const PyExecContext& p) { return memory_map(p.c->memory()); });
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "runtime/report.h"
 #include "trtcore/engine.h"
 #include "trtcore/error.h"
 #include "trtcore/io.h"
@@ -181,26 +182,6 @@ std::string default_plan_path(const std::string& onnx) {
   return stem + ".plan";
 }
 
-void print_stats_row(std::ostream& out, const char* label, const Stats& s) {
-  out << "  " << std::left << std::setw(14) << label << std::right << std::fixed << std::setprecision(3);
-  for (double v : {s.mean, s.std, s.min, s.median, s.p90, s.p95, s.p99}) out << std::setw(10) << v;
-  out << "\n";
-}
-
-void print_benchmark(std::ostream& out, const Engine& e, const BenchmarkResult& r) {
-  const bool gpu = e.backend_name() != "cpu";
-  out << "timing: batch " << r.batch << ", " << r.iterations << " iterations (ms per batch)\n";
-  out << "  " << std::left << std::setw(14) << "" << std::right;
-  for (const char* h : {"mean", "std", "min", "median", "p90", "p95", "p99"}) out << std::setw(10) << h;
-  out << "\n";
-  print_stats_row(out, gpu ? "GPU compute" : "compute", r.compute_ms);
-  if (gpu) print_stats_row(out, "end-to-end", r.e2e_ms);
-  out << std::setprecision(1) << "throughput: " << r.throughput << " samples/s end-to-end";
-  if (gpu) out << ", " << r.compute_throughput << " samples/s GPU compute";
-  out << "\n";
-  out.unsetf(std::ios::fixed);
-}
-
 int cmd_build(const Args& a, std::ostream& out) {
   if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "build needs --onnx model.onnx");
   const ModelOptions m = model_options(a);
@@ -216,49 +197,22 @@ int cmd_build(const Args& a, std::ostream& out) {
 int run_engine(Engine& e, const Args& a, std::ostream& out) {
   const int64_t batch = a.get_int("batch", 0);
   const int warmup = int(a.get_int("warmup", 3));
-  std::string json;
+  TimingReport report;
   if (a.has("dir")) {
     const int passes = int(a.get_int("iter", 1));
-    DirectoryRunResult d = e.run_directory(a.get("dir"), a.get("output-dir"), batch, passes);
-    out << "samples: " << d.samples << " files in " << d.batches << " batches";
-    if (!d.output_files.empty()) out << ", " << d.output_files.size() << " output files written to " << a.get("output-dir");
-    out << "\n";
-    for (const std::string& w : d.warnings) out << "warning: " << w << "\n";
-    out << std::fixed << std::setprecision(3) << "directory: " << d.batch_ms.mean << " ms per batch (std "
-        << d.batch_ms.std << "), " << std::setprecision(1) << d.throughput << " samples/s with copies\n";
-    out.unsetf(std::ios::fixed);
+    const DirectoryRunResult d = e.run_directory(a.get("dir"), a.get("output-dir"), batch, passes);
+    print_directory(out, d, a.get("output-dir"));
     // The GPU/steady-clock statistics come from at least 10 timed iterations even when --iter asks for fewer passes.
-    BenchmarkResult r = e.benchmark(batch, std::max(passes, 10), warmup);
-    print_benchmark(out, e, r);
-    json = e.to_json(r, &d);
+    report = timing_report(e, e.memory(), e.benchmark(batch, std::max(passes, 10), warmup), &d);
   } else {
     if (a.has("output-dir")) fail(ErrorKind::kInvalidArgument, "--output-dir needs --dir (outputs are written per input file)");
-    BenchmarkResult r = e.benchmark(batch, int(a.get_int("iter", 10)), warmup);
-    print_benchmark(out, e, r);
-    json = e.to_json(r);
+    report = timing_report(e, e.memory(), e.benchmark(batch, int(a.get_int("iter", 10)), warmup));
   }
-  if (a.has("profile")) {
-    const std::vector<LayerInfo> ls = e.layers();
-    const std::vector<double> t = e.profile_layers(batch == 0 ? e.max_batch() : batch, 10);
-    double total = 0;
-    for (double v : t) total += v;
-    // Columns as wide as their longest entry (fused labels and tactics vary a lot in length).
-    size_t wn = 5, wo = 4;
-    for (const LayerInfo& l : ls) {
-      wn = std::max(wn, l.name.size());
-      wo = std::max(wo, l.op.size());
-    }
-    out << "per-layer time (mean of 10 runs, ms):\n";
-    out << "  " << std::left << std::setw(int(wn + 2)) << "layer" << std::setw(int(wo + 2)) << "kind" << std::right
-        << std::setw(10) << "ms" << std::setw(8) << "share" << "  tactic\n";
-    for (size_t i = 0; i < ls.size() && i < t.size(); ++i)
-      out << "  " << std::left << std::setw(int(wn + 2)) << ls[i].name << std::setw(int(wo + 2)) << ls[i].op
-          << std::right << std::fixed << std::setprecision(4) << std::setw(10) << t[i] << std::setprecision(1)
-          << std::setw(7) << (total > 0 ? 100.0 * t[i] / total : 0.0) << "%  " << ls[i].tactic << "\n";
-    out.unsetf(std::ios::fixed);
-  }
+  print_timing(out, report);
+  if (a.has("profile"))
+    print_profile(out, profile_report(e.layers(), e.profile_layers(batch == 0 ? e.max_batch() : batch, 10)));
   if (a.has("json")) {
-    write_file_atomic(a.get("json"), json);
+    write_file_atomic(a.get("json"), timing_json(report));
     out << "results written: " << a.get("json") << "\n";
   }
   return 0;
@@ -273,62 +227,22 @@ int cmd_run(const Args& a, std::ostream& out) {
 
 int cmd_inspect(const Args& a, std::ostream& out) {
   if (a.has("passes")) {
-    for (const Pass& p : default_passes()) out << std::left << std::setw(24) << p.name << p.description << "\n";
-    out << "after the precision stage (lowering):\n";
-    for (const Pass& p : lowering_passes()) out << std::left << std::setw(24) << p.name << p.description << "\n";
+    print_pass_list(out);
     return 0;
   }
   if (a.has("plan") && !a.has("onnx")) {
     std::unique_ptr<Engine> e = Engine::load(a.get("plan"), system_options(a));
-    out << e->describe();
+    print_engine(out, engine_summary(*e));
     return 0;
   }
   if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "inspect needs --onnx model.onnx, --plan model.plan or --passes");
   const std::string path = a.get("onnx");
-  const std::vector<OpSupport> support = check_onnx_support(path);
-  size_t bad = 0;
-  std::map<std::string, std::pair<int, int>> per_op;  // op -> (count, unsupported)
-  for (const OpSupport& s : support) {
-    auto& c = per_op[s.op];
-    ++c.first;
-    if (!s.supported) {
-      ++c.second;
-      ++bad;
-    }
-  }
-  out << "model: " << path << "  (" << support.size() << " nodes)\n";
-  out << "ops:\n";
-  for (const auto& [op, c] : per_op)
-    out << "  " << std::left << std::setw(24) << op << std::right << std::setw(5) << c.first << "  "
-        << (c.second ? "UNSUPPORTED" : "supported") << "\n";
-  out << "nodes:\n";
-  for (const OpSupport& s : support)
-    out << "  " << std::left << std::setw(40) << s.node << std::setw(22) << s.op
-        << (s.supported ? "supported" : "UNSUPPORTED: " + s.reason) << "\n";
-  if (bad) {
-    out << bad << " node(s) cannot be built\n";
-    return 1;
-  }
+  if (print_support(out, path, check_onnx_support(path)) > 0) return 1;
   PassContext ctx;
   ctx.disabled = a.has("disable-pass") ? a.values.at("disable-pass") : std::vector<std::string>{};
   std::vector<PassRecord> passes;
-  const Graph g = load_graph(model_options(a), stage_from_name(a.get("stop-after", "optimize")), ctx, &passes);
-  out << "inputs:\n";
-  for (int id : g.inputs) out << "  " << g.value(id).name << "  " << dtype_name(g.value(id).dtype) << "  " << shape_str(g.value(id).shape) << "\n";
-  out << "outputs:\n";
-  for (int id : g.outputs) out << "  " << g.value(id).name << "  " << dtype_name(g.value(id).dtype) << "  " << shape_str(g.value(id).shape) << "\n";
-  if (!passes.empty()) {
-    out << "passes (layers before -> after):\n";
-    for (const PassRecord& p : passes)
-      out << "  " << std::left << std::setw(24) << p.name << std::right << std::setw(6) << p.nodes_before << " -> "
-          << std::setw(6) << p.nodes_after << (p.skipped ? "  (skipped)" : "") << "\n";
-  }
-  out << "layers after " << a.get("stop-after", "optimize") << " (" << g.nodes.size() << "):\n";
-  for (const Node& n : g.nodes) {
-    out << "  " << std::left << std::setw(40) << n.name << std::setw(22) << n.layer_label();
-    if (!n.outputs.empty() && n.outputs[0] >= 0) out << shape_str(g.value(n.outputs[0]).shape);
-    out << "\n";
-  }
+  const std::string stage = a.get("stop-after", "optimize");
+  print_graph(out, load_graph(model_options(a), stage_from_name(stage), ctx, &passes), passes, stage);
   return 0;
 }
 
@@ -348,7 +262,7 @@ int cmd_legacy(const Args& a, std::ostream& out) {
   } else {
     fail(ErrorKind::kInvalidArgument, "give --file=model.onnx (build) or --plan=model.plan (load)");
   }
-  out << e->describe();
+  print_engine(out, engine_summary(*e));
   if (a.has("dir") || a.has("iter")) return run_engine(*e, a, out);
   return 0;
 }

@@ -4,13 +4,13 @@
 #include <chrono>
 #include <cstring>
 #include <cmath>
-#include <ctime>
 #include <iomanip>
 #include <random>
 #include <sstream>
 
 #include "precision/fp16_policy.h"
-#include "runtime/json.h"
+#include "runtime/report.h"
+#include "runtime/samples.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
 #include "trtcore/io.h"
@@ -25,13 +25,6 @@ size_t TensorInfo::sample_bytes() const {
   Shape s = shape;
   if (batched && !s.empty()) s.erase(s.begin());
   return size_t(numel(s)) * dtype_size(dtype);
-}
-
-static std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 static void log_line(std::string* log, const std::string& line) {
@@ -262,29 +255,6 @@ BenchmarkResult Engine::benchmark_on(Executable& x, int64_t batch, int iteration
   return summarize(batch, x.benchmark(batch, ins, iterations, warmup));
 }
 
-static void check_finite(const std::string& bytes, const std::string& file) {
-  const size_t n = bytes.size() / 4;
-  for (size_t i = 0; i < n; ++i) {
-    float v;
-    std::memcpy(&v, bytes.data() + 4 * i, 4);  // string storage carries no float alignment guarantee
-    if (!std::isfinite(v))
-      fail(ErrorKind::kInvalidArgument, "sample file '", file, "' holds ", std::isnan(v) ? "NaN" : "Inf",
-           " at element ", i, "; inputs must be finite float32 values");
-  }
-}
-
-// float32 bytes (any alignment) to float16 bytes.
-static std::string floats_to_halves(const std::string& bytes) {
-  std::string out(bytes.size() / 2, '\0');
-  for (size_t i = 0; i < bytes.size() / 4; ++i) {
-    float v;
-    std::memcpy(&v, bytes.data() + 4 * i, 4);
-    const uint16_t h = float_to_half(v);
-    std::memcpy(&out[2 * i], &h, 2);
-  }
-  return out;
-}
-
 static size_t count_nonfinite(const float* p, size_t n) {
   size_t bad = 0;
   for (size_t i = 0; i < n; ++i) bad += !std::isfinite(p[i]);
@@ -308,23 +278,16 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
     fail(ErrorKind::kInvalidArgument, "this plan runs only at batch ", max_batch(), " (fixed batch axis)");
   if (iterations < 1) fail(ErrorKind::kInvalidArgument, "--iter must be >= 1, got ", iterations);
 
-  const std::vector<std::string> files = list_directory(dir);
+  const SampleFolder folder(dir, {{in.name, Shape(in.shape.begin() + (in.batched ? 1 : 0), in.shape.end())}});
+  const std::vector<std::string>& files = folder.files();
   if (files.empty()) fail(ErrorKind::kInvalidArgument, "directory '", dir, "' holds no sample files");
-  const size_t sample = in_half ? in.sample_bytes() * 2 : in.sample_bytes();  // bytes of one float32 file
   // Read and check every sample before any work, so a bad file fails fast and names itself.
-  std::vector<std::string> data;  // the files' bytes as read, kept for the timed passes
-  data.reserve(files.size());
-  for (const std::string& f : files) {
-    const std::string path = path_join(dir, f);
-    std::string bytes = read_file(path);
-    if (bytes.size() != sample)
-      fail(ErrorKind::kInvalidArgument, "sample file '", path, "' has ", bytes.size(), " bytes; input '", in.name,
-           "' of shape ", shape_str(Shape(in.shape.begin() + (in.batched ? 1 : 0), in.shape.end())),
-           " (float32) needs exactly ", sample, " bytes");
-    check_finite(bytes, path);
-    if (in_half) bytes = floats_to_halves(bytes);
-    data.push_back(std::move(bytes));
-  }
+  std::vector<float> samples(files.size() * folder.sample_floats(0));
+  folder.read(0, files.size(), {samples.data()});
+  std::vector<uint16_t> halves(in_half ? samples.size() : 0);
+  for (size_t i = 0; i < halves.size(); ++i) halves[i] = float_to_half(samples[i]);
+  const uint8_t* data = in_half ? reinterpret_cast<const uint8_t*>(halves.data())
+                                : reinterpret_cast<const uint8_t*>(samples.data());
   if (!output_dir.empty()) make_directories(output_dir);
   const bool multi = outputs_.size() > 1;
   if (!output_dir.empty() && multi)
@@ -342,8 +305,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   for (int pass = 0; pass < iterations; ++pass) {
     for (size_t start = 0; start < files.size(); start += size_t(batch)) {
       const size_t count = std::min(size_t(batch), files.size() - start);
-      for (size_t k = 0; k < count; ++k)
-        std::memcpy(in_buf.data() + k * in_sample, data[start + k].data(), in_sample);
+      std::memcpy(in_buf.data(), data + start * in_sample, count * in_sample);
       // A last, partial batch runs at its own size when the batch axis is dynamic, else padded with zeros.
       const int64_t run_batch = in.batched ? int64_t(count) : batch;
       if (!in.batched) std::memset(in_buf.data() + count * in_sample, 0, (size_t(batch) - count) * in_sample);
@@ -389,85 +351,6 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   result.batch_ms = compute_stats(batch_ms);
   result.throughput = total_ms > 0 ? double(timed_samples) * 1000.0 / total_ms : 0;
   return result;
-}
-
-static std::string stats_json(const Stats& s) {
-  std::ostringstream os;
-  os << "{\"mean\": " << json_number(s.mean) << ", \"std\": " << json_number(s.std)
-     << ", \"min\": " << json_number(s.min) << ", \"max\": " << json_number(s.max)
-     << ", \"median\": " << json_number(s.median) << ", \"p90\": " << json_number(s.p90)
-     << ", \"p95\": " << json_number(s.p95) << ", \"p99\": " << json_number(s.p99) << ", \"count\": " << s.count
-     << "}";
-  return os.str();
-}
-
-std::string Engine::to_json(const BenchmarkResult& r, const DirectoryRunResult* dir) const {
-  std::ostringstream os;
-  const MemoryReport m = memory();
-  os << "{\n  \"engine\": \"trtcore\",\n  \"backend\": " << json_string(backend_name())
-     << ",\n  \"precision\": " << json_string(precision_name(plan_.build.precision))
-     << ",\n  \"fp32_math\": " << json_string(plan_.build.fp32_math == Fp32Math::kTF32 ? "tf32" : "strict")
-     << ",\n  \"device\": " << json_string(device_description())
-     << ",\n  \"model\": " << json_string(plan_.build_info.count("source_model") ? plan_.build_info.at("source_model") : "")
-     << ",\n  \"trtcore_version\": " << json_string(version()) << ",\n  \"date\": " << json_string(utc_now())
-     << ",\n  \"batch\": " << r.batch << ",\n  \"iterations\": " << r.iterations
-     << ",\n  \"compute_ms\": " << stats_json(r.compute_ms) << ",\n  \"e2e_ms\": " << stats_json(r.e2e_ms)
-     << ",\n  \"throughput\": " << json_number(r.throughput)
-     << ",\n  \"compute_throughput\": " << json_number(r.compute_throughput)
-     << ",\n  \"memory\": {\"weights\": " << m.weights_bytes << ", \"activations\": " << m.activations_bytes
-     << ", \"workspace\": " << m.workspace_bytes << ", \"total\": " << m.total() << "}";
-  if (dir) {
-    os << ",\n  \"directory\": {\"samples\": " << dir->samples << ", \"batches\": " << dir->batches
-       << ", \"outputs_written\": " << dir->output_files.size() << ", \"batch_ms\": " << stats_json(dir->batch_ms)
-       << ", \"throughput\": " << json_number(dir->throughput) << ", \"warnings\": [";
-    for (size_t i = 0; i < dir->warnings.size(); ++i) os << (i ? ", " : "") << json_string(dir->warnings[i]);
-    os << "]}";
-  }
-  os << ",\n  \"trace\": [";
-  for (size_t i = 0; i < r.trace.size(); ++i)
-    os << (i ? ", " : "") << "[" << json_number(r.trace[i].compute_ms) << ", " << json_number(r.trace[i].e2e_ms)
-       << "]";
-  os << "]\n}\n";
-  return os.str();
-}
-
-static std::string human_bytes(size_t b) {
-  std::ostringstream os;
-  os.precision(3);
-  if (b >= (size_t(1) << 30)) os << double(b) / double(size_t(1) << 30) << " GiB";
-  else if (b >= (size_t(1) << 20)) os << double(b) / double(size_t(1) << 20) << " MiB";
-  else if (b >= 1024) os << double(b) / 1024.0 << " KiB";
-  else os << b << " B";
-  return os.str();
-}
-
-std::string Engine::describe() const {
-  std::ostringstream os;
-  const Graph& g = plan_.graph;
-  os << "backend: " << backend_name() << " (" << device_description() << ")\n";
-  os << "precision: " << precision_name(plan_.build.precision)
-     << (plan_.build.precision == Precision::kFP32 && backend_name() != "cpu"  // TF32 is a GPU notion
-             ? (plan_.build.fp32_math == Fp32Math::kTF32 ? " (TF32 tensor-core math allowed)" : " (strict)")
-             : "")
-     << "\n";
-  os << "batch: " << (g.has_batch_axis ? "dynamic, 1.." : "fixed ") << g.max_batch << "\n";
-  for (const auto& [k, v] : plan_.build_info) os << "build." << k << ": " << v << "\n";
-  os << "inputs:\n";
-  for (const TensorInfo& t : inputs_) os << "  " << t.name << "  " << dtype_name(t.dtype) << "  " << shape_str(t.shape) << "\n";
-  os << "outputs:\n";
-  for (const TensorInfo& t : outputs_) os << "  " << t.name << "  " << dtype_name(t.dtype) << "  " << shape_str(t.shape) << "\n";
-  os << "passes:\n";
-  for (const PassRecord& p : plan_.passes)
-    os << "  " << p.name << (p.skipped ? "  (skipped)" : "") << "  " << p.nodes_before << " -> " << p.nodes_after << " layers\n";
-  const std::vector<LayerInfo> ls = layers();
-  os << "layers (" << ls.size() << "):\n";
-  for (const LayerInfo& l : ls)
-    os << "  " << l.name << "  " << l.op << "  " << l.precision << (l.tactic.empty() ? "" : "  tactic=" + l.tactic)
-       << (l.workspace_bytes ? "  workspace=" + human_bytes(l.workspace_bytes) : "") << "\n";
-  const MemoryReport m = memory();
-  os << "memory: weights " << human_bytes(m.weights_bytes) << ", activations " << human_bytes(m.activations_bytes)
-     << ", workspace " << human_bytes(m.workspace_bytes) << ", total " << human_bytes(m.total()) << "\n";
-  return os.str();
 }
 
 }  // namespace trtcore

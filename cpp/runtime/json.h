@@ -1,8 +1,8 @@
 // A minimal JSON writer for results files (objects, arrays, numbers, strings with escaping).
 #pragma once
+#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 #include <string>
 
 namespace trtcore {
@@ -28,12 +28,12 @@ inline std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
+// The shortest text that reads back as the same double, so a parsed result equals the one computed.
 inline std::string json_number(double v) {
   if (!std::isfinite(v)) return "null";  // JSON has no NaN/Inf
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
+  char buf[32];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 }  // namespace trtcore

@@ -1,5 +1,7 @@
 """Timing statistics and the result JSON schema shared by `trtcore run --json`, the baselines and the reports.
 
+trtcore's own results (`run --json`, Engine.benchmark, Context.benchmark) are written in this schema by the C++
+report module (cpp/runtime/report.cpp) and need no conversion; make_result builds the same schema for the baselines.
 A result is one timed configuration (engine, precision, batch) on one device:
 
     {"engine": "trtcore-cuda", "precision": "fp16", "batch": 8, "iterations": 100, "device": "NVIDIA H100 ...",
@@ -8,7 +10,8 @@ A result is one timed configuration (engine, precision, batch) on one device:
      "throughput": 1234.5}                                                  # samples/s from the mean e2e time
 
 Optional keys: "model", "input_shape", "status" ("ok", "OOM", "error"), "error", "date", "commit",
-"compute_throughput", "timing" (how it was measured). A result with a status other than "ok" may carry empty
+"compute_throughput", "timing" (how it was measured); trtcore's results also carry "backend", "fp32_math",
+"trtcore_version", "memory" (bytes) and "trace" (per-iteration [compute, e2e] ms). A result with a status other than "ok" may carry empty
 statistics; reports show it as such instead of dropping it.
 """
 import json
@@ -67,13 +70,10 @@ def _throughput(batch, mean_ms):
 
 
 def normalize(d, **defaults):
-    """Brings a result from any of our producers (engine.benchmark, `run --json`, the baselines) into the schema:
-    missing keys are filled from `defaults`; stats dicts keep their extra keys (max, count)."""
+    """A result read from a file, checked against the schema: missing keys are filled from `defaults`, a result
+    timed without copies (compute_ms only) stands for end-to-end too; stats dicts keep their extra keys."""
     r = dict(defaults)
     r.update({k: v for k, v in dict(d).items() if v is not None})
-    for key in ("compute_ms", "e2e_ms"):
-        if key not in r and "timing" in r and isinstance(r["timing"], dict) and key in r["timing"]:
-            r[key] = r["timing"][key]
     if "e2e_ms" not in r and "compute_ms" in r:
         r["e2e_ms"] = r["compute_ms"]
     r.setdefault("status", "ok")

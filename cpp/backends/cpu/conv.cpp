@@ -11,6 +11,7 @@
 #include "backends/cpu/depthwise.h"
 #include "backends/cpu/im2col.h"
 #include "backends/cpu/sgemm.h"
+#include "backends/cpu/thread_pool.h"
 #include "backends/cpu/winograd.h"
 
 namespace trtcore::cpu {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/cpu/sgemm.h"
+#include "backends/cpu/thread_pool.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

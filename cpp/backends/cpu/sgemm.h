@@ -117,13 +117,6 @@ void pack_b_slice(const PanelSource& src, int64_t K, int64_t slice, int64_t j0, 
 void gemm_prepacked_block(const PackedA& a, const float* packed_b, int64_t m0, int64_t m1, int64_t j0, int64_t j1,
                           float* C, int64_t ldc, const GemmEpilogue& ep);
 
-// Runs task(0) .. task(tasks - 1) on up to `threads` threads of a persistent pool; the caller works too. Tasks are
-// claimed one at a time, and the call waits only for tasks already claimed, never for a worker that has not
-// woken up yet (on a busy machine a descheduled thread then costs nothing). Idle workers poll for the next call
-// for about 100 us (back-to-back parallel layers then pay no wake-up), then sleep.
-// A call made while the pool is busy with another caller's work runs its tasks on the calling thread.
-void parallel_tasks(int threads, int64_t tasks, const std::function<void(int64_t)>& task);
-
 // Applies an epilogue to a row-major block (used where no GEMM runs, e.g. K == 0 or direct kernels).
 void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows, int64_t cols, float* C, int64_t ldc);
 

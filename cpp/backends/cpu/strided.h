@@ -10,6 +10,7 @@
 
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/sgemm.h"
+#include "backends/cpu/thread_pool.h"
 
 namespace trtcore::cpu {
 

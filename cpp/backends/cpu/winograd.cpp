@@ -12,6 +12,7 @@
 #include <immintrin.h>
 #endif
 
+#include "backends/cpu/thread_pool.h"
 #include "backends/cpu/vec_math.h"
 
 namespace trtcore::cpu {

@@ -1,8 +1,8 @@
 #include "backends/tensorrt/calibrator.h"
 
-#include <algorithm>
 #include <fstream>
 
+#include "runtime/samples.h"
 #include "trtcore/io.h"
 
 #if NV_TENSORRT_MAJOR < 11
@@ -22,16 +22,17 @@ EntropyCalibrator::EntropyCalibrator(const Graph& g, const BuildOptions& opt) : 
          dtype_name(in.dtype));
   input_name_ = in.name;
   samples_per_batch_ = in.shape.empty() ? 1 : in.shape[0];
-  sample_bytes_ = size_t(numel(in.shape) / samples_per_batch_) * sizeof(float);
+  const Shape sample(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
   const bool have_cache = !cache_path_.empty() && file_exists(cache_path_);
-  if (!opt.calibration_dir.empty()) files_ = list_directory(opt.calibration_dir);
-  if (!have_cache && files_.empty())
+  if (!opt.calibration_dir.empty()) samples_.emplace(opt.calibration_dir, std::vector<SampleInput>{{in.name, sample}});
+  const size_t count = samples_ ? samples_->size() : 0;
+  if (!have_cache && count == 0)
     fail(ErrorKind::kInvalidArgument, "tensorrt backend: INT8 needs calibration samples (a non-empty --calibration-dir",
          opt.calibration_dir.empty() ? "" : " '" + opt.calibration_dir + "'", ") or an existing calibration cache",
          cache_path_.empty() ? "" : " '" + cache_path_ + "'");
-  if (!files_.empty()) {
-    host_.resize(sample_bytes_ * size_t(samples_per_batch_));
-    cuda_check(cudaMalloc(&device_, host_.size()), "cudaMalloc (calibration batch)");
+  if (count > 0) {
+    host_.resize(samples_->sample_floats(0) * size_t(samples_per_batch_));
+    cuda_check(cudaMalloc(&device_, host_.size() * sizeof(float)), "cudaMalloc (calibration batch)");
   }
 }
 
@@ -40,21 +41,17 @@ EntropyCalibrator::~EntropyCalibrator() {
 }
 
 bool EntropyCalibrator::getBatch(void* bindings[], char const* names[], int32_t nb_bindings) noexcept {
-  if (!error_.empty() || next_ >= files_.size() || nb_bindings != 1) return false;
+  if (!error_.empty() || !samples_ || next_ >= samples_->size() || nb_bindings != 1) return false;
   try {
     if (input_name_ != names[0])
       fail(ErrorKind::kRuntime, "calibration asked for tensor '", names[0], "', expected '", input_name_, "'");
     // The last, partial batch wraps around to the first files so that every batch is full.
-    for (int64_t s = 0; s < samples_per_batch_; ++s) {
-      const std::string path = files_[(next_ + size_t(s)) % files_.size()];
-      const std::string bytes = read_file(path);
-      if (bytes.size() != sample_bytes_)
-        fail(ErrorKind::kInvalidArgument, path, ": calibration sample has ", bytes.size(), " bytes; input '",
-             input_name_, "' needs ", sample_bytes_, " (float32, one sample)");
-      std::copy(bytes.begin(), bytes.end(), host_.begin() + std::ptrdiff_t(sample_bytes_ * size_t(s)));
-    }
+    const size_t floats = samples_->sample_floats(0);
+    for (int64_t s = 0; s < samples_per_batch_; ++s)
+      samples_->read((next_ + size_t(s)) % samples_->size(), 1, {host_.data() + size_t(s) * floats});
     next_ += size_t(samples_per_batch_);
-    cuda_check(cudaMemcpy(device_, host_.data(), host_.size(), cudaMemcpyHostToDevice), "calibration upload");
+    cuda_check(cudaMemcpy(device_, host_.data(), host_.size() * sizeof(float), cudaMemcpyHostToDevice),
+               "calibration upload");
     bindings[0] = device_;
     return true;
   } catch (const std::exception& e) {

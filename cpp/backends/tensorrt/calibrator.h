@@ -1,6 +1,9 @@
 // INT8 entropy calibration from a directory of raw samples (TensorRT before 11, which still has calibrators).
 #pragma once
+#include <optional>
+
 #include "backends/tensorrt/trt_common.h"
+#include "runtime/samples.h"
 #include "trtcore/graph.h"
 #include "trtcore/options.h"
 
@@ -29,11 +32,10 @@ class EntropyCalibrator : public nvinfer1::IInt8EntropyCalibrator2 {
  private:
   std::string input_name_;
   std::string cache_path_;
-  std::vector<std::string> files_;
-  size_t sample_bytes_ = 0;
+  std::optional<SampleFolder> samples_;
   int64_t samples_per_batch_ = 1;
   size_t next_ = 0;
-  std::vector<char> host_;
+  std::vector<float> host_;
   void* device_ = nullptr;
   std::string cache_;
   std::string error_;

@@ -84,11 +84,6 @@ class Engine {
   // time; the engine must outlive them.
   std::unique_ptr<ExecutionContext> create_context(const SystemOptions& sys = {}) const;
 
-  // Human-readable summary (inputs, outputs, layers, memory) for `inspect`.
-  std::string describe() const;
-  // JSON text of a benchmark result plus engine facts, for --json.
-  std::string to_json(const BenchmarkResult& r, const DirectoryRunResult* dir = nullptr) const;
-
  private:
   friend class ExecutionContext;
   Engine() = default;

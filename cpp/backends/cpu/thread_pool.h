@@ -1,0 +1,16 @@
+// The cpu backend's persistent worker pool, shared by GEMM, Conv, pooling, depthwise, Winograd and the strided
+// element-wise loops.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace trtcore::cpu {
+
+// Runs task(0) .. task(tasks - 1) on up to `threads` threads of a persistent pool; the caller works too. Tasks are
+// claimed one at a time, and the call waits only for tasks already claimed, never for a worker that has not
+// woken up yet (on a busy machine a descheduled thread then costs nothing). Idle workers poll for the next call
+// for about 100 us (back-to-back parallel layers then pay no wake-up), then sleep.
+// A call made while the pool is busy with another caller's work runs its tasks on the calling thread.
+void parallel_tasks(int threads, int64_t tasks, const std::function<void(int64_t)>& task);
+
+}  // namespace trtcore::cpu
