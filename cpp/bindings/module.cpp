@@ -12,6 +12,7 @@
 #include "trtcore/onnx_import.h"
 
 namespace py = pybind11;
+void bind_calibration(py::module_& m);  // calibration.cpp
 using namespace trtcore;
 
 namespace {
@@ -411,4 +412,5 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3)
       .def_property_readonly("memory", [](const PyExecContext& p) { return memory_map(p.c->memory()); });
+  bind_calibration(m);
 }
