@@ -13,6 +13,7 @@
 #include "trtcore/onnx_import.h"
 
 namespace py = pybind11;
+void bind_calibration(py::module_& m);  // calibration.cpp
 using namespace trtcore;
 
 namespace {
@@ -377,4 +378,5 @@ PYBIND11_MODULE(_core, m) {
   def_run_methods(context, [](PyExecContext& p) -> ExecutionContext& { return *p.c; });
   context
       .def_property_readonly("memory", [](const PyExecContext& p) { return memory_map(p.c->memory()); });
+  bind_calibration(m);
 }
