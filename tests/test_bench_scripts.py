@@ -1,6 +1,6 @@
 """The experiment scripts end to end in their --small CPU mode: each writes README.md, CSV, JSON and PNGs into the
-experiment's latest-run folder, whose run.json names the device, date and commit. trtcore rows must be measured (status ok)
-whenever the compiled module is importable; onnxruntime rows always."""
+experiment's latest-run folder, whose run.json names the device, date and commit. trtcore rows must be measured
+(status ok) whenever the compiled module is importable; onnxruntime rows always."""
 import csv
 import glob
 import json

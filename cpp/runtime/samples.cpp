@@ -33,6 +33,10 @@ static void check_pairing(const std::string& dir, const SampleInput& first, cons
 SampleFolder::SampleFolder(const std::string& dir, std::vector<SampleInput> inputs)
     : dir_(dir), inputs_(std::move(inputs)) {
   if (inputs_.empty()) fail(ErrorKind::kInvalidArgument, "sample folder '", dir, "': the model has no inputs");
+  for (size_t i = 0; inputs_.size() > 1 && i < inputs_.size(); ++i)
+    if (!std::filesystem::is_directory(input_dir(i)))
+      fail(ErrorKind::kInvalidArgument, "sample folder '", dir, "' has no sub-folder '", inputs_[i].name,
+           "'; a model with several inputs reads one sub-folder per input, named after it");
   files_ = list_directory(input_dir(0));
   for (size_t i = 1; i < inputs_.size(); ++i)
     check_pairing(dir, inputs_[0], inputs_[i], files_, list_directory(input_dir(i)));

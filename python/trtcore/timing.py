@@ -11,8 +11,8 @@ A result is one timed configuration (engine, precision, batch) on one device:
 
 Optional keys: "model", "input_shape", "status" ("ok", "OOM", "error"), "error", "date", "commit",
 "compute_throughput", "timing" (how it was measured); trtcore's results also carry "backend", "fp32_math",
-"trtcore_version", "memory" (bytes) and "trace" (per-iteration [compute, e2e] ms). A result with a status other than "ok" may carry empty
-statistics; reports show it as such instead of dropping it.
+"trtcore_version", "memory" (bytes) and "trace" (per-iteration [compute, e2e] ms). A result with a status other than
+"ok" may carry empty statistics; reports show it as such instead of dropping it.
 """
 import json
 import math
