@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "runtime/report.h"
+#include "trtcore/calibration.h"
 #include "trtcore/engine.h"
 #include "trtcore/error.h"
 #include "trtcore/onnx_import.h"
@@ -306,8 +307,27 @@ PYBIND11_MODULE(_core, m) {
           [](const std::string& onnx, int64_t batch, const std::map<std::string, Shape>& shapes,
              const std::string& backend, const std::string& precision, bool strict_fp32,
              const std::vector<std::string>& disabled, const std::string& timing_cache, int threads, bool cuda_graph,
-             bool io_half, int64_t workspace_mib) {
+             bool io_half, int64_t workspace_mib, const std::string& calibration_dir,
+             const std::string& calibration_cache, const std::string& calibrator, double percentile,
+             int64_t calibration_batch, int64_t calibration_batches, const std::vector<std::string>& exclude_layers,
+             const std::vector<py::array_t<float, py::array::c_style | py::array::forcecast>>& calibration_data) {
             BuildOptions b;
+            b.calibration_dir = calibration_dir;
+            b.calibration_cache = calibration_cache;
+            b.calibrator = calibration_algorithm_from_name(calibrator);
+            b.calibration_percentile = percentile;
+            b.calibration_batch = calibration_batch;
+            b.calibration_batches = calibration_batches;
+            b.exclude_layers = exclude_layers;
+            if (!calibration_data.empty()) {
+              std::vector<std::vector<float>> arrays;
+              std::vector<size_t> sample_floats;
+              for (const auto& a : calibration_data) {
+                arrays.emplace_back(a.data(), a.data() + a.size());
+                sample_floats.push_back(a.ndim() > 0 && a.shape(0) > 0 ? size_t(a.size() / a.shape(0)) : 0);
+              }
+              b.calibration_data = std::make_shared<InMemoryCalibrationData>(std::move(arrays), std::move(sample_floats));
+            }
             b.backend = backend_kind_from_name(backend);
             b.precision = precision_from(precision);
             b.fp32_math = strict_fp32 ? Fp32Math::kStrict : Fp32Math::kTF32;
@@ -325,7 +345,10 @@ PYBIND11_MODULE(_core, m) {
           py::arg("backend") = "auto", py::arg("precision") = "fp32", py::arg("strict_fp32") = false,
           py::arg("disabled_passes") = std::vector<std::string>{}, py::arg("timing_cache") = "",
           py::arg("threads") = 0, py::arg("cuda_graph") = true, py::arg("io_half") = false,
-          py::arg("workspace_mib") = 0)
+          py::arg("workspace_mib") = 0, py::arg("calibration_dir") = "", py::arg("calibration_cache") = "",
+          py::arg("calibrator") = "entropy", py::arg("percentile") = 99.99, py::arg("calibration_batch") = 8,
+          py::arg("calibration_batches") = 0, py::arg("exclude_layers") = std::vector<std::string>{},
+          py::arg("calibration_data") = std::vector<py::array_t<float>>{})
       .def("save", [](const PyEngine& p, const std::string& path) { p.e->save(path); }, py::arg("plan_path"))
       .def_property_readonly("inputs", [](const PyEngine& p) { return p.e->inputs(); })
       .def_property_readonly("outputs", [](const PyEngine& p) { return p.e->outputs(); })

@@ -1,5 +1,9 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include <algorithm>
 #include <fstream>
 #include <iomanip>
@@ -34,6 +38,11 @@ const std::vector<Flag>& flags() {
       {{"int8"}, "build", false, "INT8 precision (needs --calibration-dir or a calibration cache)"},
       {{"calibration-dir", "calibration_dir"}, "build", true, "directory of raw calibration samples (implies --int8)"},
       {{"calibration-cache", "calibration"}, "build", true, "calibration cache file (read if present, else written)"},
+      {{"calibrator"}, "build", true, "INT8 threshold algorithm: entropy (default) | max | percentile | mse"},
+      {{"percentile"}, "build", true, "percentile kept by --calibrator percentile (default 99.99)"},
+      {{"calibration-batch"}, "build", true, "samples per calibration run (default 8, at most the plan's batch)"},
+      {{"calibration-batches"}, "build", true, "calibrate on at most this many batches (default: every sample)"},
+      {{"exclude-layers"}, "build", true, "layers INT8 leaves in float: name[,name2...] (see `inspect --plan`)"},
       {{"strict-fp32"}, "build", false, "no TF32 tensor-core math for FP32 layers"},
       {{"io-half"}, "build", false, "FP16 inputs and outputs"},
       {{"disable-pass"}, "build", true, "skip an optimizer pass (repeatable; see `inspect --passes`)"},
@@ -164,6 +173,27 @@ BuildOptions build_options(const Args& a) {
   if (b.workspace_mib < 0) fail(ErrorKind::kInvalidArgument, "--workspace must be >= 0 MiB, got ", b.workspace_mib);
   b.calibration_dir = a.get("calibration-dir");
   b.calibration_cache = a.get("calibration-cache");
+  b.calibrator = calibration_algorithm_from_name(a.get("calibrator", "entropy"));
+  if (a.has("percentile")) {
+    try {
+      b.calibration_percentile = std::stod(a.get("percentile"));
+    } catch (...) {
+      b.calibration_percentile = -1;
+    }
+    if (!(b.calibration_percentile > 0 && b.calibration_percentile <= 100))
+      fail(ErrorKind::kInvalidArgument, "--percentile expects a number in (0, 100], got '", a.get("percentile"), "'");
+  }
+  b.calibration_batch = a.get_int("calibration-batch", 8);
+  b.calibration_batches = a.get_int("calibration-batches", 0);
+  if (b.calibration_batch < 1 || b.calibration_batches < 0)
+    fail(ErrorKind::kInvalidArgument, "--calibration-batch must be >= 1 and --calibration-batches >= 0");
+  if (a.has("exclude-layers"))
+    for (const std::string& list : a.values.at("exclude-layers")) {
+      std::stringstream ss(list);
+      std::string name;
+      while (std::getline(ss, name, ','))
+        if (!name.empty()) b.exclude_layers.push_back(name);
+    }
   b.device = int(a.get_int("device", 0));
   return b;
 }
@@ -182,12 +212,24 @@ std::string default_plan_path(const std::string& onnx) {
   return stem + ".plan";
 }
 
+// A one-line progress bar on stderr when it is a terminal; nothing otherwise, so logs carry no \r frames.
+ProgressFn terminal_progress() {
+  if (!::isatty(2)) return {};
+  return [](const std::string& what, size_t done, size_t total) {
+    const int width = 30, filled = total ? int(double(done) / double(total) * width) : width;
+    std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", what.c_str(), std::string(size_t(filled), '#').c_str(),
+                 std::string(size_t(width - filled), ' ').c_str(), done, total);
+    if (done >= total) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  };
+}
+
 int cmd_build(const Args& a, std::ostream& out) {
   if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "build needs --onnx model.onnx");
   const ModelOptions m = model_options(a);
   const BuildOptions b = build_options(a);
   std::string log;
-  std::unique_ptr<Engine> e = Engine::build(m, b, system_options(a), &log);
+  std::unique_ptr<Engine> e = Engine::build(m, b, system_options(a), &log, terminal_progress());
   const std::string plan = a.get("plan", default_plan_path(m.onnx_path));
   e->save(plan);
   out << log << "plan written: " << plan << "\n";
@@ -251,7 +293,7 @@ int cmd_legacy(const Args& a, std::ostream& out) {
   std::unique_ptr<Engine> e;
   if (a.has("onnx")) {
     std::string log;
-    e = Engine::build(model_options(a), build_options(a), system_options(a), &log);
+    e = Engine::build(model_options(a), build_options(a), system_options(a), &log, terminal_progress());
     out << log;
     if (a.has("plan")) {
       e->save(a.get("plan"));

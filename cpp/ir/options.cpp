@@ -29,4 +29,21 @@ const char* precision_name(Precision p) {
   return "fp32";
 }
 
+const char* calibration_algorithm_name(CalibrationAlgorithm a) {
+  switch (a) {
+    case CalibrationAlgorithm::kEntropy: return "entropy";
+    case CalibrationAlgorithm::kMax: return "max";
+    case CalibrationAlgorithm::kPercentile: return "percentile";
+    case CalibrationAlgorithm::kMse: return "mse";
+  }
+  return "entropy";
+}
+
+CalibrationAlgorithm calibration_algorithm_from_name(const std::string& name) {
+  for (CalibrationAlgorithm a : {CalibrationAlgorithm::kEntropy, CalibrationAlgorithm::kMax,
+                                 CalibrationAlgorithm::kPercentile, CalibrationAlgorithm::kMse})
+    if (name == calibration_algorithm_name(a)) return a;
+  fail(ErrorKind::kInvalidArgument, "unknown calibrator '", name, "'; expected entropy, max, percentile or mse");
+}
+
 }  // namespace trtcore

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "precision/fp16_policy.h"
+#include "runtime/int8_build.h"
 #include "runtime/report.h"
 #include "runtime/samples.h"
 #include "trtcore/error.h"
@@ -32,7 +33,7 @@ static void log_line(std::string* log, const std::string& line) {
 }
 
 std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
-                                      std::string* log) {
+                                      std::string* log, const ProgressFn& progress) {
   std::unique_ptr<Backend> backend = create_backend(build.backend, build);
   if (!backend->supports_precision(build.precision))
     fail(ErrorKind::kUnsupported, "backend '", backend->name(), "' cannot build ", precision_name(build.precision),
@@ -54,6 +55,8 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
     log_line(log, "precision: " + std::to_string(r.fp16_nodes) + " fp16 nodes, " +
                       std::to_string(r.casts_inserted) + " casts inserted");
   }
+  if (build.precision == Precision::kINT8 && backend->precision_lowering() == PrecisionLowering::kGraph)
+    apply_int8(g, model, build, sys, *backend, log, progress);
   for (const PassRecord& p : lower(g, ctx)) {
     log_line(log, "lower: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
                       " -> " + std::to_string(p.nodes_after) + " nodes");

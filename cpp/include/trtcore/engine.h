@@ -9,6 +9,7 @@
 
 #include "trtcore/backend.h"
 #include "trtcore/plan.h"
+#include "trtcore/progress.h"
 #include "trtcore/stats.h"
 
 namespace trtcore {
@@ -44,9 +45,11 @@ class ExecutionContext;
 
 class Engine {
  public:
-  // Import → optimize → build on the chosen backend. Progress lines go to `log` if non-null.
+  // Import → optimize → precision → lower → build on the chosen backend. Log lines go to `log` if non-null; long
+  // steps (INT8 calibration) report to `progress`.
   static std::unique_ptr<Engine> build(const ModelOptions& model, const BuildOptions& build,
-                                       const SystemOptions& sys = {}, std::string* log = nullptr);
+                                       const SystemOptions& sys = {}, std::string* log = nullptr,
+                                       const ProgressFn& progress = {});
   static std::unique_ptr<Engine> load(const std::string& plan_path, const SystemOptions& sys = {});
 
   void save(const std::string& plan_path) const;

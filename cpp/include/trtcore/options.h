@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,12 +10,19 @@
 
 namespace trtcore {
 
+class CalibrationData;  // trtcore/calibration.h
+
 enum class BackendKind { kAuto, kCpu, kCuda, kTensorRT };
 const char* backend_kind_name(BackendKind k);
 BackendKind backend_kind_from_name(const std::string& s);  // "auto", "cpu", "cuda", "tensorrt"
 
 enum class Precision { kFP32, kFP16, kINT8 };
 const char* precision_name(Precision p);
+
+// How INT8 calibration picks each tensor's threshold (amax; scale = amax / 127).
+enum class CalibrationAlgorithm { kEntropy, kMax, kPercentile, kMse };
+const char* calibration_algorithm_name(CalibrationAlgorithm a);                // "entropy", "max", "percentile", "mse"
+CalibrationAlgorithm calibration_algorithm_from_name(const std::string& name);  // throws listing the names
 
 // How FP32 layers may compute on tensor cores.
 enum class Fp32Math { kStrict, kTF32 };
@@ -37,6 +45,12 @@ struct BuildOptions {
   int64_t workspace_mib = 0;              // --workspace: per-layer scratch cap for tactics (MiB); 0 = automatic
   std::string calibration_dir;            // INT8: directory of raw sample files
   std::string calibration_cache;         // INT8: cache file read if present, written otherwise
+  CalibrationAlgorithm calibrator = CalibrationAlgorithm::kEntropy;
+  double calibration_percentile = 99.99;  // --percentile for the percentile calibrator
+  int64_t calibration_batch = 8;          // samples per calibration run
+  int64_t calibration_batches = 0;        // --calibration-batches: cap on the batches read; 0 = every sample
+  std::vector<std::string> exclude_layers;  // --exclude-layers: layers INT8 leaves in float
+  std::shared_ptr<const CalibrationData> calibration_data;  // samples given from code, instead of calibration_dir
   int device = 0;                         // CUDA device ordinal
 };
 

@@ -1,0 +1,169 @@
+// INT8 policy (see int8_policy.h). Placement follows TensorRT's recommendations: Q/DQ on the inputs of weighted
+// ops only, never on their outputs; one shared pair per tensor so every reader sees the same scale.
+#include "precision/int8_policy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "trtcore/error.h"
+
+namespace trtcore {
+namespace {
+
+// The axis of the output channels of a weighted node's constant weights, or -1 when the node is not quantizable.
+int weight_axis(const Node& n, const Graph& g) {
+  if (n.inputs.size() < 2 || n.inputs[1] < 0) return -1;
+  const Value& w = g.value(n.inputs[1]);
+  if (!w.constant || w.dtype != DType::kFloat32 || g.value(n.inputs[0]).dtype != DType::kFloat32) return -1;
+  if (n.op == "Conv") return w.shape.size() >= 3 ? 0 : -1;
+  if (n.op == "Gemm") return w.shape.size() == 2 ? (n.attrs.get_int("transB", 0) ? 0 : 1) : -1;
+  if (n.op == "MatMul") return w.shape.size() == 2 ? 1 : -1;
+  return -1;
+}
+
+float scale_of(float amax) { return std::isfinite(amax) && amax > 0 ? amax / 127.f : 1.f; }
+
+class Rewriter {
+ public:
+  Rewriter(Graph& g, const std::map<std::string, float>& scales) : g_(g), scales_(scales) {}
+
+  // The dequantized stand-in of activation `v` (creating its Q/DQ pair once), or -1 without a scale.
+  int dequantized(int v, std::vector<Node>& out) {
+    auto it = dq_of_.find(v);
+    if (it != dq_of_.end()) return it->second;
+    const std::string name = g_.value(v).name;
+    auto s = scales_.find(name);
+    if (s == scales_.end()) return -1;
+    const int scale = scalar(name + "_scale", s->second);
+    Tensor zp(DType::kInt8, {});
+    zp.data<int8_t>()[0] = 0;
+    const int zero = g_.add_constant(g_.unique_name(name + "_zero_point"), std::move(zp));
+    const int q = add_like(v, name + "_quantized", DType::kInt8);
+    const int d = add_like(v, name + "_dequantized", DType::kFloat32);
+    out.push_back(make("QuantizeLinear", name + "_QuantizeLinear", {v, scale, zero}, q));
+    out.push_back(make("DequantizeLinear", name + "_DequantizeLinear", {q, scale, zero}, d));
+    ++pairs_;
+    return dq_of_[v] = d;
+  }
+
+  // int8 weights with per-channel scales along `axis`, behind a DequantizeLinear; returns the dequantized value.
+  int quantized_weights(int w, int axis, std::vector<Node>& out) {
+    const Value& wv = g_.value(w);
+    const Shape shape = wv.shape;
+    const float* p = wv.constant->data<float>();
+    const int64_t channels = shape[size_t(axis)];
+    int64_t inner = 1;
+    for (size_t d = size_t(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
+    std::vector<float> amax(size_t(channels), 0.f);
+    for (int64_t i = 0; i < numel(shape); ++i) {
+      const size_t c = size_t((i / inner) % channels);
+      amax[c] = std::max(amax[c], std::fabs(p[i]));
+    }
+    Tensor q(DType::kInt8, shape), s(DType::kFloat32, {channels}), z(DType::kInt8, {channels});
+    for (int64_t c = 0; c < channels; ++c) s.data<float>()[c] = scale_of(amax[size_t(c)]);
+    std::fill(z.bytes.begin(), z.bytes.end(), 0);
+    for (int64_t i = 0; i < numel(shape); ++i) {
+      const float r = std::nearbyint(p[i] / s.data<float>()[(i / inner) % channels]);
+      q.data<int8_t>()[i] = int8_t(std::clamp(r, -127.f, 127.f));
+    }
+    const std::string name = wv.name;
+    const int qi = g_.add_constant(g_.unique_name(name + "_int8"), std::move(q));
+    const int si = g_.add_constant(g_.unique_name(name + "_scale"), std::move(s));
+    const int zi = g_.add_constant(g_.unique_name(name + "_zero_point"), std::move(z));
+    const int d = add_like(w, name + "_dequantized", DType::kFloat32);
+    g_.value(d).constant = nullptr;
+    Node dq = make("DequantizeLinear", name + "_DequantizeLinear", {qi, si, zi}, d);
+    dq.attrs.set("axis", int64_t(axis));
+    out.push_back(std::move(dq));
+    return d;
+  }
+
+  int pairs() const { return pairs_; }
+
+ private:
+  int scalar(const std::string& base, float scale) {
+    Tensor t(DType::kFloat32, {});
+    t.data<float>()[0] = std::isfinite(scale) && scale > 0 ? scale : 1.f;  // Q/DQ consumers refuse scale <= 0
+    return g_.add_constant(g_.unique_name(base), std::move(t));
+  }
+  int add_like(int v, const std::string& base, DType t) {
+    Value nv;
+    nv.name = g_.unique_name(base);
+    nv.dtype = t;
+    nv.shape = g_.value(v).shape;
+    return g_.add_value(std::move(nv));
+  }
+  Node make(const std::string& op, const std::string& base, std::vector<int> ins, int out) {
+    Node n;
+    n.name = base;
+    for (int i = 1; taken_.count(n.name) || g_.unique_name(n.name) != n.name; ++i) n.name = base + "_" + std::to_string(i);
+    taken_.insert(n.name);
+    n.op = op;
+    n.inputs = std::move(ins);
+    n.outputs = {out};
+    return n;
+  }
+
+  Graph& g_;
+  const std::map<std::string, float>& scales_;
+  std::map<int, int> dq_of_;
+  std::set<std::string> taken_;  // node names given out before the new node list replaces the graph's
+  int pairs_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::string> int8_observed_tensors(const Graph& g) {
+  std::vector<std::string> names;
+  const auto add = [&](int v) {
+    if (v >= 0 && !g.value(v).is_constant() &&
+        std::find(names.begin(), names.end(), g.value(v).name) == names.end())
+      names.push_back(g.value(v).name);
+  };
+  for (const Node& n : g.nodes) {
+    if (weight_axis(n, g) < 0) continue;
+    add(n.inputs[0]);
+    if (n.op == "Conv" && n.inputs.size() > 3) add(n.inputs[3]);
+  }
+  return names;
+}
+
+Int8Report apply_int8_policy(Graph& g, const std::map<std::string, float>& scales, const Int8Options& opt) {
+  Int8Report report;
+  Rewriter rw(g, scales);
+  std::vector<Node> nodes;
+  std::vector<Node> old = g.nodes;  // the graph keeps its nodes meanwhile, so new names cannot collide with them
+  for (Node& n : old) {
+    const int axis = weight_axis(n, g);
+    if (axis < 0) {
+      nodes.push_back(std::move(n));
+      continue;
+    }
+    Int8Decision d{n.name, false, ""};
+    const bool excluded =
+        std::find(opt.exclude_layers.begin(), opt.exclude_layers.end(), n.name) != opt.exclude_layers.end();
+    const int x = excluded ? -1 : rw.dequantized(n.inputs[0], nodes);
+    if (excluded) {
+      d.reason = "excluded by --exclude-layers";
+    } else if (x < 0) {
+      d.reason = "no calibration scale for its input '" + g.value(n.inputs[0]).name + "'";
+    } else {
+      n.inputs[0] = x;
+      n.inputs[1] = rw.quantized_weights(n.inputs[1], axis, nodes);
+      if (n.op == "Conv" && n.inputs.size() > 3 && n.inputs[3] >= 0) {
+        const int r = rw.dequantized(n.inputs[3], nodes);
+        if (r >= 0) n.inputs[3] = r;  // a residual without a scale stays float: still correct, only slower
+      }
+      d.int8 = true;
+      ++report.int8_layers;
+    }
+    report.decisions.push_back(d);
+    nodes.push_back(std::move(n));
+  }
+  g.nodes = std::move(nodes);
+  report.qdq_pairs = rw.pairs();
+  return report;
+}
+
+}  // namespace trtcore

@@ -1,0 +1,36 @@
+// INT8 precision stage: rewrites an optimized graph into TensorRT's explicit-quantization form. Each weighted layer
+// (Conv, Gemm, MatMul with constant weights) gets a QuantizeLinear -> DequantizeLinear pair with the calibrated
+// per-tensor scale on its data input (and on a fused residual input), and its weights become int8 constants with
+// per-output-channel scales behind a DequantizeLinear. Zero points are 0 (symmetric). Backends lower the result.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "trtcore/graph.h"
+
+namespace trtcore {
+
+struct Int8Options {
+  std::vector<std::string> exclude_layers;  // node names that keep their float precision
+};
+
+struct Int8Decision {
+  std::string node;
+  bool int8 = false;
+  std::string reason;  // why a weighted layer stayed float ("" when quantized)
+};
+
+struct Int8Report {
+  std::vector<Int8Decision> decisions;  // one per weighted layer, in graph order
+  int int8_layers = 0;
+  int qdq_pairs = 0;
+};
+
+// `scales`: activation tensor name -> quantization scale (amax / 127). Rewrites `g` in place.
+Int8Report apply_int8_policy(Graph& g, const std::map<std::string, float>& scales, const Int8Options& opt);
+
+// The tensors whose scales the policy reads: the data (and residual) inputs of the weighted layers of `g`.
+std::vector<std::string> int8_observed_tensors(const Graph& g);
+
+}  // namespace trtcore

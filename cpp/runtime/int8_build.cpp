@@ -1,0 +1,194 @@
+// INT8 build step (see int8_build.h).
+#include "runtime/int8_build.h"
+
+#include <chrono>
+#include <ctime>
+#include <sys/stat.h>
+
+#include "plan/checksum.h"
+#include "precision/calibrate/cache.h"
+#include "runtime/samples.h"
+#include "trtcore/error.h"
+#include "trtcore/io.h"
+#include "trtcore/onnx_import.h"
+#include "trtcore/passes.h"
+
+namespace trtcore {
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return !path.empty() && ::stat(path.c_str(), &st) == 0;
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// A sample folder as calibration data.
+class FolderData : public CalibrationData {
+ public:
+  FolderData(const std::string& dir, const Graph& g) : folder_(dir, inputs_of(g)) {}
+  size_t size() const override { return folder_.size(); }
+  void read(size_t first, size_t count, const std::vector<float*>& dst) const override { folder_.read(first, count, dst); }
+
+ private:
+  static std::vector<SampleInput> inputs_of(const Graph& g) {
+    std::vector<SampleInput> in;
+    for (int id : g.inputs) {
+      Shape s = g.value(id).shape;
+      if (g.has_batch_axis && !s.empty()) s.erase(s.begin());
+      in.push_back({g.value(id).name, s});
+    }
+    return in;
+  }
+  SampleFolder folder_;
+};
+
+// Hashes every sample the calibrator reads (each once, in sample order) for the cache's manifest.
+class HashingData : public CalibrationData {
+ public:
+  HashingData(const CalibrationData& inner, const Graph& g) : inner_(inner) {
+    for (int id : g.inputs) {
+      Shape s = g.value(id).shape;
+      if (g.has_batch_axis && !s.empty()) s.erase(s.begin());
+      floats_.push_back(size_t(numel(s)));
+    }
+  }
+  size_t size() const override { return inner_.size(); }
+  void read(size_t first, size_t count, const std::vector<float*>& dst) const override {
+    inner_.read(first, count, dst);
+    for (size_t s = 0; s < count; ++s) {
+      if (first + s < sample_hashes_.size()) continue;  // the second pass reads the same samples again
+      uint64_t h = 0;
+      for (size_t i = 0; i < dst.size(); ++i) {
+        const uint64_t part[2] = {h, crc64(dst[i] + s * floats_[i], floats_[i] * sizeof(float))};
+        h = crc64(part, sizeof part);
+      }
+      sample_hashes_.push_back(h);
+    }
+  }
+  std::string hash() const { return hex64(crc64(sample_hashes_.data(), sample_hashes_.size() * sizeof(uint64_t))); }
+
+ private:
+  const CalibrationData& inner_;
+  std::vector<size_t> floats_;
+  mutable std::vector<uint64_t> sample_hashes_;
+};
+
+std::string model_hash(const std::string& onnx_path) {
+  const std::string bytes = read_file(onnx_path);
+  return hex64(crc64(bytes.data(), bytes.size()));
+}
+
+// Scales read from an existing cache, checked against the model (manifest hash) and the tensors the policy needs.
+std::map<std::string, float> scales_from_cache(const std::string& path, const ModelOptions& model,
+                                               const std::vector<std::string>& needed, std::string* log) {
+  const calib::CalibrationCache cache = calib::read_cache_file(path);
+  const std::string manifest_path = path + ".json";
+  if (file_exists(manifest_path)) {
+    const calib::CacheManifest m = calib::parse_manifest(read_file(manifest_path), manifest_path);
+    const std::string h = model_hash(model.onnx_path);
+    if (!m.model_hash.empty() && m.model_hash != h)
+      fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' was computed for another model (hash ",
+           m.model_hash, ", '", model.onnx_path, "' has ", h, "); delete it or name another --calibration-cache");
+  }
+  std::map<std::string, float> scales;
+  for (const auto& [name, scale] : cache.scales) scales[name] = scale;
+  std::vector<std::string> absent;
+  for (const std::string& n : needed)
+    if (!scales.count(n)) absent.push_back(n);
+  if (!needed.empty() && absent.size() == needed.size())
+    fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' names none of the model's quantized tensors (",
+         needed.size(), " needed, e.g. '", needed[0], "'): it belongs to another model");
+  if (log) {
+    *log += "calibration: " + std::to_string(cache.scales.size()) + " scales read from " + path + " (" +
+            cache.algorithm + ")\n";
+    for (const std::string& n : absent)
+      *log += "warning: calibration cache '" + path + "' has no scale for tensor '" + n + "'; its layer stays float\n";
+  }
+  return scales;
+}
+
+}  // namespace
+
+Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                      Backend& backend, std::string* log, const ProgressFn& progress) {
+  const std::vector<std::string> needed = int8_observed_tensors(g);
+  std::map<std::string, float> scales;
+  if (file_exists(build.calibration_cache)) {
+    scales = scales_from_cache(build.calibration_cache, model, needed, log);
+  } else {
+    if (build.calibration_dir.empty() && !build.calibration_data)
+      fail(ErrorKind::kInvalidArgument, "--int8 needs --calibration-dir (samples to calibrate on)",
+           build.calibration_cache.empty() ? "" : " or an existing --calibration-cache; '" + build.calibration_cache +
+                                                       "' does not exist yet");
+    const auto t0 = std::chrono::steady_clock::now();
+    // TensorRT's EntropyCalibration2 calibrates before fusion: every tensor of the unfused graph gets a scale
+    Graph cg = import_onnx(model);
+    PassContext plain;
+    plain.caps = FusionCaps{false, false, false, false, false};
+    optimize(cg, plain);
+    std::unique_ptr<FolderData> folder;
+    if (!build.calibration_data) folder = std::make_unique<FolderData>(build.calibration_dir, cg);
+    HashingData data(build.calibration_data ? *build.calibration_data : *folder, cg);
+    CalibrationSettings cs;
+    cs.algorithm = build.calibrator;
+    cs.percentile = build.calibration_percentile;
+    cs.batch = build.calibration_batch;
+    cs.max_batches = build.calibration_batches;
+    const CalibrationResult r = calibrate(cg, backend, sys, float_activations(cg), data, cs, progress);
+    calib::CalibrationCache cache;
+    cache.algorithm = calib::cache_algorithm_name(calib::algorithm_from_name(calibration_algorithm_name(build.calibrator)));
+    for (const auto& [name, amax] : r.amax) {
+      scales[name] = calib::scale_from_amax(amax);
+      cache.scales.emplace_back(name, scales[name]);
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (log) {
+      const std::string from = build.calibration_data ? std::string("the given arrays") : build.calibration_dir;
+      *log += "calibration: " + std::to_string(r.samples) + " samples from " + from + ", " +
+              calibration_algorithm_name(build.calibrator) + ", " + std::to_string(r.amax.size()) + " tensors in " +
+              std::to_string(int(secs + 0.5)) + " s\n";
+      for (const std::string& w : r.warnings) *log += "warning: " + w + "\n";
+    }
+    if (!build.calibration_cache.empty()) {
+      calib::write_cache_file(build.calibration_cache, cache);
+      calib::CacheManifest m;
+      m.model_hash = model_hash(model.onnx_path);
+      m.data_hash = data.hash();
+      m.algorithm = calibration_algorithm_name(build.calibrator);
+      m.percentile = build.calibrator == CalibrationAlgorithm::kPercentile ? build.calibration_percentile : 0;
+      m.samples = static_cast<long long>(r.samples);
+      m.created = utc_now();
+      write_file_atomic(build.calibration_cache + ".json", calib::format_manifest(m));
+      if (log) *log += "calibration cache written: " + build.calibration_cache + "\n";
+    }
+  }
+  Int8Options opt;
+  opt.exclude_layers = build.exclude_layers;
+  for (const std::string& name : build.exclude_layers) {
+    bool found = false;
+    for (const Node& n : g.nodes) found = found || n.name == name;
+    if (!found) fail(ErrorKind::kInvalidArgument, "--exclude-layers names '", name, "', which is no layer of the model");
+  }
+  Int8Report report = apply_int8_policy(g, scales, opt);
+  if (log) {
+    *log += "precision: " + std::to_string(report.int8_layers) + " int8 layers, " + std::to_string(report.qdq_pairs) +
+            " quantize/dequantize pairs\n";
+    for (const Int8Decision& d : report.decisions)
+      if (!d.int8) *log += "precision: " + d.node + " stays float: " + d.reason + "\n";
+  }
+  return report;
+}
+
+}  // namespace trtcore

@@ -1,0 +1,173 @@
+"""INT8 from our own calibration on the cpu backend, through the `trtcore` command: calibration over a folder of raw
+samples, TensorRT-format caches (written, read back, checked against the model), batch-size and order independence,
+and the user errors. References: onnxruntime's float32 run of the same model; Python's struct for the cache's bits."""
+import json
+import os
+import shutil
+import struct
+
+import numpy as np
+import onnx
+import pytest
+
+import models
+import trtcore
+from conftest import ort_run, rel_l2, save_model
+from test_cli import assert_clean_failure, trtcore_cli
+
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A MobileNetV2-style model (depthwise, residuals, ReLU6, classifier) and 24 raw samples of smooth images."""
+    tmp = tmp_path_factory.mktemp("int8")
+    model = models.mobilenet_v2(size=SIZE, seed=7)
+    onnx_path = save_model(model, tmp / "mbv2.onnx")
+    rng = np.random.default_rng(0)
+    samples = tmp / "calib"
+    samples.mkdir()
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
+    arrays = []
+    for i in range(24):
+        a = np.stack([np.sin(xx * rng.uniform(1, 6) + rng.uniform(0, 3)) * np.cos(yy * rng.uniform(1, 6))
+                      for _ in range(3)]).astype(np.float32)
+        a += rng.normal(0, 0.1, a.shape).astype(np.float32)
+        (samples / f"s{i:03d}.raw").write_bytes(a.tobytes())
+        arrays.append(a)
+    return tmp, onnx_path, model, samples, np.stack(arrays)
+
+
+def _build(setup, name, *extra):
+    tmp, onnx_path, _, samples, _ = setup
+    plan = tmp / f"{name}.plan"
+    proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--plan", plan, *extra)
+    assert proc.returncode == 0, proc.output
+    return plan, proc
+
+
+def _cache_lines(path):
+    lines = open(path).read().splitlines()
+    return lines[0], dict(l.rsplit(": ", 1) for l in lines[1:])
+
+
+@pytest.mark.parametrize("calibrator", ["max", "mse"])
+def test_calibrated_int8_plan_runs_int8_and_agrees_with_fp32(setup, calibrator):
+    """Accuracy against onnxruntime's own quantizer as the peer (random weights: entropy's clipping is judged on
+    trained models in bench/int8_accuracy.py, not here)."""
+    tmp, onnx_path, model, samples, arrays = setup
+    cache = tmp / f"mbv2_{calibrator}.cache"
+    plan, proc = _build(setup, calibrator, "--calibration-dir", samples, "--calibration-cache", cache,
+                        "--calibrator", calibrator)
+    assert "calibration: 24 samples" in proc.output and "calibration cache written" in proc.output, proc.output
+    eng = trtcore.Engine(str(plan))
+    precisions = [l.precision for l in eng.layers]
+    assert precisions.count("int8") >= 10, [(l.name, l.op, l.precision) for l in eng.layers]
+    name = model.graph.input[0].name
+    x = arrays[:4]
+    got = eng.infer({name: x})
+    ref = ort_run(model, {name: x})
+    # the peer: onnxruntime's own quantizer (symmetric, per-channel, MinMax) on the same model and samples
+    from test_int8 import ort_quantize
+    peer = ort_run(ort_quantize(model, tmp, [a[None] for a in arrays], name="peer"), {name: x})
+    for out, expected in ref.items():
+        ours, theirs = rel_l2(got[out], expected), rel_l2(peer[out], expected)
+        assert ours < 0.5 and ours <= 1.25 * theirs + 0.02, (out, ours, theirs)
+    # the cache: TensorRT's header and one big-endian float32 scale per tensor, amax/127 > 0
+    header, scales = _cache_lines(cache)
+    assert header.startswith("TRT-"), header
+    values = {k: struct.unpack(">f", bytes.fromhex(v))[0] for k, v in scales.items()}
+    assert name in values and all(v > 0 and np.isfinite(v) for v in values.values())
+    # the input's scale can never exceed max|x| / 127 over the calibration samples
+    assert values[name] <= np.abs(arrays).max() / 127 * (1 + 1e-6)
+    manifest = json.load(open(str(cache) + ".json"))
+    assert manifest["samples"] == 24 and manifest["algorithm"] == calibrator and manifest["model_hash"]
+
+
+def test_entropy_cache_header(setup):
+    tmp, onnx_path, model, samples, arrays = setup
+    cache = tmp / "entropy.cache"
+    _build(setup, "entropy", "--calibration-dir", samples, "--calibration-cache", cache)
+    assert _cache_lines(cache)[0].endswith("-EntropyCalibration2")
+
+
+def test_cache_rebuilds_identically_without_samples(setup):
+    tmp, onnx_path, model, samples, arrays = setup
+    cache = tmp / "again.cache"
+    plan_a, _ = _build(setup, "a", "--calibration-dir", samples, "--calibration-cache", cache)
+    plan_b, proc = _build(setup, "b", "--calibration-cache", cache)
+    assert "scales read from" in proc.output, proc.output
+    name = model.graph.input[0].name
+    xa = trtcore.Engine(str(plan_a)).infer({name: arrays[:4]})
+    xb = trtcore.Engine(str(plan_b)).infer({name: arrays[:4]})
+    for k in xa:
+        assert np.array_equal(xa[k], xb[k])
+
+
+def test_max_calibrator_equals_the_maximum(setup):
+    tmp, onnx_path, model, samples, arrays = setup
+    cache = tmp / "max.cache"
+    _build(setup, "max", "--calibration-dir", samples, "--calibration-cache", cache, "--calibrator", "max")
+    header, scales = _cache_lines(cache)
+    assert header.endswith("-MinMaxCalibration"), header
+    name = model.graph.input[0].name
+    scale = struct.unpack(">f", bytes.fromhex(scales[name]))[0]
+    assert scale == pytest.approx(np.abs(arrays).max() / 127, rel=1e-6)
+
+
+def test_result_does_not_depend_on_batch_size_or_order(setup):
+    tmp, onnx_path, model, samples, arrays = setup
+    shuffled = tmp / "shuffled"
+    shuffled.mkdir(exist_ok=True)
+    order = np.random.default_rng(5).permutation(len(arrays))
+    for new, old in enumerate(order):  # the sorted file order is a permutation of the original
+        shutil.copy(samples / f"s{old:03d}.raw", shuffled / f"x{new:03d}.raw")
+    caches = []
+    for tag, folder, batch in [("b1", samples, 1), ("b4", samples, 4), ("shuf", shuffled, 3)]:
+        c = tmp / f"order_{tag}.cache"
+        _build(setup, f"order_{tag}", "--calibration-dir", folder, "--calibration-cache", c,
+               "--calibration-batch", batch)
+        caches.append(_cache_lines(c)[1])
+    assert caches[0] == caches[1] == caches[2]
+
+
+def test_cache_from_another_model_is_refused(setup):
+    tmp, onnx_path, model, samples, arrays = setup
+    other = save_model(models.resnet_block(batch=1, c=16, mid=8, size=8), tmp / "block.onnx")
+    cache = tmp / "mbv2_for_other.cache"
+    _build(setup, "for_other", "--calibration-dir", samples, "--calibration-cache", cache)
+    proc = trtcore_cli("build", "--onnx", other, "--backend", "cpu", "--int8", "--calibration-cache", cache,
+                       "--plan", tmp / "other.plan")
+    assert_clean_failure(proc, str(cache), "another model")
+
+
+@pytest.mark.parametrize("case", ["no_data", "missing_dir", "wrong_size", "bad_cache", "bad_calibrator"])
+def test_int8_user_errors(setup, case):
+    tmp, onnx_path, model, samples, arrays = setup
+    args = ["build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--plan", tmp / f"e_{case}.plan"]
+    if case == "no_data":
+        assert_clean_failure(trtcore_cli(*args), "--calibration-dir")
+    elif case == "missing_dir":
+        assert_clean_failure(trtcore_cli(*args, "--calibration-dir", tmp / "nowhere"), "nowhere")
+    elif case == "wrong_size":
+        bad = tmp / "bad_samples"
+        bad.mkdir(exist_ok=True)
+        (bad / "short.raw").write_bytes(b"\0" * 100)
+        assert_clean_failure(trtcore_cli(*args, "--calibration-dir", bad), "short.raw", str(3 * SIZE * SIZE * 4))
+    elif case == "bad_cache":
+        c = tmp / "bad.cache"
+        c.write_text("TRT-8601-EntropyCalibration2\ninput: zz0102\n")
+        assert_clean_failure(trtcore_cli(*args, "--calibration-cache", c), str(c), "2")
+    else:
+        assert_clean_failure(trtcore_cli(*args, "--calibration-dir", samples, "--calibrator", "kl"), "kl", "entropy")
+
+
+def test_exclude_layers_keeps_them_float(setup):
+    tmp, onnx_path, model, samples, arrays = setup
+    first_conv = model.graph.node[0].name
+    plan, _ = _build(setup, "exclude", "--calibration-dir", samples, "--exclude-layers", first_conv)
+    layers = {l.name: l.precision for l in trtcore.Engine(str(plan)).layers}
+    assert layers[first_conv] == "fp32"
+    proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--int8", "--calibration-dir", samples,
+                       "--exclude-layers", "no_such_layer", "--plan", tmp / "x.plan")
+    assert_clean_failure(proc, "no_such_layer")
