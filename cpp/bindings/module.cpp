@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "onnx/onnx_writer.h"
 #include "runtime/report.h"
 #include "trtcore/calibration.h"
 #include "trtcore/engine.h"
@@ -402,4 +403,24 @@ PYBIND11_MODULE(_core, m) {
   context
       .def_property_readonly("memory", [](const PyExecContext& p) { return memory_map(p.c->memory()); });
   bind_calibration(m);
+
+  // The graph after a stage, written back as ONNX (what the tensorrt backend hands its parser).
+  m.def(
+      "export_onnx",
+      [](const std::string& onnx_in, const std::string& onnx_out, const std::string& stop_after, int64_t batch,
+         int64_t min_opset, const std::string& floats, const std::string& batch_dim) {
+        onnx::OnnxExportOptions opt;
+        opt.min_opset = min_opset;
+        if (floats != "as_graph" && floats != "float16")
+          fail(ErrorKind::kInvalidArgument, "floats must be 'as_graph' or 'float16', got '", floats, "'");
+        opt.floats = floats == "float16" ? onnx::FloatStorage::kFloat16 : onnx::FloatStorage::kAsGraph;
+        if (batch_dim != "fixed" && batch_dim != "dynamic")
+          fail(ErrorKind::kInvalidArgument, "batch_dim must be 'fixed' or 'dynamic', got '", batch_dim, "'");
+        opt.batch = batch_dim == "dynamic" ? onnx::BatchDim::kDynamic : onnx::BatchDim::kFixed;
+        py::gil_scoped_release release;
+        const Graph g = load_graph(model_options(onnx_in, batch, {}), stage_from_name(stop_after), PassContext());
+        onnx::write_onnx(g, opt, onnx_out);
+      },
+      py::arg("onnx_in"), py::arg("onnx_out"), py::arg("stop_after") = "optimize", py::arg("batch") = 0,
+      py::arg("min_opset") = 0, py::arg("floats") = "as_graph", py::arg("batch_dim") = "fixed");
 }

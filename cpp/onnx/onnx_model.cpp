@@ -1,5 +1,6 @@
 #include "onnx/onnx_model.h"
 
+#include "onnx/onnx_fields.h"
 #include "trtcore/error.h"
 
 namespace trtcore::onnx {
@@ -48,8 +49,8 @@ struct Decoder {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: o.domain = r.read_string(f); break;
-        case 2: o.version = r.read_int64(f); break;
+        case field::opset::kDomain: o.domain = r.read_string(f); break;
+        case field::opset::kVersion: o.version = r.read_int64(f); break;
         default: r.skip(f);
       }
     }
@@ -60,8 +61,8 @@ struct Decoder {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: kv.first = r.read_string(f); break;
-        case 2: kv.second = r.read_string(f); break;
+        case field::entry::kKey: kv.first = r.read_string(f); break;
+        case field::entry::kValue: kv.second = r.read_string(f); break;
         default: r.skip(f);
       }
     }
@@ -73,25 +74,25 @@ struct Decoder {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: r.read_repeated_int64(f, t.dims); break;
-        case 2: t.data_type = r.read_int32(f); break;
-        case 3: t.has_segment = true; r.skip(f); break;
-        case 4: r.read_repeated_float(f, t.float_data); break;
-        case 5: r.read_repeated_int32(f, t.int32_data); break;
-        case 6: ++t.other_data_fields; r.skip(f); break;
-        case 7: r.read_repeated_int64(f, t.int64_data); break;
-        case 8: t.name = r.read_string(f); break;
-        case 9: t.raw_data = r.read_bytes(f); t.has_raw_data = true; break;
-        case 10: r.read_repeated_double(f, t.double_data); break;
-        case 11: ++t.other_data_fields; r.skip(f); break;
-        case 13: {
+        case field::tensor::kDims: r.read_repeated_int64(f, t.dims); break;
+        case field::tensor::kDataType: t.data_type = r.read_int32(f); break;
+        case field::tensor::kSegment: t.has_segment = true; r.skip(f); break;
+        case field::tensor::kFloatData: r.read_repeated_float(f, t.float_data); break;
+        case field::tensor::kInt32Data: r.read_repeated_int32(f, t.int32_data); break;
+        case field::tensor::kStringData: ++t.other_data_fields; r.skip(f); break;
+        case field::tensor::kInt64Data: r.read_repeated_int64(f, t.int64_data); break;
+        case field::tensor::kName: t.name = r.read_string(f); break;
+        case field::tensor::kRawData: t.raw_data = r.read_bytes(f); t.has_raw_data = true; break;
+        case field::tensor::kDoubleData: r.read_repeated_double(f, t.double_data); break;
+        case field::tensor::kUint64Data: ++t.other_data_fields; r.skip(f); break;
+        case field::tensor::kExternalData: {
           const Bytes b = r.read_bytes(f);
           PathScope scope(ctx, label("external_data", t.external_data.size(), ""), f.start);
           t.external_data.emplace_back();
           string_entry(b, t.external_data.back());
           break;
         }
-        case 14: t.data_location = DataLocation(r.read_int32(f)); break;
+        case field::tensor::kDataLocation: t.data_location = DataLocation(r.read_int32(f)); break;
         default: r.skip(f);
       }
     }
@@ -104,12 +105,12 @@ struct Decoder {
     AttrType seen = AttrType::kUndefined;  // the last value field present, for files that omit `type`
     while (r.next(f)) {
       switch (f.number) {
-        case 1: a.name = r.read_string(f); break;
-        case 20: declared = r.read_int32(f); break;
-        case 2: a.f = r.read_float(f); seen = AttrType::kFloat; break;
-        case 3: a.i = r.read_int64(f); seen = AttrType::kInt; break;
-        case 4: a.s = r.read_string(f); seen = AttrType::kString; break;
-        case 5: {
+        case field::attribute::kName: a.name = r.read_string(f); break;
+        case field::attribute::kType: declared = r.read_int32(f); break;
+        case field::attribute::kF: a.f = r.read_float(f); seen = AttrType::kFloat; break;
+        case field::attribute::kI: a.i = r.read_int64(f); seen = AttrType::kInt; break;
+        case field::attribute::kS: a.s = r.read_string(f); seen = AttrType::kString; break;
+        case field::attribute::kT: {
           const Bytes b = r.read_bytes(f);
           PathScope scope(ctx, "t", f.start);
           a.t = std::make_shared<OnnxTensor>();
@@ -118,16 +119,16 @@ struct Decoder {
           break;
         }
         // Subgraphs (If/Loop bodies) and sparse/type values are not decoded: no supported op takes them.
-        case 6: r.skip(f); seen = AttrType::kGraph; break;
-        case 22: r.skip(f); seen = AttrType::kSparseTensor; break;
-        case 14: r.skip(f); seen = AttrType::kTypeProto; break;
-        case 7: r.read_repeated_float(f, a.floats); seen = AttrType::kFloats; break;
-        case 8: r.read_repeated_int64(f, a.ints); seen = AttrType::kInts; break;
-        case 9: a.strings.push_back(r.read_string(f)); seen = AttrType::kStrings; break;
-        case 10: r.skip(f); seen = AttrType::kTensors; break;
-        case 11: r.skip(f); seen = AttrType::kGraphs; break;
-        case 23: r.skip(f); seen = AttrType::kSparseTensors; break;
-        case 15: r.skip(f); seen = AttrType::kTypeProtos; break;
+        case field::attribute::kG: r.skip(f); seen = AttrType::kGraph; break;
+        case field::attribute::kSparseTensor: r.skip(f); seen = AttrType::kSparseTensor; break;
+        case field::attribute::kTp: r.skip(f); seen = AttrType::kTypeProto; break;
+        case field::attribute::kFloats: r.read_repeated_float(f, a.floats); seen = AttrType::kFloats; break;
+        case field::attribute::kInts: r.read_repeated_int64(f, a.ints); seen = AttrType::kInts; break;
+        case field::attribute::kStrings: a.strings.push_back(r.read_string(f)); seen = AttrType::kStrings; break;
+        case field::attribute::kTensors: r.skip(f); seen = AttrType::kTensors; break;
+        case field::attribute::kGraphs: r.skip(f); seen = AttrType::kGraphs; break;
+        case field::attribute::kSparseTensors: r.skip(f); seen = AttrType::kSparseTensors; break;
+        case field::attribute::kTypeProtos: r.skip(f); seen = AttrType::kTypeProtos; break;
         default: r.skip(f);
       }
     }
@@ -141,14 +142,15 @@ struct Decoder {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: n.inputs.push_back(r.read_string(f)); break;
-        case 2: n.outputs.push_back(r.read_string(f)); break;
-        case 3: n.name = r.read_string(f); break;
-        case 4: n.op_type = r.read_string(f); break;
-        case 7: n.domain = r.read_string(f); break;
-        case 5: {
+        case field::node::kInput: n.inputs.push_back(r.read_string(f)); break;
+        case field::node::kOutput: n.outputs.push_back(r.read_string(f)); break;
+        case field::node::kName: n.name = r.read_string(f); break;
+        case field::node::kOpType: n.op_type = r.read_string(f); break;
+        case field::node::kDomain: n.domain = r.read_string(f); break;
+        case field::node::kAttribute: {
           const Bytes b = r.read_bytes(f);
-          PathScope scope(ctx, label("attribute", n.attributes.size(), peek_string(b, 1)), f.start);
+          const std::string name = peek_string(b, field::attribute::kName);
+          PathScope scope(ctx, label("attribute", n.attributes.size(), name), f.start);
           n.attributes.emplace_back();
           attribute(b, n.attributes.back());
           break;
@@ -162,7 +164,7 @@ struct Decoder {
     WireReader r(ctx, msg);
     Field f;
     while (r.next(f)) {
-      if (f.number != 1) {
+      if (f.number != field::shape::kDim) {
         r.skip(f);
         continue;
       }
@@ -173,8 +175,8 @@ struct Decoder {
       Field g;
       while (dr.next(g)) {
         switch (g.number) {
-          case 1: d.value = dr.read_int64(g); d.known = d.value >= 0; break;
-          case 2: d.param = dr.read_string(g); d.known = false; break;
+          case field::dim::kValue: d.value = dr.read_int64(g); d.known = d.value >= 0; break;
+          case field::dim::kParam: d.param = dr.read_string(g); d.known = false; break;
           default: dr.skip(g);
         }
       }
@@ -187,8 +189,8 @@ struct Decoder {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: v.elem_type = r.read_int32(f); break;
-        case 2: {
+        case field::tensor_type::kElemType: v.elem_type = r.read_int32(f); break;
+        case field::tensor_type::kShape: {
           const Bytes b = r.read_bytes(f);
           PathScope scope(ctx, "shape", f.start);
           v.has_shape = true;
@@ -206,14 +208,15 @@ struct Decoder {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: v.name = r.read_string(f); break;
-        case 2: {
+        case field::value_info::kName: v.name = r.read_string(f); break;
+        case field::value_info::kType: {
           const Bytes b = r.read_bytes(f);
           PathScope scope(ctx, "type", f.start);
           WireReader tr(ctx, b);
           Field g;
           while (tr.next(g)) {
-            if (g.number == 1) {  // tensor_type; sequences, maps and optionals are left undecoded
+            // tensor_type; sequences, maps and optionals are left undecoded
+            if (g.number == field::type::kTensorType) {
               const Bytes tb = tr.read_bytes(g);
               PathScope inner(ctx, "tensor_type", g.start);
               v.is_tensor = true;
@@ -234,32 +237,34 @@ struct Decoder {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: {
+        case field::graph::kNode: {
           const Bytes b = r.read_bytes(f);
-          PathScope scope(ctx, label("node", g.nodes.size(), peek_string(b, 3)), f.start);
+          const std::string name = peek_string(b, field::node::kName);
+          PathScope scope(ctx, label("node", g.nodes.size(), name), f.start);
           g.nodes.emplace_back();
           node(b, g.nodes.back());
           break;
         }
-        case 2: g.name = r.read_string(f); break;
-        case 5: {
+        case field::graph::kName: g.name = r.read_string(f); break;
+        case field::graph::kInitializer: {
           const Bytes b = r.read_bytes(f);
-          PathScope scope(ctx, label("initializer", g.initializers.size(), peek_string(b, 8)), f.start);
+          const std::string name = peek_string(b, field::tensor::kName);
+          PathScope scope(ctx, label("initializer", g.initializers.size(), name), f.start);
           g.initializers.emplace_back();
           tensor(b, g.initializers.back());
           break;
         }
-        case 15: {
+        case field::graph::kSparseInitializer: {
           const Bytes b = r.read_bytes(f);
           PathScope scope(ctx, label("sparse_initializer", g.sparse_initializers.size(), ""), f.start);
-          // SparseTensorProto.values (1) carries the name.
+          // SparseTensorProto.values carries the name.
           std::string name;
           WireReader sr(ctx, b);
           Field h;
           while (sr.next(h)) {
-            if (h.number == 1) {
+            if (h.number == field::sparse_tensor::kValues) {
               const Bytes vb = sr.read_bytes(h);
-              name = peek_string(vb, 8);
+              name = peek_string(vb, field::tensor::kName);
             } else {
               sr.skip(h);
             }
@@ -267,11 +272,13 @@ struct Decoder {
           g.sparse_initializers.push_back(name);
           break;
         }
-        case 11:
-        case 12: {
-          std::vector<OnnxValueInfo>& list = f.number == 11 ? g.inputs : g.outputs;
+        case field::graph::kInput:
+        case field::graph::kOutput: {
+          const bool input = f.number == field::graph::kInput;
+          std::vector<OnnxValueInfo>& list = input ? g.inputs : g.outputs;
           const Bytes b = r.read_bytes(f);
-          PathScope scope(ctx, label(f.number == 11 ? "input" : "output", list.size(), peek_string(b, 1)), f.start);
+          const std::string name = peek_string(b, field::value_info::kName);
+          PathScope scope(ctx, label(input ? "input" : "output", list.size(), name), f.start);
           list.emplace_back();
           value_info(b, list.back());
           break;
@@ -286,15 +293,15 @@ struct Decoder {
     Field f;
     while (r.next(f)) {
       switch (f.number) {
-        case 1: m.ir_version = r.read_int64(f); break;
-        case 8: {
+        case field::model::kIrVersion: m.ir_version = r.read_int64(f); break;
+        case field::model::kOpsetImport: {
           const Bytes b = r.read_bytes(f);
           PathScope scope(ctx, label("opset_import", m.opsets.size(), ""), f.start);
           m.opsets.emplace_back();
           opset(b, m.opsets.back());
           break;
         }
-        case 7: {
+        case field::model::kGraph: {
           const Bytes b = r.read_bytes(f);
           PathScope scope(ctx, "graph", f.start);
           m.graph = OnnxGraph();  // protobuf merges repeated occurrences; a second graph replacing is simpler

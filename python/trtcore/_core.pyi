@@ -96,3 +96,9 @@ class Context:
     def benchmark(self, batch: int = 0, iterations: int = 10, warmup: int = 3) -> Dict[str, object]: ...
     @property
     def memory(self) -> Dict[str, int]: ...     # weights (not shared ones), activations, workspace, total
+
+def export_onnx(onnx_in: str, onnx_out: str, stop_after: str = "optimize", batch: int = 0, min_opset: int = 0,
+                floats: str = "as_graph", batch_dim: str = "fixed") -> None:
+    """Imports (and optimizes) onnx_in and writes the resulting graph to onnx_out as ONNX. floats "float16" stores
+    float32 tensors as float16 behind float32 inputs/outputs; batch_dim "dynamic" writes axis 0 as "batch"."""
+    ...

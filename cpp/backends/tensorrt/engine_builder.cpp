@@ -1,16 +1,19 @@
 #include "backends/tensorrt/engine_builder.h"
 
+#include <climits>
 #include <fstream>
 
 #include "backends/tensorrt/calibrator.h"
-#include "backends/tensorrt/onnx_writer.h"
 #include "backends/tensorrt/trt_common.h"
+#include "onnx/onnx_writer.h"
 #include "trtcore/io.h"
 
 namespace trtcore::tensorrt {
 namespace {
 
 using nvinfer1::BuilderFlag;
+using onnx::BatchDim;
+using onnx::FloatStorage;
 
 std::string parser_errors(const nvonnxparser::IParser& parser) {
   std::string out;
@@ -54,6 +57,21 @@ nvinfer1::IOptimizationProfile* batch_profile(nvinfer1::IBuilder& builder, nvinf
   return profile;
 }
 
+// The graph as the ONNX bytes TensorRT's parser reads, with the limits of TensorRT checked first.
+std::string export_for_parser(const Graph& g, FloatStorage floats) {
+  for (int id : g.inputs)
+    for (int out : g.outputs)
+      if (id == out)
+        fail(ErrorKind::kUnsupported, "tensorrt backend: graph input '", g.value(id).name,
+             "' is also a graph output; TensorRT cannot mark a network input as an output");
+  const BatchDim batch = g.has_batch_axis ? BatchDim::kDynamic : BatchDim::kFixed;
+  std::string bytes = onnx::graph_to_onnx(g, onnx::OnnxExportOptions{floats, batch});
+  if (bytes.size() > size_t(INT_MAX))
+    fail(ErrorKind::kUnsupported, "tensorrt backend: the model is ", bytes.size() >> 20,
+         " MiB; TensorRT's ONNX parser reads at most 2 GiB from memory");
+  return bytes;
+}
+
 std::string read_if_present(const std::string& path) {
   if (!std::ifstream(path, std::ios::binary).good()) return {};
   return read_file(path);
@@ -71,8 +89,7 @@ std::string build_engine(const Graph& g, const BuildOptions& opt) {
 #else
   const FloatStorage floats = FloatStorage::kAsGraph;
 #endif
-  const BatchDim batch = g.has_batch_axis ? BatchDim::kDynamic : BatchDim::kFixed;
-  const std::string onnx = graph_to_onnx(g, OnnxExportOptions{floats, batch});
+  const std::string onnx = export_for_parser(g, floats);
 
   Logger& log = logger();
   log.clear();

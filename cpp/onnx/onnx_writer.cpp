@@ -1,37 +1,26 @@
-// Serializes trtcore's optimized Graph back to ONNX for TensorRT's parser.
+// Serializes a trtcore Graph back to ONNX.
 //
-// Why re-export instead of passing the original file: the plan must not need the ONNX file (only the optimized
-// graph is stored), the batch handling and shape folding of import stay the single source of truth, and a plan
-// rebuilt later builds from exactly the graph that the other backends run. The writer is small because the
-// optimized graph keeps ONNX op types and attributes; only trtcore's fused forms need expanding.
-#include "backends/tensorrt/onnx_writer.h"
+// Why the tensorrt backend re-exports instead of passing the original file: the plan must not need the ONNX file
+// (only the optimized graph is stored), the batch handling and shape folding of import stay the single source of
+// truth, and a plan rebuilt later builds from exactly the graph that the other backends run. The writer is small
+// because the graph keeps ONNX op types and attributes; only trtcore's fused forms need expanding.
+#include "onnx/onnx_writer.h"
 
-#include <climits>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
 
+#include "onnx/onnx_fields.h"
+#include "onnx/onnx_model.h"
+#include "ops/fused_elementwise.h"
+#include "ops/op_registry.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
+#include "trtcore/io.h"
 
-namespace trtcore::tensorrt {
+namespace trtcore::onnx {
 namespace {
-
-// ONNX field numbers (onnx.proto; the reader in cpp/onnx/onnx_model.cpp decodes the same ones).
-namespace field {
-constexpr uint32_t kModelIrVersion = 1, kModelProducer = 2, kModelGraph = 7, kModelOpset = 8;
-constexpr uint32_t kOpsetVersion = 2;
-constexpr uint32_t kGraphNode = 1, kGraphName = 2, kGraphInitializer = 5, kGraphInput = 11, kGraphOutput = 12;
-constexpr uint32_t kNodeInput = 1, kNodeOutput = 2, kNodeName = 3, kNodeOp = 4, kNodeAttribute = 5;
-constexpr uint32_t kAttrName = 1, kAttrF = 2, kAttrI = 3, kAttrS = 4, kAttrT = 5, kAttrFloats = 7, kAttrInts = 8,
-                   kAttrType = 20;
-constexpr uint32_t kTensorDims = 1, kTensorType = 2, kTensorName = 8, kTensorRaw = 9;
-constexpr uint32_t kValueName = 1, kValueType = 2, kTypeTensor = 1, kTensorElemType = 1, kTensorShape = 2;
-constexpr uint32_t kShapeDim = 1, kDimValue = 1, kDimParam = 2;
-}  // namespace field
-
-// AttributeProto.AttributeType codes.
-enum class AttrCode : int64_t { kFloat = 1, kInt = 2, kString = 3, kTensor = 4, kFloats = 6, kInts = 7 };
 
 enum class Wire : uint32_t { kVarint = 0, kFixed32 = 5, kLen = 2 };
 
@@ -71,69 +60,84 @@ class Proto {
 
 bool as_half(FloatStorage fs, DType t) { return fs == FloatStorage::kFloat16 && t == DType::kFloat32; }
 
+// Any dtype trtcore holds (float32/16/64, int8, uint8, int32, int64, bool) as raw little-endian data.
 Proto tensor_proto(const std::string& name, const Tensor& t, FloatStorage fs) {
   Proto p;
-  for (int64_t d : t.shape) p.i64(field::kTensorDims, d);
-  p.str(field::kTensorName, name);
+  for (int64_t d : t.shape) p.i64(field::tensor::kDims, d);
+  p.str(field::tensor::kName, name);
   if (as_half(fs, t.dtype)) {
-    p.i64(field::kTensorType, int64_t(DType::kFloat16));
+    p.i64(field::tensor::kDataType, int64_t(DType::kFloat16));
     std::vector<uint16_t> h(size_t(t.numel()));
     const float* src = t.data<float>();
     for (size_t i = 0; i < h.size(); ++i) h[i] = float_to_half(src[i]);
-    p.bytes(field::kTensorRaw, h.data(), h.size() * 2);
+    p.bytes(field::tensor::kRawData, h.data(), h.size() * 2);
   } else {
-    p.i64(field::kTensorType, int64_t(t.dtype));
-    p.bytes(field::kTensorRaw, t.bytes.data(), t.bytes.size());
+    p.i64(field::tensor::kDataType, int64_t(t.dtype));
+    p.bytes(field::tensor::kRawData, t.bytes.data(), t.bytes.size());
   }
   return p;
 }
 
 Proto value_info(const std::string& name, DType dtype, const Shape* shape, BatchDim batch) {
   Proto tt;
-  tt.i64(field::kTensorElemType, int64_t(dtype));
+  tt.i64(field::tensor_type::kElemType, int64_t(dtype));
   if (shape) {
     Proto dims;
     for (size_t i = 0; i < shape->size(); ++i) {
       Proto d;
       if (i == 0 && batch == BatchDim::kDynamic)
-        d.str(field::kDimParam, "batch");
+        d.str(field::dim::kParam, "batch");
       else
-        d.i64(field::kDimValue, (*shape)[i]);
-      dims.msg(field::kShapeDim, d);
+        d.i64(field::dim::kValue, (*shape)[i]);
+      dims.msg(field::shape::kDim, d);
     }
-    tt.msg(field::kTensorShape, dims);
+    tt.msg(field::tensor_type::kShape, dims);
   }
   Proto type;
-  type.msg(field::kTypeTensor, tt);
+  type.msg(field::type::kTensorType, tt);
   Proto vi;
-  vi.str(field::kValueName, name);
-  vi.msg(field::kValueType, type);
+  vi.str(field::value_info::kName, name);
+  vi.msg(field::value_info::kType, type);
   return vi;
 }
 
 Proto attribute(const std::string& name, const AttrValue& v, FloatStorage fs) {
   Proto a;
-  a.str(field::kAttrName, name);
+  a.str(field::attribute::kName, name);
   if (auto* i = std::get_if<int64_t>(&v)) {
-    a.i64(field::kAttrI, *i);
-    a.i64(field::kAttrType, int64_t(AttrCode::kInt));
+    a.i64(field::attribute::kI, *i);
+    a.i64(field::attribute::kType, int64_t(AttrType::kInt));
   } else if (auto* f = std::get_if<float>(&v)) {
-    a.f32(field::kAttrF, *f);
-    a.i64(field::kAttrType, int64_t(AttrCode::kFloat));
+    a.f32(field::attribute::kF, *f);
+    a.i64(field::attribute::kType, int64_t(AttrType::kFloat));
   } else if (auto* s = std::get_if<std::string>(&v)) {
-    a.str(field::kAttrS, *s);
-    a.i64(field::kAttrType, int64_t(AttrCode::kString));
+    a.str(field::attribute::kS, *s);
+    a.i64(field::attribute::kType, int64_t(AttrType::kString));
   } else if (auto* is = std::get_if<std::vector<int64_t>>(&v)) {
-    for (int64_t x : *is) a.i64(field::kAttrInts, x);
-    a.i64(field::kAttrType, int64_t(AttrCode::kInts));
+    for (int64_t x : *is) a.i64(field::attribute::kInts, x);
+    a.i64(field::attribute::kType, int64_t(AttrType::kInts));
   } else if (auto* fl = std::get_if<std::vector<float>>(&v)) {
-    for (float x : *fl) a.f32(field::kAttrFloats, x);
-    a.i64(field::kAttrType, int64_t(AttrCode::kFloats));
+    for (float x : *fl) a.f32(field::attribute::kFloats, x);
+    a.i64(field::attribute::kType, int64_t(AttrType::kFloats));
   } else if (auto* t = std::get_if<TensorPtr>(&v)) {
-    a.msg(field::kAttrT, tensor_proto("", **t, fs));
-    a.i64(field::kAttrType, int64_t(AttrCode::kTensor));
+    a.msg(field::attribute::kT, tensor_proto("", **t, fs));
+    a.i64(field::attribute::kType, int64_t(AttrType::kTensor));
   }
   return a;
+}
+
+// The fused-activation form of a FusedElementwise instruction (same alpha/beta meaning); kNone for other ops.
+Activation activation_of(EwOp op) {
+  switch (op) {
+    case EwOp::kRelu: return Activation::kRelu;
+    case EwOp::kLeakyRelu: return Activation::kLeakyRelu;
+    case EwOp::kClip: return Activation::kClip;
+    case EwOp::kSigmoid: return Activation::kSigmoid;
+    case EwOp::kHardSigmoid: return Activation::kHardSigmoid;
+    case EwOp::kHardSwish: return Activation::kHardSwish;
+    case EwOp::kTanh: return Activation::kTanh;
+    default: return Activation::kNone;
+  }
 }
 
 // The IR version that introduced each opset's era; TensorRT's parser reads any of them.
@@ -149,7 +153,8 @@ int64_t ir_version_for(int64_t opset) {
 
 class Writer {
  public:
-  Writer(const Graph& g, const OnnxExportOptions& opt) : g_(g), opt_(opt), ref_(g.values.size()) {
+  Writer(const Graph& g, const OnnxExportOptions& opt)
+      : g_(g), opt_(opt), opset_(std::max(g.opset, opt.min_opset)), ref_(g.values.size()) {
     for (const Value& v : g.values) names_.insert(v.name);
   }
 
@@ -160,7 +165,7 @@ class Writer {
     // read[v]: read under its own name; a float32 constant read only as Resize scales in float16 storage is
     // emitted only as its float32 copy.
     for (const Node& n : g_.nodes)
-      for (size_t k = 0; k < n.inputs.size(); ++k) {
+      for (size_t k = 0; k < n.inputs.size() && !folded(n); ++k) {
         const int in = n.inputs[k];
         if (in >= 0 && !(half(g_.value(in).dtype) && float32_slot(n, k))) read[size_t(in)] = 1;
       }
@@ -168,11 +173,8 @@ class Writer {
     // Graph inputs keep their names and dtypes; in float16 storage a Cast feeds the rest of the model.
     for (int id : g_.inputs) {
       const Value& v = g_.value(id);
-      if (graph_output[size_t(id)])
-        fail(ErrorKind::kUnsupported, "tensorrt backend: graph input '", v.name,
-             "' is also a graph output; TensorRT cannot mark a network input as an output");
       const BatchDim batch = g_.has_batch_axis && !v.shape.empty() ? opt_.batch : BatchDim::kFixed;
-      graph_.msg(field::kGraphInput, value_info(v.name, v.dtype, &v.shape, batch));
+      graph_.msg(field::graph::kInput, value_info(v.name, v.dtype, &v.shape, batch));
       ref_[size_t(id)] = v.name;
       if (half(v.dtype)) {
         ref_[size_t(id)] = fresh(v.name + "_fp16");
@@ -186,15 +188,16 @@ class Writer {
         if (!read[id]) continue;
         // A name cannot be both an initializer and a graph output: the output gets an Identity/Cast below.
         ref_[id] = graph_output[id] ? fresh(v.name + "_const") : v.name;
-        graph_.msg(field::kGraphInitializer, tensor_proto(ref_[id], *v.constant, opt_.floats));
+        graph_.msg(field::graph::kInitializer, tensor_proto(ref_[id], *v.constant, opt_.floats));
       } else {
         ref_[id] = graph_output[id] && half(v.dtype) ? fresh(v.name + "_fp16") : v.name;
       }
     }
-    for (const Node& n : g_.nodes) emit_node(n);
+    for (const Node& n : g_.nodes)
+      if (!folded(n)) emit_node(n);
     for (int id : g_.outputs) {
       const Value& v = g_.value(id);
-      if (ref_[size_t(id)] != v.name) {
+      if (!graph_input[size_t(id)] && ref_[size_t(id)] != v.name) {
         if (half(v.dtype))
           cast(ref_[size_t(id)], v.name, DType::kFloat32, v.name + "_to_fp32");
         else
@@ -202,25 +205,29 @@ class Writer {
       }
       // Axis 0 follows the batch when it equals it at the maximum batch (as the engine reports outputs).
       const bool batched = g_.has_batch_axis && !v.shape.empty() && v.shape[0] == g_.max_batch;
-      graph_.msg(field::kGraphOutput, value_info(v.name, v.dtype, &v.shape, batched ? opt_.batch : BatchDim::kFixed));
+      graph_.msg(field::graph::kOutput, value_info(v.name, v.dtype, &v.shape, batched ? opt_.batch : BatchDim::kFixed));
     }
-    graph_.str(field::kGraphName, g_.name.empty() ? std::string("trtcore") : g_.name);
+    graph_.str(field::graph::kName, g_.name.empty() ? std::string("trtcore") : g_.name);
 
     Proto opset;
-    opset.i64(field::kOpsetVersion, g_.opset);
+    opset.i64(field::opset::kVersion, opset_);
     Proto model;
-    model.i64(field::kModelIrVersion, ir_version_for(g_.opset));
-    model.str(field::kModelProducer, "trtcore");
-    model.msg(field::kModelOpset, opset);
-    model.msg(field::kModelGraph, graph_);
-    if (model.data().size() > size_t(INT_MAX))
-      fail(ErrorKind::kUnsupported, "tensorrt backend: the model is ", model.data().size() >> 20,
-           " MiB; TensorRT's ONNX parser reads at most 2 GiB from memory");
+    model.i64(field::model::kIrVersion, ir_version_for(opset_));
+    model.str(field::model::kProducerName, "trtcore");
+    model.msg(field::model::kOpsetImport, opset);
+    model.msg(field::model::kGraph, graph_);
     return model.data();
   }
 
  private:
   bool half(DType t) const { return as_half(opt_.floats, t); }
+
+  // A node whose outputs import already folded: nothing runs, its outputs are written as initializers.
+  bool folded(const Node& n) const {
+    for (int o : n.outputs)
+      if (o >= 0 && !g_.value(o).is_constant()) return false;
+    return !n.outputs.empty();
+  }
 
   std::string fresh(const std::string& base) {
     std::string name = base;
@@ -240,26 +247,29 @@ class Writer {
             const std::vector<std::string>& outs, const std::vector<Proto>& attrs) {
     while (!ins.empty() && ins.back().empty()) ins.pop_back();  // trailing absent optional inputs
     Proto p;
-    for (const std::string& in : ins) p.str(field::kNodeInput, in);
-    for (const std::string& out : outs) p.str(field::kNodeOutput, out);
-    p.str(field::kNodeName, fresh_node_name(name));
-    p.str(field::kNodeOp, op);
-    for (const Proto& a : attrs) p.msg(field::kNodeAttribute, a);
-    graph_.msg(field::kGraphNode, p);
+    for (const std::string& in : ins) p.str(field::node::kInput, in);
+    for (const std::string& out : outs) p.str(field::node::kOutput, out);
+    p.str(field::node::kName, fresh_node_name(name));
+    p.str(field::node::kOpType, op);
+    for (const Proto& a : attrs) p.msg(field::node::kAttribute, a);
+    graph_.msg(field::graph::kNode, p);
   }
 
   void cast(const std::string& in, const std::string& out, DType to, const std::string& name) {
     node("Cast", name, {in}, {out}, {attribute("to", int64_t(to), FloatStorage::kAsGraph)});
   }
 
-  std::string scalar(const std::string& base, float value, DType t) {
-    Tensor c(t == DType::kFloat16 ? DType::kFloat16 : DType::kFloat32, {});
-    if (c.dtype == DType::kFloat16)
-      c.data<uint16_t>()[0] = float_to_half(value);
-    else
-      c.data<float>()[0] = value;
+  // A float constant filled with `value`, stored in `t` (float16, else float32).
+  std::string constant(const std::string& base, float value, DType t, const Shape& shape = {}) {
+    Tensor c(t == DType::kFloat16 ? DType::kFloat16 : DType::kFloat32, shape);
+    for (int64_t i = 0; i < c.numel(); ++i) {
+      if (c.dtype == DType::kFloat16)
+        c.data<uint16_t>()[i] = float_to_half(value);
+      else
+        c.data<float>()[i] = value;
+    }
     const std::string name = fresh(base);
-    graph_.msg(field::kGraphInitializer, tensor_proto(name, c, FloatStorage::kAsGraph));
+    graph_.msg(field::graph::kInitializer, tensor_proto(name, c, FloatStorage::kAsGraph));
     return name;
   }
 
@@ -279,7 +289,7 @@ class Writer {
     if (it != float32_copy_.end()) return it->second;
     const std::string name = fresh(v.name + "_fp32");
     if (v.is_constant())
-      graph_.msg(field::kGraphInitializer, tensor_proto(name, *v.constant, FloatStorage::kAsGraph));
+      graph_.msg(field::graph::kInitializer, tensor_proto(name, *v.constant, FloatStorage::kAsGraph));
     else
       cast(ref_[size_t(id)], name, DType::kFloat32, name);
     return float32_copy_[id] = name;
@@ -310,6 +320,10 @@ class Writer {
   }
 
   void emit_node(const Node& n) {
+    if (n.op == "FusedElementwise") return emit_fused_elementwise(n);
+    const OpDef* def = find_op_def(n.op);
+    if (def && def->scope == OpScope::kInternal)
+      fail(ErrorKind::kUnsupported, "ONNX export: ", n.describe(), " is an internal trtcore op with no ONNX form");
     std::vector<std::string> ins;
     const bool residual = n.op == "Conv" && n.inputs.size() > 3 && n.inputs[3] >= 0;
     const size_t plain_inputs = residual ? 3 : n.inputs.size();
@@ -357,14 +371,14 @@ class Writer {
         node("HardSigmoid", name, {in}, {out}, {attribute("alpha", a.alpha, fs), attribute("beta", a.beta, fs)});
         return;
       case Activation::kClip:
-        if (g_.opset >= 11)
-          node("Clip", name, {in, scalar(base + "_clip_min", a.alpha, t), scalar(base + "_clip_max", a.beta, t)}, {out},
-               {});
+        if (opset_ >= 11)
+          node("Clip", name, {in, constant(base + "_clip_min", a.alpha, t), constant(base + "_clip_max", a.beta, t)},
+               {out}, {});
         else
           node("Clip", name, {in}, {out}, {attribute("min", a.alpha, fs), attribute("max", a.beta, fs)});
         return;
       case Activation::kHardSwish:
-        if (g_.opset >= 14) {
+        if (opset_ >= 14) {
           node("HardSwish", name, {in}, {out}, {});
         } else {  // x * HardSigmoid(x; 1/6, 1/2): the same function before the op existed
           const std::string gate = fresh(base + "_gate");
@@ -382,8 +396,37 @@ class Writer {
     }
   }
 
+  // One ONNX node per instruction. Immediates become all-ones-shaped constants of the output's rank, so the
+  // broadcast reaches the rank the fused node has (scalar constants folded into immediates may have raised it).
+  void emit_fused_elementwise(const Node& n) {
+    const EwProgram p = EwProgram::from(n);
+    const DType t = g_.value(n.outputs.at(0)).dtype;
+    const DType stored = half(t) ? DType::kFloat16 : t;
+    const Shape ones(size_t(p.out_rank), 1);
+    std::vector<std::string> slots;
+    for (size_t i = 0; i < n.inputs.size(); ++i) slots.push_back(input_ref(n, i));
+    for (size_t k = 0; k < p.code.size(); ++k) {
+      const EwInstr& in = p.code[k];
+      const std::string base = n.name + "_" + std::to_string(k);
+      const std::string out = k + 1 == p.code.size() ? ref_[size_t(n.outputs[0])] : fresh(base);
+      const char* op = ew_op_name(in.op);
+      if (ew_is_binary(in.op)) {
+        auto operand = [&](int32_t slot, float immediate, const char* which) {
+          return slot == kEwImmediate ? constant(base + which, immediate, stored, ones) : slots[size_t(slot)];
+        };
+        node(op, base + "_" + op, {operand(in.a, in.alpha, "_a"), operand(in.b, in.beta, "_b")}, {out}, {});
+      } else if (const Activation act = activation_of(in.op); act != Activation::kNone) {
+        emit_activation(FusedActivation{act, in.alpha, in.beta}, base, slots[size_t(in.a)], out, stored);
+      } else {
+        node(op, base + "_" + op, {slots[size_t(in.a)]}, {out}, {});
+      }
+      slots.push_back(out);
+    }
+  }
+
   const Graph& g_;
   OnnxExportOptions opt_;
+  int64_t opset_;  // written; the graph's own opset still decides how its nodes' inputs are laid out
   std::vector<std::string> ref_;  // the name under which each value is read inside the model
   std::set<std::string> names_, node_names_;
   std::map<int, std::string> float32_copy_;
@@ -394,4 +437,8 @@ class Writer {
 
 std::string graph_to_onnx(const Graph& g, const OnnxExportOptions& opt) { return Writer(g, opt).run(); }
 
-}  // namespace trtcore::tensorrt
+void write_onnx(const Graph& g, const OnnxExportOptions& opt, const std::string& path) {
+  write_file_atomic(path, graph_to_onnx(g, opt));
+}
+
+}  // namespace trtcore::onnx
