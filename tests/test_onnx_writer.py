@@ -193,7 +193,7 @@ def test_per_axis_qdq_exports_as_is(tmp_path, rng):
         pytest.skip("trtcore does not import QuantizeLinear/DequantizeLinear yet")
     exported = export(model, tmp_path, stop_after="import")
     qdq = sorted((n.op_type, [a.i for a in n.attribute if a.name == "axis"]) for n in exported.graph.node
-                 if n.op_type.endswith("QuantizeLinear"))
+                 if n.op_type in ("QuantizeLinear", "DequantizeLinear"))
     assert qdq == [("DequantizeLinear", [0]), ("DequantizeLinear", [1]), ("QuantizeLinear", [1])], qdq
     written = {t.name: numpy_helper.to_array(t) for t in exported.graph.initializer}
     assert written["w"].dtype == np.int8
