@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "runtime/report.h"
+#include "runtime/quantize_model.h"
 #include "trtcore/engine.h"
 #include "trtcore/error.h"
 #include "trtcore/io.h"
@@ -52,6 +53,7 @@ const std::vector<Flag>& flags() {
       {{"threads"}, "system", true, "cpu backend threads (0 = all cores)"},
       {{"no-cuda-graph"}, "system", false, "launch kernels one by one instead of replaying a CUDA graph"},
       {{"plan"}, "inference", true, "plan file (written by build, read by run/inspect)"},
+      {{"output", "o"}, "model", true, "quantize: the Q/DQ ONNX model to write (default: <model>.qdq.onnx)"},
       {{"dir"}, "inference", true, "directory of raw float32 samples, one per file"},
       {{"output-dir", "output_dir"}, "inference", true, "where to write one output file per input"},
       {{"iter"}, "inference", true, "timed iterations (default 10; with --dir: passes over the directory, default 1)"},
@@ -128,6 +130,7 @@ void print_help(std::ostream& out) {
       << "  trtcore build   --onnx model.onnx [--batch N] [--shapes ...] [--backend ...] [--half] [--plan out.plan]\n"
       << "  trtcore run     --plan model.plan [--dir samples/ [--output-dir out/]] [--batch N] [--iter N] [--json f]\n"
       << "  trtcore inspect --onnx model.onnx [--stop-after import|optimize] | --plan model.plan | --passes\n"
+      << "  trtcore quantize --onnx model.onnx --calibration-dir samples/ [--calibrator ...] [-o model.qdq.onnx]\n"
       << "  trtcore --file=model.onnx --plan=model.plan --dir=samples/ ...   (the thesis script's form)\n";
   const char* group = "";
   for (const Flag& f : flags()) {
@@ -260,6 +263,23 @@ int run_engine(Engine& e, const Args& a, std::ostream& out) {
   return 0;
 }
 
+// Calibrates and writes the Q/DQ ONNX model (TensorRT's explicit quantization) instead of a plan.
+int cmd_quantize(const Args& a, std::ostream& out) {
+  if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "quantize needs --onnx model.onnx");
+  const ModelOptions m = model_options(a);
+  BuildOptions b = build_options(a);
+  b.precision = Precision::kINT8;
+  std::string output = a.get("output");
+  if (output.empty()) {
+    const std::string plan = default_plan_path(m.onnx_path);
+    output = plan.substr(0, plan.size() - 5) + ".qdq.onnx";
+  }
+  std::string log;
+  quantize_model(m, b, system_options(a), output, &log, terminal_progress());
+  out << log;
+  return 0;
+}
+
 int cmd_run(const Args& a, std::ostream& out) {
   if (!a.has("plan")) fail(ErrorKind::kInvalidArgument, "run needs --plan model.plan");
   std::unique_ptr<Engine> e = Engine::load(a.get("plan"), system_options(a));
@@ -336,7 +356,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (cmd == "build") return cmd_build(a, out);
     if (cmd == "run") return cmd_run(a, out);
     if (cmd == "inspect") return cmd_inspect(a, out);
-    fail(ErrorKind::kInvalidArgument, "unknown command '", cmd, "'; expected build, run or inspect (see --help)");
+    if (cmd == "quantize") return cmd_quantize(a, out);
+    fail(ErrorKind::kInvalidArgument, "unknown command '", cmd, "'; expected build, run, inspect or quantize (see --help)");
   } catch (const Error& e) {
     err << "trtcore: error: " << e.what() << "\n";
     return e.kind() == ErrorKind::kRuntime ? 1 : 2;

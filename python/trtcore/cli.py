@@ -1,10 +1,10 @@
-"""The `trtcore` command. build/run/inspect are the C++ command line shared with the standalone executable
+"""The `trtcore` command. build/run/inspect/quantize are the C++ command line shared with the standalone executable
 (trtcore-exec); prepare/report/compare/baseline are Python helpers."""
 import argparse
 import importlib
 import sys
 
-_CORE_COMMANDS = ("build", "run", "inspect")
+_CORE_COMMANDS = ("build", "run", "inspect", "quantize")
 _PY_COMMANDS = {"prepare": "data", "report": "report", "compare": "compare", "baseline": "baselines"}
 
 

@@ -1,0 +1,43 @@
+// Q/DQ export (see quantize_model.h).
+#include "runtime/quantize_model.h"
+
+#include "onnx/onnx_writer.h"
+#include "runtime/int8_build.h"
+#include "trtcore/backend.h"
+#include "trtcore/error.h"
+#include "trtcore/onnx_import.h"
+#include "trtcore/passes.h"
+
+namespace trtcore {
+
+void quantize_model(const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                    const std::string& output, std::string* log, const ProgressFn& progress) {
+  if (output.empty()) fail(ErrorKind::kInvalidArgument, "quantize needs an output path (-o model.qdq.onnx)");
+  Graph g = import_onnx(model);
+  // per-axis Q/DQ needs opset 13; ops written in an older opset's form would not read the same at 13
+  if (g.opset < 13)
+    fail(ErrorKind::kUnsupported, "'", model.onnx_path, "' uses opset ", g.opset,
+         "; quantize writes per-channel Q/DQ, which needs opset 13 or newer (convert the model first, e.g. with "
+         "onnx.version_converter)");
+  // Conv+Add+activation fusions are kept: the writer expands them back into Conv, Add(DQ(skip)) and the activation,
+  // which is TensorRT's residual placement; merged siblings and fused elementwise chains are not.
+  PassContext ctx;
+  ctx.caps.sibling_convs = false;
+  ctx.caps.elementwise_chains = false;
+  ctx.disabled = build.disabled_passes;
+  optimize(g, ctx);
+  BuildOptions fp32 = build;
+  fp32.precision = Precision::kFP32;
+  std::unique_ptr<Backend> backend = create_backend(build.backend, fp32);
+  const Int8Report report = apply_int8(g, model, build, sys, *backend, log, progress);
+  if (report.int8_layers == 0)
+    fail(ErrorKind::kInvalidArgument, "'", model.onnx_path, "' has no layer to quantize (Conv, Gemm or MatMul with ",
+         "constant weights and a calibrated input)");
+  onnx::OnnxExportOptions opt;
+  opt.min_opset = 13;
+  opt.batch = g.has_batch_axis ? onnx::BatchDim::kDynamic : onnx::BatchDim::kFixed;
+  onnx::write_onnx(g, opt, output);
+  if (log) *log += "quantized model written: " + output + "\n";
+}
+
+}  // namespace trtcore
