@@ -4,11 +4,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "onnx/importer.h"
+
 #include "onnx/onnx_model.h"
 #include "onnx/tensor_data.h"
 #include "ops/op_registry.h"
 #include "trtcore/error.h"
-#include "trtcore/onnx_import.h"
 
 namespace trtcore {
 namespace {
@@ -243,9 +244,9 @@ DType input_dtype(const std::string& path, const OnnxValueInfo& vi) {
 }
 
 // Runs shape inference; errors name the file, and stray std exceptions from inference code become errors.
-void infer_checked(Graph& g, const std::string& path) {
+void infer_checked(Graph& g, const std::string& path, NodeEvaluator fold) {
   try {
-    infer_shapes(g);
+    infer_shapes(g, fold);
   } catch (const Error& e) {
     throw Error(e.kind(), path + ": " + e.what());
   } catch (const std::exception& e) {
@@ -326,7 +327,9 @@ std::string suggestion(const OnnxValueInfo& vi, const Shape& shape) {
 
 }  // namespace
 
-Graph import_onnx(const ModelOptions& model) {
+namespace onnx {
+
+Graph import_model(const ModelOptions& model, NodeEvaluator fold) {
   if (model.max_batch < 0)
     fail(ErrorKind::kInvalidArgument, "batch must be at least 1 (got ", model.max_batch, ")");
   const OnnxModel m = onnx::read_onnx_model(model.onnx_path);
@@ -438,13 +441,13 @@ Graph import_onnx(const ModelOptions& model) {
       std::all_of(file_batch.begin(), file_batch.end(), [&](int64_t x) { return x == file_batch[0]; })) {
     for (int in : g.inputs)
       if (!g.value(in).shape.empty()) g.value(in).shape[0] = file_batch[0];
-    infer_checked(g, path);
+    infer_checked(g, path, fold);
     make_reshapes_follow_batch(g, file_batch[0]);
     reset_inferred(g);
     for (int in : g.inputs)
       if (!g.value(in).shape.empty()) g.value(in).shape[0] = max_batch;
   }
-  infer_checked(g, path);
+  infer_checked(g, path, fold);
 
   if (g.has_batch_axis && max_batch > 1) {
     make_reshapes_follow_batch(g, max_batch);
@@ -464,7 +467,7 @@ Graph import_onnx(const ModelOptions& model) {
   return std::move(b.g);
 }
 
-std::vector<OpSupport> check_onnx_support(const std::string& onnx_path) {
+std::vector<OpSupport> check_support(const std::string& onnx_path, NodeEvaluator fold) {
   const OnnxModel m = onnx::read_onnx_model(onnx_path);
   Builder b(m, ImportMode::kSurvey);
   // Every dynamic dim is taken as 1: the survey asks whether ops are supported, not how big the model runs.
@@ -542,7 +545,7 @@ std::vector<OpSupport> check_onnx_support(const std::string& onnx_path) {
       }
     one.nodes.push_back(std::move(copy));
     try {
-      infer_shapes(one);
+      infer_shapes(one, fold);
       for (size_t k = 0; k < n.outputs.size(); ++k)
         if (n.outputs[k] >= 0) g.value(n.outputs[k]) = one.value(one.nodes[0].outputs[k]);
     } catch (const Error& e) {
@@ -562,4 +565,5 @@ std::vector<OpSupport> check_onnx_support(const std::string& onnx_path) {
   return result;
 }
 
+}  // namespace onnx
 }  // namespace trtcore

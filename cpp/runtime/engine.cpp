@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "backends/cpu/cpu_kernel.h"
 #include "precision/fp16_policy.h"
 #include "runtime/int8_build.h"
 #include "runtime/report.h"
@@ -46,6 +47,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   PassContext ctx;
   ctx.caps = backend->fusion_caps();
   ctx.disabled = build.disabled_passes;
+  ctx.fold = cpu::evaluate_node;
   std::vector<PassRecord> passes = optimize(g, ctx);
   for (const PassRecord& p : passes)
     log_line(log, "optimize: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
@@ -206,7 +208,9 @@ Stage stage_from_name(const std::string& name) {
 Graph load_graph(const ModelOptions& model, Stage stop_after, const PassContext& ctx, std::vector<PassRecord>* passes) {
   Graph g = import_onnx(model);
   if (stop_after == Stage::kImport) return g;
-  std::vector<PassRecord> rec = optimize(g, ctx);
+  PassContext with_fold = ctx;
+  if (!with_fold.fold) with_fold.fold = cpu::evaluate_node;
+  std::vector<PassRecord> rec = optimize(g, with_fold);
   if (passes) *passes = std::move(rec);
   return g;
 }

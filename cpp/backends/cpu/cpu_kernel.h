@@ -36,7 +36,8 @@ struct KernelDef {
 const KernelDef* find_cpu_kernel(const std::string& op);
 const std::vector<KernelDef>& all_cpu_kernels();
 
-// Runs one node on constant inputs (constant folding): returns its outputs.
+// Runs one node on constant inputs (constant folding): returns its outputs. The runtime hands it to import and
+// optimize as their NodeEvaluator.
 std::vector<Tensor> evaluate_node(const Node& node, const Graph& g);
 
 // Single-precision GEMM used by Conv/Gemm/MatMul: C[M,N] = alpha * op(A) * op(B) + beta * C, row-major.

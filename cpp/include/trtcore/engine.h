@@ -132,6 +132,7 @@ enum class Stage { kImport, kOptimize };
 Stage stage_from_name(const std::string& name);  // "import" | "optimize"
 
 // Import (and optimize) without building: what `trtcore inspect --stop-after` shows and pass tests inspect.
+// A context without a folding evaluator folds with the cpu backend's kernels, as Engine::build does.
 Graph load_graph(const ModelOptions& model, Stage stop_after, const PassContext& ctx,
                  std::vector<PassRecord>* passes = nullptr);
 

@@ -99,9 +99,14 @@ class Graph {
   std::map<std::string, int> op_histogram() const;
 };
 
-// Shape/dtype inference for every node in order; throws naming the node on an error.
-// Uses the registered op definitions (ops/op_registry.h).
-void infer_shapes(Graph& g);
+// Computes a node's outputs from its constant inputs (constant folding). The core has no kernels of its own: the
+// runtime hands in the cpu backend's (cpu::evaluate_node).
+using NodeEvaluator = std::vector<Tensor> (*)(const Node& node, const Graph& g);
+
+// Shape/dtype inference for every node in order; throws naming the node on an error. Nodes whose inputs are all
+// constant and whose outputs are small fold through `fold` (that is how shape subgraphs become constants); without
+// an evaluator only Shape and Size fold. Uses the registered op definitions (cpp/ops/shape_inference.cpp).
+void infer_shapes(Graph& g, NodeEvaluator fold = nullptr);
 
 // Reinfers shapes for a run at `batch` (<= max_batch) without touching the graph: returns each value's shape.
 std::vector<Shape> shapes_for_batch(const Graph& g, int64_t batch);

@@ -1,4 +1,4 @@
-// File helpers shared by the plan writer, the runner and the calibrator.
+// File helpers shared by the plan writer, the ONNX writer, the runner and the calibrators.
 #pragma once
 #include <string>
 #include <vector>

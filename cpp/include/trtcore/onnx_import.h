@@ -16,6 +16,9 @@ struct OpSupport {
   std::string reason;  // empty when supported
 };
 
+// Both entry points fold small shape subgraphs with the cpu backend's kernels (defined by the runtime library;
+// the core's importer, cpp/onnx/importer.h, takes the evaluator as an argument).
+
 // Parses the file into a Graph with shapes inferred for model.max_batch / model.shapes.
 // Fails before any work on unsupported ops or attribute values, naming the node, op type and opset.
 Graph import_onnx(const ModelOptions& model);

@@ -20,6 +20,7 @@ struct FusionCaps {
 struct PassContext {
   FusionCaps caps;
   std::vector<std::string> disabled;  // pass names to skip
+  NodeEvaluator fold = nullptr;       // computes constant nodes (fold_constants); the runtime passes the cpu one
 };
 
 struct Pass {

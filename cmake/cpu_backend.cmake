@@ -1,0 +1,17 @@
+# The cpu backend: always built (the reference every other backend is tested against, and the runtime's constant
+# folder). TRTCORE_NATIVE compiles its kernels for this machine's instruction set.
+file(GLOB TRTCORE_CPU_SOURCES CONFIGURE_DEPENDS cpp/backends/cpu/*.cpp)
+add_library(trtcore_cpu STATIC ${TRTCORE_CPU_SOURCES})
+target_include_directories(trtcore_cpu PRIVATE cpp)
+target_link_libraries(trtcore_cpu PUBLIC trtcore_core)
+if(OpenMP_CXX_FOUND)
+  target_link_libraries(trtcore_cpu PUBLIC OpenMP::OpenMP_CXX)
+endif()
+target_compile_options(trtcore_cpu PRIVATE $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wno-unused-parameter>)
+if(TRTCORE_NATIVE AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  include(CheckCXXCompilerFlag)
+  check_cxx_compiler_flag(-march=native TRTCORE_HAS_MARCH_NATIVE)
+  if(TRTCORE_HAS_MARCH_NATIVE)
+    target_compile_options(trtcore_cpu PRIVATE -march=native)
+  endif()
+endif()
