@@ -43,7 +43,7 @@ CalibrationAlgorithm calibration_algorithm_from_name(const std::string& name) {
   for (CalibrationAlgorithm a : {CalibrationAlgorithm::kEntropy, CalibrationAlgorithm::kMax,
                                  CalibrationAlgorithm::kPercentile, CalibrationAlgorithm::kMse})
     if (name == calibration_algorithm_name(a)) return a;
-  fail(ErrorKind::kInvalidArgument, "unknown calibrator '", name, "'; expected entropy, max, percentile or mse");
+  fail(ErrorKind::kInvalidArgument, "unknown calibrator '", name, "'; expected one of entropy, max, percentile, mse");
 }
 
 }  // namespace trtcore

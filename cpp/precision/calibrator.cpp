@@ -127,8 +127,12 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
   std::vector<calib::TensorStats> stats(observed.size(), calib::TensorStats(2048));
   const size_t steps = (usable + size_t(batch) - 1) / size_t(batch);
   ShapesAt shapes_at(g);
-  for (int pass = 0; pass < 2; ++pass) {
-    const std::string what = pass == 0 ? "calibration pass 1/2 (ranges)" : "calibration pass 2/2 (histograms)";
+  // max needs the ranges alone; the other algorithms a histogram over them
+  const int passes = settings.algorithm == CalibrationAlgorithm::kMax ? 1 : 2;
+  for (int pass = 0; pass < passes; ++pass) {
+    const std::string what = passes == 1 ? "calibration (ranges)"
+                             : pass == 0 ? "calibration pass 1/2 (ranges)"
+                                         : "calibration pass 2/2 (histograms)";
     if (pass == 1)
       for (calib::TensorStats& s : stats) s.begin_histogram();
     for (size_t step = 0; step < steps; ++step) {
@@ -146,7 +150,7 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
     }
   }
   calib::AlgorithmSettings as;
-  as.algorithm = calib::algorithm_from_name(calibration_algorithm_name(settings.algorithm));
+  as.algorithm = settings.algorithm;
   as.percentile = settings.percentile;
   for (size_t k = 0; k < observed.size(); ++k) {
     const std::string& name = g.value(observed[k]).name;

@@ -148,7 +148,7 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
     cs.max_batches = build.calibration_batches;
     const CalibrationResult r = calibrate(cg, backend, sys, float_activations(cg), data, cs, progress);
     calib::CalibrationCache cache;
-    cache.algorithm = calib::cache_algorithm_name(calib::algorithm_from_name(calibration_algorithm_name(build.calibrator)));
+    cache.algorithm = calib::cache_algorithm_name(build.calibrator);
     for (const auto& [name, amax] : r.amax) {
       scales[name] = calib::scale_from_amax(amax);
       cache.scales.emplace_back(name, scales[name]);

@@ -10,23 +10,6 @@
 
 namespace trtcore::calib {
 
-const char* algorithm_name(Algorithm a) {
-  switch (a) {
-    case Algorithm::kEntropy: return "entropy";
-    case Algorithm::kMax: return "max";
-    case Algorithm::kPercentile: return "percentile";
-    case Algorithm::kMse: return "mse";
-  }
-  return "?";
-}
-
-Algorithm algorithm_from_name(const std::string& name) {
-  for (Algorithm a : {Algorithm::kEntropy, Algorithm::kMax, Algorithm::kPercentile, Algorithm::kMse})
-    if (name == algorithm_name(a)) return a;
-  fail(ErrorKind::kInvalidArgument, "unknown calibration algorithm '", name,
-       "': expected one of entropy, max, percentile, mse");
-}
-
 TensorStats::TensorStats(int bins) : bins_(bins) {
   TRTCORE_CHECK(bins >= 1, ErrorKind::kInvalidArgument, "calibration histogram needs at least 1 bin, got ", bins);
 }

@@ -6,11 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "trtcore/options.h"
+
 namespace trtcore::calib {
 
-enum class Algorithm { kEntropy, kMax, kPercentile, kMse };
-const char* algorithm_name(Algorithm a);                 // "entropy", "max", "percentile", "mse"
-Algorithm algorithm_from_name(const std::string& name);  // throws kInvalidArgument listing the names
+// The build option's enum (trtcore/options.h), named here for the algorithms' code.
+using Algorithm = CalibrationAlgorithm;
+inline const char* algorithm_name(Algorithm a) { return calibration_algorithm_name(a); }
+inline Algorithm algorithm_from_name(const std::string& name) { return calibration_algorithm_from_name(name); }
 
 struct AlgorithmSettings {
   Algorithm algorithm = Algorithm::kEntropy;
