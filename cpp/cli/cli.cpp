@@ -37,7 +37,7 @@ const std::vector<Flag>& flags() {
       {{"backend"}, "build", true, "auto | cpu | cuda | tensorrt (auto = cuda when a GPU is usable, else cpu)"},
       {{"half"}, "build", false, "FP16 precision"},
       {{"int8"}, "build", false, "INT8 precision (needs --calibration-dir or a calibration cache)"},
-      {{"calibration-dir", "calibration_dir"}, "build", true, "directory of raw calibration samples (implies --int8)"},
+      {{"calibration-dir", "calibration_dir"}, "build", true, "directory of raw calibration samples (implies --int8; with --half: the FP16 range guard's samples)"},
       {{"calibration-cache", "calibration"}, "build", true, "calibration cache file (read if present, else written)"},
       {{"calibrator"}, "build", true, "INT8 threshold algorithm: entropy (default) | max | percentile | mse"},
       {{"percentile"}, "build", true, "percentile kept by --calibrator percentile (default 99.99)"},
@@ -60,7 +60,7 @@ const std::vector<Flag>& flags() {
       {{"warmup"}, "inference", true, "untimed warm-up iterations (default 3)"},
       {{"json"}, "reporting", true, "write results as JSON to this file"},
       {{"profile"}, "reporting", false, "per-layer times"},
-      {{"stop-after"}, "reporting", true, "inspect --onnx: import | optimize (default optimize)"},
+      {{"stop-after"}, "reporting", true, "inspect --onnx: import | optimize | precision (default optimize; precision with --half/--int8)"},
       {{"passes"}, "reporting", false, "inspect: list the optimizer passes"},
       {{"help", "h"}, "reporting", false, "show this help"},
   };
@@ -129,7 +129,7 @@ void print_help(std::ostream& out) {
       << "usage:\n"
       << "  trtcore build   --onnx model.onnx [--batch N] [--shapes ...] [--backend ...] [--half] [--plan out.plan]\n"
       << "  trtcore run     --plan model.plan [--dir samples/ [--output-dir out/]] [--batch N] [--iter N] [--json f]\n"
-      << "  trtcore inspect --onnx model.onnx [--stop-after import|optimize] | --plan model.plan | --passes\n"
+      << "  trtcore inspect --onnx model.onnx [--stop-after import|optimize|precision] | --plan model.plan | --passes\n"
       << "  trtcore quantize --onnx model.onnx --calibration-dir samples/ [--calibrator ...] [-o model.qdq.onnx]\n"
       << "  trtcore --file=model.onnx --plan=model.plan --dir=samples/ ...   (the thesis script's form)\n";
   const char* group = "";
@@ -167,7 +167,8 @@ BuildOptions build_options(const Args& a) {
   BuildOptions b;
   b.backend = backend_kind_from_name(a.get("backend", "auto"));
   if (a.has("half")) b.precision = Precision::kFP16;
-  if (a.has("int8") || a.has("calibration-dir")) b.precision = Precision::kINT8;
+  // samples alone mean INT8 (the thesis script's form); with --half they feed the FP16 range guard
+  if (a.has("int8") || (a.has("calibration-dir") && !a.has("half"))) b.precision = Precision::kINT8;
   b.fp32_math = a.has("strict-fp32") ? Fp32Math::kStrict : Fp32Math::kTF32;
   b.io_half = a.has("io-half");
   if (a.has("disable-pass")) b.disabled_passes = a.values.at("disable-pass");
@@ -304,7 +305,11 @@ int cmd_inspect(const Args& a, std::ostream& out) {
   ctx.disabled = a.has("disable-pass") ? a.values.at("disable-pass") : std::vector<std::string>{};
   std::vector<PassRecord> passes;
   const std::string stage = a.get("stop-after", "optimize");
-  print_graph(out, load_graph(model_options(a), stage_from_name(stage), ctx, &passes), passes, stage);
+  const BuildOptions b = build_options(a);
+  std::string log;
+  const Graph g = load_graph(model_options(a), stage_from_name(stage), ctx, &passes, &b, &log);
+  out << log;
+  print_graph(out, g, passes, stage);
   return 0;
 }
 

@@ -142,7 +142,20 @@ class Rewriter {
 
 }  // namespace
 
-Fp16Report apply_fp16_policy(Graph& g, IoPrecision io) {
+// "" when no non-constant tensor of `n` was observed beyond kFp16SafeRange, else the reason naming it.
+static std::string out_of_range(const Node& n, const Graph& g, const std::map<std::string, float>& ranges) {
+  for (const std::vector<int>* ids : {&n.inputs, &n.outputs})
+    for (int id : *ids) {
+      if (id < 0 || g.value(id).constant) continue;
+      auto it = ranges.find(g.value(id).name);
+      if (it != ranges.end() && !(it->second <= kFp16SafeRange))
+        return "tensor '" + it->first + "' reaches " + std::to_string(it->second) +
+               " on the calibration samples, beyond float16's safe range";
+    }
+  return "";
+}
+
+Fp16Report apply_fp16_policy(Graph& g, IoPrecision io, const std::map<std::string, float>& ranges) {
   Fp16Report report;
   Rewriter rw(g);
   std::set<int> lowered;  // values whose dtype this stage changed to float16
@@ -173,6 +186,10 @@ Fp16Report apply_fp16_policy(Graph& g, IoPrecision io) {
       std::string why = constants_fit(n, g);
       if (why.empty() && n.op == "Gemm") why = gemm_form_ok(n, g);
       if (role == Role::kFollower && !has_half_input) why = "no float16 input";
+      if (why.empty() && !ranges.empty()) {
+        why = out_of_range(n, g, ranges);
+        d.range_guard = !why.empty();
+      }
       fp16 = why.empty();
       d.reason = why;
     }

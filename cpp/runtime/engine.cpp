@@ -10,7 +10,7 @@
 
 #include "backends/cpu/cpu_kernel.h"
 #include "precision/fp16_policy.h"
-#include "runtime/int8_build.h"
+#include "runtime/precision_build.h"
 #include "runtime/report.h"
 #include "runtime/samples.h"
 #include "trtcore/error.h"
@@ -52,13 +52,8 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   for (const PassRecord& p : passes)
     log_line(log, "optimize: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
                       " -> " + std::to_string(p.nodes_after) + " nodes");
-  if (build.precision == Precision::kFP16 && backend->precision_lowering() == PrecisionLowering::kGraph) {
-    const Fp16Report r = apply_fp16_policy(g, build.io_half ? IoPrecision::kFloat16 : IoPrecision::kFloat32);
-    log_line(log, "precision: " + std::to_string(r.fp16_nodes) + " fp16 nodes, " +
-                      std::to_string(r.casts_inserted) + " casts inserted");
-  }
-  if (build.precision == Precision::kINT8 && backend->precision_lowering() == PrecisionLowering::kGraph)
-    apply_int8(g, model, build, sys, *backend, log, progress);
+  if (backend->precision_lowering() == PrecisionLowering::kGraph)
+    apply_precision(g, model, build, sys, *backend, log, progress);
   for (const PassRecord& p : lower(g, ctx)) {
     log_line(log, "lower: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
                       " -> " + std::to_string(p.nodes_after) + " nodes");
@@ -202,16 +197,26 @@ std::vector<Tensor> Engine::infer_on(Executable& x, const std::vector<TensorView
 Stage stage_from_name(const std::string& name) {
   if (name == "import") return Stage::kImport;
   if (name == "optimize") return Stage::kOptimize;
-  fail(ErrorKind::kInvalidArgument, "unknown stage '", name, "'; expected import or optimize");
+  if (name == "precision") return Stage::kPrecision;
+  fail(ErrorKind::kInvalidArgument, "unknown stage '", name, "'; expected import, optimize or precision");
 }
 
-Graph load_graph(const ModelOptions& model, Stage stop_after, const PassContext& ctx, std::vector<PassRecord>* passes) {
+Graph load_graph(const ModelOptions& model, Stage stop_after, const PassContext& ctx, std::vector<PassRecord>* passes,
+                 const BuildOptions* build, std::string* log) {
   Graph g = import_onnx(model);
   if (stop_after == Stage::kImport) return g;
   PassContext with_fold = ctx;
   if (!with_fold.fold) with_fold.fold = cpu::evaluate_node;
+  std::unique_ptr<Backend> backend;
+  if (stop_after == Stage::kPrecision) {
+    if (!build) fail(ErrorKind::kInvalidArgument, "the precision stage needs build options (--half or --int8)");
+    BuildOptions fp32 = *build;
+    fp32.precision = Precision::kFP32;
+    backend = create_backend(build->backend, fp32);  // runs the float32 model for calibration
+  }
   std::vector<PassRecord> rec = optimize(g, with_fold);
   if (passes) *passes = std::move(rec);
+  if (backend) apply_precision(g, model, *build, SystemOptions{}, *backend, log, {});
   return g;
 }
 

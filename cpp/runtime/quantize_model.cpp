@@ -1,8 +1,9 @@
 // Q/DQ export (see quantize_model.h).
 #include "runtime/quantize_model.h"
 
+#include "backends/cpu/cpu_kernel.h"
 #include "onnx/onnx_writer.h"
-#include "runtime/int8_build.h"
+#include "runtime/precision_build.h"
 #include "trtcore/backend.h"
 #include "trtcore/error.h"
 #include "trtcore/onnx_import.h"
@@ -25,6 +26,7 @@ void quantize_model(const ModelOptions& model, const BuildOptions& build, const 
   ctx.caps.sibling_convs = false;
   ctx.caps.elementwise_chains = false;
   ctx.disabled = build.disabled_passes;
+  ctx.fold = cpu::evaluate_node;
   optimize(g, ctx);
   BuildOptions fp32 = build;
   fp32.precision = Precision::kFP32;

@@ -269,7 +269,11 @@ void print_graph(std::ostream& out, const Graph& g, const std::vector<PassRecord
   out << "layers after " << stage << " (" << g.nodes.size() << "):\n";
   for (const Node& n : g.nodes) {
     out << "  " << std::left << std::setw(40) << n.name << std::setw(22) << n.layer_label();
-    if (!n.outputs.empty() && n.outputs[0] >= 0) out << shape_str(g.value(n.outputs[0]).shape);
+    if (!n.outputs.empty() && n.outputs[0] >= 0) {
+      const Value& v = g.value(n.outputs[0]);
+      if (stage == "precision") out << std::setw(10) << dtype_name(v.dtype);  // what the layer writes
+      out << shape_str(v.shape);
+    }
     out << "\n";
   }
 }

@@ -127,13 +127,16 @@ class ExecutionContext {
 
 const char* version();
 
-// Where `load_graph` stops: after import (shapes inferred, small shape subgraphs folded) or after optimization.
-enum class Stage { kImport, kOptimize };
-Stage stage_from_name(const std::string& name);  // "import" | "optimize"
+// Where `load_graph` stops: after import (shapes inferred, small shape subgraphs folded), after optimization, or after
+// the precision stage (FP16 casts / INT8 Q/DQ pairs, calibrating as a build would).
+enum class Stage { kImport, kOptimize, kPrecision };
+Stage stage_from_name(const std::string& name);  // "import" | "optimize" | "precision"
 
 // Import (and optimize) without building: what `trtcore inspect --stop-after` shows and pass tests inspect.
 // A context without a folding evaluator folds with the cpu backend's kernels, as Engine::build does.
+// kPrecision needs `build` (its precision, calibration and backend for calibration runs); log lines go to `log`.
 Graph load_graph(const ModelOptions& model, Stage stop_after, const PassContext& ctx,
-                 std::vector<PassRecord>* passes = nullptr);
+                 std::vector<PassRecord>* passes = nullptr, const BuildOptions* build = nullptr,
+                 std::string* log = nullptr);
 
 }  // namespace trtcore

@@ -1,10 +1,11 @@
-// INT8 build step (see int8_build.h).
-#include "runtime/int8_build.h"
+// The precision stage of a build (see precision_build.h).
+#include "runtime/precision_build.h"
 
 #include <chrono>
 #include <ctime>
 #include <sys/stat.h>
 
+#include "backends/cpu/cpu_kernel.h"
 #include "plan/checksum.h"
 #include "precision/calibrate/cache.h"
 #include "runtime/samples.h"
@@ -119,6 +120,44 @@ std::map<std::string, float> scales_from_cache(const std::string& path, const Mo
   return scales;
 }
 
+// The model run in float32 over the calibration samples, unfused: TensorRT's EntropyCalibration2 calibrates before
+// fusion, so every tensor of the model gets a threshold (amax; max |x| for the max algorithm).
+struct ModelCalibration {
+  CalibrationResult result;
+  std::string data_hash;
+};
+
+ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& build, CalibrationAlgorithm algorithm,
+                                 const SystemOptions& sys, Backend& backend, std::string* log,
+                                 const ProgressFn& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Graph cg = import_onnx(model);
+  PassContext plain;
+  plain.caps = FusionCaps{false, false, false, false, false};
+  plain.fold = cpu::evaluate_node;
+  optimize(cg, plain);
+  std::unique_ptr<FolderData> folder;
+  if (!build.calibration_data) folder = std::make_unique<FolderData>(build.calibration_dir, cg);
+  HashingData data(build.calibration_data ? *build.calibration_data : *folder, cg);
+  CalibrationSettings cs;
+  cs.algorithm = algorithm;
+  cs.percentile = build.calibration_percentile;
+  cs.batch = build.calibration_batch;
+  cs.max_batches = build.calibration_batches;
+  ModelCalibration mc;
+  mc.result = calibrate(cg, backend, sys, float_activations(cg), data, cs, progress);
+  mc.data_hash = data.hash();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (log) {
+    const std::string from = build.calibration_data ? std::string("the given arrays") : build.calibration_dir;
+    *log += "calibration: " + std::to_string(mc.result.samples) + " samples from " + from + ", " +
+            calibration_algorithm_name(algorithm) + ", " + std::to_string(mc.result.amax.size()) + " tensors in " +
+            std::to_string(int(secs + 0.5)) + " s\n";
+    for (const std::string& w : mc.result.warnings) *log += "warning: " + w + "\n";
+  }
+  return mc;
+}
+
 }  // namespace
 
 Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
@@ -132,43 +171,21 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
       fail(ErrorKind::kInvalidArgument, "--int8 needs --calibration-dir (samples to calibrate on)",
            build.calibration_cache.empty() ? "" : " or an existing --calibration-cache; '" + build.calibration_cache +
                                                        "' does not exist yet");
-    const auto t0 = std::chrono::steady_clock::now();
-    // TensorRT's EntropyCalibration2 calibrates before fusion: every tensor of the unfused graph gets a scale
-    Graph cg = import_onnx(model);
-    PassContext plain;
-    plain.caps = FusionCaps{false, false, false, false, false};
-    optimize(cg, plain);
-    std::unique_ptr<FolderData> folder;
-    if (!build.calibration_data) folder = std::make_unique<FolderData>(build.calibration_dir, cg);
-    HashingData data(build.calibration_data ? *build.calibration_data : *folder, cg);
-    CalibrationSettings cs;
-    cs.algorithm = build.calibrator;
-    cs.percentile = build.calibration_percentile;
-    cs.batch = build.calibration_batch;
-    cs.max_batches = build.calibration_batches;
-    const CalibrationResult r = calibrate(cg, backend, sys, float_activations(cg), data, cs, progress);
+    const ModelCalibration mc = calibrate_model(model, build, build.calibrator, sys, backend, log, progress);
     calib::CalibrationCache cache;
     cache.algorithm = calib::cache_algorithm_name(build.calibrator);
-    for (const auto& [name, amax] : r.amax) {
+    for (const auto& [name, amax] : mc.result.amax) {
       scales[name] = calib::scale_from_amax(amax);
       cache.scales.emplace_back(name, scales[name]);
-    }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (log) {
-      const std::string from = build.calibration_data ? std::string("the given arrays") : build.calibration_dir;
-      *log += "calibration: " + std::to_string(r.samples) + " samples from " + from + ", " +
-              calibration_algorithm_name(build.calibrator) + ", " + std::to_string(r.amax.size()) + " tensors in " +
-              std::to_string(int(secs + 0.5)) + " s\n";
-      for (const std::string& w : r.warnings) *log += "warning: " + w + "\n";
     }
     if (!build.calibration_cache.empty()) {
       calib::write_cache_file(build.calibration_cache, cache);
       calib::CacheManifest m;
       m.model_hash = model_hash(model.onnx_path);
-      m.data_hash = data.hash();
+      m.data_hash = mc.data_hash;
       m.algorithm = calibration_algorithm_name(build.calibrator);
       m.percentile = build.calibrator == CalibrationAlgorithm::kPercentile ? build.calibration_percentile : 0;
-      m.samples = static_cast<long long>(r.samples);
+      m.samples = static_cast<long long>(mc.result.samples);
       m.created = utc_now();
       write_file_atomic(build.calibration_cache + ".json", calib::format_manifest(m));
       if (log) *log += "calibration cache written: " + build.calibration_cache + "\n";
@@ -189,6 +206,29 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
       if (!d.int8) *log += "precision: " + d.node + " stays float: " + d.reason + "\n";
   }
   return report;
+}
+
+Fp16Report apply_fp16(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                      Backend& backend, std::string* log, const ProgressFn& progress) {
+  // With samples at hand, tensors whose values leave float16's range keep their layers in float32 (a range guard
+  // TensorRT does not have: random-weight and some trained nets overflow to Inf/NaN in FP16 otherwise).
+  std::map<std::string, float> ranges;
+  if (!build.calibration_dir.empty() || build.calibration_data)
+    ranges = calibrate_model(model, build, CalibrationAlgorithm::kMax, sys, backend, log, progress).result.amax;
+  const Fp16Report r = apply_fp16_policy(g, build.io_half ? IoPrecision::kFloat16 : IoPrecision::kFloat32, ranges);
+  if (log) {
+    *log += "precision: " + std::to_string(r.fp16_nodes) + " fp16 nodes, " + std::to_string(r.casts_inserted) +
+            " casts inserted\n";
+    for (const Fp16Decision& d : r.decisions)
+      if (d.range_guard) *log += "precision: " + d.node + " stays float32: " + d.reason + "\n";
+  }
+  return r;
+}
+
+void apply_precision(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                     Backend& backend, std::string* log, const ProgressFn& progress) {
+  if (build.precision == Precision::kFP16) apply_fp16(g, model, build, sys, backend, log, progress);
+  if (build.precision == Precision::kINT8) apply_int8(g, model, build, sys, backend, log, progress);
 }
 
 }  // namespace trtcore

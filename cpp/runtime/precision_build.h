@@ -1,0 +1,25 @@
+// The precision stage of a build, between optimize and lowering. INT8: scales from a calibration cache when it exists,
+// else from calibrating the model over the calibration samples (and the cache written), then the Q/DQ rewrite.
+// FP16: the FP16 rewrite, keeping float32 where the calibration samples (when given) leave float16's range.
+#pragma once
+#include <string>
+
+#include "precision/calibrator.h"
+#include "precision/fp16_policy.h"
+#include "precision/int8_policy.h"
+#include "trtcore/backend.h"
+
+namespace trtcore {
+
+// Rewrites the optimized graph `g` into its Q/DQ form for `build`; log lines go to `log`.
+Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                      Backend& backend, std::string* log, const ProgressFn& progress);
+
+Fp16Report apply_fp16(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                      Backend& backend, std::string* log, const ProgressFn& progress);
+
+// The stage for `build.precision` (nothing for FP32).
+void apply_precision(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                     Backend& backend, std::string* log, const ProgressFn& progress);
+
+}  // namespace trtcore
