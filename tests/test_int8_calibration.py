@@ -171,3 +171,15 @@ def test_exclude_layers_keeps_them_float(setup):
     proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--int8", "--calibration-dir", samples,
                        "--exclude-layers", "no_such_layer", "--plan", tmp / "x.plan")
     assert_clean_failure(proc, "no_such_layer")
+
+
+def test_thesis_flags_build_int8_with_the_standalone_executable(setup):
+    """The thesis script's spelling on trtcore-exec: --file, --calibration_dir, --calibration (the cache)."""
+    from test_executable import _run
+    tmp, onnx_path, model, samples, arrays = setup
+    plan, cache = tmp / "thesis.plan", tmp / "thesis.cache"
+    proc = _run(f"--file={onnx_path}", f"--plan={plan}", f"--calibration_dir={samples}", f"--calibration={cache}",
+                "--batch=4", "--backend=cpu")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert open(cache).readline().startswith("TRT-")
+    assert sum(l.precision == "int8" for l in trtcore.Engine(str(plan)).layers) >= 10
