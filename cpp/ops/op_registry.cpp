@@ -1,6 +1,7 @@
 #include "ops/op_registry.h"
 
 #include "ops/op_list.h"
+#include "ops/op_traits.h"
 
 // Each op's inference lives in its own file; a missing one is a link error, not a silently absent op.
 #define TRTCORE_DECLARE_INFER(Name) void infer_##Name(::trtcore::ShapeContext& ctx);
@@ -52,13 +53,42 @@ const std::vector<OpDef>& all_op_defs() {
     t.push_back(OpDef{#Name, &infer_##Name});
     TRTCORE_OP_LIST(TRTCORE_OP_ENTRY)
 #undef TRTCORE_OP_ENTRY
-#define TRTCORE_MARK_INTERNAL(Name) \
-    for (OpDef& d : t) if (std::string(d.name) == #Name) d.scope = OpScope::kInternal;
+    // naming &infer_<Name> makes a misspelt trait list entry a compile error
+#define TRTCORE_MARK(Name, field, value) \
+    (void)&infer_##Name;                  \
+    for (OpDef& d : t)                    \
+      if (std::string(d.name) == #Name) d.field = value;
+#define TRTCORE_MARK_INTERNAL(Name) TRTCORE_MARK(Name, scope, OpScope::kInternal)
+#define TRTCORE_MARK_WEIGHTED(Name) TRTCORE_MARK(Name, traits.fp16, Fp16Role::kWeighted)
+#define TRTCORE_MARK_FOLLOWER(Name) TRTCORE_MARK(Name, traits.fp16, Fp16Role::kFollower)
+#define TRTCORE_MARK_KEEPS_RANGE(Name) TRTCORE_MARK(Name, traits.keeps_range, true)
+#define TRTCORE_MARK_ELEMENTWISE(Name) TRTCORE_MARK(Name, traits.elementwise, true)
+#define TRTCORE_MARK_ACTIVATION(Name) TRTCORE_MARK(Name, traits.activation, true)
+#define TRTCORE_MARK_INT8(Name) TRTCORE_MARK(Name, traits.int8_weighted, true)
     TRTCORE_INTERNAL_OP_LIST(TRTCORE_MARK_INTERNAL)
+    TRTCORE_FP16_WEIGHTED_OPS(TRTCORE_MARK_WEIGHTED)
+    TRTCORE_FP16_FOLLOWER_OPS(TRTCORE_MARK_FOLLOWER)
+    TRTCORE_KEEPS_RANGE_OPS(TRTCORE_MARK_KEEPS_RANGE)
+    TRTCORE_ELEMENTWISE_OPS(TRTCORE_MARK_ELEMENTWISE)
+    TRTCORE_ACTIVATION_OPS(TRTCORE_MARK_ACTIVATION)
+    TRTCORE_INT8_WEIGHTED_OPS(TRTCORE_MARK_INT8)
+#undef TRTCORE_MARK_INT8
+#undef TRTCORE_MARK_ACTIVATION
+#undef TRTCORE_MARK_ELEMENTWISE
+#undef TRTCORE_MARK_KEEPS_RANGE
+#undef TRTCORE_MARK_FOLLOWER
+#undef TRTCORE_MARK_WEIGHTED
 #undef TRTCORE_MARK_INTERNAL
+#undef TRTCORE_MARK
     return t;
   }();
   return table;
+}
+
+const OpTraits& op_traits(const std::string& op) {
+  static const OpTraits none;
+  const OpDef* d = find_op_def(op);
+  return d ? d->traits : none;
 }
 
 const OpDef* find_op_def(const std::string& op) {

@@ -1,5 +1,5 @@
 // Op definitions: for each supported ONNX op, a shape/dtype inference function that also validates attributes.
-// One file per op (or small family) under cpp/ops/; op_table.cpp lists them all.
+// One file per op (or small family) under cpp/ops/; op_list.h lists them all and op_traits.h their traits.
 #pragma once
 #include <string>
 #include <vector>
@@ -51,15 +51,31 @@ using InferFn = void (*)(ShapeContext& ctx);
 // Where an op may come from: an ONNX file, or only the optimizer (internal fused forms the importer rejects).
 enum class OpScope { kOnnx, kInternal };
 
+// How FP16 treats an op: weighted ops anchor float16 regions, followers join one when an input is float16, the rest
+// keep float32.
+enum class Fp16Role { kFloat32Only, kWeighted, kFollower };
+
+// What the policies and passes read about an op instead of keeping their own name lists (ops/op_traits.h).
+struct OpTraits {
+  Fp16Role fp16 = Fp16Role::kFloat32Only;
+  bool keeps_range = false;    // output magnitude never exceeds the inputs' (FP16-safe inside fused chains)
+  bool elementwise = false;    // same-index (broadcast) elementwise math: a fuse_elementwise member
+  bool activation = false;     // a Conv/ConvTranspose/Gemm can apply it as its fused activation
+  bool int8_weighted = false;  // INT8 quantizes its data input per tensor and its constant weights per channel
+};
+
 struct OpDef {
   const char* name;   // ONNX op type
   InferFn infer;
   OpScope scope = OpScope::kOnnx;
+  OpTraits traits;
 };
 
 // nullptr when the op is not supported. Internal ops are found too (graphs after the optimizer, plans).
 const OpDef* find_op_def(const std::string& op);
 const std::vector<OpDef>& all_op_defs();
+// The traits of `op` (all false / float32-only for an op trtcore does not know).
+const OpTraits& op_traits(const std::string& op);
 
 // Normalizes a possibly negative axis against `rank`; fails naming the node when out of range.
 int64_t normalize_axis(const ShapeContext& ctx, int64_t axis, int64_t rank);

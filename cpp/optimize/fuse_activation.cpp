@@ -2,6 +2,7 @@
 // (attributes "activation", "activation_alpha", "activation_beta"; see FusedActivation in trtcore/graph.h).
 #include <cfloat>
 
+#include "ops/op_registry.h"
 #include "optimize/pass_util.h"
 #include "trtcore/passes.h"
 
@@ -20,6 +21,7 @@ bool clip_bound(const Graph& g, const Node& n, size_t slot, float& bound) {
 
 // Reads the activation node into `f`; false when it is not one a fused node can apply.
 bool describe_activation(const Graph& g, const Node& n, FusedActivation& f) {
+  if (!op_traits(n.op).activation) return false;
   if (n.op == "Relu") {
     f.kind = Activation::kRelu;
   } else if (n.op == "LeakyRelu") {

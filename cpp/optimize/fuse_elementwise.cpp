@@ -10,6 +10,7 @@
 #include <set>
 
 #include "ops/fused_elementwise.h"
+#include "ops/op_registry.h"
 #include "optimize/pass_util.h"
 #include "trtcore/passes.h"
 
@@ -37,7 +38,7 @@ bool scalar_constant(const Graph& g, int v, float& out) {
 
 // Reads node `n` as a fusable instruction; false when it is not an elementwise op a program can hold.
 bool describe(const Graph& g, const Node& n, Candidate& c) {
-  if (!ew_op_from_name(n.op, c.op)) return false;
+  if (!op_traits(n.op).elementwise || !ew_op_from_name(n.op, c.op)) return false;
   if (n.outputs.size() != 1 || n.outputs[0] < 0) return false;
   const Value& y = g.value(n.outputs[0]);
   if (y.constant || !is_float(y.dtype) || y.shape.size() > kMaxRank) return false;

@@ -1,9 +1,9 @@
 // FP16 policy: which nodes compute in float16, and the Cast nodes that keep every edge's dtype consistent.
 //
-// Weight ops (Conv, Gemm, MatMul) are the anchors: they run in FP16 when every float constant they read fits the
-// float16 range. Cheap elementwise, pooling and data-movement ops follow their inputs: they run in FP16 when one
-// of their float inputs already is FP16, so no cast is paid for them. Everything else (Softmax, reductions,
-// exp/log/pow, LRN, normalisation, resampling) keeps FP32.
+// Weighted ops (op_traits' Fp16Role::kWeighted: Conv, Gemm, MatMul) are the anchors: they run in FP16 when every
+// float constant they read fits the float16 range. Followers (cheap elementwise, pooling and data-movement ops) run
+// in FP16 when one of their float inputs already is FP16, so no cast is paid for them. Everything else (Softmax,
+// reductions, exp/log/pow, LRN, normalisation, resampling) keeps FP32.
 #include "precision/fp16_policy.h"
 
 #include <cmath>
@@ -11,39 +11,22 @@
 #include <set>
 
 #include "ops/fused_elementwise.h"
+#include "ops/op_registry.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
 
 namespace trtcore {
 namespace {
 
-enum class Role { kFp32Only, kAnchor, kFollower };
-
-Role role_of(const std::string& op) {
-  static const std::set<std::string> anchors = {"Conv", "Gemm", "MatMul"};
-  static const std::set<std::string> followers = {
-      // elementwise (computed in float on the device, stored as half)
-      "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Add", "Sub", "Mul", "Div",
-      // pooling (max is exact; averages accumulate in float)
-      "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      // data movement: any element size
-      "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Transpose", "Concat", "Split", "Slice",
-      "DepthToSpace", "Expand", "Tile"};
-  if (anchors.count(op)) return Role::kAnchor;
-  if (followers.count(op)) return Role::kFollower;
-  return Role::kFp32Only;
-}
-
 // A FusedElementwise node keeps its intermediates in float registers, so only what it stores matters: it follows
-// its inputs into FP16 when every member op would, or only bounds or reorders values (Erf, Neg, Abs, Floor, Ceil,
-// Min, Max); exp/log/pow/sqrt/reciprocal members keep it FP32, like the standalone ops.
-Role fused_role(const Node& n) {
-  static const std::set<std::string> range_safe = {"Erf", "Neg", "Abs", "Floor", "Ceil", "Min", "Max"};
+// its inputs into FP16 when every member op would, or only bounds or reorders values (op_traits' keeps_range);
+// exp/log/pow/sqrt/reciprocal members keep it FP32, like the standalone ops.
+Fp16Role fused_role(const Node& n) {
   for (const EwInstr& ins : EwProgram::from(n).code) {
-    const std::string op = ew_op_name(ins.op);
-    if (role_of(op) != Role::kFollower && !range_safe.count(op)) return Role::kFp32Only;
+    const OpTraits& t = op_traits(ew_op_name(ins.op));
+    if (t.fp16 != Fp16Role::kFollower && !t.keeps_range) return Fp16Role::kFloat32Only;
   }
-  return Role::kFollower;
+  return Fp16Role::kFollower;
 }
 
 constexpr float kHalfMax = 65504.f;
@@ -177,15 +160,15 @@ Fp16Report apply_fp16_policy(Graph& g, IoPrecision io, const std::map<std::strin
     }
     Fp16Decision d;
     d.node = n.name;
-    const Role role = n.op == "FusedElementwise" ? fused_role(n) : role_of(n.op);
+    const Fp16Role role = n.op == "FusedElementwise" ? fused_role(n) : op_traits(n.op).fp16;
     bool fp16 = false;
-    if (role != Role::kFp32Only) {
+    if (role != Fp16Role::kFloat32Only) {
       bool has_half_input = false;
       for (int id : n.inputs)
         if (id >= 0 && !g.value(id).constant && g.value(id).dtype == DType::kFloat16) has_half_input = true;
       std::string why = constants_fit(n, g);
       if (why.empty() && n.op == "Gemm") why = gemm_form_ok(n, g);
-      if (role == Role::kFollower && !has_half_input) why = "no float16 input";
+      if (role == Fp16Role::kFollower && !has_half_input) why = "no float16 input";
       if (why.empty() && !ranges.empty()) {
         why = out_of_range(n, g, ranges);
         d.range_guard = !why.empty();

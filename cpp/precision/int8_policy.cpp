@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "ops/op_registry.h"
 #include "trtcore/error.h"
 
 namespace trtcore {
@@ -13,7 +14,7 @@ namespace {
 
 // The axis of the output channels of a weighted node's constant weights, or -1 when the node is not quantizable.
 int weight_axis(const Node& n, const Graph& g) {
-  if (n.inputs.size() < 2 || n.inputs[1] < 0) return -1;
+  if (!op_traits(n.op).int8_weighted || n.inputs.size() < 2 || n.inputs[1] < 0) return -1;
   const Value& w = g.value(n.inputs[1]);
   if (!w.constant || w.dtype != DType::kFloat32 || g.value(n.inputs[0]).dtype != DType::kFloat32) return -1;
   if (n.op == "Conv") return w.shape.size() >= 3 ? 0 : -1;
