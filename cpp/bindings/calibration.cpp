@@ -1,4 +1,4 @@
-// Python access to the calibration statistics and the TensorRT cache format (thin: the logic is in precision/calibrate).
+// Python access to the calibration statistics and the TensorRT cache format (thin: logic is in precision/calibrate).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -101,7 +101,9 @@ void bind_calibration(py::module_& m) {
       py::arg("scales"), py::arg("algorithm") = "EntropyCalibration2", py::arg("version") = "100300");
   m.def(
       "parse_calibration_cache",
-      [](const std::string& text, const std::string& file) { return cache_dict(trtcore::calib::parse_cache(text, file)); },
+      [](const std::string& text, const std::string& file) {
+        return cache_dict(trtcore::calib::parse_cache(text, file));
+      },
       py::arg("text"), py::arg("file") = "<string>");
   m.def(
       "write_calibration_cache",
@@ -116,7 +118,8 @@ void bind_calibration(py::module_& m) {
       "format_calibration_manifest",
       [](const std::string& model_hash, const std::string& data_hash, const std::string& algorithm, double percentile,
          long long samples, const std::string& created) {
-        return trtcore::calib::format_manifest(CacheManifest{model_hash, data_hash, algorithm, percentile, samples, created});
+        const CacheManifest mf{model_hash, data_hash, algorithm, percentile, samples, created};
+        return trtcore::calib::format_manifest(mf);
       },
       py::arg("model_hash"), py::arg("data_hash"), py::arg("algorithm"), py::arg("percentile"), py::arg("samples"),
       py::arg("created"));

@@ -148,7 +148,8 @@ CalibrationCache parse_cache(const std::string& text, const std::string& file) {
       fail(ErrorKind::kCorrupt, file, ":", number, ": tensor '", name, "' already has a scale on line ", it->second);
     c.scales.emplace_back(name, scale);
   }
-  if (!header) fail(ErrorKind::kCorrupt, file, ":1: empty calibration cache: expected a 'TRT-<version>-<algorithm>' header");
+  if (!header)
+    fail(ErrorKind::kCorrupt, file, ":1: empty calibration cache: expected a 'TRT-<version>-<algorithm>' header");
   return c;
 }
 

@@ -2,7 +2,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 
 #include "precision/calibrate/cache.h"
@@ -49,6 +48,9 @@ class FlatReader {
   }
 
  private:
+  static bool number_char(char c) {
+    return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E';
+  }
   char peek() {
     while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
     return pos_ < s_.size() ? s_[pos_] : '\0';
@@ -65,7 +67,7 @@ class FlatReader {
     const char c = peek();
     if (c == '"') return Value{true, string()};
     const size_t start = pos_;
-    while (pos_ < s_.size() && std::strchr("+-0123456789.eE", s_[pos_]) && s_[pos_] != '\0') ++pos_;
+    while (pos_ < s_.size() && number_char(s_[pos_])) ++pos_;
     if (pos_ == start) bad_member(key, "must be a string or a number");
     return Value{false, s_.substr(start, pos_ - start)};
   }
@@ -132,9 +134,17 @@ std::string number_text(double v) {
   return buf;
 }
 
+bool known_algorithm(const std::string& name) {
+  for (Algorithm a : {Algorithm::kEntropy, Algorithm::kMax, Algorithm::kPercentile, Algorithm::kMse})
+    if (name == algorithm_name(a)) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string format_manifest(const CacheManifest& m) {
+  TRTCORE_CHECK(known_algorithm(m.algorithm), ErrorKind::kInvalidArgument, "calibration manifest algorithm '",
+                m.algorithm, "': expected entropy, max, percentile or mse");
   TRTCORE_CHECK(std::isfinite(m.percentile), ErrorKind::kInvalidArgument,
                 "calibration manifest percentile must be finite, got ", m.percentile);
   return "{\n  \"model_hash\": " + json_string(m.model_hash) + ",\n  \"data_hash\": " + json_string(m.data_hash) +
@@ -162,10 +172,8 @@ CacheManifest parse_manifest(const std::string& text, const std::string& file) {
   m.data_hash = required_string("data_hash");
   m.algorithm = required_string("algorithm");
   m.created = required_string("created");
-  bool known = false;
-  for (Algorithm a : {Algorithm::kEntropy, Algorithm::kMax, Algorithm::kPercentile, Algorithm::kMse})
-    known = known || m.algorithm == algorithm_name(a);
-  if (!known) reader.bad_member("algorithm", "is '" + m.algorithm + "': expected entropy, max, percentile or mse");
+  if (!known_algorithm(m.algorithm))
+    reader.bad_member("algorithm", "is '" + m.algorithm + "': expected entropy, max, percentile or mse");
   if (const Value* v = get("percentile", false)) {
     char* end = nullptr;
     m.percentile = std::strtod(v->text.c_str(), &end);
