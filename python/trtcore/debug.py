@@ -221,7 +221,7 @@ def debug_precision(onnx, calibration_dir, output_dir, eval_dir=None, labels=Non
     .md/.png and calibration.cache into output_dir and returns the JSON's content as a dict. labels: a path (.npy,
     or text with one integer per line) or an array, one class per evaluation sample in sorted file order.
     progress: True, False, or None (on when stderr is a terminal). Bad input raises trtcore.Error."""
-    onnx, calibration_dir = str(onnx), str(calibration_dir)
+    onnx, calibration_dir, output_dir = str(onnx), str(calibration_dir), str(output_dir)
     eval_dir = str(eval_dir) if eval_dir else calibration_dir
     if batch < 1:
         raise _core.Error("batch must be at least 1, got %d" % batch)
@@ -272,7 +272,7 @@ def debug_precision(onnx, calibration_dir, output_dir, eval_dir=None, labels=Non
     result = {
         "model": model, "onnx": os.path.abspath(onnx), "backend": backend, "batch": batch, "calibrator": calibrator,
         "calibration_dir": calibration_dir, "eval_dir": eval_dir, "eval_samples": len(files),
-        "labels": labels if isinstance(labels, (str, os.PathLike)) else (None if y is None else "array"),
+        "labels": str(labels) if isinstance(labels, (str, os.PathLike)) else (None if y is None else "array"),
         "metric": metric, "target": target, "goal": goal, "calibration_cache": cache,
         "quantizable_layers": len(names), "analyzed_layers": len(chosen),
         "skipped_layers": [n for n in names if n not in chosen],
