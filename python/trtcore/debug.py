@@ -201,7 +201,8 @@ def _greedy(runner, order, int8_row, metric, goal, progress_stream):
         r = runner.row(runner.int8(excluded))
         steps.append({"exclude": list(excluded), metric: r[metric], "rel_l2": r["rel_l2"]})
         if progress_stream:
-            progress_stream.write("debug precision: greedy, %d excluded: %s %.4f\n" % (len(excluded), metric, r[metric]))
+            progress_stream.write("debug precision: greedy, %d excluded: %s %.4f\n"
+                                  % (len(excluded), metric, r[metric]))
     return steps
 
 
