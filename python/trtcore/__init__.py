@@ -6,6 +6,7 @@
     stats = engine.benchmark(batch=8, iterations=100)
     engine.save("model.plan"); engine = trtcore.Engine("model.plan")
     ctx = engine.create_context()                          # one per thread for concurrent runs
+    trtcore.debug_precision("model.onnx", "calib/", "out/")  # which layers hurt INT8 (see trtcore.debug)
 """
 from ._core import (  # noqa: F401
     Context,
@@ -23,6 +24,7 @@ from ._core import (  # noqa: F401
     load_graph,
     pass_names,
 )
+from .debug import debug_precision  # noqa: F401,E402  (per-layer INT8 sensitivity, `trtcore debug precision`)
 
 
 def build(onnx_path, **options):

@@ -1,11 +1,12 @@
 """The `trtcore` command. build/run/inspect/quantize are the C++ command line shared with the standalone executable
-(trtcore-exec); prepare/report/compare/baseline are Python helpers."""
+(trtcore-exec); prepare/report/compare/baseline/debug are Python helpers."""
 import argparse
 import importlib
 import sys
 
 _CORE_COMMANDS = ("build", "run", "inspect", "quantize")
-_PY_COMMANDS = {"prepare": "data", "report": "report", "compare": "compare", "baseline": "baselines"}
+_PY_COMMANDS = {"prepare": "data", "report": "report", "compare": "compare", "baseline": "baselines",
+                "debug": "debug"}
 
 
 def _python_parser():
