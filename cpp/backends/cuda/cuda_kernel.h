@@ -245,6 +245,8 @@ const std::vector<KernelDef>& all_cuda_kernels();
 // Small host helpers used by several kernels.
 cudnnDataType_t cudnn_dtype(DType t, const std::string& where);  // throws kUnsupported for others
 cudnnMathType_t cudnn_math(Fp32Math m);                           // kStrict -> CUDNN_FMA_MATH
+// "" when every present input and output is float32, or every one is float16; else the reason.
+std::string check_one_float_type(const Node& node, const Graph& g);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Strided indexing for broadcasting/transposing kernels (device code; passed by value as a kernel argument).
