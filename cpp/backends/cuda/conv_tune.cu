@@ -5,21 +5,6 @@
 #include "backends/cuda/conv_kernel.h"
 
 namespace trtcore::cuda {
-namespace {
-
-class CudaEvent {
- public:
-  explicit CudaEvent(const std::string& where) { TRTCORE_CUDA_CHECK(where, cudaEventCreate(&e_)); }
-  ~CudaEvent() { static_cast<void>(cudaEventDestroy(e_)); }
-  CudaEvent(const CudaEvent&) = delete;
-  CudaEvent& operator=(const CudaEvent&) = delete;
-  cudaEvent_t get() const { return e_; }
-
- private:
-  cudaEvent_t e_ = nullptr;
-};
-
-}  // namespace
 
 // Milliseconds per call of one candidate (infinity when cuDNN refuses it or its scratch exceeds `limit`).
 // `scratch`: what the candidate needs from the shared workspace.
@@ -59,13 +44,13 @@ float ConvKernel::time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, si
     return true;
   };
   float ms = kInf;
-  CudaEvent start(where_), stop(where_);
+  gpu::Event start(where_), stop(where_);
   if (launch()) {  // warm-up of the graph itself
     TRTCORE_CUDA_CHECK(where_, cudaEventRecord(start.get(), ctx.stream));
     const bool ok = launch();
     TRTCORE_CUDA_CHECK(where_, cudaEventRecord(stop.get(), ctx.stream));
     TRTCORE_CUDA_CHECK(where_, cudaEventSynchronize(stop.get()));
-    if (ok) TRTCORE_CUDA_CHECK(where_, cudaEventElapsedTime(&ms, start.get(), stop.get()));
+    if (ok) ms = gpu::elapsed_ms(start, stop, where_);
   }
   TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
   if (exec) static_cast<void>(cudaGraphExecDestroy(exec));

@@ -31,47 +31,6 @@ struct BatchState {
   bool warmed = false;
 };
 
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  PinnedBuffer(size_t bytes, const std::string& where) : bytes_(bytes) {
-    if (bytes) TRTCORE_CUDA_CHECK(where, cudaMallocHost(&ptr_, bytes));
-  }
-  ~PinnedBuffer() {
-    if (ptr_) static_cast<void>(cudaFreeHost(ptr_));
-  }
-  PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&&) = delete;
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  void* get() const { return ptr_; }
-
- private:
-  void* ptr_ = nullptr;
-  size_t bytes_ = 0;
-};
-
-class Event {
- public:
-  explicit Event(const std::string& where) { TRTCORE_CUDA_CHECK(where, cudaEventCreate(&e_)); }
-  ~Event() {
-    if (e_) static_cast<void>(cudaEventDestroy(e_));
-  }
-  Event(Event&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
-  Event& operator=(Event&&) = delete;
-  Event(const Event&) = delete;
-  cudaEvent_t get() const { return e_; }
-
- private:
-  cudaEvent_t e_ = nullptr;
-};
-
-float elapsed_ms(const Event& a, const Event& b) {
-  float ms = 0.f;
-  TRTCORE_CUDA_CHECK("cuda timing", cudaEventElapsedTime(&ms, a.get(), b.get()));
-  return ms;
-}
-
 // Stream and library handles; a member declared before everything that uses them, so a constructor that throws
 // half-way still releases them (and after the kernels that hold descriptors on them).
 struct Handles {
@@ -179,7 +138,7 @@ class CudaExecutable : public Executable {
       copy_outputs_to_host(st);
     }
     TRTCORE_CUDA_CHECK("benchmark: warm-up", cudaStreamSynchronize(stream_));
-    Event e0("benchmark"), c0("benchmark"), c1("benchmark"), e1("benchmark");
+    gpu::Event e0("benchmark"), c0("benchmark"), c1("benchmark"), e1("benchmark");
     std::vector<IterationTiming> trace;
     trace.reserve(size_t(std::max(0, iterations)));
     for (int i = 0; i < iterations; ++i) {
@@ -191,7 +150,8 @@ class CudaExecutable : public Executable {
       copy_outputs_to_host(st);
       TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(e1.get(), stream_));
       TRTCORE_CUDA_CHECK("benchmark: running the network", cudaEventSynchronize(e1.get()));
-      trace.push_back({double(elapsed_ms(c0, c1)), double(elapsed_ms(e0, e1))});
+      trace.push_back(
+          {double(gpu::elapsed_ms(c0, c1, "cuda timing")), double(gpu::elapsed_ms(e0, e1, "cuda timing"))});
     }
     return trace;
   }
@@ -205,7 +165,7 @@ class CudaExecutable : public Executable {
     const int reps = std::max(1, iterations);
     run_steps(st);  // warm-up (loads modules, fills caches)
     TRTCORE_CUDA_CHECK("profile: warm-up", cudaStreamSynchronize(stream_));
-    Event start("profile"), stop("profile");
+    gpu::Event start("profile"), stop("profile");
     std::vector<double> per_layer(steps_.size(), 0.0);
     for (size_t i = 0; i < steps_.size(); ++i) {
       cudaGraphExec_t exec = capture([&] { run_step(st, i); });
@@ -217,7 +177,7 @@ class CudaExecutable : public Executable {
       TRTCORE_CUDA_CHECK("profile", cudaEventRecord(stop.get(), stream_));
       TRTCORE_CUDA_CHECK("profile: running a layer", cudaEventSynchronize(stop.get()));
       if (exec) static_cast<void>(cudaGraphExecDestroy(exec));
-      per_layer[i] = double(elapsed_ms(start, stop)) / reps;
+      per_layer[i] = double(gpu::elapsed_ms(start, stop, "cuda timing")) / reps;
     }
     return per_layer;
   }
@@ -543,7 +503,7 @@ class CudaExecutable : public Executable {
   CudaPlan plan_;                        // layouts and slices (before kernel init), then buffers
   DeviceBuffer arena_, workspace_;
   std::vector<DeviceBuffer> io_in_, io_out_;
-  std::vector<PinnedBuffer> host_in_, host_out_;
+  std::vector<gpu::PinnedBuffer> host_in_, host_out_;
   CudaRunContext run_ctx_;
   std::map<int64_t, BatchState> batches_;
 };
