@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "backends/cuda/conv_kernel.h"
-#include "backends/cuda/depthwise_conv.h"
 #include "backends/cuda/device_math.cuh"
 
 namespace trtcore::cuda {
@@ -233,6 +232,7 @@ void ConvKernel::launch_direct(const ConvArgs& a, cudaStream_t stream) {
   d.y_layout = y_layout_;
   d.z_layout = z_layout_;
   d.y_channel_pitch = out_pitch_;
+  d.tile = dw_tile_;
   launch_depthwise(s, d, act_, half_, stream, where_);
 }
 

@@ -5,7 +5,8 @@
 //   conv        cudnnConvolutionForward, then our epilogue kernel when anything is fused ("+epi")
 //   nhwc-fused / nhwc-conv   tensor-core math only (float16, or float32 with TF32): the same in NHWC; operands the
 //                            executable stores NCHW are converted in the workspace, NHWC-stored ones are used directly
-//   dw-direct   depthwise convolutions: our direct kernel with the whole epilogue fused, in any storage layout
+//   dw-direct   depthwise convolutions: our direct kernel with the whole epilogue fused, in any storage layout;
+//               "dw-direct:tile8" / "dw-direct:half2" fix its float16 NHWC variant (never chosen by tuning)
 //   gemm:h<i>   1x1, stride-1, unpadded convolutions on NHWC activations: one cuBLASLt GEMM [N*H*W, C] x W^T with
 //               bias, residual (as C) and ReLU in its epilogue
 // The class is spread over three files: conv.cu (init, run and the forms themselves), conv_tactics.cu (the tactic
@@ -18,6 +19,7 @@
 
 #include "backends/cuda/conv_common.h"
 #include "backends/cuda/cudnn_util.h"
+#include "backends/cuda/depthwise_conv.h"
 #include "backends/cuda/lt_gemm.h"
 
 namespace trtcore::cuda {
@@ -146,6 +148,7 @@ class ConvKernel : public CudaKernel {
   Layout x_layout_ = Layout::kNCHW, y_layout_ = Layout::kNCHW, z_layout_ = Layout::kNCHW;  // as stored
   bool fixed_nhwc_ = false;  // some operand is stored NHWC: the convolution always runs in NHWC
   bool depthwise_ = false;   // the direct depthwise kernel applies
+  DepthwiseTile dw_tile_ = DepthwiseTile::kAuto;  // its float16 NHWC variant, when the tactic fixes one
   bool weights_constant_ = false;
   std::unique_ptr<LtGemm> gemm_;     // the GEMM form (1x1 convolutions on NHWC activations)
   cublasLtHandle_t lt_ = nullptr;    // init only: the handle plans are made with

@@ -8,7 +8,12 @@ namespace trtcore::cuda {
 
 std::string ConvKernel::tactic() const {
   const std::string slice = out_pitch_ != channels_ ? "+slice" : "";
-  if (choice_.form == ConvForm::kDepthwise) return "dw-direct" + slice;
+  if (choice_.form == ConvForm::kDepthwise) {
+    const std::string tile = dw_tile_ == DepthwiseTile::kTiled   ? ":tile8"
+                             : dw_tile_ == DepthwiseTile::kPairs ? ":half2"
+                                                                 : "";
+    return "dw-direct" + tile + slice;
+  }
   if (choice_.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
   const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
   std::string t = choice_.layout == ConvLayout::kNhwc ? "nhwc-" : "";
@@ -25,6 +30,7 @@ bool ConvKernel::parse_tactic(const std::string& t) {
   const std::string form = t.substr(0, colon);
   std::string rest = t.substr(colon + 1);
   choice_ = ConvChoice{};
+  dw_tile_ = DepthwiseTile::kAuto;
   if (form == "gemm") {
     if (!gemm_possible()) return false;
     make_gemm();
@@ -34,6 +40,13 @@ bool ConvKernel::parse_tactic(const std::string& t) {
   }
   if (form == "dw") {
     if (rest.substr(0, rest.find('+')) != "direct" || !depthwise_) return false;
+    choice_.form = ConvForm::kDepthwise;
+    return true;
+  }
+  if (form == "dw-direct") {  // a fixed variant; plain "dw-direct" has no colon and is chosen again by heuristic
+    const std::string tile = rest.substr(0, rest.find('+'));
+    if (!depthwise_ || (tile != "tile8" && tile != "half2")) return false;
+    dw_tile_ = tile == "tile8" ? DepthwiseTile::kTiled : DepthwiseTile::kPairs;
     choice_.form = ConvForm::kDepthwise;
     return true;
   }

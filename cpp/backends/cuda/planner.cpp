@@ -1,8 +1,6 @@
 #include "backends/cuda/planner.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <string>
 
 #include "trtcore/memory_plan.h"
 
@@ -11,13 +9,11 @@ namespace {
 
 // NHWC for 4-D activations on tensor-core math (float16; float32 with TF32) written by a layout-aware kernel and
 // read only by layout-aware kernels, so layout conversions happen only at the boundaries (inside the Conv/pool
-// kernels there). TRTCORE_CUDA_NHWC=0 keeps every activation NCHW; =fp16 limits NHWC to float16 activations.
+// kernels there).
 std::vector<Layout> decide_layouts(const Graph& g, const std::vector<StepFacts>& steps, Fp32Math fp32_math) {
   const size_t nv = g.values.size();
   std::vector<Layout> layouts(nv, Layout::kNCHW);
-  const char* env = std::getenv("TRTCORE_CUDA_NHWC");
-  if (env && std::string(env) == "0") return layouts;
-  const bool fp32_nhwc = fp32_math == Fp32Math::kTF32 && !(env && std::string(env) == "fp16");
+  const bool fp32_nhwc = fp32_math == Fp32Math::kTF32;
   auto eligible = [&](DType t) { return t == DType::kFloat16 || (fp32_nhwc && t == DType::kFloat32); };
   std::vector<char> io(nv, 0);
   for (int v : g.inputs) io[size_t(v)] = 1;
@@ -71,13 +67,11 @@ std::vector<Layout> decide_layouts(const Graph& g, const std::vector<StepFacts>&
 
 // Concat elimination: an input of a channel Concat (4-D, axis 1) whose producer can write a channel slice and
 // whose only reader is that Concat is written straight into its slice of the Concat's buffer; the Concat then
-// copies only the other inputs. TRTCORE_CUDA_CONCAT=0 turns this off.
+// copies only the other inputs.
 std::vector<ConcatSlice> decide_concat_slices(const Graph& g, const std::vector<StepFacts>& steps,
                                               const std::vector<Layout>& layouts) {
   const size_t nv = g.values.size();
   std::vector<ConcatSlice> slices(nv, ConcatSlice{});
-  const char* env = std::getenv("TRTCORE_CUDA_CONCAT");
-  if (env && std::string(env) == "0") return slices;
   std::vector<int> uses(nv, 0), producer(nv, -1);
   for (size_t k = 0; k < steps.size(); ++k) {
     const Node& n = g.nodes[steps[k].node];
