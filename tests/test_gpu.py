@@ -298,25 +298,24 @@ def _force_tactic(cache, tactic, key_part):
     cache.write_text("\n".join(out) + "\n")
 
 
-@pytest.mark.parametrize("precision,strict,tol,tile", [("fp32", True, FP32_TOL, ""), ("fp32", False, TF32_TOL, ""),
-                                                       ("fp16", False, FP16_TOL, "never"),
-                                                       ("fp16", False, FP16_TOL, "always")])
-def test_depthwise_direct_kernel(precision, strict, tol, tile, rng, tmp_path, monkeypatch):
+@pytest.mark.parametrize("precision,strict,tol,tactic", [("fp32", True, FP32_TOL, "dw-direct"),
+                                                         ("fp32", False, TF32_TOL, "dw-direct"),
+                                                         ("fp16", False, FP16_TOL, "dw-direct:half2"),
+                                                         ("fp16", False, FP16_TOL, "dw-direct:tile8")])
+def test_depthwise_direct_kernel(precision, strict, tol, tactic, rng, tmp_path):
     """Every depthwise layer forced onto the direct kernel (through the timing cache) matches onnxruntime, in the
     storage layouts the plan chose; so does the tuned plan. Float16 NHWC runs both variants of the kernel (two
-    channels per thread, and the tiled one large layers get)."""
-    if tile:
-        monkeypatch.setenv("TRTCORE_CUDA_DW_TILE", tile)
+    channels per thread, and the tiled one large layers get), each fixed by its tactic."""
     model, feeds = _depthwise_model(rng)
     ref = ort_run(model, feeds)["y"]
     cache = tmp_path / "t.cache"
     opts = dict(backend="cuda", precision=precision, strict_fp32=strict, timing_cache=str(cache))
     tuned = build_engine(model, tmp_path, name="tuned", **opts)
     assert_close(tuned.infer(dict(feeds))["y"], ref, tol=tol, what="tuned plan")
-    _force_tactic(cache, "dw-direct", "group=16")
+    _force_tactic(cache, tactic, "group=16")
     forced = build_engine(model, tmp_path, name="forced", **opts)
     dw = {l.name: l.tactic for l in forced.layers if l.name.startswith("dw")}
-    assert dw and all(t == "dw-direct" for t in dw.values()), dw
+    assert dw and all(t == tactic for t in dw.values()), dw
     assert_close(forced.infer(dict(feeds))["y"], ref, tol=tol, what="dw-direct plan")
     path = str(tmp_path / "forced.plan")
     forced.save(path)

@@ -24,6 +24,17 @@ DeviceBuffer upload_floats(const std::vector<float>& host, const std::string& wh
   return upload(host.data(), host.size() * sizeof(float), where);
 }
 
+std::string check_one_float_type(const Node& node, const Graph& g) {
+  const DType t = g.value(node.inputs.at(0)).dtype;
+  if (t != DType::kFloat32 && t != DType::kFloat16) return std::string("input dtype ") + dtype_name(t);
+  for (const std::vector<int>* ids : {&node.inputs, &node.outputs})
+    for (int id : *ids)
+      if (id >= 0 && g.value(id).dtype != t)
+        return "value '" + g.value(id).name + "' is " + dtype_name(g.value(id).dtype) + " but the input is " +
+               dtype_name(t);
+  return "";
+}
+
 cudnnDataType_t cudnn_dtype(DType t, const std::string& where) {
   switch (t) {
     case DType::kFloat32: return CUDNN_DATA_FLOAT;

@@ -9,8 +9,9 @@
 //   4. ends with TRTCORE_CUDA_KERNEL_FACTORY(OpName, Class) and gets one X(OpName) line in TRTCORE_CUDA_OPS in
 //      kernel_table.cpp (explicit on purpose: objects in a static library are linked only when referenced).
 //
-// Every CUDA/cuDNN/cuBLAS status is checked with the TRTCORE_*_CHECK macros below: a failure throws
-// trtcore::Error(kRuntime) naming the node and the call. Never abort, exit or print.
+// Every CUDA/cuDNN/cuBLAS status is checked with the TRTCORE_*_CHECK macros (below; TRTCORE_CUDA_CHECK in
+// backends/gpu_common.h): a failure throws trtcore::Error(kRuntime) naming the node and the call. Never abort, exit
+// or print.
 #pragma once
 #include <cublasLt.h>
 #include <cuda_runtime.h>
@@ -24,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/gpu_common.h"
 #include "trtcore/error.h"
 #include "trtcore/graph.h"
 #include "trtcore/options.h"
@@ -34,14 +36,6 @@ namespace trtcore::cuda {
 // ---------------------------------------------------------------------------------------------------------------
 // Status checks. `where` is any streamable context (usually node.describe()); it is only formatted on failure.
 // ---------------------------------------------------------------------------------------------------------------
-#define TRTCORE_CUDA_CHECK(where, call)                                                                   \
-  do {                                                                                                    \
-    const cudaError_t trtcore_status_ = (call);                                                           \
-    if (trtcore_status_ != cudaSuccess)                                                                   \
-      ::trtcore::fail(::trtcore::ErrorKind::kRuntime, where, ": ", #call, " failed: ",                    \
-                      cudaGetErrorName(trtcore_status_), " (", cudaGetErrorString(trtcore_status_), ")"); \
-  } while (0)
-
 #define TRTCORE_CUDNN_CHECK(where, call)                                                      \
   do {                                                                                        \
     const cudnnStatus_t trtcore_status_ = (call);                                             \
@@ -245,6 +239,8 @@ const std::vector<KernelDef>& all_cuda_kernels();
 // Small host helpers used by several kernels.
 cudnnDataType_t cudnn_dtype(DType t, const std::string& where);  // throws kUnsupported for others
 cudnnMathType_t cudnn_math(Fp32Math m);                           // kStrict -> CUDNN_FMA_MATH
+// "" when every present input and output is float32, or every one is float16; else the reason.
+std::string check_one_float_type(const Node& node, const Graph& g);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Strided indexing for broadcasting/transposing kernels (device code; passed by value as a kernel argument).

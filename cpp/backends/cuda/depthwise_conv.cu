@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <limits>
 
 #include "backends/cuda/device_math.cuh"
@@ -106,16 +104,6 @@ __global__ void depthwise_nhwc_half2_kernel(const __half2* __restrict__ x, const
 bool aligned4(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 3) == 0; }
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 constexpr int64_t kTileMinThreads = int64_t(1) << 17;  // about half the threads an H100 keeps resident
-
-enum class TileChoice { kAuto, kAlways, kNever };
-// TRTCORE_CUDA_DW_TILE=always|never, read per launch (tests switch it between builds; launches are outside graphs
-// only on first runs, so the cost stays off the replayed path).
-TileChoice forced_tile_choice() {
-  const char* v = std::getenv("TRTCORE_CUDA_DW_TILE");
-  if (v && std::strcmp(v, "always") == 0) return TileChoice::kAlways;
-  if (v && std::strcmp(v, "never") == 0) return TileChoice::kNever;
-  return TileChoice::kAuto;
-}
 
 // Eight float16 channels as one 16-byte load, widened to float.
 struct Half8 {
@@ -273,12 +261,11 @@ void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const Fus
       aligned4(a.y) && (!a.z || aligned4(a.z)) && (!a.bias || aligned4(a.bias)) &&
       std::max(s.batch * pitch * s.out_h * s.out_w, s.batch * s.channels * s.h * s.w) < int64_t(INT32_MAX)) {
     // The tiled kernel has a sixteenth of the threads: it wins on large layers (batch 64 and up) and loses when too
-    // few threads are left to fill the GPU (batch 1). TRTCORE_CUDA_DW_TILE=always|never overrides (tests).
+    // few threads are left to fill the GPU (batch 1). A tactic may fix the choice (a.tile).
     const int64_t tile_threads = s.batch * s.out_h * ((s.out_w + 3) / 4) * (s.channels / 8);
-    const TileChoice forced = forced_tile_choice();
-    const bool big = forced == TileChoice::kAlways ? true
-                     : forced == TileChoice::kNever ? false
-                                                    : tile_threads >= kTileMinThreads;
+    const bool big = a.tile == DepthwiseTile::kTiled  ? true
+                     : a.tile == DepthwiseTile::kPairs ? false
+                                                       : tile_threads >= kTileMinThreads;
     const bool tile8 = big && s.channels % 8 == 0 && pitch % 8 == 0 && aligned16(a.x) && aligned16(a.w) &&
                        aligned16(a.y) && (!a.z || aligned16(a.z)) && (!a.bias || aligned16(a.bias)) &&
                        s.dilation_h == 1 && s.dilation_w == 1 && s.kernel_h == s.kernel_w && s.stride_h == s.stride_w;

@@ -14,6 +14,10 @@ struct DepthwiseShape {
   int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
 };
 
+// Float16 with every operand NHWC has two kernels: eight channels by four pixels per thread (kTiled) or two
+// channels per thread (kPairs). kAuto picks by layer size at each launch; a plan's tactic may fix one.
+enum class DepthwiseTile { kAuto, kTiled, kPairs };
+
 struct DepthwiseArgs {
   const void* x = nullptr;
   const void* w = nullptr;     // [kernel_h * kernel_w][channels]: tap-major, so a warp reads consecutive channels
@@ -22,6 +26,7 @@ struct DepthwiseArgs {
   void* y = nullptr;
   Layout x_layout = Layout::kNCHW, y_layout = Layout::kNCHW, z_layout = Layout::kNCHW;
   int64_t y_channel_pitch = 0;  // channels of the buffer y is stored in (a Concat's, when wider); 0 = dense
+  DepthwiseTile tile = DepthwiseTile::kAuto;  // the tiled kernel still needs its shapes and alignment
 };
 
 // `half`: float16 storage (float accumulation), else float32.

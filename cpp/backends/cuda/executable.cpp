@@ -1,15 +1,14 @@
 // The cuda Executable. Build/load: constants uploaded once, one kernel per node initialised (tactics tuned or
-// reused), activations planned by liveness into one arena, graph inputs/outputs in their own device buffers with
-// pinned host staging. A run: H2D copies, the kernel sequence (replayed from a CUDA graph per batch size), D2H
-// copies, one synchronisation at the end.
+// reused), then the plan of planner.cpp applied: activations in one arena, graph inputs/outputs in their own device
+// buffers with pinned host staging. A run: H2D copies, the kernel sequence (replayed from a CUDA graph per batch
+// size), D2H copies, one synchronisation at the end.
 #include "backends/cuda/executable.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
+#include "backends/cuda/planner.h"
 #include "backends/cuda/timing_cache.h"
-#include "trtcore/memory_plan.h"
 
 namespace trtcore::cuda {
 
@@ -17,21 +16,6 @@ namespace trtcore::cuda {
 // The executable.
 // ---------------------------------------------------------------------------------------------------------------
 namespace {
-
-// Where a value lives on the device.
-enum class Storage { kNone, kConstant, kArena, kGraphInput, kGraphOutput };
-
-// One planned buffer: kept per value so per-tensor dtype/layout (FP16 storage, NHWC) can be planned later.
-struct BufferInfo {
-  Storage storage = Storage::kNone;
-  DType dtype = DType::kUndefined;
-  Layout layout = Layout::kNCHW;
-  size_t bytes = 0;   // at the maximum batch
-  size_t offset = 0;  // kArena: offset in the arena
-  int alias_of = -1;  // kArena: shares the buffer of this value (Reshape-like outputs, Concat slices)
-  size_t slice_offset = 0;  // bytes from the start of alias_of's buffer (a Concat input written in place)
-  int io_index = -1;  // kGraphInput/kGraphOutput: position in graph.inputs/outputs
-};
 
 struct Step {
   size_t node = 0;  // index in graph.nodes
@@ -46,47 +30,6 @@ struct BatchState {
   bool capture_tried = false;
   bool warmed = false;
 };
-
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  PinnedBuffer(size_t bytes, const std::string& where) : bytes_(bytes) {
-    if (bytes) TRTCORE_CUDA_CHECK(where, cudaMallocHost(&ptr_, bytes));
-  }
-  ~PinnedBuffer() {
-    if (ptr_) static_cast<void>(cudaFreeHost(ptr_));
-  }
-  PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&&) = delete;
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  void* get() const { return ptr_; }
-
- private:
-  void* ptr_ = nullptr;
-  size_t bytes_ = 0;
-};
-
-class Event {
- public:
-  explicit Event(const std::string& where) { TRTCORE_CUDA_CHECK(where, cudaEventCreate(&e_)); }
-  ~Event() {
-    if (e_) static_cast<void>(cudaEventDestroy(e_));
-  }
-  Event(Event&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
-  Event& operator=(Event&&) = delete;
-  Event(const Event&) = delete;
-  cudaEvent_t get() const { return e_; }
-
- private:
-  cudaEvent_t e_ = nullptr;
-};
-
-float elapsed_ms(const Event& a, const Event& b) {
-  float ms = 0.f;
-  TRTCORE_CUDA_CHECK("cuda timing", cudaEventElapsedTime(&ms, a.get(), b.get()));
-  return ms;
-}
 
 // Stream and library handles; a member declared before everything that uses them, so a constructor that throws
 // half-way still releases them (and after the kernels that hold descriptors on them).
@@ -133,7 +76,7 @@ class CudaExecutable : public Executable {
     upload_constants();
     init_kernels(mode, tactics_in, tactics_out);
     tactics_ = tactics_out ? *tactics_out : tactics_in;
-    plan_memory();
+    allocate_memory();
   }
 
   // Another execution context of the same plan: own stream, handles, kernels (tactics reused, not timed), memory
@@ -152,7 +95,7 @@ class CudaExecutable : public Executable {
         shares_constants_(true),
         tactics_(base.tactics_) {
     init_kernels(TacticMode::kReuse, tactics_, nullptr);
-    plan_memory();
+    allocate_memory();
   }
 
   std::unique_ptr<Executable> share(const SystemOptions& sys) const override {
@@ -195,7 +138,7 @@ class CudaExecutable : public Executable {
       copy_outputs_to_host(st);
     }
     TRTCORE_CUDA_CHECK("benchmark: warm-up", cudaStreamSynchronize(stream_));
-    Event e0("benchmark"), c0("benchmark"), c1("benchmark"), e1("benchmark");
+    gpu::Event e0("benchmark"), c0("benchmark"), c1("benchmark"), e1("benchmark");
     std::vector<IterationTiming> trace;
     trace.reserve(size_t(std::max(0, iterations)));
     for (int i = 0; i < iterations; ++i) {
@@ -207,7 +150,8 @@ class CudaExecutable : public Executable {
       copy_outputs_to_host(st);
       TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(e1.get(), stream_));
       TRTCORE_CUDA_CHECK("benchmark: running the network", cudaEventSynchronize(e1.get()));
-      trace.push_back({double(elapsed_ms(c0, c1)), double(elapsed_ms(e0, e1))});
+      trace.push_back(
+          {double(gpu::elapsed_ms(c0, c1, "cuda timing")), double(gpu::elapsed_ms(e0, e1, "cuda timing"))});
     }
     return trace;
   }
@@ -221,7 +165,7 @@ class CudaExecutable : public Executable {
     const int reps = std::max(1, iterations);
     run_steps(st);  // warm-up (loads modules, fills caches)
     TRTCORE_CUDA_CHECK("profile: warm-up", cudaStreamSynchronize(stream_));
-    Event start("profile"), stop("profile");
+    gpu::Event start("profile"), stop("profile");
     std::vector<double> per_layer(steps_.size(), 0.0);
     for (size_t i = 0; i < steps_.size(); ++i) {
       cudaGraphExec_t exec = capture([&] { run_step(st, i); });
@@ -233,7 +177,7 @@ class CudaExecutable : public Executable {
       TRTCORE_CUDA_CHECK("profile", cudaEventRecord(stop.get(), stream_));
       TRTCORE_CUDA_CHECK("profile: running a layer", cudaEventSynchronize(stop.get()));
       if (exec) static_cast<void>(cudaGraphExecDestroy(exec));
-      per_layer[i] = double(elapsed_ms(start, stop)) / reps;
+      per_layer[i] = double(gpu::elapsed_ms(start, stop, "cuda timing")) / reps;
     }
     return per_layer;
   }
@@ -329,8 +273,8 @@ class CudaExecutable : public Executable {
       if (!reason.empty()) fail(ErrorKind::kUnsupported, n.describe(), ": ", reason);
       steps_.push_back(std::move(s));
     }
-    decide_layouts();
-    decide_concat_slices();
+    facts_ = step_facts();
+    plan_ = plan_layouts_and_slices(graph_, facts_, fp32_math_);
     std::vector<std::pair<std::string, std::string>> chosen;
     for (Step& s : steps_) {
       const Node& n = graph_.nodes[s.node];
@@ -347,11 +291,11 @@ class CudaExecutable : public Executable {
       auto it = stored.find(n.name);
       ctx.tactic = it == stored.end() ? std::string() : it->second;
       std::string layout_sig;
-      for (int v : n.inputs) ctx.in_layouts.push_back(layout_of(v));
-      for (int v : n.outputs) ctx.out_layouts.push_back(layout_of(v));
-      for (int v : n.outputs) ctx.out_slice_channels.push_back(v >= 0 ? slices_[size_t(v)].total_channels : 0);
+      for (int v : n.inputs) ctx.in_layouts.push_back(plan_.layout_of(v));
+      for (int v : n.outputs) ctx.out_layouts.push_back(plan_.layout_of(v));
+      for (int v : n.outputs) ctx.out_slice_channels.push_back(v >= 0 ? plan_.slices[size_t(v)].total_channels : 0);
       for (int v : n.inputs)
-        ctx.in_place_inputs.push_back(v >= 0 && !n.outputs.empty() && slices_[size_t(v)].concat == n.outputs[0]);
+        ctx.in_place_inputs.push_back(v >= 0 && !n.outputs.empty() && plan_.slices[size_t(v)].concat == n.outputs[0]);
       for (const auto* ls : {&ctx.in_layouts, &ctx.out_layouts})
         for (Layout l : *ls) layout_sig += l == Layout::kNHWC ? 'h' : 'c';
       // A tactic timed by an earlier build of the same layer (and operand layouts) is reused instead of timed again.
@@ -375,7 +319,8 @@ class CudaExecutable : public Executable {
       s.kernel->init(n, graph_, ctx);
       // A producer that declined its planned Concat slice writes a buffer of its own; the Concat copies it.
       for (int v : n.outputs)
-        if (v >= 0 && slices_[size_t(v)].concat >= 0 && s.kernel->output_slice() == 0) slices_[size_t(v)] = Slice{};
+        if (v >= 0 && plan_.slices[size_t(v)].concat >= 0 && s.kernel->output_slice() == 0)
+          plan_.slices[size_t(v)] = ConcatSlice{};
       const std::string t = s.kernel->tactic();
       if (!t.empty()) chosen.emplace_back(n.name, t);
       if (cache && !t.empty()) cache->put(cache_key, t);
@@ -385,217 +330,32 @@ class CudaExecutable : public Executable {
     if (cache) cache->save();
   }
 
-  Layout layout_of(int v) const { return v >= 0 ? layouts_[size_t(v)] : Layout::kNCHW; }
-
-  // NHWC for 4-D activations on tensor-core math (float16; float32 with TF32) written by a layout-aware kernel and
-  // read only by layout-aware kernels, so layout conversions happen only at the boundaries (inside the Conv/pool
-  // kernels there). TRTCORE_CUDA_NHWC=0 keeps every activation NCHW; =fp16 limits NHWC to float16 activations.
-  void decide_layouts() {
-    const size_t nv = graph_.values.size();
-    layouts_.assign(nv, Layout::kNCHW);
-    const char* env = std::getenv("TRTCORE_CUDA_NHWC");
-    if (env && std::string(env) == "0") return;
-    const bool fp32_nhwc = fp32_math_ == Fp32Math::kTF32 && !(env && std::string(env) == "fp16");
-    auto eligible = [&](DType t) { return t == DType::kFloat16 || (fp32_nhwc && t == DType::kFloat32); };
-    std::vector<char> io(nv, 0);
-    for (int v : graph_.inputs) io[size_t(v)] = 1;
-    for (int v : graph_.outputs) io[size_t(v)] = 1;
-    std::vector<LayoutRule> rules;
-    for (const Step& s : steps_) rules.push_back(s.kernel->layout_rule(graph_.nodes[s.node], graph_));
-    std::vector<char> nhwc(nv, 0);
-    for (size_t k = 0; k < steps_.size(); ++k) {
-      const Node& n = graph_.nodes[steps_[k].node];
-      if (rules[k] == LayoutRule::kNchwOnly || n.outputs.empty() || n.outputs[0] < 0) continue;
-      const size_t o = size_t(n.outputs[0]);
-      const Value& val = graph_.values[o];
-      if (!io[o] && !val.constant && eligible(val.dtype) && val.shape.size() == 4) nhwc[o] = 1;
-    }
-    // Drop NHWC where a consumer cannot read it, until nothing changes.
-    for (bool changed = true; changed;) {
-      changed = false;
-      auto clear = [&](int v) {
-        if (v >= 0 && nhwc[size_t(v)]) {
-          nhwc[size_t(v)] = 0;
-          changed = true;
-        }
-      };
-      for (size_t k = 0; k < steps_.size(); ++k) {
-        const Node& n = graph_.nodes[steps_[k].node];
-        if (rules[k] == LayoutRule::kNchwOnly) {
-          for (int v : n.inputs) clear(v);
-        } else if (rules[k] == LayoutRule::kAllSameLayout) {
-          bool all = true;
-          for (int v : n.inputs)
-            if (v >= 0 && !nhwc[size_t(v)]) all = false;  // constants and graph inputs stay NCHW
-          if (!n.outputs.empty() && n.outputs[0] >= 0 && !nhwc[size_t(n.outputs[0])]) all = false;
-          if (!all) {
-            for (int v : n.inputs) clear(v);
-            if (!n.outputs.empty()) clear(n.outputs[0]);
-          }
-        } else if (rules[k] == LayoutRule::kSameLayout) {
-          const int in0 = n.inputs.empty() ? -1 : n.inputs[0];
-          const int out0 = n.outputs.empty() ? -1 : n.outputs[0];
-          for (size_t i = 1; i < n.inputs.size(); ++i) clear(n.inputs[i]);
-          const bool in_h = in0 >= 0 && nhwc[size_t(in0)], out_h = out0 >= 0 && nhwc[size_t(out0)];
-          if (in_h != out_h) {
-            clear(in0);
-            clear(out0);
-          }
-        }
-      }
-    }
-    for (size_t v = 0; v < nv; ++v)
-      if (nhwc[v]) layouts_[v] = Layout::kNHWC;
-  }
-
-  // Concat elimination: an input of a channel Concat (4-D, axis 1) whose producer can write a channel slice and
-  // whose only reader is that Concat is written straight into its slice of the Concat's buffer; the Concat then
-  // copies only the other inputs. TRTCORE_CUDA_CONCAT=0 turns this off.
-  void decide_concat_slices() {
-    const size_t nv = graph_.values.size();
-    slices_.assign(nv, Slice{});
-    const char* env = std::getenv("TRTCORE_CUDA_CONCAT");
-    if (env && std::string(env) == "0") return;
-    std::vector<int> uses(nv, 0), producer(nv, -1);
-    for (size_t k = 0; k < steps_.size(); ++k) {
-      const Node& n = graph_.nodes[steps_[k].node];
-      for (int i : n.inputs)
-        if (i >= 0) ++uses[size_t(i)];
-      for (int o : n.outputs)
-        if (o >= 0) producer[size_t(o)] = int(k);
-    }
-    std::vector<char> io(nv, 0);  // graph inputs and outputs have buffers of their own
-    for (int o : graph_.outputs) io[size_t(o)] = 1;
-    for (int i : graph_.inputs) io[size_t(i)] = 1;
-    for (size_t k = 0; k < steps_.size(); ++k) {
-      const Node& n = graph_.nodes[steps_[k].node];
-      if (n.op != "Concat" || n.outputs.empty() || n.outputs[0] < 0) continue;
-      const Value& out = graph_.value(n.outputs[0]);
-      if (out.shape.size() != 4 || out.constant || io[size_t(n.outputs[0])]) continue;  // arena buffers only
-      if (node_axis(n, 4, n.describe()) != 1) continue;
-      const int o = n.outputs[0];
-      int64_t offset = 0;
-      for (int v : n.inputs) {
-        if (v < 0) continue;
-        const Value& in = graph_.value(v);
-        const int p = producer[size_t(v)];
-        const Step* from = p >= 0 ? &steps_[size_t(p)] : nullptr;
-        const bool ok = from && uses[size_t(v)] == 1 && !io[size_t(v)] && !in.constant && in.dtype == out.dtype &&
-                        in.shape.size() == 4 && layouts_[size_t(v)] == layouts_[size_t(o)] &&
-                        graph_.nodes[from->node].outputs[0] == v && from->kernel->alias() == OutputAlias::kNone &&
-                        from->kernel->accepts_output_slice(graph_.nodes[from->node], graph_);
-        if (ok) slices_[size_t(v)] = Slice{o, out.shape[1], offset};
-        offset += in.shape.size() == 4 ? in.shape[1] : 0;
-      }
-    }
-  }
-
-  void plan_memory() {
-    const size_t nv = graph_.values.size();
-    buffers_.assign(nv, BufferInfo{});
-    for (size_t v = 0; v < nv; ++v) {
-      const Value& val = graph_.values[v];
-      buffers_[v].dtype = val.dtype;
-      buffers_[v].layout = layouts_[v];
-      if (val.dtype != DType::kUndefined) buffers_[v].bytes = size_t(numel(val.shape)) * dtype_size(val.dtype);
-      if (val.constant) buffers_[v].storage = Storage::kConstant;
-    }
-    for (size_t k = 0; k < graph_.inputs.size(); ++k) {
-      BufferInfo& b = buffers_[size_t(graph_.inputs[k])];
-      b.storage = Storage::kGraphInput;
-      b.io_index = int(k);
-    }
-    for (size_t k = 0; k < graph_.outputs.size(); ++k) {
-      BufferInfo& b = buffers_[size_t(graph_.outputs[k])];
-      if (b.storage == Storage::kNone) b.storage = Storage::kGraphOutput;
-      if (b.io_index < 0 || b.storage == Storage::kGraphOutput) b.io_index = int(k);
-    }
-    // Every other value written by a step lives in the arena; Reshape-like outputs may alias their input.
-    std::vector<int> root(nv);
-    for (size_t v = 0; v < nv; ++v) root[v] = int(v);
+  // What the planner asks of each step's kernel before init (on the fresh instance).
+  std::vector<StepFacts> step_facts() const {
+    std::vector<StepFacts> facts;
     for (const Step& s : steps_) {
       const Node& n = graph_.nodes[s.node];
-      for (int o : n.outputs)
-        if (o >= 0 && buffers_[size_t(o)].storage == Storage::kNone) buffers_[size_t(o)].storage = Storage::kArena;
-      if (s.kernel->alias() == OutputAlias::kInput0 && !n.inputs.empty() && n.inputs[0] >= 0 &&
-          !n.outputs.empty() && n.outputs[0] >= 0 && buffers_[size_t(n.outputs[0])].storage == Storage::kArena) {
-        const int in_root = root[size_t(n.inputs[0])];
-        const Storage rs = buffers_[size_t(in_root)].storage;
-        // Aliasing a graph output would let a later step see the final result early; constants are read-only.
-        if (rs == Storage::kArena || rs == Storage::kGraphInput) {
-          root[size_t(n.outputs[0])] = in_root;
-          buffers_[size_t(n.outputs[0])].alias_of = in_root;
-        }
-      }
+      StepFacts f;
+      f.node = s.node;
+      f.layout_rule = s.kernel->layout_rule(n, graph_);
+      f.alias = s.kernel->alias();
+      f.accepts_output_slice = s.kernel->accepts_output_slice(n, graph_);
+      facts.push_back(f);
     }
-    // A Concat input written in place lives inside the Concat's buffer, at its channel offset.
-    for (size_t v = 0; v < nv; ++v) {
-      const Slice& sl = slices_[v];
-      if (sl.concat < 0) continue;
-      // Its producer already writes with the Concat's channel pitch: anything but two arena buffers is a bug.
-      if (buffers_[v].storage != Storage::kArena || buffers_[size_t(sl.concat)].storage != Storage::kArena)
-        fail(ErrorKind::kRuntime, "cuda executable: concat slice '", graph_.value(int(v)).name,
-             "' is not in the activation arena");
-      const Shape& s = graph_.value(int(v)).shape;
-      const size_t elem = dtype_size(graph_.value(int(v)).dtype);
-      // Offset of sample 0's slice: channel-major (NCHW) or channel-minor (NHWC) storage.
-      const size_t per_channel = layouts_[v] == Layout::kNHWC ? 1 : size_t(s[2] * s[3]);
-      root[v] = sl.concat;
-      buffers_[v].alias_of = sl.concat;
-      buffers_[v].slice_offset = size_t(sl.channel_offset) * per_channel * elem;
-    }
-    // Liveness of each root over the step order (aliases extend their root's life).
-    std::vector<int> first(nv, -1), last(nv, -1);
-    for (size_t step = 0; step < steps_.size(); ++step) {
-      const Node& n = graph_.nodes[steps_[step].node];
-      for (int o : n.outputs) {
-        if (o < 0) continue;
-        const size_t r = size_t(root[size_t(o)]);
-        if (first[r] < 0) first[r] = int(step);
-        last[r] = std::max(last[r], int(step));
-      }
-      for (int i : n.inputs)
-        if (i >= 0) last[size_t(root[size_t(i)])] = std::max(last[size_t(root[size_t(i)])], int(step));
-    }
-    // An output written over an input that dies at this step (a residual added in place) shares its buffer.
-    for (size_t step = 0; step < steps_.size(); ++step) {
-      const int k = steps_[step].kernel->output_over_input();
-      const Node& n = graph_.nodes[steps_[step].node];
-      if (k < 0 || size_t(k) >= n.inputs.size() || n.inputs[size_t(k)] < 0 || n.outputs.empty() || n.outputs[0] < 0)
-        continue;
-      const int in = n.inputs[size_t(k)], out = n.outputs[0];
-      const int r = root[size_t(in)];
-      bool ok = root[size_t(out)] == out && buffers_[size_t(out)].storage == Storage::kArena &&
-                buffers_[size_t(r)].storage == Storage::kArena && last[size_t(r)] == int(step) &&
-                buffers_[size_t(in)].slice_offset == 0 && buffers_[size_t(r)].bytes >= buffers_[size_t(out)].bytes &&
-                layouts_[size_t(in)] == layouts_[size_t(out)] && graph_.value(in).dtype == graph_.value(out).dtype;
-      for (size_t i = 0; ok && i < n.inputs.size(); ++i)  // no other operand of this step may live there
-        if (i != size_t(k) && n.inputs[i] >= 0 && root[size_t(n.inputs[i])] == r) ok = false;
-      if (!ok) continue;
-      for (size_t v = 0; v < nv; ++v)  // `out` and whatever aliases it now live in r
-        if (root[v] == out) {
-          root[v] = r;
-          buffers_[v].alias_of = r;
-        }
-      last[size_t(r)] = std::max(last[size_t(r)], last[size_t(out)]);
-    }
-    std::vector<BufferRequest> reqs;
-    std::vector<size_t> ids;
-    for (size_t v = 0; v < nv; ++v) {
-      if (buffers_[v].storage != Storage::kArena || root[v] != int(v) || first[v] < 0) continue;
-      reqs.push_back({std::max<size_t>(buffers_[v].bytes, 1), first[v], std::max(first[v], last[v])});
-      ids.push_back(v);
-    }
-    const BufferPlan plan = plan_buffers(reqs, 256);
-    arena_ = DeviceBuffer(plan.total_bytes, "allocating the activation arena");
-    for (size_t k = 0; k < ids.size(); ++k) buffers_[ids[k]].offset = plan.offsets[k];
-    for (size_t v = 0; v < nv; ++v)
-      if (buffers_[v].alias_of >= 0)
-        buffers_[v].offset = buffers_[size_t(buffers_[v].alias_of)].offset + buffers_[v].slice_offset;
+    return facts;
+  }
 
+  // The memory plan applied: the arena, graph input/output buffers with their pinned staging, the shared workspace.
+  void allocate_memory() {
+    for (size_t k = 0; k < steps_.size(); ++k) {
+      facts_[k].output_over_input = steps_[k].kernel->output_over_input();
+      facts_[k].workspace_bytes = steps_[k].kernel->workspace_size();
+    }
+    plan_memory(graph_, facts_, plan_);
+    arena_ = DeviceBuffer(plan_.arena_bytes, "allocating the activation arena");
     for (size_t k = 0; k < graph_.inputs.size(); ++k) {
       const Value& val = graph_.value(graph_.inputs[k]);
-      const size_t bytes = buffers_[size_t(graph_.inputs[k])].bytes;
+      const size_t bytes = plan_.buffers[size_t(graph_.inputs[k])].bytes;
       io_in_.emplace_back(bytes, "allocating input '" + val.name + "'");
       if (bytes) TRTCORE_CUDA_CHECK("allocating input '" + val.name + "'", cudaMemset(io_in_.back().get(), 0, bytes));
       host_in_.emplace_back(bytes, "allocating pinned staging for input '" + val.name + "'");
@@ -603,14 +363,13 @@ class CudaExecutable : public Executable {
     for (size_t k = 0; k < graph_.outputs.size(); ++k) {
       const int id = graph_.outputs[k];
       const Value& val = graph_.value(id);
-      const bool own = buffers_[size_t(id)].storage == Storage::kGraphOutput && buffers_[size_t(id)].io_index == int(k);
-      io_out_.emplace_back(own ? buffers_[size_t(id)].bytes : 0, "allocating output '" + val.name + "'");
-      host_out_.emplace_back(buffers_[size_t(id)].bytes, "allocating pinned staging for output '" + val.name + "'");
+      const BufferInfo& b = plan_.buffers[size_t(id)];
+      const bool own = b.storage == Storage::kGraphOutput && b.io_index == int(k);
+      io_out_.emplace_back(own ? b.bytes : 0, "allocating output '" + val.name + "'");
+      host_out_.emplace_back(b.bytes, "allocating pinned staging for output '" + val.name + "'");
     }
     if (arena_.bytes()) TRTCORE_CUDA_CHECK("allocating the activation arena", cudaMemset(arena_.get(), 0, arena_.bytes()));
-    size_t ws = 0;
-    for (const Step& s : steps_) ws = std::max(ws, s.kernel->workspace_size());
-    workspace_ = DeviceBuffer(ws, "allocating the shared workspace");
+    workspace_ = DeviceBuffer(plan_.workspace_bytes, "allocating the shared workspace");
     run_ctx_.stream = stream_;
     run_ctx_.cudnn = cudnn_;
     run_ctx_.cublaslt = cublaslt_;
@@ -619,7 +378,7 @@ class CudaExecutable : public Executable {
   }
 
   void* device_ptr(int id) const {
-    const BufferInfo& b = buffers_[size_t(id)];
+    const BufferInfo& b = plan_.buffers[size_t(id)];
     switch (b.storage) {
       case Storage::kConstant: return (*constants_)[size_t(id)].get();
       case Storage::kArena: return static_cast<uint8_t*>(arena_.get()) + b.offset;
@@ -632,7 +391,7 @@ class CudaExecutable : public Executable {
 
   // An alias reads its root's buffer, which may be a graph input.
   void* value_ptr(int id) const {
-    const BufferInfo& b = buffers_[size_t(id)];
+    const BufferInfo& b = plan_.buffers[size_t(id)];
     return b.alias_of >= 0 ? static_cast<char*>(device_ptr(b.alias_of)) + b.slice_offset : device_ptr(id);
   }
 
@@ -740,17 +499,11 @@ class CudaExecutable : public Executable {
   std::string tactics_;                  // as stored in the plan, for further contexts
   size_t constants_bytes_ = 0;
   std::vector<Step> steps_;
-  std::vector<BufferInfo> buffers_;      // by value id
-  std::vector<Layout> layouts_;          // by value id: storage layout decided at build/load
-  struct Slice {
-    int concat = -1;              // the Concat output this value is written into, or -1
-    int64_t total_channels = 0;   // that output's channels
-    int64_t channel_offset = 0;   // where this value's channels start in it
-  };
-  std::vector<Slice> slices_;            // by value id
+  std::vector<StepFacts> facts_;         // by step: what the planner knows of each kernel
+  CudaPlan plan_;                        // layouts and slices (before kernel init), then buffers
   DeviceBuffer arena_, workspace_;
   std::vector<DeviceBuffer> io_in_, io_out_;
-  std::vector<PinnedBuffer> host_in_, host_out_;
+  std::vector<gpu::PinnedBuffer> host_in_, host_out_;
   CudaRunContext run_ctx_;
   std::map<int64_t, BatchState> batches_;
 };

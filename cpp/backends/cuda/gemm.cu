@@ -19,18 +19,6 @@ __global__ void activation_kernel(T* y, int64_t n, DeviceActivation act) {
     y[i] = store_as<T>(apply_activation(act, load_float(y[i])));
 }
 
-// "" when every present input and output is float32, or every one is float16; else the reason.
-std::string check_one_float_type(const Node& node, const Graph& g) {
-  const DType t = g.value(node.inputs.at(0)).dtype;
-  if (t != DType::kFloat32 && t != DType::kFloat16) return std::string("input dtype ") + dtype_name(t);
-  for (const std::vector<int>* ids : {&node.inputs, &node.outputs})
-    for (int id : *ids)
-      if (id >= 0 && g.value(id).dtype != t)
-        return "value '" + g.value(id).name + "' is " + dtype_name(g.value(id).dtype) + " but the input is " +
-               dtype_name(t);
-  return "";
-}
-
 // Timing buffers for tuning at the maximum shape (contents irrelevant).
 struct TuneBuffers {
   DeviceBuffer a, b, d;

@@ -92,32 +92,21 @@ void LtGemm::tune(cublasLtHandle_t h, cudaStream_t stream, const GemmShape& max_
   max_shape_ = max_shape;
   Plan& p = plan_for(h, max_shape);
   DeviceBuffer ws(kWorkspaceBytes, where_ + " (tuning workspace)");
-  cudaEvent_t start = nullptr, stop = nullptr;
-  TRTCORE_CUDA_CHECK(where_, cudaEventCreate(&start));
-  TRTCORE_CUDA_CHECK(where_, cudaEventCreate(&stop));
+  gpu::Event start(where_), stop(where_);
   float best = -1.f;
-  std::string error;
-  try {
-    for (size_t i = 0; i < p.algos.size(); ++i) {
-      p.pick = int(i);
-      run(h, stream, max_shape, args, ws.get(), ws.bytes());  // warm-up
-      TRTCORE_CUDA_CHECK(where_, cudaEventRecord(start, stream));
-      for (int r = 0; r < 5; ++r) run(h, stream, max_shape, args, ws.get(), ws.bytes());
-      TRTCORE_CUDA_CHECK(where_, cudaEventRecord(stop, stream));
-      TRTCORE_CUDA_CHECK(where_, cudaEventSynchronize(stop));
-      float ms = 0.f;
-      TRTCORE_CUDA_CHECK(where_, cudaEventElapsedTime(&ms, start, stop));
-      if (best < 0.f || ms < best) {
-        best = ms;
-        chosen_ = int(i);
-      }
+  for (size_t i = 0; i < p.algos.size(); ++i) {
+    p.pick = int(i);
+    run(h, stream, max_shape, args, ws.get(), ws.bytes());  // warm-up
+    TRTCORE_CUDA_CHECK(where_, cudaEventRecord(start.get(), stream));
+    for (int r = 0; r < 5; ++r) run(h, stream, max_shape, args, ws.get(), ws.bytes());
+    TRTCORE_CUDA_CHECK(where_, cudaEventRecord(stop.get(), stream));
+    TRTCORE_CUDA_CHECK(where_, cudaEventSynchronize(stop.get()));
+    const float ms = gpu::elapsed_ms(start, stop, where_);
+    if (best < 0.f || ms < best) {
+      best = ms;
+      chosen_ = int(i);
     }
-  } catch (const Error& e) {
-    error = e.what();
   }
-  static_cast<void>(cudaEventDestroy(start));
-  static_cast<void>(cudaEventDestroy(stop));
-  if (!error.empty()) fail(ErrorKind::kRuntime, error);
   p.pick = chosen_;
 }
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "backends/gpu_common.h"
 #include "backends/tensorrt/trt_common.h"
 
 namespace trtcore::tensorrt {
@@ -39,13 +40,6 @@ struct Stream {
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
   ~Stream() { static_cast<void>(cudaStreamDestroy(s)); }
-};
-struct Event {
-  cudaEvent_t e = nullptr;
-  Event() { cuda_check(cudaEventCreate(&e), "cudaEventCreate"); }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  ~Event() { static_cast<void>(cudaEventDestroy(e)); }
 };
 
 // How a tensor crosses between the caller's dtype and the engine's: TensorRT 8.6 exchanges int64 as int32.
@@ -292,29 +286,26 @@ class TrtExecutable : public Executable {
   // Copies in, computes, copies out on one stream, with a single synchronization at the end.
   void run(IterationTiming* timing) {
     cudaStream_t s = stream_.s;
-    cuda_check(cudaEventRecord(start_.e, s), "cudaEventRecord");
+    cuda_check(cudaEventRecord(start_.get(), s), "cudaEventRecord");
     for (IoTensor& t : io_)
       if (t.is_input)
         cuda_check(cudaMemcpyAsync(t.device.ptr, t.pinned.ptr, size_t(t.count) * t.engine_elem,
                                    cudaMemcpyHostToDevice, s),
                    "copy to device");
-    cuda_check(cudaEventRecord(compute_start_.e, s), "cudaEventRecord");
+    cuda_check(cudaEventRecord(compute_start_.get(), s), "cudaEventRecord");
     if (!context_->enqueueV3(s))
       fail(ErrorKind::kRuntime, "tensorrt backend: enqueue failed: ", logger().errors());
-    cuda_check(cudaEventRecord(compute_end_.e, s), "cudaEventRecord");
+    cuda_check(cudaEventRecord(compute_end_.get(), s), "cudaEventRecord");
     for (IoTensor& t : io_)
       if (!t.is_input)
         cuda_check(cudaMemcpyAsync(t.pinned.ptr, t.device.ptr, size_t(t.count) * t.engine_elem,
                                    cudaMemcpyDeviceToHost, s),
                    "copy to host");
-    cuda_check(cudaEventRecord(end_.e, s), "cudaEventRecord");
+    cuda_check(cudaEventRecord(end_.get(), s), "cudaEventRecord");
     cuda_check(cudaStreamSynchronize(s), "running the engine");
     if (timing) {
-      float compute = 0, e2e = 0;
-      cuda_check(cudaEventElapsedTime(&compute, compute_start_.e, compute_end_.e), "cudaEventElapsedTime");
-      cuda_check(cudaEventElapsedTime(&e2e, start_.e, end_.e), "cudaEventElapsedTime");
-      timing->compute_ms = compute;
-      timing->e2e_ms = e2e;
+      timing->compute_ms = gpu::elapsed_ms(compute_start_, compute_end_, "tensorrt backend: timing");
+      timing->e2e_ms = gpu::elapsed_ms(start_, end_, "tensorrt backend: timing");
     }
   }
 
@@ -352,7 +343,8 @@ class TrtExecutable : public Executable {
   Ptr<nvinfer1::ICudaEngine> engine_;
   Ptr<nvinfer1::IExecutionContext> context_;
   Stream stream_;
-  Event start_, compute_start_, compute_end_, end_;
+  gpu::Event start_{"tensorrt backend"}, compute_start_{"tensorrt backend"}, compute_end_{"tensorrt backend"},
+      end_{"tensorrt backend"};
   std::deque<IoTensor> io_;  // graph inputs, then graph outputs (a deque: buffers never move)
   size_t n_inputs_ = 0;
   int64_t prepared_batch_ = -1;
