@@ -116,7 +116,8 @@ GraphInfo graph_info(const Graph& g, const std::vector<PassRecord>& passes) {
   return gi;
 }
 
-// Holds the engine; Python-side calls are serialised by the GIL before release, so one run at a time.
+// Holds the engine. Runs release the GIL, so calls from several threads overlap: the engine hands each its own
+// executable (Engine::infer), a Context is one caller's.
 struct PyEngine {
   std::shared_ptr<Engine> e;
 };

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "precision/fp16_policy.h"
+#include "runtime/executable_pool.h"
 #include "runtime/json.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
@@ -20,6 +21,9 @@
 namespace trtcore {
 
 const char* version() { return TRTCORE_VERSION; }
+
+// Calls on one engine that overlap beyond this many wait for a free executable: each holds its own activations.
+constexpr size_t kMaxPooledExecutables = 4;
 
 size_t TensorInfo::sample_bytes() const {
   Shape s = shape;
@@ -86,7 +90,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   log_line(log, "build: " + backend->name() + " backend, " + std::to_string(g.nodes.size()) + " layers in " +
                     took.str() + " s");
   e->plan_.graph = std::move(g);
-  e->bind(std::move(backend), std::move(exec));
+  e->bind(std::move(backend), std::move(exec), sys);
   return e;
 }
 
@@ -101,13 +105,17 @@ std::unique_ptr<Engine> Engine::load(const std::string& plan_path, const SystemO
   std::unique_ptr<Executable> exec = backend->load(plan.graph, plan.build, sys, plan.tactics);
   std::unique_ptr<Engine> e(new Engine());
   e->plan_ = std::move(plan);
-  e->bind(std::move(backend), std::move(exec));
+  e->bind(std::move(backend), std::move(exec), sys);
   return e;
 }
 
-void Engine::bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec) {
+Engine::~Engine() = default;
+
+void Engine::bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec, const SystemOptions& sys) {
   backend_ = std::move(backend);
   exec_ = std::move(exec);
+  sys_ = sys;
+  pool_ = std::make_unique<ExecutablePool>(*exec_, [this] { return make_executable(sys_); }, kMaxPooledExecutables);
   const Graph& g = plan_.graph;
   auto info = [&](int id) {
     const Value& v = g.value(id);
@@ -127,7 +135,7 @@ void Engine::save(const std::string& plan_path) const { save_plan(plan_, plan_pa
 std::string Engine::device_description() const { return backend_->device_description(); }
 
 void Engine::infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs) {
-  infer_on(*exec_, batch, inputs, outputs);
+  infer_on(*pool_->acquire(), batch, inputs, outputs);
 }
 
 void Engine::infer_on(Executable& x, int64_t batch, const std::vector<const void*>& inputs,
@@ -137,10 +145,18 @@ void Engine::infer_on(Executable& x, int64_t batch, const std::vector<const void
   x.infer(batch, inputs, outputs);
 }
 
-std::unique_ptr<ExecutionContext> Engine::create_context(const SystemOptions& sys) const {
+std::unique_ptr<Executable> Engine::make_executable(const SystemOptions& sys) const {
   std::unique_ptr<Executable> x = exec_->share(sys);
   if (!x) x = backend_->load(plan_.graph, plan_.build, sys, plan_.tactics);
-  return std::unique_ptr<ExecutionContext>(new ExecutionContext(*this, std::move(x)));
+  return x;
+}
+
+std::unique_ptr<ExecutionContext> Engine::create_context(const SystemOptions& sys) const {
+  return std::unique_ptr<ExecutionContext>(new ExecutionContext(*this, make_executable(sys)));
+}
+
+std::vector<double> Engine::profile_layers(int64_t batch, int iterations) {
+  return pool_->acquire()->profile_layers(batch, iterations);
 }
 
 int64_t Engine::batch_of(const std::vector<TensorView>& inputs) const {
@@ -181,7 +197,7 @@ std::vector<Shape> Engine::output_shapes(int64_t batch) const {
   return out;
 }
 
-std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) { return infer_on(*exec_, inputs); }
+std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) { return infer_on(*pool_->acquire(), inputs); }
 
 std::vector<Tensor> Engine::infer_on(Executable& x, const std::vector<TensorView>& inputs) const {
   const int64_t batch = batch_of(inputs);
@@ -228,7 +244,7 @@ static BenchmarkResult summarize(int64_t batch, std::vector<IterationTiming> tra
 }
 
 BenchmarkResult Engine::benchmark(int64_t batch, int iterations, int warmup, unsigned seed) {
-  return benchmark_on(*exec_, batch, iterations, warmup, seed);
+  return benchmark_on(*pool_->acquire(), batch, iterations, warmup, seed);
 }
 
 BenchmarkResult Engine::benchmark_on(Executable& x, int64_t batch, int iterations, int warmup, unsigned seed) const {
@@ -325,6 +341,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   if (!output_dir.empty() && multi)
     for (const TensorInfo& o : outputs_) make_directories(path_join(output_dir, o.name));
 
+  const ExecutablePool::Lease exec = pool_->acquire();
   DirectoryRunResult result;
   result.samples = files.size();
   const size_t in_sample = in.sample_bytes();  // bytes of one sample as the plan takes it
@@ -345,7 +362,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
       std::vector<void*> outs;
       for (auto& b : out_bufs) outs.push_back(b.data());
       const auto t0 = std::chrono::steady_clock::now();
-      exec_->infer(run_batch, {in_buf.data()}, outs);
+      exec->infer(run_batch, {in_buf.data()}, outs);
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       batch_ms.push_back(ms);
       total_ms += ms;

@@ -41,6 +41,7 @@ struct DirectoryRunResult {
 };
 
 class ExecutionContext;
+class ExecutablePool;
 
 class Engine {
  public:
@@ -49,6 +50,7 @@ class Engine {
                                        const SystemOptions& sys = {}, std::string* log = nullptr);
   static std::unique_ptr<Engine> load(const std::string& plan_path, const SystemOptions& sys = {});
 
+  ~Engine();
   void save(const std::string& plan_path) const;
 
   const Plan& plan() const { return plan_; }
@@ -60,7 +62,9 @@ class Engine {
   MemoryReport memory() const { return exec_->memory(); }
   std::vector<LayerInfo> layers() const { return exec_->layers(); }
 
-  // Host buffers in input/output order, `batch` samples each. Thread safety: one call at a time per Engine.
+  // Host buffers in input/output order, `batch` samples each. Thread safety: the run calls (infer, benchmark,
+  // profile_layers, run_directory) may come from any number of threads at once; overlapping calls run on separate
+  // executables made on demand (see ExecutablePool), so a serial caller pays for one.
   void infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
   // Checks each input's dtype and shape against the plan (naming the tensor), derives the batch, runs, and
   // returns the outputs.
@@ -71,7 +75,7 @@ class Engine {
   std::vector<Shape> output_shapes(int64_t batch) const;
   // Times random inputs (uniform in [-1, 1], seeded) at `batch` (0 = maximum).
   BenchmarkResult benchmark(int64_t batch, int iterations, int warmup, unsigned seed = 0);
-  std::vector<double> profile_layers(int64_t batch, int iterations) { return exec_->profile_layers(batch, iterations); }
+  std::vector<double> profile_layers(int64_t batch, int iterations);
 
   // The thesis workflow: every file in `dir` is one raw sample of the (single) input; outputs written one file per
   // input (same name) into output_dir (if non-empty), atomically. Errors name the offending file.
@@ -92,7 +96,8 @@ class Engine {
  private:
   friend class ExecutionContext;
   Engine() = default;
-  void bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec);
+  void bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec, const SystemOptions& sys);
+  std::unique_ptr<Executable> make_executable(const SystemOptions& sys) const;
   // The run paths shared by the engine's own executable and its contexts'.
   void infer_on(Executable& x, int64_t batch, const std::vector<const void*>& inputs,
                 const std::vector<void*>& outputs) const;
@@ -101,6 +106,8 @@ class Engine {
   Plan plan_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Executable> exec_;
+  SystemOptions sys_;
+  std::unique_ptr<ExecutablePool> pool_;  // exec_ and more for overlapping calls; declared after exec_, freed first
   std::vector<TensorInfo> inputs_, outputs_;
   mutable std::map<int64_t, std::vector<Shape>> output_shape_cache_;
   mutable std::mutex output_shape_mutex_;  // contexts on several threads share the cache
