@@ -75,3 +75,126 @@ def test_concurrent_benchmarks_and_infers_on_one_engine(tmp_path):
     for t in range(8):
         for r in results[t]:
             assert (r == 5) if t % 2 else np.array_equal(r, expected)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# plans edited on disk, with the trailing CRC-64 recomputed so only the graph checks can catch them
+
+def _crc64(data):
+    """CRC-64/XZ (reflected ECMA-182 polynomial, all-ones start and final xor): the plan format's trailer."""
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xC96C5795D7870F42 if c & 1 else c >> 1
+        table.append(c)
+    crc = 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFFFFFFFFFF
+
+
+class _Cursor:
+    def __init__(self, data, pos):
+        self.data, self.pos = data, pos
+
+    def take(self, fmt):
+        import struct
+        v = struct.unpack_from("<" + fmt, self.data, self.pos)
+        self.pos += struct.calcsize("<" + fmt)
+        return v[0] if len(v) == 1 else v
+
+    def string(self):
+        n = self.take("I")
+        s = bytes(self.data[self.pos:self.pos + n]).decode()
+        self.pos += n
+        return s
+
+    def shape(self):
+        return [self.take("q") for _ in range(self.take("I"))]
+
+
+def _graph_section(data):
+    """(offset of the section's length field, offset of its payload) of the GRAPH section (tag 2)."""
+    cur = _Cursor(data, 12)  # magic + format version
+    while True:
+        tag, length = cur.take("I"), cur.take("Q")
+        if tag == 2:
+            return cur.pos - 8, cur.pos
+        cur.pos += length
+
+
+def _rewrite_plan(path, edit):
+    """edit(bytearray of the plan without its checksum, graph payload offset) -> new bytes; checksum recomputed."""
+    import struct
+    data = bytearray(open(path, "rb").read()[:-8])
+    _, payload = _graph_section(data)
+    data = edit(data, payload)
+    open(path, "wb").write(bytes(data) + struct.pack("<Q", _crc64(bytes(data))))
+
+
+def test_crc64_matches_the_plan_format(tmp_path):
+    build_engine(_small_net(), tmp_path, batch=2).save(str(tmp_path / "a.plan"))
+    data = open(tmp_path / "a.plan", "rb").read()
+    assert _crc64(b"123456789") == 0x995DC9BBDF1939FA  # the CRC-64/XZ check value of its catalogue entry
+    assert int.from_bytes(data[-8:], "little") == _crc64(data[:-8])
+
+
+def test_plan_with_a_raised_max_batch_is_refused(tmp_path):
+    import struct
+    plan = str(tmp_path / "a.plan")
+    build_engine(_small_net(), tmp_path, batch=2).save(plan)
+
+    def raise_batch(data, payload):
+        cur = _Cursor(data, payload)
+        cur.string()  # graph name
+        cur.take("q")  # opset
+        assert cur.take("B") == 1  # has a batch axis
+        assert struct.unpack_from("<q", data, cur.pos)[0] == 2
+        struct.pack_into("<q", data, cur.pos, 64)
+        return data
+
+    _rewrite_plan(plan, raise_batch)
+    with pytest.raises(trtcore.Error, match=r"a\.plan.*'input'.*maximum batch is 64") as e:
+        trtcore.Engine(plan)
+    assert e.value.kind == "corrupt input"
+
+
+def _first_constant(data, payload):
+    """(name, offset of its u64 byte count, byte count) of the first constant value in the graph section."""
+    cur = _Cursor(data, payload)
+    cur.string()
+    cur.take("q")
+    cur.take("B")
+    cur.take("q")
+    for _ in range(cur.take("I")):
+        name = cur.string()
+        cur.take("i")
+        cur.shape()
+        if cur.take("B"):
+            cur.take("i")
+            cur.shape()
+            at = cur.pos
+            return name, at, cur.take("Q")
+    raise AssertionError("the plan holds no constant")
+
+
+def test_plan_with_a_truncated_constant_is_refused(tmp_path):
+    import struct
+    plan = str(tmp_path / "a.plan")
+    build_engine(_small_net(), tmp_path, batch=2).save(plan)
+    data = bytearray(open(plan, "rb").read()[:-8])
+    name, _, _ = _first_constant(data, _graph_section(data)[1])
+
+    def truncate(data, payload):
+        length_at, _ = _graph_section(data)
+        _, at, nbytes = _first_constant(data, payload)
+        cut = nbytes // 2
+        struct.pack_into("<Q", data, at, nbytes - cut)
+        struct.pack_into("<Q", data, length_at, struct.unpack_from("<Q", data, length_at)[0] - cut)
+        return data[:at + 8 + nbytes - cut] + data[at + 8 + nbytes:]
+
+    _rewrite_plan(plan, truncate)
+    with pytest.raises(trtcore.Error, match=rf"a\.plan.*'{name}'.*bytes") as e:
+        trtcore.Engine(plan)
+    assert e.value.kind == "corrupt input"
