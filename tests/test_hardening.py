@@ -198,3 +198,63 @@ def test_plan_with_a_truncated_constant_is_refused(tmp_path):
     with pytest.raises(trtcore.Error, match=rf"a\.plan.*'{name}'.*bytes") as e:
         trtcore.Engine(plan)
     assert e.value.kind == "corrupt input"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# sizes bounded at build: a tensor of more than 2^31 elements, or activations beyond the machine's memory
+
+def _build_error(model, tmp_path):
+    with pytest.raises(trtcore.Error) as e:
+        build_engine(model, tmp_path, batch=1)
+    return str(e.value)
+
+
+HUGE = 1 << 20  # squared: 2^40 elements
+
+
+@pytest.mark.parametrize("op", ["Pad", "Tile", "Resize", "Expand", "ConstantOfShape"])
+def test_outputs_of_2_to_the_40_elements_do_not_build(op, tmp_path):
+    from onnx import helper
+    i64 = lambda *v: np.array(v, np.int64)  # noqa: E731
+    x, inits = ("x", np.float32, [1, 1]), {}
+    if op == "Pad":
+        inits["pads"] = i64(0, 0, HUGE - 1, HUGE - 1)
+        node = helper.make_node("Pad", ["x", "pads"], ["y"], name="big")
+    elif op == "Tile":
+        inits["repeats"] = i64(HUGE, HUGE)
+        node = helper.make_node("Tile", ["x", "repeats"], ["y"], name="big")
+    elif op == "Resize":
+        inits["scales"] = np.array([HUGE, HUGE], np.float32)
+        node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="big", mode="nearest")
+    elif op == "Expand":
+        inits["shape"] = i64(HUGE, HUGE)
+        node = helper.make_node("Expand", ["x", "shape"], ["y"], name="big")
+    else:
+        inits["shape"] = i64(HUGE, HUGE)
+        node = helper.make_node("ConstantOfShape", ["shape"], ["c"], name="big")
+    nodes = [node]
+    if op == "ConstantOfShape":
+        nodes.append(helper.make_node("Add", ["x", "x"], ["y"], name="keep_input"))
+        outputs = [("y", np.float32, [1, 1]), ("c", np.float32, [HUGE, HUGE])]
+    else:
+        outputs = [("y", np.float32, None)]
+    model = models.make_model(nodes, [x], outputs, inits, check=False)
+    msg = _build_error(model, tmp_path)
+    assert "'big'" in msg and str(HUGE * HUGE) in msg and "2^31" in msg, msg
+
+
+def test_activations_beyond_host_memory_name_the_largest_tensors(tmp_path):
+    import os
+    from onnx import helper
+    ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    elems = 1 << 30  # 4 GiB of float32 each, under the per-tensor bound
+    live = ram // (4 * elems) + 2  # this many alive at once exceed the machine's memory
+    nodes = [helper.make_node("Expand", ["x", "shape"], ["t0"], name="expand")]
+    for k in range(1, live):
+        nodes.append(helper.make_node("Neg", [f"t{k - 1}"], [f"t{k}"], name=f"neg{k}"))
+    nodes.append(helper.make_node("Sum", [f"t{k}" for k in range(live)], ["y"], name="sum"))
+    model = models.make_model(nodes, [("x", np.float32, [1])], [("y", np.float32, [elems])],
+                              {"shape": np.array([elems], np.int64)})
+    msg = _build_error(model, tmp_path)
+    import re
+    assert "activation memory" in msg and "'sum'" in msg and re.search(r"largest: '(t\d+|y)' 4\.0 GiB", msg), msg

@@ -15,6 +15,7 @@
 #include "trtcore/error.h"
 #include "trtcore/half.h"
 #include "trtcore/io.h"
+#include "trtcore/memory_plan.h"
 #include "trtcore/onnx_import.h"
 #include "trtcore/passes.h"
 
@@ -71,6 +72,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
     for (const std::string& b : bad) msg += "\n  " + b;
     fail(ErrorKind::kUnsupported, msg);
   }
+  check_activation_memory(g, host_memory_bytes(), model.onnx_path);
 
   std::unique_ptr<Engine> e(new Engine());
   e->plan_.backend = backend->name();
