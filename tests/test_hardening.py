@@ -11,7 +11,7 @@ from conftest import FP32_TOL, assert_close, build_engine, ort_run
 
 
 def _small_net(seed=0):
-    """Conv → Relu → Conv → Relu → GlobalAveragePool → Flatten → Gemm: intermediates live in the activation arena."""
+    """Conv, Relu, Conv, Relu, GlobalAveragePool, Flatten, Gemm: intermediates live in the activation arena."""
     nb = models.NetBuilder(seed)
     x = nb.relu(nb.conv("input", 3, 16, 3))
     x = nb.relu(nb.conv(x, 16, 16, 3))
@@ -258,3 +258,21 @@ def test_activations_beyond_host_memory_name_the_largest_tensors(tmp_path):
     msg = _build_error(model, tmp_path)
     import re
     assert "activation memory" in msg and "'sum'" in msg and re.search(r"largest: '(t\d+|y)' 4\.0 GiB", msg), msg
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# numpy inputs: any byte order, read-only buffers
+
+def test_big_endian_and_read_only_inputs(tmp_path):
+    model = _small_net(seed=2)
+    engine = build_engine(model, tmp_path, batch=2)
+    x = np.random.default_rng(4).standard_normal((2, 3, 16, 16)).astype(np.float32)
+    ref = ort_run(model, {"input": x})["logits"]
+    big = x.astype(">f4")
+    assert big.dtype.byteorder == ">" and np.array_equal(big, x)
+    assert_close(engine.infer(big)["logits"], ref, what="big-endian input")
+    assert_close(engine.infer({"input": big})["logits"], ref, what="big-endian input by name")
+    frozen = np.frombuffer(x.tobytes(), np.float32).reshape(x.shape)
+    assert not frozen.flags.writeable
+    assert_close(engine.infer(frozen)["logits"], ref, what="read-only input")
+    assert_close(engine.create_context().infer({"input": frozen})["logits"], ref, what="read-only input, context")

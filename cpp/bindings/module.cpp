@@ -148,7 +148,12 @@ py::dict infer_arrays(const Engine& e, py::object inputs, Run&& run) {
   std::vector<TensorView> views;
   for (py::array& a : arrays) {
     if (!a) fail(ErrorKind::kInvalidArgument, "inputs must be numpy arrays");
-    views.push_back(TensorView{dtype_of(a.dtype()), Shape(a.shape(), a.shape() + a.ndim()), a.mutable_data()});
+    // Kernels read native byte order: a '>f4' array is converted here (a copy), not read as garbage.
+    if (!a.dtype().attr("isnative").cast<bool>())
+      a = py::array::ensure(a.attr("astype")(a.dtype().attr("newbyteorder")("=")), py::array::c_style);
+    // Inputs are only read, so read-only arrays (np.frombuffer of bytes) are fine.
+    views.push_back(
+        TensorView{dtype_of(a.dtype()), Shape(a.shape(), a.shape() + a.ndim()), const_cast<void*>(a.data())});
   }
   const int64_t batch = e.batch_of(views);
   const std::vector<Shape> shapes = e.output_shapes(batch);
