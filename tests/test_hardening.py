@@ -276,3 +276,22 @@ def test_big_endian_and_read_only_inputs(tmp_path):
     assert not frozen.flags.writeable
     assert_close(engine.infer(frozen)["logits"], ref, what="read-only input")
     assert_close(engine.create_context().infer({"input": frozen})["logits"], ref, what="read-only input, context")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# empty tensors: an empty constant output is copied with no null source (undefined behaviour under -fsanitize)
+
+def test_empty_constant_and_empty_input_outputs(tmp_path):
+    from onnx import helper
+    nodes = [helper.make_node("ConstantOfShape", ["zero_shape"], ["empty_const"], name="make_empty"),
+             helper.make_node("Identity", ["x"], ["x_copy"], name="copy")]
+    model = models.make_model(nodes, [("x", np.float32, [0, 3])],
+                              [("empty_const", np.float32, [0]), ("x_copy", np.float32, [0, 3])],
+                              {"zero_shape": np.array([0], np.int64)})
+    engine = build_engine(model, tmp_path, batch=1)
+    x = np.zeros((0, 3), np.float32)
+    ref = ort_run(model, {"x": x})
+    out = engine.infer(x)
+    for name in ("empty_const", "x_copy"):
+        assert out[name].shape == ref[name].shape, name
+
