@@ -295,3 +295,117 @@ def test_empty_constant_and_empty_input_outputs(tmp_path):
     for name in ("empty_const", "x_copy"):
         assert out[name].shape == ref[name].shape, name
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# files: external data through links, FIFOs, output directories, unwritable reports, stale temporary files
+
+def _cli(*args, timeout=60):
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "trtcore", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+    proc.output = proc.stdout + proc.stderr
+    return proc
+
+
+def _external_model(model_dir, location, nbytes=16):
+    """A model whose Add constant (4 float32) is stored in external file `location` of model_dir."""
+    import onnx
+    from onnx import TensorProto, helper
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4])
+    w.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", "0"), ("length", str(nbytes))):
+        w.external_data.add(key=k, value=v)
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add")], "ext",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = model_dir / "model.onnx"
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def test_external_data_through_a_link_out_of_the_model_dir_is_refused(tmp_path):
+    import os
+    secret = tmp_path / "elsewhere" / "secret.bin"
+    secret.parent.mkdir()
+    secret.write_bytes(np.arange(4, dtype=np.float32).tobytes())
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    os.symlink(secret, model_dir / "weights.bin")
+    path = _external_model(model_dir, "weights.bin")
+    with pytest.raises(trtcore.Error, match=r"model\.onnx.*weights\.bin.*outside the model's directory"):
+        trtcore.build(path, backend="cpu")
+    # A link that stays inside the model's directory is fine.
+    os.remove(model_dir / "weights.bin")
+    (model_dir / "data").mkdir()
+    (model_dir / "data" / "w.bin").write_bytes(np.arange(4, dtype=np.float32).tobytes())
+    os.symlink("data/w.bin", model_dir / "weights.bin")
+    out = trtcore.build(path, backend="cpu").infer(np.ones((1, 4), np.float32))["y"]
+    assert np.array_equal(out, np.arange(4, dtype=np.float32)[None] + 1)
+
+
+@pytest.mark.parametrize("what", ["onnx", "plan", "external"])
+def test_fifo_inputs_fail_instead_of_hanging(tmp_path, what):
+    import os
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    if what == "onnx":
+        proc = _cli("build", "--onnx", fifo, "--backend", "cpu", "--plan", tmp_path / "a.plan", timeout=30)
+    elif what == "plan":
+        proc = _cli("run", "--plan", fifo, "--iter", 1, timeout=30)
+    else:
+        path = _external_model(tmp_path, "pipe")
+        proc = _cli("build", "--onnx", path, "--backend", "cpu", "--plan", tmp_path / "a.plan", timeout=30)
+    assert proc.returncode != 0 and "not a regular file" in proc.output and "pipe" in proc.output, proc.output
+
+
+@pytest.fixture
+def small_plan(tmp_path):
+    plan = tmp_path / "small.plan"
+    build_engine(_small_net(), tmp_path, batch=2).save(str(plan))
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    for i in range(3):
+        (samples / f"s{i}.raw").write_bytes(np.full((3, 16, 16), i, np.float32).tobytes())
+    return plan, samples
+
+
+def test_output_dir_that_is_the_input_dir_is_refused(small_plan, tmp_path):
+    import os
+    plan, samples = small_plan
+    before = {p.name: p.read_bytes() for p in samples.iterdir()}
+    os.symlink(samples, tmp_path / "alias")
+    for out in (samples, str(samples) + "/.", tmp_path / "alias"):
+        proc = _cli("run", "--plan", plan, "--dir", samples, "--output-dir", out, "--iter", 1)
+        assert proc.returncode != 0 and "--output-dir" in proc.output and "overwrite" in proc.output, proc.output
+        assert {p.name: p.read_bytes() for p in samples.iterdir()} == before
+
+
+def test_unwritable_json_fails_before_the_run(small_plan, tmp_path):
+    plan, samples = small_plan
+    proc = _cli("run", "--plan", plan, "--dir", samples, "--json", tmp_path / "missing" / "r.json", "--iter", 1)
+    assert proc.returncode != 0 and "r.json" in proc.output, proc.output
+    assert "samples:" not in proc.output and "timing:" not in proc.output, proc.output
+
+
+def test_stale_temporary_files_of_dead_processes_are_removed(tmp_path):
+    import subprocess
+    import sys
+    plan = tmp_path / "a.plan"
+    engine = build_engine(_small_net(), tmp_path, batch=2)
+    pid_max = int(open("/proc/sys/kernel/pid_max").read())
+    dead = tmp_path / f"a.plan.tmp.{pid_max + 1}"  # above pid_max: no process can have it
+    dead.write_bytes(b"partial")
+    other = tmp_path / f"b.plan.tmp.{pid_max + 1}"  # belongs to another target: left alone
+    other.write_bytes(b"partial")
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        alive = tmp_path / f"a.plan.tmp.{sleeper.pid}"
+        alive.write_bytes(b"being written")
+        engine.save(str(plan))
+        assert plan.exists() and not dead.exists()
+        assert alive.exists() and other.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()

@@ -205,15 +205,17 @@ int cmd_build(const Args& a, std::ostream& out) {
   if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "build needs --onnx model.onnx");
   const ModelOptions m = model_options(a);
   const BuildOptions b = build_options(a);
+  const std::string plan = a.get("plan", default_plan_path(m.onnx_path));
+  check_writable_file(plan, "the plan");
   std::string log;
   std::unique_ptr<Engine> e = Engine::build(m, b, system_options(a), &log);
-  const std::string plan = a.get("plan", default_plan_path(m.onnx_path));
   e->save(plan);
   out << log << "plan written: " << plan << "\n";
   return 0;
 }
 
 int run_engine(Engine& e, const Args& a, std::ostream& out) {
+  if (a.has("json")) check_writable_file(a.get("json"), "the --json file");  // before the run, not after it
   const int64_t batch = a.get_int("batch", 0);
   const int warmup = int(a.get_int("warmup", 3));
   std::string json;

@@ -322,6 +322,11 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   if (iterations < 1) fail(ErrorKind::kInvalidArgument, "--iter must be >= 1, got ", iterations);
 
   const std::vector<std::string> files = list_directory(dir);
+  // Outputs take their samples' names: written into the sample directory they would replace the inputs.
+  for (const TensorInfo& o : outputs_)
+    if (!output_dir.empty() && same_file(outputs_.size() > 1 ? path_join(output_dir, o.name) : output_dir, dir))
+      fail(ErrorKind::kInvalidArgument, "--output-dir '", output_dir, "' would put output '", o.name,
+           "' into the sample directory '", dir, "' and overwrite the inputs; choose another directory");
   if (files.empty()) fail(ErrorKind::kInvalidArgument, "directory '", dir, "' holds no sample files");
   const size_t sample = in_half ? in.sample_bytes() * 2 : in.sample_bytes();  // bytes of one float32 file
   // Read and check every sample before any work, so a bad file fails fast and names itself.
