@@ -409,3 +409,63 @@ def test_stale_temporary_files_of_dead_processes_are_removed(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# limits: thread counts, models without outputs, opsets newer than trtcore knows
+
+@pytest.mark.parametrize("threads", [-5, 100000])
+def test_thread_counts_out_of_range_are_refused(tmp_path, threads):
+    onnx_path = tmp_path / "m.onnx"
+    import onnx
+    onnx.save(_small_net(), str(onnx_path))
+    proc = _cli("build", "--onnx", onnx_path, "--backend", "cpu", "--threads", threads, "--plan", tmp_path / "a.plan")
+    assert proc.returncode != 0 and "--threads" in proc.output and str(threads) in proc.output, proc.output
+    assert "internal error" not in proc.output, proc.output
+    with pytest.raises(trtcore.Error, match="threads"):
+        trtcore.build(str(onnx_path), backend="cpu", threads=threads)
+
+
+def test_contexts_use_the_engines_thread_setting(tmp_path):
+    """A context of a one-thread engine starts no worker threads (run in a fresh process: the pool is global)."""
+    import os
+    import subprocess
+    import sys
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: all cores and one thread are the same")
+    plan = tmp_path / "a.plan"
+    nb = models.NetBuilder(3)
+    x = nb.relu(nb.conv("input", 16, 64, 3))
+    x = models._rename_output(nb, nb.conv(x, 64, 64, 3), "y")
+    model = nb.model([("input", np.float32, [1, 16, 32, 32])], [("y", np.float32, None)], "wide")
+    build_engine(model, tmp_path, batch=1).save(str(plan))
+    script = (
+        "import os, sys, numpy as np, trtcore\n"
+        "e = trtcore.Engine(sys.argv[1], threads=1)\n"
+        "x = np.ones((1, 16, 32, 32), np.float32)\n"
+        "e.infer(x)\n"
+        "before = len(os.listdir('/proc/self/task'))\n"
+        "c = e.create_context()\n"
+        "for _ in range(3): c.infer(x)\n"
+        "print(before, len(os.listdir('/proc/self/task')))\n")
+    out = subprocess.run([sys.executable, "-c", script, str(plan)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    before, after = map(int, out.stdout.split())
+    assert after == before, f"the context started {after - before} worker thread(s)"
+
+
+def test_model_without_outputs_is_refused(tmp_path):
+    from onnx import helper
+    model = models.make_model([helper.make_node("Relu", ["x"], ["y"], name="relu")], [("x", np.float32, [1, 4])],
+                              [], check=False)
+    with pytest.raises(trtcore.Error, match=r"model\.onnx.*no outputs"):
+        build_engine(model, tmp_path, batch=1)
+
+
+def test_opset_newer_than_known_is_refused(tmp_path):
+    from onnx import helper
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], "g",
+                              [models.value_info("x", np.float32, [1, 4])], [models.value_info("y", np.float32, [1, 4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 99)])
+    with pytest.raises(trtcore.Error, match=r"model\.onnx.*opset 99"):
+        build_engine(model, tmp_path, batch=1)

@@ -169,7 +169,10 @@ BuildOptions build_options(const Args& a) {
 
 SystemOptions system_options(const Args& a) {
   SystemOptions s;
-  s.threads = int(a.get_int("threads", 0));
+  const int64_t threads = a.get_int("threads", 0);
+  s.threads = int(threads);
+  if (s.threads != threads)
+    fail(ErrorKind::kInvalidArgument, "--threads must be 0 (all cores) or a core count, got ", threads);
   s.cuda_graph = !a.has("no-cuda-graph");
   return s;
 }

@@ -45,6 +45,7 @@ static void log_line(std::string* log, const std::string& line) {
 
 std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
                                       std::string* log) {
+  check_system_options(sys);
   std::unique_ptr<Backend> backend = create_backend(build.backend, build);
   if (!backend->supports_precision(build.precision))
     fail(ErrorKind::kUnsupported, "backend '", backend->name(), "' cannot build ", precision_name(build.precision),
@@ -97,6 +98,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
 }
 
 std::unique_ptr<Engine> Engine::load(const std::string& plan_path, const SystemOptions& sys) {
+  check_system_options(sys);
   Plan plan = load_plan(plan_path);
   std::unique_ptr<Backend> backend = create_backend(backend_kind_from_name(plan.backend), plan.build);
   try {
@@ -154,7 +156,10 @@ std::unique_ptr<Executable> Engine::make_executable(const SystemOptions& sys) co
 }
 
 std::unique_ptr<ExecutionContext> Engine::create_context(const SystemOptions& sys) const {
-  return std::unique_ptr<ExecutionContext>(new ExecutionContext(*this, make_executable(sys)));
+  check_system_options(sys);
+  SystemOptions own = sys;
+  if (own.threads == 0) own.threads = sys_.threads;  // the engine's setting unless the caller names a count
+  return std::unique_ptr<ExecutionContext>(new ExecutionContext(*this, make_executable(own)));
 }
 
 std::vector<double> Engine::profile_layers(int64_t batch, int iterations) {

@@ -85,7 +85,7 @@ class Engine {
 
   // A further execution context: its own stream, activation memory, workspace, I/O buffers and CUDA graphs, sharing
   // the weights where the backend can (cuda). Contexts run concurrently from different threads, each one call at a
-  // time; the engine must outlive them.
+  // time; the engine must outlive them. sys.threads 0 keeps the engine's thread setting.
   std::unique_ptr<ExecutionContext> create_context(const SystemOptions& sys = {}) const;
 
   // Human-readable summary (inputs, outputs, layers, memory) for `inspect`.
