@@ -178,9 +178,8 @@ class CpuExecutable : public Executable {
     }
     for (size_t k = 0; k < graph_.outputs.size(); ++k) {
       const size_t id = size_t(graph_.outputs[k]);
-      const size_t bytes = size_t(numel(shapes[id])) * dtype_size(graph_.values[id].dtype);
-      // An empty constant's storage is null, and memcpy with a null pointer is undefined even for 0 bytes.
-      if (ptr[id] != outputs[k] && bytes > 0) std::memcpy(outputs[k], ptr[id], bytes);
+      if (ptr[id] != outputs[k])
+        copy_bytes(outputs[k], ptr[id], size_t(numel(shapes[id])) * dtype_size(graph_.values[id].dtype));
     }
   }
 
