@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 #include "trtcore/error.h"
@@ -65,27 +67,52 @@ std::string read_file(const std::string& path) {
   return bytes;
 }
 
-// "<name>.tmp.<pid>" files beside `path` whose process is gone: leftovers of a writer that was killed.
-static void remove_stale_temporaries(const std::string& path) {
+static std::string parent_dir(const std::string& path) {
   const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  const std::string prefix = file_name(path) + ".tmp.";
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+// "<name>.tmp.<pid>" names in `dir` whose process is gone: leftovers of writers that were killed.
+static std::vector<std::string> dead_temporaries(const std::string& dir) {
+  std::vector<std::string> found;
   std::error_code ec;
   fs::directory_iterator it(dir, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string digits = name.substr(prefix.size());
-    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const size_t tag = name.rfind(".tmp.");
+    if (tag == std::string::npos || tag == 0) continue;
+    const std::string digits = name.substr(tag + 5);
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t pid = pid_t(std::stol(digits));
-    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
-    ::unlink(it->path().c_str());
+    if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) found.push_back(name);
+  }
+  return found;
+}
+
+// Removes the dead temporaries of `path`. A folder is listed once per process (a run writes thousands of outputs
+// into one folder), so temporaries left by a writer that dies later are removed by the next process.
+static void remove_stale_temporaries(const std::string& path) {
+  static std::mutex mutex;
+  static std::map<std::string, std::vector<std::string>> dead_by_dir;
+  const std::string dir = parent_dir(path), prefix = file_name(path) + ".tmp.";
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = dead_by_dir.find(dir);
+  if (it == dead_by_dir.end()) it = dead_by_dir.emplace(dir, dead_temporaries(dir)).first;
+  std::vector<std::string>& dead = it->second;
+  for (size_t k = 0; k < dead.size();) {
+    const std::string& name = dead[k];
+    if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+        name.find('.', prefix.size()) == std::string::npos) {
+      ::unlink(path_join(dir, name).c_str());
+      dead.erase(dead.begin() + long(k));
+    } else {
+      ++k;
+    }
   }
 }
 
 void check_writable_file(const std::string& path, const std::string& what) {
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  const std::string dir = parent_dir(path);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': folder '", dir, "' does not exist");
