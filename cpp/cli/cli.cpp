@@ -39,7 +39,7 @@ const std::vector<Flag>& flags() {
       {{"timing-cache"}, "build", true, "tactic timing cache file"},
       {{"workspace"}, "build", true, "largest scratch memory one layer's tactic may use, in MiB (default: automatic)"},
       {{"device"}, "system", true, "CUDA device ordinal"},
-      {{"threads"}, "system", true, "cpu backend threads (0 = all cores)"},
+      {{"threads"}, "system", true, "cpu backend threads (0 = all cores; at most 4 per core)"},
       {{"no-cuda-graph"}, "system", false, "launch kernels one by one instead of replaying a CUDA graph"},
       {{"plan"}, "inference", true, "plan file (written by build, read by run/inspect)"},
       {{"dir"}, "inference", true, "directory of raw float32 samples, one per file"},

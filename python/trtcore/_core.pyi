@@ -89,7 +89,8 @@ class Engine:
 class Context:
     """A further execution context of an Engine (Engine.create_context): its own stream, activation memory,
     workspace, I/O buffers and CUDA graphs, sharing the engine's weights on cuda. Contexts of one engine run
-    concurrently from different threads, each one call at a time; a context keeps its engine alive."""
+    concurrently from different threads, each one call at a time; a context keeps its engine alive and runs with
+    the engine's cpu thread count."""
     def infer(self, inputs: Union[np.ndarray, Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]: ...
     def benchmark(self, batch: int = 0, iterations: int = 10, warmup: int = 3) -> Dict[str, object]: ...
     @property
