@@ -113,7 +113,8 @@ GraphInfo graph_info(const Graph& g, const std::vector<PassRecord>& passes) {
   return gi;
 }
 
-// Holds the engine; Python-side calls are serialised by the GIL before release, so one run at a time.
+// Holds the engine. Runs release the GIL, so calls from several threads overlap: the engine hands each its own
+// executable (Engine::infer), a Context is one caller's.
 struct PyEngine {
   std::shared_ptr<Engine> e;
 };
@@ -144,7 +145,12 @@ py::dict infer_arrays(const Engine& e, py::object inputs, Run&& run) {
   std::vector<TensorView> views;
   for (py::array& a : arrays) {
     if (!a) fail(ErrorKind::kInvalidArgument, "inputs must be numpy arrays");
-    views.push_back(TensorView{dtype_of(a.dtype()), Shape(a.shape(), a.shape() + a.ndim()), a.mutable_data()});
+    // Kernels read native byte order: a '>f4' array is converted here (a copy), not read as garbage.
+    if (!a.dtype().attr("isnative").cast<bool>())
+      a = py::array::ensure(a.attr("astype")(a.dtype().attr("newbyteorder")("=")), py::array::c_style);
+    // Inputs are only read, so read-only arrays (np.frombuffer of bytes) are fine.
+    views.push_back(
+        TensorView{dtype_of(a.dtype()), Shape(a.shape(), a.shape() + a.ndim()), const_cast<void*>(a.data())});
   }
   const int64_t batch = e.batch_of(views);
   const std::vector<Shape> shapes = e.output_shapes(batch);

@@ -50,7 +50,7 @@ const std::vector<Flag>& flags() {
       {{"timing-cache"}, "build", true, "tactic timing cache file"},
       {{"workspace"}, "build", true, "largest scratch memory one layer's tactic may use, in MiB (default: automatic)"},
       {{"device"}, "system", true, "CUDA device ordinal"},
-      {{"threads"}, "system", true, "cpu backend threads (0 = all cores)"},
+      {{"threads"}, "system", true, "cpu backend threads (0 = all cores; at most 4 per core)"},
       {{"no-cuda-graph"}, "system", false, "launch kernels one by one instead of replaying a CUDA graph"},
       {{"plan"}, "inference", true, "plan file (written by build, read by run/inspect)"},
       {{"output", "o"}, "model", true, "quantize: the Q/DQ ONNX model to write (default: <model>.qdq.onnx)"},
@@ -204,7 +204,10 @@ BuildOptions build_options(const Args& a) {
 
 SystemOptions system_options(const Args& a) {
   SystemOptions s;
-  s.threads = int(a.get_int("threads", 0));
+  const int64_t threads = a.get_int("threads", 0);
+  s.threads = int(threads);
+  if (s.threads != threads)
+    fail(ErrorKind::kInvalidArgument, "--threads must be 0 (all cores) or a core count, got ", threads);
   s.cuda_graph = !a.has("no-cuda-graph");
   return s;
 }
@@ -232,15 +235,17 @@ int cmd_build(const Args& a, std::ostream& out) {
   if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "build needs --onnx model.onnx");
   const ModelOptions m = model_options(a);
   const BuildOptions b = build_options(a);
+  const std::string plan = a.get("plan", default_plan_path(m.onnx_path));
+  check_writable_file(plan, "the plan");
   std::string log;
   std::unique_ptr<Engine> e = Engine::build(m, b, system_options(a), &log, terminal_progress());
-  const std::string plan = a.get("plan", default_plan_path(m.onnx_path));
   e->save(plan);
   out << log << "plan written: " << plan << "\n";
   return 0;
 }
 
 int run_engine(Engine& e, const Args& a, std::ostream& out) {
+  if (a.has("json")) check_writable_file(a.get("json"), "the --json file");  // before the run, not after it
   const int64_t batch = a.get_int("batch", 0);
   const int warmup = int(a.get_int("warmup", 3));
   TimingReport report;

@@ -2,6 +2,7 @@
 #include "trtcore/io.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 #include "trtcore/error.h"
@@ -20,17 +23,36 @@ namespace fs = std::filesystem;
 
 static std::string os_error() { return std::strerror(errno); }
 
-std::string read_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) fail(ErrorKind::kIo, "cannot open '", path, "': ", os_error());
-  if (S_ISDIR(st.st_mode)) fail(ErrorKind::kIo, "cannot read '", path, "': it is a directory, expected a file");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+static const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a plain file";
+}
+
+int open_regular_file(const std::string& path, size_t* size) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail(ErrorKind::kIo, "cannot open '", path, "': ", os_error());
-  std::string bytes;
-  if (S_ISREG(st.st_mode) && st.st_size > 0) bytes.reserve(size_t(st.st_size));
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const mode_t mode = st.st_mode;
+    ::close(fd);
+    fail(ErrorKind::kIo, "cannot read '", path, "': it is not a regular file (", file_kind(mode), ")");
+  }
+  *size = size_t(st.st_size);
+  return fd;
+}
+
+std::string read_file(const std::string& path) {
+  size_t size = 0;
+  const int fd = open_regular_file(path, &size);
+  // At most the size the file had when opened: a file that keeps growing cannot exhaust memory.
+  std::string bytes(size, '\0');
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, &bytes[done], size - done);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -38,10 +60,72 @@ std::string read_file(const std::string& path) {
       ::close(fd);
       fail(ErrorKind::kIo, "cannot read '", path, "': ", why);
     }
-    bytes.append(buf, size_t(n));
+    done += size_t(n);
   }
   ::close(fd);
+  bytes.resize(done);
   return bytes;
+}
+
+static std::string parent_dir(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+// "<name>.tmp.<pid>" names in `dir` whose process is gone: leftovers of writers that were killed.
+static std::vector<std::string> dead_temporaries(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t tag = name.rfind(".tmp.");
+    if (tag == std::string::npos || tag == 0) continue;
+    const std::string digits = name.substr(tag + 5);
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = pid_t(std::stol(digits));
+    if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) found.push_back(name);
+  }
+  return found;
+}
+
+// Removes the dead temporaries of `path`. A folder is listed once per process (a run writes thousands of outputs
+// into one folder), so temporaries left by a writer that dies later are removed by the next process.
+static void remove_stale_temporaries(const std::string& path) {
+  static std::mutex mutex;
+  static std::map<std::string, std::vector<std::string>> dead_by_dir;
+  const std::string dir = parent_dir(path), prefix = file_name(path) + ".tmp.";
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = dead_by_dir.find(dir);
+  if (it == dead_by_dir.end()) it = dead_by_dir.emplace(dir, dead_temporaries(dir)).first;
+  std::vector<std::string>& dead = it->second;
+  for (size_t k = 0; k < dead.size();) {
+    const std::string& name = dead[k];
+    if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+        name.find('.', prefix.size()) == std::string::npos) {
+      ::unlink(path_join(dir, name).c_str());
+      dead.erase(dead.begin() + long(k));
+    } else {
+      ++k;
+    }
+  }
+}
+
+void check_writable_file(const std::string& path, const std::string& what) {
+  const std::string dir = parent_dir(path);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': folder '", dir, "' does not exist");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': folder '", dir, "' is not writable");
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': it is a directory");
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
@@ -49,6 +133,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 }
 
 void write_file_atomic(const std::string& path, const void* data, size_t size) {
+  remove_stale_temporaries(path);
   // The temp file sits beside the target so the final rename never crosses a filesystem.
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

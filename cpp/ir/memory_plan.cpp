@@ -1,7 +1,13 @@
 #include "trtcore/memory_plan.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <iomanip>
 #include <numeric>
+#include <sstream>
+
+#include "trtcore/error.h"
 
 namespace trtcore {
 
@@ -33,6 +39,53 @@ BufferPlan plan_buffers(const std::vector<BufferRequest>& requests, size_t align
     placed.push_back(idx);
   }
   return plan;
+}
+
+namespace {
+
+std::string gib(size_t bytes) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(1) << double(bytes) / double(size_t(1) << 30) << " GiB";
+  return os.str();
+}
+
+}  // namespace
+
+void check_activation_memory(const Graph& g, size_t limit_bytes, const std::string& model) {
+  const size_t steps = g.nodes.size();
+  std::vector<int> first(g.values.size(), -1), last(g.values.size(), -1);
+  for (size_t s = 0; s < steps; ++s) {
+    for (int o : g.nodes[s].outputs)
+      if (o >= 0 && first[size_t(o)] < 0) first[size_t(o)] = int(s);
+    for (int i : g.nodes[s].inputs)
+      if (i >= 0) last[size_t(i)] = int(s);
+  }
+  for (int o : g.outputs) last[size_t(o)] = int(steps);  // the caller holds outputs to the end
+  std::vector<size_t> live(steps + 1, 0);
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    if (g.values[v].is_constant() || first[v] < 0) continue;
+    const size_t bytes = size_t(numel(g.values[v].shape)) * dtype_size(g.values[v].dtype);
+    for (int s = first[v]; s <= std::max(first[v], last[v]); ++s) live[size_t(s)] += bytes;
+  }
+  const size_t peak = size_t(std::max_element(live.begin(), live.end()) - live.begin());
+  if (live.empty() || live[peak] <= limit_bytes) return;
+  const int at = int(std::min(peak, steps - 1));
+  std::vector<std::pair<size_t, std::string>> alive;
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (!g.values[v].is_constant() && first[v] >= 0 && first[v] <= at && std::max(first[v], last[v]) >= at)
+      alive.push_back({size_t(numel(g.values[v].shape)) * dtype_size(g.values[v].dtype), g.values[v].name});
+  std::sort(alive.rbegin(), alive.rend());
+  std::string largest;
+  for (size_t k = 0; k < alive.size() && k < 3; ++k)
+    largest += (k ? ", '" : "'") + alive[k].second + "' " + gib(alive[k].first);
+  fail(ErrorKind::kInvalidArgument, model, ": the tensors alive at ", g.nodes[size_t(at)].describe(), " need ",
+       gib(live[peak]), " of activation memory, more than this machine's ", gib(limit_bytes), " (largest: ", largest,
+       "); build for a smaller batch or input size");
+}
+
+size_t host_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? size_t(pages) * size_t(page) : ~size_t(0);
 }
 
 }  // namespace trtcore

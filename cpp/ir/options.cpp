@@ -1,5 +1,8 @@
 #include "trtcore/options.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "trtcore/error.h"
 
 namespace trtcore {
@@ -18,6 +21,15 @@ BackendKind backend_kind_from_name(const std::string& s) {
   for (BackendKind k : {BackendKind::kAuto, BackendKind::kCpu, BackendKind::kCuda, BackendKind::kTensorRT})
     if (s == backend_kind_name(k)) return k;
   fail(ErrorKind::kInvalidArgument, "unknown backend '", s, "'; expected auto, cpu, cuda or tensorrt");
+}
+
+void check_system_options(const SystemOptions& sys) {
+  // More threads than this only oversubscribe the cores, and far more exhaust the process's thread limit.
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  const int most = 4 * cores;
+  if (sys.threads < 0 || sys.threads > most)
+    fail(ErrorKind::kInvalidArgument, "--threads must be 0 (all cores) or 1..", most, " (4 per core of this machine's ",
+         cores, "), got ", sys.threads);
 }
 
 const char* precision_name(Precision p) {

@@ -25,6 +25,8 @@ using onnx::OnnxValueInfo;
 enum class ImportMode { kStrict, kSurvey };
 
 constexpr int64_t kMaxInputElements = int64_t(1) << 40;
+// The newest default-domain opset whose op definitions trtcore implements.
+constexpr int64_t kMaxKnownOpset = 21;
 
 bool default_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
 
@@ -335,6 +337,12 @@ Graph import_model(const ModelOptions& model, NodeEvaluator fold) {
   const OnnxModel m = onnx::read_onnx_model(model.onnx_path);
   const std::string& path = m.path;
   Builder b(m, ImportMode::kStrict);
+  if (b.g.opset > kMaxKnownOpset)
+    fail(ErrorKind::kUnsupported, path, ": the model uses ONNX opset ", b.g.opset, "; trtcore knows opsets up to ",
+         kMaxKnownOpset, " (later ones may change what an op means): export it with opset ", kMaxKnownOpset,
+         " or lower");
+  if (m.graph.outputs.empty())
+    fail(ErrorKind::kInvalidArgument, path, ": the graph has no outputs, so there is nothing to compute");
 
   // Every op is checked before any work; the message names every unsupported op type and (up to a limit) node.
   constexpr size_t kMaxListedNodes = 30;

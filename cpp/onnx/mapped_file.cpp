@@ -9,18 +9,12 @@
 #include <cstring>
 
 #include "trtcore/error.h"
+#include "trtcore/io.h"
 
 namespace trtcore::onnx {
 
 MappedFile::MappedFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(ErrorKind::kIo, "cannot open '", path, "': ", std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(ErrorKind::kIo, "'", path, "' is not a readable regular file");
-  }
-  size_ = size_t(st.st_size);
+  const int fd = open_regular_file(path, &size_);
   if (size_ > 0) {
     void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m != MAP_FAILED) {

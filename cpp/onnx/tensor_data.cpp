@@ -1,6 +1,8 @@
 #include "onnx/tensor_data.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "trtcore/error.h"
 
@@ -9,6 +11,22 @@ namespace trtcore::onnx {
 ExternalFiles::ExternalFiles(std::string model_path) : model_path_(std::move(model_path)) {
   const size_t slash = model_path_.find_last_of('/');
   model_dir_ = slash == std::string::npos ? "." : model_path_.substr(0, slash == 0 ? 1 : slash);
+}
+
+// The real path of model_dir/location; a link that leads out of the model's real directory is refused.
+std::string ExternalFiles::resolve_inside_model_dir(const std::string& location, const std::string& tensor_desc) const {
+  const std::string full = model_dir_ + "/" + location;
+  auto real = [](const std::string& p) {
+    std::unique_ptr<char, decltype(&std::free)> r(::realpath(p.c_str(), nullptr), &std::free);
+    return r ? std::string(r.get()) : std::string();
+  };
+  const std::string target = real(full), dir = real(model_dir_);
+  if (target.empty() || dir.empty()) return full;  // missing: MappedFile reports it with the reason
+  const std::string inside = dir.back() == '/' ? dir : dir + "/";
+  if (target.compare(0, inside.size(), inside) != 0)
+    fail(ErrorKind::kCorrupt, model_path_, ": ", tensor_desc, " names external data file '", location,
+         "', which resolves to '", target, "' outside the model's directory '", dir, "'");
+  return target;
 }
 
 const MappedFile& ExternalFiles::open(const std::string& location, const std::string& tensor_desc) {
@@ -31,7 +49,7 @@ const MappedFile& ExternalFiles::open(const std::string& location, const std::st
   }
   auto it = files_.find(location);
   if (it != files_.end()) return *it->second;
-  const std::string full = model_dir_ + "/" + location;
+  const std::string full = resolve_inside_model_dir(location, tensor_desc);
   std::shared_ptr<MappedFile> f;
   try {
     f = std::make_shared<MappedFile>(full);

@@ -15,10 +15,12 @@ class ExternalFiles {
  public:
   explicit ExternalFiles(std::string model_path);
   const std::string& model_path() const { return model_path_; }
-  // Maps `location` (relative, no '..'); throws kCorrupt for an unsafe path and kIo naming both files if missing.
+  // Maps `location` (relative, no '..', no link out of the model's directory); throws kCorrupt for an unsafe path
+  // and kIo naming both files if missing or not a regular file.
   const MappedFile& open(const std::string& location, const std::string& tensor_desc);
 
  private:
+  std::string resolve_inside_model_dir(const std::string& location, const std::string& tensor_desc) const;
   std::string model_path_;
   std::string model_dir_;
   std::map<std::string, std::shared_ptr<MappedFile>> files_;

@@ -1,5 +1,7 @@
 #include "ops/op_registry.h"
 
+#include <iomanip>
+
 #include "ops/op_list.h"
 #include "ops/op_traits.h"
 
@@ -19,6 +21,21 @@ const Value& ShapeContext::in(size_t i) const {
 Value& ShapeContext::out(size_t i) {
   if (i >= node_.outputs.size() || node_.outputs[i] < 0) fail("output ", i, " is required but absent");
   return values_.at(size_t(node_.outputs[i]));
+}
+
+void ShapeContext::set_out(size_t i, DType t, Shape s) {
+  Value& v = out(i);
+  // Products in long double cannot wrap, so a hostile shape is reported with its real size.
+  long double elements = 1;
+  for (int64_t d : s) {
+    if (d < 0) fail("output '", v.name, "' would have the negative dimension ", d, " (shape ", shape_str(s), ")");
+    elements *= static_cast<long double>(d);
+  }
+  if (elements > static_cast<long double>(kMaxValueElements))
+    fail("output '", v.name, "' would hold ", std::fixed, std::setprecision(0), elements, " elements (shape ",
+         shape_str(s), "); a tensor may hold at most 2^31 elements");
+  v.dtype = t;
+  v.shape = std::move(s);
 }
 
 std::vector<int64_t> ShapeContext::const_ints(size_t i) const {

@@ -25,11 +25,8 @@ class ShapeContext {
   // Constant input i as int64s (shape-like inputs); throws naming the node if it is not constant.
   std::vector<int64_t> const_ints(size_t i) const;
 
-  // Sets output i's dtype and shape.
-  void set_out(size_t i, DType t, Shape s) {
-    out(i).dtype = t;
-    out(i).shape = std::move(s);
-  }
+  // Sets output i's dtype and shape; fails naming the node when the shape is negative or over the size bound.
+  void set_out(size_t i, DType t, Shape s);
 
   template <class... Parts>
   [[noreturn]] void fail(const Parts&... parts) const {
@@ -45,6 +42,10 @@ class ShapeContext {
   std::vector<Value>& values_;
   int64_t opset_;
 };
+
+// The most elements one inferred value may hold: every op's output is checked against it in set_out, so an
+// attribute or shape input asking for more (Pad, Tile, Resize, Expand, ConstantOfShape...) fails at build.
+constexpr int64_t kMaxValueElements = int64_t(1) << 31;
 
 using InferFn = void (*)(ShapeContext& ctx);
 

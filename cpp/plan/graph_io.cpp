@@ -140,7 +140,21 @@ AttrValue read_attr(Reader& r, const std::string& owner) {
 // Re-derives every computed shape from the inputs and constants and compares it with the stored one: a damaged
 // dimension anywhere (an input's, an intermediate's, a shape constant's) shows up as a mismatch here, before the
 // runtime sizes buffers from it. Nodes of ops this build does not know are left to the backend to reject.
+// The runtime reinfers at a smaller batch by setting every input's axis 0 (shapes_for_batch) and sizes its buffers
+// from the stored shapes, so those must be the ones the maximum batch gives: a raised maximum overflows them.
+void check_batch_axis(Reader& r, const Graph& g) {
+  if (!g.has_batch_axis) return;
+  for (int in : g.inputs) {
+    const Value& v = g.values[size_t(in)];
+    if (v.shape.empty()) r.corrupt("graph input '", v.name, "' is a scalar but the plan has a batch axis");
+    if (v.shape[0] != g.max_batch)
+      r.corrupt("graph input '", v.name, "' is stored as ", shape_str(v.shape), " but the plan's maximum batch is ",
+                g.max_batch);
+  }
+}
+
 void check_shapes(Reader& r, const Graph& g) {
+  check_batch_axis(r, g);
   std::vector<Value> values = g.values;
   for (const Node& n : g.nodes) {
     bool computed = false;
@@ -153,10 +167,14 @@ void check_shapes(Reader& r, const Graph& g) {
     } catch (const Error& e) {
       r.corrupt(e.what());
     }
-    for (int o : n.outputs)
-      if (o >= 0 && values[size_t(o)].shape != g.values[size_t(o)].shape)
-        r.corrupt("value '", g.values[size_t(o)].name, "' is stored as ", shape_str(g.values[size_t(o)].shape),
-                  " but ", n.describe(), " computes ", shape_str(values[size_t(o)].shape));
+    for (int o : n.outputs) {
+      if (o < 0) continue;
+      const Value& stored = g.values[size_t(o)];
+      const Value& computed = values[size_t(o)];
+      if (computed.shape != stored.shape || computed.dtype != stored.dtype)
+        r.corrupt("value '", stored.name, "' is stored as ", dtype_name(stored.dtype), " ", shape_str(stored.shape),
+                  " but ", n.describe(), " computes ", dtype_name(computed.dtype), " ", shape_str(computed.shape));
+    }
   }
 }
 

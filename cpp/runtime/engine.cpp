@@ -13,15 +13,20 @@
 #include "runtime/precision_build.h"
 #include "runtime/report.h"
 #include "runtime/samples.h"
+#include "runtime/executable_pool.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
 #include "trtcore/io.h"
+#include "trtcore/memory_plan.h"
 #include "trtcore/onnx_import.h"
 #include "trtcore/passes.h"
 
 namespace trtcore {
 
 const char* version() { return TRTCORE_VERSION; }
+
+// Calls on one engine that overlap beyond this many wait for a free executable: each holds its own activations.
+constexpr size_t kMaxPooledExecutables = 4;
 
 size_t TensorInfo::sample_bytes() const {
   Shape s = shape;
@@ -35,6 +40,7 @@ static void log_line(std::string* log, const std::string& line) {
 
 std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
                                       std::string* log, const ProgressFn& progress) {
+  check_system_options(sys);
   std::unique_ptr<Backend> backend = create_backend(build.backend, build);
   if (!backend->supports_precision(build.precision))
     fail(ErrorKind::kUnsupported, "backend '", backend->name(), "' cannot build ", precision_name(build.precision),
@@ -65,6 +71,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
     for (const std::string& b : bad) msg += "\n  " + b;
     fail(ErrorKind::kUnsupported, msg);
   }
+  check_activation_memory(g, host_memory_bytes(), model.onnx_path);
 
   std::unique_ptr<Engine> e(new Engine());
   e->plan_.backend = backend->name();
@@ -84,11 +91,12 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   log_line(log, "build: " + backend->name() + " backend, " + std::to_string(g.nodes.size()) + " layers in " +
                     took.str() + " s");
   e->plan_.graph = std::move(g);
-  e->bind(std::move(backend), std::move(exec));
+  e->bind(std::move(backend), std::move(exec), sys);
   return e;
 }
 
 std::unique_ptr<Engine> Engine::load(const std::string& plan_path, const SystemOptions& sys) {
+  check_system_options(sys);
   Plan plan = load_plan(plan_path);
   std::unique_ptr<Backend> backend = create_backend(backend_kind_from_name(plan.backend), plan.build);
   try {
@@ -99,13 +107,17 @@ std::unique_ptr<Engine> Engine::load(const std::string& plan_path, const SystemO
   std::unique_ptr<Executable> exec = backend->load(plan.graph, plan.build, sys, plan.tactics);
   std::unique_ptr<Engine> e(new Engine());
   e->plan_ = std::move(plan);
-  e->bind(std::move(backend), std::move(exec));
+  e->bind(std::move(backend), std::move(exec), sys);
   return e;
 }
 
-void Engine::bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec) {
+Engine::~Engine() = default;
+
+void Engine::bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec, const SystemOptions& sys) {
   backend_ = std::move(backend);
   exec_ = std::move(exec);
+  sys_ = sys;
+  pool_ = std::make_unique<ExecutablePool>(*exec_, [this] { return make_executable(sys_); }, kMaxPooledExecutables);
   const Graph& g = plan_.graph;
   auto info = [&](int id) {
     const Value& v = g.value(id);
@@ -125,7 +137,7 @@ void Engine::save(const std::string& plan_path) const { save_plan(plan_, plan_pa
 std::string Engine::device_description() const { return backend_->device_description(); }
 
 void Engine::infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs) {
-  infer_on(*exec_, batch, inputs, outputs);
+  infer_on(*pool_->acquire(), batch, inputs, outputs);
 }
 
 void Engine::infer_on(Executable& x, int64_t batch, const std::vector<const void*>& inputs,
@@ -135,10 +147,21 @@ void Engine::infer_on(Executable& x, int64_t batch, const std::vector<const void
   x.infer(batch, inputs, outputs);
 }
 
-std::unique_ptr<ExecutionContext> Engine::create_context(const SystemOptions& sys) const {
+std::unique_ptr<Executable> Engine::make_executable(const SystemOptions& sys) const {
   std::unique_ptr<Executable> x = exec_->share(sys);
   if (!x) x = backend_->load(plan_.graph, plan_.build, sys, plan_.tactics);
-  return std::unique_ptr<ExecutionContext>(new ExecutionContext(*this, std::move(x)));
+  return x;
+}
+
+std::unique_ptr<ExecutionContext> Engine::create_context(const SystemOptions& sys) const {
+  check_system_options(sys);
+  SystemOptions own = sys;
+  if (own.threads == 0) own.threads = sys_.threads;  // the engine's setting unless the caller names a count
+  return std::unique_ptr<ExecutionContext>(new ExecutionContext(*this, make_executable(own)));
+}
+
+std::vector<double> Engine::profile_layers(int64_t batch, int iterations) {
+  return pool_->acquire()->profile_layers(batch, iterations);
 }
 
 int64_t Engine::batch_of(const std::vector<TensorView>& inputs) const {
@@ -179,7 +202,7 @@ std::vector<Shape> Engine::output_shapes(int64_t batch) const {
   return out;
 }
 
-std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) { return infer_on(*exec_, inputs); }
+std::vector<Tensor> Engine::infer(const std::vector<TensorView>& inputs) { return infer_on(*pool_->acquire(), inputs); }
 
 std::vector<Tensor> Engine::infer_on(Executable& x, const std::vector<TensorView>& inputs) const {
   const int64_t batch = batch_of(inputs);
@@ -238,7 +261,7 @@ static BenchmarkResult summarize(int64_t batch, std::vector<IterationTiming> tra
 }
 
 BenchmarkResult Engine::benchmark(int64_t batch, int iterations, int warmup, unsigned seed) {
-  return benchmark_on(*exec_, batch, iterations, warmup, seed);
+  return benchmark_on(*pool_->acquire(), batch, iterations, warmup, seed);
 }
 
 BenchmarkResult Engine::benchmark_on(Executable& x, int64_t batch, int iterations, int warmup, unsigned seed) const {
@@ -292,6 +315,11 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
 
   const SampleFolder folder(dir, {{in.name, Shape(in.shape.begin() + (in.batched ? 1 : 0), in.shape.end())}});
   const std::vector<std::string>& files = folder.files();
+  // Outputs take their samples' names: written into the sample directory they would replace the inputs.
+  for (const TensorInfo& o : outputs_)
+    if (!output_dir.empty() && same_file(outputs_.size() > 1 ? path_join(output_dir, o.name) : output_dir, dir))
+      fail(ErrorKind::kInvalidArgument, "--output-dir '", output_dir, "' would put output '", o.name,
+           "' into the sample directory '", dir, "' and overwrite the inputs; choose another directory");
   if (files.empty()) fail(ErrorKind::kInvalidArgument, "directory '", dir, "' holds no sample files");
   // Read and check every sample before any work, so a bad file fails fast and names itself.
   std::vector<float> samples(files.size() * folder.sample_floats(0));
@@ -305,6 +333,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   if (!output_dir.empty() && multi)
     for (const TensorInfo& o : outputs_) make_directories(path_join(output_dir, o.name));
 
+  const ExecutablePool::Lease exec = pool_->acquire();
   DirectoryRunResult result;
   result.samples = files.size();
   const size_t in_sample = in.sample_bytes();  // bytes of one sample as the plan takes it
@@ -324,7 +353,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
       std::vector<void*> outs;
       for (auto& b : out_bufs) outs.push_back(b.data());
       const auto t0 = std::chrono::steady_clock::now();
-      exec_->infer(run_batch, {in_buf.data()}, outs);
+      exec->infer(run_batch, {in_buf.data()}, outs);
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       batch_ms.push_back(ms);
       total_ms += ms;

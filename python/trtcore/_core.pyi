@@ -52,8 +52,9 @@ def load_graph(onnx_path: str, batch: int = 0, shapes: Optional[Dict[str, Sequen
 def pass_names() -> List[str]: ...
 
 class Engine:
-    """A built or loaded plan bound to a backend. One call at a time per Engine; for concurrent runs from several
-    threads give each thread its own create_context(). The GIL is released while running."""
+    """A built or loaded plan bound to a backend. Safe to call from several threads at once: overlapping calls run
+    on separate executables (up to 4, then they wait); a thread that runs often keeps its own create_context(),
+    which takes no lock. The GIL is released while running."""
     def __init__(self, plan_path: str, threads: int = 0, cuda_graph: bool = True) -> None: ...
     @staticmethod
     def build(onnx_path: str, batch: int = 0, shapes: Optional[Dict[str, Sequence[int]]] = None,
@@ -91,7 +92,8 @@ class Engine:
 class Context:
     """A further execution context of an Engine (Engine.create_context): its own stream, activation memory,
     workspace, I/O buffers and CUDA graphs, sharing the engine's weights on cuda. Contexts of one engine run
-    concurrently from different threads, each one call at a time; a context keeps its engine alive."""
+    concurrently from different threads, each one call at a time; a context keeps its engine alive and runs with
+    the engine's cpu thread count."""
     def infer(self, inputs: Union[np.ndarray, Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]: ...
     def benchmark(self, batch: int = 0, iterations: int = 10, warmup: int = 3) -> Dict[str, object]: ...
     @property

@@ -179,7 +179,7 @@ class CpuExecutable : public Executable {
     for (size_t k = 0; k < graph_.outputs.size(); ++k) {
       const size_t id = size_t(graph_.outputs[k]);
       if (ptr[id] != outputs[k])
-        std::memcpy(outputs[k], ptr[id], size_t(numel(shapes[id])) * dtype_size(graph_.values[id].dtype));
+        copy_bytes(outputs[k], ptr[id], size_t(numel(shapes[id])) * dtype_size(graph_.values[id].dtype));
     }
   }
 

@@ -62,7 +62,7 @@ class CastKernel : public CpuKernel {
 void convert_elements(const void* src, DType src_type, void* dst, DType dst_type, int64_t n, int threads) {
   if (n <= 0) return;
   if (src_type == dst_type) {
-    std::memcpy(dst, src, size_t(n) * dtype_size(src_type));
+    copy_bytes(dst, src, size_t(n) * dtype_size(src_type));
     return;
   }
   with_type(src_type, [&](auto s) {

@@ -11,7 +11,7 @@ class ConstantKernel : public CpuKernel {
  public:
   void init(const Node& node, const Graph&) override { value_ = constant_attr_value(node); }
   void run(const std::vector<TensorView>&, const std::vector<TensorView>& out, CpuContext&) override {
-    std::memcpy(out[0].data, value_.bytes.data(), std::min(value_.bytes.size(), out[0].nbytes()));
+    copy_bytes(out[0].data, value_.bytes.data(), std::min(value_.bytes.size(), out[0].nbytes()));
   }
 
  private:
@@ -28,7 +28,7 @@ class ConstantOfShapeKernel : public CpuKernel {
     const size_t esize = dtype_size(y.dtype);
     uint8_t* dst = static_cast<uint8_t*>(y.data);
     if (value_.empty()) {
-      std::memset(dst, 0, y.nbytes());  // the default value is float 0
+      fill_bytes(dst, 0, y.nbytes());  // the default value is float 0
       return;
     }
     for (int64_t i = 0; i < y.numel(); ++i) std::memcpy(dst + size_t(i) * esize, value_.data(), esize);

@@ -1,6 +1,7 @@
 // The cpu backend's kernel interface: the plain, obviously correct reference every other backend is tested against.
 // One file per op (or small family) under cpp/backends/cpu/; kernel_table.cpp lists them all.
 #pragma once
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,14 @@ struct KernelDef {
 
 const KernelDef* find_cpu_kernel(const std::string& op);
 const std::vector<KernelDef>& all_cpu_kernels();
+
+// memcpy/memset for tensor data: an empty tensor's storage may be null, which the C library forbids even for 0 bytes.
+inline void copy_bytes(void* dst, const void* src, size_t n) {
+  if (n) std::memcpy(dst, src, n);
+}
+inline void fill_bytes(void* dst, int value, size_t n) {
+  if (n) std::memset(dst, value, n);
+}
 
 // Runs one node on constant inputs (constant folding): returns its outputs. The runtime hands it to import and
 // optimize as their NodeEvaluator.

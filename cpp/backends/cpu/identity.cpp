@@ -8,8 +8,8 @@ namespace trtcore::cpu {
 class CopyKernel : public CpuKernel {
  public:
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext&) override {
-    std::memcpy(out[0].data, in[0].data, in[0].nbytes());
-    if (out.size() > 1 && out[1].data) std::memset(out[1].data, 1, out[1].nbytes());
+    copy_bytes(out[0].data, in[0].data, in[0].nbytes());
+    if (out.size() > 1 && out[1].data) fill_bytes(out[1].data, 1, out[1].nbytes());
   }
 };
 

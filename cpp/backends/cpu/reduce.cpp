@@ -35,7 +35,7 @@ class ReduceKernel : public CpuKernel {
     const float* x = in[0].as<float>();
     float* y = out[0].as<float>();
     if (axes_.noop) {
-      std::memcpy(y, x, in[0].nbytes());
+      copy_bytes(y, x, in[0].nbytes());
       return;
     }
     // merge runs of axes with the same kind

@@ -9,7 +9,7 @@ namespace {
 class ReshapeCopyKernel : public CpuKernel {
  public:
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext&) override {
-    if (out[0].data != in[0].data) std::memmove(out[0].data, in[0].data, out[0].nbytes());
+    if (out[0].data != in[0].data && out[0].nbytes()) std::memmove(out[0].data, in[0].data, out[0].nbytes());
   }
 };
 

@@ -87,7 +87,7 @@ class ResizeKernel : public CpuKernel {
       if (!identity) axes.push_back(a);
     }
     if (axes.empty()) {
-      std::memcpy(y.data, x.data, x.nbytes());
+      copy_bytes(y.data, x.data, x.nbytes());
       return;
     }
     const int nt = ctx.threads > 1 ? ctx.threads : 1;

@@ -42,6 +42,7 @@ struct DirectoryRunResult {
 };
 
 class ExecutionContext;
+class ExecutablePool;
 
 class Engine {
  public:
@@ -52,6 +53,7 @@ class Engine {
                                        const ProgressFn& progress = {});
   static std::unique_ptr<Engine> load(const std::string& plan_path, const SystemOptions& sys = {});
 
+  ~Engine();
   void save(const std::string& plan_path) const;
 
   const Plan& plan() const { return plan_; }
@@ -63,7 +65,9 @@ class Engine {
   MemoryReport memory() const { return exec_->memory(); }
   std::vector<LayerInfo> layers() const { return exec_->layers(); }
 
-  // Host buffers in input/output order, `batch` samples each. Thread safety: one call at a time per Engine.
+  // Host buffers in input/output order, `batch` samples each. Thread safety: the run calls (infer, benchmark,
+  // profile_layers, run_directory) may come from any number of threads at once; overlapping calls run on separate
+  // executables made on demand (see ExecutablePool), so a serial caller pays for one.
   void infer(int64_t batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs);
   // Checks each input's dtype and shape against the plan (naming the tensor), derives the batch, runs, and
   // returns the outputs.
@@ -74,7 +78,7 @@ class Engine {
   std::vector<Shape> output_shapes(int64_t batch) const;
   // Times random inputs (uniform in [-1, 1], seeded) at `batch` (0 = maximum).
   BenchmarkResult benchmark(int64_t batch, int iterations, int warmup, unsigned seed = 0);
-  std::vector<double> profile_layers(int64_t batch, int iterations) { return exec_->profile_layers(batch, iterations); }
+  std::vector<double> profile_layers(int64_t batch, int iterations);
 
   // The thesis workflow: every file in `dir` is one raw sample of the (single) input; outputs written one file per
   // input (same name) into output_dir (if non-empty), atomically. Errors name the offending file.
@@ -84,13 +88,14 @@ class Engine {
 
   // A further execution context: its own stream, activation memory, workspace, I/O buffers and CUDA graphs, sharing
   // the weights where the backend can (cuda). Contexts run concurrently from different threads, each one call at a
-  // time; the engine must outlive them.
+  // time; the engine must outlive them. sys.threads 0 keeps the engine's thread setting.
   std::unique_ptr<ExecutionContext> create_context(const SystemOptions& sys = {}) const;
 
  private:
   friend class ExecutionContext;
   Engine() = default;
-  void bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec);
+  void bind(std::unique_ptr<Backend> backend, std::unique_ptr<Executable> exec, const SystemOptions& sys);
+  std::unique_ptr<Executable> make_executable(const SystemOptions& sys) const;
   // The run paths shared by the engine's own executable and its contexts'.
   void infer_on(Executable& x, int64_t batch, const std::vector<const void*>& inputs,
                 const std::vector<void*>& outputs) const;
@@ -99,6 +104,8 @@ class Engine {
   Plan plan_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Executable> exec_;
+  SystemOptions sys_;
+  std::unique_ptr<ExecutablePool> pool_;  // exec_ and more for overlapping calls; declared after exec_, freed first
   std::vector<TensorInfo> inputs_, outputs_;
   mutable std::map<int64_t, std::vector<Shape>> output_shape_cache_;
   mutable std::mutex output_shape_mutex_;  // contexts on several threads share the cache

@@ -59,6 +59,8 @@ struct SystemOptions {
   int threads = 0;         // cpu backend threads; 0 = all cores
   bool cuda_graph = true;  // capture the whole run in a CUDA graph
 };
+// Throws kInvalidArgument naming --threads unless it is 0 (all cores) or 1..4 per core of this machine.
+void check_system_options(const SystemOptions& sys);
 
 // Inference phase: how a run is driven and timed.
 struct InferenceOptions {
