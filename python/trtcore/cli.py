@@ -5,7 +5,8 @@ import importlib
 import sys
 
 _CORE_COMMANDS = ("build", "run", "inspect", "quantize")
-_PY_COMMANDS = {"prepare": "data", "report": "report", "compare": "compare", "baseline": "baselines"}
+_PY_COMMANDS = {"prepare": "data", "report": "report", "compare": "compare", "baseline": "baselines",
+                "serve": "serving", "export-triton": "triton_repo"}
 
 
 def _python_parser():
