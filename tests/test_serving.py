@@ -347,7 +347,8 @@ def stock_server(plan, tmp_path_factory):
     server, env = bundled_tritonserver(d / "backends")
     http, grpc, metrics = _free_ports(3)
     log = open(d / "tritonserver.log", "w")
-    proc = subprocess.Popen([server, "--model-repository=%s" % (d / "repo"), "--backend-directory=%s" % (d / "backends"),
+    proc = subprocess.Popen([server, "--model-repository=%s" % (d / "repo"),
+                             "--backend-directory=%s" % (d / "backends"),
                              "--http-address=127.0.0.1", "--http-port=%d" % http, "--grpc-address=127.0.0.1",
                              "--grpc-port=%d" % grpc, "--metrics-address=127.0.0.1", "--metrics-port=%d" % metrics,
                              "--allow-gpu-metrics=false", "--pinned-memory-pool-byte-size=0", "--exit-timeout-secs=5"],

@@ -23,8 +23,8 @@ _PYTRITON_HINT = ("trtcore serve needs PyTriton: pip install 'trtcore[serve]' (n
 
 def numpy_mismatch():
     """Why the installed PyTriton cannot serve with this numpy, or "" when it can: its Python-backend stub reads
-    numpy arrays with numpy 1.x's layout (its requirement numpy<2 says so), and under numpy 2 every response comes
-    back malformed ("output tensor shape does not match size of output")."""
+    numpy arrays with numpy 1.x's layout (its requirement numpy<2 says so), and under numpy 2 every request fails
+    with "output tensor shape does not match size of output"."""
     from importlib import metadata
 
     try:
@@ -147,8 +147,9 @@ class Server:
                                  grpc_port=self.grpc_port, metrics_address=self.host, metrics_port=self.metrics_port,
                                  allow_gpu_metrics=self.engine.backend != "cpu", exit_timeout_secs=5)
         batching = self.spec.max_batch > 0
+        batcher = pt["DynamicBatcher"](max_queue_delay_microseconds=self.max_queue_delay_us)
         model_cfg = pt["ModelConfig"](batching=batching, max_batch_size=self.spec.max_batch if batching else 0,
-                                      batcher=pt["DynamicBatcher"](max_queue_delay_microseconds=self.max_queue_delay_us))
+                                      batcher=batcher)
         tensor = pt["Tensor"]
         inputs = [tensor(name=t.name, dtype=np.dtype(t.dtype), shape=t.dims) for t in self.spec.inputs]
         outputs = [tensor(name=t.name, dtype=np.dtype(t.dtype), shape=t.dims) for t in self.spec.outputs]

@@ -79,8 +79,8 @@ def config_pbtxt(name, spec, instances=1, max_queue_delay_us=0, instance_kind="K
     return "\n".join(lines) + "\n"
 
 
-MODEL_PY = '''"""Triton Python-backend model written by `trtcore export-triton`: runs %(plan)s with trtcore. Each instance
-holds its own Engine; the requests Triton's dynamic batcher combines run as one engine call."""
+MODEL_PY = '''"""Triton Python-backend model written by `trtcore export-triton`: runs %(plan)s with trtcore. Each
+instance holds its own Engine; the requests Triton's dynamic batcher combines run as one engine call."""
 import json
 import os
 
