@@ -92,18 +92,39 @@ def run_clients(clients, requests, warmup, make_call, on_start=None):
     return [x for l in lat for x in l], time.perf_counter() - t0
 
 
-def direct_rows(engine, x, args):
+class Config:
+    """One measured path: its row labels, a factory of per-client calls and, for the server, its batching stats.
+    Latencies and wall time add up over the rounds."""
+
+    def __init__(self, path, protocol, clients, make_call, stats=None):
+        self.path, self.protocol, self.clients, self.make_call, self.stats = path, protocol, clients, make_call, stats
+        self.lat, self.wall, self.requests, self.calls = [], 0.0, 0, 0
+
+    def run(self, args):
+        before = {}
+        on_start = (lambda: before.update(self.stats.as_dict())) if self.stats else None
+        lat, wall = run_clients(self.clients, args.requests // args.rounds, args.warmup, self.make_call, on_start)
+        self.lat += lat
+        self.wall += wall
+        if self.stats:
+            after = self.stats.as_dict()
+            self.requests += after["requests"] - before["requests"]
+            self.calls += after["calls"] - before["calls"]
+
+    def row(self):
+        per_call = self.requests / self.calls if self.calls else 1.0
+        return dict(path=self.path, protocol=self.protocol, clients=self.clients,
+                    **percentiles(self.lat, self.wall), requests_per_engine_call=per_call)
+
+
+def direct_configs(engine, x, args):
     name = engine.inputs[0].name
-    rows = []
+    out = []
     for clients in args.clients:
         runners = [engine] if clients == 1 else [engine.create_context() for _ in range(clients)]
-        lat, wall = run_clients(clients, args.requests, args.warmup,
-                                lambda c: (lambda r=runners[c]: r.infer({name: x})))
-        rows.append(dict(path="Engine.infer" if clients == 1 else "Context.infer (one per thread)", protocol="-",
-                         clients=clients, **percentiles(lat, wall), requests_per_engine_call=1.0))
-        common.log("direct, %d clients: p50 %.2f ms, %.0f req/s" % (clients, rows[-1]["p50_ms"],
-                                                                     rows[-1]["req_per_s"]))
-    return rows
+        out.append(Config("Engine.infer" if clients == 1 else "Context.infer (one per thread)", "-", clients,
+                          lambda c, rs=runners: (lambda r=rs[c]: r.infer({name: x}))))
+    return out
 
 
 def _client_call(protocol, url, name, x):
@@ -128,35 +149,26 @@ def free_ports(n):
     return ports
 
 
-def server_rows(engine, x, args):
+def start_server(engine, args):
     import tempfile
     from trtcore.serving import Server
 
-    name = engine.inputs[0].name
     http, grpc, metrics = free_ports(3)
     server = Server(engine, http_port=http, grpc_port=grpc, metrics_port=metrics, instances=args.instances,
                     max_queue_delay_us=args.max_queue_delay_us, workspace=os.path.join(
                         tempfile.mkdtemp(prefix="pt"), "ws"))
-    server.start()
-    rows = []
-    try:
-        for protocol in args.protocols:
-            url = server.http_url if protocol == "http" else server.grpc_url
-            for clients in args.clients:
-                before = {}
-                lat, wall = run_clients(clients, args.requests, args.warmup,
-                                        lambda c: _client_call(protocol, url, name, x),
-                                        on_start=lambda: before.update(server.stats.as_dict()))
-                after = server.stats.as_dict()
-                calls = max(1, after["calls"] - before["calls"])
-                rows.append(dict(path="trtcore serve", protocol=protocol, clients=clients, **percentiles(lat, wall),
-                                 requests_per_engine_call=(after["requests"] - before["requests"]) / calls))
-                common.log("serve %s, %d clients: p50 %.2f ms, %.0f req/s, %.2f requests per engine call" % (
-                    protocol, clients, rows[-1]["p50_ms"], rows[-1]["req_per_s"],
-                    rows[-1]["requests_per_engine_call"]))
-    finally:
-        server.stop()
-    return rows
+    return server.start()
+
+
+def server_configs(server, engine, x, args):
+    name = engine.inputs[0].name
+    out = []
+    for protocol in args.protocols:
+        url = server.http_url if protocol == "http" else server.grpc_url
+        for clients in args.clients:
+            out.append(Config("trtcore serve", protocol, clients,
+                              lambda c, p=protocol, u=url: _client_call(p, u, name, x), server.stats))
+    return out
 
 
 def markdown(rows):
@@ -177,7 +189,8 @@ def main():
     p.add_argument("--precision", default="fp32")
     p.add_argument("--max-batch", type=int, default=8, help="the plan's maximum batch (the batcher's limit)")
     p.add_argument("--clients", type=int, nargs="+", default=[1, 8])
-    p.add_argument("--requests", type=int, default=1000, help="timed requests per configuration (all clients)")
+    p.add_argument("--requests", type=int, default=1200, help="timed requests per configuration (all clients)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds the requests are split over")
     p.add_argument("--protocols", nargs="+", default=["http", "grpc"], choices=["http", "grpc"])
     p.add_argument("--instances", type=int, default=1)
     p.add_argument("--max-queue-delay-us", type=int, default=0)
@@ -193,7 +206,6 @@ def main():
     plan, size = make_plan(args, work)
     engine = trtcore.Engine(plan)
     x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(np.float32)
-    rows = direct_rows(engine, x, args)
     from trtcore.serving import numpy_mismatch
 
     skipped = numpy_mismatch()
@@ -201,8 +213,22 @@ def main():
         import pytriton  # noqa: F401
     except ImportError as e:
         skipped = "PyTriton not installed (%s)" % e
-    if not skipped:
-        rows += server_rows(engine, x, args)
+    server = None if skipped else start_server(engine, args)
+    try:
+        configs = direct_configs(engine, x, args) + (server_configs(server, engine, x, args) if server else [])
+        for r in range(args.rounds):  # interleaved, so load from other work falls on every path alike
+            for cfg in configs:
+                cfg.run(args)
+                common.log("round %d/%d: %s %s, %d clients done" % (r + 1, args.rounds, cfg.path, cfg.protocol,
+                                                                    cfg.clients))
+    finally:
+        if server:
+            server.stop()
+    rows = [cfg.row() for cfg in configs]
+    for row in rows:
+        common.log("%s %s, %d clients: p50 %.2f ms, p99 %.2f ms, %.0f req/s, %.2f requests per engine call" % (
+            row["path"], row["protocol"], row["clients"], row["p50_ms"], row["p99_ms"], row["req_per_s"],
+            row["requests_per_engine_call"]))
     with open(os.path.join(rdir, "results.json"), "w") as f:
         json.dump(dict(rows=rows, plan=os.path.basename(plan), engine_device=engine.device, max_batch=args.max_batch,
                        instances=args.instances, max_queue_delay_us=args.max_queue_delay_us, server_skipped=skipped),
@@ -217,9 +243,9 @@ def main():
               % (load, os.cpu_count()),
               "- Model: %s at %dx%d, plan built for batch %d on the %s backend (%s); engine device: %s" % (
                   args.model, size, size, args.max_batch, args.backend, args.precision, engine.device),
-              "- Requests: batch 1, %d timed per configuration after %d warm-up calls per client; latency = one "
-              "request as the client sees it (client serialization, transport, queue, engine, response)"
-              % (args.requests, args.warmup),
+              "- Requests: batch 1, %d timed per configuration in %d interleaved rounds (each after %d warm-up calls "
+              "per client); latency = one request as the client sees it (client serialization, transport, queue, "
+              "engine, response); req/s = timed requests / timed wall time" % (args.requests, args.rounds, args.warmup),
               "- Server: `trtcore serve`, %d instance(s), max queue delay %d us, clients on the same machine "
               "(tritonclient, one connection per client thread)" % (args.instances, args.max_queue_delay_us),
               "- Direct: Engine.infer from one thread; with 8 clients, 8 threads each with its own "
