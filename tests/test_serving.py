@@ -171,6 +171,24 @@ def test_exported_config_parses_as_triton_model_config(plan, tmp_path):
     assert open(os.path.join(d, "1", "model.plan"), "rb").read() == open(plan, "rb").read()
 
 
+def test_export_triton_command_writes_the_repository(plan, tmp_path, capsys):
+    from trtcore import cli
+
+    assert cli.main(["export-triton", "--plan", plan, "--repository", str(tmp_path / "repo"),
+                     "--model-name", "m", "--instances", "2"]) == 0
+    assert sorted(os.listdir(tmp_path / "repo" / "m" / "1")) == ["model.plan", "model.py"]
+    assert "count: 2" in (tmp_path / "repo" / "m" / "config.pbtxt").read_text()
+
+
+@pytest.mark.parametrize("cmd", [["serve"], ["export-triton", "--repository", "unused"]])
+def test_commands_name_a_missing_plan(cmd, tmp_path, capsys):
+    from trtcore import cli
+
+    missing = str(tmp_path / "missing.plan")
+    assert cli.main([cmd[0], "--plan", missing] + cmd[1:]) == 1
+    assert missing in capsys.readouterr().err
+
+
 def test_export_rejects_bad_model_name(plan, tmp_path):
     from trtcore.triton_repo import export
 

@@ -11,6 +11,7 @@ bad request gets a 400 naming the input while the requests batched around it run
 """
 import contextlib
 import os
+import sys
 import threading
 
 import numpy as np
@@ -218,10 +219,16 @@ def add_cli(sub):
 def _cli(args):
     import logging
 
+    import trtcore
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    server = Server(args.plan, model_name=args.model_name, host=args.host, http_port=args.http_port,
-                    grpc_port=args.grpc_port, metrics_port=args.metrics_port, instances=args.instances,
-                    max_queue_delay_us=args.max_queue_delay_us, threads=args.threads).start()
+    try:
+        server = Server(args.plan, model_name=args.model_name, host=args.host, http_port=args.http_port,
+                        grpc_port=args.grpc_port, metrics_port=args.metrics_port, instances=args.instances,
+                        max_queue_delay_us=args.max_queue_delay_us, threads=args.threads).start()
+    except (trtcore.Error, ImportError, RuntimeError, ValueError, OSError) as e:
+        sys.stderr.write("trtcore serve: error: %s\n" % e)
+        return 1
     s = server.spec
     print("serving %s as model '%s' (max batch %d, %d instance%s): HTTP %s, gRPC %s, metrics %s" % (
         args.plan, args.model_name, s.max_batch, args.instances, "" if args.instances == 1 else "s",

@@ -222,6 +222,13 @@ def add_cli(sub):
 
 
 def _cli(args):
-    d = export(args.plan, args.repository, args.model_name, args.instances, args.max_queue_delay_us, args.threads)
+    import trtcore
+
+    try:
+        d = export(args.plan, args.repository, args.model_name, args.instances, args.max_queue_delay_us,
+                   args.threads)
+    except (trtcore.Error, ValueError, OSError) as e:
+        sys.stderr.write("trtcore export-triton: error: %s\n" % e)
+        return 1
     print("wrote %s (config.pbtxt, 1/model.py, 1/%s)" % (d, PLAN_FILE))
     return 0
