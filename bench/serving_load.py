@@ -154,9 +154,11 @@ def start_server(engine, args):
     from trtcore.serving import Server
 
     http, grpc, metrics = free_ports(3)
+    # a short workspace path: PyTriton's unix sockets live there and their paths must fit 107 bytes
+    home = tempfile.TemporaryDirectory(prefix="pt")
     server = Server(engine, http_port=http, grpc_port=grpc, metrics_port=metrics, instances=args.instances,
-                    max_queue_delay_us=args.max_queue_delay_us, workspace=os.path.join(
-                        tempfile.mkdtemp(prefix="pt"), "ws"))
+                    max_queue_delay_us=args.max_queue_delay_us, workspace=os.path.join(home.name, "ws"))
+    server.home = home  # removed with the server object
     return server.start()
 
 

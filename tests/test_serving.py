@@ -323,9 +323,10 @@ def test_metrics_endpoint_serves_prometheus_text(server, rng):
 def test_serve_command_runs_until_interrupted(plan, reference, rng):
     _need_serving()
     http, grpc, metrics = _free_ports(3)
+    home = tempfile.TemporaryDirectory(prefix="pytriton")  # short: its unix socket paths must fit 107 bytes
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [os.path.join(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__))), "python"), os.environ.get("PYTHONPATH")] if p),
-        PYTRITON_HOME=tempfile.mkdtemp(prefix="pytriton"))  # short: its unix socket paths must fit 107 bytes
+        PYTRITON_HOME=home.name)
     proc = subprocess.Popen([sys.executable, "-m", "trtcore", "serve", "--plan", plan, "--http-port", str(http),
                              "--grpc-port", str(grpc), "--metrics-port", str(metrics)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -345,6 +346,7 @@ def test_serve_command_runs_until_interrupted(plan, reference, rng):
         finally:
             if proc.poll() is None:
                 proc.kill()
+            home.cleanup()
     assert proc.returncode == 0
 
 
