@@ -153,8 +153,11 @@ def test_serve_binds_loopback_unless_told(plan):
 
 def test_exported_config_parses_as_triton_model_config(plan, tmp_path):
     """config.pbtxt read by Triton's own protobuf schema (tritonclient's model_config_pb2)."""
-    model_config_pb2 = pytest.importorskip("tritonclient.grpc.model_config_pb2")
-    from google.protobuf import text_format
+    try:
+        from google.protobuf import text_format
+        from tritonclient.grpc import model_config_pb2
+    except ImportError as e:
+        pytest.skip("tritonclient[grpc] is not installed (%s)" % e)
     from trtcore.triton_repo import export
 
     d = export(plan, tmp_path / "repo", model_name="mnv2", instances=3, max_queue_delay_us=250)
