@@ -59,3 +59,11 @@ def _calibration_arrays(onnx_path, data, options):
     if not parts[names[0]]:
         raise ValueError("calibration_data holds no samples")
     return [np.concatenate(parts[n]) for n in names]
+
+
+def serve(engine, block=True, **options):
+    """Serves an Engine (or plan path) through Triton via PyTriton (pip install 'trtcore[serve]'); see
+    trtcore.serving.Server for the options (host, http_port, grpc_port, metrics_port, instances, ...)."""
+    from .serving import serve as _serve
+
+    return _serve(engine, block=block, **options)

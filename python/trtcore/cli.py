@@ -6,7 +6,7 @@ import sys
 
 _CORE_COMMANDS = ("build", "run", "inspect", "quantize")
 _PY_COMMANDS = {"prepare": "data", "report": "report", "compare": "compare", "baseline": "baselines",
-                "debug": "debug"}
+                "debug": "debug", "serve": "serving", "export-triton": "triton_repo"}
 
 
 def _python_parser():
