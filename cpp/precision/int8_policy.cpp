@@ -98,7 +98,8 @@ class Rewriter {
   Node make(const std::string& op, const std::string& base, std::vector<int> ins, int out) {
     Node n;
     n.name = base;
-    for (int i = 1; taken_.count(n.name) || g_.unique_name(n.name) != n.name; ++i) n.name = base + "_" + std::to_string(i);
+    for (int i = 1; taken_.count(n.name) || g_.unique_name(n.name) != n.name; ++i)
+      n.name = base + "_" + std::to_string(i);
     taken_.insert(n.name);
     n.op = op;
     n.inputs = std::move(ins);
