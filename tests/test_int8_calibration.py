@@ -183,3 +183,42 @@ def test_thesis_flags_build_int8_with_the_standalone_executable(setup):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert open(cache).readline().startswith("TRT-")
     assert sum(l.precision == "int8" for l in trtcore.Engine(str(plan)).layers) >= 10
+
+
+@pytest.mark.parametrize("form", ["npy", "npz", "npz_named", "prepare_folder"])
+def test_calibration_data_as_arrays_or_a_prepared_folder(setup, form, tmp_path):
+    """The same samples given as a .npy array, an .npz (numpy.savez), or a `trtcore prepare` output folder (its
+    calibration subset) calibrate to the same cache as the raw folder."""
+    tmp, onnx_path, model, samples, arrays = setup
+    ref_cache = tmp / "forms_ref.cache"
+    _build(setup, "forms_ref", "--calibration-dir", samples, "--calibration-cache", ref_cache, "--calibrator", "max")
+    name = model.graph.input[0].name
+    if form == "npy":
+        src = tmp_path / "calib.npy"
+        np.save(src, arrays)
+    elif form.startswith("npz"):
+        src = tmp_path / "calib.npz"
+        np.savez(src, **{name if form == "npz_named" else "x": arrays})
+    else:
+        src = tmp_path / "prepared"
+        (src / "calibration").mkdir(parents=True)
+        (src / "manifest.json").write_text("{}")
+        for f in sorted(os.listdir(samples)):
+            shutil.copy(samples / f, src / "calibration" / f)
+    cache = tmp_path / "forms.cache"
+    _build(setup, f"forms_{form}", "--calibration-dir", src, "--calibration-cache", cache, "--calibrator", "max")
+    assert _cache_lines(cache) == _cache_lines(ref_cache)
+
+
+def test_calibration_arrays_of_the_wrong_shape_are_refused(setup, tmp_path):
+    tmp, onnx_path, model, samples, arrays = setup
+    bad = tmp_path / "bad.npy"
+    np.save(bad, arrays[:, :2])
+    proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--calibration-dir",
+                       bad, "--plan", tmp_path / "x.plan")
+    assert_clean_failure(proc, "bad.npy", "24x2x32x32", "Nx3x32x32")
+    comp = tmp_path / "c.npz"
+    np.savez_compressed(comp, x=arrays)
+    proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--calibration-dir",
+                       comp, "--plan", tmp_path / "x.plan")
+    assert_clean_failure(proc, "c.npz", "savez_compressed")

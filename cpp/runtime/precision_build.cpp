@@ -8,6 +8,7 @@
 #include "backends/cpu/cpu_kernel.h"
 #include "plan/checksum.h"
 #include "precision/calibrate/cache.h"
+#include "runtime/npy.h"
 #include "runtime/samples.h"
 #include "trtcore/error.h"
 #include "trtcore/io.h"
@@ -54,6 +55,52 @@ class FolderData : public CalibrationData {
   }
   SampleFolder folder_;
 };
+
+bool has_suffix(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Calibration samples from a .npy/.npz file: one array per input (by input name; a single-input model takes the only
+// array), batch axis first.
+std::shared_ptr<const CalibrationData> data_from_arrays(const std::string& path, const Graph& g) {
+  std::map<std::string, NpyArray> arrays = read_arrays(path);
+  std::vector<std::vector<float>> per_input;
+  std::vector<size_t> sample_floats;
+  for (int id : g.inputs) {
+    const Value& v = g.value(id);
+    auto it = arrays.find(v.name);
+    if (it == arrays.end() && g.inputs.size() == 1 && arrays.size() == 1) it = arrays.begin();
+    if (it == arrays.end())
+      fail(ErrorKind::kInvalidArgument, path, " has no array named '", v.name, "' (the model's input)");
+    const Shape sample(v.shape.begin() + (g.has_batch_axis ? 1 : 0), v.shape.end());
+    const Shape& got = it->second.shape;
+    if (got.size() != sample.size() + 1 || !std::equal(sample.begin(), sample.end(), got.begin() + 1))
+      fail(ErrorKind::kInvalidArgument, path, ": array '", it->first, "' has shape ", shape_str(got), "; input '",
+           v.name, "' takes Nx", shape_str(sample), " (samples along the first axis)");
+    per_input.push_back(std::move(it->second.data));
+    sample_floats.push_back(size_t(numel(sample)));
+  }
+  return std::make_shared<InMemoryCalibrationData>(std::move(per_input), std::move(sample_floats));
+}
+
+// --calibration-dir: a .npy/.npz file, a folder written by `trtcore prepare` (its calibration subset, else all its
+// samples), or a folder of raw samples.
+std::shared_ptr<const CalibrationData> data_from_path(const std::string& path, const Graph& g) {
+  if (!is_directory(path) && (has_suffix(path, ".npy") || has_suffix(path, ".npz"))) return data_from_arrays(path, g);
+  std::string dir = path;
+  if (file_exists(path_join(path, "manifest.json")))
+    for (const char* sub : {"calibration", "data"})
+      if (is_directory(path_join(path, sub))) {
+        dir = path_join(path, sub);
+        break;
+      }
+  return std::make_shared<FolderData>(dir, g);
+}
 
 // Hashes every sample the calibrator reads (each once, in sample order) for the cache's manifest.
 class HashingData : public CalibrationData {
@@ -136,9 +183,9 @@ ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& 
   plain.caps = FusionCaps{false, false, false, false, false};
   plain.fold = cpu::evaluate_node;
   optimize(cg, plain);
-  std::unique_ptr<FolderData> folder;
-  if (!build.calibration_data) folder = std::make_unique<FolderData>(build.calibration_dir, cg);
-  HashingData data(build.calibration_data ? *build.calibration_data : *folder, cg);
+  std::shared_ptr<const CalibrationData> source = build.calibration_data;
+  if (!source) source = data_from_path(build.calibration_dir, cg);
+  HashingData data(*source, cg);
   CalibrationSettings cs;
   cs.algorithm = algorithm;
   cs.percentile = build.calibration_percentile;
