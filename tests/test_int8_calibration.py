@@ -168,6 +168,11 @@ def test_exclude_layers_keeps_them_float(setup):
     plan, _ = _build(setup, "exclude", "--calibration-dir", samples, "--exclude-layers", first_conv)
     layers = {l.name: l.precision for l in trtcore.Engine(str(plan)).layers}
     assert layers[first_conv] == "fp32"
+    plan2, _ = _build(setup, "layer_precision", "--calibration-dir", samples, "--layer-precision", f"{first_conv}:fp32")
+    assert {l.name: l.precision for l in trtcore.Engine(str(plan2)).layers} == layers
+    assert_clean_failure(trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--int8", "--calibration-dir",
+                                     samples, "--layer-precision", f"{first_conv}:int4", "--plan", tmp / "y.plan"),
+                         "name:fp32", "int4")
     proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--int8", "--calibration-dir", samples,
                        "--exclude-layers", "no_such_layer", "--plan", tmp / "x.plan")
     assert_clean_failure(proc, "no_such_layer")

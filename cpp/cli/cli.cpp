@@ -44,6 +44,7 @@ const std::vector<Flag>& flags() {
       {{"calibration-batch"}, "build", true, "samples per calibration run (default 8, at most the plan's batch)"},
       {{"calibration-batches"}, "build", true, "calibrate on at most this many batches (default: every sample)"},
       {{"exclude-layers"}, "build", true, "layers INT8 leaves in float: name[,name2...] (see `inspect --plan`)"},
+      {{"layer-precision"}, "build", true, "per-layer precision: name:fp32[,name2:fp32...] (with --int8, as --exclude-layers)"},
       {{"strict-fp32"}, "build", false, "no TF32 tensor-core math for FP32 layers"},
       {{"io-half"}, "build", false, "FP16 inputs and outputs"},
       {{"disable-pass"}, "build", true, "skip an optimizer pass (repeatable; see `inspect --passes`)"},
@@ -197,6 +198,18 @@ BuildOptions build_options(const Args& a) {
       std::string name;
       while (std::getline(ss, name, ','))
         if (!name.empty()) b.exclude_layers.push_back(name);
+    }
+  if (a.has("layer-precision"))
+    for (const std::string& list : a.values.at("layer-precision")) {
+      std::stringstream ss(list);
+      std::string spec;
+      while (std::getline(ss, spec, ',')) {
+        const size_t colon = spec.rfind(':');
+        if (colon == std::string::npos || colon == 0 || spec.substr(colon + 1) != "fp32")
+          fail(ErrorKind::kInvalidArgument, "--layer-precision expects name:fp32 (the layers an INT8 build keeps in ",
+               "float), got '", spec, "'");
+        b.exclude_layers.push_back(spec.substr(0, colon));
+      }
     }
   b.device = int(a.get_int("device", 0));
   return b;

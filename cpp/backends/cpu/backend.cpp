@@ -1,5 +1,8 @@
 // The cpu backend: runs each node's reference kernel in topological order over one planned activation arena.
+#include <algorithm>
 #include <chrono>
+#include <iomanip>
+#include <sstream>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -96,11 +99,32 @@ class CpuExecutable : public Executable {
 
   std::vector<LayerInfo> layers() const override {
     std::vector<LayerInfo> out;
-    for (const Node& n : graph_.nodes) out.push_back({n.name, n.layer_label(), n.op == "QConv" ? "int8" : "fp32", ""});
+    for (const Node& n : graph_.nodes)
+      out.push_back({n.name, n.layer_label(), n.op == "QConv" ? "int8" : "fp32", n.op == "QConv" ? int8_tactic(n) : ""});
     return out;
   }
 
  private:
+  // The int8 kernel and the scales it applies, for inspect: "u8s8-vnni x 0.0213 w 0.0011..0.0042 y 0.0187".
+  std::string int8_tactic(const Node& n) const {
+    const auto scales = [&](size_t slot) {
+      if (slot >= n.inputs.size() || n.inputs[slot] < 0 || !graph_.value(n.inputs[slot]).constant) return std::string();
+      const std::vector<float> v = graph_.value(n.inputs[slot]).constant->as_float();
+      std::ostringstream os;
+      os << std::setprecision(3) << *std::min_element(v.begin(), v.end());
+      if (v.size() > 1) os << ".." << *std::max_element(v.begin(), v.end());
+      return os.str();
+    };
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+    std::string t = "u8s8-vnni";
+#else
+    std::string t = "u8s8";
+#endif
+    t += " x " + scales(1) + " w " + scales(4);
+    if (n.inputs.size() > 6 && n.inputs[6] >= 0) t += " y " + scales(6);
+    return t;
+  }
+
   void plan_memory() {
     // Activations: every non-constant value that is neither a graph input nor a graph output lives in the arena.
     const size_t nv = graph_.values.size();
