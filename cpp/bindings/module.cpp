@@ -16,6 +16,7 @@
 
 namespace py = pybind11;
 void bind_calibration(py::module_& m);  // calibration.cpp
+void bind_samples(py::module_& m);      // samples.cpp
 using namespace trtcore;
 
 namespace {
@@ -409,6 +410,7 @@ PYBIND11_MODULE(_core, m) {
   context
       .def_property_readonly("memory", [](const PyExecContext& p) { return memory_map(p.c->memory()); });
   bind_calibration(m);
+  bind_samples(m);
 
   // The graph after a stage, written back as ONNX (what the tensorrt backend hands its parser).
   m.def(

@@ -33,23 +33,15 @@ def cpu_name():
 
 
 def read_samples(input_dir, sample_shape):
-    """(sorted file names, N×sample_shape float32 array) of a thesis-format directory; wrong sizes are errors."""
-    if not os.path.isdir(input_dir):
-        raise BaselineError("%s is not a directory" % input_dir)
-    names = sorted(f for f in os.listdir(input_dir) if os.path.isfile(os.path.join(input_dir, f))
-                   and not f.startswith("."))
-    if not names:
-        raise BaselineError("%s holds no sample files" % input_dir)
-    expected = int(np.prod(sample_shape)) * 4
-    arrays = []
-    for n in names:
-        p = os.path.join(input_dir, n)
-        size = os.path.getsize(p)
-        if size != expected:
-            raise BaselineError("%s is %d bytes; the input %s takes %d bytes (float32)"
-                                % (p, size, "x".join(map(str, sample_shape)), expected))
-        arrays.append(np.fromfile(p, dtype=np.float32).reshape(sample_shape))
-    return names, np.stack(arrays)
+    """(sorted file names, N×sample_shape float32 array) of a raw sample folder, read by trtcore's own sample reader
+    (wrong sizes and non-finite values are errors naming the file)."""
+    from trtcore import _core
+
+    try:
+        names, arrays = _core.read_sample_folder(str(input_dir), [("input", [int(d) for d in sample_shape])])
+    except _core.Error as e:
+        raise BaselineError(str(e)) from None
+    return names, arrays["input"]
 
 
 def write_outputs(output_dir, names, outputs):

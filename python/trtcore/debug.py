@@ -32,40 +32,12 @@ def _input_infos(onnx_path, batch):
     return _core.load_graph(onnx_path, batch=batch, stop_after="import").inputs
 
 
-def _sample_files(folder):
-    if not os.path.isdir(folder):
-        raise _core.Error("sample folder '%s' does not exist or is no directory" % folder)
-    return sorted(f for f in os.listdir(folder) if os.path.isfile(os.path.join(folder, f)))
-
-
 def read_samples(folder, onnx_path, batch):
     """(sorted file names, {input name: N×shape float32}) of a raw sample folder in `trtcore run --dir`'s format:
     one file per sample, or one sub-folder per input name when the model has several inputs."""
     infos = _input_infos(onnx_path, batch)
-    dirs = [folder] if len(infos) == 1 else [os.path.join(folder, t.name) for t in infos]
-    listings = [_sample_files(d) for d in dirs]
-    files = sorted(set(listings[0]).intersection(*listings[1:]))
-    if not files:
-        raise _core.Error("sample folder '%s' holds no samples%s" % (
-            folder, "" if len(infos) == 1 else " (one sub-folder per input: %s)" % ", ".join(t.name for t in infos)))
-    arrays = {}
-    for t, d in zip(infos, dirs):
-        shape = list(t.shape[1:]) if t.batched else list(t.shape)
-        want = int(np.prod(shape)) * 4
-        rows = []
-        for f in files:
-            path = os.path.join(d, f)
-            size = os.path.getsize(path)
-            if size != want:
-                raise _core.Error("sample '%s' has %d bytes; input '%s' needs %d (float32 %s)"
-                                  % (path, size, t.name, want, "x".join(map(str, shape))))
-            a = np.fromfile(path, dtype=np.float32).reshape(shape)
-            if not np.all(np.isfinite(a)):
-                raise _core.Error("sample '%s' holds a non-finite value at element %d"
-                                  % (path, int(np.argmin(np.isfinite(a).ravel()))))
-            rows.append(a)
-        arrays[t.name] = np.stack(rows)
-    return files, arrays
+    inputs = [(t.name, list(t.shape[1:]) if t.batched else list(t.shape)) for t in infos]
+    return _core.read_sample_folder(str(folder), inputs)
 
 
 def read_labels(labels, files):
