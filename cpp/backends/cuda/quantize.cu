@@ -105,7 +105,6 @@ class QdqKernelBase : public CudaKernel {
     const bool has_zp = node.inputs.size() > 2 && node.inputs[2] >= 0;
     if (has_zp && numel(g.value(node.inputs[2]).shape) == 1) ch_.zp_step = 0;
   }
-  std::string precision() const override { return "int8"; }
 
  protected:
   static const void* zero_point_ptr(const std::vector<TensorView>& in) {
