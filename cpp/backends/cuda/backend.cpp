@@ -78,12 +78,16 @@ class CudaBackend : public Backend {
     }
     if (!supports_precision(opt.precision))
       out.push_back(std::string("precision ") + precision_name(opt.precision) +
-                    " is not implemented by the cuda backend yet (fp32/tf32/fp16 only)");
+                    " is not implemented by the cuda backend yet (fp32/tf32/fp16/int8 only)");
     return out;
   }
 
-  bool supports_precision(Precision p) const override { return p == Precision::kFP32 || p == Precision::kFP16; }
-  // FP16 arrives as float16 values and Cast nodes in the graph; each kernel runs the dtypes it is given.
+  bool supports_precision(Precision p) const override {
+    return p == Precision::kFP32 || p == Precision::kFP16 || p == Precision::kINT8;
+  }
+  // FP16 arrives as float16 values and Cast nodes in the graph, INT8 as QuantizeLinear/DequantizeLinear pairs whose
+  // constant weight dequantizations the lowering folds into float weights (no int8 convolutions here yet, so
+  // convolutions run in float32/TF32 between the pairs); each kernel runs the dtypes it is given.
   PrecisionLowering precision_lowering() const override { return PrecisionLowering::kGraph; }
 
   FusionCaps fusion_caps() const override { return FusionCaps{}; }  // conv+act, conv+residual, gemm+act

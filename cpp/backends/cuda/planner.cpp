@@ -9,12 +9,15 @@ namespace {
 
 // NHWC for 4-D activations on tensor-core math (float16; float32 with TF32) written by a layout-aware kernel and
 // read only by layout-aware kernels, so layout conversions happen only at the boundaries (inside the Conv/pool
-// kernels there).
+// kernels there). int8/uint8 tensors (between a per-tensor QuantizeLinear and its DequantizeLinear) may be NHWC too;
+// the same-layout rule keeps them NHWC only where the float tensors around them are.
 std::vector<Layout> decide_layouts(const Graph& g, const std::vector<StepFacts>& steps, Fp32Math fp32_math) {
   const size_t nv = g.values.size();
   std::vector<Layout> layouts(nv, Layout::kNCHW);
   const bool fp32_nhwc = fp32_math == Fp32Math::kTF32;
-  auto eligible = [&](DType t) { return t == DType::kFloat16 || (fp32_nhwc && t == DType::kFloat32); };
+  auto eligible = [&](DType t) {
+    return t == DType::kFloat16 || (fp32_nhwc && t == DType::kFloat32) || t == DType::kInt8 || t == DType::kUInt8;
+  };
   std::vector<char> io(nv, 0);
   for (int v : g.inputs) io[size_t(v)] = 1;
   for (int v : g.outputs) io[size_t(v)] = 1;
