@@ -56,7 +56,11 @@ class PinnedBuffer {
     if (ptr_) static_cast<void>(cudaFreeHost(ptr_));
   }
   PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&&) = delete;
+  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
+    std::swap(ptr_, o.ptr_);  // the old buffer is freed with `o`
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
   PinnedBuffer(const PinnedBuffer&) = delete;
   PinnedBuffer& operator=(const PinnedBuffer&) = delete;
   void* get() const { return ptr_; }

@@ -22,15 +22,6 @@ struct DeviceMemory {
     if (ptr) static_cast<void>(cudaFree(ptr));
   }
 };
-struct PinnedMemory {
-  void* ptr = nullptr;
-  PinnedMemory() = default;
-  PinnedMemory(const PinnedMemory&) = delete;
-  PinnedMemory& operator=(const PinnedMemory&) = delete;
-  ~PinnedMemory() {
-    if (ptr) static_cast<void>(cudaFreeHost(ptr));
-  }
-};
 struct CurrentDevice {
   explicit CurrentDevice(int device) { cuda_check(cudaSetDevice(device), "cudaSetDevice"); }
 };
@@ -56,7 +47,7 @@ struct IoTensor {
   size_t capacity = 0;                      // bytes of the device and pinned buffers
   int64_t count = 0;                        // elements in the current run
   DeviceMemory device;
-  PinnedMemory pinned;
+  gpu::PinnedBuffer pinned;
 };
 
 // Per-layer times reported by TensorRT, summed over the profiled runs.
@@ -150,7 +141,7 @@ class TrtExecutable : public Executable {
     if (iterations < 1) return {};
     prepare(batch);
     for (IoTensor& t : io_)  // defined inputs; the values do not change the timing of these kernels
-      if (t.is_input) std::memset(t.pinned.ptr, 0, t.capacity);
+      if (t.is_input) std::memset(t.pinned.get(), 0, t.capacity);
     LayerTimer timer;
     context_->setProfiler(&timer);
     try {
@@ -217,7 +208,7 @@ class TrtExecutable : public Executable {
     }
     t.capacity = std::max<size_t>(size_t(numel(v.shape)) * t.engine_elem, 1);
     cuda_check(cudaMalloc(&t.device.ptr, t.capacity), "cudaMalloc (engine input/output)");
-    cuda_check(cudaMallocHost(&t.pinned.ptr, t.capacity), "cudaMallocHost (staging)");
+    t.pinned = gpu::PinnedBuffer(t.capacity, "tensorrt backend: staging buffer of '" + v.name + "'");
     if (!context_->setTensorAddress(name, t.device.ptr))
       fail(ErrorKind::kRuntime, "tensorrt backend: cannot bind tensor '", v.name, "': ", logger().errors());
   }
@@ -259,11 +250,11 @@ class TrtExecutable : public Executable {
     for (size_t i = 0; i < inputs.size(); ++i) {
       IoTensor& t = io_[i];
       if (t.conversion == Conversion::kNone) {
-        std::memcpy(t.pinned.ptr, inputs[i], size_t(t.count) * t.engine_elem);
+        std::memcpy(t.pinned.get(), inputs[i], size_t(t.count) * t.engine_elem);
         continue;
       }
       const int64_t* src = static_cast<const int64_t*>(inputs[i]);
-      int32_t* dst = static_cast<int32_t*>(t.pinned.ptr);
+      int32_t* dst = static_cast<int32_t*>(t.pinned.get());
       for (int64_t k = 0; k < t.count; ++k) {
         if (src[k] < std::numeric_limits<int32_t>::min() || src[k] > std::numeric_limits<int32_t>::max())
           fail(ErrorKind::kInvalidArgument, "tensorrt backend: input '", t.name, "' holds ", src[k],
@@ -275,10 +266,10 @@ class TrtExecutable : public Executable {
 
   void unstage(const IoTensor& t, void* out) const {
     if (t.conversion == Conversion::kNone) {
-      std::memcpy(out, t.pinned.ptr, size_t(t.count) * t.engine_elem);
+      std::memcpy(out, t.pinned.get(), size_t(t.count) * t.engine_elem);
       return;
     }
-    const int32_t* src = static_cast<const int32_t*>(t.pinned.ptr);
+    const int32_t* src = static_cast<const int32_t*>(t.pinned.get());
     int64_t* dst = static_cast<int64_t*>(out);
     for (int64_t k = 0; k < t.count; ++k) dst[k] = src[k];
   }
@@ -289,7 +280,7 @@ class TrtExecutable : public Executable {
     cuda_check(cudaEventRecord(start_.get(), s), "cudaEventRecord");
     for (IoTensor& t : io_)
       if (t.is_input)
-        cuda_check(cudaMemcpyAsync(t.device.ptr, t.pinned.ptr, size_t(t.count) * t.engine_elem,
+        cuda_check(cudaMemcpyAsync(t.device.ptr, t.pinned.get(), size_t(t.count) * t.engine_elem,
                                    cudaMemcpyHostToDevice, s),
                    "copy to device");
     cuda_check(cudaEventRecord(compute_start_.get(), s), "cudaEventRecord");
@@ -298,7 +289,7 @@ class TrtExecutable : public Executable {
     cuda_check(cudaEventRecord(compute_end_.get(), s), "cudaEventRecord");
     for (IoTensor& t : io_)
       if (!t.is_input)
-        cuda_check(cudaMemcpyAsync(t.pinned.ptr, t.device.ptr, size_t(t.count) * t.engine_elem,
+        cuda_check(cudaMemcpyAsync(t.pinned.get(), t.device.ptr, size_t(t.count) * t.engine_elem,
                                    cudaMemcpyDeviceToHost, s),
                    "copy to host");
     cuda_check(cudaEventRecord(end_.get(), s), "cudaEventRecord");
