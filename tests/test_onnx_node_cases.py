@@ -27,15 +27,10 @@ from conftest import save_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# ops trtcore claims: the issue's list plus cpp/ops/op_list.h
-SUPPORTED = set("""Conv ConvTranspose BatchNormalization Relu LeakyRelu PRelu Clip Sigmoid HardSigmoid HardSwish Tanh Add
-Sub Mul Div Sum MaxPool AveragePool GlobalAveragePool GlobalMaxPool LRN Gemm MatMul Flatten Reshape Transpose Concat
-Split Slice Pad Resize Upsample DepthToSpace Softmax Squeeze Unsqueeze Shape Gather Constant ConstantOfShape Cast
-Identity Dropout ReduceMean""".split())
+# ops trtcore claims: the one list in cpp/ops/op_list.h
 _op_list = os.path.join(HERE, "..", "cpp", "ops", "op_list.h")
-if os.path.exists(_op_list):
-    _text = open(_op_list).read()
-    SUPPORTED |= set(re.findall(r"X\((\w+)\)", _text[_text.find("#define TRTCORE_OP_LIST"):]))
+_text = open(_op_list).read()
+SUPPORTED = set(re.findall(r"X\((\w+)\)", _text[_text.find("#define TRTCORE_OP_LIST"):]))
 
 # dtypes inside trtcore's scope for this issue (FP32 compute; int64/int32/bool for shapes, indices and masks)
 DTYPES = {np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.bool_)}

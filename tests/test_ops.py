@@ -24,19 +24,12 @@ def _covered_ops():
     return ops
 
 
-ISSUE_OPS = """Conv ConvTranspose BatchNormalization Relu LeakyRelu PRelu Clip Sigmoid HardSigmoid HardSwish Tanh Add Sub
-Mul Div Sum MaxPool AveragePool GlobalAveragePool GlobalMaxPool LRN Gemm MatMul Flatten Reshape Transpose Concat Split
-Slice Pad Resize Upsample DepthToSpace Softmax Squeeze Unsqueeze Shape Gather Constant ConstantOfShape Cast Identity
-Dropout ReduceMean""".split()
-
-
 def test_every_op_has_a_case():
-    """Every op of the issue's list and of cpp/ops/op_list.h is exercised by at least one case above."""
-    listed = set(ISSUE_OPS)
+    """Every op of cpp/ops/op_list.h (the one list of supported ops) is exercised by at least one case above."""
     op_list = os.path.join(os.path.dirname(__file__), "..", "cpp", "ops", "op_list.h")
-    if os.path.exists(op_list):
-        text = open(op_list).read()
-        listed |= set(re.findall(r"X\((\w+)\)", text[text.find("#define TRTCORE_OP_LIST"):]))
+    text = open(op_list).read()
+    listed = set(re.findall(r"X\((\w+)\)", text[text.find("#define TRTCORE_OP_LIST"):]))
+    assert len(listed) > 60, "op_list.h was not parsed"
     missing = sorted(listed - _covered_ops())
     assert not missing, f"no test case for {missing}"
 
