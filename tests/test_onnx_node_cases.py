@@ -32,8 +32,10 @@ _op_list = os.path.join(HERE, "..", "cpp", "ops", "op_list.h")
 _text = open(_op_list).read()
 SUPPORTED = set(re.findall(r"X\((\w+)\)", _text[_text.find("#define TRTCORE_OP_LIST"):]))
 
-# dtypes inside trtcore's scope for this issue (FP32 compute; int64/int32/bool for shapes, indices and masks)
+# dtypes inside trtcore's scope (FP32 compute; int64/int32/bool for shapes, indices and masks; int8/uint8 for the
+# quantized tensors of QuantizeLinear/DequantizeLinear)
 DTYPES = {np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.bool_)}
+QUANT_DTYPES = DTYPES | {np.dtype(np.int8), np.dtype(np.uint8)}
 
 # inputs (by position) that real models carry as initializers; frozen to the case's values
 FREEZE = {
@@ -134,8 +136,9 @@ def _classify(name, model, inputs, outputs):
             a = np.asarray(a)
         if not isinstance(a, np.ndarray):
             return "skip:sequence/optional value"
-        if a.dtype not in DTYPES:
-            return f"skip:dtype {a.dtype} outside trtcore's float32/int64/int32/bool scope"
+        allowed = QUANT_DTYPES if ops & {"QuantizeLinear", "DequantizeLinear"} else DTYPES
+        if a.dtype not in allowed:
+            return f"skip:dtype {a.dtype} outside trtcore's scope for {'/'.join(sorted(ops))}"
     opset = _opset(model)
     if opset > MAX_OPSET and not _same_at(model, MAX_OPSET):
         return f"skip:opset {opset} > {MAX_OPSET} and the op changed since"
