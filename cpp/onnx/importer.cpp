@@ -327,6 +327,145 @@ std::string suggestion(const OnnxValueInfo& vi, const Shape& shape) {
   return s;
 }
 
+// Every op is checked before any work; the message names every unsupported op type and (up to a limit) node.
+void check_ops_supported(const OnnxModel& m, const std::vector<std::string>& names, int64_t opset) {
+  constexpr size_t kMaxListedNodes = 30;
+  std::string lines, types;
+  std::set<std::string> seen_types;
+  size_t n_problems = 0;
+  for (size_t i = 0; i < m.graph.nodes.size(); ++i) {
+    const OnnxNode& n = m.graph.nodes[i];
+    const std::string p = op_problem(n, names[i], opset);
+    if (p.empty()) continue;
+    if (n_problems++ < kMaxListedNodes) lines += "\n  " + p;
+    const std::string type = default_domain(n.domain) ? n.op_type : n.domain + "::" + n.op_type;
+    if (seen_types.insert(type).second) types += (types.empty() ? "" : ", ") + type;
+  }
+  if (n_problems > kMaxListedNodes)
+    lines += "\n  ... and " + std::to_string(n_problems - kMaxListedNodes) + " more nodes";
+  if (n_problems)
+    fail(ErrorKind::kUnsupported, m.path, ": ", n_problems, n_problems > 1 ? " nodes use" : " node uses",
+         " ops that trtcore does not support (", types, "):", lines);
+}
+
+// Every --shapes entry must name a graph input that is not also an initializer.
+void check_shape_names(const OnnxModel& m, const ModelOptions& model, const std::set<std::string>& initializer_names) {
+  std::set<std::string> input_names;
+  for (const OnnxValueInfo& vi : m.graph.inputs) input_names.insert(vi.name);
+  for (const auto& kv : model.shapes) {
+    if (!input_names.count(kv.first) || initializer_names.count(kv.first)) {
+      std::string list;
+      for (const OnnxValueInfo& vi : m.graph.inputs)
+        if (!initializer_names.count(vi.name)) list += (list.empty() ? "'" : ", '") + vi.name + "'";
+      fail(ErrorKind::kInvalidArgument, m.path, ": --shapes names '", kv.first, "', which is not an input of the model (inputs: ",
+           list.empty() ? "none" : list, ")");
+    }
+  }
+}
+
+// The batch a model is built for, the first static axis 0 of an input without --shapes (-1: none), and whether the
+// batch replaces that static axis 0.
+struct BatchChoice {
+  int64_t max_batch = 1, first_static0 = -1;
+  bool override_static = false;
+};
+
+// A dynamic axis 0 is built for --batch (1 when not given). A fully static model keeps its batch unless --batch is
+// given, which then overrides the axis 0 that the inputs share.
+BatchChoice choose_batch(const OnnxModel& m, const ModelOptions& model, const std::set<std::string>& initializer_names) {
+  bool any_dynamic0 = false;
+  BatchChoice c;
+  for (const OnnxValueInfo& vi : m.graph.inputs) {
+    if (initializer_names.count(vi.name) || model.shapes.count(vi.name) || !vi.has_shape || vi.dims.empty()) continue;
+    if (!vi.dims[0].known) any_dynamic0 = true;
+    else if (c.first_static0 < 0) c.first_static0 = vi.dims[0].value;
+  }
+  const bool batch_given = model.max_batch > 0;
+  c.max_batch = batch_given ? model.max_batch : (!any_dynamic0 && c.first_static0 > 0 ? c.first_static0 : 1);
+  c.override_static = batch_given && !any_dynamic0 && c.first_static0 > 0 && c.first_static0 != c.max_batch;
+  return c;
+}
+
+// A graph input's shape to build for (from --shapes or the file, axis 0 set to the batch); notes whether it has a
+// batch axis and which static axis 0 of the file the batch overrode.
+Shape input_shape(const std::string& path, const OnnxValueInfo& vi, const ModelOptions& model, const BatchChoice& batch,
+                  bool& has_batch_axis, std::vector<int64_t>& file_batch) {
+  Shape shape;
+  bool axis0_dynamic = false;
+  auto user = model.shapes.find(vi.name);
+  if (user != model.shapes.end()) {
+    if (vi.has_shape && vi.dims.size() != user->second.size())
+      fail(ErrorKind::kInvalidArgument, path, ": --shapes gives input '", vi.name, "' rank ", user->second.size(),
+           " (", shape_str(user->second), ") but the model declares rank ", vi.dims.size());
+    shape = user->second;
+    axis0_dynamic = vi.has_shape && !vi.dims.empty() && !vi.dims[0].known;
+    if (!shape.empty() && shape[0] != batch.max_batch && shape[0] != 1)
+      fail(ErrorKind::kInvalidArgument, path, ": --shapes gives input '", vi.name, "' axis 0 = ", shape[0],
+           " but the batch is ", batch.max_batch, "; axis 0 is the batch axis: pass --batch ", shape[0],
+           " or give axis 0 as 1");
+  } else {
+    if (!vi.has_shape)
+      fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' has no shape in the model; pass --shapes ",
+           vi.name, ":AxBxC...");
+    for (const onnx::OnnxDim& d : vi.dims) shape.push_back(d.known ? d.value : -1);
+    axis0_dynamic = !shape.empty() && shape[0] < 0;
+  }
+  if (!shape.empty()) {
+    if (axis0_dynamic || shape[0] < 0) {
+      shape[0] = batch.max_batch;
+      has_batch_axis = true;
+    } else if (batch.override_static && shape[0] == batch.first_static0) {
+      file_batch.push_back(shape[0]);
+      shape[0] = batch.max_batch;
+      has_batch_axis = true;
+    }
+  }
+  for (size_t a = 0; a < shape.size(); ++a) {
+    if (shape[a] >= 0) continue;
+    const std::string param = a < vi.dims.size() ? vi.dims[a].param : "";
+    fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' axis ", a, " is dynamic",
+         param.empty() ? std::string() : " ('" + param + "')", "; pass --shapes ", vi.name, ":",
+         suggestion(vi, shape), " with the size to build for");
+  }
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d > 0 && count > kMaxInputElements / d)
+      fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' shape ", shape_str(shape), " is too large");
+    count *= d;
+  }
+  return shape;
+}
+
+// A static batch the user overrode: old exports hard-code it in Reshape shapes ([1, -1]); infer at the file's
+// batch first so those reshapes can be made to follow the batch.
+void follow_overridden_batch(Graph& g, const std::string& path, NodeEvaluator fold,
+                             const std::vector<int64_t>& file_batch, int64_t max_batch) {
+  if (file_batch.empty() ||
+      !std::all_of(file_batch.begin(), file_batch.end(), [&](int64_t x) { return x == file_batch[0]; }))
+    return;
+  for (int in : g.inputs)
+    if (!g.value(in).shape.empty()) g.value(in).shape[0] = file_batch[0];
+  infer_checked(g, path, fold);
+  make_reshapes_follow_batch(g, file_batch[0]);
+  reset_inferred(g);
+  for (int in : g.inputs)
+    if (!g.value(in).shape.empty()) g.value(in).shape[0] = max_batch;
+}
+
+// Keep the batch axis only if smaller batches really shrink every output's axis 0.
+bool outputs_follow_batch(const Graph& g) {
+  try {
+    const std::vector<Shape> shapes = shapes_for_batch(g, 1);
+    for (int o : g.outputs) {
+      const Shape& s = shapes.at(size_t(o));
+      if (s.empty() || s[0] != 1) return false;
+    }
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 namespace onnx {
@@ -343,134 +482,29 @@ Graph import_model(const ModelOptions& model, NodeEvaluator fold) {
          " or lower");
   if (m.graph.outputs.empty())
     fail(ErrorKind::kInvalidArgument, path, ": the graph has no outputs, so there is nothing to compute");
+  check_ops_supported(m, b.names, b.g.opset);
 
-  // Every op is checked before any work; the message names every unsupported op type and (up to a limit) node.
-  constexpr size_t kMaxListedNodes = 30;
-  std::string lines, types;
-  std::set<std::string> seen_types;
-  size_t n_problems = 0;
-  for (size_t i = 0; i < m.graph.nodes.size(); ++i) {
-    const OnnxNode& n = m.graph.nodes[i];
-    const std::string p = op_problem(n, b.names[i], b.g.opset);
-    if (p.empty()) continue;
-    if (n_problems++ < kMaxListedNodes) lines += "\n  " + p;
-    const std::string type = default_domain(n.domain) ? n.op_type : n.domain + "::" + n.op_type;
-    if (seen_types.insert(type).second) types += (types.empty() ? "" : ", ") + type;
-  }
-  if (n_problems > kMaxListedNodes)
-    lines += "\n  ... and " + std::to_string(n_problems - kMaxListedNodes) + " more nodes";
-  if (n_problems)
-    fail(ErrorKind::kUnsupported, path, ": ", n_problems, n_problems > 1 ? " nodes use" : " node uses",
-         " ops that trtcore does not support (", types, "):", lines);
-
-  std::set<std::string> input_names;
-  for (const OnnxValueInfo& vi : m.graph.inputs) input_names.insert(vi.name);
   std::set<std::string> initializer_names;
   for (const onnx::OnnxTensor& t : m.graph.initializers) initializer_names.insert(t.name);
-  for (const auto& kv : model.shapes) {
-    if (!input_names.count(kv.first) || initializer_names.count(kv.first)) {
-      std::string list;
-      for (const OnnxValueInfo& vi : m.graph.inputs)
-        if (!initializer_names.count(vi.name)) list += (list.empty() ? "'" : ", '") + vi.name + "'";
-      fail(ErrorKind::kInvalidArgument, path, ": --shapes names '", kv.first, "', which is not an input of the model (inputs: ",
-           list.empty() ? "none" : list, ")");
-    }
-  }
-
-  // The batch: a dynamic axis 0 is built for --batch (1 when not given). A fully static model keeps its batch
-  // unless --batch is given, which then overrides the axis 0 that the inputs share.
-  bool any_dynamic0 = false;
-  int64_t first_static0 = -1;
-  for (const OnnxValueInfo& vi : m.graph.inputs) {
-    if (initializer_names.count(vi.name) || model.shapes.count(vi.name) || !vi.has_shape || vi.dims.empty()) continue;
-    if (!vi.dims[0].known) any_dynamic0 = true;
-    else if (first_static0 < 0) first_static0 = vi.dims[0].value;
-  }
-  const bool batch_given = model.max_batch > 0;
-  const int64_t max_batch = batch_given ? model.max_batch : (!any_dynamic0 && first_static0 > 0 ? first_static0 : 1);
-  const bool override_static = batch_given && !any_dynamic0 && first_static0 > 0 && first_static0 != max_batch;
+  check_shape_names(m, model, initializer_names);
+  const BatchChoice batch = choose_batch(m, model, initializer_names);
+  const int64_t max_batch = batch.max_batch;
   bool has_batch_axis = false;
   std::vector<int64_t> file_batch;  // static axis 0 overridden by max_batch (for the reshape pre-pass)
   b.build([&](const OnnxValueInfo& vi, Value& v, std::string&) {
     v.dtype = input_dtype(path, vi);
-    Shape shape;
-    bool axis0_dynamic = false;
-    auto user = model.shapes.find(vi.name);
-    if (user != model.shapes.end()) {
-      if (vi.has_shape && vi.dims.size() != user->second.size())
-        fail(ErrorKind::kInvalidArgument, path, ": --shapes gives input '", vi.name, "' rank ", user->second.size(),
-             " (", shape_str(user->second), ") but the model declares rank ", vi.dims.size());
-      shape = user->second;
-      axis0_dynamic = vi.has_shape && !vi.dims.empty() && !vi.dims[0].known;
-      if (!shape.empty() && shape[0] != max_batch && shape[0] != 1)
-        fail(ErrorKind::kInvalidArgument, path, ": --shapes gives input '", vi.name, "' axis 0 = ", shape[0],
-             " but the batch is ", max_batch, "; axis 0 is the batch axis: pass --batch ", shape[0],
-             " or give axis 0 as 1");
-    } else {
-      if (!vi.has_shape)
-        fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' has no shape in the model; pass --shapes ",
-             vi.name, ":AxBxC...");
-      for (const onnx::OnnxDim& d : vi.dims) shape.push_back(d.known ? d.value : -1);
-      axis0_dynamic = !shape.empty() && shape[0] < 0;
-    }
-    if (!shape.empty()) {
-      if (axis0_dynamic || shape[0] < 0) {
-        shape[0] = max_batch;
-        has_batch_axis = true;
-      } else if (override_static && shape[0] == first_static0) {
-        file_batch.push_back(shape[0]);
-        shape[0] = max_batch;
-        has_batch_axis = true;
-      }
-    }
-    for (size_t a = 0; a < shape.size(); ++a) {
-      if (shape[a] >= 0) continue;
-      const std::string param = a < vi.dims.size() ? vi.dims[a].param : "";
-      fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' axis ", a, " is dynamic",
-           param.empty() ? std::string() : " ('" + param + "')", "; pass --shapes ", vi.name, ":",
-           suggestion(vi, shape), " with the size to build for");
-    }
-    int64_t count = 1;
-    for (int64_t d : shape) {
-      if (d > 0 && count > kMaxInputElements / d)
-        fail(ErrorKind::kInvalidArgument, path, ": input '", vi.name, "' shape ", shape_str(shape), " is too large");
-      count *= d;
-    }
-    v.shape = shape;
+    v.shape = input_shape(path, vi, model, batch, has_batch_axis, file_batch);
   });
   Graph& g = b.g;
   g.max_batch = max_batch;
   g.has_batch_axis = has_batch_axis;
   sort_checked(g, path);
-
-  // A static batch the user overrode: old exports hard-code it in Reshape shapes ([1, -1]); infer at the file's
-  // batch first so those reshapes can be made to follow the batch.
-  if (!file_batch.empty() &&
-      std::all_of(file_batch.begin(), file_batch.end(), [&](int64_t x) { return x == file_batch[0]; })) {
-    for (int in : g.inputs)
-      if (!g.value(in).shape.empty()) g.value(in).shape[0] = file_batch[0];
-    infer_checked(g, path, fold);
-    make_reshapes_follow_batch(g, file_batch[0]);
-    reset_inferred(g);
-    for (int in : g.inputs)
-      if (!g.value(in).shape.empty()) g.value(in).shape[0] = max_batch;
-  }
+  follow_overridden_batch(g, path, fold, file_batch, max_batch);
   infer_checked(g, path, fold);
 
   if (g.has_batch_axis && max_batch > 1) {
     make_reshapes_follow_batch(g, max_batch);
-    // Keep the batch axis only if smaller batches really shrink every output's axis 0.
-    bool follows = true;
-    try {
-      const std::vector<Shape> shapes = shapes_for_batch(g, 1);
-      for (int o : g.outputs) {
-        const Shape& s = shapes.at(size_t(o));
-        if (s.empty() || s[0] != 1) follows = false;
-      }
-    } catch (const std::exception&) {
-      follows = false;
-    }
-    if (!follows) g.has_batch_axis = false;
+    if (!outputs_follow_batch(g)) g.has_batch_axis = false;
   }
   return std::move(b.g);
 }

@@ -58,8 +58,7 @@ class ConvKernel : public CpuKernel {
     const Window win = resolve_window(node_, kernel_, spatial_of(x.shape), OutputRounding::kFloor, true);
     const Geometry3 geo(win);
     const int64_t batch = x.shape[0], c = x.shape[1], m = out[0].shape[1];
-    const int64_t cg = c / group_, mg = m / group_, ksz = geo.k_size() * cg;
-    const int64_t isz = geo.in_size(), osz = geo.out_size();
+    const int64_t cg = c / group_, mg = m / group_, ksz = geo.k_size() * cg, osz = geo.out_size();
 
     if (cg == 1 && group_ == c && depthwise_blocked_suits(geo)) {
       std::vector<float> runtime_filters;
@@ -84,30 +83,75 @@ class ConvKernel : public CpuKernel {
     }
     // one output position (squeeze-excite convs on pooled vectors): a matrix-vector product, no panels
     if (osz == 1) {
-      for (int64_t n = 0; n < batch; ++n)
-        for (int64_t gi = 0; gi < group_; ++gi) {
-          const float* xin = x.as<float>() + (n * c + gi * cg) * isz;
-          const float* b = xin;
-          if (!(geo.k_size() == 1 && isz == 1)) {
-            if (col_.size() < size_t(ksz)) col_.resize(size_t(ksz));
-            im2col(geo, cg, xin, col_.data(), 1);
-            b = col_.data();
-          }
-          GemmEpilogue ep;
-          ep.act = act_;
-          ep.row_bias = bias ? bias + gi * mg : nullptr;
-          ep.residual = residual ? residual + (n * m + gi * mg) : nullptr;
-          ep.ld_residual = 1;
-          sgemm_ex(Transpose::kNo, Transpose::kNo, mg, 1, ksz, 1.f, w + gi * mg * ksz, ksz, b, 1, 0.f,
-                   y + (n * m + gi * mg), 1, ep, ctx.threads);
-        }
+      matrix_vector(geo, batch, c, m, x.as<float>(), w, bias, residual, y, ctx.threads);
       return;
     }
+    implicit_gemm(geo, batch, c, m, x.as<float>(), w, bias, residual, y, ctx.threads);
+  }
+
+ private:
+  // B's column panels gathered from one image (and group) of the input.
+  class PatchPanels : public PanelSource {
+   public:
+    PatchPanels(const Geometry3& g, const float* x) : g_(g), x_(x) {}
+    void pack(int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* dst) const override {
+      im2col_panel(g_, x_, k0, kc, j0, nr, gemm_panel_width(), dst);
+    }
+
+   private:
+    const Geometry3& g_;
+    const float* x_;
+  };
+
+  // 64-byte aligned scratch of the calling thread (the micro-kernel loads B panels aligned); a run is one thread.
+  static float* shared_scratch(int64_t floats) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < size_t(floats + 16)) buf.resize(size_t(floats + 16));
+    const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
+    return reinterpret_cast<float*>((p + 63) / 64 * 64);
+  }
+
+  std::vector<PackedA> pack_weights(const float* w, int64_t mg, int64_t ksz) const {
+    std::vector<PackedA> out;
+    out.reserve(size_t(group_));
+    for (int64_t gi = 0; gi < group_; ++gi) out.emplace_back(Transpose::kNo, mg, ksz, w + gi * mg * ksz, ksz);
+    return out;
+  }
+
+  // y = W x per image and group, x being the patch of the single output position.
+  void matrix_vector(const Geometry3& geo, int64_t batch, int64_t c, int64_t m, const float* x, const float* w,
+                     const float* bias, const float* residual, float* y, int threads) {
+    const int64_t cg = c / group_, mg = m / group_, ksz = geo.k_size() * cg, isz = geo.in_size();
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t gi = 0; gi < group_; ++gi) {
+        const float* xin = x + (n * c + gi * cg) * isz;
+        const float* b = xin;
+        if (!(geo.k_size() == 1 && isz == 1)) {
+          if (col_.size() < size_t(ksz)) col_.resize(size_t(ksz));
+          im2col(geo, cg, xin, col_.data(), 1);
+          b = col_.data();
+        }
+        GemmEpilogue ep;
+        ep.act = act_;
+        ep.row_bias = bias ? bias + gi * mg : nullptr;
+        ep.residual = residual ? residual + (n * m + gi * mg) : nullptr;
+        ep.ld_residual = 1;
+        sgemm_ex(Transpose::kNo, Transpose::kNo, mg, 1, ksz, 1.f, w + gi * mg * ksz, ksz, b, 1, 0.f,
+                 y + (n * m + gi * mg), 1, ep, threads);
+      }
+  }
+
+  // Implicit GEMM per image and group over (image, group, column block, row block) tasks; the patch panels are
+  // gathered right before use, or packed once into a shared buffer when rows are split across threads.
+  void implicit_gemm(const Geometry3& geo, int64_t batch, int64_t c, int64_t m, const float* xs, const float* w,
+                     const float* bias, const float* residual, float* y, int threads) const {
+    const int64_t cg = c / group_, mg = m / group_, ksz = geo.k_size() * cg;
+    const int64_t isz = geo.in_size(), osz = geo.out_size();
     // weights that arrive as a graph input are packed on every run
     std::vector<PackedA> runtime_packed;
     const std::vector<PackedA>& packed = packed_.empty() ? (runtime_packed = pack_weights(w, mg, ksz)) : packed_;
 
-    const int nt = ctx.threads > 1 ? ctx.threads : 1;
+    const int nt = threads > 1 ? threads : 1;
     const int64_t nr = gemm_panel_width(), ra = gemm_row_align();
     // column blocks of a few panels keep the gathered patches (block x K-slice) in L2
     const int64_t col_block = nr * 8;
@@ -118,7 +162,6 @@ class ConvKernel : public CpuKernel {
     const int64_t nrb = nt == 1 ? 1 : std::min(row_panels, std::max<int64_t>(1, (4 * nt + base - 1) / base));
     const int64_t tasks = base * nrb;
     const bool parallel = nt > 1 && tasks > 1 && mg * osz * ksz * batch * group_ >= 64 * 64 * 64;
-    const float* xs = x.as<float>();
     // Bias of group gi and the residual rows of sample n, added in the GEMM's epilogue.
     auto epilogue = [&](int64_t gi, int64_t n) {
       GemmEpilogue ep;
@@ -159,34 +202,6 @@ class ConvKernel : public CpuKernel {
     });
   }
 
- private:
-  // B's column panels gathered from one image (and group) of the input.
-  class PatchPanels : public PanelSource {
-   public:
-    PatchPanels(const Geometry3& g, const float* x) : g_(g), x_(x) {}
-    void pack(int64_t k0, int64_t kc, int64_t j0, int64_t nr, float* dst) const override {
-      im2col_panel(g_, x_, k0, kc, j0, nr, gemm_panel_width(), dst);
-    }
-
-   private:
-    const Geometry3& g_;
-    const float* x_;
-  };
-
-  // 64-byte aligned scratch of the calling thread (the micro-kernel loads B panels aligned); a run is one thread.
-  static float* shared_scratch(int64_t floats) {
-    thread_local std::vector<float> buf;
-    if (buf.size() < size_t(floats + 16)) buf.resize(size_t(floats + 16));
-    const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
-    return reinterpret_cast<float*>((p + 63) / 64 * 64);
-  }
-
-  std::vector<PackedA> pack_weights(const float* w, int64_t mg, int64_t ksz) const {
-    std::vector<PackedA> out;
-    out.reserve(size_t(group_));
-    for (int64_t gi = 0; gi < group_; ++gi) out.emplace_back(Transpose::kNo, mg, ksz, w + gi * mg * ksz, ksz);
-    return out;
-  }
 
   // One input channel per group (3-d windows, or no AVX-512; depthwise.cpp runs the rest): each output row is a
   // weighted sum of shifted input rows, accumulated while the row is in L1. Planes are handed out in chunks.
