@@ -207,7 +207,7 @@ std::vector<std::string> suggestions(const std::string& name, Command cmd) {
 
 [[noreturn]] void misplaced_flag(const Flag& f, const std::string& name, Command cmd) {
   std::string why = f.why;
-  if (cmd == Command::kQuantize && (f.commands & B))
+  if (cmd == Command::kQuantize && std::string(f.group) == "build")
     why = "quantize writes an INT8 Q/DQ ONNX model; precision, tactic and plan options belong to build";
   else if (cmd == Command::kInspect && (f.commands & R))
     why = "inspect runs nothing; time a plan with run --plan";

@@ -143,9 +143,12 @@ void check_backend_flags(const Args& a, const std::string& backend) {
     if (a.has(k))
       fail(ErrorKind::kInvalidArgument, a.flag(k),
            " does not apply to the cpu backend: it launches no CUDA graphs (a cuda backend option)");
-  if (a.has("timing-cache"))
-    fail(ErrorKind::kInvalidArgument, a.flag("timing-cache"),
-         " does not apply to the cpu backend: it times no tactics (the cache is for cuda and tensorrt)");
+  for (const char* k : {"timing-cache", "workspace", "memPoolSize"})
+    if (a.has(k))
+      fail(ErrorKind::kInvalidArgument, a.flag(k),
+           " does not apply to the cpu backend: it times no tactics and uses no tactic workspace (cuda, tensorrt)");
+  if (a.has("device"))
+    fail(ErrorKind::kInvalidArgument, a.flag("device"), " does not apply to the cpu backend: it picks a CUDA device");
 }
 
 int run_engine(Engine& e, const Args& a, std::ostream& out) {
