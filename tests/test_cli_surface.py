@@ -71,7 +71,7 @@ def test_overview_names_the_commands():
         assert command in proc.stdout
 
 
-# ---------------------------------------------------------------------------------------------------- errors, not ignored
+# ---------------------------------------------------------------------------------------------- errors, not ignored
 
 @pytest.mark.parametrize("args, why", [
     (["--half"], ["precision is fixed when the plan is built", "build --half"]),

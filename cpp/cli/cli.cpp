@@ -29,13 +29,15 @@ void apply_shape_profile(const Args& a, ModelOptions& m) {
   for (const auto& [name, shape] : max) {
     if (shape.empty()) fail(ErrorKind::kInvalidArgument, "--maxShapes ", name, ": a shape needs a batch axis");
     if (batch && shape[0] != batch)
-      fail(ErrorKind::kInvalidArgument, "--maxShapes gives the inputs different batches (", batch, " and ", shape[0], ")");
+      fail(ErrorKind::kInvalidArgument, "--maxShapes gives the inputs different batches (", batch, " and ", shape[0],
+           ")");
     batch = shape[0];
   }
   for (const char* key : {"minShapes", "optShapes"})
     for (const auto& [name, shape] : shape_specs(a, key)) {
       auto it = max.find(name);
-      if (it == max.end()) fail(ErrorKind::kInvalidArgument, "--", key, " names '", name, "', which --maxShapes does not");
+      if (it == max.end())
+        fail(ErrorKind::kInvalidArgument, "--", key, " names '", name, "', which --maxShapes does not");
       const Shape& hi = it->second;
       const bool same_rest = shape.size() == hi.size() && std::equal(shape.begin() + 1, shape.end(), hi.begin() + 1);
       if (!same_rest)
@@ -219,7 +221,8 @@ int cmd_inspect(const Args& a, std::ostream& out) {
     print_engine(out, engine_summary(*e));
     return 0;
   }
-  if (!a.has("onnx")) fail(ErrorKind::kInvalidArgument, "inspect needs --onnx model.onnx, --plan model.plan or --passes");
+  if (!a.has("onnx"))
+    fail(ErrorKind::kInvalidArgument, "inspect needs --onnx model.onnx, --plan model.plan or --passes");
   if (a.has("plan")) fail(ErrorKind::kInvalidArgument, "give inspect --onnx or --plan, not both");
   const std::string path = a.get("onnx");
   if (print_support(out, path, check_onnx_support(path)) > 0) return 1;

@@ -44,8 +44,9 @@ struct Flag {
 const char* const kBuildTime = "precision is fixed when the plan is built; rebuild with build ";
 const char* const kRunTime = "build writes a plan and runs nothing; time it with run --plan";
 
-const std::vector<Flag>& flags() {
-  static const std::vector<Flag> table = {
+// The model and build phases: what a plan is made from and how.
+std::vector<Flag> build_flags() {
+  return {
       // model
       {{"onnx", "file"}, nullptr, "model", "FILE", B | I | Q | L | T, "ONNX model to build from",
        "run takes a built plan (--plan); build one with build --onnx"},
@@ -77,15 +78,16 @@ const std::vector<Flag>& flags() {
        "calibration cache (read if present, else written)", "int8"},
       {{"calibrator"}, nullptr, "build", "NAME", B | I | Q | L | T,
        "INT8 threshold algorithm: entropy (default) | max | percentile | mse", "int8"},
-      {{"percentile"}, nullptr, "build", "P", B | I | Q | L | T, "percentile kept by --calibrator percentile (default 99.99)",
-       "int8"},
+      {{"percentile"}, nullptr, "build", "P", B | I | Q | L | T,
+       "percentile kept by --calibrator percentile (default 99.99)", "int8"},
       {{"calibration-batch"}, nullptr, "build", "N", B | I | Q | L | T,
        "samples per calibration run (default 8, at most the plan's batch)", "int8"},
       {{"calibration-batches"}, nullptr, "build", "N", B | I | Q | L | T,
        "calibrate on at most this many batches (default: every sample)", "int8"},
       {{"exclude-layers"}, nullptr, "build", "LIST", B | I | Q | L | T,
        "layers INT8 leaves in float: name[,name2...] (see `inspect --plan`)", "int8"},
-      {{"strict-fp32"}, nullptr, "build", nullptr, B | I | L | T, "no TF32 tensor-core math for FP32 layers", "strict-fp32"},
+      {{"strict-fp32"}, nullptr, "build", nullptr, B | I | L | T, "no TF32 tensor-core math for FP32 layers",
+       "strict-fp32"},
       {{"io-half"}, nullptr, "build", nullptr, B | I | L | T, "FP16 inputs and outputs", "half --io-half"},
       {{"disable-pass"}, nullptr, "build", "NAME", B | I | Q | L | T,
        "skip an optimizer pass (repeatable; see `inspect --passes`)",
@@ -101,6 +103,12 @@ const std::vector<Flag>& flags() {
        "tactics are chosen when the plan is built; rebuild with build --memPoolSize"},
       {{"saveEngine"}, "plan", "build", "FILE", kBuildLike, "trtexec: the plan to write (= --plan)",
        "run reads a plan: --loadEngine or --plan"},
+  };
+}
+
+// The system, inference and reporting phases: where and how a plan runs, and what is reported.
+std::vector<Flag> run_flags() {
+  return {
       // system
       {{"device"}, nullptr, "system", "N", kAll, "CUDA device ordinal", ""},
       {{"threads"}, nullptr, "system", "N", kAll, "cpu backend threads (0 = all cores; at most 4 per core)", ""},
@@ -144,6 +152,14 @@ const std::vector<Flag>& flags() {
        "more detail: build and inspect list every layer, run lists every iteration", ""},
       {{"help", "h"}, nullptr, "reporting", nullptr, kAll, "show this help", ""},
   };
+}
+
+const std::vector<Flag>& flags() {
+  static const std::vector<Flag> table = [] {
+    std::vector<Flag> all = build_flags();
+    for (Flag& f : run_flags()) all.push_back(std::move(f));
+    return all;
+  }();
   return table;
 }
 
@@ -323,9 +339,10 @@ namespace {
 const char* usage(Command c) {
   switch (c) {
     case Command::kBuild: return "trtcore build --onnx model.onnx [--batch N] [--half|--int8 ...] [--plan out.plan]";
-    case Command::kRun: return "trtcore run --plan model.plan [--dir samples/ [--output-dir out/]] [--iter N] [--json f]";
+    case Command::kRun:
+      return "trtcore run --plan model.plan [--dir samples/ [--output-dir out/]] [--iter N] [--json f]";
     case Command::kInspect:
-      return "trtcore inspect --onnx model.onnx [--stop-after import|optimize|precision] | --plan model.plan | --passes";
+      return "trtcore inspect --onnx model.onnx [--stop-after import|optimize|precision] | --plan p | --passes";
     case Command::kQuantize:
       return "trtcore quantize --onnx model.onnx --calibration-dir samples/ [--calibrator ...] [-o model.qdq.onnx]";
     case Command::kLegacy:
