@@ -220,6 +220,30 @@ def test_duration_runs_until_both_iterations_and_duration(built, tmp_path):
     assert time.monotonic() - t0 >= 1.0
     latency, _, raw = load_times(times)
     assert len(raw) > 2 and latency.sum() > 500, (len(raw), latency.sum())
+    assert "\r" not in proc.stderr and "timing (ms)" not in proc.stderr  # no progress bar when not a terminal
+
+
+def test_progress_shows_on_a_terminal(built):
+    import os
+    import pty
+    import subprocess
+    import sys
+    master, slave = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "trtcore", "run", "--plan", built[1], "--batch", "1", "--iter", "1",
+                           "--duration", "1"], stdout=subprocess.PIPE, stderr=slave, timeout=120)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.returncode == 0, seen
+    assert b"timing (ms) [" in seen, seen
 
 
 def test_no_data_transfers_reports_compute(built, tmp_path):

@@ -354,6 +354,27 @@ const char* usage(Command c) {
   return "";
 }
 
+// `text` from column `indent` (where the cursor is) to `width`, broken between words.
+void print_wrapped(std::ostream& out, const std::string& text, size_t indent, size_t width) {
+  std::istringstream words(text);
+  std::string word;
+  size_t col = indent;
+  bool first = true;
+  while (words >> word) {
+    if (!first && col + 1 + word.size() > width) {
+      out << "\n" << std::string(indent, ' ');
+      col = indent;
+    } else if (!first) {
+      out << ' ';
+      ++col;
+    }
+    out << word;
+    col += word.size();
+    first = false;
+  }
+  out << "\n";
+}
+
 void print_flags(std::ostream& out, Command cmd) {
   for (const char* group : {"model", "build", "system", "inference", "reporting"}) {
     bool header = false;
@@ -366,8 +387,9 @@ void print_flags(std::ostream& out, Command cmd) {
         names += (names.empty() ? "" : ", ") + std::string(n.size() == 1 ? "-" : "--") + n;
       if (f.metavar) names += std::string(" ") + f.metavar;
       // A long name list gets its own line, so the help column never runs into it.
-      if (names.size() > 34) out << "  " << names << "\n  " << std::string(36, ' ') << f.help << "\n";
-      else out << "  " << std::left << std::setw(36) << names << f.help << "\n";
+      if (names.size() > 34) out << "  " << names << "\n  " << std::string(36, ' ');
+      else out << "  " << std::left << std::setw(36) << names;
+      print_wrapped(out, f.help, 38, 118);
     }
   }
 }
