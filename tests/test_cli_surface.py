@@ -284,6 +284,12 @@ def test_shape_profile_sets_the_max_batch(built, tmp_path):
                        "--saveEngine", plan)
     assert proc.returncode == 0, proc.output
     assert "batch: dynamic, 1..6" in trtcore_cli("inspect", "--loadEngine", plan).stdout
+    report = tmp_path / "r.json"  # trtcore trtexec builds and then runs at optShapes, as trtexec does
+    proc = trtcore_cli("trtexec", f"--onnx={built[0]}", f"--minShapes=input:1x3x{SIZE}x{SIZE}",
+                       f"--optShapes=input:3x3x{SIZE}x{SIZE}", f"--maxShapes=input:6x3x{SIZE}x{SIZE}",
+                       "--iterations=2", f"--json={report}")
+    assert proc.returncode == 0, proc.output
+    assert json.loads(report.read_text())["batch"] == 3
 
 
 def test_directory_run_prints_one_throughput(built, tmp_path, rng):

@@ -39,6 +39,7 @@ struct Flag {
   unsigned commands;
   const char* help;
   const char* why;  // why it does not apply to the other commands
+  const char* run_help = nullptr;  // what it means to `run`, where that differs from building
 };
 
 const char* const kBuildTime = "precision is fixed when the plan is built; rebuild with build ";
@@ -51,9 +52,10 @@ std::vector<Flag> build_flags() {
       {{"onnx", "file"}, nullptr, "model", "FILE", B | I | Q | L | T, "ONNX model to build from",
        "run takes a built plan (--plan); build one with build --onnx"},
       {{"batch"}, nullptr, "model", "N", kAll,
-       "build: the largest batch the plan takes (default: the model's, 1 if dynamic); run: the batch to time", ""},
-      {{"shapes"}, nullptr, "model", "SPEC", kAll,
-       "input shapes name:1x3x640x640[,name2:...]; build: fixes dynamic axes; run: axis 0 picks the batch", ""},
+       "the largest batch the plan takes (default: the model's, 1 if dynamic)", "",
+       "the batch to run, up to the plan's (default: the plan's largest)"},
+      {{"shapes"}, nullptr, "model", "SPEC", kAll, "fixes dynamic axes: name:1x3x640x640[,name2:...]", "",
+       "name:2x3x224x224[,...]: axis 0 picks the batch; the other axes must be the plan's"},
       {{"minShapes"}, nullptr, "model", "SPEC", kBuildLike,
        "trtexec: smallest shapes; only the batch axis may differ from --maxShapes (one profile per plan)",
        "shapes are fixed when the plan is built; rebuild with build --maxShapes (run --shapes picks the batch)"},
@@ -389,7 +391,7 @@ void print_flags(std::ostream& out, Command cmd) {
       // A long name list gets its own line, so the help column never runs into it.
       if (names.size() > 34) out << "  " << names << "\n  " << std::string(36, ' ');
       else out << "  " << std::left << std::setw(36) << names;
-      print_wrapped(out, f.help, 38, 118);
+      print_wrapped(out, cmd == Command::kRun && f.run_help ? f.run_help : f.help, 38, 118);
     }
   }
 }

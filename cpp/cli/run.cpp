@@ -25,29 +25,32 @@ int64_t run_batch(const Engine& e, const Args& a) {
   const int64_t batch = a.get_int("batch", 0);
   if (a.has("batch") && batch < 1) fail(ErrorKind::kInvalidArgument, "--batch must be >= 1, got ", batch);
   int64_t from_shapes = 0;
-  for (const auto& [name, shape] : shape_specs(a, "shapes")) {
+  // Without --shapes or --batch, a command that also built runs at --optShapes, as trtexec does.
+  const char* key = !a.has("shapes") && !a.has("batch") && a.has("optShapes") ? "optShapes" : "shapes";
+  for (const auto& [name, shape] : shape_specs(a, key)) {
     const TensorInfo* t = nullptr;
     std::string names;
     for (const TensorInfo& in : e.inputs()) {
       if (in.name == name) t = &in;
       names += (names.empty() ? "'" : ", '") + in.name + "'";
     }
-    if (!t) fail(ErrorKind::kInvalidArgument, "--shapes names '", name, "'; the plan's inputs are ", names);
+    if (!t) fail(ErrorKind::kInvalidArgument, a.flag(key), " names '", name, "'; the plan's inputs are ", names);
     bool same = shape.size() == t->shape.size() && !shape.empty();
     for (size_t i = t->batched ? 1 : 0; same && i < shape.size(); ++i) same = shape[i] == t->shape[i];
     if (!same || (t->batched && (shape[0] < 1 || shape[0] > e.max_batch())))
-      fail(ErrorKind::kInvalidArgument, "--shapes ", name, ":", shape_str(shape), ": the plan's input '", name, "' is ",
-           shape_str(t->shape), t->batched ? " with batch 1.." + std::to_string(e.max_batch()) : " (fixed)",
+      fail(ErrorKind::kInvalidArgument, a.flag(key), " ", name, ":", shape_str(shape), ": the plan's input '", name,
+           "' is ", shape_str(t->shape), t->batched ? " with batch 1.." + std::to_string(e.max_batch()) : " (fixed)",
            "; shapes are fixed when the plan is built and only the batch can change at run time (rebuild with build "
            "--shapes)");
     if (!t->batched) continue;
     if (from_shapes && from_shapes != shape[0])
-      fail(ErrorKind::kInvalidArgument, "--shapes gives the inputs different batches (", from_shapes, " and ",
+      fail(ErrorKind::kInvalidArgument, a.flag(key), " gives the inputs different batches (", from_shapes, " and ",
            shape[0], ")");
     from_shapes = shape[0];
   }
   if (batch && from_shapes && batch != from_shapes)
-    fail(ErrorKind::kInvalidArgument, "--batch ", batch, " and the batch of --shapes (", from_shapes, ") differ");
+    fail(ErrorKind::kInvalidArgument, "--batch ", batch, " and the batch of ", a.flag(key), " (", from_shapes,
+         ") differ");
   return from_shapes ? from_shapes : batch;
 }
 
