@@ -186,7 +186,7 @@ def test_report_statistics_match_numpy_on_exported_times(built, tmp_path):
 def test_noisy_run_is_flagged_unstable(built, tmp_path):
     """Many threads on a tiny batch on a shared machine: whether the warning appears must follow numpy's CV."""
     times, report = tmp_path / "t.json", tmp_path / "r.json"
-    proc = trtcore_cli("run", "--plan", built[1], "--batch", 1, "--threads", 8, "--iterations", 200, "--warmup", 0,
+    proc = trtcore_cli("run", "--plan", built[1], "--batch", 1, "--threads", 4, "--iterations", 200, "--warmup", 0,
                        "--exportTimes", times, "--json", report)
     assert proc.returncode == 0, proc.output
     latency, _, _ = load_times(times)
