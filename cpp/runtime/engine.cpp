@@ -297,7 +297,7 @@ static size_t count_nonfinite(const float* p, size_t n) {
 }
 
 DirectoryRunResult Engine::run_directory(const std::string& dir, const std::string& output_dir, int64_t batch,
-                                         int iterations) {
+                                         int iterations, const ProgressFn& progress) {
   if (inputs_.size() != 1)
     fail(ErrorKind::kInvalidArgument, "--dir feeds models with one input; this plan has ", inputs_.size(),
          " inputs");
@@ -358,6 +358,7 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
       batch_ms.push_back(ms);
       total_ms += ms;
       timed_samples += count;
+      if (progress) progress("samples", timed_samples, files.size() * size_t(iterations));
       if (pass > 0) continue;
       ++result.batches;
       for (size_t k = 0; k < count; ++k)

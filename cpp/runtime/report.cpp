@@ -31,13 +31,62 @@ EngineFacts engine_facts(const Engine& e, const MemoryReport& memory) {
 }
 
 TimingReport timing_report(const Engine& e, const MemoryReport& memory, BenchmarkResult r,
-                           const DirectoryRunResult* dir) {
+                           const DirectoryRunResult* dir, const TimingOptions& options) {
   TimingReport t;
   t.engine = engine_facts(e, memory);
   t.date = utc_now();
   t.timing = std::move(r);
   if (dir) t.directory = *dir;
+  t.options = options;
+  summarize_timing(t);
   return t;
+}
+
+// Means of `window` consecutive values (the last window may be shorter): trtexec's --avgRuns.
+static Stats windowed_stats(const std::vector<IterationTiming>& trace, double IterationTiming::*field, int window) {
+  std::vector<double> v;
+  const size_t w = size_t(std::max(1, window));
+  for (size_t i = 0; i < trace.size(); i += w) {
+    const size_t end = std::min(trace.size(), i + w);
+    double sum = 0;
+    for (size_t k = i; k < end; ++k) sum += trace[k].*field;
+    v.push_back(sum / double(end - i));
+  }
+  return compute_stats(std::move(v));
+}
+
+static std::string fixed(double v, int digits) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(digits) << v;
+  return os.str();
+}
+
+void summarize_timing(TimingReport& t) {
+  const std::vector<IterationTiming>& trace = t.timing.trace;
+  const int w = t.options.avg_runs;
+  t.e2e_ms = windowed_stats(trace, &IterationTiming::e2e_ms, w);
+  t.compute_ms = windowed_stats(trace, &IterationTiming::compute_ms, w);
+  t.h2d_ms = windowed_stats(trace, &IterationTiming::h2d_ms, w);
+  t.d2h_ms = windowed_stats(trace, &IterationTiming::d2h_ms, w);
+  t.enqueue_ms = windowed_stats(trace, &IterationTiming::enqueue_ms, w);
+  const bool transfers = t.options.transfers == DataTransfers::kIncluded;
+  t.latency_ms = transfers ? t.e2e_ms : t.compute_ms;
+  const double batch = double(t.timing.batch);
+  t.throughput = t.latency_ms.mean > 0 ? batch * 1000.0 / t.latency_ms.mean : 0;
+  t.compute_throughput = t.compute_ms.mean > 0 ? batch * 1000.0 / t.compute_ms.mean : 0;
+  t.cv = t.latency_ms.mean > 0 ? t.latency_ms.std / t.latency_ms.mean : 0;
+  t.warnings.clear();
+  const char* what = transfers ? "latency" : "compute time";
+  if (t.latency_ms.count >= 2 && t.cv > kUnstableCv)
+    t.warnings.push_back("unstable: the " + std::string(what) + "'s coefficient of variation is " +
+                         fixed(100 * t.cv, 1) + "% (above " + fixed(100 * kUnstableCv, 0) +
+                         "%); the machine was busy or clocks changed: time longer (--duration) on an idle machine");
+  // A GPU that waits for the host to issue work times the host, not the network (trtexec's enqueue-bound check).
+  if (t.engine.backend != "cpu" && t.enqueue_ms.count > 0 && t.enqueue_ms.mean >= t.compute_ms.mean &&
+      t.compute_ms.mean > 0)
+    t.warnings.push_back("enqueue-bound: issuing an iteration takes " + fixed(t.enqueue_ms.mean, 3) +
+                         " ms on the host, GPU compute " + fixed(t.compute_ms.mean, 3) +
+                         " ms; the GPU waits for the host (CUDA graphs help: leave out --no-cuda-graph)");
 }
 
 std::vector<LayerTime> profile_report(const std::vector<LayerInfo>& layers, const std::vector<double>& ms) {
@@ -103,16 +152,35 @@ std::string timing_json(const TimingReport& t) {
      << ",\n  \"device\": " << json_string(f.device) << ",\n  \"model\": " << json_string(f.model)
      << ",\n  \"trtcore_version\": " << json_string(f.version) << ",\n  \"date\": " << json_string(t.date)
      << ",\n  \"batch\": " << r.batch << ",\n  \"iterations\": " << r.iterations
-     << ",\n  \"compute_ms\": " << stats_json(r.compute_ms) << ",\n  \"e2e_ms\": " << stats_json(r.e2e_ms)
-     << ",\n  \"throughput\": " << json_number(r.throughput)
-     << ",\n  \"compute_throughput\": " << json_number(r.compute_throughput)
+     << ",\n  \"avg_runs\": " << t.options.avg_runs
+     << ",\n  \"data_transfers\": " << (t.options.transfers == DataTransfers::kIncluded ? "true" : "false")
+     << ",\n  \"compute_ms\": " << stats_json(t.compute_ms) << ",\n  \"e2e_ms\": " << stats_json(t.e2e_ms)
+     << ",\n  \"latency_ms\": " << stats_json(t.latency_ms) << ",\n  \"enqueue_ms\": " << stats_json(t.enqueue_ms)
+     << ",\n  \"h2d_ms\": " << stats_json(t.h2d_ms) << ",\n  \"d2h_ms\": " << stats_json(t.d2h_ms)
+     << ",\n  \"throughput\": " << json_number(t.throughput)
+     << ",\n  \"compute_throughput\": " << json_number(t.compute_throughput)
+     << ",\n  \"cv\": " << json_number(t.cv) << ",\n  \"warnings\": " << strings_json(t.warnings)
      << ",\n  \"memory\": " << memory_json(f.memory);
   if (t.directory) os << ",\n  \"directory\": " << directory_json(*t.directory);
+  if (t.profile) os << ",\n  \"profile\": " << profile_json(*t.profile);
   os << ",\n  \"trace\": [";
   for (size_t i = 0; i < r.trace.size(); ++i)
     os << (i ? ", " : "") << "[" << json_number(r.trace[i].compute_ms) << ", " << json_number(r.trace[i].e2e_ms)
        << "]";
   os << "]\n}\n";
+  return os.str();
+}
+
+std::string times_json(const BenchmarkResult& r) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < r.trace.size(); ++i) {
+    const IterationTiming& t = r.trace[i];
+    os << (i ? ",\n " : "") << "{\"iteration\": " << i << ", \"latencyMs\": " << json_number(t.e2e_ms)
+       << ", \"enqueueMs\": " << json_number(t.enqueue_ms) << ", \"h2dMs\": " << json_number(t.h2d_ms)
+       << ", \"computeMs\": " << json_number(t.compute_ms) << ", \"d2hMs\": " << json_number(t.d2h_ms) << "}";
+  }
+  os << "]\n";
   return os.str();
 }
 
@@ -133,23 +201,30 @@ std::string profile_json(const std::vector<LayerTime>& layers) {
 
 static void print_stats_row(std::ostream& out, const char* label, const Stats& s) {
   out << "  " << std::left << std::setw(14) << label << std::right << std::fixed << std::setprecision(3);
-  for (double v : {s.mean, s.std, s.min, s.median, s.p90, s.p95, s.p99}) out << std::setw(10) << v;
+  for (double v : {s.mean, s.std, s.min, s.max, s.median, s.p90, s.p95, s.p99}) out << std::setw(10) << v;
   out << "\n";
 }
 
 void print_timing(std::ostream& out, const TimingReport& t) {
   const BenchmarkResult& r = t.timing;
   const bool gpu = t.engine.backend != "cpu";
-  out << "timing: batch " << r.batch << ", " << r.iterations << " iterations (ms per batch)\n";
+  const bool transfers = t.options.transfers == DataTransfers::kIncluded;
+  out << "timing: batch " << r.batch << ", " << r.iterations << " iterations";
+  if (t.options.avg_runs > 1) out << " in windows of " << t.options.avg_runs;
+  out << " (ms per batch" << (transfers ? "" : ", compute only: --noDataTransfers") << ")\n";
   out << "  " << std::left << std::setw(14) << "" << std::right;
-  for (const char* h : {"mean", "std", "min", "median", "p90", "p95", "p99"}) out << std::setw(10) << h;
+  for (const char* h : {"mean", "std", "min", "max", "median", "p90", "p95", "p99"}) out << std::setw(10) << h;
   out << "\n";
-  print_stats_row(out, gpu ? "GPU compute" : "compute", r.compute_ms);
-  if (gpu) print_stats_row(out, "end-to-end", r.e2e_ms);
-  out << std::setprecision(1) << "throughput: " << r.throughput << " samples/s end-to-end";
-  if (gpu) out << ", " << r.compute_throughput << " samples/s GPU compute";
-  out << "\n";
+  // The cpu backend works in host memory and synchronously: its latency is its compute time.
+  if (gpu && transfers) print_stats_row(out, "host latency", t.latency_ms);
+  if (gpu) print_stats_row(out, "enqueue", t.enqueue_ms);
+  if (gpu && transfers) print_stats_row(out, "H2D", t.h2d_ms);
+  print_stats_row(out, gpu ? "GPU compute" : "compute", t.compute_ms);
+  if (gpu && transfers) print_stats_row(out, "D2H", t.d2h_ms);
+  out << std::setprecision(1) << "throughput: " << t.throughput << " samples/s ("
+      << (gpu && transfers ? "mean host latency" : "mean compute time") << ")\n";
   out.unsetf(std::ios::fixed);
+  for (const std::string& w : t.warnings) out << "warning: " << w << "\n";
 }
 
 void print_directory(std::ostream& out, const DirectoryRunResult& d, const std::string& output_dir) {
@@ -157,8 +232,9 @@ void print_directory(std::ostream& out, const DirectoryRunResult& d, const std::
   if (!d.output_files.empty()) out << ", " << d.output_files.size() << " output files written to " << output_dir;
   out << "\n";
   for (const std::string& w : d.warnings) out << "warning: " << w << "\n";
-  out << std::fixed << std::setprecision(3) << "directory: " << d.batch_ms.mean << " ms per batch (std "
-      << d.batch_ms.std << "), " << std::setprecision(1) << d.throughput << " samples/s with copies\n";
+  // Its throughput is in --json; the command prints one throughput, the timing's.
+  out << std::fixed << std::setprecision(3) << "directory: " << d.batch_ms.mean << " ms per batch with copies (std "
+      << d.batch_ms.std << ")\n";
   out.unsetf(std::ios::fixed);
 }
 

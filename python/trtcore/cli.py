@@ -1,10 +1,10 @@
-"""The `trtcore` command. build/run/inspect/quantize are the C++ command line shared with the standalone executable
-(trtcore-exec); prepare/report/compare/baseline/debug are Python helpers."""
+"""The `trtcore` command. build/run/inspect/quantize/trtexec are the C++ command line shared with the standalone
+executable (trtcore-exec); prepare/report/compare/baseline/debug are Python helpers."""
 import argparse
 import importlib
 import sys
 
-_CORE_COMMANDS = ("build", "run", "inspect", "quantize")
+_CORE_COMMANDS = ("build", "run", "inspect", "quantize", "trtexec")
 _PY_COMMANDS = {"prepare": "data", "report": "report", "compare": "compare", "baseline": "baselines",
                 "debug": "debug", "serve": "serving", "export-triton": "triton_repo"}
 

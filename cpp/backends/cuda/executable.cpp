@@ -5,6 +5,7 @@
 #include "backends/cuda/executable.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "backends/cuda/planner.h"
@@ -142,6 +143,7 @@ class CudaExecutable : public Executable {
     std::vector<IterationTiming> trace;
     trace.reserve(size_t(std::max(0, iterations)));
     for (int i = 0; i < iterations; ++i) {
+      const auto enqueue_start = std::chrono::steady_clock::now();  // host time to issue copies and kernels
       TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(e0.get(), stream_));
       copy_inputs_to_device(st);
       TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(c0.get(), stream_));
@@ -149,9 +151,16 @@ class CudaExecutable : public Executable {
       TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(c1.get(), stream_));
       copy_outputs_to_host(st);
       TRTCORE_CUDA_CHECK("benchmark", cudaEventRecord(e1.get(), stream_));
+      const double enqueue_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - enqueue_start).count();
       TRTCORE_CUDA_CHECK("benchmark: running the network", cudaEventSynchronize(e1.get()));
-      trace.push_back(
-          {double(gpu::elapsed_ms(c0, c1, "cuda timing")), double(gpu::elapsed_ms(e0, e1, "cuda timing"))});
+      IterationTiming t;
+      t.compute_ms = double(gpu::elapsed_ms(c0, c1, "cuda timing"));
+      t.e2e_ms = double(gpu::elapsed_ms(e0, e1, "cuda timing"));
+      t.h2d_ms = double(gpu::elapsed_ms(e0, c0, "cuda timing"));
+      t.d2h_ms = double(gpu::elapsed_ms(c1, e1, "cuda timing"));
+      t.enqueue_ms = enqueue_ms;
+      trace.push_back(t);
     }
     return trace;
   }

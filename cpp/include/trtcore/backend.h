@@ -30,7 +30,10 @@ struct LayerInfo {
 
 struct IterationTiming {
   double compute_ms = 0;  // device work only (CUDA events around the graph launch / steady clock on cpu)
-  double e2e_ms = 0;      // host→device copy + compute + device→host copy, synchronised
+  double e2e_ms = 0;      // host→device copy + compute + device→host copy, synchronised (trtexec's host latency)
+  double h2d_ms = 0;      // host→device input copies (CUDA events; 0 on cpu)
+  double d2h_ms = 0;      // device→host output copies (CUDA events; 0 on cpu)
+  double enqueue_ms = 0;  // host time to issue the iteration's work (steady clock; on cpu the whole synchronous run)
 };
 
 class Executable {

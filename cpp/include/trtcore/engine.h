@@ -82,9 +82,10 @@ class Engine {
 
   // The thesis workflow: every file in `dir` is one raw sample of the (single) input; outputs written one file per
   // input (same name) into output_dir (if non-empty), atomically. Errors name the offending file.
-  // Non-finite input values are an error naming the file; `iterations` repeats the pass for timing.
+  // Non-finite input values are an error naming the file; `iterations` repeats the pass for timing; `progress`
+  // hears of every batch.
   DirectoryRunResult run_directory(const std::string& dir, const std::string& output_dir, int64_t batch,
-                                   int iterations);
+                                   int iterations, const ProgressFn& progress = {});
 
   // A further execution context: its own stream, activation memory, workspace, I/O buffers and CUDA graphs, sharing
   // the weights where the backend can (cuda). Contexts run concurrently from different threads, each one call at a
