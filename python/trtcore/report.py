@@ -131,6 +131,23 @@ SPEED_COLUMNS = [
 ]
 
 
+_MODEL_SUFFIXES = (".onnx", ".plan", ".engine", ".trt")
+
+
+def model_name(name):
+    """The name a model is grouped and plotted under: a path or file name without its folder and its model/plan
+    extension, so "models/mbv2.onnx", "mbv2.plan" and "mbv2" are one model."""
+    name = os.path.basename(str(name or "").rstrip("/\\"))
+    while name.lower().endswith(_MODEL_SUFFIXES):
+        name = os.path.splitext(name)[0]
+    return name
+
+
+def normalize_models(results):
+    """Copies of the results with their model names normalized (see model_name)."""
+    return [dict(r, model=model_name(r["model"])) if r.get("model") else r for r in results]
+
+
 def speed_rows(results):
     rows = []
     for r in results:
@@ -208,6 +225,7 @@ def write_report(out_dir, results=(), accuracy=(), title="trtcore report", devic
     date = date or time.strftime("%Y-%m-%d")
     device = device or "; ".join(sorted({r.get("device", "") for r in results if r.get("device")})) or None
     written = []
+    results = normalize_models(results)
     md = ["# %s" % title, "", "Device: %s · date: %s" % (device or "unknown", date), ""]
     if results:
         rows = speed_rows(results)
@@ -301,8 +319,10 @@ def _cli(args):
         if args.targets and not args.num_classes:
             raise ReportError("--targets needs --num-classes")
         results = collect_results(args.results)
+        from .progress import track
+
         accuracy = []
-        for spec in args.outputs:
+        for spec in track(args.outputs, "report: scoring outputs", enabled=len(args.outputs) > 1):
             name, sep, d = spec.partition("=")
             if not sep:
                 name, d = os.path.basename(os.path.normpath(spec)), spec
