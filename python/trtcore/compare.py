@@ -106,6 +106,7 @@ def compare_runs(dir_a, dir_b, rtol=1e-3, atol=1e-4):
 
 
 def format_report(rep):
+    """A compare_runs result as a Markdown table per output and a PASS/FAIL line."""
     lines = ["%s vs reference %s (pass if |a-b| <= %g + %g*|b|)" % (rep["run_a"], rep["run_b"], rep["atol"],
                                                                     rep["rtol"]),
              "| output | samples | max abs | max rel | rel L2 | min cosine | top-1 agree | mismatched | result |",
@@ -123,6 +124,7 @@ def format_report(rep):
 
 
 def add_cli(subparsers):
+    """Adds `trtcore compare` to the `trtcore` command's subparsers."""
     p = subparsers.add_parser("compare", help="error statistics between two runs' output directories",
                               description="Compares run_a against the reference run_b file by file; exit code 0 "
                               "when every element satisfies |a-b| <= atol + rtol*|b|, 1 otherwise.")

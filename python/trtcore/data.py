@@ -218,6 +218,7 @@ class Transforms:
         self.layout, self.channels = layout, channels
 
     def to_dict(self):
+        """The transforms as recorded in the manifest."""
         return {"resize_shorter": self.resize, "center_crop": list(self.crop) if self.crop else None,
                 "scale": self.scale, "mean": self.mean, "std": self.std, "layout": self.layout,
                 "channels": self.channels, "order": "resize,crop,float32,scale,channels,normalize,layout"}
@@ -283,6 +284,7 @@ def resize_shorter(a, size):
 
 
 def center_crop(a, crop):
+    """The centered crop ([N] or [H, W]) of an H×W×C array; an error when larger than the image."""
     ch, cw = (crop[0], crop[0]) if len(crop) == 1 else crop[:2]
     h, w = a.shape[:2]
     if ch > h or cw > w:
@@ -313,6 +315,7 @@ def _config_hash(source_hash, transforms, limit, calibration, seed, array_layout
 
 
 def sample_name(i):
+    """The file name of sample i in a prepared set."""
     return "%06d.bin" % i
 
 
@@ -450,6 +453,7 @@ def _write_set(src, t, count, tmp, calibration, seed, progress):
 
 
 def read_manifest(output):
+    """The manifest of a prepared set, or None when it has none (or an unreadable one)."""
     try:
         with open(os.path.join(output, MANIFEST)) as f:
             return json.load(f)
@@ -512,6 +516,7 @@ def _crop(text):
 
 
 def add_cli(subparsers):
+    """Adds `trtcore prepare` to the `trtcore` command's subparsers."""
     p = subparsers.add_parser("prepare", help="dataset → raw float32 sample files, labels and a manifest",
                               description="Turns an image folder (class sub-folders give labels), an idx/idx.gz "
                               "file (MNIST, Fashion-MNIST) or a .npy/.npz array into one raw float32 file per "
@@ -560,6 +565,7 @@ def _cli(args):
 
 
 def main(argv=None):
+    """`trtcore prepare ...` on its own; returns the exit code."""
     parser = argparse.ArgumentParser(prog="trtcore")
     add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

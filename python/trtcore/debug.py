@@ -207,6 +207,7 @@ def _greedy(runner, order, int8_row, metric, goal, progress_stream):
 
 
 def build_command(onnx_path, calibration_dir, cache, calibrator, backend, batch, exclude, plan):
+    """The `trtcore build` command line that builds the suggested INT8 plan."""
     argv = ["trtcore", "build", "--onnx", onnx_path, "--backend", backend, "--batch", str(batch), "--int8",
             "--calibration-dir", calibration_dir, "--calibration-cache", cache]
     if calibrator != "entropy":
@@ -303,6 +304,7 @@ def _csv_rows(result):
 
 
 def write_outputs(result, output_dir):
+    """Writes precision_debug.{json,csv,md,png} of a debug_precision result; returns their paths."""
     base = os.path.join(output_dir, REPORT)
     with open(base + ".json", "w") as f:
         json.dump(result, f, indent=2)
@@ -324,6 +326,7 @@ def write_outputs(result, output_dir):
 
 
 def format_markdown(result):
+    """A debug_precision result as a Markdown report (rankings, suggestion)."""
     m = result["metric"]
     label = "top-1 accuracy" if m == "accuracy" else "top-1 agreement with FP32"
     ref = result["reference"]
@@ -391,6 +394,7 @@ def plot(result, path):
 
 
 def format_summary(result, top=5):
+    """The short text summary `trtcore debug precision` prints: the worst `top` layers and the suggestion."""
     m = result["metric"]
     name = "top-1 accuracy" if m == "accuracy" else "top-1 agreement"
     ref = result["reference"]
@@ -413,6 +417,7 @@ def format_summary(result, top=5):
 # ----------------------------------------------------------------------------------------------- CLI
 
 def add_cli(subparsers):
+    """Adds `trtcore debug precision` to the `trtcore` command's subparsers."""
     d = subparsers.add_parser("debug", help="debugging helpers: `trtcore debug precision` (INT8 layer sensitivity)",
                               description="Debugging helpers.")
     sub = d.add_subparsers(dest="debug_command", required=True)

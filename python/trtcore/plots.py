@@ -23,6 +23,7 @@ def _ok(r):
 
 
 def caption(device=None, date=None, extra=""):
+    """The caption under a figure's title: device · date (today by default) · extra."""
     date = date or time.strftime("%Y-%m-%d")
     parts = [p for p in (device, date, extra) if p]
     return " · ".join(parts)

@@ -21,7 +21,7 @@ from . import timing as _timing
 
 
 class ReportError(Exception):
-    pass
+    """A user error of `trtcore report`: missing or mismatched results, outputs or labels."""
 
 
 # ----------------------------------------------------------------------------------------------- accuracy
@@ -84,6 +84,7 @@ def read_outputs(run_dir, output=None):
 
 
 def labels_for(files, labels_path):
+    """The labels of output `files` from a labels.csv (by file name) or a plain list (in order)."""
     from .data import load_labels
     lab = load_labels(labels_path)
     if isinstance(lab, dict):
@@ -97,6 +98,8 @@ def labels_for(files, labels_path):
 
 
 def accuracy_row(name, run_dir, labels_path=None, reference=None, precision=""):
+    """One accuracy table row of a run directory: top-1/top-5 against labels, agreement with a reference run.
+    name: engine or engine:precision."""
     files, out = read_outputs(run_dir)
     engine, _, prec = name.partition(":")
     row = {"engine": engine, "precision": precision or prec or "", "samples": len(files)}
@@ -149,6 +152,7 @@ def normalize_models(results):
 
 
 def speed_rows(results):
+    """Speed table rows (SPEED_COLUMNS) of result dicts; failed runs keep their status."""
     rows = []
     for r in results:
         ok = r.get("status", "ok") == "ok"
@@ -195,6 +199,7 @@ def markdown_table(rows, columns=None):
 
 
 def csv_text(rows, columns=None):
+    """rows as CSV text (floats in full precision); columns empty in every row are left out."""
     if not rows:
         return ""
     columns = _drop_empty(rows, columns or [(k, k, "%s") for k in rows[0]])
@@ -277,6 +282,7 @@ def _write(path, text, written):
 
 
 def collect_results(paths):
+    """The result dicts of JSON files and of folders of them."""
     out = []
     for p in paths:
         files = ([os.path.join(p, f) for f in sorted(os.listdir(p)) if f.endswith(".json")]
@@ -294,6 +300,7 @@ def collect_results(paths):
 # ----------------------------------------------------------------------------------------------- CLI
 
 def add_cli(subparsers):
+    """Adds `trtcore report` to the `trtcore` command's subparsers."""
     p = subparsers.add_parser("report", help="tables (Markdown, CSV) and plots (PNG) from results and run outputs",
                               description="Speed tables and latency plots from result JSON files; accuracy and "
                               "agreement from run output directories.")
@@ -344,6 +351,7 @@ def _cli(args):
 
 
 def main(argv=None):
+    """`trtcore report ...` on its own; returns the exit code."""
     parser = argparse.ArgumentParser(prog="trtcore")
     add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
