@@ -28,12 +28,20 @@ def read_run(path):
     if files:
         out[SINGLE] = {f: _read(os.path.join(path, f)) for f in files}
     for d in subdirs:
-        sub = sorted(f for f in os.listdir(os.path.join(path, d)) if os.path.isfile(os.path.join(path, d, f)))
-        if sub:
-            out[d] = {f: _read(os.path.join(path, d, f)) for f in sub}
+        for root, dirs, names in os.walk(os.path.join(path, d)):
+            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+            sub = sorted(f for f in names if not f.startswith("."))
+            if sub:
+                # An output named "a/b" is the folder a/b for `trtcore run` and a_b for `trtcore baseline`.
+                key = _folder_key(os.path.relpath(root, path))
+                out[key] = {f: _read(os.path.join(root, f)) for f in sub}
     if not out:
         raise CompareError("%s holds no output files" % path)
     return out
+
+
+def _folder_key(relpath):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in relpath.replace(os.sep, "/"))
 
 
 def _read(p):
