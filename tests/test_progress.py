@@ -46,7 +46,7 @@ def test_terminal_gets_a_redrawn_bar():
         for i in range(5):
             bar.update(i + 1)
     text = out.getvalue()
-    assert text.startswith("\rwork [") and text.endswith("\n") and "5/5 100%" in text
+    assert text.startswith("\r\033[Kwork [") and text.endswith("\n") and "5/5 100%" in text
 
 
 def test_prepare_progress_in_a_log_has_no_carriage_returns(tmp_path, monkeypatch):

@@ -25,12 +25,12 @@ class Progress:
         self.start = time.monotonic()
         self.last_draw = 0.0
         self.next_tenth = 1
-        self.done = 0
+        self.done, self.note = 0, ""
         self.closed = False
 
-    def update(self, done, force=False):
-        """Records that `done` of the steps are finished."""
-        self.done = done
+    def update(self, done, note="", force=False):
+        """Records that `done` of the steps are finished; `note` (e.g. the item just done) is shown with it."""
+        self.done, self.note = done, note
         if not self.enabled:
             return
         now = time.monotonic()
@@ -38,15 +38,16 @@ class Progress:
             if force or done >= self.total or now - self.last_draw >= 0.1:
                 self.last_draw = now
                 frac = min(1.0, done / self.total)
-                self.stream.write("\r%s [%-30s] %d/%d %3d%% %.1fs" % (self.label, "#" * int(frac * 30), done,
-                                                                     self.total, frac * 100, now - self.start))
+                self.stream.write("\r\033[K%s [%-30s] %d/%d %3d%% %.1fs%s" % (
+                    self.label, "#" * int(frac * 30), done, self.total, frac * 100, now - self.start,
+                    " " + note if note else ""))
                 self.stream.flush()
             return
         tenth = min(10, done * 10 // self.total)
         if tenth >= self.next_tenth or (force and tenth >= 10 and self.next_tenth <= 10):
             self.next_tenth = tenth + 1
-            self.stream.write("%s: %d/%d (%d%%) %.1fs\n" % (self.label, done, self.total, 100 * done // self.total,
-                                                          now - self.start))
+            self.stream.write("%s: %d/%d (%d%%) %.1fs%s\n" % (self.label, done, self.total, 100 * done // self.total,
+                                                            now - self.start, " " + note if note else ""))
             self.stream.flush()
 
     def step(self, n=1):
@@ -60,7 +61,7 @@ class Progress:
             self.closed = True
             return
         self.closed = True
-        self.update(self.done, force=True)
+        self.update(self.done, self.note, force=True)
         if self.terminal:
             self.stream.write("\n")
             self.stream.flush()
