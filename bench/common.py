@@ -5,6 +5,7 @@ import importlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -53,8 +54,26 @@ def torch_cuda():
         return False
 
 
+class _Parser(argparse.ArgumentParser):
+    """Remembers the argument list it parsed (args.argv), so the results record the exact command line."""
+
+    def parse_args(self, args=None, namespace=None):
+        argv = list(sys.argv[1:] if args is None else args)
+        ns = super().parse_args(argv, namespace)
+        ns.argv = argv
+        return ns
+
+
+def command_line(args, script):
+    """The command that produced a run, as typed: python bench/<script> and the arguments it was given."""
+    main = os.path.abspath(getattr(sys.modules.get("__main__"), "__file__", "") or "")
+    if os.path.dirname(main) == BENCH:  # run as a script: its own name, whatever the experiment is called
+        script = os.path.basename(main)
+    return " ".join(shlex.quote(a) for a in ["python", "bench/" + script] + list(getattr(args, "argv", [])))
+
+
 def parser(description):
-    p = argparse.ArgumentParser(description=description)
+    p = _Parser(description=description)
     p.add_argument("--small", action="store_true",
                    help="tiny sizes on the cpu backend (for CI): checks the script, not the speed")
     p.add_argument("--out", default=os.path.join(BENCH, "results"), help="results root (default bench/results)")
@@ -110,7 +129,8 @@ def result_dir(args, experiment, device=None):
     os.makedirs(d, exist_ok=True)
     commit = git_commit()
     run = dict(run="%s-%s-%s-%s" % (name, device, time.strftime("%Y%m%d"), commit), experiment=experiment,
-               device=device, date=time.strftime("%Y-%m-%d %H:%M"), commit=commit)
+               device=device, date=time.strftime("%Y-%m-%d %H:%M"), commit=commit,
+               command=command_line(args, experiment + ".py"))
     with open(os.path.join(d, "run.json"), "w") as f:
         json.dump(run, f, indent=1)
         f.write("\n")
@@ -243,9 +263,21 @@ def run_torch(make_module, input_shape, mode, precision, memory_format, iteratio
 
 # ----------------------------------------------------------------------------------------------- writing
 
+class EmptyResults(SystemExit):
+    """A run that measured nothing: the files are written (they say why), and the script exits non-zero."""
+
+
 def write_results(rdir, title, results, notes, extra_sections=(), figures=()):
-    """results.json + speed.csv + README.md (notes, the speed table, extra sections, figure links)."""
+    """results.json + speed.csv + README.md (notes, the speed table, extra sections, figure links). A run whose
+    results hold no measured row (and that has no section of its own) raises EmptyResults after writing: a bench
+    script never succeeds with nothing measured (e.g. GPU sizes asked for on a machine without a GPU)."""
     timing, report = py("timing"), py("report")
+    measured = [r for r in results if r.get("status", "ok") == "ok"]
+    empty = not measured and not extra_sections
+    if empty:
+        notes = list(notes) + ["- **Nothing was measured**: %s" % ("; ".join(sorted(
+            {"%s %s: %s" % (r.get("engine"), r.get("status"), r.get("error", "")) for r in results}))
+            or "no configuration could run here")]
     timing.save_results(list(results), os.path.join(rdir, "results.json"))
     rows = report.speed_rows(results)
     with open(os.path.join(rdir, "speed.csv"), "w") as f:
@@ -262,12 +294,16 @@ def write_results(rdir, title, results, notes, extra_sections=(), figures=()):
     with open(os.path.join(rdir, "README.md"), "w") as f:
         f.write("\n".join(md))
     log("results in %s" % rdir)
+    if empty:
+        raise EmptyResults("%s: nothing was measured (%d configurations, none ran)%s; see %s"
+                           % (title, len(results), "" if results else " - is a GPU visible? --small runs on the CPU",
+                              os.path.join(rdir, "README.md")))
     return rdir
 
 
 def header_notes(args, experiment_cmd, weights):
     trt = trtcore_engine()
-    return ["- Command: `python bench/%s%s`" % (experiment_cmd, " --small" if args.small else ""),
+    return ["- Command: `%s`" % command_line(args, experiment_cmd.split()[0]),
             "- Date: %s; commit %s" % (time.strftime("%Y-%m-%d %H:%M"), git_commit()),
             "- Device: %s" % device_description(args.small),
             "- trtcore: %s" % (("backends " + ", ".join(trt.compiled_backends())) if trt else

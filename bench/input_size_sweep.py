@@ -44,7 +44,10 @@ def main(argv=None):
         onnx_path = models.unet(os.path.join(work, "unet.onnx"), base=base, depth=depth)
     in_name = "input"
     trt = common.trtcore_engine()
-    for h, w in sizes:
+    if not args.small and not (trt is not None and trt.cuda_available()) and not (have_torch and common.torch_cuda()):
+        common.log("no usable GPU (neither trtcore's cuda backend nor PyTorch's CUDA): nothing of the full sweep can "
+                   "run here; --small runs the CPU check")
+    for h, w in common.py("progress").track(sizes, "input sizes"):
         shape = [b, 3, h, w]
         if args.small:
             results += common.run_trtcore(onnx_path, "cpu", "fp32", [b], iters, warm, "unet",

@@ -2,8 +2,11 @@
 
 Model: ResNet-50's architecture from the onnx package's test data with seeded random weights (trained ImageNet
 weights are not shipped with any package we install), fed real photos bundled with scikit-image and scikit-learn.
+With random weights the softmax output is nearly one-hot and would agree with any reference, so the model also
+outputs its logits, and the check is their relative L2 error against onnxruntime.
 """
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -14,12 +17,30 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def step(*args):
+# Relative L2 error of the logits against onnxruntime that passes: FP32 on the cpu backend matches to rounding;
+# the cuda backend runs FP32 layers in TF32 (10-bit mantissa) unless --strict-fp32.
+LOGITS_LIMIT = {"cpu": 1e-5, "cuda": 1e-2}
+
+
+def step(*args, allowed=(0,)):
     cmd = [sys.executable, "-m", "trtcore"] + [str(a) for a in args]
     print("\n$ trtcore " + " ".join(shlex.quote(str(a)) for a in args), flush=True)
     rc = subprocess.call(cmd)
-    if rc != 0:
+    if rc not in allowed:
         sys.exit(rc)
+    return rc
+
+
+def check_logits(compare_json, logits, backend):
+    """Fails the demo unless the logits agree with onnxruntime's (relative L2 within the backend's limit)."""
+    with open(compare_json) as f:
+        stats = json.load(f)["outputs"][logits]
+    limit = LOGITS_LIMIT.get(backend, 1e-2)
+    print("\nlogits (%s) vs onnxruntime: relative L2 %.2e over %d samples (limit %.0e on %s), top-1 agreement %.0f%%"
+          % (logits, stats["rel_l2"], stats["samples"], limit, backend, 100 * stats["top1_agreement"]))
+    if not stats["rel_l2"] <= limit:
+        print("FAIL: the engine's logits differ from onnxruntime's")
+        sys.exit(1)
 
 
 def write_photos(folder):
@@ -57,7 +78,9 @@ def main():
     n = write_photos(os.path.join(work, "photos", "photos"))
     print("%d real photos written to %s" % (n, os.path.join(work, "photos")))
     model_path = os.path.join(work, "resnet50.onnx")
-    onnx.save(models.light_model("resnet50", seed=0, expose_logits=False), model_path)
+    model = models.light_model("resnet50", seed=0, expose_logits=True)
+    logits = model.graph.output[-1].name  # the Softmax's input, exposed as a second output
+    onnx.save(model, model_path)
     plan = os.path.join(work, "resnet50.plan")
     samples = os.path.join(work, "samples")
 
@@ -71,7 +94,11 @@ def main():
     step("baseline", "--framework", "onnxruntime", "--onnx", model_path, "--batch", 1, "--dir",
          os.path.join(samples, "data"), "--output-dir", os.path.join(work, "ort_out"), "--json",
          os.path.join(work, "ort.json"))
-    step("compare", os.path.join(work, "out"), os.path.join(work, "ort_out"), "--rtol", "1e-4", "--atol", "1e-6")
+    # Random-weight logits reach thousands, where element-wise tolerances are too strict (FAIL rows are expected);
+    # the verdict is the logits' relative L2 error, checked next.
+    step("compare", os.path.join(work, "out"), os.path.join(work, "ort_out"), "--rtol", "1e-4", "--atol", "1e-6",
+         "--json", os.path.join(work, "compare.json"), allowed=(0, 1))
+    check_logits(os.path.join(work, "compare.json"), logits, trtcore.Engine(plan).backend)
     print("\ndemo finished: plan, outputs and JSON results are in " + work)
 
 

@@ -144,3 +144,32 @@ def test_a_new_run_moves_the_previous_one_into_history(tmp_path):
     assert sorted(os.listdir(history)) == [run, run + "-2"]
     assert [(history / h / "a.txt").read_text() for h in (run, run + "-2")] == ["1", "2"]
     assert (tmp_path / "results" / "exp" / "a.txt").read_text() == "3"
+
+
+def test_run_records_the_exact_command_line(tmp_path):
+    rdir = _run("input_size_sweep.py", tmp_path, "--iterations", "2", "--name", "sizes it")
+    want = "python bench/input_size_sweep.py --small --out %s --work %s --iterations 2 --name 'sizes it'" % (
+        tmp_path / "results", tmp_path / "work")
+    assert json.load(open(os.path.join(rdir, "run.json")))["command"] == want
+    assert "- Command: `%s`" % want in open(os.path.join(rdir, "README.md")).read()
+
+
+@pytest.mark.skipif(common.gpu_name() is not None, reason="checks the behaviour without a GPU")
+def test_full_sweep_without_a_gpu_fails_instead_of_writing_no_rows(tmp_path):
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "bench", "input_size_sweep.py"), "--out",
+                           str(tmp_path / "results"), "--work", str(tmp_path / "work"), "--iterations", "1"],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode != 0 and "nothing was measured" in proc.stderr, proc.stderr[-2000:]
+    assert "\r" not in proc.stderr
+    (rdir,) = glob.glob(str(tmp_path / "results" / "*"))
+    assert "Nothing was measured" in open(os.path.join(rdir, "README.md")).read()
+
+
+def test_write_results_refuses_an_empty_run(tmp_path):
+    timing = common.py("timing")
+    failed = [timing.failed_result("trtcore-cuda", "fp16", 1, "", "skipped", "no GPU", model="m")]
+    with pytest.raises(SystemExit):
+        common.write_results(str(tmp_path), "x", failed, ["- notes"])
+    assert "no GPU" in open(tmp_path / "README.md").read()
+    with pytest.raises(SystemExit):
+        common.write_results(str(tmp_path), "x", [], ["- notes"])

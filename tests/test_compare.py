@@ -76,3 +76,18 @@ def test_multi_output_runs_use_subfolders(tmp_path):
     _run(b / "boxes", {"s.bin": [0, 0, 1, 2]})
     rep = compare.compare_runs(str(a), str(b))
     assert rep["outputs"]["logits"]["passed"] and not rep["outputs"]["boxes"]["passed"] and not rep["passed"]
+
+
+def test_output_names_with_a_slash_match_between_run_and_baseline(tmp_path):
+    """`trtcore run` writes output "gpu_0/softmax_1" to the folder gpu_0/softmax_1, `trtcore baseline` to
+    gpu_0_softmax_1: both are the same output."""
+    a = tmp_path / "a"
+    _run(a / "gpu_0" / "softmax_1", {"s.bin": [0.25, 0.75]})
+    _run(a / "r174", {"s.bin": [1, 2]})
+    b = tmp_path / "b"
+    baselines = common.py("baselines")
+    baselines.write_outputs(str(b), ["s.bin"], {"gpu_0/softmax_1": np.array([[0.25, 0.75]]),
+                                               "r174": np.array([[1.0, 2.5]])})
+    rep = compare.compare_runs(str(a), str(b))
+    assert sorted(rep["outputs"]) == ["gpu_0_softmax_1", "r174"] and not rep["only_in_a"] and not rep["only_in_b"]
+    assert rep["outputs"]["gpu_0_softmax_1"]["passed"] and not rep["outputs"]["r174"]["passed"]

@@ -189,3 +189,50 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "larger than" in capsys.readouterr().err
     assert data.main(["prepare", str(tmp_path / "x.npy"), "-o", str(tmp_path / "o"), "-q", "--crop", "4x6"]) == 0
     assert "3 samples of shape 1x4x6" in capsys.readouterr().out
+
+
+def test_nchw_array_is_read_as_nchw(tmp_path):
+    """An N×C×H×W array (what PyTorch datasets save) gives C×H×W samples equal to the array's own samples."""
+    x = np.random.default_rng(1).random((20, 3, 32, 32)).astype(np.float32)
+    np.savez(tmp_path / "s.npz", x=x)
+    m = data.prepare(str(tmp_path / "s.npz"), str(tmp_path / "o"), progress=False)
+    got, _, _ = data.load_prepared(str(tmp_path / "o"))
+    assert m["sample_shape"] == [3, 32, 32] and m["source"]["array_layout"] == "nchw"
+    np.testing.assert_array_equal(got, x)
+    m = data.prepare(str(tmp_path / "s.npz"), str(tmp_path / "h"), layout="nhwc", array_layout="nchw", progress=False)
+    got, _, _ = data.load_prepared(str(tmp_path / "h"))
+    np.testing.assert_array_equal(got, x.transpose(0, 2, 3, 1))
+
+
+@pytest.mark.parametrize("shape,layout,match", [
+    ((5, 3, 4, 3), "auto", "both axis 1 and axis 3"),      # could be either: never guessed
+    ((5, 8, 8, 8), "auto", "neither axis 1 nor axis 3"),
+    ((5, 3, 32, 32), "nhwc", "cannot be NHWC.*looks NCHW"),
+    ((5, 32, 32, 3), "nchw", "cannot be NCHW.*looks NHWC"),
+])
+def test_array_layout_that_the_shape_cannot_have_is_an_error(tmp_path, shape, layout, match):
+    np.save(tmp_path / "x.npy", np.zeros(shape, np.float32))
+    with pytest.raises(data.PrepareError, match=match):
+        data.prepare(str(tmp_path / "x.npy"), str(tmp_path / "o"), array_layout=layout, progress=False)
+    assert not os.path.exists(tmp_path / "o")
+
+
+def test_cli_array_layout_option(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((4, 3, 4, 3), np.float32))
+    assert data.main(["prepare", str(tmp_path / "x.npy"), "-o", str(tmp_path / "o"), "-q"]) == 2
+    assert "--array-layout" in capsys.readouterr().err
+    assert data.main(["prepare", str(tmp_path / "x.npy"), "-o", str(tmp_path / "o"), "-q",
+                      "--array-layout", "nchw"]) == 0
+    assert "4 samples of shape 3x4x3" in capsys.readouterr().out
+
+
+def test_manifest_maps_every_sample_to_its_source(photo_folder, tmp_path):
+    m = data.prepare(photo_folder, str(tmp_path / "o"), resize=32, crop=[32], progress=False)
+    files = [os.path.join(cls, f) for cls in sorted(os.listdir(photo_folder))
+             for f in sorted(os.listdir(os.path.join(photo_folder, cls)))]
+    assert m["count"] == len(files) > 4
+    assert m["sample_sources"] == {data.sample_name(i): f for i, f in enumerate(files)}
+    assert sorted(m["source"]["files"]) == sorted(os.path.join(photo_folder, f) for f in files)
+    np.save(tmp_path / "x.npy", np.zeros((6, 4, 4), np.float32))
+    m = data.prepare(str(tmp_path / "x.npy"), str(tmp_path / "a"), progress=False)
+    assert m["sample_sources"] == {data.sample_name(i): "x.npy[%d]" % i for i in range(6)}

@@ -184,3 +184,40 @@ def test_onnxruntime_random_inputs_and_cli(tmp_path, capsys):
         assert _cli(baselines, ["baseline", "--framework", "torch", "--torchvision", "resnet18",
                                 "--input-shape", "1x3x32x32"]) == 2
         assert "PyTorch is not installed" in capsys.readouterr().err
+
+
+def _batch_results(model, engine, times):
+    return [timing.make_result(engine, "fp32", b, "cpu", [t, t], [t, t], model=model) for b, t in times]
+
+
+def test_model_names_from_files_and_plain_names_are_one_model(tmp_path, monkeypatch):
+    """A result naming its model "mbv2.onnx" and one naming it "mbv2" share one plot: both lines are drawn."""
+    drawn = []
+    real = plots.latency_vs_batch
+    monkeypatch.setattr(plots, "latency_vs_batch", lambda rs, *a, **k: drawn.append(rs) or real(rs, *a, **k))
+    results = (_batch_results("models/mbv2.onnx", "trtcore-cpu", [(1, 1.0), (2, 1.5), (4, 2.5)])
+               + _batch_results("mbv2", "onnxruntime-cpu", [(1, 1.2), (2, 2.0), (4, 3.5)]))
+    written = report.write_report(str(tmp_path), results)
+    pngs = sorted(os.path.basename(p) for p in written if p.endswith(".png"))
+    assert pngs == ["latency_vs_batch.png"]
+    assert len(drawn) == 1 and {r["engine"] for r in drawn[0]} == {"trtcore-cpu", "onnxruntime-cpu"}
+    assert {r["model"] for r in drawn[0]} == {"mbv2"}
+    assert report.model_name("a/b/resnet50.plan") == "resnet50" and report.model_name("x.onnx") == "x"
+
+
+def test_long_captions_stay_inside_the_figure(tmp_path, monkeypatch):
+    """A long device list under the title is wrapped, not cut off at the figure's edges."""
+    plt = plots._plt()
+    figs = []
+    real_close = plt.close
+    monkeypatch.setattr(plt, "close", lambda fig=None: figs.append(fig))
+    device = "Intel(R) Xeon(R) Platinum 8480+ (2 sockets, 112 cores); NVIDIA H200 141GB HBM3e (driver 580.65)"
+    rows = [{"engine": "trtcore-cpu", "precision": "fp32", "top1": 0.71},
+            {"engine": "onnxruntime-cpu", "precision": "fp32", "top1": 0.71}]
+    plots.accuracy_per_precision(rows, str(tmp_path / "a.png"), device=device, date="2026-01-01")
+    (fig,) = figs
+    fig.canvas.draw()
+    box = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+    assert "Platinum" in fig._suptitle.get_text() and "2026-01-01" in fig._suptitle.get_text()
+    real_close(fig)

@@ -191,7 +191,9 @@ void def_run_methods(py::class_<Py>& cls, Runner runner) {
                                [&r](int64_t batch, const std::vector<const void*>& in,
                                     const std::vector<void*>& out) { r.infer(batch, in, out); });
          },
-         py::arg("inputs"))
+         py::arg("inputs"),
+         "Runs one batch: inputs is an array (single-input models) or a dict input name -> array, batch axis first, "
+         "any batch up to max_batch. Returns a dict output name -> numpy array.")
       .def(
           "benchmark",
           [runner](Py& p, int64_t batch, int iterations, int warmup) {
@@ -203,7 +205,9 @@ void def_run_methods(py::class_<Py>& cls, Runner runner) {
             }
             return from_json(timing_json(timing_report(engine_of(p), r.memory(), std::move(b))));
           },
-          py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3);
+          py::arg("batch") = 0, py::arg("iterations") = 10, py::arg("warmup") = 3,
+          "Times iterations runs on random inputs at batch (0: the maximum) after warmup runs; returns the timing "
+          "dict (compute_ms, e2e_ms statistics, throughput, per-iteration trace).");
 }
 
 }  // namespace
@@ -213,66 +217,77 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = version();
 
   static py::exception<Error> error_type(m, "Error");
+  error_type.doc() = "Every trtcore failure; .kind names the C++ error kind. Raised as its subclasses in "
+                     "trtcore.errors (InputError, IoError, PlanError, ...).";
+  // trtcore/errors.py sets _error_factory(kind, message) -> exception: the subclass, messages in Python spelling.
+  m.attr("_error_factory") = py::none();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const Error& e) {
       const std::string what = e.what();
       py::object msg = py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(what.data(), py::ssize_t(what.size()), "replace"));
-      py::object exc = py::handle(error_type.ptr())(msg);
-      exc.attr("kind") = error_kind_name(e.kind());
-      PyErr_SetObject(error_type.ptr(), exc.ptr());
+      py::str kind(error_kind_name(e.kind()));
+      py::object factory = py::module_::import("trtcore._core").attr("_error_factory");
+      py::object exc;
+      if (!factory.is_none()) exc = factory(kind, msg);
+      else {
+        exc = py::handle(error_type.ptr())(msg);
+        exc.attr("kind") = kind;
+      }
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
     }
   });
 
-  py::class_<TensorInfo>(m, "TensorInfo")
-      .def_readonly("name", &TensorInfo::name)
-      .def_property_readonly("shape", [](const TensorInfo& t) { return t.shape; })
-      .def_property_readonly("dtype", [](const TensorInfo& t) { return std::string(dtype_name(t.dtype)); })
-      .def_readonly("batched", &TensorInfo::batched)
+  py::class_<TensorInfo>(m, "TensorInfo", "An engine or graph input/output: name, dtype and shape.")
+      .def_readonly("name", &TensorInfo::name, "The tensor's name in the model.")
+      .def_property_readonly("shape", [](const TensorInfo& t) { return t.shape; }, "The shape, at the maximum batch.")
+      .def_property_readonly("dtype", [](const TensorInfo& t) { return std::string(dtype_name(t.dtype)); }, "The element type: 'float32', 'float16', 'int64', ...")
+      .def_readonly("batched", &TensorInfo::batched, "Whether axis 0 is the batch axis.")
       .def("__repr__", [](const TensorInfo& t) {
         return "TensorInfo(" + t.name + ", " + dtype_name(t.dtype) + ", " + shape_str(t.shape) + ")";
       });
-  py::class_<LayerInfo>(m, "LayerInfo")
-      .def_readonly("name", &LayerInfo::name)
-      .def_readonly("op", &LayerInfo::op)
-      .def_readonly("precision", &LayerInfo::precision)
-      .def_readonly("tactic", &LayerInfo::tactic)
-      .def_readonly("workspace_bytes", &LayerInfo::workspace_bytes)
+  py::class_<LayerInfo>(m, "LayerInfo", "One layer of a built engine (after fusion): name, op, precision and tactic.")
+      .def_readonly("name", &LayerInfo::name, "The layer's name (its first node's).")
+      .def_readonly("op", &LayerInfo::op, "The op, fusions joined by '+' ('Conv+Add+Relu').")
+      .def_readonly("precision", &LayerInfo::precision, "The precision it runs in: 'fp32', 'fp16' or 'int8'.")
+      .def_readonly("tactic", &LayerInfo::tactic, "The kernel the backend chose.")
+      .def_readonly("workspace_bytes", &LayerInfo::workspace_bytes, "Scratch memory its tactic needs.")
       .def("__repr__", [](const LayerInfo& l) { return "LayerInfo(" + l.name + ", " + l.op + ", " + l.precision + ")"; });
-  py::class_<NodeInfo>(m, "NodeInfo")
-      .def_readonly("name", &NodeInfo::name)
-      .def_readonly("op", &NodeInfo::op)
-      .def_readonly("label", &NodeInfo::label)
-      .def_readonly("inputs", &NodeInfo::inputs)
-      .def_readonly("outputs", &NodeInfo::outputs)
-      .def_readonly("attrs", &NodeInfo::attrs)
+  py::class_<NodeInfo>(m, "NodeInfo", "One node of a graph (see load_graph): op, fusion label, tensors and attributes.")
+      .def_readonly("name", &NodeInfo::name, "The node's name.")
+      .def_readonly("op", &NodeInfo::op, "The op type ('Conv'); fusions show in label and attrs.")
+      .def_readonly("label", &NodeInfo::label, "The op with its fusions ('Conv+Add+Relu').")
+      .def_readonly("inputs", &NodeInfo::inputs, "Input tensor names ('' for an omitted optional input).")
+      .def_readonly("outputs", &NodeInfo::outputs, "Output tensor names.")
+      .def_readonly("attrs", &NodeInfo::attrs, "Attributes: ints, floats, strings, lists; tensors as numpy arrays.")
       .def("__repr__", [](const NodeInfo& n) { return "NodeInfo(" + n.name + ", " + n.label + ")"; });
-  py::class_<GraphInfo>(m, "GraphInfo")
-      .def_readonly("nodes", &GraphInfo::nodes)
-      .def_readonly("inputs", &GraphInfo::inputs)
-      .def_readonly("outputs", &GraphInfo::outputs)
-      .def_readonly("passes", &GraphInfo::passes)
+  py::class_<GraphInfo>(m, "GraphInfo", "A graph after a stage (see load_graph, Engine.graph): nodes, inputs, outputs, passes run.")
+      .def_readonly("nodes", &GraphInfo::nodes, "The nodes, in execution order.")
+      .def_readonly("inputs", &GraphInfo::inputs, "The graph inputs.")
+      .def_readonly("outputs", &GraphInfo::outputs, "The graph outputs.")
+      .def_readonly("passes", &GraphInfo::passes, "Passes run: dicts with name, nodes_before, nodes_after, skipped.")
       .def("op_counts", [](const GraphInfo& g) {
         std::map<std::string, int> c;
         for (const NodeInfo& n : g.nodes) ++c[n.label];
         return c;
-      });
-  py::class_<OpSupport>(m, "OpSupport")
-      .def_readonly("node", &OpSupport::node)
-      .def_readonly("op", &OpSupport::op)
-      .def_readonly("supported", &OpSupport::supported)
-      .def_readonly("reason", &OpSupport::reason);
+      }, "Node count per label, e.g. {'Conv+Relu': 33, 'Conv+Add+Relu': 16}.");
+  py::class_<OpSupport>(m, "OpSupport", "Whether one ONNX node is supported (see check_onnx), and why not.")
+      .def_readonly("node", &OpSupport::node, "The node's name.")
+      .def_readonly("op", &OpSupport::op, "Its op type.")
+      .def_readonly("supported", &OpSupport::supported, "Whether trtcore can import and run it.")
+      .def_readonly("reason", &OpSupport::reason, "Why not, when unsupported.");
 
-  m.def("compiled_backends", &compiled_backends);
-  m.def("cuda_available", &cuda_device_available);
-  m.def("check_onnx", &check_onnx_support, py::arg("onnx_path"), py::call_guard<py::gil_scoped_release>());
+  m.def("compiled_backends", &compiled_backends, "Backends compiled into this build: ['cpu', 'cuda', ...].");
+  m.def("cuda_available", &cuda_device_available, "Whether the cuda backend is compiled and a GPU is usable.");
+  m.def("check_onnx", &check_onnx_support, py::arg("onnx_path"), py::call_guard<py::gil_scoped_release>(),
+        "Every node of an ONNX model with whether it is supported (a list of OpSupport).");
   m.def("pass_names", [] {
     std::vector<std::string> names;
     for (const Pass& p : default_passes()) names.push_back(p.name);
     for (const Pass& p : lowering_passes()) names.push_back(p.name);  // a plan records both lists, in this order
     return names;
-  });
+  }, "The optimizer and lowering pass names, in the order they run (for disabled_passes).");
   m.def(
       "load_graph",
       [](const std::string& onnx, int64_t batch, const std::map<std::string, Shape>& shapes,
@@ -288,7 +303,9 @@ PYBIND11_MODULE(_core, m) {
         return graph_info(g, passes);
       },
       py::arg("onnx_path"), py::arg("batch") = 0, py::arg("shapes") = std::map<std::string, Shape>{},
-      py::arg("stop_after") = "optimize", py::arg("disabled_passes") = std::vector<std::string>{});
+      py::arg("stop_after") = "optimize", py::arg("disabled_passes") = std::vector<std::string>{},
+      "The graph of an ONNX model after a stage ('import', 'optimize' or 'precision') as a GraphInfo; batch and "
+      "shapes fix dynamic axes, disabled_passes skips optimizer passes by name.");
   m.def(
       "cli_main",
       [](const std::vector<std::string>& args) {
@@ -299,7 +316,11 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("args"), "Runs the shared build/run/inspect command line on the process's stdout/stderr; returns the exit code.");
 
-  py::class_<PyEngine> engine(m, "Engine");
+  py::class_<PyEngine> engine(m, "Engine",
+                            "An inference engine: a plan bound to a backend. Build one with trtcore.build(onnx_path, "
+                            "...) or load a saved plan with Engine(plan_path). Safe to call from several threads; "
+                            "create_context() gives a thread its own execution context. The GIL is released while "
+                            "running.");
   def_run_methods(engine, [](PyEngine& p) -> Engine& { return *p.e; });
   engine
       .def(py::init([](const std::string& plan, int threads, bool cuda_graph) {
@@ -309,7 +330,9 @@ PYBIND11_MODULE(_core, m) {
              py::gil_scoped_release release;
              return PyEngine{Engine::load(plan, s)};
            }),
-           py::arg("plan_path"), py::arg("threads") = 0, py::arg("cuda_graph") = true)
+           py::arg("plan_path"), py::arg("threads") = 0, py::arg("cuda_graph") = true,
+           "Loads a plan written by Engine.save or `trtcore build` (an ONNX model must be built first: "
+           "trtcore.build). threads: cpu backend threads (0: all cores); cuda_graph: replay runs as CUDA graphs.")
       .def_static(
           "build",
           [](const std::string& onnx, int64_t batch, const std::map<std::string, Shape>& shapes,
@@ -356,17 +379,20 @@ PYBIND11_MODULE(_core, m) {
           py::arg("workspace_mib") = 0, py::arg("calibration_dir") = "", py::arg("calibration_cache") = "",
           py::arg("calibrator") = "entropy", py::arg("percentile") = 99.99, py::arg("calibration_batch") = 8,
           py::arg("calibration_batches") = 0, py::arg("exclude_layers") = std::vector<std::string>{},
-          py::arg("calibration_data") = std::vector<py::array_t<float>>{})
-      .def("save", [](const PyEngine& p, const std::string& path) { p.e->save(path); }, py::arg("plan_path"))
-      .def_property_readonly("inputs", [](const PyEngine& p) { return p.e->inputs(); })
-      .def_property_readonly("outputs", [](const PyEngine& p) { return p.e->outputs(); })
-      .def_property_readonly("backend", [](const PyEngine& p) { return p.e->backend_name(); })
-      .def_property_readonly("device", [](const PyEngine& p) { return p.e->device_description(); })
-      .def_property_readonly("max_batch", [](const PyEngine& p) { return p.e->max_batch(); })
-      .def_property_readonly("device_memory_bytes", [](const PyEngine& p) { return p.e->memory().total(); })
-      .def_property_readonly("memory", [](const PyEngine& p) { return memory_map(p.e->memory()); })
-      .def_property_readonly("layers", [](const PyEngine& p) { return p.e->layers(); })
-      .def("graph", [](const PyEngine& p) { return graph_info(p.e->plan().graph, p.e->plan().passes); })
+          py::arg("calibration_data") = std::vector<py::array_t<float>>{},
+          "Builds an engine from an ONNX model (import, optimize, precision, build). trtcore.build is the same with "
+          "calibration_data accepting any iterable; see its documentation for the options.")
+      .def("save", [](const PyEngine& p, const std::string& path) { p.e->save(path); }, py::arg("plan_path"),
+           "Writes the plan (atomically) for Engine(plan_path) or `trtcore run --plan`.")
+      .def_property_readonly("inputs", [](const PyEngine& p) { return p.e->inputs(); }, "The inputs (TensorInfo), shapes at the maximum batch.")
+      .def_property_readonly("outputs", [](const PyEngine& p) { return p.e->outputs(); }, "The outputs (TensorInfo), shapes at the maximum batch.")
+      .def_property_readonly("backend", [](const PyEngine& p) { return p.e->backend_name(); }, "The backend that runs it: 'cpu', 'cuda' or 'tensorrt'.")
+      .def_property_readonly("device", [](const PyEngine& p) { return p.e->device_description(); }, "The device it runs on, in words.")
+      .def_property_readonly("max_batch", [](const PyEngine& p) { return p.e->max_batch(); }, "The largest batch it runs.")
+      .def_property_readonly("device_memory_bytes", [](const PyEngine& p) { return p.e->memory().total(); }, "Weights + activations + workspace it holds, in bytes.")
+      .def_property_readonly("memory", [](const PyEngine& p) { return memory_map(p.e->memory()); }, "Memory it holds by kind (weights, activations, workspace, total), in bytes.")
+      .def_property_readonly("layers", [](const PyEngine& p) { return p.e->layers(); }, "Its layers (LayerInfo): fusion, precision, tactic.")
+      .def("graph", [](const PyEngine& p) { return graph_info(p.e->plan().graph, p.e->plan().passes); }, "The graph the plan holds, with the passes run (GraphInfo).")
       .def(
           "profile",
           [](PyEngine& p, int64_t batch, int iterations) {
@@ -377,7 +403,9 @@ PYBIND11_MODULE(_core, m) {
             }
             return from_json(profile_json(profile_report(p.e->layers(), t)));
           },
-          py::arg("batch") = 0, py::arg("iterations") = 10)
+          py::arg("batch") = 0, py::arg("iterations") = 10,
+          "Times every layer over iterations runs at batch (0: the maximum); returns one dict per layer (name, op, "
+          "precision, tactic, workspace_bytes, ms).")
       .def(
           "run_directory",
           [](PyEngine& p, const std::string& dir, const std::string& output_dir, int64_t batch, int iterations) {
@@ -388,13 +416,16 @@ PYBIND11_MODULE(_core, m) {
             }
             return from_json(directory_json(r));
           },
-          py::arg("dir"), py::arg("output_dir") = "", py::arg("batch") = 0, py::arg("iterations") = 1)
+          py::arg("dir"), py::arg("output_dir") = "", py::arg("batch") = 0, py::arg("iterations") = 1,
+          "Runs every raw float32 sample file in dir (one sample each, the input's shape without the batch axis), "
+          "writing one output file per sample into output_dir when given; returns the timings as a dict.")
       .def("describe",
            [](const PyEngine& p) {
              std::ostringstream os;
              print_engine(os, engine_summary(*p.e));
              return os.str();
-           })
+           },
+           "A text summary: backend, inputs, outputs, layers and memory (what `trtcore inspect --plan` prints).")
       .def(
           "create_context",
           [](const PyEngine& p, bool cuda_graph) {
@@ -403,12 +434,16 @@ PYBIND11_MODULE(_core, m) {
             py::gil_scoped_release release;
             return PyExecContext{p.e, p.e->create_context(s)};
           },
-          py::arg("cuda_graph") = true);
+          py::arg("cuda_graph") = true,
+          "A new execution context: its own activations, stream and CUDA graphs, sharing the weights; one per "
+          "thread runs concurrently with the others.");
 
-  py::class_<PyExecContext> context(m, "Context");
+  py::class_<PyExecContext> context(m, "Context",
+                                    "An execution context of an Engine (Engine.create_context()): infer and "
+                                    "benchmark like the engine, without sharing state with other contexts.");
   def_run_methods(context, [](PyExecContext& p) -> ExecutionContext& { return *p.c; });
   context
-      .def_property_readonly("memory", [](const PyExecContext& p) { return memory_map(p.c->memory()); });
+      .def_property_readonly("memory", [](const PyExecContext& p) { return memory_map(p.c->memory()); }, "Memory this context holds by kind, in bytes.");
   bind_calibration(m);
   bind_samples(m);
 
@@ -430,5 +465,6 @@ PYBIND11_MODULE(_core, m) {
         onnx::write_onnx(g, opt, onnx_out);
       },
       py::arg("onnx_in"), py::arg("onnx_out"), py::arg("stop_after") = "optimize", py::arg("batch") = 0,
-      py::arg("min_opset") = 0, py::arg("floats") = "as_graph", py::arg("batch_dim") = "fixed");
+      py::arg("min_opset") = 0, py::arg("floats") = "as_graph", py::arg("batch_dim") = "fixed",
+      "Writes the graph after a stage back as ONNX (what the tensorrt backend hands its parser).");
 }

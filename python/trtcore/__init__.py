@@ -7,7 +7,15 @@
     engine.save("model.plan"); engine = trtcore.Engine("model.plan")
     ctx = engine.create_context()                          # one per thread for concurrent runs
     trtcore.debug_precision("model.onnx", "calib/", "out/")  # which layers hurt INT8 (see trtcore.debug)
+
+Failures raise trtcore.Error subclasses that are also the fitting built-in exception: InputError (ValueError),
+UnsupportedError (NotImplementedError), IoError (OSError), MissingFileError (FileNotFoundError), ModelError and
+PlanError (ValueError), BackendError (RuntimeError); see trtcore.errors.
 """
+import os as _os
+import re as _re
+
+from . import _core
 from ._core import (  # noqa: F401
     Context,
     Engine,
@@ -24,19 +32,109 @@ from ._core import (  # noqa: F401
     load_graph,
     pass_names,
 )
+from .errors import (  # noqa: F401,E402
+    BackendError,
+    CorruptError,
+    InputError,
+    IoError,
+    MissingFileError,
+    ModelError,
+    PlanError,
+    UnsupportedError,
+)
+from . import errors as _errors  # noqa: E402
+
+_core._error_factory = _errors.from_core  # C++ errors become the subclasses above, in Python spelling
+
 from .debug import debug_precision  # noqa: F401,E402  (per-layer INT8 sensitivity, `trtcore debug precision`)
+
+_core_build = Engine.build
+_core_engine_init = Engine.__init__
+
+
+def _parameter_names(function):
+    """The parameter names of a compiled function, from the signature line pybind11 puts first in its __doc__."""
+    line = (function.__doc__ or "").split("\n", 1)[0]
+    inside = line[line.find("(") + 1:line.rfind(")")]
+    return _re.findall(r"(?:^|, )(\w+): ", inside)
+
+
+# Names a command-line user may try as keywords, and what the Python API calls them.
+_KEYWORD_HINTS = {"half": 'precision="fp16"', "fp16": 'precision="fp16"', "int8": 'precision="int8"',
+                  "onnx": "onnx_path (the first argument)", "plan": "engine.save(path)", "workspace": "workspace_mib",
+                  "disable_pass": "disabled_passes", "calibration": "calibration_cache", "shape": "shapes",
+                  "max_batch": "batch", "batch_size": "batch"}
+
+
+def _check_keywords(what, options, valid):
+    unknown = [k for k in options if k not in valid]
+    if unknown:
+        hints = ["%s: use %s" % (k, _KEYWORD_HINTS[k]) for k in unknown if k in _KEYWORD_HINTS]
+        raise TypeError("%s() got unknown keyword argument%s %s%s. Valid keywords: %s" % (
+            what, "s" if len(unknown) > 1 else "", ", ".join(repr(k) for k in unknown),
+            " (%s)" % "; ".join(hints) if hints else "", ", ".join(valid)))
+
+
+def _build_options():
+    return [n for n in _parameter_names(_core_build) if n != "onnx_path"]
 
 
 def build(onnx_path, **options):
-    """Builds an Engine from an ONNX file. Options: batch, shapes, backend, precision ("fp32", "fp16", "int8"),
-    strict_fp32, disabled_passes, timing_cache, threads, cuda_graph, io_half, workspace_mib; for INT8:
-    calibration_dir (a folder of raw samples) or calibration_data (an iterable of arrays with a batch axis, or of
-    dicts input name -> array), calibration_cache, calibrator ("entropy", "max", "percentile", "mse"),
-    percentile, calibration_batch, calibration_batches, exclude_layers (see Engine.build)."""
+    """Builds an Engine from an ONNX file (import, optimize, precision, build).
+
+    Options: batch (largest batch; a dynamic batch axis runs any batch up to it), shapes ({input: shape} for other
+    dynamic axes), backend ("auto", "cpu", "cuda", "tensorrt"), precision ("fp32", "fp16", "int8"), strict_fp32,
+    disabled_passes, timing_cache, threads, cuda_graph, io_half, workspace_mib; for INT8: calibration_dir (a folder
+    of raw samples) or calibration_data (an iterable of arrays with a batch axis, or of dicts input name -> array),
+    calibration_cache, calibrator ("entropy", "max", "percentile", "mse"), percentile, calibration_batch,
+    calibration_batches, exclude_layers. An unknown keyword raises TypeError naming it and the valid ones; build
+    failures raise trtcore.Error subclasses (see trtcore.errors)."""
+    _check_keywords("trtcore.build", options, _build_options())
     data = options.pop("calibration_data", None)
     if data is not None:
-        options["calibration_data"] = _calibration_arrays(str(onnx_path), data, options)
-    return Engine.build(str(onnx_path), **options)
+        options["calibration_data"] = _calibration_arrays(_os.fspath(onnx_path), data, options)
+    try:
+        return _core_build(_os.fspath(onnx_path), **options)
+    except TypeError as e:
+        if "incompatible function arguments" not in str(e):
+            raise
+        given = ", ".join("%s=%s" % (k, type(v).__name__) for k, v in options.items())
+        raise TypeError("trtcore.build(): an argument has the wrong type (given: onnx_path=%s%s); see "
+                        "help(trtcore.build)" % (type(onnx_path).__name__, ", " + given if given else "")) from None
+
+
+def _load_plan(self, plan_path, *args, **kwargs):
+    """Loads a plan written by Engine.save or `trtcore build`. threads: cpu backend threads (0: all cores);
+    cuda_graph: replay runs as CUDA graphs. An ONNX model is not a plan: build it first with trtcore.build."""
+    _check_keywords("trtcore.Engine", kwargs, [n for n in _parameter_names(_core_engine_init)
+                                               if n not in ("self", "plan_path")])
+    path = _os.fspath(plan_path)
+    try:
+        _core_engine_init(self, path, *args, **kwargs)
+    except PlanError:
+        if _looks_like_onnx(path):
+            stem = _os.path.splitext(path)[0]
+            raise _errors.raise_as(
+                PlanError, "corrupt input",
+                "%s is an ONNX model, not a plan: build an engine first, engine = trtcore.build(%r, batch=...), "
+                "and keep its plan with engine.save(%r)" % (path, path, stem + ".plan")) from None
+        raise
+
+
+def _looks_like_onnx(path):
+    if path.lower().endswith(".onnx"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+    except OSError:
+        return False
+    return head[:1] == b"\x08"  # an ONNX ModelProto starts with field 1 (ir_version), a varint
+
+
+_load_plan.__name__ = "__init__"
+Engine.__init__ = _load_plan
+Engine.build = staticmethod(build)
 
 
 def _calibration_arrays(onnx_path, data, options):

@@ -7,7 +7,8 @@ __version__: str
 
 class Error(Exception):
     """Every user error (bad file, unsupported op, wrong shape, corrupt plan). `kind` is one of
-    'invalid argument', 'unsupported', 'I/O error', 'corrupt input', 'runtime error'."""
+    'invalid argument', 'unsupported', 'I/O error', 'corrupt input', 'runtime error'. Raised as the subclasses of
+    trtcore.errors (InputError, UnsupportedError, IoError, MissingFileError, ModelError, PlanError, BackendError)."""
     kind: str
 
 class TensorInfo:
@@ -60,7 +61,10 @@ class Engine:
     def build(onnx_path: str, batch: int = 0, shapes: Optional[Dict[str, Sequence[int]]] = None,
               backend: str = "auto", precision: str = "fp32", strict_fp32: bool = False,
               disabled_passes: Sequence[str] = (), timing_cache: str = "", threads: int = 0,
-              cuda_graph: bool = True, io_half: bool = False, workspace_mib: int = 0) -> "Engine": ...
+              cuda_graph: bool = True, io_half: bool = False, workspace_mib: int = 0, calibration_dir: str = "",
+              calibration_cache: str = "", calibrator: str = "entropy", percentile: float = 99.99,
+              calibration_batch: int = 8, calibration_batches: int = 0, exclude_layers: Sequence[str] = (),
+              calibration_data: Optional[object] = None) -> "Engine": ...
     def save(self, plan_path: str) -> None: ...
     @property
     def inputs(self) -> List[TensorInfo]: ...

@@ -18,10 +18,11 @@ from . import timing as _timing
 
 
 class BaselineError(Exception):
-    pass
+    """A user error of `trtcore baseline`: a missing framework, model or sample folder."""
 
 
 def cpu_name():
+    """The CPU's model name and thread count, for result captions."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -142,6 +143,7 @@ def _pad(xb, step, fixed_batch):
 # ----------------------------------------------------------------------------------------------- PyTorch
 
 def import_torch():
+    """The torch module, or a BaselineError saying how to install it."""
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -289,6 +291,7 @@ def _shape(text):
 
 
 def add_cli(subparsers):
+    """Adds `trtcore baseline` to the `trtcore` command's subparsers."""
     p = subparsers.add_parser("baseline", help="time onnxruntime (CPU) or PyTorch the way trtcore run does",
                               description="onnxruntime: --onnx model.onnx. PyTorch: --torchvision NAME (random "
                               "weights) --input-shape BxCxHxW [--mode eager|graph] [--precision fp32|fp16] "

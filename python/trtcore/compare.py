@@ -28,12 +28,20 @@ def read_run(path):
     if files:
         out[SINGLE] = {f: _read(os.path.join(path, f)) for f in files}
     for d in subdirs:
-        sub = sorted(f for f in os.listdir(os.path.join(path, d)) if os.path.isfile(os.path.join(path, d, f)))
-        if sub:
-            out[d] = {f: _read(os.path.join(path, d, f)) for f in sub}
+        for root, dirs, names in os.walk(os.path.join(path, d)):
+            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+            sub = sorted(f for f in names if not f.startswith("."))
+            if sub:
+                # An output named "a/b" is the folder a/b for `trtcore run` and a_b for `trtcore baseline`.
+                key = _folder_key(os.path.relpath(root, path))
+                out[key] = {f: _read(os.path.join(root, f)) for f in sub}
     if not out:
         raise CompareError("%s holds no output files" % path)
     return out
+
+
+def _folder_key(relpath):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in relpath.replace(os.sep, "/"))
 
 
 def _read(p):
@@ -106,6 +114,7 @@ def compare_runs(dir_a, dir_b, rtol=1e-3, atol=1e-4):
 
 
 def format_report(rep):
+    """A compare_runs result as a Markdown table per output and a PASS/FAIL line."""
     lines = ["%s vs reference %s (pass if |a-b| <= %g + %g*|b|)" % (rep["run_a"], rep["run_b"], rep["atol"],
                                                                     rep["rtol"]),
              "| output | samples | max abs | max rel | rel L2 | min cosine | top-1 agree | mismatched | result |",
@@ -123,6 +132,7 @@ def format_report(rep):
 
 
 def add_cli(subparsers):
+    """Adds `trtcore compare` to the `trtcore` command's subparsers."""
     p = subparsers.add_parser("compare", help="error statistics between two runs' output directories",
                               description="Compares run_a against the reference run_b file by file; exit code 0 "
                               "when every element satisfies |a-b| <= atol + rtol*|b|, 1 otherwise.")

@@ -22,7 +22,12 @@ import time
 
 import numpy as np
 
+from .progress import Progress
+
 IMAGE_EXTS = (".jpg", ".jpeg", ".png")
+ARRAY_LAYOUTS = ("auto", "nhwc", "nchw")
+# Channel counts an image array can have (gray, gray+alpha, RGB, RGBA): how the channel axis is told apart.
+CHANNEL_COUNTS = (1, 2, 3, 4)
 MANIFEST = "manifest.json"
 DATA_DIR = "data"
 CALIB_DIR = "calibration"
@@ -72,14 +77,23 @@ def _list_images(folder):
 
 
 class Source:
-    """Samples of one dataset: count, a loader per index (HWC array, uint8 or float), labels and label names."""
+    """Samples of one dataset: count, a loader per index (HWC array, uint8 or float), labels and label names;
+    `origin(i)` names where sample i comes from (an image file relative to the folder, or array file[index]);
+    `layout` is the array layout read (None for image folders and N×H×W arrays)."""
 
-    def __init__(self, kind, path, count, loader, labels=None, label_names=None, files=()):
+    def __init__(self, kind, path, count, loader, labels=None, label_names=None, files=(), origin=None,
+                 layout=None):
         self.kind, self.path, self.count, self.loader = kind, path, count, loader
         self.labels, self.label_names, self.files = labels, label_names, list(files)
+        self.origin = origin or (lambda i: "%s[%d]" % (os.path.basename(path), i))
+        self.layout = layout
 
 
-def open_source(path, labels_path=None, key=None):
+def open_source(path, labels_path=None, key=None, array_layout="auto"):
+    """The samples of an image folder or an .idx/.npy/.npz array file. array_layout: how a 4-D array's axes are
+    laid out ("nhwc", "nchw", or "auto": told from which axis can hold channels, an error when both or neither)."""
+    if array_layout not in ARRAY_LAYOUTS:
+        raise PrepareError("array layout must be one of %s, got %r" % (", ".join(ARRAY_LAYOUTS), array_layout))
     path = os.path.abspath(path)
     if not os.path.exists(path):
         raise PrepareError("source %s does not exist" % path)
@@ -90,11 +104,11 @@ def open_source(path, labels_path=None, key=None):
         x = read_idx(path)
         labels_path = labels_path or _idx_labels_path(path)
         y = read_idx(labels_path).astype(np.int64) if labels_path else None
-        return _array_source("idx", path, x, y, files=[path] + ([labels_path] if labels_path else []))
+        return _array_source("idx", path, x, y, [path] + ([labels_path] if labels_path else []), array_layout)
     if low.endswith(".npy"):
         x = np.load(path, allow_pickle=False)
         y = _load_label_array(labels_path) if labels_path else None
-        return _array_source("npy", path, x, y, files=[path] + ([labels_path] if labels_path else []))
+        return _array_source("npy", path, x, y, [path] + ([labels_path] if labels_path else []), array_layout)
     if low.endswith(".npz"):
         z = np.load(path, allow_pickle=False)
         xkey = key or next((k for k in ("x", "images", "data", "X") if k in z.files), None)
@@ -103,7 +117,8 @@ def open_source(path, labels_path=None, key=None):
                                % (path, key or "x/images/data", ", ".join(z.files)))
         ykey = next((k for k in ("y", "labels", "target", "Y") if k in z.files), None)
         y = _load_label_array(labels_path) if labels_path else (z[ykey].astype(np.int64) if ykey else None)
-        return _array_source("npz", path, z[xkey], y, files=[path] + ([labels_path] if labels_path else []))
+        return _array_source("npz", path, z[xkey], y, [path] + ([labels_path] if labels_path else []),
+                             array_layout)
     raise PrepareError("%s: unknown source type (expected an image folder, .idx/.idx.gz, .npy or .npz)" % path)
 
 
@@ -115,16 +130,41 @@ def _load_label_array(path):
     return np.loadtxt(path, dtype=np.int64).reshape(-1)
 
 
-def _array_source(kind, path, x, y, files):
+def array_layout_of(shape, layout, path):
+    """The layout ("nhwc" or "nchw") of a 4-D sample array of `shape`: `layout` checked against the shape, or, for
+    "auto", the one whose channel axis can hold channels. Never guesses between two possible readings."""
+    shape = tuple(int(v) for v in shape)
+    last, second = shape[3] in CHANNEL_COUNTS, shape[1] in CHANNEL_COUNTS
+    if layout == "auto":
+        if last != second:
+            return "nhwc" if last else "nchw"
+        why = "both axis 1 and axis 3 could be channels" if last else \
+            "neither axis 1 nor axis 3 holds %s channels" % "/".join(map(str, CHANNEL_COUNTS))
+        raise PrepareError("%s: cannot tell the layout of a %s array (%s); pass --array-layout nchw or nhwc"
+                           % (path, "x".join(map(str, shape)), why))
+    axis = 3 if layout == "nhwc" else 1
+    if shape[axis] not in CHANNEL_COUNTS:
+        other = "nchw" if layout == "nhwc" else "nhwc"
+        raise PrepareError("%s: a %s array cannot be %s: its channel axis (%d) has %d entries, expected %s%s"
+                           % (path, "x".join(map(str, shape)), layout.upper(), axis, shape[axis],
+                              "/".join(map(str, CHANNEL_COUNTS)),
+                              "; it looks %s" % other.upper() if shape[4 - axis] in CHANNEL_COUNTS else ""))
+    return layout
+
+
+def _array_source(kind, path, x, y, files, layout="auto"):
     if x.ndim == 2:
         raise PrepareError("%s: a %s array holds one sample; expected a batch (N, H, W[, C])" % (path, x.shape))
     if x.ndim not in (3, 4):
-        raise PrepareError("%s: expected N×H×W or N×H×W×C samples, got shape %s" % (path, x.shape))
+        raise PrepareError("%s: expected N×H×W, N×H×W×C or N×C×H×W samples, got shape %s" % (path, x.shape))
     if y is not None and len(y) != len(x):
         raise PrepareError("%s: %d samples but %d labels" % (path, len(x), len(y)))
     names = [str(i) for i in range(int(y.max()) + 1)] if y is not None and len(y) else None
-    loader = (lambda i: x[i][:, :, None]) if x.ndim == 3 else (lambda i: x[i])
-    return Source(kind, path, len(x), loader, y, names, files)
+    if x.ndim == 3:
+        return Source(kind, path, len(x), lambda i: x[i][:, :, None], y, names, files)
+    layout = array_layout_of(x.shape, layout, path)
+    loader = (lambda i: x[i]) if layout == "nhwc" else (lambda i: x[i].transpose(1, 2, 0))
+    return Source(kind, path, len(x), loader, y, names, files, layout=layout)
 
 
 def _image_folder(path):
@@ -150,7 +190,8 @@ def _image_folder(path):
             a = np.asarray(im)
         return a[:, :, None] if a.ndim == 2 else a
 
-    return Source("images", path, len(items), load, y, classes, items)
+    return Source("images", path, len(items), load, y, classes, items,
+                  origin=lambda i: os.path.relpath(items[i], path).replace(os.sep, "/"))
 
 
 # ----------------------------------------------------------------------------------------------- transforms
@@ -177,6 +218,7 @@ class Transforms:
         self.layout, self.channels = layout, channels
 
     def to_dict(self):
+        """The transforms as recorded in the manifest."""
         return {"resize_shorter": self.resize, "center_crop": list(self.crop) if self.crop else None,
                 "scale": self.scale, "mean": self.mean, "std": self.std, "layout": self.layout,
                 "channels": self.channels, "order": "resize,crop,float32,scale,channels,normalize,layout"}
@@ -242,43 +284,13 @@ def resize_shorter(a, size):
 
 
 def center_crop(a, crop):
+    """The centered crop ([N] or [H, W]) of an H×W×C array; an error when larger than the image."""
     ch, cw = (crop[0], crop[0]) if len(crop) == 1 else crop[:2]
     h, w = a.shape[:2]
     if ch > h or cw > w:
         raise PrepareError("center crop %dx%d is larger than the (resized) image %dx%d" % (ch, cw, h, w))
     top, left = (h - ch) // 2, (w - cw) // 2
     return a[top:top + ch, left:left + cw]
-
-
-# ----------------------------------------------------------------------------------------------- progress
-
-class Progress:
-    """A plain text progress bar on stderr, redrawn at most ten times a second."""
-
-    def __init__(self, total, label, enabled=True, stream=None):
-        self.total, self.label, self.enabled = max(1, total), label, enabled
-        self.stream = stream or sys.stderr
-        self.last = 0.0
-        self.start = time.monotonic()
-
-    def update(self, done, force=False):
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self.last < 0.1 and done < self.total:
-            return
-        self.last = now
-        frac = done / self.total
-        bar = "#" * int(frac * 30)
-        self.stream.write("\r%s [%-30s] %d/%d %3d%% %.1fs" % (self.label, bar, done, self.total, frac * 100,
-                                                             now - self.start))
-        self.stream.flush()
-
-    def close(self):
-        if self.enabled:
-            self.update(self.total, force=True)
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 # ----------------------------------------------------------------------------------------------- prepare
@@ -293,13 +305,17 @@ def _hash_files(paths):
     return h.hexdigest()
 
 
-def _config_hash(source_hash, transforms, limit, calibration, seed):
-    blob = json.dumps({"v": FORMAT_VERSION, "source": source_hash, "transforms": transforms.to_dict(),
-                       "limit": limit, "calibration": calibration, "seed": seed}, sort_keys=True)
+def _config_hash(source_hash, transforms, limit, calibration, seed, array_layout=None):
+    config = {"v": FORMAT_VERSION, "source": source_hash, "transforms": transforms.to_dict(), "limit": limit,
+              "calibration": calibration, "seed": seed}
+    if array_layout == "nchw":  # NHWC was the only reading before; sets prepared so keep their hash
+        config["array_layout"] = array_layout
+    blob = json.dumps(config, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def sample_name(i):
+    """The file name of sample i in a prepared set."""
     return "%06d.bin" % i
 
 
@@ -329,11 +345,13 @@ def balanced_subset(labels, n, seed):
 
 
 def prepare(source, output, labels=None, key=None, resize=None, crop=None, scale=1.0, mean=None, std=None,
-            layout="nchw", channels="auto", limit=None, calibration=0, seed=0, force=False, progress=True):
+            layout="nchw", channels="auto", limit=None, calibration=0, seed=0, force=False, progress=True,
+            array_layout="auto"):
     """Writes the prepared set into `output` (see the module docstring) and returns its manifest.
-    Raises PrepareError for user errors."""
+    `layout` is the samples' layout written; `array_layout` the layout of a 4-D source array ("auto", "nhwc",
+    "nchw"; see array_layout_of). Raises PrepareError for user errors."""
     t = Transforms(resize, crop, scale, mean, std, layout, channels)
-    src = open_source(source, labels, key)
+    src = open_source(source, labels, key, array_layout)
     count = src.count if limit is None else min(int(limit), src.count)
     if count <= 0:
         raise PrepareError("%s: no samples to prepare" % source)
@@ -341,7 +359,7 @@ def prepare(source, output, labels=None, key=None, resize=None, crop=None, scale
     if calibration < 0 or calibration > count:
         raise PrepareError("calibration asks for %d samples but the set has %d" % (calibration, count))
     source_hash = _hash_files(src.files)
-    config_hash = _config_hash(source_hash, t, limit, calibration, seed)
+    config_hash = _config_hash(source_hash, t, limit, calibration, seed, src.layout)
     output = os.path.abspath(output)
 
     existing = read_manifest(output) if os.path.isdir(output) else None
@@ -363,9 +381,9 @@ def prepare(source, output, labels=None, key=None, resize=None, crop=None, scale
     try:
         manifest = _write_set(src, t, count, tmp, calibration, seed, progress)
         manifest.update({"format_version": FORMAT_VERSION, "source": {"kind": src.kind, "path": src.path,
-                         "files": [os.path.abspath(p) for p in src.files[:4]], "count": src.count,
-                         "sha256": source_hash}, "config_hash": config_hash, "seed": int(seed),
-                         "transforms": t.to_dict(), "limit": limit, "complete": True,
+                         "files": [os.path.abspath(p) for p in src.files], "count": src.count,
+                         "array_layout": src.layout, "sha256": source_hash}, "config_hash": config_hash,
+                         "seed": int(seed), "transforms": t.to_dict(), "limit": limit, "complete": True,
                          "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
         with open(os.path.join(tmp, MANIFEST), "w") as f:
             json.dump(manifest, f, indent=2)
@@ -402,6 +420,7 @@ def _write_set(src, t, count, tmp, calibration, seed, progress):
             f.write(b)
         bar.update(i + 1)
     bar.close()
+    sources = {sample_name(i): src.origin(i) for i in range(count)}
     labels = None if src.labels is None else src.labels[:count]
     if labels is not None:
         with open(os.path.join(tmp, LABELS), "w") as f:
@@ -414,7 +433,7 @@ def _write_set(src, t, count, tmp, calibration, seed, progress):
                 "files": {"first": sample_name(0), "last": sample_name(count - 1)},
                 "labels_file": LABELS if labels is not None else None,
                 "label_map": ({str(i): n for i, n in enumerate(src.label_names)} if src.label_names else None),
-                "content_sha256": h.hexdigest(), "calibration": None}
+                "sample_sources": sources, "content_sha256": h.hexdigest(), "calibration": None}
     if calibration:
         if labels is not None:
             idx = balanced_subset(labels, calibration, seed)
@@ -434,6 +453,7 @@ def _write_set(src, t, count, tmp, calibration, seed, progress):
 
 
 def read_manifest(output):
+    """The manifest of a prepared set, or None when it has none (or an unreadable one)."""
     try:
         with open(os.path.join(output, MANIFEST)) as f:
             return json.load(f)
@@ -496,6 +516,7 @@ def _crop(text):
 
 
 def add_cli(subparsers):
+    """Adds `trtcore prepare` to the `trtcore` command's subparsers."""
     p = subparsers.add_parser("prepare", help="dataset → raw float32 sample files, labels and a manifest",
                               description="Turns an image folder (class sub-folders give labels), an idx/idx.gz "
                               "file (MNIST, Fashion-MNIST) or a .npy/.npz array into one raw float32 file per "
@@ -504,13 +525,16 @@ def add_cli(subparsers):
     p.add_argument("-o", "--output", required=True, help="output directory (samples go to OUTPUT/data)")
     p.add_argument("--labels", help="labels file for .npy/.npz/idx sources (.npy, idx, or one integer per line)")
     p.add_argument("--key", help="array name inside an .npz file")
+    p.add_argument("--array-layout", choices=ARRAY_LAYOUTS, default="auto",
+                   help="axis order of a 4-D source array: nhwc (N×H×W×C), nchw (N×C×H×W), or auto (default): "
+                   "the one whose channel axis holds 1-4 channels; an error when the shape allows both or neither")
     g = p.add_argument_group("transforms (applied in this order)")
     g.add_argument("--resize", type=int, help="resize so the shorter side is this many pixels (bilinear)")
     g.add_argument("--crop", type=_crop, help="center crop, N or HxW")
     g.add_argument("--scale", type=float, default=1.0, help="multiply pixel values (e.g. 0.00392156862745098 = 1/255)")
     g.add_argument("--mean", type=_floats, help="per-channel mean to subtract, e.g. 0.485,0.456,0.406")
     g.add_argument("--std", type=_floats, help="per-channel std to divide by, e.g. 0.229,0.224,0.225")
-    g.add_argument("--layout", choices=("nchw", "nhwc"), default="nchw", help="sample layout: CHW or HWC")
+    g.add_argument("--layout", choices=("nchw", "nhwc"), default="nchw", help="layout of the samples written: CHW or HWC")
     g.add_argument("--channels", choices=("auto", "rgb", "bgr", "gray"), default="auto",
                    help="channel order/count (auto keeps the source's)")
     p.add_argument("--limit", type=int, help="only the first N samples")
@@ -528,7 +552,7 @@ def _cli(args):
         m = prepare(args.source, args.output, labels=args.labels, key=args.key, resize=args.resize, crop=args.crop,
                     scale=args.scale, mean=args.mean, std=args.std, layout=args.layout, channels=args.channels,
                     limit=args.limit, calibration=args.calibration, seed=args.seed, force=args.force,
-                    progress=not args.quiet)
+                    progress=not args.quiet, array_layout=args.array_layout)
     except (PrepareError, OSError) as e:
         sys.stderr.write("trtcore prepare: error: %s\n" % e)
         return 2
@@ -541,6 +565,7 @@ def _cli(args):
 
 
 def main(argv=None):
+    """`trtcore prepare ...` on its own; returns the exit code."""
     parser = argparse.ArgumentParser(prog="trtcore")
     add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _core
 from .compare import error_stats
+from .progress import Progress
 
 REPORT = "precision_debug"
 CACHE = "calibration.cache"
@@ -100,29 +101,6 @@ def measure(outputs, reference, labels=None):
     return row
 
 
-class _Progress:
-    """`\\r` frames on a terminal; elsewhere a line at every tenth of the way."""
-
-    def __init__(self, total, enabled, stream=None):
-        self.total, self.enabled = max(1, total), enabled
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.shown = -1
-        self.start = time.monotonic()
-
-    def update(self, done, what):
-        if not self.enabled:
-            return
-        line = "debug precision: %d/%d layers (%3d%%) %s, %.1f s" % (
-            done, self.total, 100 * done // self.total, what, time.monotonic() - self.start)
-        if self.tty:
-            self.stream.write("\r\033[K" + line + ("\n" if done >= self.total else ""))
-        elif 10 * done // self.total > self.shown:
-            self.shown = 10 * done // self.total
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
 def _pick(layers, max_layers):
     """At most max_layers of them, spread evenly over the network (the first and last always kept)."""
     if not max_layers or max_layers >= len(layers):
@@ -179,6 +157,7 @@ def _greedy(runner, order, int8_row, metric, goal, progress_stream):
 
 
 def build_command(onnx_path, calibration_dir, cache, calibrator, backend, batch, exclude, plan):
+    """The `trtcore build` command line that builds the suggested INT8 plan."""
     argv = ["trtcore", "build", "--onnx", onnx_path, "--backend", backend, "--batch", str(batch), "--int8",
             "--calibration-dir", calibration_dir, "--calibration-cache", cache]
     if calibrator != "entropy":
@@ -222,7 +201,7 @@ def debug_precision(onnx, calibration_dir, output_dir, eval_dir=None, labels=Non
     names = [n for n, _ in layers]
     ops = dict(layers)
     chosen = _pick(names, max_layers)
-    bar = _Progress(len(chosen), stream is not None, stream)
+    bar = Progress(len(chosen), "debug precision: layers", stream is not None, stream)
     per_layer = []
     for i, name in enumerate(chosen):
         only = runner.row(runner.int8([n for n in names if n != name]), variant="only_int8", layer=name)
@@ -230,6 +209,7 @@ def debug_precision(onnx, calibration_dir, output_dir, eval_dir=None, labels=Non
         per_layer.append({"layer": name, "op": ops[name], "only_int8": only, "all_but": but,
                           "damage": only["rel_l2"], "recovery": rows["int8"]["rel_l2"] - but["rel_l2"]})
         bar.update(i + 1, name)
+    bar.close()
     by_damage = sorted(per_layer, key=lambda p: -p["damage"])
     by_recovery = sorted(per_layer, key=lambda p: (-p["recovery"], -p["damage"]))
     for rank, p in enumerate(by_damage, 1):
@@ -275,6 +255,7 @@ def _csv_rows(result):
 
 
 def write_outputs(result, output_dir):
+    """Writes precision_debug.{json,csv,md,png} of a debug_precision result; returns their paths."""
     base = os.path.join(output_dir, REPORT)
     with open(base + ".json", "w") as f:
         json.dump(result, f, indent=2)
@@ -296,6 +277,7 @@ def write_outputs(result, output_dir):
 
 
 def format_markdown(result):
+    """A debug_precision result as a Markdown report (rankings, suggestion)."""
     m = result["metric"]
     label = "top-1 accuracy" if m == "accuracy" else "top-1 agreement with FP32"
     ref = result["reference"]
@@ -363,6 +345,7 @@ def plot(result, path):
 
 
 def format_summary(result, top=5):
+    """The short text summary `trtcore debug precision` prints: the worst `top` layers and the suggestion."""
     m = result["metric"]
     name = "top-1 accuracy" if m == "accuracy" else "top-1 agreement"
     ref = result["reference"]
@@ -385,6 +368,7 @@ def format_summary(result, top=5):
 # ----------------------------------------------------------------------------------------------- CLI
 
 def add_cli(subparsers):
+    """Adds `trtcore debug precision` to the `trtcore` command's subparsers."""
     d = subparsers.add_parser("debug", help="debugging helpers: `trtcore debug precision` (INT8 layer sensitivity)",
                               description="Debugging helpers.")
     sub = d.add_subparsers(dest="debug_command", required=True)

@@ -3,6 +3,7 @@
 Every figure names its units on the axes and carries the device and date in its title."""
 import math
 import os
+import textwrap
 import time
 
 
@@ -22,16 +23,26 @@ def _ok(r):
 
 
 def caption(device=None, date=None, extra=""):
+    """The caption under a figure's title: device · date (today by default) · extra."""
     date = date or time.strftime("%Y-%m-%d")
     parts = [p for p in (device, date, extra) if p]
     return " · ".join(parts)
 
 
-def _finish(fig, path, title, cap):
-    fig.suptitle(title + ("\n" + cap if cap else ""), fontsize=10)
+def _set_titles(fig, title, cap, fontsize=10):
+    """The title and its caption line(s) above the axes, wrapped to the figure's width so that a long device
+    list never runs past the figure's edges, with the axes moved down to make room."""
+    # About 0.6 em per character: the text width in characters that fits the figure at this font size.
+    width = max(20, int(fig.get_figwidth() * 72 / (0.6 * fontsize)) - 4)
+    lines = textwrap.wrap(title, width) + (textwrap.wrap(cap, width) if cap else [])
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
     fig.tight_layout()
+
+
+def _finish(fig, path, title, cap):
+    _set_titles(fig, title, cap)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight", pad_inches=0.1)
     _plt().close(fig)
     return path
 

@@ -21,7 +21,7 @@ from . import timing as _timing
 
 
 class ReportError(Exception):
-    pass
+    """A user error of `trtcore report`: missing or mismatched results, outputs or labels."""
 
 
 # ----------------------------------------------------------------------------------------------- accuracy
@@ -84,6 +84,7 @@ def read_outputs(run_dir, output=None):
 
 
 def labels_for(files, labels_path):
+    """The labels of output `files` from a labels.csv (by file name) or a plain list (in order)."""
     from .data import load_labels
     lab = load_labels(labels_path)
     if isinstance(lab, dict):
@@ -97,6 +98,8 @@ def labels_for(files, labels_path):
 
 
 def accuracy_row(name, run_dir, labels_path=None, reference=None, precision=""):
+    """One accuracy table row of a run directory: top-1/top-5 against labels, agreement with a reference run.
+    name: engine or engine:precision."""
     files, out = read_outputs(run_dir)
     engine, _, prec = name.partition(":")
     row = {"engine": engine, "precision": precision or prec or "", "samples": len(files)}
@@ -131,7 +134,25 @@ SPEED_COLUMNS = [
 ]
 
 
+_MODEL_SUFFIXES = (".onnx", ".plan", ".engine", ".trt")
+
+
+def model_name(name):
+    """The name a model is grouped and plotted under: a path or file name without its folder and its model/plan
+    extension, so "models/mbv2.onnx", "mbv2.plan" and "mbv2" are one model."""
+    name = os.path.basename(str(name or "").rstrip("/\\"))
+    while name.lower().endswith(_MODEL_SUFFIXES):
+        name = os.path.splitext(name)[0]
+    return name
+
+
+def normalize_models(results):
+    """Copies of the results with their model names normalized (see model_name)."""
+    return [dict(r, model=model_name(r["model"])) if r.get("model") else r for r in results]
+
+
 def speed_rows(results):
+    """Speed table rows (SPEED_COLUMNS) of result dicts; failed runs keep their status."""
     rows = []
     for r in results:
         ok = r.get("status", "ok") == "ok"
@@ -178,6 +199,7 @@ def markdown_table(rows, columns=None):
 
 
 def csv_text(rows, columns=None):
+    """rows as CSV text (floats in full precision); columns empty in every row are left out."""
     if not rows:
         return ""
     columns = _drop_empty(rows, columns or [(k, k, "%s") for k in rows[0]])
@@ -208,6 +230,7 @@ def write_report(out_dir, results=(), accuracy=(), title="trtcore report", devic
     date = date or time.strftime("%Y-%m-%d")
     device = device or "; ".join(sorted({r.get("device", "") for r in results if r.get("device")})) or None
     written = []
+    results = normalize_models(results)
     md = ["# %s" % title, "", "Device: %s · date: %s" % (device or "unknown", date), ""]
     if results:
         rows = speed_rows(results)
@@ -259,6 +282,7 @@ def _write(path, text, written):
 
 
 def collect_results(paths):
+    """The result dicts of JSON files and of folders of them."""
     out = []
     for p in paths:
         files = ([os.path.join(p, f) for f in sorted(os.listdir(p)) if f.endswith(".json")]
@@ -276,6 +300,7 @@ def collect_results(paths):
 # ----------------------------------------------------------------------------------------------- CLI
 
 def add_cli(subparsers):
+    """Adds `trtcore report` to the `trtcore` command's subparsers."""
     p = subparsers.add_parser("report", help="tables (Markdown, CSV) and plots (PNG) from results and run outputs",
                               description="Speed tables and latency plots from result JSON files; accuracy and "
                               "agreement from run output directories.")
@@ -301,8 +326,10 @@ def _cli(args):
         if args.targets and not args.num_classes:
             raise ReportError("--targets needs --num-classes")
         results = collect_results(args.results)
+        from .progress import track
+
         accuracy = []
-        for spec in args.outputs:
+        for spec in track(args.outputs, "report: scoring outputs", enabled=len(args.outputs) > 1):
             name, sep, d = spec.partition("=")
             if not sep:
                 name, d = os.path.basename(os.path.normpath(spec)), spec
@@ -324,6 +351,7 @@ def _cli(args):
 
 
 def main(argv=None):
+    """`trtcore report ...` on its own; returns the exit code."""
     parser = argparse.ArgumentParser(prog="trtcore")
     add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -79,6 +79,7 @@ class BatchStats:
         self.requests_per_call = {}
 
     def add(self, requests, rows):
+        """Records one engine call that ran `requests` requests of `rows` rows in all."""
         with self._lock:
             self.calls += 1
             self.requests += requests
@@ -86,6 +87,7 @@ class BatchStats:
             self.requests_per_call[requests] = self.requests_per_call.get(requests, 0) + 1
 
     def as_dict(self):
+        """The counts so far: calls, requests, rows and calls per number of requests."""
         with self._lock:
             return dict(calls=self.calls, requests=self.requests, rows=self.rows,
                         requests_per_call=dict(sorted(self.requests_per_call.items())))
@@ -132,17 +134,21 @@ class Server:
 
     @property
     def http_url(self):
+        """host:port of the HTTP endpoint."""
         return "%s:%d" % (self.host, self.http_port)
 
     @property
     def grpc_url(self):
+        """host:port of the gRPC endpoint."""
         return "%s:%d" % (self.host, self.grpc_port)
 
     @property
     def metrics_url(self):
+        """The URL of the Prometheus metrics."""
         return "http://%s:%d/metrics" % (self.host, self.metrics_port)
 
     def start(self):
+        """Starts Triton with the model bound; returns self."""
         pt = _pytriton()
         cfg = pt["TritonConfig"](http_address=self.host, http_port=self.http_port, grpc_address=self.host,
                                  grpc_port=self.grpc_port, metrics_address=self.host, metrics_port=self.metrics_port,
@@ -178,6 +184,7 @@ class Server:
             self.stop()
 
     def stop(self):
+        """Stops the server (nothing when it is not running)."""
         if self._triton is not None:
             self._triton.stop()
             self._triton = None
@@ -199,6 +206,7 @@ def serve(engine, block=True, **options):
 
 
 def add_cli(sub):
+    """Adds `trtcore serve` to the `trtcore` command's subparsers."""
     p = sub.add_parser("serve", help="serve a plan through Triton Inference Server (PyTriton)",
                        description="Serves the plan over HTTP and gRPC (KServe v2 protocol) with Prometheus metrics, "
                                    "dynamic batching up to the plan's maximum batch. Needs pip install "

@@ -114,6 +114,7 @@ def load_results(path):
 
 
 def save_results(results, path):
+    """Writes result dicts as a JSON list (readable by load_results and `trtcore report`)."""
     with open(path, "w") as f:
         json.dump(results, f, indent=2, default=_json_default)
         f.write("\n")

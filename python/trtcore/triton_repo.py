@@ -26,6 +26,7 @@ class TensorSpec:
 
     @property
     def triton_dtype(self):
+        """The Triton TYPE_* name of the dtype."""
         return TRITON_DTYPES[self.dtype]
 
     def __repr__(self):
@@ -207,6 +208,7 @@ def bundled_tritonserver(backend_dir):
 
 
 def add_cli(sub):
+    """Adds `trtcore export-triton` to the `trtcore` command's subparsers."""
     p = sub.add_parser("export-triton", help="write a plan as a Triton Inference Server model repository",
                        description="Writes REPOSITORY/<model>/config.pbtxt (max_batch_size, dynamic_batching, "
                                    "instance_group, inputs/outputs), 1/model.py (Python backend running the plan "
