@@ -22,13 +22,6 @@ void apply_shape_profile(const Args& a, ModelOptions& m) {
     if (a.has("minShapes") || a.has("optShapes"))
       fail(ErrorKind::kInvalidArgument, "--minShapes/--optShapes need --maxShapes (its batch is the plan's maximum)");
     return;
-  for (const std::string& spec : a.list("layer-precision")) {
-    const size_t colon = spec.rfind(':');
-    if (colon == std::string::npos || colon == 0 || spec.substr(colon + 1) != "fp32")
-      fail(ErrorKind::kInvalidArgument, "--layer-precision expects name:fp32 (the layers an INT8 build keeps in ",
-           "float), got '", spec, "'");
-    b.exclude_layers.push_back(spec.substr(0, colon));
-  }
   }
   if (a.has("shapes")) fail(ErrorKind::kInvalidArgument, "give --shapes or --maxShapes, not both");
   const std::map<std::string, Shape> max = shape_specs(a, "maxShapes");
