@@ -227,3 +227,25 @@ def test_calibration_arrays_of_the_wrong_shape_are_refused(setup, tmp_path):
     proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--calibration-dir",
                        comp, "--plan", tmp_path / "x.plan")
     assert_clean_failure(proc, "c.npz", "savez_compressed")
+
+
+def test_a_graph_input_keeps_its_whole_range(tmp_path):
+    """Half the input pixels at one background value (as in Fashion-MNIST) make a histogram spike that entropy's KL
+    search lands on; the network input is calibrated to its maximum instead, with every calibrator."""
+    from onnx import helper, TensorProto
+    rng = np.random.default_rng(4)
+    w = (rng.standard_normal((4, 1, 3, 3)) * 0.3).astype(np.float32)
+    g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3])], "spike",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 12, 12])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [onnx.numpy_helper.from_array(w, "w")])
+    path = save_model(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "spike.onnx")
+    x = np.full((32, 1, 12, 12), -0.81, np.float32)
+    bright = rng.random(x.shape) < 0.3
+    x[bright] = rng.uniform(-0.5, 2.0, bright.sum()).astype(np.float32)
+    for calibrator in ("entropy", "percentile", "mse"):
+        cache = tmp_path / f"{calibrator}.cache"
+        trtcore.build(path, backend="cpu", batch=8, precision="int8", calibration_data=[x],
+                      calibrator=calibrator, calibration_cache=str(cache))
+        scale = struct.unpack(">f", bytes.fromhex(_cache_lines(cache)[1]["x"]))[0]
+        assert scale == pytest.approx(np.abs(x).max() / 127, rel=1e-6), calibrator

@@ -152,9 +152,14 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
   calib::AlgorithmSettings as;
   as.algorithm = settings.algorithm;
   as.percentile = settings.percentile;
+  calib::AlgorithmSettings full_range = as;
+  full_range.algorithm = CalibrationAlgorithm::kMax;
   for (size_t k = 0; k < observed.size(); ++k) {
     const std::string& name = g.value(observed[k]).name;
-    result.amax[name] = calib::compute_amax(stats[k], as);
+    // A graph input keeps its whole range: its values are the data itself, and a spike of one common value (an
+    // image's uniform background) would otherwise pull entropy's threshold onto it and clip everything brighter.
+    const bool input = std::find(g.inputs.begin(), g.inputs.end(), observed[k]) != g.inputs.end();
+    result.amax[name] = calib::compute_amax(stats[k], input ? full_range : as);
     if (stats[k].nonfinite() > 0)
       result.warnings.push_back("tensor '" + name + "' held " + std::to_string(stats[k].nonfinite()) +
                                 " NaN/Inf value(s) during calibration");
