@@ -65,7 +65,14 @@ log "cross-building trtcore-exec for aarch64 in $ARM_BUILD (log: $ARM_BUILD.log)
 ARM_EXEC=$ROOT/$ARM_BUILD/trtcore-exec
 machine=$(LC_ALL=C aarch64-linux-gnu-readelf -h "$ARM_EXEC" | sed -n 's/^ *Machine: *//p')
 [[ $machine == AArch64 ]] || die "$ARM_EXEC is built for '$machine', expected AArch64"
-log "ok: $ARM_EXEC is an AArch64 executable"
+# JetPack 6 is Ubuntu 22.04: glibc 2.35 and libstdc++ of GCC 12 (GLIBCXX_3.4.30).
+glibc=$(aarch64-linux-gnu-objdump -T "$ARM_EXEC" | grep -o 'GLIBC_2\.[0-9]*' | sort -uV | tail -1)
+glibcxx=$(aarch64-linux-gnu-objdump -T "$ARM_EXEC" | grep -o 'GLIBCXX_3\.4\.[0-9]*' | sort -uV | tail -1)
+[[ $(printf '%s\n' "$glibc" GLIBC_2.35 | sort -V | tail -1) == GLIBC_2.35 ]] ||
+  die "$ARM_EXEC needs $glibc; JetPack 6 (Ubuntu 22.04) has GLIBC_2.35"
+[[ $(printf '%s\n' "$glibcxx" GLIBCXX_3.4.30 | sort -V | tail -1) == GLIBCXX_3.4.30 ]] ||
+  die "$ARM_EXEC needs $glibcxx; JetPack 6 (Ubuntu 22.04) has GLIBCXX_3.4.30"
+log "ok: $ARM_EXEC is an AArch64 executable (needs $glibc, $glibcxx: within Ubuntu 22.04's)"
 
 # ---- the x86 build (as scripts/test.sh builds it) ----
 X86_EXEC=${TRTCORE_EXEC:-}
@@ -227,13 +234,17 @@ if [[ $CUDA_CHECK == 1 ]]; then
       -DTRTCORE_CUDA_ARCHITECTURES="$archs" -DPython_EXECUTABLE="$PY" &&
     cmake --build $CUDA_BUILD -j "$JOBS" --target trtcore_cuda; } > $CUDA_BUILD.log 2>&1 ||
     { grep -E "error" -A3 $CUDA_BUILD.log | head -40 >&2; die "cuda backend does not compile for sm_${archs}"; }
+  # The library holds code for each architecture (cuobjdump where installed, else the compile lines say so).
   CUOBJDUMP=$(dirname "$NVCC")/cuobjdump
-  if [[ -x $CUOBJDUMP ]]; then
-    for a in ${archs//;/ }; do
+  for a in ${archs//;/ }; do
+    if [[ -x $CUOBJDUMP ]]; then
       "$CUOBJDUMP" --list-elf $CUDA_BUILD/libtrtcore_cuda.a 2>/dev/null | grep -q "sm_$a" ||
         die "libtrtcore_cuda.a holds no sm_$a code"
-    done
-  fi
+    else
+      grep -qF "code=[compute_$a,sm_$a]" $CUDA_BUILD/build.ninja $CUDA_BUILD/CMakeFiles/*.make 2>/dev/null ||
+        die "the cuda sources were not compiled for sm_$a"
+    fi
+  done
   log "ok: the cuda backend compiles for sm_${archs//;/, sm_} (host code x86)"
 fi
 log "all checks passed"
