@@ -14,7 +14,8 @@ SCRIPT = os.path.join(ROOT, "scripts", "jetson_cross_check.sh")
 
 
 def _missing_cross_tools():
-    missing = [t for t in ("aarch64-linux-gnu-g++", "aarch64-linux-gnu-readelf", "aarch64-linux-gnu-objdump") if not shutil.which(t)]
+    tools = ("aarch64-linux-gnu-g++", "aarch64-linux-gnu-readelf", "aarch64-linux-gnu-objdump")
+    missing = [t for t in tools if not shutil.which(t)]
     if not (shutil.which("qemu-aarch64") or shutil.which("qemu-aarch64-static")):
         missing.append("qemu-aarch64")
     return missing
