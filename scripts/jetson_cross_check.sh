@@ -34,13 +34,15 @@ fi
 export PATH="$PATH:$(dirname "$PY")"
 command -v cmake >/dev/null || die "cmake not found (bash scripts/setup.sh installs it into .venv)"
 GEN=(); command -v ninja >/dev/null && GEN=(-G Ninja)
-LAUNCH=(); command -v ccache >/dev/null && LAUNCH=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+LAUNCH=()
+command -v ccache >/dev/null && LAUNCH=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 find_qemu() { command -v qemu-aarch64 || command -v qemu-aarch64-static || true; }
 QEMU=$(find_qemu)
 if ! command -v aarch64-linux-gnu-g++ >/dev/null || [[ -z $QEMU ]]; then
-  [[ $INSTALL == 1 ]] || die "aarch64-linux-gnu-g++ or qemu-aarch64 missing (apt-get install g++-aarch64-linux-gnu qemu-user-static)"
+  [[ $INSTALL == 1 ]] ||
+    die "aarch64-linux-gnu-g++ or qemu-aarch64 missing (apt-get install g++-aarch64-linux-gnu qemu-user-static)"
   command -v apt-get >/dev/null && [[ $(id -u) == 0 ]] || die "cross tools missing and apt-get is not usable here"
   log "installing g++-aarch64-linux-gnu and qemu-user-static"
   pkgs=(g++-aarch64-linux-gnu qemu-user-static)
@@ -154,19 +156,23 @@ run_logged() {  # name, command...: runs it, keeps its output in $WORK/name.log,
 }
 common=(--dir="$WORK/samples" --batch=8 --iter=2 --backend=cpu)
 log "x86: building its plan and running the samples"
-run_logged x86 "$X86_EXEC" --file="$WORK/model.onnx" --plan="$WORK/x86.plan" --output_dir="$WORK/out_x86" "${common[@]}"
+run_logged x86 "$X86_EXEC" --file="$WORK/model.onnx" --plan="$WORK/x86.plan" --output_dir="$WORK/out_x86" \
+  "${common[@]}"
 log "aarch64 under $(basename "$QEMU"): building its plan and running the samples"
 run_logged arm_build arm --file="$WORK/model.onnx" --plan="$WORK/arm.plan" --output_dir="$WORK/out_arm" "${common[@]}"
 log "aarch64: loading the saved plan (--plan alone) and running the samples again"
 run_logged arm_load arm --plan="$WORK/arm.plan" --dir="$WORK/samples" --output_dir="$WORK/out_arm_load" --batch=8
-grep -q "samples: 20 files in 3 batches" "$WORK/arm_load.log" || { cat "$WORK/arm_load.log" >&2; die "aarch64 run did not report 20 samples in 3 batches"; }
+grep -q "samples: 20 files in 3 batches" "$WORK/arm_load.log" ||
+  { cat "$WORK/arm_load.log" >&2; die "aarch64 run did not report 20 samples in 3 batches"; }
 run_logged arm_inspect arm inspect --plan "$WORK/arm.plan"
 # A plan records the cpu architecture it was built for: the x86 plan must be refused with that reason.
 if arm --plan="$WORK/x86.plan" --dir="$WORK/samples" --output_dir="$WORK/out_cross" > "$WORK/cross.log" 2>&1; then
   die "the aarch64 executable ran the x86 plan"
 fi
-grep -q "cpu_arch 'x86_64'" "$WORK/cross.log" || { cat "$WORK/cross.log" >&2; die "x86 plan refused without naming cpu_arch"; }
-log "ok: the aarch64 executable refuses the x86 plan ($(grep -o "plan was built for[^;]*" "$WORK/cross.log" | head -1))"
+grep -q "cpu_arch 'x86_64'" "$WORK/cross.log" ||
+  { cat "$WORK/cross.log" >&2; die "x86 plan refused without naming cpu_arch"; }
+reason=$(grep -o "plan was built for[^;]*" "$WORK/cross.log" | head -1)
+log "ok: the aarch64 executable refuses the x86 plan ($reason)"
 
 "$PY" - "$WORK" <<'EOF' || die "outputs differ"
 # aarch64 vs x86 within FP32 rounding (different SIMD paths and FMA contraction differ in the last bits), and
@@ -225,10 +231,10 @@ if [[ $CUDA_CHECK == 1 ]]; then
   if "$NVCC" --list-gpu-arch 2>/dev/null | grep -qx compute_72; then
     archs="72;87"
   else
-    log "nvcc $cuda_version no longer compiles sm_72 (Xavier): that needs CUDA 12.x or older (JetPack 5); checking sm_87 only"
+    log "nvcc $cuda_version no longer compiles sm_72 (Xavier: CUDA 12.x or older); checking sm_87 only"
   fi
   CUDA_BUILD=build/jetson-cuda-check
-  log "compiling the cuda backend for sm_${archs//;/, sm_} with nvcc $cuda_version in $CUDA_BUILD (log: $CUDA_BUILD.log)"
+  log "compiling the cuda backend for sm_${archs//;/, sm_} with nvcc $cuda_version (log: $CUDA_BUILD.log)"
   { CUDACXX=$NVCC cmake -S . -B $CUDA_BUILD "${GEN[@]}" "${LAUNCH[@]}" -DCMAKE_BUILD_TYPE=Release \
       -DTRTCORE_PYTHON=OFF -DTRTCORE_EXECUTABLE=OFF -DTRTCORE_CUDA=ON -DTRTCORE_TENSORRT=OFF \
       -DTRTCORE_CUDA_ARCHITECTURES="$archs" -DPython_EXECUTABLE="$PY" &&
