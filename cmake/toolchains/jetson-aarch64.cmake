@@ -3,7 +3,8 @@
 #     cmake -S . -B build/jetson -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/jetson-aarch64.cmake \
 #           -DTRTCORE_PYTHON=OFF -DTRTCORE_CUDA=OFF -DTRTCORE_TENSORRT=OFF
 #   with the cuda/tensorrt backends: add -DTRTCORE_AARCH64_SYSROOT=<copy of the board's root file system> and
-#     -DCMAKE_CUDA_COMPILER=<an x86 nvcc 12.x with NVIDIA's aarch64 cross target installed> (see README, Jetson).
+#     -DCMAKE_CUDA_COMPILER=<an x86 nvcc 12.x with NVIDIA's aarch64 cross target> (untested; README, Jetson).
+# JETSON_MODULE is read at the first configure (the compiler flags are cached then): use a fresh build folder.
 # On the board itself no toolchain file is needed: build natively (README, Jetson).
 set(JETSON_MODULE "generic" CACHE STRING "Which Jetson to tune for: generic (any ARMv8.2-A), orin or xavier")
 set_property(CACHE JETSON_MODULE PROPERTY STRINGS generic orin xavier)
