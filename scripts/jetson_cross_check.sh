@@ -4,21 +4,22 @@
 # not installed), and compares its outputs with the x86 build's and with onnxruntime's. Each executable builds
 # its own plan (plans record the cpu architecture). With --cuda it also compiles the cuda backend for the
 # Jetson GPU architectures (device code only: the host code of that check is x86).
-#   bash scripts/jetson_cross_check.sh [--no-install] [--cuda] [--work DIR]
+#   bash scripts/jetson_cross_check.sh [--no-install] [--cuda] [--module generic|orin|xavier] [--work DIR]
 # Environment: TRTCORE_EXEC (the x86 trtcore-exec; default: build/standalone, built here as scripts/test.sh does),
 # PYTHON (with numpy and onnx; default .venv/bin/python). Exit code 0 when every check passed, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-INSTALL=1 CUDA_CHECK=0 WORK=""
+INSTALL=1 CUDA_CHECK=0 WORK="" MODULE=generic
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --no-install) INSTALL=0 ;;
     --cuda) CUDA_CHECK=1 ;;
     --work) WORK=$2; shift ;;
+    --module) MODULE=$2; shift ;;
     -h|--help) sed -n 2,9p "$0"; exit 0 ;;
-    *) echo "unknown argument '$1' (expected --no-install, --cuda, --work DIR)" >&2; exit 1 ;;
+    *) echo "unknown argument '$1' (expected --no-install, --cuda, --module NAME, --work DIR)" >&2; exit 1 ;;
   esac
   shift
 done
@@ -57,10 +58,11 @@ SYSROOT=/usr/aarch64-linux-gnu
 
 # ---- the aarch64 build: library and executable, cpu backend only ----
 ARM_BUILD=build/jetson-aarch64
+[[ $MODULE == generic ]] || ARM_BUILD=build/jetson-aarch64-$MODULE
 mkdir -p build
-log "cross-building trtcore-exec for aarch64 in $ARM_BUILD (log: $ARM_BUILD.log)"
+log "cross-building trtcore-exec for aarch64 ($MODULE) in $ARM_BUILD (log: $ARM_BUILD.log)"
 { cmake -S . -B $ARM_BUILD "${GEN[@]}" "${LAUNCH[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/jetson-aarch64.cmake" \
+    -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/jetson-aarch64.cmake" -DJETSON_MODULE="$MODULE" \
     -DTRTCORE_PYTHON=OFF -DTRTCORE_CUDA=OFF -DTRTCORE_TENSORRT=OFF &&
   cmake --build $ARM_BUILD -j "$JOBS" --target trtcore_exe; } > $ARM_BUILD.log 2>&1 ||
   { tail -30 $ARM_BUILD.log >&2; die "aarch64 cross build failed"; }

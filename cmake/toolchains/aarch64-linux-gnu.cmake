@@ -9,7 +9,7 @@ set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(TRTCORE_AARCH64_PREFIX "aarch64-linux-gnu-" CACHE STRING "Prefix of the cross compiler's executables")
 set(TRTCORE_AARCH64_SYSROOT "" CACHE PATH "Target root file system (optional; empty: the cross compiler's own)")
 set(TRTCORE_AARCH64_CPU_FLAGS "-march=armv8.2-a" CACHE STRING
-  "Instruction-set flags for aarch64 (e.g. -mcpu=cortex-a78ae for Jetson Orin, -mcpu=carmel for Xavier)")
+  "Instruction-set flags for aarch64 (e.g. -mcpu=cortex-a78ae for Jetson Orin, -march=armv8.2-a+fp16 for Xavier)")
 # try_compile projects re-read this file without the cache: hand them the choices made here.
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES TRTCORE_AARCH64_PREFIX TRTCORE_AARCH64_SYSROOT
   TRTCORE_AARCH64_CPU_FLAGS)
