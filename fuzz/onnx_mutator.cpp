@@ -26,8 +26,8 @@ int64_t interesting_int(int64_t v, std::mt19937& rng) {
                                                 std::numeric_limits<int64_t>::max(),
                                                 std::numeric_limits<int64_t>::min()};
   switch (below(3, rng)) {
-    case 0: return v + 1;
-    case 1: return v - 1;
+    case 0: return int64_t(uint64_t(v) + 1);  // wraps at the extremes, which are interesting too
+    case 1: return int64_t(uint64_t(v) - 1);
     default: return pick(kSpecial, rng);
   }
 }

@@ -50,6 +50,9 @@ seed_dirs() {
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Scratch files (models, samples) go to memory where it is available.
+SCRATCH=/tmp
+[[ -d /dev/shm && -w /dev/shm ]] && SCRATCH=/dev/shm
 failed=0
 rows=()
 for h in "${HARNESSES[@]}"; do
@@ -59,17 +62,22 @@ for h in "${HARNESSES[@]}"; do
   echo "[fuzz] $h for ${SECONDS_EACH}s (log: $log)" >&2
   set +e
   # -rss_limit_mb/-malloc_limit_mb: an allocation beyond 2 GiB from a few-KB input is a finding too.
-  (cd "$OUT/$h" && TMPDIR=$(mktemp -d) "$OLDPWD/$BD/fuzz/$h" -max_total_time="$SECONDS_EACH" -timeout=10 \
+  tmp=$(mktemp -d -p "$SCRATCH")
+  stamp=$BD/.$h.started
+  touch "$stamp"
+  (cd "$OUT/$h" && TMPDIR=$tmp "$OLDPWD/$BD/fuzz/$h" -max_total_time="$SECONDS_EACH" -timeout=10 \
       -rss_limit_mb=2560 -malloc_limit_mb=2048 -max_len=65536 -print_final_stats=1 -jobs=1 -workers=1 \
-      "${TRTCORE_FUZZ_ARGS[@]:-}" "$OLDPWD/$corpus" $(seed_dirs "$h" | sed "s|^\([^/]\)|$OLDPWD/\1|")) > "$log" 2>&1
+      "$OLDPWD/$corpus" $(seed_dirs "$h" | sed "s|^\([^/]\)|$OLDPWD/\1|")) > "$log" 2>&1
   rc=$?
   set -e
+  rm -rf "$tmp"
   # -jobs writes the fuzzer's own output to fuzz-0.log in the working directory.
   [[ -f $OUT/$h/fuzz-0.log ]] && cat "$OUT/$h/fuzz-0.log" >> "$log" && rm -f "$OUT/$h/fuzz-0.log"
   execs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$log" | tail -1 | grep -oE "[0-9]+$" || echo "?")
   secs=$(grep -oE "stat::average_exec_per_sec: *[0-9]+" "$log" | tail -1 | grep -oE "[0-9]+$" || echo "?")
   cov=$(grep -oE "cov: [0-9]+ ft: [0-9]+" "$log" | tail -1 || true)
-  crashes=$(find "$OUT/$h" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+  # this run's reproducers only (those of earlier runs stay in the folder)
+  crashes=$(find "$OUT/$h" -maxdepth 1 -type f -newer "$stamp" \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
       -o -name 'oom-*' \) -printf '%f ' | sed 's/ $//')
   note=""
   if [[ -z $crashes && $rc -ne 0 ]]; then note=" (exit $rc)"; fi
