@@ -1,0 +1,56 @@
+"""Inputs the libFuzzer harnesses of fuzz/ found crashing (sanitizer reports, uncaught exceptions), kept in
+tests/fuzz_reproducers/: each must now fail with a trtcore.Error naming the problem, or run. Plans there carry a valid
+CRC-64 (the plan harness recomputes it, so the fuzzer's mutations reach the sections). Where the sanitizer build of
+the harnesses exists (fuzz/run.sh), every reproducer is also replayed through its harness."""
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+
+import trtcore
+from conftest import save_model
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPRO = os.path.join(HERE, "fuzz_reproducers")
+FUZZ_BIN = os.path.join(HERE, "..", "build", "fuzz", "fuzz")
+
+
+def repro(name):
+    return os.path.join(REPRO, name)
+
+
+def build_and_run(path):
+    engine = trtcore.build(path, backend="cpu", batch=2, threads=1)
+    feeds = {i.name: np.zeros([1] + list(i.shape[1:]), np.float32) for i in engine.inputs}
+    return engine.infer(feeds)
+
+
+@pytest.mark.parametrize("name, match", [
+    ("conv_dilation_overflow.plan", r"must be <= 2147483648"),
+])
+def test_plan_reproducers_fail_cleanly(name, match):
+    with pytest.raises(trtcore.Error, match=match):
+        trtcore.Engine(repro(name))
+
+
+@pytest.mark.parametrize("name, match", [
+])
+def test_onnx_reproducers_fail_cleanly(name, match):
+    with pytest.raises(trtcore.Error, match=match):
+        build_and_run(repro(name))
+
+
+def harness_for(name):
+    return "fuzz_plan_run" if name.endswith(".plan") else "fuzz_onnx_build_run"
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(REPRO)))
+def test_reproducers_replay_under_sanitizers(name):
+    binary = os.path.join(FUZZ_BIN, harness_for(name))
+    if not os.path.exists(binary):
+        pytest.skip("the fuzz harnesses are not built (fuzz/run.sh builds them with clang)")
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    proc = subprocess.run([binary, repro(name)], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
