@@ -39,6 +39,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
     ("gemm_float16_weights.onnx", r"float32 only; input 1 'b' is float16"),
     ("conv_transpose_bool_bias.onnx", r"float32 only; input 2 'b' is bool"),
     ("reduce_nan_axes.onnx", r"the float nan cannot be read as an integer"),
+    ("resize_huge_scale.onnx", r"scales give axis 0 an extent beyond 2\^40"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):
