@@ -49,6 +49,20 @@ def test_onnx_reproducers_fail_cleanly(name, match):
         build_and_run(repro(name))
 
 
+def test_bool_bytes_beyond_one_cast_as_true(tmp_path):
+    # ONNX Cast: any nonzero bool byte is true, so 255 and 2 become 1.0 (a file may hold such bytes).
+    raw = bytes([0, 1, 255, 2])
+    flags = helper.make_tensor("flags", TensorProto.BOOL, [4], raw, raw=True)
+    nodes = [helper.make_node("Cast", ["flags"], ["f"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["x", "f"], ["y"])]
+    graph = helper.make_graph(nodes, "cast_bool", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])], [flags])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.array([0.5, 0.5, 0.5, 0.5], np.float32)
+    y = trtcore.build(path, backend="cpu").infer({"x": x})[0]
+    np.testing.assert_array_equal(y, x + (np.frombuffer(raw, np.uint8) != 0).astype(np.float32))
+
+
 def harness_for(name):
     return "fuzz_plan_run" if name.endswith(".plan") else "fuzz_onnx_build_run"
 
