@@ -8,7 +8,7 @@ namespace trtcore::cpu {
 class CopyKernel : public CpuKernel {
  public:
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext&) override {
-    std::memcpy(out[0].data, in[0].data, in[0].nbytes());
+    if (in[0].nbytes() > 0) std::memcpy(out[0].data, in[0].data, in[0].nbytes());  // an empty tensor has no buffer
     if (out.size() > 1 && out[1].data) std::memset(out[1].data, 1, out[1].nbytes());
   }
 };
