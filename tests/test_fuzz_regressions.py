@@ -43,6 +43,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
     ("reduce_nan_axes.onnx", r"the float nan cannot be read as an integer"),
     ("resize_huge_scale.onnx", r"scales give axis 0 an extent beyond 2\^40"),
     ("reshape_overflow.onnx", r"target shape has more than 2\^63 elements"),
+    ("split_scalar.onnx", r"cannot split a scalar"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):

@@ -30,6 +30,7 @@ void infer_Concat(ShapeContext& ctx) {
 void infer_Split(ShapeContext& ctx) {
   const Value& x = ctx.in(0);
   const int64_t rank = int64_t(x.shape.size());
+  if (rank == 0) ctx.fail("cannot split a scalar");
   const int64_t axis = normalize_axis(ctx, ctx.node().attrs.get_int("axis", 0), rank);
   const int64_t dim = x.shape[size_t(axis)];
   const int64_t n = int64_t(ctx.num_outputs());
