@@ -60,7 +60,7 @@ def test_bool_bytes_beyond_one_cast_as_true(tmp_path):
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])], [flags])
     path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
     x = np.array([0.5, 0.5, 0.5, 0.5], np.float32)
-    y = trtcore.build(path, backend="cpu").infer({"x": x})[0]
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
     np.testing.assert_array_equal(y, x + (np.frombuffer(raw, np.uint8) != 0).astype(np.float32))
 
 
