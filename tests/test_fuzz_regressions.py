@@ -64,6 +64,22 @@ def test_bool_bytes_beyond_one_cast_as_true(tmp_path):
     np.testing.assert_array_equal(y, x + (np.frombuffer(raw, np.uint8) != 0).astype(np.float32))
 
 
+@pytest.mark.parametrize("steps", [[2**63 - 1, 1, 3], [1, -2**63, 2**62], [5800777057541554178, 8362620, -1]])
+def test_slice_steps_beyond_the_extent(tmp_path, steps):
+    # A step larger than the axis takes its first element (numpy's slicing is the reference).
+    starts, ends = [0, 5, 1], [4, -100, 7]
+    inits = [helper.make_tensor(n, TensorProto.INT64, [3], v) for n, v in
+             [("starts", starts), ("ends", ends), ("axes", [0, 1, 2]), ("steps", steps)]]
+    node = helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"])
+    graph = helper.make_graph([node], "slice", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 6, 7])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.random.default_rng(0).standard_normal((4, 6, 7)).astype(np.float32)
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    want = x[tuple(slice(b, e, st) for b, e, st in zip(starts, ends, steps))]
+    np.testing.assert_array_equal(y, want)
+
+
 def harness_for(name):
     return "fuzz_plan_run" if name.endswith(".plan") else "fuzz_onnx_build_run"
 
