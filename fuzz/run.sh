@@ -16,6 +16,8 @@ PY=${TRTCORE_PYTHON:-}
   if command -v "$p" > /dev/null && "$p" -c "import onnx" 2> /dev/null; then PY=$p; break; fi
 done
 CXX=${CXX:-clang++}
+# cmake and ninja from the project's virtual environment (scripts/setup.sh) where it exists
+[[ -d .venv/bin ]] && export PATH="$PWD/.venv/bin:$PATH"
 BD=build/fuzz
 OUT=$BD/findings
 mkdir -p "$BD"
