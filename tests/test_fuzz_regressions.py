@@ -81,6 +81,18 @@ def test_slice_steps_beyond_the_extent(tmp_path, steps):
     np.testing.assert_array_equal(y, want)
 
 
+def test_cast_float_to_uint8_wraps_like_integers(tmp_path):
+    # Floats outside uint8 (but inside int64) convert as numpy's float -> int64 -> uint8 does, without undefined
+    # behaviour (a Floor -> Cast(uint8) model reached a -1.0 to uint8 conversion).
+    node = helper.make_node("Cast", ["x"], ["y"], to=TensorProto.UINT8)
+    graph = helper.make_graph([node], "cast", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [6])],
+                              [helper.make_tensor_value_info("y", TensorProto.UINT8, [6])])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.array([-1.0, 300.0, 2.5, -3.7, 255.0, -256.5], np.float32)
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    np.testing.assert_array_equal(y, x.astype(np.int64).astype(np.uint8))
+
+
 def harness_for(name):
     return "fuzz_plan_run" if name.endswith(".plan") else "fuzz_onnx_build_run"
 

@@ -1,6 +1,7 @@
 // Cast reference and the dtype conversion shared by the elementwise kernels (ONNX Cast semantics: float -> int
 // truncates toward zero, any nonzero -> true, bool -> 0/1, float16 through float).
 #include <cmath>
+#include <limits>
 
 #include "backends/cpu/strided.h"
 #include "trtcore/half.h"
@@ -27,8 +28,12 @@ D convert_one(S v) {
   } else if constexpr (std::is_same_v<D, Bool>) {
     return Bool{uint8_t(v != S(0))};
   } else if constexpr (std::is_floating_point_v<S> && std::is_integral_v<D>) {
-    // NaN has no integer value; 0 keeps the result defined.
-    return std::isnan(v) ? D(0) : D(v);
+    // NaN has no integer value; 0 keeps the result defined. A float outside D's range (undefined to convert
+    // directly) goes through int64, saturated there, and wraps into D as integer conversions do.
+    if (std::isnan(v)) return D(0);
+    if (v >= S(9.2e18)) return D(std::numeric_limits<int64_t>::max());
+    if (v <= S(-9.2e18)) return D(std::numeric_limits<int64_t>::min());
+    return D(int64_t(v));
   } else {
     return D(v);
   }
