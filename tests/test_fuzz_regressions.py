@@ -32,6 +32,7 @@ def build_and_run(path):
     ("depth_to_space_blocksize_overflow.plan", r"blocksize .* makes the output extents overflow"),
     ("fused_elementwise_out_rank.plan", r"out_rank .* is above 8"),
     ("cast_batch_beyond_shapes.plan", r"graph input 'x' has batch 2 but the maximum batch is 1048578"),
+    ("slice_output_dtype.plan", r"value 'u' is stored as float64 but node 'resize' \(Resize\) computes float32"),
 ])
 def test_plan_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):

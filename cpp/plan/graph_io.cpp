@@ -153,10 +153,15 @@ void check_shapes(Reader& r, const Graph& g) {
     } catch (const Error& e) {
       r.corrupt(e.what());
     }
-    for (int o : n.outputs)
+    for (int o : n.outputs) {
       if (o >= 0 && values[size_t(o)].shape != g.values[size_t(o)].shape)
         r.corrupt("value '", g.values[size_t(o)].name, "' is stored as ", shape_str(g.values[size_t(o)].shape),
                   " but ", n.describe(), " computes ", shape_str(values[size_t(o)].shape));
+      // kernels size elements by dtype: a damaged one would make them write past the buffer
+      if (o >= 0 && values[size_t(o)].dtype != g.values[size_t(o)].dtype)
+        r.corrupt("value '", g.values[size_t(o)].name, "' is stored as ", dtype_name(g.values[size_t(o)].dtype),
+                  " but ", n.describe(), " computes ", dtype_name(values[size_t(o)].dtype));
+    }
   }
 }
 
