@@ -22,7 +22,8 @@ void infer_Concat(ShapeContext& ctx) {
       if (a != axis && v.shape[size_t(a)] != first.shape[size_t(a)])
         ctx.fail("input '", v.name, "' has shape ", shape_str(v.shape), ", incompatible with ", shape_str(first.shape),
                  " outside axis ", axis);
-    out[size_t(axis)] += v.shape[size_t(axis)];
+    if (__builtin_add_overflow(out[size_t(axis)], v.shape[size_t(axis)], &out[size_t(axis)]))
+      ctx.fail("the inputs' extents along axis ", axis, " overflow int64");
   }
   ctx.set_out(0, first.dtype, out);
 }
