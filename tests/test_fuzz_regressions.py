@@ -48,6 +48,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
     ("split_scalar.onnx", r"cannot split a scalar"),
     ("pad_overflow.onnx", r"pads 2 and 9223372036854775807 overflow axis 0"),
     ("concat_overflow.onnx", r"the inputs' extents along axis 1 overflow int64"),
+    ("tile_overflow.onnx", r"repeats 7166459843149037570 overflow axis 1 of size 3"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):
