@@ -42,6 +42,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
 @pytest.mark.parametrize("name, match", [
     ("gemm_float16_weights.onnx", r"float32 only; input 1 'b' is float16"),
     ("conv_transpose_bool_bias.onnx", r"float32 only; input 2 'b' is bool"),
+    ("softmax_bool_input.onnx", r"float32 only; input 0 'c' is bool"),
     ("reduce_nan_axes.onnx", r"the float nan cannot be read as an integer"),
     ("resize_huge_scale.onnx", r"scales give axis 0 an extent beyond 2\^40"),
     ("reshape_overflow.onnx", r"target shape has more than 2\^63 elements"),

@@ -17,6 +17,7 @@ class SoftmaxKernel : public CpuKernel {
   explicit SoftmaxKernel(SoftmaxOutput kind) : kind_(kind) {}
 
   void init(const Node& node, const Graph& g) override {
+    require_float32_inputs(node, g);
     coerce_2d_ = g.opset < 13;
     axis_ = node.attrs.get_int("axis", coerce_2d_ ? 1 : -1);
   }
