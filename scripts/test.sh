@@ -21,4 +21,20 @@ rc=$?
 set -e
 # pytest's 5 means no test was collected: that is a failure here, not a pass.
 if [[ $rc == 5 ]]; then echo "no tests were collected" >&2; exit 1; fi
-exit $rc
+
+# ---- bounded fuzzing: each libFuzzer harness of fuzz/ for ~55 s under ASan+UBSan; a crash fails the run ----
+# Runs only where clang can link libFuzzer (.ci/run installs clang); skips with a message otherwise.
+fuzz_rc=0
+check=$(mktemp)
+if command -v clang++ > /dev/null &&
+   echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
+     clang++ -x c++ -fsanitize=fuzzer,address,undefined -o "$check" - > /dev/null 2>&1; then
+  echo "[test] bounded fuzzing (fuzz/run.sh 55)" >&2
+  TRTCORE_PYTHON="$PY" bash fuzz/run.sh 55 || fuzz_rc=$?
+  [[ $fuzz_rc == 0 ]] || echo "fuzzing failed (exit $fuzz_rc): reproducers in build/fuzz/findings/" >&2
+else
+  echo "[test] skipping bounded fuzzing: clang with libFuzzer is not available" >&2
+fi
+rm -f "$check"
+if [[ $rc != 0 ]]; then exit $rc; fi
+exit $fuzz_rc

@@ -25,8 +25,22 @@ static std::vector<Out> convert(const Tensor& t, F&& half_to_out) {
   return v;
 }
 
+// A float read as an integer (shape-like constants): NaN, infinity and values beyond int64 have no value.
+static int64_t float_to_int64(double x) {
+  if (!(x > -9.2e18 && x < 9.2e18)) fail(ErrorKind::kInvalidArgument, "the float ", x, " cannot be read as an integer");
+  return int64_t(x);
+}
+
 std::vector<int64_t> Tensor::as_int64() const {
-  return convert<int64_t>(*this, [](uint16_t h) { return int64_t(half_to_float(h)); });
+  if (dtype != DType::kFloat32 && dtype != DType::kFloat16 && dtype != DType::kFloat64)
+    return convert<int64_t>(*this, [](uint16_t h) { return int64_t(half_to_float(h)); });
+  const int64_t n = numel();
+  std::vector<int64_t> v(size_t(n > 0 ? n : 0));
+  for (int64_t i = 0; i < n; ++i)
+    v[size_t(i)] = float_to_int64(dtype == DType::kFloat64   ? data<double>()[i]
+                                  : dtype == DType::kFloat32 ? double(data<float>()[i])
+                                                             : double(half_to_float(data<uint16_t>()[i])));
+  return v;
 }
 
 std::vector<float> Tensor::as_float() const {

@@ -22,7 +22,8 @@ void infer_Concat(ShapeContext& ctx) {
       if (a != axis && v.shape[size_t(a)] != first.shape[size_t(a)])
         ctx.fail("input '", v.name, "' has shape ", shape_str(v.shape), ", incompatible with ", shape_str(first.shape),
                  " outside axis ", axis);
-    out[size_t(axis)] += v.shape[size_t(axis)];
+    if (__builtin_add_overflow(out[size_t(axis)], v.shape[size_t(axis)], &out[size_t(axis)]))
+      ctx.fail("the inputs' extents along axis ", axis, " overflow int64");
   }
   ctx.set_out(0, first.dtype, out);
 }
@@ -30,6 +31,7 @@ void infer_Concat(ShapeContext& ctx) {
 void infer_Split(ShapeContext& ctx) {
   const Value& x = ctx.in(0);
   const int64_t rank = int64_t(x.shape.size());
+  if (rank == 0) ctx.fail("cannot split a scalar");
   const int64_t axis = normalize_axis(ctx, ctx.node().attrs.get_int("axis", 0), rank);
   const int64_t dim = x.shape[size_t(axis)];
   const int64_t n = int64_t(ctx.num_outputs());

@@ -19,7 +19,8 @@ void infer_Tile(ShapeContext& ctx) {
   Shape out(x.shape);
   for (size_t i = 0; i < repeats.size(); ++i) {
     if (repeats[i] < 0) ctx.fail("repeats must be nonnegative, got ", repeats[i]);
-    out[i] *= repeats[i];
+    if (__builtin_mul_overflow(out[i], repeats[i], &out[i]))
+      ctx.fail("repeats ", repeats[i], " overflow axis ", i, " of size ", x.shape[i]);
   }
   ctx.set_out(0, x.dtype, out);
 }

@@ -157,6 +157,7 @@ void infer_FusedElementwise(ShapeContext& ctx) {
     s = broadcast_shapes(ctx, s, v.shape);
   }
   if (p.out_rank < int64_t(s.size())) ctx.fail("out_rank ", p.out_rank, " is below the inputs' rank ", s.size());
+  if (p.out_rank > kMaxEwRank) ctx.fail("out_rank ", p.out_rank, " is above ", kMaxEwRank);
   s.insert(s.begin(), size_t(p.out_rank) - s.size(), int64_t(1));
   ctx.set_out(0, t, s);
 }

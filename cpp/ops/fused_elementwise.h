@@ -36,6 +36,7 @@ constexpr int32_t kEwImmediate = -1;
 // Limits that keep a program in the cuda kernel's registers; the pass splits larger groups.
 constexpr size_t kMaxEwInputs = 8;
 constexpr size_t kMaxEwInstructions = 16;
+constexpr int64_t kMaxEwRank = 8;  // out_rank (a plan may claim any)
 
 struct EwInstr {
   EwOp op = EwOp::kRelu;

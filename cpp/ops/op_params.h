@@ -23,6 +23,8 @@ struct SliceSpec {
 
 inline SliceAxis resolve_slice_axis(int64_t dim, int64_t start, int64_t end, int64_t step) {
   SliceAxis a;
+  // A step beyond the extent takes one element, as a step of the extent does; clamped, no arithmetic overflows.
+  if (dim > 0) step = std::clamp<int64_t>(step, -dim, dim);
   a.step = step;
   if (start < 0) start += dim;
   if (end < 0) end += dim;

@@ -30,7 +30,9 @@ void infer_Pad(ShapeContext& ctx) {
   for (int64_t a = 0; a < rank; ++a) {
     const int64_t d = x.shape[size_t(a)];
     const int64_t before = pads[size_t(a)], after = pads[size_t(a + rank)];
-    out[size_t(a)] = d + before + after;
+    if (__builtin_add_overflow(d, before, &out[size_t(a)]) ||
+        __builtin_add_overflow(out[size_t(a)], after, &out[size_t(a)]))
+      ctx.fail("pads ", before, " and ", after, " overflow axis ", a, " of size ", d);
     if (out[size_t(a)] < 0) ctx.fail("pads crop axis ", a, " of size ", d, " below zero");
     if (mode != PadMode::kConstant && d == 0 && (before > 0 || after > 0))
       ctx.fail("cannot pad the empty axis ", a, " in a non-constant mode");

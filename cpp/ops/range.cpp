@@ -26,7 +26,10 @@ void infer_Range(ShapeContext& ctx) {
     if (delta == 0) ctx.fail("delta must be nonzero");
     // The span is taken in the input's own precision (as onnxruntime does), the division in double.
     const double span = t == DType::kFloat32 ? double(float(limit) - float(start)) : limit - start;
-    n = int64_t(std::ceil(span / delta));
+    const double count = std::ceil(span / delta);
+    // checked as a double: converting one beyond int64's range (or NaN) is undefined
+    if (!(count < 9.2e18)) ctx.fail("the element count ", count, " is out of range");
+    n = count > 0 ? int64_t(count) : 0;
   } else {
     ctx.unsupported("element type ", dtype_name(t));
   }

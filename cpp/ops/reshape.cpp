@@ -47,7 +47,7 @@ void infer_Reshape(ShapeContext& ctx) {
       ctx.fail("target shape has a negative dim ", d);
     }
     out.push_back(d);
-    known *= d;
+    if (__builtin_mul_overflow(known, d, &known)) ctx.fail("target shape has more than 2^63 elements");
   }
   const int64_t total = numel(x.shape);
   if (infer_at >= 0) {

@@ -16,6 +16,9 @@ enum class CoordTransform { kHalfPixel, kHalfPixelSymmetric, kPytorchHalfPixel, 
 // kSimple is Upsample's and Resize-10's rule: floor, or ceil when downsampling.
 enum class NearestRounding { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kSimple };
 
+// Largest output extent Resize accepts from scales or an aspect-ratio policy (the importer's bound on input size).
+constexpr float kMaxResizeExtent = float(int64_t(1) << 40);
+
 struct ResizeParams {
   ResizeMode mode = ResizeMode::kNearest;
   CoordTransform coord = CoordTransform::kAsymmetric;
@@ -79,7 +82,10 @@ inline ResizeParams resolve_resize(const Node& node, int64_t opset, const Shape&
       if (!(s > 0.f)) invalid("scales must be positive");
       const size_t ax = size_t(axes[i]);
       p.scales[ax] = s;
-      p.out[ax] = int64_t(std::floor(float(in[ax]) * s));
+      const float extent = std::floor(float(in[ax]) * s);
+      // checked as a float: converting one beyond int64's range is undefined
+      if (!(extent <= kMaxResizeExtent)) invalid("scales give axis " + std::to_string(ax) + " an extent beyond 2^40");
+      p.out[ax] = int64_t(extent);
     }
   } else if (sizes && !sizes->empty()) {
     if (sizes->size() != axes.size())
@@ -98,7 +104,9 @@ inline ResizeParams resolve_resize(const Node& node, int64_t opset, const Shape&
         p.out[ax] = (*sizes)[i];
         p.scales[ax] = float(p.out[ax]) / float(in[ax]);
       } else {
-        p.out[ax] = int64_t(std::round(float(in[ax]) * common));
+        const float extent = std::round(float(in[ax]) * common);
+        if (!(extent <= kMaxResizeExtent)) invalid("sizes give axis " + std::to_string(ax) + " an extent beyond 2^40");
+        p.out[ax] = int64_t(extent);
         p.scales[ax] = common;
       }
     }

@@ -49,6 +49,9 @@ struct Window {
   }
 };
 
+// Bound on kernel extents, strides, dilations and pads: window arithmetic on values below it cannot overflow int64.
+constexpr int64_t kMaxWindowValue = int64_t(1) << 31;
+
 // Reads strides/dilations/pads (checking their lengths) for `kernel`, without computing the output.
 inline Window read_window_attrs(const Node& node, const std::vector<int64_t>& kernel, bool dilations_allowed) {
   const size_t n = kernel.size();
@@ -63,6 +66,9 @@ inline Window read_window_attrs(const Node& node, const std::vector<int64_t>& ke
   for (size_t i = 0; i < n; ++i) {
     if (kernel[i] < 1 || w.stride[i] < 1 || w.dilation[i] < 1 || pads[i] < 0 || pads[n + i] < 0)
       fail(ErrorKind::kInvalidArgument, node.describe(), ": kernel, strides and dilations must be >= 1 and pads >= 0");
+    if (std::max({kernel[i], w.stride[i], w.dilation[i], pads[i], pads[n + i]}) > kMaxWindowValue)
+      fail(ErrorKind::kInvalidArgument, node.describe(), ": kernel, strides, dilations and pads must be <= ",
+           kMaxWindowValue, " (spatial axis ", i, ")");
     if (!dilations_allowed && w.dilation[i] != 1)
       fail(ErrorKind::kUnsupported, node.describe(), ": dilations are not supported for this op");
   }

@@ -274,6 +274,11 @@ Graph planio::read_graph(const char* data, size_t size, const std::string& origi
   for (int in : g.inputs) {
     if (available[size_t(in)]) r.corrupt("graph input '", g.values[size_t(in)].name, "' is constant or repeated");
     available[size_t(in)] = 1;
+    // With a batch axis, runs size buffers from axis 0 of the inputs: it must be the maximum batch the plan claims.
+    const Shape& s = g.values[size_t(in)].shape;
+    if (g.has_batch_axis && !s.empty() && s[0] != g.max_batch)
+      r.corrupt("graph input '", g.values[size_t(in)].name, "' has batch ", s[0], " but the maximum batch is ",
+                g.max_batch);
   }
   for (const Node& n : g.nodes) {
     for (int in : n.inputs)

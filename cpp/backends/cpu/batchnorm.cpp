@@ -11,8 +11,7 @@ class BatchNormKernel : public CpuKernel {
  public:
   void init(const Node& node, const Graph& g) override {
     epsilon_ = node.attrs.get_float("epsilon", 1e-5f);
-    if (g.value(node.inputs[0]).dtype != DType::kFloat32)
-      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend runs BatchNormalization in float32 only");
+    require_float32_inputs(node, g);
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {

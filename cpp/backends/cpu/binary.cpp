@@ -34,7 +34,16 @@ inline auto apply(T a, T b) {
       return T(a / b);
     }
   } else if constexpr (Op == BinOp::kPow) {
-    return T(std::pow(double(a), double(b)));
+    const double p = std::pow(double(a), double(b));
+    if constexpr (std::is_integral_v<T>) {
+      // a power outside the integer type goes through int64 (saturated) and wraps, as Cast does; converting it
+      // directly is undefined
+      if (std::isnan(p)) return T(0);
+      if (p >= 9.2e18) return T(std::numeric_limits<int64_t>::max());
+      if (p <= -9.2e18) return T(std::numeric_limits<int64_t>::min());
+      return T(int64_t(p));
+    }
+    return T(p);
   } else if constexpr (Op == BinOp::kMin) {
     return b < a ? b : a;
   } else if constexpr (Op == BinOp::kMax) {

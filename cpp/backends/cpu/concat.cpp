@@ -33,6 +33,7 @@ class ConcatKernel : public CpuKernel {
     for (const TensorView& x : in) {
       const int64_t row = x.shape[size_t(axis)] * b.inner_bytes;
       const uint8_t* src = static_cast<const uint8_t*>(x.data);
+      if (row == 0) continue;  // an empty input has no buffer and adds nothing
       parallel_items(ctx.threads, b.outer, row / 4, [&](int64_t from, int64_t to) {
         for (int64_t o = from; o < to; ++o) std::memcpy(dst + o * out_row + offset, src + o * row, size_t(row));
       });

@@ -27,6 +27,7 @@ class ConstantOfShapeKernel : public CpuKernel {
     const TensorView& y = out[0];
     const size_t esize = dtype_size(y.dtype);
     uint8_t* dst = static_cast<uint8_t*>(y.data);
+    if (y.nbytes() == 0) return;  // an empty output has no buffer
     if (value_.empty()) {
       fill_bytes(dst, 0, y.nbytes());  // the default value is float 0
       return;

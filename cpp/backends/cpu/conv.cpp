@@ -23,8 +23,7 @@ class ConvKernel : public CpuKernel {
     act_ = FusedActivation::from(node.attrs);
     group_ = node.attrs.get_int("group", 1);
     const Value& w = g.value(node.inputs[1]);
-    if (w.dtype != DType::kFloat32 || g.value(node.inputs[0]).dtype != DType::kFloat32)
-      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend runs Conv in float32 only");
+    require_float32_inputs(node, g);
     kernel_ = spatial_of(w.shape);
     if (w.constant) weights_ = w.constant;
     const bool depthwise = w.shape.size() > 1 && w.shape[1] == 1 && group_ > 1 && w.shape[0] % group_ == 0;

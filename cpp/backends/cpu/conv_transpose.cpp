@@ -16,8 +16,7 @@ class ConvTransposeKernel : public CpuKernel {
     node_ = node;
     act_ = FusedActivation::from(node.attrs);
     group_ = node.attrs.get_int("group", 1);
-    if (g.value(node.inputs[0]).dtype != DType::kFloat32)
-      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend runs ConvTranspose in float32 only");
+    require_float32_inputs(node, g);
     kernel_ = spatial_of(g.value(node.inputs[1]).shape);
   }
 

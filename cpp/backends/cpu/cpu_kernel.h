@@ -27,6 +27,18 @@ class CpuKernel {
   virtual void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) = 0;
 };
 
+// For kernels that compute in float32 only (Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, Softmax): every present input (weights and bias included, or their bytes would be
+// read as floats) must be float32. Throws kUnsupported naming the node and the input.
+inline void require_float32_inputs(const Node& node, const Graph& g) {
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (node.inputs[i] < 0) continue;
+    const Value& v = g.value(node.inputs[i]);
+    if (v.dtype != DType::kFloat32)
+      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend runs ", node.op, " in float32 only; input ", i,
+           " '", v.name, "' is ", dtype_name(v.dtype));
+  }
+}
+
 using KernelFactory = std::unique_ptr<CpuKernel> (*)();
 
 struct KernelDef {

@@ -14,8 +14,7 @@ class GemmKernel : public CpuKernel {
     alpha_ = node.attrs.get_float("alpha", 1.f);
     beta_ = node.attrs.get_float("beta", 1.f);
     act_ = FusedActivation::from(node.attrs);
-    if (g.value(node.inputs[0]).dtype != DType::kFloat32)
-      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend runs Gemm in float32 only");
+    require_float32_inputs(node, g);
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {

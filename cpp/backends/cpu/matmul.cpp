@@ -10,8 +10,7 @@ namespace trtcore::cpu {
 class MatMulKernel : public CpuKernel {
  public:
   void init(const Node& node, const Graph& g) override {
-    if (g.value(node.inputs[0]).dtype != DType::kFloat32)
-      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend runs MatMul in float32 only");
+    require_float32_inputs(node, g);
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {

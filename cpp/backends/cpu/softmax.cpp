@@ -17,6 +17,7 @@ class SoftmaxKernel : public CpuKernel {
   explicit SoftmaxKernel(SoftmaxOutput kind) : kind_(kind) {}
 
   void init(const Node& node, const Graph& g) override {
+    require_float32_inputs(node, g);
     coerce_2d_ = g.opset < 13;
     axis_ = node.attrs.get_int("axis", coerce_2d_ ? 1 : -1);
   }
@@ -30,6 +31,7 @@ class SoftmaxKernel : public CpuKernel {
       else if (i == axis || coerce_2d_) len *= s[size_t(i)];
       else inner *= s[size_t(i)];
     }
+    if (outer * len * inner == 0) return;  // an empty tensor has no buffer to offset into
     const float* x = in[0].as<float>();
     float* y = out[0].as<float>();
     const int nt = ctx.threads > 1 ? ctx.threads : 1;

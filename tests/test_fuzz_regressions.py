@@ -1,0 +1,112 @@
+"""Inputs the libFuzzer harnesses of fuzz/ found crashing (sanitizer reports, uncaught exceptions), kept in
+tests/fuzz_reproducers/: each must now fail with a trtcore.Error naming the problem, or run. Plans there carry a valid
+CRC-64 (the plan harness recomputes it, so the fuzzer's mutations reach the sections). Where the sanitizer build of
+the harnesses exists (fuzz/run.sh), every reproducer is also replayed through its harness."""
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+
+import trtcore
+from conftest import save_model
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPRO = os.path.join(HERE, "fuzz_reproducers")
+FUZZ_BIN = os.path.join(HERE, "..", "build", "fuzz", "fuzz")
+
+
+def repro(name):
+    return os.path.join(REPRO, name)
+
+
+def build_and_run(path):
+    engine = trtcore.build(path, backend="cpu", batch=2, threads=1)
+    feeds = {i.name: np.zeros([1] + list(i.shape[1:]), np.float32) for i in engine.inputs}
+    return engine.infer(feeds)
+
+
+@pytest.mark.parametrize("name, match", [
+    ("conv_dilation_overflow.plan", r"must be <= 2147483648"),
+    ("depth_to_space_blocksize_overflow.plan", r"blocksize .* makes the output extents overflow"),
+    ("fused_elementwise_out_rank.plan", r"out_rank .* is above 8"),
+    ("cast_batch_beyond_shapes.plan", r"graph input 'x' has batch 2 but the maximum batch is 1048578"),
+    ("slice_output_dtype.plan", r"value 'u' is stored as float64 but node 'resize' \(Resize\) computes float32"),
+])
+def test_plan_reproducers_fail_cleanly(name, match):
+    with pytest.raises(trtcore.Error, match=match):
+        trtcore.Engine(repro(name))
+
+
+@pytest.mark.parametrize("name, match", [
+    ("gemm_float16_weights.onnx", r"float32 only; input 1 'b' is float16"),
+    ("conv_transpose_bool_bias.onnx", r"float32 only; input 2 'b' is bool"),
+    ("softmax_bool_input.onnx", r"float32 only; input 0 'c' is bool"),
+    ("reduce_nan_axes.onnx", r"the float nan cannot be read as an integer"),
+    ("resize_huge_scale.onnx", r"scales give axis 0 an extent beyond 2\^40"),
+    ("reshape_overflow.onnx", r"target shape has more than 2\^63 elements"),
+    ("split_scalar.onnx", r"cannot split a scalar"),
+    ("pad_overflow.onnx", r"pads 2 and 9223372036854775807 overflow axis 0"),
+    ("concat_overflow.onnx", r"the inputs' extents along axis 1 overflow int64"),
+    ("tile_overflow.onnx", r"repeats 7166459843149037570 overflow axis 1 of size 3"),
+])
+def test_onnx_reproducers_fail_cleanly(name, match):
+    with pytest.raises(trtcore.Error, match=match):
+        build_and_run(repro(name))
+
+
+def test_bool_bytes_beyond_one_cast_as_true(tmp_path):
+    # ONNX Cast: any nonzero bool byte is true, so 255 and 2 become 1.0 (a file may hold such bytes).
+    raw = bytes([0, 1, 255, 2])
+    flags = helper.make_tensor("flags", TensorProto.BOOL, [4], raw, raw=True)
+    nodes = [helper.make_node("Cast", ["flags"], ["f"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["x", "f"], ["y"])]
+    graph = helper.make_graph(nodes, "cast_bool", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])], [flags])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.array([0.5, 0.5, 0.5, 0.5], np.float32)
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    np.testing.assert_array_equal(y, x + (np.frombuffer(raw, np.uint8) != 0).astype(np.float32))
+
+
+@pytest.mark.parametrize("steps", [[2**63 - 1, 1, 3], [1, -2**63, 2**62], [5800777057541554178, 8362620, -1]])
+def test_slice_steps_beyond_the_extent(tmp_path, steps):
+    # A step larger than the axis takes its first element (numpy's slicing is the reference).
+    starts, ends = [0, 5, 1], [4, -100, 7]
+    inits = [helper.make_tensor(n, TensorProto.INT64, [3], v) for n, v in
+             [("starts", starts), ("ends", ends), ("axes", [0, 1, 2]), ("steps", steps)]]
+    node = helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"])
+    graph = helper.make_graph([node], "slice", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 6, 7])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.random.default_rng(0).standard_normal((4, 6, 7)).astype(np.float32)
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    want = x[tuple(slice(b, e, st) for b, e, st in zip(starts, ends, steps))]
+    np.testing.assert_array_equal(y, want)
+
+
+def test_cast_float_to_uint8_wraps_like_integers(tmp_path):
+    # Floats outside uint8 (but inside int64) convert as numpy's float -> int64 -> uint8 does, without undefined
+    # behaviour (a Floor -> Cast(uint8) model reached a -1.0 to uint8 conversion).
+    node = helper.make_node("Cast", ["x"], ["y"], to=TensorProto.UINT8)
+    graph = helper.make_graph([node], "cast", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [6])],
+                              [helper.make_tensor_value_info("y", TensorProto.UINT8, [6])])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.array([-1.0, 300.0, 2.5, -3.7, 255.0, -256.5], np.float32)
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    np.testing.assert_array_equal(y, x.astype(np.int64).astype(np.uint8))
+
+
+def harness_for(name):
+    return "fuzz_plan_run" if name.endswith(".plan") else "fuzz_onnx_build_run"
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(REPRO)))
+def test_reproducers_replay_under_sanitizers(name):
+    binary = os.path.join(FUZZ_BIN, harness_for(name))
+    if not os.path.exists(binary):
+        pytest.skip("the fuzz harnesses are not built (fuzz/run.sh builds them with clang)")
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    proc = subprocess.run([binary, repro(name)], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
