@@ -257,16 +257,22 @@ void refuse_build_options_on_load(const Args& a, const char* how) {
            " loads a plan: it is fixed when the plan is built; build from the model (--onnx) with it instead");
 }
 
+// Builds from --onnx and saves to --plan when given (checked writable before the work).
+std::unique_ptr<Engine> build_and_save(const Args& a, std::ostream& out) {
+  if (a.has("plan")) check_writable_file(a.get("plan"), "the plan");
+  std::unique_ptr<Engine> e = build_engine(a, out);
+  if (a.has("plan")) {
+    e->save(a.get("plan"));
+    out << "plan written: " << a.get("plan") << "\n";
+  }
+  return e;
+}
+
 // The thesis script's form: --file builds (and saves to --plan if given), --plan alone loads; --dir runs.
 int cmd_legacy(const Args& a, std::ostream& out) {
   std::unique_ptr<Engine> e;
   if (a.has("onnx")) {
-    if (a.has("plan")) check_writable_file(a.get("plan"), "the plan");
-    e = build_engine(a, out);
-    if (a.has("plan")) {
-      e->save(a.get("plan"));
-      out << "plan written: " << a.get("plan") << "\n";
-    }
+    e = build_and_save(a, out);
   } else if (a.has("plan")) {
     refuse_build_options_on_load(a, "--plan without --file");
     e = Engine::load(a.get("plan"), system_options(a));
@@ -286,12 +292,7 @@ int cmd_legacy(const Args& a, std::ostream& out) {
 int cmd_trtexec(const Args& a, std::ostream& out) {
   std::unique_ptr<Engine> e;
   if (a.has("onnx")) {
-    if (a.has("plan")) check_writable_file(a.get("plan"), "the plan");
-    e = build_engine(a, out);
-    if (a.has("plan")) {
-      e->save(a.get("plan"));
-      out << "plan written: " << a.get("plan") << "\n";
-    }
+    e = build_and_save(a, out);
   } else if (a.has("plan")) {
     refuse_build_options_on_load(a, "--loadEngine");
     e = load_engine(a, out);
