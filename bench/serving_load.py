@@ -10,7 +10,6 @@ Everything runs on this machine: the server binds 127.0.0.1, client loops are bo
 import csv
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -139,19 +138,13 @@ def _client_call(protocol, url, name, x):
     return lambda: c.infer("model", [i])
 
 
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def start_server(engine, args):
     import tempfile
     from trtcore.serving import Server
+
+    from trtcore.serving import free_ports
 
     http, grpc, metrics = free_ports(3)
     # a short workspace path: PyTriton's unix sockets live there and their paths must fit 107 bytes

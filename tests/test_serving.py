@@ -5,7 +5,6 @@ PyTriton wheel) loads and answers from. Servers bind 127.0.0.1 on free ports, re
 server is stopped at the end. Needs nvidia-pytriton and tritonclient[http,grpc] (skipped without them)."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import pytest
 
 import models
 from conftest import assert_close, save_model
+from trtcore.serving import free_ports
 
 MAX_BATCH = 8
 SIZE = 32
@@ -43,14 +43,6 @@ def _need_serving():
         pytest.skip(reason)
 
 
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +76,7 @@ def server(plan, tmp_path_factory):
     _need_serving()
     from trtcore.serving import Server
 
-    http, grpc, metrics = _free_ports(3)
+    http, grpc, metrics = free_ports(3)
     srv = Server(plan, http_port=http, grpc_port=grpc, metrics_port=metrics, instances=2, max_queue_delay_us=2000,
                  workspace=str(tmp_path_factory.mktemp("pytriton") / "ws"))
     srv.start()
@@ -325,7 +317,7 @@ def test_metrics_endpoint_serves_prometheus_text(server, rng):
 @pytest.mark.slow
 def test_serve_command_runs_until_interrupted(plan, reference, rng):
     _need_serving()
-    http, grpc, metrics = _free_ports(3)
+    http, grpc, metrics = free_ports(3)
     home = tempfile.TemporaryDirectory(prefix="pytriton")  # short: its unix socket paths must fit 107 bytes
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [os.path.join(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__))), "python"), os.environ.get("PYTHONPATH")] if p),
@@ -368,7 +360,7 @@ def stock_server(plan, tmp_path_factory):
     # would an installed one
     os.symlink(os.path.dirname(trtcore.__file__), os.path.join(model_dir, "trtcore"))
     server, env = bundled_tritonserver(d / "backends")
-    http, grpc, metrics = _free_ports(3)
+    http, grpc, metrics = free_ports(3)
     log = open(d / "tritonserver.log", "w")
     proc = subprocess.Popen([server, "--model-repository=%s" % (d / "repo"),
                              "--backend-directory=%s" % (d / "backends"),

@@ -22,6 +22,19 @@ _PYTRITON_HINT = ("trtcore serve needs PyTriton: pip install 'trtcore[serve]' (n
                   "with glibc >= 2.35)")
 
 
+def free_ports(n):
+    """`n` TCP ports free on 127.0.0.1 right now (for servers started next: tests and the load benchmark)."""
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
 def numpy_mismatch():
     """Why the installed PyTriton cannot serve with this numpy, or "" when it can: its Python-backend stub reads
     numpy arrays with numpy 1.x's layout (its requirement numpy<2 says so), and under numpy 2 every request fails
