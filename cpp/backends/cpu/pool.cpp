@@ -38,6 +38,9 @@ class WindowPoolKernel : public CpuKernel {
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    if (in[0].dtype != DType::kFloat32 || out[0].dtype != DType::kFloat32)  // read as float32 below
+      fail(ErrorKind::kUnsupported, node_.describe(), ": the cpu backend runs pools on float32 only, got ",
+           dtype_name(in[0].dtype));
     const TensorView& x = in[0];
     const Window win = resolve_window(node_, kernel_, spatial_of(x.shape), rounding_, true);
     const Geometry3 g(win);
@@ -148,6 +151,9 @@ class GlobalPoolKernel : public CpuKernel {
   explicit GlobalPoolKernel(PoolKind kind) : kind_(kind) {}
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
     const TensorView& x = in[0];
+    // a float16/int8 input read as float32 would run past its buffer
+    if (x.dtype != DType::kFloat32 || out[0].dtype != DType::kFloat32)
+      fail(ErrorKind::kUnsupported, "the cpu backend runs global pools on float32 only, got ", dtype_name(x.dtype));
     const int64_t planes = x.shape[0] * x.shape[1], plane = planes ? x.numel() / planes : 0;
     const float* src = x.as<float>();
     float* dst = out[0].as<float>();
