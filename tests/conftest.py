@@ -114,6 +114,28 @@ def ort_run(model, feeds, threads=1):
     return dict(zip(names, sess.run(names, feeds)))
 
 
+def run_threads(work, threads_n, timeout):
+    """Runs work(t) for t in range(threads_n) on threads released together; re-raises what any thread raised."""
+    import threading
+
+    errors = []
+    start = threading.Barrier(threads_n)
+
+    def body(t):
+        try:
+            start.wait()
+            work(t)
+        except Exception as e:  # reported below, so a failing thread fails the test
+            errors.append(e)
+
+    ts = [threading.Thread(target=body, args=(t,)) for t in range(threads_n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=timeout)
+    assert not errors, errors
+
+
 def seed_of(text):
     return zlib.crc32(text.encode()) & 0x7FFFFFFF
 

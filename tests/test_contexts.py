@@ -1,13 +1,12 @@
 """Execution contexts (Engine.create_context): several contexts of one engine run concurrently from threads and each
 matches onnxruntime; contexts share the engine's weights on cuda and keep the engine alive."""
-import threading
 
 import numpy as np
 import pytest
 
 import trtcore
 import models
-from conftest import FP32_TOL, assert_close, build_engine, ort_run
+from conftest import run_threads, FP32_TOL, assert_close, build_engine, ort_run
 
 BACKENDS = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 
@@ -28,23 +27,13 @@ def test_contexts_run_concurrently_from_threads(backend, tmp_path):
     inputs = [rng.standard_normal((2 + t % 3, 3, 32, 32)).astype(np.float32) for t in range(threads_n)]
     refs = [ort_run(model, {"input": x})["logits"] for x in inputs]
     contexts = [engine.create_context() for _ in range(threads_n)]
-    results, errors = [[None] * rounds for _ in range(threads_n)], []
-    start = threading.Barrier(threads_n)
+    results = [[None] * rounds for _ in range(threads_n)]
 
     def work(t):
-        try:
-            start.wait()
-            for r in range(rounds):
-                results[t][r] = contexts[t].infer({"input": inputs[t]})["logits"]
-        except Exception as e:  # reported below, so a failing thread fails the test
-            errors.append(e)
+        for r in range(rounds):
+            results[t][r] = contexts[t].infer({"input": inputs[t]})["logits"]
 
-    ts = [threading.Thread(target=work, args=(t,)) for t in range(threads_n)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(timeout=300)
-    assert not errors, errors
+    run_threads(work, threads_n, timeout=300)
     for t in range(threads_n):
         for r in range(rounds):
             assert_close(results[t][r], refs[t], tol=FP32_TOL, what=f"context {t}, round {r}")

@@ -1,13 +1,12 @@
 """Robustness against misuse and hostile input: concurrent calls on one engine, plans edited on disk, oversized
 shapes, unusual numpy arrays, hostile paths and out-of-range limits. Every case runs on the cpu backend in seconds."""
-import threading
 
 import numpy as np
 import pytest
 
 import trtcore
 import models
-from conftest import FP32_TOL, assert_close, build_engine, ort_run
+from conftest import run_threads, FP32_TOL, assert_close, build_engine, ort_run
 
 
 def _small_net(seed=0):
@@ -22,23 +21,13 @@ def _small_net(seed=0):
 
 def _hammer(call, inputs, threads_n, rounds):
     """Runs call(t, inputs[t]) `rounds` times from each of `threads_n` threads at once; returns per-thread results."""
-    results, errors = [[None] * rounds for _ in range(threads_n)], []
-    start = threading.Barrier(threads_n)
+    results = [[None] * rounds for _ in range(threads_n)]
 
     def work(t):
-        try:
-            start.wait()
-            for r in range(rounds):
-                results[t][r] = call(t, inputs[t])
-        except Exception as e:  # reported below, so a failing thread fails the test
-            errors.append(e)
+        for r in range(rounds):
+            results[t][r] = call(t, inputs[t])
 
-    ts = [threading.Thread(target=work, args=(t,)) for t in range(threads_n)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(timeout=120)
-    assert not errors, errors
+    run_threads(work, threads_n, timeout=120)
     return results
 
 
