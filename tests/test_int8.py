@@ -4,7 +4,6 @@ import numpy as np
 import onnx
 import pytest
 
-import trtcore
 from conftest import build_engine, ort_run, rel_l2, save_model
 from models import mobilenet_v2, resnet_block
 
@@ -90,15 +89,20 @@ def test_quantized_layer_outputs_within_one_step(tmp_path):
     assert diff.max() <= 1 and np.count_nonzero(diff) < diff.size * 0.01, (diff.max(), np.count_nonzero(diff))
 
 
-def test_onnxruntime_quantized_mobilenet(tmp_path):
-    """Grouped and depthwise convolutions, ReLU6 (Clip), residual adds and a classifier head, quantized by
-    onnxruntime: trtcore's output agrees with onnxruntime's on the same Q/DQ model."""
+def quantized_mobilenet(tmp_path):
+    """(Q/DQ model, input name, input, onnxruntime's output) of a MobileNetV2-style net quantized by onnxruntime."""
     rng = np.random.default_rng(3)
     model = mobilenet_v2(batch=2, size=32)
     name = model.graph.input[0].name
     qdq = ort_quantize(model, tmp_path, _images(rng, (2, 3, 32, 32), 4), name="mbv2")
     x = rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
-    ref = list(ort_run(qdq, {name: x}).values())[0]
+    return qdq, name, x, list(ort_run(qdq, {name: x}).values())[0]
+
+
+def test_onnxruntime_quantized_mobilenet(tmp_path):
+    """Grouped and depthwise convolutions, ReLU6 (Clip), residual adds and a classifier head, quantized by
+    onnxruntime: trtcore's output agrees with onnxruntime's on the same Q/DQ model."""
+    qdq, name, x, ref = quantized_mobilenet(tmp_path)
     eng = build_engine(qdq, tmp_path, name="mbv2_qdq")
     got = list(eng.infer({name: x}).values())[0]
     assert sum(p == "int8" for _, p in _layer_precisions(eng).values()) >= 10

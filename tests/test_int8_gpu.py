@@ -13,7 +13,7 @@ from trtcore import _core
 from conftest import FP32_TOL, assert_close, build_engine, ort_run, rel_l2, seed_of
 from models import mobilenet_v2, resnet_block
 from op_cases import CASES
-from test_int8 import _images, ort_quantize
+from test_int8 import _images, ort_quantize, quantized_mobilenet
 
 pytestmark = pytest.mark.gpu
 
@@ -160,12 +160,7 @@ def test_onnxruntime_quantized_block_with_fp16_on_cuda(tmp_path):
 
 
 def test_onnxruntime_quantized_mobilenet_on_cuda(tmp_path):
-    rng = np.random.default_rng(3)
-    model = mobilenet_v2(batch=2, size=32)
-    name = model.graph.input[0].name
-    qdq = ort_quantize(model, tmp_path, _images(rng, (2, 3, 32, 32), 4), name="mbv2")
-    x = rng.standard_normal((2, 3, 32, 32)).astype(np.float32)
-    ref = list(ort_run(qdq, {name: x}).values())[0]
+    qdq, name, x, ref = quantized_mobilenet(tmp_path)
     cuda = build_engine(qdq, tmp_path, name="mbv2_cuda", backend="cuda", strict_fp32=True)
     got = list(cuda.infer({name: x}).values())[0]
     cpu = list(build_engine(qdq, tmp_path, name="mbv2_cpu").infer({name: x}).values())[0]
