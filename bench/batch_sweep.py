@@ -1,8 +1,9 @@
 """Experiment 1: latency and throughput against batch size (thesis §3.3, Southwest Petroleum Table 3).
 
 ResNet-50, ResNet-18, MobileNetV2, ShuffleNetV2 and SqueezeNet (torchvision, weights=None) at batch 1…256:
-PyTorch eager FP32, eager FP16 channels_last, CUDA-graph replay FP32/FP16, trtcore cuda FP32/FP16, and at small
-batches trtcore cpu and onnxruntime. --small: a MobileNetV2-style ONNX net built here, batch 1–4, cpu backend and
+PyTorch eager FP32, eager FP16 channels_last, CUDA-graph replay FP32/FP16, torch.compile FP16 (reduce-overhead, at
+--compile-batches), trtcore cuda FP32/FP16 (and INT8 with --int8, calibrated on seeded noise: speed only), and at
+small batches trtcore cpu and onnxruntime. --small: a MobileNetV2-style ONNX net built here, batch 1–4, cpu backend and
 onnxruntime only.
 
     python bench/batch_sweep.py                 # on the GPU machine (needs torch + torchvision for the models)
@@ -27,6 +28,12 @@ def main(argv=None):
     p.add_argument("--plan-per-batch", action="store_true",
                    help="cuda: build one plan per batch size (tactics timed at that batch) instead of one plan for "
                         "the largest batch run at every size")
+    p.add_argument("--compile-batches", nargs="*", type=int,
+                   help="batches timed with torch.compile FP16 channels_last (default: the smallest and largest; "
+                        "none to skip; each compiles for about a minute)")
+    p.add_argument("--max-autotune", action="store_true",
+                   help="also torch.compile mode max-autotune at --compile-batches (minutes per shape)")
+    p.add_argument("--int8", action="store_true", help="also trtcore cuda INT8")
     args = p.parse_args(argv)
     rdir = common.result_dir(args, "batch_sweep")
     work = common.work_dir(args, rdir)
@@ -63,8 +70,14 @@ def main(argv=None):
                 results.append(common.run_torch(make, s, "eager", "fp16", "channels_last", iters, warm, name))
                 results.append(common.run_torch(make, s, "graph", "fp32", "contiguous", iters, warm, name))
                 results.append(common.run_torch(make, s, "graph", "fp16", "channels_last", iters, warm, name))
+                compile_at = args.compile_batches if args.compile_batches is not None else sorted({min(batches),
+                                                                                                  max(batches)})
+                if b in compile_at:
+                    for mode in ["reduce-overhead"] + (["max-autotune"] if args.max_autotune else []):
+                        results.append(common.run_torch(make, s, "compile", "fp16", "channels_last", iters, warm,
+                                                        name, compile_mode=mode))
             if cuda:
-                for prec in ("fp32", "fp16"):
+                for prec in ("fp32", "fp16") + (("int8",) if args.int8 else ()):
                     for group in ([[b] for b in batches] if args.plan_per_batch else [batches]):
                         results += common.run_trtcore(onnx_path, "cuda", prec, group, iters, warm, name,
                                                       input_shape=shape)

@@ -181,8 +181,11 @@ def log(msg):
 
 # ----------------------------------------------------------------------------------------------- runners
 
-def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, model, shapes=None, input_shape=None):
-    """Builds one plan for max(batches) and times every batch; a failure becomes a result with its status."""
+def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, model, shapes=None, input_shape=None,
+                calibration=None):
+    """Builds one plan for max(batches) and times every batch; a failure becomes a result with its status.
+    precision "int8" calibrates on `calibration` (an array with a batch axis; default: 64 seeded standard-normal
+    samples of input_shape, which measures speed, not accuracy)."""
     timing = py("timing")
     trtcore = trtcore_engine()
     engine_name = "trtcore-" + backend
@@ -193,6 +196,11 @@ def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, mode
     opts = dict(batch=max(batches), backend=backend, precision=precision)
     if shapes:
         opts["shapes"] = shapes
+    if precision == "int8":
+        if calibration is None:
+            import numpy as np
+            calibration = np.random.default_rng(0).standard_normal([64] + list(input_shape[1:])).astype(np.float32)
+        opts.update(calibration_data=[calibration[i:i + 16] for i in range(0, len(calibration), 16)])
     try:
         eng = trtcore.build(onnx_path, **opts)
     except Exception as e:
@@ -238,15 +246,16 @@ def run_onnxruntime(onnx_path, batches, iterations, warmup, model, shapes_for=No
     return out
 
 
-def run_torch(make_module, input_shape, mode, precision, memory_format, iterations, warmup, model, device=None):
+def run_torch(make_module, input_shape, mode, precision, memory_format, iterations, warmup, model, device=None,
+              compile_mode="reduce-overhead"):
     """make_module() builds a fresh module (so FP16 conversion does not leak between configurations)."""
     timing, baselines = py("timing"), py("baselines")
-    engine = "pytorch-" + mode
+    engine = "pytorch-" + mode + ("-max-autotune" if mode == "compile" and compile_mode == "max-autotune" else "")
     prec = precision + ("-cl" if memory_format == "channels_last" else "")
     try:
         r = baselines.torch_run(make_module(), input_shape, mode=mode, precision=precision,
                                 memory_format=memory_format, iterations=iterations, warmup=warmup, model=model,
-                                device=device)
+                                device=device, compile_mode=compile_mode)
         log("%s %s %s batch %d: %.3f ms" % (model, engine, prec, input_shape[0], r["e2e_ms"]["median"]))
     except Exception as e:
         r = timing.failed_result(engine, prec, input_shape[0], gpu_name() or "", classify_error(e),

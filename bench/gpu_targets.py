@@ -1,8 +1,11 @@
 """The GPU speed and memory targets, judged from a batch sweep's results.json (trtcore and PyTorch measured in the
 same run): ResNet-50 batch 256 FP16 >= 5x PyTorch eager FP32 and >= 2x PyTorch FP16 channels_last CUDA graph,
 FP32 >= 1.9x eager FP32; ResNet-50 batch 1 FP16 <= 0.45 ms and >= 2x PyTorch's CUDA-graph FP16; MobileNetV2 batch 1
-FP16 <= 0.30 ms; a batch-256 plan needs no more device memory than PyTorch at the same batch. Ratios use GPU compute
-medians (trtexec's "GPU compute time"); end-to-end ratios (host copies included) are listed beside them.
+FP16 <= 0.30 ms; a batch-256 plan needs no more device memory than PyTorch at the same batch. The fast-INT8 targets:
+ResNet-50 b256 INT8 <= 3.6 ms and >= 9x eager FP32, b1 INT8 <= our b1 FP16; MobileNetV2 b256 INT8 faster than its
+FP16; FP16 ResNet-50 b256 <= 5.0 ms, >= 3x PyTorch's FP16 CUDA graph and >= 1.85x torch.compile; MobileNetV2 b256
+FP16 <= 3.5 ms and >= 1.6x torch.compile, b1 <= 0.2 ms. Ratios use GPU compute medians (trtexec's "GPU compute
+time"); end-to-end ratios (host copies included) are listed beside them.
 
     python bench/gpu_targets.py RESULTS_DIR     # e.g. bench/results/batch_sweep: writes RESULTS_DIR/targets.md
 """
@@ -61,6 +64,17 @@ def evaluate(rows):
     absolute("ResNet-50 b1 FP16 <= 0.45 ms", "resnet50", 1, trt16, 0.45)
     ratio("ResNet-50 b1 FP16 >= 2x PyTorch CUDA-graph FP16", "resnet50", 1, trt16, graph16, 2.0)
     absolute("MobileNetV2 b1 FP16 <= 0.30 ms", "mobilenet_v2", 1, trt16, 0.30)
+    trt8, compile16 = ("trtcore-cuda", "int8"), ("pytorch-compile", "fp16-cl")
+    absolute("ResNet-50 b256 INT8 <= 3.6 ms", "resnet50", 256, trt8, 3.6)
+    ratio("ResNet-50 b256 INT8 >= 9x PyTorch eager FP32", "resnet50", 256, trt8, eager32, 9.0)
+    ratio("ResNet-50 b1 INT8 no slower than our FP16", "resnet50", 1, trt8, trt16, 1.0)
+    ratio("MobileNetV2 b256 INT8 faster than our FP16", "mobilenet_v2", 256, trt8, trt16, 1.0)
+    absolute("ResNet-50 b256 FP16 <= 5.0 ms", "resnet50", 256, trt16, 5.0)
+    ratio("ResNet-50 b256 FP16 >= 3x PyTorch FP16 CUDA graph", "resnet50", 256, trt16, graph16, 3.0)
+    ratio("ResNet-50 b256 FP16 >= 1.85x torch.compile", "resnet50", 256, trt16, compile16, 1.85)
+    absolute("MobileNetV2 b256 FP16 <= 3.5 ms", "mobilenet_v2", 256, trt16, 3.5)
+    ratio("MobileNetV2 b256 FP16 >= 1.6x torch.compile", "mobilenet_v2", 256, trt16, compile16, 1.6)
+    absolute("MobileNetV2 b1 FP16 <= 0.2 ms", "mobilenet_v2", 1, trt16, 0.2)
     for prec, torch_precs in (("fp16", ["fp16-cl"]), ("fp32", ["fp32"])):
         memory("ResNet-50 b256 %s device memory <= PyTorch's" % prec.upper(), "resnet50", 256,
                ("trtcore-cuda", prec), [(e, p) for e in ("pytorch-eager", "pytorch-graph") for p in torch_precs])

@@ -173,6 +173,28 @@ def test_gpu_targets_judges_ratios_limits_and_memory(tmp_path):
     assert "**no**" in text and "| yes |" in text
 
 
+def test_gpu_targets_judges_int8_and_torch_compile_rows():
+    """The fast-INT8 targets read INT8 and torch.compile rows of the same sweep."""
+    import gpu_targets
+
+    rows = [_sweep_row("resnet50", "pytorch-eager", "fp32", 256, 34.0),
+            _sweep_row("resnet50", "pytorch-compile", "fp16-cl", 256, 9.4),
+            _sweep_row("resnet50", "trtcore-cuda", "fp16", 256, 6.0),      # 1.57x torch.compile: missed; > 5 ms
+            _sweep_row("resnet50", "trtcore-cuda", "int8", 256, 3.5),      # <= 3.6 ms, 9.7x eager: met
+            _sweep_row("resnet50", "trtcore-cuda", "fp16", 1, 0.34),
+            _sweep_row("resnet50", "trtcore-cuda", "int8", 1, 0.36),       # slower than FP16 at b1: missed
+            _sweep_row("mobilenet_v2", "pytorch-compile", "fp16-cl", 256, 5.8),
+            _sweep_row("mobilenet_v2", "trtcore-cuda", "fp16", 256, 3.4)]  # 1.71x: met
+    met = {name: ok for name, _, ok in gpu_targets.evaluate(rows)}
+    assert met["ResNet-50 b256 INT8 <= 3.6 ms"] is True
+    assert met["ResNet-50 b256 INT8 >= 9x PyTorch eager FP32"] is True
+    assert met["ResNet-50 b1 INT8 no slower than our FP16"] is False
+    assert met["ResNet-50 b256 FP16 <= 5.0 ms"] is False
+    assert met["ResNet-50 b256 FP16 >= 1.85x torch.compile"] is False
+    assert met["MobileNetV2 b256 FP16 >= 1.6x torch.compile"] is True
+    assert met["MobileNetV2 b256 INT8 faster than our FP16"] is None
+
+
 def test_a_new_run_moves_the_previous_one_into_history(tmp_path):
     """Each experiment folder holds its latest run; earlier runs move to history/, none is overwritten."""
     import adopt_results

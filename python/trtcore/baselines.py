@@ -165,18 +165,24 @@ def torchvision_model(name, num_classes=1000):
     return ctor(weights=None, num_classes=num_classes).eval()
 
 
-MODES = ("eager", "graph")
+MODES = ("eager", "graph", "compile")
 PRECISIONS = ("fp32", "fp16")
+# torch.compile modes: reduce-overhead replays CUDA graphs of inductor's kernels; max-autotune also times GEMM/conv
+# templates (minutes of compilation per shape).
+COMPILE_MODES = ("reduce-overhead", "max-autotune")
 
 
 def torch_run(module, input_shape, mode="eager", precision="fp32", memory_format="contiguous", iterations=50,
-              warmup=10, device=None, input_dir=None, output_dir=None, model=None, seed=0):
-    """Times a torch.nn.Module. input_shape includes the batch axis. mode: eager | graph (CUDA-graph replay);
+              warmup=10, device=None, input_dir=None, output_dir=None, model=None, seed=0,
+              compile_mode="reduce-overhead"):
+    """Times a torch.nn.Module. input_shape includes the batch axis. mode: eager | graph (CUDA-graph replay) |
+    compile (torch.compile with compile_mode, compiled during warm-up; the compile time is reported as compile_s);
     precision: fp32 | fp16; memory_format: contiguous | channels_last. Returns a result dict."""
     torch = import_torch()
-    if mode not in MODES or precision not in PRECISIONS or memory_format not in ("contiguous", "channels_last"):
-        raise BaselineError("mode must be one of %s, precision one of %s, memory_format contiguous|channels_last"
-                            % (MODES, PRECISIONS))
+    if mode not in MODES or precision not in PRECISIONS or memory_format not in ("contiguous", "channels_last") \
+            or compile_mode not in COMPILE_MODES:
+        raise BaselineError("mode must be one of %s, precision one of %s, memory_format contiguous|channels_last, "
+                            "compile_mode one of %s" % (MODES, PRECISIONS, COMPILE_MODES))
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if mode == "graph" and dev.type != "cuda":
         raise BaselineError("CUDA-graph replay needs a CUDA device")
@@ -202,13 +208,24 @@ def torch_run(module, input_shape, mode="eager", precision="fp32", memory_format
     static_in = torch.empty(shape, device=dev, dtype=dtype).contiguous(memory_format=mf)
     pinned = torch.empty(shape, dtype=torch.float32, pin_memory=dev.type == "cuda")
 
-    def forward():
-        return m(static_in)
+    call = torch.compile(m, mode=compile_mode) if mode == "compile" else m
 
-    graph, static_out = None, None
-    with torch.inference_mode():
+    def forward():
+        return call(static_in)
+
+    graph, static_out, compile_s = None, None, None
+    # inference_mode tensors cannot enter a torch.compile'd graph's autograd bookkeeping; no_grad is enough there.
+    with (torch.no_grad() if mode == "compile" else torch.inference_mode()):
         static_in.copy_(torch.from_numpy(data[:batch] if len(data) >= batch else _pad(data, batch, True)))
-        if dev.type == "cuda":
+        if mode == "compile":
+            # Compiled (and for reduce-overhead, graph-recorded) by the first calls, on the stream that times them.
+            t0 = time.perf_counter()
+            for _ in range(3):
+                forward()
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            compile_s = time.perf_counter() - t0
+        elif dev.type == "cuda":
             # Side-stream warm-up before capture, as CUDA-graph capture requires.
             s = torch.cuda.Stream()
             s.wait_stream(torch.cuda.current_stream())
@@ -246,7 +263,7 @@ def torch_run(module, input_shape, mode="eager", precision="fp32", memory_format
             t1 = time.perf_counter()
             out = run()
             t2 = time.perf_counter()
-            host = out.float().clone()
+            host = out.float().clone()  # a compiled graph's output buffer is reused by the next replay
             return (t2 - t1) * 1000.0, (time.perf_counter() - t0) * 1000.0, host
 
         compute, e2e = [], []
@@ -275,7 +292,10 @@ def torch_run(module, input_shape, mode="eager", precision="fp32", memory_format
         how = "host steady clock"
         tf32 = None
         extra = {}
-    return _timing.make_result("pytorch-" + mode, precision + ("-cl" if memory_format == "channels_last" else ""),
+    if compile_s is not None:
+        extra.update(compile_mode=compile_mode, compile_s=round(compile_s, 2))
+    engine = "pytorch-" + mode + ("-max-autotune" if mode == "compile" and compile_mode == "max-autotune" else "")
+    return _timing.make_result(engine, precision + ("-cl" if memory_format == "channels_last" else ""),
                                batch, devname, compute, e2e, model=model or type(module).__name__,
                                input_shape=shape, timing=how, cudnn_tf32=tf32,
                                samples=len(names) if names else None, **extra)
@@ -294,7 +314,7 @@ def add_cli(subparsers):
     """Adds `trtcore baseline` to the `trtcore` command's subparsers."""
     p = subparsers.add_parser("baseline", help="time onnxruntime (CPU) or PyTorch the way trtcore run does",
                               description="onnxruntime: --onnx model.onnx. PyTorch: --torchvision NAME (random "
-                              "weights) --input-shape BxCxHxW [--mode eager|graph] [--precision fp32|fp16] "
+                              "weights) --input-shape BxCxHxW [--mode eager|graph|compile] [--precision fp32|fp16] "
                               "[--channels-last]. Same JSON schema and output layout as trtcore run.")
     p.add_argument("--framework", choices=("onnxruntime", "torch"), default="onnxruntime")
     p.add_argument("--onnx", help="model for onnxruntime")
@@ -305,7 +325,10 @@ def add_cli(subparsers):
     p.add_argument("--iter", type=int, default=20, help="timed iterations (over the directory: passes)")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: its default)")
-    p.add_argument("--mode", choices=MODES, default="eager")
+    p.add_argument("--mode", choices=MODES, default="eager",
+                   help="eager, graph (CUDA-graph replay) or compile (torch.compile)")
+    p.add_argument("--compile-mode", choices=COMPILE_MODES, default="reduce-overhead",
+                   help="torch.compile mode for --mode compile")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--device", help="PyTorch device (default cuda if available)")
@@ -335,7 +358,8 @@ def _cli(args):
             r = torch_run(torchvision_model(args.torchvision), _shape(args.input_shape), mode=args.mode,
                           precision=args.precision, memory_format="channels_last" if args.channels_last
                           else "contiguous", iterations=args.iter, warmup=args.warmup, device=args.device,
-                          input_dir=args.dir, output_dir=args.output_dir, model=args.torchvision)
+                          input_dir=args.dir, output_dir=args.output_dir, model=args.torchvision,
+                          compile_mode=args.compile_mode)
     except (BaselineError, OSError) as e:
         sys.stderr.write("trtcore baseline: error: %s\n" % e)
         return 2
