@@ -242,7 +242,7 @@ class CpuBackend : public Backend {
   PrecisionLowering precision_lowering() const override { return PrecisionLowering::kGraph; }
   FusionCaps fusion_caps() const override {
     FusionCaps caps;
-    caps.int8_conv = true;
+    caps.int8_conv = Int8Convs::kAll;
     return caps;
   }
   std::unique_ptr<Executable> build(const Graph& g, const BuildOptions&, const SystemOptions& sys,

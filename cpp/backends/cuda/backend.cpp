@@ -85,12 +85,16 @@ class CudaBackend : public Backend {
   bool supports_precision(Precision p) const override {
     return p == Precision::kFP32 || p == Precision::kFP16 || p == Precision::kINT8;
   }
-  // FP16 arrives as float16 values and Cast nodes in the graph, INT8 as QuantizeLinear/DequantizeLinear pairs whose
-  // constant weight dequantizations the lowering folds into float weights (no int8 convolutions here yet, so
-  // convolutions run in float32/TF32 between the pairs); each kernel runs the dtypes it is given.
+  // FP16 arrives as float16 values and Cast nodes in the graph, INT8 as QuantizeLinear/DequantizeLinear pairs:
+  // pointwise convolutions between int8 tensors become QConv (int8 GEMMs), the other pairs' constant weight
+  // dequantizations are folded into float weights and those convolutions run in float between the pairs.
   PrecisionLowering precision_lowering() const override { return PrecisionLowering::kGraph; }
 
-  FusionCaps fusion_caps() const override { return FusionCaps{}; }  // conv+act, conv+residual, gemm+act
+  FusionCaps fusion_caps() const override {  // conv+act, conv+residual, gemm+act, and int8 GEMM-shaped convs
+    FusionCaps caps;
+    caps.int8_conv = Int8Convs::kGemmShaped;
+    return caps;
+  }
 
   std::unique_ptr<Executable> build(const Graph& g, const BuildOptions& build, const SystemOptions& sys,
                                     std::string* tactics_out) override {

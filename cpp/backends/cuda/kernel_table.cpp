@@ -13,7 +13,7 @@
   X(Abs) X(Floor) X(Ceil) X(Reciprocal) X(Erf) X(Not) X(PRelu) \
   X(Add) X(Sub) X(Mul) X(Div) X(Pow) X(Equal) X(Less) X(Greater) X(Sum) X(Mean) X(Min) X(Max) X(Where) \
   X(Transpose) X(Slice) X(Pad) X(DepthToSpace) X(Gather) X(Cast) X(Split) X(Expand) X(Tile) \
-  X(ConvTranspose) X(Resize) X(Upsample) X(FusedElementwise) X(QuantizeLinear) X(DequantizeLinear)
+  X(ConvTranspose) X(Resize) X(Upsample) X(FusedElementwise) X(QuantizeLinear) X(DequantizeLinear) X(QConv)
 
 #define TRTCORE_DECLARE_CUDA(Name) std::unique_ptr<::trtcore::cuda::CudaKernel> make_cuda_##Name();
 TRTCORE_CUDA_OPS(TRTCORE_DECLARE_CUDA)

@@ -35,12 +35,25 @@ void LtGemm::configure(const std::string& where, Transpose ta, Transpose tb, Gem
   ta_ = ta;
   tb_ = tb;
   ep_ = ep;
-  type_ = data == GemmData::kFloat16 ? CUDA_R_16F : CUDA_R_32F;
+  data_ = data;
+  type_ = data == GemmData::kFloat16 ? CUDA_R_16F : data == GemmData::kInt8 ? CUDA_R_8I : CUDA_R_32F;
   // Float16 data runs on tensor cores with FP32 accumulation under plain COMPUTE_32F.
-  const cublasComputeType_t compute = math == Fp32Math::kStrict || data == GemmData::kFloat16
+  const cublasComputeType_t compute = data == GemmData::kInt8 ? CUBLAS_COMPUTE_32I
+                                      : math == Fp32Math::kStrict || data == GemmData::kFloat16
                                           ? CUBLAS_COMPUTE_32F
                                           : CUBLAS_COMPUTE_32F_FAST_TF32;
   TRTCORE_CUBLAS_CHECK(where_, cublasLtMatmulDescCreate(&desc_, compute, CUDA_R_32F));
+  if (data == GemmData::kInt8) {
+    // Tensor-core int8 kernels take cuBLASLt's A transposed ("TN"): our B transposed, our A as stored.
+    if (ta != Transpose::kNo || tb != Transpose::kYes)
+      fail(ErrorKind::kUnsupported, where_, ": int8 GEMMs need A as stored and B transposed");
+    const cublasLtPointerMode_t mode = CUBLASLT_POINTER_MODE_ALPHA_DEVICE_VECTOR_BETA_HOST;
+    TRTCORE_CUBLAS_CHECK(where_, cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_POINTER_MODE, &mode,
+                                                                sizeof(mode)));
+    const cudaDataType_t bias_type = CUDA_R_32F;
+    TRTCORE_CUBLAS_CHECK(where_, cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE,
+                                                                &bias_type, sizeof(bias_type)));
+  }
   // cuBLASLt's A is our B and vice versa.
   const cublasOperation_t op_a = tb_ == Transpose::kYes ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = ta_ == Transpose::kYes ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -138,7 +151,9 @@ void LtGemm::run(cublasLtHandle_t h, cudaStream_t stream, const GemmShape& shape
     fail(ErrorKind::kRuntime, where_, ": cuBLASLt algorithm needs ", r.workspaceSize, " bytes of workspace, ",
          workspace_bytes, " available");
   const void* c = args.c ? args.c : args.d;
-  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatmul(h, desc_, &args.alpha, args.b, p.a, args.a, p.b, &args.beta, c, p.d,
+  const void* alpha = data_ == GemmData::kInt8 ? static_cast<const void*>(args.alpha_vector) : &args.alpha;
+  if (data_ == GemmData::kInt8 && !alpha) fail(ErrorKind::kRuntime, where_, ": int8 GEMM without its alpha vector");
+  TRTCORE_CUBLAS_CHECK(where_, cublasLtMatmul(h, desc_, alpha, args.b, p.a, args.a, p.b, &args.beta, c, p.d,
                                               args.d, p.d, &r.algo, workspace, workspace_bytes, stream));
 }
 

@@ -14,8 +14,10 @@ namespace trtcore::cuda {
 
 enum class Transpose { kNo, kYes };
 enum class GemmEpilogue { kNone, kBias, kRelu, kBiasRelu };
-// Element type of A, B, D and the bias; accumulation is FP32 either way (TF32 only for float32 when allowed).
-enum class GemmData { kFloat32, kFloat16 };
+// Element type of A, B, D and the bias; accumulation is FP32 (TF32 only for float32 when allowed). kInt8: int8 A, B
+// and D with INT32 accumulation on tensor cores (A not transposed, B transposed), a per-column alpha vector
+// (GemmArgs::alpha_vector, device memory) and a float32 bias; D is rounded and saturated to int8.
+enum class GemmData { kFloat32, kFloat16, kInt8 };
 
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
@@ -35,6 +37,7 @@ struct GemmArgs {
   float beta = 0.f;             // beta != 0 adds beta * C (c, or d itself when c is null)
   const void* bias = nullptr;  // length n, for kBias/kBiasRelu
   const void* c = nullptr;     // C in D's layout (e.g. a residual), or null for d
+  const float* alpha_vector = nullptr;  // kInt8: n scales on the device, used instead of alpha
 };
 
 class LtGemm {
@@ -69,6 +72,7 @@ class LtGemm {
   Transpose ta_ = Transpose::kNo, tb_ = Transpose::kNo;
   GemmEpilogue ep_ = GemmEpilogue::kNone;
   cudaDataType_t type_ = CUDA_R_32F;
+  GemmData data_ = GemmData::kFloat32;
   cublasLtMatmulDesc_t desc_ = nullptr;
   cublasLtMatmulPreference_t pref_ = nullptr;
   std::map<GemmShape, Plan> plans_;

@@ -7,6 +7,13 @@
 
 namespace trtcore {
 
+// Which DequantizeLinear -> Conv [-> QuantizeLinear] patterns lower_qconv turns into an int8 QConv.
+enum class Int8Convs {
+  kNone,        // no int8 convolutions: the Q/DQ pairs run as they are, the convolution in float
+  kAll,         // every 2-d convolution
+  kGemmShaped,  // 1x1, stride 1, unpadded, one group, channels in fours, quantized output, no residual: int8 GEMMs
+};
+
 // What the target backend can absorb into a Conv/Gemm node.
 struct FusionCaps {
   bool conv_activation = true;
@@ -14,7 +21,7 @@ struct FusionCaps {
   bool gemm_activation = true;
   bool sibling_convs = true;  // merge 1x1 Convs sharing an input into one Conv + Split
   bool elementwise_chains = true;  // run chains of elementwise ops as one FusedElementwise node
-  bool int8_conv = false;  // lower DequantizeLinear -> Conv [-> QuantizeLinear] to an int8 QConv
+  Int8Convs int8_conv = Int8Convs::kNone;
 };
 
 struct PassContext {

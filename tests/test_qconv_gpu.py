@@ -1,0 +1,92 @@
+"""Int8 convolutions on the cuda backend (QConv lowered from DequantizeLinear -> Conv -> QuantizeLinear): 1x1
+convolutions between int8 tensors run as int8 kernels (a cuBLASLt int8 GEMM or the direct dp4a form, whichever the
+build timed faster) and give the quantized tensors onnxruntime and the cpu backend's int8 plan give, within one
+quantization step. Skipped without a GPU."""
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+import trtcore
+from conftest import build_engine, ort_run
+
+pytestmark = pytest.mark.gpu
+
+S_IN, S_MID, S_OUT = 0.05, 0.04, 0.03
+
+
+def _pointwise_chain(batch, c, mid, out, size, seed, activation="Relu"):
+    """x -> Q -> DQ -> Conv1x1(+bias) -> act -> Q -> DQ -> Conv1x1 -> Clip(0, 6) -> Q -> DQ -> y, weights int8 per
+    output channel, zero points 0 (TensorRT's explicit-quantization form)."""
+    rng = np.random.default_rng(seed)
+    N = helper.make_node
+    inits, nodes = [], []
+
+    def const(name, a):
+        inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
+        return name
+
+    def qdq(src, scale, tag):
+        s, z = const("s_" + tag, np.array(scale, np.float32)), const("z_" + tag, np.array(0, np.int8))
+        nodes.append(N("QuantizeLinear", [src, s, z], ["q_" + tag]))
+        nodes.append(N("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
+        return "dq_" + tag
+
+    def weights(tag, k, cin):
+        w = rng.integers(-127, 128, (k, cin, 1, 1)).astype(np.int8)
+        ws = (rng.uniform(0.5, 1.5, k) * 0.02 / np.sqrt(cin)).astype(np.float32)
+        nodes.append(N("DequantizeLinear", [const("wq_" + tag, w), const("ws_" + tag, ws),
+                                            const("wz_" + tag, np.zeros(k, np.int8))], ["w_" + tag], axis=0))
+        return "w_" + tag
+
+    a = qdq("x", S_IN, "in")
+    bias = const("b1", (rng.standard_normal(mid) * 0.1).astype(np.float32))
+    nodes.append(N("Conv", [a, weights("1", mid, c), bias], ["c1"]))
+    nodes.append(N(activation, ["c1"], ["a1"]))
+    b = qdq("a1", S_MID, "mid")
+    nodes.append(N("Conv", [b, weights("2", out, mid)], ["c2"]))
+    nodes.append(N("Clip", ["c2", const("lo", np.array(0, np.float32)), const("hi", np.array(6, np.float32))],
+                   ["a2"]))
+    y = qdq("a2", S_OUT, "out")
+    nodes.append(N("Identity", [y], ["y"]))
+    g = helper.make_graph(nodes, "pointwise_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                  [batch, c, size, size])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    x = (rng.standard_normal((batch, c, size, size)) * 2).astype(np.float32)
+    return model, x
+
+
+def _steps(a, b, scale):
+    """Largest difference in quantization steps and the share of elements that differ at all."""
+    d = np.abs(np.rint(a / scale) - np.rint(b / scale))
+    return float(d.max()), float(np.mean(d > 0))
+
+
+@pytest.mark.parametrize("strict", [True, False], ids=["fp32_nchw", "tf32_nhwc"])
+@pytest.mark.parametrize("shape", [(2, 16, 24, 12, 10), (8, 64, 128, 64, 28)], ids=["small", "large"])
+def test_pointwise_int8_convs_match_onnxruntime_and_cpu(tmp_path, shape, strict):
+    batch, c, mid, out, size = shape
+    model, x = _pointwise_chain(batch, c, mid, out, size, seed=sum(shape))
+    ref = ort_run(model, {"x": x})["y"]
+    cuda = build_engine(model, tmp_path, name="cuda", backend="cuda", strict_fp32=strict)
+    layers = {layer.op: layer for layer in cuda.layers}
+    assert sum(layer.op.startswith("QConv") for layer in cuda.layers) == 2, [lay.op for lay in cuda.layers]
+    tactics = sorted({layer.tactic for layer in cuda.layers if layer.op.startswith("QConv")})
+    assert all(t == "i8-direct" or t.startswith("i8-lt:") for t in tactics), tactics
+    assert all(layer.precision == "int8" for op, layer in layers.items() if op.startswith("QConv"))
+    got = cuda.infer({"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
+    for what, want in (("onnxruntime", ref), ("cpu int8 plan", cpu)):
+        worst, share = _steps(got, want, S_OUT)
+        assert worst <= 1 and share < 0.02, (what, tactics, worst, share)
+
+
+def test_pointwise_int8_plan_round_trip_keeps_the_tactics(tmp_path):
+    model, x = _pointwise_chain(8, 64, 128, 64, 28, seed=3)
+    engine = build_engine(model, tmp_path, backend="cuda", strict_fp32=False)
+    path = str(tmp_path / "p.plan")
+    engine.save(path)
+    loaded = trtcore.Engine(path)
+    assert [(la.op, la.tactic) for la in loaded.layers] == [(la.op, la.tactic) for la in engine.layers]
+    np.testing.assert_array_equal(loaded.infer({"x": x})["y"], engine.infer({"x": x})["y"])
