@@ -125,6 +125,11 @@ void ConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
     w_nhwc_ = DeviceBuffer();
     if (choice_.form == ConvForm::kGemm) w_dw_ = DeviceBuffer();
     conv_ws_ = 0;
+  } else if (choice_.form == ConvForm::kGraph) {
+    w_dw_ = DeviceBuffer();
+    // Other batch sizes may fall back to legacy algorithms of this math type (finish_descs).
+    TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), choice_.math));
+    conv_ws_ = d.graph->workspace();
   } else {
     w_dw_ = DeviceBuffer();
     TRTCORE_CUDNN_CHECK(where_, cudnnSetConvolutionMathType(conv_.get(), choice_.math));
@@ -330,6 +335,7 @@ cudnnStatus_t ConvKernel::enqueue(const ConvChoice& c, const BatchDescs& d, cons
     gemm_->run(a.lt, stream, gemm_shape(a.batch), gemm_args(a), a.ws, a.ws_bytes);
     return CUDNN_STATUS_SUCCESS;
   }
+  if (c.form == ConvForm::kGraph) return enqueue_graph(d, a, h);
   char* ws = a.ws;
   const void* x = a.x;
   if (geom_.explicit_pad) {
@@ -404,8 +410,20 @@ void ConvKernel::finish_descs(const CudaRunContext& ctx, BatchDescs& d, int64_t 
   }
   const size_t staged = staging_bytes(batch, choice_.layout);
   const size_t avail = ctx.workspace_bytes > staged ? ctx.workspace_bytes - staged : 0;
+  if (choice_.form == ConvForm::kGraph) {  // the same engine configuration planned for this batch size
+    std::string why;
+    GraphPlan* p = graph_plan(ctx.cudnn, batch, choice_.graph, &why);
+    if (p && p->workspace() <= avail) {
+      d.choice = choice_;
+      d.graph = p;
+      d.ws = p->workspace();
+      d.ready = true;
+      return;
+    }
+  }
   size_t bytes = 0;
-  if (workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &bytes) == CUDNN_STATUS_SUCCESS &&
+  if (choice_.form != ConvForm::kGraph &&
+      workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &bytes) == CUDNN_STATUS_SUCCESS &&
       bytes <= avail) {
     d.choice = choice_;
     d.ws = bytes;

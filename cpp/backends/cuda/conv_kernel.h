@@ -9,8 +9,13 @@
 //               "dw-direct:tile8" / "dw-direct:half2" fix its float16 NHWC variant (never chosen by tuning)
 //   gemm:h<i>   1x1, stride-1, unpadded convolutions on NHWC activations: one cuBLASLt GEMM [N*H*W, C] x W^T with
 //               bias, residual (as C) and ReLU in its epilogue
-// The class is spread over three files: conv.cu (init, run and the forms themselves), conv_tactics.cu (the tactic
-// text, the choice at load or by heuristic, the candidate forms) and conv_tune.cu (timing the candidates at build).
+//   graph:e<engine>[.k<knob>_<value>]...  ungrouped 2-D convolutions on NHWC activations: one cuDNN graph-API plan
+//               (conv, bias, residual and the activation fused) of the engine configuration named; chosen only when
+//               its output matched a legacy form's at build. "graph:heuristic" (never chosen by tuning) fixes the form
+//               with the first configuration cuDNN proposes
+// The class is spread over four files: conv.cu (init, run and the forms themselves), conv_tactics.cu (the tactic
+// text, the choice at load or by heuristic, the candidate forms), conv_tune.cu (timing the candidates at build) and
+// conv_graph.cu (the graph-API form and the numerical check of its engines).
 #pragma once
 #include <map>
 #include <memory>
@@ -18,6 +23,7 @@
 #include <vector>
 
 #include "backends/cuda/conv_common.h"
+#include "backends/cuda/cudnn_graph.h"
 #include "backends/cuda/cudnn_util.h"
 #include "backends/cuda/depthwise_conv.h"
 #include "backends/cuda/lt_gemm.h"
@@ -26,7 +32,7 @@ namespace trtcore::cuda {
 
 constexpr size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
-enum class ConvForm { kFused, kSplit, kDepthwise, kGemm };
+enum class ConvForm { kFused, kSplit, kDepthwise, kGemm, kGraph };
 enum class ConvLayout { kNchw, kNhwc };
 
 struct ConvChoice {
@@ -34,6 +40,7 @@ struct ConvChoice {
   ConvLayout layout = ConvLayout::kNchw;
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  EngineConfig graph;  // kGraph: the engine configuration
 };
 
 // Device pointers of one call (the pad/NHWC staging and the algorithm's scratch all live in `ws`).
@@ -78,6 +85,7 @@ class ConvKernel : public CudaKernel {
     TensorDesc xh, yh;    // NHWC staging (only when the layout is nhwc)
     ConvChoice choice;
     size_t ws = 0;
+    GraphPlan* graph = nullptr;  // kGraph: the plan of this batch size (owned by graph_plans_)
     bool ready = false;
   };
 
@@ -133,12 +141,25 @@ class ConvKernel : public CudaKernel {
   std::vector<ConvChoice> find_candidates(ConvLayout layout, BatchDescs& d, const ConvArgs& a, void* ws, size_t limit,
                                           CudaInitContext& ctx);
 
+  // ---- conv_graph.cu: the graph-API form ----
+  bool graph_possible() const;
+  bool graph_spec(int64_t batch, GraphConvSpec* spec) const;
+  GraphConv* graph_conv(cudnnHandle_t h, int64_t batch);
+  GraphPlan* graph_plan(cudnnHandle_t h, int64_t batch, const EngineConfig& cfg, std::string* why);
+  std::vector<ConvChoice> graph_candidates(CudaInitContext& ctx, size_t limit);
+  GraphPlan* graph_reuse(CudaInitContext& ctx);
+  cudnnStatus_t enqueue_graph(const BatchDescs& d, const ConvArgs& a, cudnnHandle_t h);
+  bool graph_matches(const ConvChoice& graph, const ConvChoice& ref, BatchDescs& d, TuneBuffers& t,
+                     CudaInitContext& ctx);
+  void keep_graph_plan(int64_t batch, const EngineConfig* cfg);
+
   // ---- conv_tune.cu: timing the candidates at build ----
   float time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, size_t limit, CudaInitContext& ctx,
                     size_t* scratch);
   TuneBuffers tune_buffers(const Node& node, const Graph& g, CudaInitContext& ctx);
   std::vector<Timed> time_candidates(CudaInitContext& ctx, BatchDescs& d, const TuneBuffers& t);
   bool tune(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d);
+  bool choose_timed(const std::vector<Timed>& timed);
 
   std::string where_;
   FusedActivation act_;
@@ -166,6 +187,9 @@ class ConvKernel : public CudaKernel {
   ActivationDesc act_desc_;
   DeviceBuffer zero_bias_, w_nhwc_, w_dw_;
   std::map<int64_t, BatchDescs> descs_;
+  // The graph-API form: operation graphs and finalized plans by batch size (plans by engine configuration text).
+  std::map<int64_t, std::unique_ptr<GraphConv>> graph_ops_;
+  std::map<int64_t, std::map<std::string, std::unique_ptr<GraphPlan>>> graph_plans_;
 };
 
 }  // namespace trtcore::cuda

@@ -15,6 +15,7 @@ std::string ConvKernel::tactic() const {
     return "dw-direct" + tile + slice;
   }
   if (choice_.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
+  if (choice_.form == ConvForm::kGraph) return "graph:" + choice_.graph.text();
   const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
   std::string t = choice_.layout == ConvLayout::kNhwc ? "nhwc-" : "";
   t += choice_.form == ConvForm::kFused ? "fused:" : "conv:";
@@ -36,6 +37,14 @@ bool ConvKernel::parse_tactic(const std::string& t) {
     make_gemm();
     gemm_->reuse(lt_, gemm_shape(geom_.x_shape[0]), rest);
     choice_.form = ConvForm::kGemm;
+    return true;
+  }
+  if (form == "graph") {  // "graph:heuristic" fixes the form, the first configuration cuDNN proposes that builds
+    if (!graph_possible()) return false;
+    if (rest != "heuristic" && !EngineConfig::parse(rest, &choice_.graph)) return false;
+    choice_.form = ConvForm::kGraph;
+    choice_.layout = ConvLayout::kNhwc;
+    choice_.math = base_math();
     return true;
   }
   if (form == "dw") {
@@ -72,6 +81,15 @@ bool ConvKernel::select(const Node& node, const Graph& g, CudaInitContext& ctx, 
   lt_ = ctx.cublaslt;
   if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
     if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) return true;
+    if (choice_.form == ConvForm::kGraph) {
+      // The stored engine configuration is rebuilt; when this cuDNN no longer offers it, cuDNN's heuristic
+      // choice of the legacy algorithms runs instead (the layer's tactic then says so).
+      prepare_nhwc(node, ctx);
+      d.graph = graph_reuse(ctx);
+      if (d.graph) return true;
+      choose_heuristic(ctx, d);
+      return choice_valid(ctx, d);
+    }
     if (fixed_nhwc_) choice_.layout = ConvLayout::kNhwc;
     if (choice_.layout == ConvLayout::kNhwc) {
       if (nhwc_possible_) prepare_nhwc(node, ctx);
@@ -87,6 +105,7 @@ bool ConvKernel::select(const Node& node, const Graph& g, CudaInitContext& ctx, 
 
 bool ConvKernel::choice_valid(CudaInitContext& ctx, const BatchDescs& d) {
   if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) return true;
+  if (choice_.form == ConvForm::kGraph) return d.graph != nullptr;
   size_t bytes = 0;
   return set_math(choice_.math) &&
          workspace_for(ctx.cudnn, d, choice_.layout, choice_.algo, &bytes) == CUDNN_STATUS_SUCCESS;

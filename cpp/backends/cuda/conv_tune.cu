@@ -12,7 +12,12 @@ float ConvKernel::time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, si
                               size_t* scratch) {
   constexpr float kInf = std::numeric_limits<float>::infinity();
   *scratch = c.form == ConvForm::kGemm ? LtGemm::kWorkspaceBytes : 0;
-  if (c.form != ConvForm::kDepthwise && c.form != ConvForm::kGemm) {
+  if (c.form == ConvForm::kGraph) {
+    std::string why;
+    d.graph = graph_plan(ctx.cudnn, geom_.x_shape[0], c.graph, &why);
+    if (!d.graph || d.graph->workspace() > limit) return kInf;
+    *scratch = d.graph->workspace();
+  } else if (c.form != ConvForm::kDepthwise && c.form != ConvForm::kGemm) {
     if (!set_math(c.math)) return kInf;
     size_t bytes = 0;
     if (workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) return kInf;
@@ -120,6 +125,9 @@ std::vector<ConvKernel::Timed> ConvKernel::time_candidates(CudaInitContext& ctx,
     add(gc);
   }
 
+  if (graph_possible())
+    for (const ConvChoice& c : graph_candidates(ctx, t.limit)) add(c);
+
   // cudnnFind ranks algorithms for the bare convolution; `x` is sized for the padded shape and `y` for the
   // output, so both serve as NCHW or NHWC operands of any layout (contents do not matter for timing).
   std::vector<ConvChoice> cands;
@@ -140,13 +148,9 @@ std::vector<ConvKernel::Timed> ConvKernel::time_candidates(CudaInitContext& ctx,
   return timed;
 }
 
-// Times the candidates; false when none runs (the caller falls back to the heuristic).
-bool ConvKernel::tune(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
-  TuneBuffers t = tune_buffers(node, g, ctx);
-  if (nhwc_possible_) prepare_nhwc(node, ctx);
-  const std::vector<Timed> timed = time_candidates(ctx, d, t);
-  // The fastest, unless one within kScratchTolerance of it needs less scratch memory (the shared workspace is the
-  // largest scratch of any layer, so big-scratch tactics cost memory for a gain in the noise).
+// The fastest timed candidate, unless one within kScratchTolerance of it needs less scratch memory (the shared
+// workspace is the largest scratch of any layer, so big-scratch tactics cost memory for a gain in the noise).
+bool ConvKernel::choose_timed(const std::vector<Timed>& timed) {
   constexpr float kScratchTolerance = 1.03f;
   bool found = false;
   float best = std::numeric_limits<float>::infinity();
@@ -158,7 +162,38 @@ bool ConvKernel::tune(const Node& node, const Graph& g, CudaInitContext& ctx, Ba
       choice_ = c.choice;
       found = true;
     }
+  return found;
+}
+
+// Times the candidates; false when none runs (the caller falls back to the heuristic). A graph-API engine is kept
+// only when its output matches the fastest other form's on random operands.
+bool ConvKernel::tune(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
+  TuneBuffers t = tune_buffers(node, g, ctx);
+  if (nhwc_possible_) prepare_nhwc(node, ctx);
+  std::vector<Timed> timed = time_candidates(ctx, d, t);
+  bool found = choose_timed(timed);
+  while (found && choice_.form == ConvForm::kGraph) {
+    const ConvChoice graph = choice_;
+    const Timed* ref = nullptr;
+    for (const Timed& c : timed)
+      if (c.choice.form != ConvForm::kGraph && (!ref || c.ms < ref->ms)) ref = &c;
+    if (ref && graph_matches(graph, ref->choice, d, t, ctx)) break;
+    timed.erase(std::remove_if(timed.begin(), timed.end(),
+                               [&](const Timed& c) { return c.choice.form == ConvForm::kGraph &&
+                                                            c.choice.graph == graph.graph; }),
+                timed.end());
+    found = choose_timed(timed);
+  }
   TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
+  const int64_t max_batch = geom_.x_shape[0];
+  if (found && choice_.form == ConvForm::kGraph) {
+    std::string why;
+    d.graph = graph_plan(ctx.cudnn, max_batch, choice_.graph, &why);
+    keep_graph_plan(max_batch, &choice_.graph);
+  } else {
+    d.graph = nullptr;
+    keep_graph_plan(max_batch, nullptr);
+  }
   if (!found) return false;
   if (choice_.layout != ConvLayout::kNhwc || choice_.form == ConvForm::kDepthwise)
     w_nhwc_ = DeviceBuffer();  // the NHWC weight copy is not needed
