@@ -184,7 +184,7 @@ def log(msg):
 def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, model, shapes=None, input_shape=None,
                 calibration=None):
     """Builds one plan for max(batches) and times every batch; a failure becomes a result with its status.
-    precision "int8" calibrates on `calibration` (an array with a batch axis; default: 64 seeded standard-normal
+    precision "int8" calibrates on `calibration` (an array with a batch axis; default: 32 seeded standard-normal
     samples of input_shape, which measures speed, not accuracy)."""
     timing = py("timing")
     trtcore = trtcore_engine()
@@ -199,7 +199,7 @@ def run_trtcore(onnx_path, backend, precision, batches, iterations, warmup, mode
     if precision == "int8":
         if calibration is None:
             import numpy as np
-            calibration = np.random.default_rng(0).standard_normal([64] + list(input_shape[1:])).astype(np.float32)
+            calibration = np.random.default_rng(0).standard_normal([32] + list(input_shape[1:])).astype(np.float32)
         opts.update(calibration_data=[calibration[i:i + 16] for i in range(0, len(calibration), 16)])
     try:
         eng = trtcore.build(onnx_path, **opts)
