@@ -178,8 +178,9 @@ class CudaKernel {
   virtual size_t weights_bytes() const { return 0; }
   // Chosen algorithm, stored in the plan and handed back at load; must not contain ';' or '='. "" for none.
   virtual std::string tactic() const { return ""; }
-  // "fp32", or "tf32" for layers that use TF32 tensor cores.
-  virtual std::string precision() const { return "fp32"; }
+  // "fp32", "tf32" (TF32 tensor cores), "fp16" or "int8"; "" for data movement and elementwise kernels, whose
+  // precision is their output's dtype.
+  virtual std::string precision() const { return ""; }
   virtual OutputAlias alias() const { return OutputAlias::kNone; }
   // Whether output 0 can be written as a channel slice of a wider buffer (see CudaInitContext::out_slice_channels):
   // then a Concat that is its only consumer needs no copy. Asked before init on a fresh instance.

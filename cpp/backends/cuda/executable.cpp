@@ -18,6 +18,16 @@ namespace trtcore::cuda {
 // ---------------------------------------------------------------------------------------------------------------
 namespace {
 
+// A layer's precision named after the dtype it writes (float32 data movement is "fp32").
+std::string precision_of(DType t) {
+  switch (t) {
+    case DType::kFloat16: return "fp16";
+    case DType::kInt8:
+    case DType::kUInt8: return "int8";
+    default: return "fp32";
+  }
+}
+
 struct Step {
   size_t node = 0;  // index in graph.nodes
   std::unique_ptr<CudaKernel> kernel;
@@ -228,7 +238,10 @@ class CudaExecutable : public Executable {
     std::vector<LayerInfo> out;
     for (const Step& s : steps_) {
       const Node& n = graph_.nodes[s.node];
-      out.push_back({n.name, n.layer_label(), s.kernel->precision(), s.kernel->tactic(), s.kernel->workspace_size()});
+      std::string precision = s.kernel->precision();
+      if (precision.empty()) precision = precision_of(n.outputs.empty() || n.outputs[0] < 0 ? DType::kFloat32
+                                                                                          : graph_.value(n.outputs[0]).dtype);
+      out.push_back({n.name, n.layer_label(), precision, s.kernel->tactic(), s.kernel->workspace_size()});
     }
     return out;
   }
