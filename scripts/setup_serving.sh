@@ -31,8 +31,8 @@ reqs=("numpy<2" "nvidia-pytriton==0.7.*" "tritonclient[http,grpc]" onnx onnxrunt
 stamp=$SERVE/.trtcore-serving-deps
 deps_hash=$(printf '%s\n' "${reqs[@]}" "$("$PY" -c 'import sys; print(sys.version)')" | sha256sum | cut -c1-16)
 if [[ ! -f $stamp || "$(cat $stamp)" != "$deps_hash" ]]; then
-  log "installing ${reqs[*]}"
-  "$PY" -m pip install -q "${reqs[@]}" >&2
+  log "installing ${reqs[*]} (log: $SERVE/pip.log)"
+  "$PY" -m pip install -q "${reqs[@]}" > $SERVE/pip.log 2>&1 || { tail -20 $SERVE/pip.log >&2; exit 1; }
   echo "$deps_hash" > $stamp
 fi
 

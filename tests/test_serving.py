@@ -107,10 +107,19 @@ def server(plan, tmp_path_factory):
     _need_serving()
     from trtcore.serving import Server
 
-    http, grpc, metrics = free_ports(3)
-    srv = Server(plan, http_port=http, grpc_port=grpc, metrics_port=metrics, instances=2, max_queue_delay_us=2000,
-                 workspace=str(tmp_path_factory.mktemp("pytriton") / "ws"))
-    srv.start()
+    for attempt in (1, 2):
+        http, grpc, metrics = free_ports(3)
+        srv = Server(plan, http_port=http, grpc_port=grpc, metrics_port=metrics, instances=2, max_queue_delay_us=2000,
+                     workspace=str(tmp_path_factory.mktemp("pytriton") / "ws"))
+        try:
+            srv.start()
+            break
+        except Exception as e:
+            # PyTriton's second instance waits only 1 s for the first one's handshake socket: on a busy machine
+            # that start-up race fails the load now and then; anything else, or a second failure, fails the tests
+            if attempt == 2 or "waiting for config file" not in str(e):
+                raise
+            sys.stderr.write("PyTriton start-up race, starting the server again: %s\n" % str(e)[:300])
     yield srv
     srv.stop()
 
