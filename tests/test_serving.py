@@ -2,7 +2,9 @@
 concurrent requests by dynamic batching, rejects bad requests with a 400 naming the input while the requests around
 them still run; `trtcore export-triton` writes a model repository that the stock tritonserver (the one inside the
 PyTriton wheel) loads and answers from. Servers bind 127.0.0.1 on free ports, request loops are bounded, and every
-server is stopped at the end. Needs nvidia-pytriton and tritonclient[http,grpc] (skipped without them)."""
+server is stopped at the end. Answers must equal Engine.infer on the plan and agree with onnxruntime on the model.
+Needs nvidia-pytriton and tritonclient[http,grpc] with numpy<2 (skipped without them): scripts/test_serving.sh runs
+this file in such an environment, .venv/serve, where a skipped test fails the run."""
 import os
 import signal
 import subprocess
