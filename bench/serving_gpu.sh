@@ -36,7 +36,9 @@ if [[ -n $why ]]; then
   "$PY" -m venv --without-pip "$V" || skip "could not create a virtual environment with $PY"
   SPY=$V/bin/python
   sp=$("$SPY" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-  tar xJf "$pack" -C "$sp" || skip "could not unpack $pack"
+  # Python's own tarfile/lzma: the machine may have no xz
+  "$PY" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], **(
+    {'filter': 'tar'} if hasattr(tarfile, 'tar_filter') else {}))" "$pack" "$sp" || skip "could not unpack $pack"
   # the interpreter's own packages (trtcore, onnx, ...) come after the archive's (numpy<2, PyTriton)
   "$PY" -c "import site; print('\n'.join(site.getsitepackages()))" > "$sp/zz-trtcore-base-env.pth"
   why=$(usable "$SPY")
