@@ -6,7 +6,8 @@
 # Leaves OUT_DIR/results.tgz (one latest-run folder per experiment, as in bench/results/) and OUT_DIR/logs.tgz;
 # `python bench/adopt_results.py OUT_DIR/results.tgz` adds the runs to bench/results/, moving the runs they replace
 # into bench/results/history/. STEPS="build gpu_tests ..." runs only the named steps (default: all), e.g. to split
-# the work over several sessions of a time-limited machine.
+# the work over several sessions of a time-limited machine. The serving step needs .whl/ carried along (see
+# bench/serving_gpu.sh): STEPS="build serving" with .whl/trtcore-serving-cp312.tar.xz is one short run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: run_all_gpu.sh OUT_DIR [FASHION_MNIST_DIR]}
@@ -50,3 +51,5 @@ step fashion_mnist 60 "$PY" bench/fashion_mnist.py --epochs 2 --runs 5 --data "$
 step input_size 50 "$PY" bench/input_size_sweep.py --batch 1 --iterations 10 $R
 step concurrent 240 "$PY" bench/concurrent_throughput.py --model resnet50 --seconds 3 $R
 step sweep_more 110 "$PY" bench/batch_sweep.py --models resnet18 shufflenet_v2 squeezenet --batches 1 8 64 256 --no-cpu --plan-per-batch --iterations 20 --name batch_sweep_more $R
+# ResNet-50 FP16 behind `trtcore serve`; PyTriton needs numpy<2: carry .whl (bench/pack_serving_site.sh) or it skips
+step serving 120 bash bench/serving_gpu.sh "$W/res" /tmp/trtcore-work

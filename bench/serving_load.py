@@ -5,7 +5,9 @@ client sees it, requests/s over the whole run, and for the server how many reque
 Everything runs on this machine: the server binds 127.0.0.1, client loops are bounded by --requests.
 
     python bench/serving_load.py                                   # MobileNetV2-style 64x64 on the cpu backend
-    python bench/serving_load.py --model resnet50 --backend cuda --precision fp16 --name serving_load_resnet50
+    python bench/serving_load.py --model resnet50 --backend cuda --precision fp16 --max-batch 32 \
+        --clients 1 8 32 --instances 2 --max-queue-delay-us 100 --seconds 4 --name serving_load_resnet50
+(the second is bench/run_all_gpu.sh's `serving` step, through bench/serving_gpu.sh)
 """
 import csv
 import json
@@ -49,11 +51,12 @@ def percentiles(lat_s, wall_s):
                 mean_ms=float(ms.mean()), req_per_s=len(ms) / wall_s)
 
 
-def run_clients(clients, requests, warmup, make_call, on_start=None):
+def run_clients(clients, requests, warmup, make_call, on_start=None, seconds=None):
     """`clients` threads, each with its own call from make_call(client index): warmup untimed calls, then
-    requests // clients timed ones (on_start() runs just before them). Returns every latency and the wall time of
-    the timed part."""
+    requests // clients timed ones (on_start() runs just before them), each client stopping early once `seconds`
+    have passed. Returns every latency and the wall time of the timed part."""
     per_client = max(1, requests // clients)
+    deadline = [float("inf")]
     lat, errors = [[] for _ in range(clients)], []
     ready, go = threading.Barrier(clients + 1), threading.Barrier(clients + 1)
 
@@ -66,6 +69,8 @@ def run_clients(clients, requests, warmup, make_call, on_start=None):
             go.wait()
             for _ in range(per_client):
                 t = time.perf_counter()
+                if t > deadline[0]:
+                    break
                 call()
                 lat[c].append(time.perf_counter() - t)
         except Exception as e:  # the run fails below, naming the error
@@ -81,6 +86,8 @@ def run_clients(clients, requests, warmup, make_call, on_start=None):
         if on_start:
             on_start()
         t0 = time.perf_counter()
+        if seconds:
+            deadline[0] = t0 + seconds
         go.wait()
     except threading.BrokenBarrierError:
         pass
@@ -102,7 +109,8 @@ class Config:
     def run(self, args):
         before = {}
         on_start = (lambda: before.update(self.stats.as_dict())) if self.stats else None
-        lat, wall = run_clients(self.clients, args.requests // args.rounds, args.warmup, self.make_call, on_start)
+        lat, wall = run_clients(self.clients, args.requests // args.rounds, args.warmup, self.make_call, on_start,
+                                args.seconds / args.rounds if args.seconds else None)
         self.lat += lat
         self.wall += wall
         if self.stats:
@@ -126,14 +134,14 @@ def direct_configs(engine, x, args):
     return out
 
 
-def _client_call(protocol, url, name, x):
+def _client_call(protocol, url, name, x, datatype):
     if protocol == "http":
         import tritonclient.http as client
         c = client.InferenceServerClient(url, connection_timeout=60, network_timeout=60)
     else:
         import tritonclient.grpc as client
         c = client.InferenceServerClient(url)
-    i = client.InferInput(name, list(x.shape), "FP32")
+    i = client.InferInput(name, list(x.shape), datatype)
     i.set_data_from_numpy(x)
     return lambda: c.infer("model", [i])
 
@@ -156,13 +164,13 @@ def start_server(engine, args):
 
 
 def server_configs(server, engine, x, args):
-    name = engine.inputs[0].name
+    name, datatype = server.spec.inputs[0].name, server.spec.inputs[0].triton_dtype
     out = []
     for protocol in args.protocols:
         url = server.http_url if protocol == "http" else server.grpc_url
         for clients in args.clients:
             out.append(Config("trtcore serve", protocol, clients,
-                              lambda c, p=protocol, u=url: _client_call(p, u, name, x), server.stats))
+                              lambda c, p=protocol, u=url: _client_call(p, u, name, x, datatype), server.stats))
     return out
 
 
@@ -185,6 +193,7 @@ def main():
     p.add_argument("--max-batch", type=int, default=8, help="the plan's maximum batch (the batcher's limit)")
     p.add_argument("--clients", type=int, nargs="+", default=[1, 8])
     p.add_argument("--requests", type=int, default=1200, help="timed requests per configuration (all clients)")
+    p.add_argument("--seconds", type=float, help="cap on the timed part of each configuration (all rounds)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds the requests are split over")
     p.add_argument("--protocols", nargs="+", default=["http", "grpc"], choices=["http", "grpc"])
     p.add_argument("--instances", type=int, default=1)
@@ -200,7 +209,7 @@ def main():
 
     plan, size = make_plan(args, work)
     engine = trtcore.Engine(plan)
-    x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(engine.inputs[0].dtype)
     from trtcore.serving import numpy_mismatch
 
     skipped = numpy_mismatch()
@@ -238,12 +247,15 @@ def main():
               % (load, os.cpu_count()),
               "- Model: %s at %dx%d, plan built for batch %d on the %s backend (%s); engine device: %s" % (
                   args.model, size, size, args.max_batch, args.backend, args.precision, engine.device),
-              "- Requests: batch 1, %d timed per configuration in %d interleaved rounds (each after %d warm-up calls "
-              "per client); latency = one request as the client sees it (client serialization, transport, queue, "
-              "engine, response); req/s = timed requests / timed wall time" % (args.requests, args.rounds, args.warmup),
-              "- Server: `trtcore serve`, %d instance(s), max queue delay %d us, clients on the same machine "
-              "(tritonclient, one connection per client thread)" % (args.instances, args.max_queue_delay_us),
-              "- Direct: Engine.infer from one thread; with 8 clients, 8 threads each with its own "
+              "- Requests: batch 1, at most %d timed per configuration%s in %d interleaved rounds (each after %d "
+              "warm-up calls per client); latency = one request as the client sees it (client serialization, "
+              "transport, queue, engine, response); req/s = timed requests / timed wall time" % (
+                  args.requests, ", cut off after %g s" % args.seconds if args.seconds else "", args.rounds,
+                  args.warmup),
+              "- Server: `trtcore serve`, %d instance(s), max queue delay %d us; clients are threads of the same "
+              "Python process (tritonclient, one connection each), which also runs the instances' engine calls, "
+              "as PyTriton does" % (args.instances, args.max_queue_delay_us),
+              "- Direct: Engine.infer from one thread; with more clients, one thread each with its own "
               "Engine.create_context()"]
     if skipped:
         notes.append("- Server rows skipped: %s" % skipped)

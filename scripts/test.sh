@@ -15,12 +15,22 @@ if [[ -z "${TRTCORE_PYTHON:-}" ]]; then
     { tail -30 build/standalone.log >&2; echo "standalone build failed" >&2; exit 1; }
   export TRTCORE_EXEC="$PWD/build/standalone/trtcore-exec"
 fi
+# Serving through Triton (PyTriton needs numpy<2) in its own small environment, .venv/serve (made once, then reused).
+serving_rc=0
+if [[ -z "${TRTCORE_PYTHON:-}" ]]; then
+  echo "[test] serving tests in .venv/serve (scripts/test_serving.sh)" >&2
+  bash scripts/test_serving.sh || serving_rc=$?
+else
+  echo "[test] skipping the serving tests: with TRTCORE_PYTHON there is no package index for .venv/serve" >&2
+fi
 set +e
 "$PY" -m pytest -q -ra "$@" tests
 rc=$?
 set -e
 # pytest's 5 means no test was collected: that is a failure here, not a pass.
 if [[ $rc == 5 ]]; then echo "no tests were collected" >&2; exit 1; fi
+if [[ $serving_rc != 0 ]]; then echo "THE SERVING TESTS FAILED (exit $serving_rc; output above the suite's)" >&2; fi
+[[ $rc != 0 || $serving_rc == 0 ]] || rc=1
 
 # ---- bounded fuzzing: each libFuzzer harness of fuzz/ for ~55 s under ASan+UBSan ----
 # A new finding is reported loudly with its reproducer, not turned into a red suite: a minute of random search finds

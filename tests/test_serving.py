@@ -2,7 +2,9 @@
 concurrent requests by dynamic batching, rejects bad requests with a 400 naming the input while the requests around
 them still run; `trtcore export-triton` writes a model repository that the stock tritonserver (the one inside the
 PyTriton wheel) loads and answers from. Servers bind 127.0.0.1 on free ports, request loops are bounded, and every
-server is stopped at the end. Needs nvidia-pytriton and tritonclient[http,grpc] (skipped without them)."""
+server is stopped at the end. Answers must equal Engine.infer on the plan and agree with onnxruntime on the model.
+Needs nvidia-pytriton and tritonclient[http,grpc] with numpy<2 (skipped without them): scripts/test_serving.sh runs
+this file in such an environment, .venv/serve, where a skipped test fails the run."""
 import os
 import signal
 import subprocess
@@ -17,7 +19,7 @@ import numpy as np
 import pytest
 
 import models
-from conftest import assert_close, save_model
+from conftest import assert_close, ort_session, save_model
 from trtcore.serving import free_ports
 
 MAX_BATCH = 8
@@ -46,14 +48,45 @@ def _need_serving():
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory):
+def onnx_model(tmp_path_factory):
+    return save_model(models.mobilenet_v2(size=SIZE), tmp_path_factory.mktemp("serving") / "mnv2.onnx")
+
+
+@pytest.fixture(scope="module")
+def plan(onnx_model):
     import trtcore
 
-    d = tmp_path_factory.mktemp("serving")
-    onnx_path = save_model(models.mobilenet_v2(size=SIZE), d / "mnv2.onnx")
-    path = str(d / "mnv2.plan")
-    trtcore.build(onnx_path, batch=MAX_BATCH, backend="cpu").save(path)
+    path = os.path.splitext(onnx_model)[0] + ".plan"
+    trtcore.build(onnx_model, batch=MAX_BATCH, backend="cpu").save(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def onnxruntime_reference(onnx_model):
+    """The model on onnxruntime: what every answer of a server must agree with."""
+    session = ort_session(onnx_model)
+    lock = threading.Lock()
+
+    def run(x):
+        with lock:
+            return session.run(["logits"], {"input": x})[0]
+
+    return run
+
+
+@pytest.fixture
+def check(reference, onnxruntime_reference):
+    """check(got, x, what): a server's answer to x is Engine.infer's on that plan and onnxruntime's within FP32
+    tolerance; exact=False allows the rounding of another batch size (requests combined by the batcher)."""
+
+    def run(got, x, what="output", exact=True):
+        if exact:
+            np.testing.assert_array_equal(got, reference(x), err_msg=what)
+        else:
+            assert_close(got, reference(x), tol=1e-5, what=what)
+        assert_close(got, onnxruntime_reference(x), what=what + " vs onnxruntime")
+
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +109,19 @@ def server(plan, tmp_path_factory):
     _need_serving()
     from trtcore.serving import Server
 
-    http, grpc, metrics = free_ports(3)
-    srv = Server(plan, http_port=http, grpc_port=grpc, metrics_port=metrics, instances=2, max_queue_delay_us=2000,
-                 workspace=str(tmp_path_factory.mktemp("pytriton") / "ws"))
-    srv.start()
+    for attempt in (1, 2):
+        http, grpc, metrics = free_ports(3)
+        srv = Server(plan, http_port=http, grpc_port=grpc, metrics_port=metrics, instances=2, max_queue_delay_us=2000,
+                     workspace=str(tmp_path_factory.mktemp("pytriton") / "ws"))
+        try:
+            srv.start()
+            break
+        except Exception as e:
+            # PyTriton's second instance waits only 1 s for the first one's handshake socket: on a busy machine
+            # that start-up race fails the load now and then; anything else, or a second failure, fails the tests
+            if attempt == 2 or "waiting for config file" not in str(e):
+                raise
+            sys.stderr.write("PyTriton start-up race, starting the server again: %s\n" % str(e)[:300])
     yield srv
     srv.stop()
 
@@ -194,16 +236,15 @@ def test_export_rejects_bad_model_name(plan, tmp_path):
 # ----------------------------------------------------------------------------------------------- PyTriton server
 
 @pytest.mark.slow
-def test_http_and_grpc_results_equal_engine_infer(server, reference, rng):
+def test_http_and_grpc_results_equal_engine_infer_and_onnxruntime(server, check, rng):
     for batch in (1, 3, MAX_BATCH):
         x = _inputs(rng, batch)
-        expected = reference(x)
-        np.testing.assert_array_equal(_http_infer(server.http_url, x), expected)
-        np.testing.assert_array_equal(_grpc_infer(server.grpc_url, x), expected)
+        check(_http_infer(server.http_url, x), x, "HTTP batch %d" % batch)
+        check(_grpc_infer(server.grpc_url, x), x, "gRPC batch %d" % batch)
 
 
 @pytest.mark.slow
-def test_concurrent_clients_are_combined_by_dynamic_batching(server, reference, rng):
+def test_concurrent_clients_are_combined_by_dynamic_batching(server, check, rng):
     clients, per_client = 8, 12
     xs = [[_inputs(rng, 1) for _ in range(per_client)] for _ in range(clients)]
     results, errors = [[None] * per_client for _ in range(clients)], []
@@ -230,7 +271,7 @@ def test_concurrent_clients_are_combined_by_dynamic_batching(server, reference, 
     assert not errors, errors
     for c in range(clients):
         for k in range(per_client):
-            assert_close(results[c][k], reference(xs[c][k]), tol=1e-5, what="client %d request %d" % (c, k))
+            check(results[c][k], xs[c][k], "client %d request %d" % (c, k), exact=False)
     after = server.stats.as_dict()
     requests = after["requests"] - before["requests"]
     calls = after["calls"] - before["calls"]
@@ -256,7 +297,7 @@ def _expect_400(call, *needles):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("proto", ["http", "grpc"])
-def test_bad_requests_get_400_naming_the_input_and_server_keeps_serving(server, reference, rng, proto):
+def test_bad_requests_get_400_naming_the_input_and_server_keeps_serving(server, check, rng, proto):
     infer = _http_infer if proto == "http" else _grpc_infer
     url = server.http_url if proto == "http" else server.grpc_url
     x = _inputs(rng, 2)
@@ -266,11 +307,11 @@ def test_bad_requests_get_400_naming_the_input_and_server_keeps_serving(server, 
     _expect_400(lambda: infer(url, _inputs(rng, MAX_BATCH + 1)), "batch-size must be <= %d" % MAX_BATCH)
     _expect_400(lambda: infer(url, None), "missing required input(s) ['input']")
     _expect_400(lambda: infer(url, x, name="image"), "'image'")
-    np.testing.assert_array_equal(infer(url, x), reference(x))
+    check(infer(url, x), x, "after the bad requests")
 
 
 @pytest.mark.slow
-def test_bad_request_does_not_fail_requests_batched_with_it(server, reference, rng):
+def test_bad_request_does_not_fail_requests_batched_with_it(server, check, rng):
     from tritonclient.utils import InferenceServerException
 
     clients, per_client = 6, 8
@@ -305,7 +346,7 @@ def test_bad_request_does_not_fail_requests_batched_with_it(server, reference, r
     assert not errors, errors
     assert len(outcomes) == clients * per_client
     for got, x in outcomes:
-        assert_close(got, reference(x), tol=1e-5)
+        check(got, x, "a good request", exact=False)
 
 
 @pytest.mark.slow
@@ -315,13 +356,15 @@ def test_metrics_endpoint_serves_prometheus_text(server, rng):
 
 
 @pytest.mark.slow
-def test_serve_command_runs_until_interrupted(plan, reference, rng):
+def test_serve_command_runs_until_interrupted(plan, check, rng):
     _need_serving()
+    import trtcore
+
     http, grpc, metrics = free_ports(3)
     home = tempfile.TemporaryDirectory(prefix="pytriton")  # short: its unix socket paths must fit 107 bytes
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [os.path.join(os.path.dirname(
-        os.path.dirname(os.path.abspath(__file__))), "python"), os.environ.get("PYTHONPATH")] if p),
-        PYTRITON_HOME=home.name)
+    # the command imports the trtcore this test imported (installed, or a build's python/ folder)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [os.path.dirname(os.path.dirname(
+        trtcore.__file__)), os.environ.get("PYTHONPATH")] if p), PYTRITON_HOME=home.name)
     proc = subprocess.Popen([sys.executable, "-m", "trtcore", "serve", "--plan", plan, "--http-port", str(http),
                              "--grpc-port", str(grpc), "--metrics-port", str(metrics)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -333,7 +376,7 @@ def test_serve_command_runs_until_interrupted(plan, reference, rng):
                 break
         assert seen[-1].startswith("serving ") and "HTTP 127.0.0.1:%d" % http in seen[-1], "".join(seen[-30:])
         x = _inputs(rng, 2)
-        np.testing.assert_array_equal(_http_infer("127.0.0.1:%d" % http, x), reference(x))
+        check(_http_infer("127.0.0.1:%d" % http, x), x, "HTTP batch 2")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -393,20 +436,20 @@ def stock_server(plan, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_exported_repository_loads_and_answers(stock_server, reference, rng):
+def test_exported_repository_loads_and_answers(stock_server, check, rng):
     for batch in (1, 3):
         x = _inputs(rng, batch)
-        np.testing.assert_array_equal(_http_infer(stock_server["http"], x), reference(x))
-        np.testing.assert_array_equal(_grpc_infer(stock_server["grpc"], x), reference(x))
+        check(_http_infer(stock_server["http"], x), x, "HTTP batch %d" % batch)
+        check(_grpc_infer(stock_server["grpc"], x), x, "gRPC batch %d" % batch)
     msg = _expect_400(lambda: _http_infer(stock_server["http"], _inputs(rng, 1).astype(np.float64), datatype="FP64"),
                       "'input'")
     assert "FP32" in msg
     x = _inputs(rng, 1)
-    np.testing.assert_array_equal(_http_infer(stock_server["http"], x), reference(x))
+    check(_http_infer(stock_server["http"], x), x, "after the bad request")
 
 
 @pytest.mark.slow
-def test_exported_repository_batches_concurrent_requests(stock_server, reference, rng):
+def test_exported_repository_batches_concurrent_requests(stock_server, check, rng):
     clients, per_client = 8, 8
     xs = [[_inputs(rng, 1) for _ in range(per_client)] for _ in range(clients)]
     results, errors = [[None] * per_client for _ in range(clients)], []
@@ -430,7 +473,7 @@ def test_exported_repository_batches_concurrent_requests(stock_server, reference
     assert not errors, errors
     for c in range(clients):
         for k in range(per_client):
-            assert_close(results[c][k], reference(xs[c][k]), tol=1e-5)
+            check(results[c][k], xs[c][k], "client %d request %d" % (c, k), exact=False)
     count = _metric(stock_server["metrics"], "nv_inference_count") - count0
     execs = _metric(stock_server["metrics"], "nv_inference_exec_count") - exec0
     assert count == clients * per_client
