@@ -46,7 +46,7 @@ def _single(op, x_info, out_info, inits, attrs=None, opset=19):
     ins = ["x"] + [i.name for i in inits]
     node = helper.make_node(op, ins, ["y"], **(attrs or {}))
     g = helper.make_graph([node], op.lower(), [x_info], [out_info], inits)
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    return helper.make_model_gen_version(g, opset_imports=[helper.make_opsetid("", opset)])
 
 
 def _quantize_ref(x, scale, zp, axis, lo, hi):
@@ -115,7 +115,7 @@ def test_qdq_between_convs_in_nhwc_regions(tmp_path):
              N("Conv", ["d", "w2"], ["y"])]
     g = helper.make_graph(nodes, "qdq_nhwc", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 9, 9])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model_gen_version(g, opset_imports=[helper.make_opsetid("", 13)])
     x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
     ref = ort_run(model, {"x": x})["y"]
     # TF32 moves more conv outputs across a rounding boundary of the quantizer; a wrong layout gives O(1) errors
@@ -192,23 +192,39 @@ def _top1_agreement(a, b):
     return float(np.mean(a.argmax(1) == b.argmax(1)))
 
 
+def _samples_matching(got, ref, tol=1e-4):
+    """How many samples of a batch agree with the reference to float32 accuracy. A quantizer's rounding tie resolved
+    the other way changes one int8 step, and a deep random-weight net amplifies that step into percents of its
+    sample's logits: INT8 results are compared sample by sample, not by one norm over the batch."""
+    return sum(rel_l2(got[i], ref[i]) < tol for i in range(len(ref)))
+
+
 def test_calibrated_int8_cuda_agrees_with_cpu_from_the_same_cache(tmp_path):
+    """The cuda plan (float convolutions between Q/DQ, strict FP32) and the cpu plan (int8 QConv) from one cache are
+    the network onnxruntime runs from the Q/DQ model `trtcore quantize` writes with that cache."""
+    from test_cli import trtcore_cli
     model_path = str(tmp_path / "mbv2.onnx")
     onnx.save(mobilenet_v2(size=32), model_path)
     cache = tmp_path / "mbv2.cache"
     cpu = _int8(model_path, "cpu", cache, data=_calibration())
     assert cache.exists()
-    cuda = _int8(model_path, "cuda", cache, strict_fp32=True)  # reads the cpu's cache: no samples needed
+    # reads the cpu's cache: no samples needed
+    cuda = _int8(model_path, "cuda", cache, strict_fp32=True)
     assert cuda.backend == "cuda"
     assert _layer_ops(cuda).count("QuantizeLinear") >= 10, _layer_ops(cuda)
+    qdq = tmp_path / "mbv2.qdq.onnx"
+    proc = trtcore_cli("quantize", "--onnx", model_path, "--backend", "cpu", "--batch", BATCH,
+                       "--calibration-cache", cache, "-o", qdq)
+    assert proc.returncode == 0, proc.output
     fp32 = trtcore.build(model_path, batch=BATCH, backend="cpu")
     x = np.random.default_rng(6).standard_normal((BATCH, 3, 32, 32)).astype(np.float32)
     got, want, ref = (e.infer({"input": x})["logits"] for e in (cuda, cpu, fp32))
-    # the same quantized network: only float-vs-int32 accumulation separates them
-    assert rel_l2(got, want) < 3e-2, rel_l2(got, want)
-    assert _top1_agreement(got, want) >= 7 / 8, (got.argmax(1), want.argmax(1))
-    # and INT8 is not float32 in disguise: it differs from float32 more than the two INT8 plans differ
-    assert rel_l2(want, ref) > 0 and rel_l2(got, want) < rel_l2(want, ref) + 1e-6
+    ort = ort_run(qdq, {"input": x})["logits"]
+    assert _samples_matching(want, ort) >= BATCH - 1, [rel_l2(want[i], ort[i]) for i in range(BATCH)]
+    assert _samples_matching(got, ort) >= BATCH - 2, [rel_l2(got[i], ort[i]) for i in range(BATCH)]
+    assert _top1_agreement(got, ort) >= 6 / 8, (got.argmax(1), ort.argmax(1))
+    # and INT8 is not float32 in disguise
+    assert rel_l2(ort, ref) > 1e-2, rel_l2(ort, ref)
 
 
 def test_calibration_runs_on_cuda(tmp_path):
