@@ -258,7 +258,8 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
   Int8Report report = apply_int8_policy(g, scales, opt);
   if (log) {
     *log += "precision: " + std::to_string(report.int8_layers) + " int8 layers, " + std::to_string(report.qdq_pairs) +
-            " quantize/dequantize pairs\n";
+            " quantize/dequantize pairs" +
+            (report.int8_max_pools ? ", " + std::to_string(report.int8_max_pools) + " max pools on int8" : "") + "\n";
     for (const Int8Decision& d : report.decisions)
       if (!d.int8) *log += "precision: " + d.node + " stays float: " + d.reason + "\n";
   }

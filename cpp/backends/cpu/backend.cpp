@@ -99,8 +99,12 @@ class CpuExecutable : public Executable {
 
   std::vector<LayerInfo> layers() const override {
     std::vector<LayerInfo> out;
-    for (const Node& n : graph_.nodes)
-      out.push_back({n.name, n.layer_label(), n.op == "QConv" ? "int8" : "fp32", n.op == "QConv" ? int8_tactic(n) : ""});
+    for (const Node& n : graph_.nodes) {
+      const DType t = graph_.value(n.outputs[0]).dtype;
+      const bool int8_pool = n.op == "MaxPool" && (t == DType::kInt8 || t == DType::kUInt8);
+      out.push_back({n.name, n.layer_label(), n.op == "QConv" || int8_pool ? "int8" : "fp32",
+                     n.op == "QConv" ? int8_tactic(n) : ""});
+    }
     return out;
   }
 
