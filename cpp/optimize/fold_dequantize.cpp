@@ -7,7 +7,8 @@
 
 namespace trtcore::opt {
 
-void fold_dequantize(Graph& g, const PassContext&) {
+void fold_dequantize(Graph& g, const PassContext& ctx) {
+  if (ctx.caps.int8_weights) return;
   std::vector<char> remove(g.nodes.size(), 0);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];

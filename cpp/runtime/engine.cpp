@@ -64,7 +64,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   for (const PassRecord& p : passes)
     log_line(log, "optimize: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
                       " -> " + std::to_string(p.nodes_after) + " nodes");
-  if (backend->precision_lowering() == PrecisionLowering::kGraph)
+  if (backend->precision_lowering(build.precision) == PrecisionLowering::kGraph)
     apply_precision(g, model, build, sys, *backend, log, progress);
   for (const PassRecord& p : lower(g, ctx)) {
     log_line(log, "lower: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +

@@ -205,9 +205,11 @@ ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& 
   return mc;
 }
 
-// Whether an INT8 build runs its float layers in FP16: asked for, or by default where the backend builds FP16 plans
-// (Engine::build refuses FP16 asked of a backend without it; inspect shows the graph on any machine).
+// Whether the FP16 rewrite follows the Q/DQ rewrite: asked for, or by default where the backend builds FP16 plans
+// (Engine::build refuses FP16 asked of a backend without it; inspect shows the graph on any machine). A backend
+// that lowers FP16 itself (TensorRT's FP16 flag) gets the plain Q/DQ graph and applies the fallback on its own.
 bool float_layers_in_fp16(const BuildOptions& build, const Backend& backend) {
+  if (backend.precision_lowering(Precision::kFP16) != PrecisionLowering::kGraph) return false;
   if (build.int8_fallback == Int8Fallback::kAuto) return backend.supports_precision(Precision::kFP16);
   return build.int8_fallback == Int8Fallback::kFP16;
 }

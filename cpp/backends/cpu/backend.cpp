@@ -243,7 +243,7 @@ class CpuBackend : public Backend {
   }
   bool supports_precision(Precision p) const override { return p == Precision::kFP32 || p == Precision::kINT8; }
   // INT8 is the graph's Q/DQ form, lowered to int8 kernels (QConv); what stays float runs in float32
-  PrecisionLowering precision_lowering() const override { return PrecisionLowering::kGraph; }
+  PrecisionLowering precision_lowering(Precision) const override { return PrecisionLowering::kGraph; }
   FusionCaps fusion_caps() const override {
     FusionCaps caps;
     caps.int8_conv = true;

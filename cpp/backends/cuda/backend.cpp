@@ -88,7 +88,7 @@ class CudaBackend : public Backend {
   // FP16 arrives as float16 values and Cast nodes in the graph, INT8 as QuantizeLinear/DequantizeLinear pairs whose
   // constant weight dequantizations the lowering folds into float weights (no int8 convolutions here yet, so
   // convolutions run in float32/TF32 between the pairs); each kernel runs the dtypes it is given.
-  PrecisionLowering precision_lowering() const override { return PrecisionLowering::kGraph; }
+  PrecisionLowering precision_lowering(Precision) const override { return PrecisionLowering::kGraph; }
 
   FusionCaps fusion_caps() const override { return FusionCaps{}; }  // conv+act, conv+residual, gemm+act
 
