@@ -1,7 +1,8 @@
 // QuantizeLinear / DequantizeLinear: y = saturate(round_half_even(x / scale) + zero_point) and
 // y = (x - zero_point) * scale, per tensor or per axis (ops/quant_params.h), computed in float32 exactly as the cpu
 // reference does (backends/cpu/quantize.cpp). Q takes float32/float16 data and scales; DQ takes int8/uint8/int32 data
-// and writes the scale's type or its output_dtype (float16 after a float32 scale: the FP16 regions of INT8 plans). Scales and zero points are read from device memory, so they may be runtime tensors.
+// and writes the scale's type or its output_dtype (float16 after a float32 scale: the FP16 regions of INT8 plans).
+// Scales and zero points are read from device memory, so they may be runtime tensors.
 #include <cuda_fp16.h>
 
 #include "backends/cuda/elementwise.cuh"
