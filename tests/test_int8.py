@@ -78,7 +78,7 @@ def test_quantized_layer_outputs_within_one_step(tmp_path):
              N("Relu", ["c"], ["r"]), N("QuantizeLinear", ["r", "sy", "zy"], ["y"])]
     g = helper.make_graph(nodes, "qconv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 6, 11, 11])],
                           [helper.make_tensor_value_info("y", TensorProto.INT8, None)], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model_gen_version(g, opset_imports=[helper.make_opsetid("", 13)])
     x = rng.standard_normal((3, 6, 11, 11)).astype(np.float32)
     ref = ort_run(model, {"x": x})["y"]
     eng = build_engine(model, tmp_path)
@@ -87,6 +87,35 @@ def test_quantized_layer_outputs_within_one_step(tmp_path):
     assert got.dtype == np.int8
     diff = np.abs(got.astype(np.int32) - ref.astype(np.int32))
     assert diff.max() <= 1 and np.count_nonzero(diff) < diff.size * 0.01, (diff.max(), np.count_nonzero(diff))
+
+
+def test_requantization_divides_by_the_output_scale(tmp_path):
+    """Exact conv outputs (powers of two times integers) requantized with scale 0.15: QuantizeLinear's x / scale and
+    x * (1 / scale) round some of them differently; the int8 conv's output equals onnxruntime's bit for bit."""
+    from onnx import TensorProto, helper
+    xs, ys = np.float32(1 / 32), np.float32(0.15)
+    xq = np.arange(-127, 128, dtype=np.int8).reshape(1, 1, 15, 17)
+    w = np.arange(1, 32, dtype=np.int8).reshape(31, 1, 1, 1)  # every product x * w: y = x * w / 32 exactly
+    acc = (xq.astype(np.int32) * w.reshape(1, 31, 1, 1)).astype(np.float32) * xs
+    spec = np.clip(np.rint(acc / ys), -128, 127)
+    assert np.count_nonzero(spec != np.clip(np.rint(acc * (np.float32(1) / ys)), -128, 127)) >= 3
+    inits = [onnx.numpy_helper.from_array(a, n) for n, a in [
+        ("sx", np.array(xs)), ("zx", np.array(0, np.int8)), ("wq", w), ("sw", np.ones(31, np.float32)),
+        ("zw", np.zeros(31, np.int8)), ("sy", np.array(ys)), ("zy", np.array(0, np.int8))]]
+    N = helper.make_node
+    nodes = [N("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), N("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+             N("DequantizeLinear", ["wq", "sw", "zw"], ["wd"], axis=0), N("Conv", ["xd", "wd"], ["c"]),
+             N("QuantizeLinear", ["c", "sy", "zy"], ["y"])]
+    g = helper.make_graph(nodes, "qconv_ties", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 15, 17])],
+                          [helper.make_tensor_value_info("y", TensorProto.INT8, None)], inits)
+    model = helper.make_model_gen_version(g, opset_imports=[helper.make_opsetid("", 13)])
+    x = xq.astype(np.float32) * xs
+    ref = ort_run(model, {"x": x})["y"]
+    assert np.array_equal(ref, spec.astype(np.int8))
+    eng = build_engine(model, tmp_path)
+    assert [l.op for l in eng.layers] == ["QuantizeLinear", "QConv"]
+    got = eng.infer({"x": x})["y"]
+    assert np.array_equal(got, ref), np.argwhere(got != ref)[:5]
 
 
 def quantized_mobilenet(tmp_path):

@@ -46,7 +46,7 @@ def _single(op, x_info, out_info, inits, attrs=None, opset=19):
     ins = ["x"] + [i.name for i in inits]
     node = helper.make_node(op, ins, ["y"], **(attrs or {}))
     g = helper.make_graph([node], op.lower(), [x_info], [out_info], inits)
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    return helper.make_model_gen_version(g, opset_imports=[helper.make_opsetid("", opset)])
 
 
 def _quantize_ref(x, scale, zp, axis, lo, hi):
@@ -60,14 +60,17 @@ def _quantize_ref(x, scale, zp, axis, lo, hi):
 
 
 @pytest.mark.parametrize("per_axis", [False, True], ids=["per_tensor", "per_axis"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float16], ids=["float32", "float16"])
-def test_quantize_float16_and_float32_scales(dtype, per_axis, tmp_path):
+@pytest.mark.parametrize("dtype,scale_dtype", [(np.float32, np.float32), (np.float16, np.float16),
+                                               (np.float16, np.float32)],
+                         ids=["float32", "float16", "float16_data_float32_scale"])
+def test_quantize_float16_and_float32_scales(dtype, scale_dtype, per_axis, tmp_path):
     """Opset 19 QuantizeLinear of float16 data with float16 scales (and float32 with float32), checked against the
-    spec's formula in numpy."""
+    spec's formula in numpy; float16 data with a float32 scale (later opsets allow it; INT8 plans with FP16 regions
+    quantize that way) divides in float32."""
     rng = np.random.default_rng(11)
     x = (np.round(rng.standard_normal((2, 4, 5, 3)) * 40) / 2 * 0.0625).astype(dtype)
     x.flat[::9] *= 30
-    scale = (np.array([0.0625, 0.125, 0.25, 0.03125]) if per_axis else np.array(0.0625)).astype(dtype)
+    scale = (np.array([0.0625, 0.125, 0.25, 0.03125]) if per_axis else np.array(0.0625)).astype(scale_dtype)
     zp = (np.array([0, 3, -4, 100]) if per_axis else np.array(-7)).astype(np.int8)
     onnx_t = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     model = _single("QuantizeLinear", helper.make_tensor_value_info("x", onnx_t, list(x.shape)),
@@ -115,7 +118,7 @@ def test_qdq_between_convs_in_nhwc_regions(tmp_path):
              N("Conv", ["d", "w2"], ["y"])]
     g = helper.make_graph(nodes, "qdq_nhwc", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 9, 9])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model_gen_version(g, opset_imports=[helper.make_opsetid("", 13)])
     x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
     ref = ort_run(model, {"x": x})["y"]
     # TF32 moves more conv outputs across a rounding boundary of the quantizer; a wrong layout gives O(1) errors
@@ -146,7 +149,8 @@ def test_onnxruntime_quantized_block_on_cuda(tmp_path, symmetric, strict, tol):
 
 
 def test_onnxruntime_quantized_block_with_fp16_on_cuda(tmp_path):
-    """A Q/DQ model built with precision fp16: convolutions in float16, the Q/DQ pairs in float32 behind casts."""
+    """A Q/DQ model built with precision fp16: convolutions in float16; DequantizeLinear writes float16 and
+    QuantizeLinear reads it (the casts the FP16 rewrite puts beside them fold into them)."""
     rng = np.random.default_rng(2)
     model = resnet_block(batch=2, c=32, mid=16, size=12)
     qdq = ort_quantize(model, tmp_path, _images(rng, (2, 32, 12, 12), 4))
@@ -192,23 +196,39 @@ def _top1_agreement(a, b):
     return float(np.mean(a.argmax(1) == b.argmax(1)))
 
 
+def _samples_matching(got, ref, tol=1e-4):
+    """How many samples of a batch agree with the reference to float32 accuracy. A quantizer's rounding tie resolved
+    the other way changes one int8 step, and a deep random-weight net amplifies that step into percents of its
+    sample's logits: INT8 results are compared sample by sample, not by one norm over the batch."""
+    return sum(rel_l2(got[i], ref[i]) < tol for i in range(len(ref)))
+
+
 def test_calibrated_int8_cuda_agrees_with_cpu_from_the_same_cache(tmp_path):
+    """The cuda plan (float convolutions between Q/DQ, strict FP32) and the cpu plan (int8 QConv) from one cache are
+    the network onnxruntime runs from the Q/DQ model `trtcore quantize` writes with that cache."""
+    from test_cli import trtcore_cli
     model_path = str(tmp_path / "mbv2.onnx")
     onnx.save(mobilenet_v2(size=32), model_path)
     cache = tmp_path / "mbv2.cache"
     cpu = _int8(model_path, "cpu", cache, data=_calibration())
     assert cache.exists()
-    cuda = _int8(model_path, "cuda", cache, strict_fp32=True)  # reads the cpu's cache: no samples needed
+    # reads the cpu's cache: no samples needed
+    cuda = _int8(model_path, "cuda", cache, strict_fp32=True, int8_fallback="fp32")
     assert cuda.backend == "cuda"
     assert _layer_ops(cuda).count("QuantizeLinear") >= 10, _layer_ops(cuda)
+    qdq = tmp_path / "mbv2.qdq.onnx"
+    proc = trtcore_cli("quantize", "--onnx", model_path, "--backend", "cpu", "--batch", BATCH,
+                       "--calibration-cache", cache, "-o", qdq)
+    assert proc.returncode == 0, proc.output
     fp32 = trtcore.build(model_path, batch=BATCH, backend="cpu")
     x = np.random.default_rng(6).standard_normal((BATCH, 3, 32, 32)).astype(np.float32)
     got, want, ref = (e.infer({"input": x})["logits"] for e in (cuda, cpu, fp32))
-    # the same quantized network: only float-vs-int32 accumulation separates them
-    assert rel_l2(got, want) < 3e-2, rel_l2(got, want)
-    assert _top1_agreement(got, want) >= 7 / 8, (got.argmax(1), want.argmax(1))
-    # and INT8 is not float32 in disguise: it differs from float32 more than the two INT8 plans differ
-    assert rel_l2(want, ref) > 0 and rel_l2(got, want) < rel_l2(want, ref) + 1e-6
+    ort = ort_run(qdq, {"input": x})["logits"]
+    assert _samples_matching(want, ort) >= BATCH - 1, [rel_l2(want[i], ort[i]) for i in range(BATCH)]
+    assert _samples_matching(got, ort) >= BATCH - 2, [rel_l2(got[i], ort[i]) for i in range(BATCH)]
+    assert _top1_agreement(got, ort) >= 6 / 8, (got.argmax(1), ort.argmax(1))
+    # and INT8 is not float32 in disguise
+    assert rel_l2(ort, ref) > 1e-2, rel_l2(ort, ref)
 
 
 def test_calibration_runs_on_cuda(tmp_path):
@@ -217,7 +237,8 @@ def test_calibration_runs_on_cuda(tmp_path):
     model_path = str(tmp_path / "mbv2.onnx")
     onnx.save(mobilenet_v2(size=32), model_path)
     data = _calibration()
-    cuda = _int8(model_path, "cuda", tmp_path / "cuda.cache", data=data, calibrator="max", strict_fp32=True)
+    cuda = _int8(model_path, "cuda", tmp_path / "cuda.cache", data=data, calibrator="max", strict_fp32=True,
+                 int8_fallback="fp32")
     cpu = _int8(model_path, "cpu", tmp_path / "cpu.cache", data=data, calibrator="max")
     scales = [_core.parse_calibration_cache((tmp_path / f"{b}.cache").read_text())["scales"] for b in ("cuda", "cpu")]
     assert scales[0].keys() == scales[1].keys() and scales[0]

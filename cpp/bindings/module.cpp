@@ -341,7 +341,8 @@ PYBIND11_MODULE(_core, m) {
              bool io_half, int64_t workspace_mib, const std::string& calibration_dir,
              const std::string& calibration_cache, const std::string& calibrator, double percentile,
              int64_t calibration_batch, int64_t calibration_batches, const std::vector<std::string>& exclude_layers,
-             const std::vector<py::array_t<float, py::array::c_style | py::array::forcecast>>& calibration_data) {
+             const std::vector<py::array_t<float, py::array::c_style | py::array::forcecast>>& calibration_data,
+             const std::string& int8_fallback) {
             BuildOptions b;
             b.calibration_dir = calibration_dir;
             b.calibration_cache = calibration_cache;
@@ -350,6 +351,7 @@ PYBIND11_MODULE(_core, m) {
             b.calibration_batch = calibration_batch;
             b.calibration_batches = calibration_batches;
             b.exclude_layers = exclude_layers;
+            b.int8_fallback = int8_fallback_from_name(int8_fallback);
             if (!calibration_data.empty()) {
               std::vector<std::vector<float>> arrays;
               std::vector<size_t> sample_floats;
@@ -379,7 +381,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("workspace_mib") = 0, py::arg("calibration_dir") = "", py::arg("calibration_cache") = "",
           py::arg("calibrator") = "entropy", py::arg("percentile") = 99.99, py::arg("calibration_batch") = 8,
           py::arg("calibration_batches") = 0, py::arg("exclude_layers") = std::vector<std::string>{},
-          py::arg("calibration_data") = std::vector<py::array_t<float>>{},
+          py::arg("calibration_data") = std::vector<py::array_t<float>>{}, py::arg("int8_fallback") = "auto",
           "Builds an engine from an ONNX model (import, optimize, precision, build). trtcore.build is the same with "
           "calibration_data accepting any iterable; see its documentation for the options.")
       .def("save", [](const PyEngine& p, const std::string& path) { p.e->save(path); }, py::arg("plan_path"),

@@ -101,6 +101,15 @@ BuildOptions build_options(const Args& a) {
   if (a.has("half")) b.precision = Precision::kFP16;
   // samples alone mean INT8 (the thesis script's form); with --half they feed the FP16 range guard
   if (a.has("int8") || (a.has("calibration-dir") && !a.has("half"))) b.precision = Precision::kINT8;
+  if (a.has("int8-fallback")) {
+    b.int8_fallback = int8_fallback_from_name(a.get("int8-fallback"));
+    if (b.precision != Precision::kINT8) fail(ErrorKind::kInvalidArgument, "--int8-fallback needs --int8");
+    if (a.has("half") && b.int8_fallback != Int8Fallback::kFP16)
+      fail(ErrorKind::kInvalidArgument, "--int8 --half keeps the float layers in fp16; --int8-fallback says ",
+           int8_fallback_name(b.int8_fallback));
+  } else if (b.precision == Precision::kINT8 && a.has("half")) {
+    b.int8_fallback = Int8Fallback::kFP16;
+  }
   b.fp32_math = a.has("strict-fp32") ? Fp32Math::kStrict : Fp32Math::kTF32;
   b.io_half = a.has("io-half");
   if (a.has("disable-pass")) b.disabled_passes = a.values.at("disable-pass");
@@ -248,8 +257,8 @@ int cmd_inspect(const Args& a, std::ostream& out) {
 // A plan being loaded rather than built: the build options cannot change it.
 void refuse_build_options_on_load(const Args& a, const char* how) {
   static const char* const build_keys[] = {
-      "backend", "half", "int8", "calibration-dir", "calibration-cache", "calibrator",
-      "percentile", "calibration-batch", "calibration-batches", "exclude-layers", "strict-fp32", "io-half",
+      "backend", "half", "int8", "calibration-dir", "calibration-cache", "calibrator", "percentile",
+      "calibration-batch", "calibration-batches", "exclude-layers", "int8-fallback", "strict-fp32", "io-half",
       "disable-pass", "timing-cache", "workspace", "memPoolSize", "minShapes", "optShapes", "maxShapes"};
   for (const char* k : build_keys)
     if (a.has(k))

@@ -90,6 +90,8 @@ std::vector<Flag> build_flags() {
        "layers INT8 leaves in float: name[,name2...] (see `inspect --plan`)", "int8"},
       {{"layer-precision"}, nullptr, "build", "LIST", B | I | Q | L | T,
        "per-layer precision: name:fp32[,name2:fp32...] (with --int8, the same as --exclude-layers)", "int8"},
+      {{"int8-fallback"}, nullptr, "build", "P", B | I | L | T,
+       "precision of the layers --int8 leaves in float: fp16 (cuda's default; --int8 --half) | fp32 (cpu's)", "int8"},
       {{"strict-fp32"}, nullptr, "build", nullptr, B | I | L | T, "no TF32 tensor-core math for FP32 layers",
        "strict-fp32"},
       {{"io-half"}, nullptr, "build", nullptr, B | I | L | T, "FP16 inputs and outputs", "half --io-half"},

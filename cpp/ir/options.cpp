@@ -32,6 +32,21 @@ void check_system_options(const SystemOptions& sys) {
          cores, "), got ", sys.threads);
 }
 
+const char* int8_fallback_name(Int8Fallback f) {
+  switch (f) {
+    case Int8Fallback::kAuto: return "auto";
+    case Int8Fallback::kFP16: return "fp16";
+    case Int8Fallback::kFP32: return "fp32";
+  }
+  return "auto";
+}
+
+Int8Fallback int8_fallback_from_name(const std::string& name) {
+  for (Int8Fallback f : {Int8Fallback::kAuto, Int8Fallback::kFP16, Int8Fallback::kFP32})
+    if (name == int8_fallback_name(f)) return f;
+  fail(ErrorKind::kInvalidArgument, "unknown INT8 fallback precision '", name, "'; expected auto, fp16 or fp32");
+}
+
 const char* precision_name(Precision p) {
   switch (p) {
     case Precision::kFP32: return "fp32";

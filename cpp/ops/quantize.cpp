@@ -46,7 +46,10 @@ void infer_DequantizeLinear(ShapeContext& ctx) {
   const DType zp = check_scale_and_zero_point(ctx);
   if (zp != DType::kUndefined && zp != x.dtype)
     ctx.fail("zero point type ", dtype_name(zp), " differs from the input type ", dtype_name(x.dtype));
-  ctx.set_out(0, ctx.in(1).dtype, x.shape);
+  // opset 23's output_dtype: the product is computed in float32 and rounded once to the output type
+  const DType out = DType(int32_t(ctx.node().attrs.get_int("output_dtype", int64_t(ctx.in(1).dtype))));
+  if (!is_float(out)) ctx.unsupported("dequantizing to ", dtype_name(out), "; only float32 and float16 are supported");
+  ctx.set_out(0, out, x.shape);
 }
 
 }  // namespace trtcore

@@ -9,13 +9,19 @@
 namespace trtcore::opt {
 namespace {
 
+// Dequantizations write float32, or float16 where the float layers around them run in FP16.
+bool float_output(const Graph& g, const Node& dq) {
+  const DType t = g.value(dq.outputs[0]).dtype;
+  return t == DType::kFloat32 || t == DType::kFloat16;
+}
+
 bool constant_scalar(const Graph& g, int v) { return v >= 0 && g.value(v).is_constant() && numel(g.value(v).shape) == 1; }
 
 // The DequantizeLinear producing `v` when it is a per-tensor dequantization of an 8-bit activation, else nullptr.
 const Node* activation_dq(const Graph& g, const std::vector<int>& prod, int v) {
   if (v < 0 || prod[size_t(v)] < 0) return nullptr;
   const Node& dq = g.nodes[size_t(prod[size_t(v)])];
-  if (dq.op != "DequantizeLinear" || g.value(dq.outputs[0]).dtype != DType::kFloat32) return nullptr;
+  if (dq.op != "DequantizeLinear" || !float_output(g, dq)) return nullptr;
   const DType t = g.value(dq.inputs[0]).dtype;
   if (t != DType::kInt8 && t != DType::kUInt8) return nullptr;
   if (!constant_scalar(g, dq.inputs[1])) return nullptr;
@@ -33,7 +39,7 @@ bool all_zero(const Tensor& t) {
 const Node* weight_dq(const Graph& g, const std::vector<int>& prod, int v) {
   if (v < 0 || prod[size_t(v)] < 0) return nullptr;
   const Node& dq = g.nodes[size_t(prod[size_t(v)])];
-  if (dq.op != "DequantizeLinear" || g.value(dq.outputs[0]).dtype != DType::kFloat32) return nullptr;
+  if (dq.op != "DequantizeLinear" || !float_output(g, dq)) return nullptr;
   const Value& w = g.value(dq.inputs[0]);
   if (!w.is_constant() || w.dtype != DType::kInt8 || w.shape.size() != 4) return nullptr;
   const Value& s = g.value(dq.inputs[1]);

@@ -42,7 +42,7 @@ const std::vector<Pass>& lowering_passes() {
   static const std::vector<Pass> passes = {
       {"lower_qconv", "run DequantizeLinear -> Conv [-> QuantizeLinear] as one int8 QConv (backends with int8 convs)",
        &opt::lower_qconv},
-      {"fold_dequantize", "compute DequantizeLinear of constant weights no int8 kernel took into float32 weights",
+      {"fold_dequantize", "compute DequantizeLinear of constant weights no int8 kernel took into float weights (not for tensorrt)",
        &opt::fold_dequantize},
       {"eliminate_dead_nodes", "drop nodes and values that no graph output depends on", &opt::eliminate_dead_nodes},
   };

@@ -6,12 +6,14 @@
 // reductions, exp/log/pow, LRN, normalisation, resampling) keeps FP32.
 #include "precision/fp16_policy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
 
 #include "ops/fused_elementwise.h"
 #include "ops/op_registry.h"
+#include "optimize/pass_util.h"
 #include "trtcore/error.h"
 #include "trtcore/half.h"
 
@@ -123,6 +125,45 @@ class Rewriter {
   std::map<int, int> half_consts_;
 };
 
+// Casts next to quantization nodes fold into them, with the same results: a DequantizeLinear whose only reader is
+// a Cast to float16 writes float16 itself (output_dtype; the product is still computed in float32 and rounded
+// once), and a QuantizeLinear reads float16 data directly instead of through a Cast to float32 (exact). Returns the
+// casts removed.
+int fold_qdq_casts(Graph& g) {
+  const std::vector<std::vector<int>> readers = opt::consumer_lists(g);
+  const std::vector<int> prod = g.producers();
+  std::vector<char> remove(g.nodes.size(), 0);
+  const auto is_cast_to = [](const Node& n, DType t) {
+    return n.op == "Cast" && n.attrs.get_int("to", 0) == int64_t(t);
+  };
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    Node& c = g.nodes[i];
+    const int in = c.inputs.empty() ? -1 : c.inputs[0];
+    if (in < 0 || opt::is_graph_output(g, in) || g.value(in).constant) continue;
+    const std::vector<int>& in_readers = readers[size_t(in)];
+    if (is_cast_to(c, DType::kFloat16) && prod[size_t(in)] >= 0 && in_readers.size() == 1) {
+      Node& dq = g.nodes[size_t(prod[size_t(in)])];
+      if (dq.op != "DequantizeLinear" || g.value(in).dtype != DType::kFloat32) continue;
+      dq.outputs[0] = c.outputs[0];
+      dq.attrs.set("output_dtype", int64_t(DType::kFloat16));
+      remove[i] = 1;
+    } else if (is_cast_to(c, DType::kFloat32) && g.value(in).dtype == DType::kFloat16) {
+      const int out = c.outputs[0];
+      bool only_quantizers = !opt::is_graph_output(g, out) && !readers[size_t(out)].empty();
+      for (int r : readers[size_t(out)]) {
+        const Node& q = g.nodes[size_t(r)];
+        only_quantizers = only_quantizers && q.op == "QuantizeLinear" && q.inputs[0] == out &&
+                          std::count(q.inputs.begin(), q.inputs.end(), out) == 1;
+      }
+      if (!only_quantizers) continue;
+      for (int r : readers[size_t(out)]) g.nodes[size_t(r)].inputs[0] = in;
+      remove[i] = 1;
+    }
+  }
+  opt::erase_nodes(g, remove);
+  return int(std::count(remove.begin(), remove.end(), 1));
+}
+
 }  // namespace
 
 // "" when no non-constant tensor of `n` was observed beyond kFp16SafeRange, else the reason naming it.
@@ -223,7 +264,7 @@ Fp16Report apply_fp16_policy(Graph& g, IoPrecision io, const std::map<std::strin
   }
 
   g.nodes = std::move(out);
-  report.casts_inserted = rw.casts_inserted;
+  report.casts_inserted = rw.casts_inserted - fold_qdq_casts(g);
   g.remove_unused_values();  // float32 originals of converted weights
   infer_shapes(g);  // checks every node's dtypes agree after the rewrite
   return report;

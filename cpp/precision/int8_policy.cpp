@@ -1,5 +1,6 @@
 // INT8 policy (see int8_policy.h). Placement follows TensorRT's recommendations: Q/DQ on the inputs of weighted
-// ops only, never on their outputs; one shared pair per tensor so every reader sees the same scale.
+// ops only, never on their outputs; one shared pair per tensor so every reader sees the same scale; a quantizer
+// after a MaxPool moves in front of it.
 #include "precision/int8_policy.h"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <set>
 
 #include "ops/op_registry.h"
+#include "optimize/pass_util.h"
 #include "trtcore/error.h"
 
 namespace trtcore {
@@ -114,6 +116,50 @@ class Rewriter {
   int pairs_ = 0;
 };
 
+// A QuantizeLinear per tensor with a positive constant scale: a non-decreasing map, so it commutes with max.
+bool monotonic_quantizer(const Node& q, const Graph& g) {
+  if (q.op != "QuantizeLinear" || q.inputs.size() < 2) return false;
+  const Value& s = g.value(q.inputs[1]);
+  return s.constant && s.dtype == DType::kFloat32 && numel(s.shape) == 1 && s.constant->data<float>()[0] > 0.f;
+}
+
+// TensorRT's move of a quantizer across MaxPool: max commutes with a monotonic per-tensor quantizer, so
+// MaxPool -> Q becomes Q -> MaxPool on the 8-bit tensor (the same values), and the pool moves a quarter of the bytes.
+int quantize_before_max_pools(Graph& g) {
+  int moved = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    const std::vector<int> prod = g.producers();
+    const std::vector<std::vector<int>> readers = opt::consumer_lists(g);
+    for (Node& q : g.nodes) {
+      if (!monotonic_quantizer(q, g)) continue;
+      const int v = q.inputs[0];
+      if (prod[size_t(v)] < 0 || opt::is_graph_output(g, v) || readers[size_t(v)].size() != 1) continue;
+      Node& pool = g.nodes[size_t(prod[size_t(v)])];
+      if (pool.op != "MaxPool" || (pool.outputs.size() > 1 && pool.outputs[1] >= 0)) continue;
+      const int u = pool.inputs[0], out = q.outputs[0];
+      if (g.value(u).dtype != DType::kFloat32) continue;
+      Value qv;
+      qv.name = g.unique_name(g.value(u).name + "_quantized");
+      qv.dtype = g.value(out).dtype;
+      qv.shape = g.value(u).shape;
+      const int qu = g.add_value(std::move(qv));
+      q.inputs[0] = u;
+      q.outputs[0] = qu;
+      pool.inputs[0] = qu;
+      pool.outputs[0] = out;
+      ++moved;
+      changed = true;
+      break;  // producers and readers changed: look again
+    }
+  }
+  if (moved) {
+    g.topo_sort();
+    g.remove_unused_values();
+  }
+  return moved;
+}
+
 }  // namespace
 
 std::vector<std::string> int8_observed_tensors(const Graph& g) {
@@ -165,6 +211,7 @@ Int8Report apply_int8_policy(Graph& g, const std::map<std::string, float>& scale
   }
   g.nodes = std::move(nodes);
   report.qdq_pairs = rw.pairs();
+  report.int8_max_pools = quantize_before_max_pools(g);
   return report;
 }
 

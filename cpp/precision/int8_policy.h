@@ -25,6 +25,7 @@ struct Int8Report {
   std::vector<Int8Decision> decisions;  // one per weighted layer, in graph order
   int int8_layers = 0;
   int qdq_pairs = 0;
+  int int8_max_pools = 0;  // MaxPools that run on the quantized tensor (their QuantizeLinear moved in front)
 };
 
 // `scales`: activation tensor name -> quantization scale (amax / 127). Rewrites `g` in place.

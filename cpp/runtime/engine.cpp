@@ -48,6 +48,12 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
 
   if (build.io_half && build.precision != Precision::kFP16)
     fail(ErrorKind::kInvalidArgument, "--io-half needs --half (FP16 inputs and outputs belong to an FP16 plan)");
+  if (build.int8_fallback != Int8Fallback::kAuto && build.precision != Precision::kINT8)
+    fail(ErrorKind::kInvalidArgument, "--int8-fallback needs --int8 (it sets the precision of INT8's float layers)");
+  if (build.precision == Precision::kINT8 && build.int8_fallback == Int8Fallback::kFP16 &&
+      !backend->supports_precision(Precision::kFP16))
+    fail(ErrorKind::kUnsupported, "backend '", backend->name(), "' keeps the layers INT8 leaves in float in fp32; ",
+         "build without --half (or --int8-fallback fp16)");
   Graph g = import_onnx(model);
   log_line(log, "import: " + std::to_string(g.nodes.size()) + " nodes from " + model.onnx_path);
   PassContext ctx;
@@ -58,7 +64,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   for (const PassRecord& p : passes)
     log_line(log, "optimize: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
                       " -> " + std::to_string(p.nodes_after) + " nodes");
-  if (backend->precision_lowering() == PrecisionLowering::kGraph)
+  if (backend->precision_lowering(build.precision) == PrecisionLowering::kGraph)
     apply_precision(g, model, build, sys, *backend, log, progress);
   for (const PassRecord& p : lower(g, ctx)) {
     log_line(log, "lower: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +

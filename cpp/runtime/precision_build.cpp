@@ -205,20 +205,32 @@ ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& 
   return mc;
 }
 
+// Whether the FP16 rewrite follows the Q/DQ rewrite: asked for, or by default where the backend builds FP16 plans
+// (Engine::build refuses FP16 asked of a backend without it; inspect shows the graph on any machine). A backend
+// that lowers FP16 itself (TensorRT's FP16 flag) gets the plain Q/DQ graph and applies the fallback on its own.
+bool float_layers_in_fp16(const BuildOptions& build, const Backend& backend) {
+  if (backend.precision_lowering(Precision::kFP16) != PrecisionLowering::kGraph) return false;
+  if (build.int8_fallback == Int8Fallback::kAuto) return backend.supports_precision(Precision::kFP16);
+  return build.int8_fallback == Int8Fallback::kFP16;
+}
+
 }  // namespace
 
 Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
                       Backend& backend, std::string* log, const ProgressFn& progress) {
+  const bool fp16 = float_layers_in_fp16(build, backend);
   const std::vector<std::string> needed = int8_observed_tensors(g);
-  std::map<std::string, float> scales;
+  std::map<std::string, float> scales, ranges;  // ranges: max |x| per tensor, for the FP16 range guard
   if (file_exists(build.calibration_cache)) {
     scales = scales_from_cache(build.calibration_cache, model, needed, log);
+    for (const auto& [name, scale] : scales) ranges[name] = scale * 127.f;
   } else {
     if (build.calibration_dir.empty() && !build.calibration_data)
       fail(ErrorKind::kInvalidArgument, "--int8 needs --calibration-dir (samples to calibrate on)",
            build.calibration_cache.empty() ? "" : " or an existing --calibration-cache; '" + build.calibration_cache +
                                                        "' does not exist yet");
     const ModelCalibration mc = calibrate_model(model, build, build.calibrator, sys, backend, log, progress);
+    ranges = mc.result.amax;
     calib::CalibrationCache cache;
     cache.algorithm = calib::cache_algorithm_name(build.calibrator);
     for (const auto& [name, amax] : mc.result.amax) {
@@ -248,9 +260,19 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
   Int8Report report = apply_int8_policy(g, scales, opt);
   if (log) {
     *log += "precision: " + std::to_string(report.int8_layers) + " int8 layers, " + std::to_string(report.qdq_pairs) +
-            " quantize/dequantize pairs\n";
+            " quantize/dequantize pairs" +
+            (report.int8_max_pools ? ", " + std::to_string(report.int8_max_pools) + " max pools on int8" : "") + "\n";
     for (const Int8Decision& d : report.decisions)
       if (!d.int8) *log += "precision: " + d.node + " stays float: " + d.reason + "\n";
+  }
+  if (fp16) {  // TensorRT's habit: what INT8 leaves in float, and the math between DequantizeLinear and Q, in FP16
+    const Fp16Report r = apply_fp16_policy(g, IoPrecision::kFloat32, ranges);
+    if (log) {
+      *log += "precision: float layers in fp16 (--int8-fallback fp32 keeps them fp32): " +
+              std::to_string(r.fp16_nodes) + " fp16 nodes, " + std::to_string(r.casts_inserted) + " casts inserted\n";
+      for (const Fp16Decision& d : r.decisions)
+        if (d.range_guard) *log += "precision: " + d.node + " stays float32: " + d.reason + "\n";
+    }
   }
   return report;
 }

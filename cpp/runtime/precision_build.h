@@ -1,5 +1,6 @@
 // The precision stage of a build, between optimize and lowering. INT8: scales from a calibration cache when it exists,
-// else from calibrating the model over the calibration samples (and the cache written), then the Q/DQ rewrite.
+// else from calibrating the model over the calibration samples (and the cache written), then the Q/DQ rewrite, then
+// (build.int8_fallback; by default where the backend builds FP16 plans) the FP16 rewrite of what stays float.
 // FP16: the FP16 rewrite, keeping float32 where the calibration samples (when given) leave float16's range.
 #pragma once
 #include <string>

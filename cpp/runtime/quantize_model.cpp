@@ -31,7 +31,9 @@ void quantize_model(const ModelOptions& model, const BuildOptions& build, const 
   BuildOptions fp32 = build;
   fp32.precision = Precision::kFP32;
   std::unique_ptr<Backend> backend = create_backend(build.backend, fp32);
-  const Int8Report report = apply_int8(g, model, build, sys, *backend, log, progress);
+  BuildOptions qdq = build;
+  qdq.int8_fallback = Int8Fallback::kFP32;  // the model written is the plain Q/DQ graph: no float16 casts
+  const Int8Report report = apply_int8(g, model, qdq, sys, *backend, log, progress);
   if (report.int8_layers == 0)
     fail(ErrorKind::kInvalidArgument, "'", model.onnx_path, "' has no layer to quantize (Conv, Gemm or MatMul with ",
          "constant weights and a calibrated input)");

@@ -87,7 +87,8 @@ def build(onnx_path, **options):
     disabled_passes, timing_cache, threads, cuda_graph, io_half, workspace_mib; for INT8: calibration_dir (a folder
     of raw samples) or calibration_data (an iterable of arrays with a batch axis, or of dicts input name -> array),
     calibration_cache, calibrator ("entropy", "max", "percentile", "mse"), percentile, calibration_batch,
-    calibration_batches, exclude_layers. An unknown keyword raises TypeError naming it and the valid ones; build
+    calibration_batches, exclude_layers, int8_fallback ("auto": the float layers in fp16 on cuda and fp32 on cpu;
+    "fp16"; "fp32"). An unknown keyword raises TypeError naming it and the valid ones; build
     failures raise trtcore.Error subclasses (see trtcore.errors)."""
     _check_keywords("trtcore.build", options, _build_options())
     data = options.pop("calibration_data", None)

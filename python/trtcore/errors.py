@@ -61,7 +61,8 @@ _PYTHON_NAMES = {
     "--disable-pass": "disabled_passes", "--threads": "threads", "--no-cuda-graph": "cuda_graph=False",
     "--calibration-dir": "calibration_dir", "--calibration-cache": "calibration_cache",
     "--calibrator": "calibrator", "--percentile": "percentile", "--calibration-batch": "calibration_batch",
-    "--calibration-batches": "calibration_batches", "--exclude-layers": "exclude_layers", "--dir": "dir",
+    "--calibration-batches": "calibration_batches", "--exclude-layers": "exclude_layers",
+    "--int8-fallback": "int8_fallback", "--dir": "dir",
     "--output-dir": "output_dir", "--iter": "iterations", "--warmup": "warmup",
 }
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")

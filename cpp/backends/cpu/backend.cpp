@@ -99,8 +99,12 @@ class CpuExecutable : public Executable {
 
   std::vector<LayerInfo> layers() const override {
     std::vector<LayerInfo> out;
-    for (const Node& n : graph_.nodes)
-      out.push_back({n.name, n.layer_label(), n.op == "QConv" ? "int8" : "fp32", n.op == "QConv" ? int8_tactic(n) : ""});
+    for (const Node& n : graph_.nodes) {
+      const DType t = graph_.value(n.outputs[0]).dtype;
+      const bool int8_pool = n.op == "MaxPool" && (t == DType::kInt8 || t == DType::kUInt8);
+      out.push_back({n.name, n.layer_label(), n.op == "QConv" || int8_pool ? "int8" : "fp32",
+                     n.op == "QConv" ? int8_tactic(n) : ""});
+    }
     return out;
   }
 
@@ -239,7 +243,7 @@ class CpuBackend : public Backend {
   }
   bool supports_precision(Precision p) const override { return p == Precision::kFP32 || p == Precision::kINT8; }
   // INT8 is the graph's Q/DQ form, lowered to int8 kernels (QConv); what stays float runs in float32
-  PrecisionLowering precision_lowering() const override { return PrecisionLowering::kGraph; }
+  PrecisionLowering precision_lowering(Precision) const override { return PrecisionLowering::kGraph; }
   FusionCaps fusion_caps() const override {
     FusionCaps caps;
     caps.int8_conv = Int8Convs::kAll;

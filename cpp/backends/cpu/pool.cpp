@@ -1,5 +1,5 @@
 // MaxPool/AveragePool over 1-3 spatial axes (padding, dilation, ceil_mode, count_include_pad) and the global
-// pools; parallel over batch x channels (chunks of planes as pool tasks).
+// pools; parallel over batch x channels (chunks of planes as pool tasks). MaxPool also takes int8/uint8 tensors.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -33,11 +33,16 @@ class WindowPoolKernel : public CpuKernel {
     kernel_ = node.attrs.get_ints("kernel_shape");
     rounding_ = node.attrs.get_int("ceil_mode", 0) ? OutputRounding::kCeil : OutputRounding::kFloor;
     counting_ = node.attrs.get_int("count_include_pad", 0) ? PadCounting::kInclude : PadCounting::kExclude;
-    if (g.value(node.inputs[0]).dtype != DType::kFloat32)
-      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend pools float32 only");
+    const DType t = g.value(node.inputs[0]).dtype;
+    if (t != DType::kFloat32 && !(kind_ == PoolKind::kMax && is_8bit(t)))
+      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend pools float32 (and max-pools int8/uint8) only");
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
+    if (kind_ == PoolKind::kMax && is_8bit(in[0].dtype) && out[0].dtype == in[0].dtype) {
+      if (in[0].dtype == DType::kInt8) return run_8bit<int8_t>(in[0], out[0], ctx);
+      return run_8bit<uint8_t>(in[0], out[0], ctx);
+    }
     if (in[0].dtype != DType::kFloat32 || out[0].dtype != DType::kFloat32)  // read as float32 below
       fail(ErrorKind::kUnsupported, node_.describe(), ": the cpu backend runs pools on float32 only, got ",
            dtype_name(in[0].dtype));
@@ -137,6 +142,50 @@ class WindowPoolKernel : public CpuKernel {
             q[(od * g.out[1] + oh) * g.out[2] + ow] = r;
           }
     }
+  }
+
+  static bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
+
+  // MaxPool of a quantized tensor (the INT8 policy moves a per-tensor QuantizeLinear in front of a MaxPool: the
+  // quantizer is monotonic, so the max of quantized values is the quantized max). Padding never wins, as for floats.
+  template <class T>
+  void run_8bit(const TensorView& x, const TensorView& y, CpuContext& ctx) const {
+    const Window win = resolve_window(node_, kernel_, spatial_of(x.shape), rounding_, true);
+    const Geometry3 g(win);
+    const int64_t planes = x.shape[0] * x.shape[1], isz = g.in_size(), osz = g.out_size();
+    const T* src = x.as<T>();
+    T* dst = y.as<T>();
+    const int nt = ctx.threads > 1 ? ctx.threads : 1;
+    const bool parallel = nt > 1 && planes * osz * g.k_size() >= 65536;
+    const int64_t tasks = parallel ? std::min<int64_t>(planes, 8 * nt) : 1;
+    parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
+      for (int64_t pl = planes * t / tasks; pl < planes * (t + 1) / tasks; ++pl)
+        max_plane_8bit(g, src + pl * isz, dst + pl * osz);
+    });
+  }
+
+  template <class T>
+  static void max_plane_8bit(const Geometry3& g, const T* p, T* q) {
+    for (int64_t od = 0; od < g.out[0]; ++od)
+      for (int64_t oh = 0; oh < g.out[1]; ++oh)
+        for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+          const int64_t d0 = od * g.s[0] - g.p[0], h0 = oh * g.s[1] - g.p[1], w0 = ow * g.s[2] - g.p[2];
+          T mx = std::numeric_limits<T>::lowest();
+          for (int64_t kd = 0; kd < g.k[0]; ++kd) {
+            const int64_t id = d0 + kd * g.d[0];
+            if (id < 0 || id >= g.in[0]) continue;
+            for (int64_t kh = 0; kh < g.k[1]; ++kh) {
+              const int64_t ih = h0 + kh * g.d[1];
+              if (ih < 0 || ih >= g.in[1]) continue;
+              const T* row = p + (id * g.in[1] + ih) * g.in[2];
+              for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+                const int64_t iw = w0 + kw * g.d[2];
+                if (iw >= 0 && iw < g.in[2]) mx = std::max(mx, row[iw]);
+              }
+            }
+          }
+          q[(od * g.out[1] + oh) * g.out[2] + ow] = mx;
+        }
   }
 
   PoolKind kind_;

@@ -65,7 +65,7 @@ class QConvKernel : public CpuKernel {
     const float* bias = has(8) ? in[8].as<float>() : nullptr;
     const float* residual = has(9) ? in[9].as<float>() : nullptr;
     const bool quantized_out = has(6);
-    const float inv_ys = quantized_out ? 1.f / scalar_of(in[6]) : 0.f;
+    const float ys = quantized_out ? scalar_of(in[6]) : 1.f;
     const int32_t y_zp = quantized_out ? int_of(in[7]) : 0;
     const bool y_signed = out[0].dtype == DType::kInt8;
 
@@ -105,8 +105,8 @@ class QConvKernel : public CpuKernel {
             for (int64_t j = 0; j < nr; ++j) y[j] += residual[base + size_t(j)];
           apply_activation(y, nr);
           if (!quantized_out) std::copy(y, y + nr, out[0].as<float>() + base);
-          else if (y_signed) requantize(y, nr, inv_ys, y_zp, -128.f, 127.f, out[0].as<int8_t>() + base);
-          else requantize(y, nr, inv_ys, y_zp, 0.f, 255.f, out[0].as<uint8_t>() + base);
+          else if (y_signed) requantize(y, nr, ys, y_zp, -128.f, 127.f, out[0].as<int8_t>() + base);
+          else requantize(y, nr, ys, y_zp, 0.f, 255.f, out[0].as<uint8_t>() + base);
         }
       }
     });
@@ -125,10 +125,12 @@ class QConvKernel : public CpuKernel {
     }
   }
 
+  // QuantizeLinear's x / scale, not x * (1 / scale): the reciprocal moves values across a rounding tie, and one
+  // flipped step early in a deep network can change its output by percents.
   template <class T>
-  static void requantize(const float* y, int64_t n, float inv_scale, int32_t zp, float lo, float hi, T* dst) {
+  static void requantize(const float* y, int64_t n, float scale, int32_t zp, float lo, float hi, T* dst) {
     for (int64_t j = 0; j < n; ++j)
-      dst[j] = T(std::min(std::max(std::nearbyint(y[j] * inv_scale) + float(zp), lo), hi));
+      dst[j] = T(std::min(std::max(std::nearbyint(y[j] / scale) + float(zp), lo), hi));
   }
 
   // panel[k4][kI8Nr][4] for output pixels [j0, j0 + nr) of one image's group: k = (channel, kh, kw). Each k's

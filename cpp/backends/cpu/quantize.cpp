@@ -78,6 +78,7 @@ class DequantizeKernel : public CpuKernel {
   void init(const Node& node, const Graph&) override { node_ = node; }
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
     require_float32(node_, in[1], "scales");
+    require_float32(node_, out[0], "output");
     const TensorView zp = in.size() > 2 ? in[2] : TensorView{};
     const QuantAxis q = resolve_quant_axis(in[0].shape, in[1].shape, node_.attrs.get_int("axis", 1), node_.describe());
     const float* scale = in[1].as<float>();

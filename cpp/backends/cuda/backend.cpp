@@ -88,7 +88,7 @@ class CudaBackend : public Backend {
   // FP16 arrives as float16 values and Cast nodes in the graph, INT8 as QuantizeLinear/DequantizeLinear pairs:
   // pointwise convolutions between int8 tensors become QConv (int8 GEMMs), the other pairs' constant weight
   // dequantizations are folded into float weights and those convolutions run in float between the pairs.
-  PrecisionLowering precision_lowering() const override { return PrecisionLowering::kGraph; }
+  PrecisionLowering precision_lowering(Precision) const override { return PrecisionLowering::kGraph; }
 
   FusionCaps fusion_caps() const override {  // conv+act, conv+residual, gemm+act, and int8 GEMM-shaped convs
     FusionCaps caps;

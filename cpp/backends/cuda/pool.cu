@@ -1,6 +1,7 @@
 // MaxPool / AveragePool (1-3 spatial axes, pads incl. asymmetric, ceil_mode via the inferred output shape,
 // dilations, count_include_pad) and GlobalAveragePool / GlobalMaxPool: own kernels, exact for every variant.
-// 2-D float16 pools also read (and MaxPool/AveragePool write) NHWC-stored activations.
+// 2-D float16 pools also read (and MaxPool/AveragePool write) NHWC-stored activations. MaxPool also pools the int8/
+// uint8 tensors of INT8 plans (the INT8 policy moves a quantizer in front of it): values round-trip through float.
 #include <algorithm>
 #include <cfloat>
 #include <cstdint>
@@ -166,10 +167,14 @@ __global__ void global_pool_nhwc_kernel(const T* x, T* y, int64_t n, int64_t cha
   }
 }
 
-// float32 in and out, or float16 in and out (accumulated in float).
-std::string check_pool_dtype(const Node& node, const Graph& g) {
+enum class Int8Input { kRefused, kAccepted };
+
+// float32 in and out, or float16 in and out (accumulated in float); MaxPool also int8/uint8 (exact in float).
+std::string check_pool_dtype(const Node& node, const Graph& g, Int8Input int8 = Int8Input::kRefused) {
   const DType t = g.value(node.inputs.at(0)).dtype;
-  if (t != DType::kFloat32 && t != DType::kFloat16) return std::string("input dtype ") + dtype_name(t);
+  const bool eight_bit = t == DType::kInt8 || t == DType::kUInt8;
+  if (t != DType::kFloat32 && t != DType::kFloat16 && !(eight_bit && int8 == Int8Input::kAccepted))
+    return std::string("input dtype ") + dtype_name(t);
   if (g.value(node.outputs.at(0)).dtype != t) return "output dtype differs from the input's";
   return "";
 }
@@ -178,7 +183,7 @@ template <PoolKind K>
 class PoolKernel : public CudaKernel {
  public:
   std::string check(const Node& node, const Graph& g) const override {
-    std::string r = check_pool_dtype(node, g);
+    std::string r = check_pool_dtype(node, g, K == PoolKind::kMax ? Int8Input::kAccepted : Int8Input::kRefused);
     if (!r.empty()) return r;
     if (node.outputs.size() > 1 && node.outputs[1] >= 0) return "the Indices output of MaxPool is not supported";
     const size_t rank = g.value(node.inputs[0]).shape.size();
@@ -231,21 +236,23 @@ class PoolKernel : public CudaKernel {
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override {
     const int64_t n = out[0].numel();
     if (n == 0) return;
-    if (a_.spatial == 2 && std::max(n, in[0].numel()) < int64_t(INT32_MAX)) {
-      if (in[0].dtype == DType::kFloat16) return launch_2d<__half>(in[0], out[0], n, ctx.stream);
-      return launch_2d<float>(in[0], out[0], n, ctx.stream);
+    if constexpr (K == PoolKind::kMax) {  // the quantized tensor of an INT8 plan
+      if (in[0].dtype == DType::kInt8) return run_as<int8_t>(in[0], out[0], n, ctx.stream);
+      if (in[0].dtype == DType::kUInt8) return run_as<uint8_t>(in[0], out[0], n, ctx.stream);
     }
-    if (in[0].dtype == DType::kFloat16) {
-      pool_kernel<K, __half><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<__half>(), out[0].as<__half>(), n,
-                                                                         a_);
-      TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool_kernel<K, __half>));
-      return;
-    }
-    pool_kernel<K, float><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(in[0].as<float>(), out[0].as<float>(), n, a_);
-    TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool_kernel<K, float>));
+    if (in[0].dtype == DType::kFloat16) return run_as<__half>(in[0], out[0], n, ctx.stream);
+    run_as<float>(in[0], out[0], n, ctx.stream);
   }
 
  private:
+  template <class T>
+  void run_as(const TensorView& x, const TensorView& y, int64_t n, cudaStream_t stream) {
+    if (a_.spatial == 2 && std::max(n, x.numel()) < int64_t(INT32_MAX)) return launch_2d<T>(x, y, n, stream);
+    pool_kernel<K, T><<<grid_for(n), kBlockSize, 0, stream>>>(static_cast<const T*>(x.data), static_cast<T*>(y.data),
+                                                               n, a_);
+    TRTCORE_CUDA_LAUNCH_CHECK(where_, (pool_kernel<K, T>));
+  }
+
   template <class T>
   void launch_2d(const TensorView& x, const TensorView& y, int64_t n, cudaStream_t stream) {
     Pool2d p{};

@@ -44,7 +44,7 @@ struct QConvEpilogue {
   int32_t x_zp = 0;             // the zero point in the signed form the kernel computes with
   bool flip = false;            // uint8 data: x ^ 0x80 is its signed form (x - 128)
   bool quantized = false;
-  float inv_ys = 0.f, y_zp = 0.f, lo = 0.f, hi = 0.f;
+  float ys = 1.f, y_zp = 0.f, lo = 0.f, hi = 0.f;  // output scale (divided by, as QuantizeLinear does)
   DeviceActivation act;
 };
 
@@ -59,10 +59,10 @@ template <> __device__ __forceinline__ __half store_out<__half>(float v, const Q
   return __float2half_rn(v);
 }
 template <> __device__ __forceinline__ int8_t store_out<int8_t>(float v, const QConvEpilogue& e) {
-  return int8_t(fminf(fmaxf(rintf(v * e.inv_ys) + e.y_zp, e.lo), e.hi));
+  return int8_t(fminf(fmaxf(rintf(__fdiv_rn(v, e.ys)) + e.y_zp, e.lo), e.hi));
 }
 template <> __device__ __forceinline__ uint8_t store_out<uint8_t>(float v, const QConvEpilogue& e) {
-  return uint8_t(fminf(fmaxf(rintf(v * e.inv_ys) + e.y_zp, e.lo), e.hi));
+  return uint8_t(fminf(fmaxf(rintf(__fdiv_rn(v, e.ys)) + e.y_zp, e.lo), e.hi));
 }
 
 // Output elements in (n, oh, ow, k) order, so neighbouring threads share their input pixels. Only taps inside the
@@ -191,7 +191,7 @@ bool QConvKernel::lt_eligible(const Node& node, const Graph& g, const CudaInitCo
   if (present(node, 9) || ctx.in_layout(0) != Layout::kNHWC || ctx.out_layout(0) != Layout::kNHWC) return false;
   const FusedActivation act = FusedActivation::from(node.attrs);
   if (act.kind == Activation::kNone || act.kind == Activation::kRelu) return true;
-  return act.kind == Activation::kClip && act.alpha == 0.f && std::rint(act.beta * epi_.inv_ys) >= 127.f;
+  return act.kind == Activation::kClip && act.alpha == 0.f && std::rint(act.beta / epi_.ys) >= 127.f;
 }
 
 void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
@@ -245,7 +245,7 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   epi_.act = DeviceActivation::from(FusedActivation::from(node.attrs));
   epi_.quantized = present(node, 6);
   if (epi_.quantized) {
-    epi_.inv_ys = 1.f / floats_of(g, node, 6)[0];
+    epi_.ys = floats_of(g, node, 6)[0];
     epi_.y_zp = float(int_of(g, node, 7));
     epi_.lo = y_type_ == DType::kInt8 ? -128.f : 0.f;
     epi_.hi = y_type_ == DType::kInt8 ? 127.f : 255.f;
@@ -254,8 +254,8 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   if (!lt_eligible(node, g, ctx)) return;  // the direct form is the only one
   std::vector<float> alpha(mult), lt_bias(bias);
   for (int32_t k = 0; k < gm.k; ++k) {
-    alpha[size_t(k)] *= epi_.inv_ys;
-    lt_bias[size_t(k)] *= epi_.inv_ys;
+    alpha[size_t(k)] /= epi_.ys;
+    lt_bias[size_t(k)] /= epi_.ys;
   }
   lt_alpha_ = upload_floats(alpha, where_ + " (int8 GEMM scales)");
   lt_bias_ = upload_floats(lt_bias, where_ + " (int8 GEMM bias)");

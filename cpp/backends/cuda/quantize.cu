@@ -1,7 +1,8 @@
 // QuantizeLinear / DequantizeLinear: y = saturate(round_half_even(x / scale) + zero_point) and
 // y = (x - zero_point) * scale, per tensor or per axis (ops/quant_params.h), computed in float32 exactly as the cpu
 // reference does (backends/cpu/quantize.cpp). Q takes float32/float16 data and scales; DQ takes int8/uint8/int32 data
-// and writes the scale's type. Scales and zero points are read from device memory, so they may be runtime tensors.
+// and writes the scale's type or its output_dtype (float16 after a float32 scale: the FP16 regions of INT8 plans).
+// Scales and zero points are read from device memory, so they may be runtime tensors.
 #include <cuda_fp16.h>
 
 #include "backends/cuda/elementwise.cuh"
@@ -38,13 +39,14 @@ __global__ void quantize_kernel(const X* __restrict__ x, const S* __restrict__ s
   }
 }
 
-template <class X, class S>
+// The product in float32, rounded once to the output type (the scale's, or a float16 output_dtype).
+template <class X, class S, class Y>
 __global__ void dequantize_kernel(const X* __restrict__ x, const S* __restrict__ scale, const X* __restrict__ zp,
-                                  S* __restrict__ y, int64_t n, ChannelOf ch) {
+                                  Y* __restrict__ y, int64_t n, ChannelOf ch) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t c = ch(i);
     const int32_t z = zp ? int32_t(zp[c * ch.zp_step]) : 0;
-    y[i] = from_float<S>(float(int32_t(x[i]) - z) * to_float(scale[c]));
+    y[i] = from_float<Y>(float(int32_t(x[i]) - z) * to_float(scale[c]));
   }
 }
 
@@ -162,9 +164,9 @@ class DequantizeKernel : public QdqKernelBase {
     const Value& y = g.value(node.outputs[0]);
     if (x.dtype != DType::kInt8 && x.dtype != DType::kUInt8 && x.dtype != DType::kInt32)
       return "data '" + x.name + "' is " + dtype_name(x.dtype) + "; the cuda DequantizeLinear takes int8, uint8 or int32";
-    if (!is_float(s.dtype) || y.dtype != s.dtype)
+    if (!is_float(s.dtype) || !is_float(y.dtype))
       return "scale '" + s.name + "' is " + dtype_name(s.dtype) + " and output '" + y.name + "' " +
-             dtype_name(y.dtype) + "; the cuda DequantizeLinear writes the scale's type, float32 or float16";
+             dtype_name(y.dtype) + "; the cuda DequantizeLinear takes and writes float32 or float16";
     return zero_point_is(node, g, x.dtype);
   }
 
@@ -175,9 +177,12 @@ class DequantizeKernel : public QdqKernelBase {
       using X = decltype(xt);
       with_float(in[1].dtype, [&](auto st) {
         using S = decltype(st);
-        dequantize_kernel<X, S><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(
-            in[0].as<X>(), in[1].as<S>(), static_cast<const X*>(zero_point_ptr(in)), out[0].as<S>(), n, ch_);
-        TRTCORE_CUDA_LAUNCH_CHECK(where_, (dequantize_kernel<X, S>));
+        with_float(out[0].dtype, [&](auto yt) {
+          using Y = decltype(yt);
+          dequantize_kernel<X, S, Y><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(
+              in[0].as<X>(), in[1].as<S>(), static_cast<const X*>(zero_point_ptr(in)), out[0].as<Y>(), n, ch_);
+          TRTCORE_CUDA_LAUNCH_CHECK(where_, (dequantize_kernel<X, S, Y>));
+        });
       });
     });
   }

@@ -43,26 +43,27 @@ class TrtBackend : public Backend {
   // before any work is reported here.
   std::vector<std::string> unsupported_nodes(const Graph& g, const BuildOptions& opt) const override {
     std::vector<std::string> out;
-    if (!supports_precision(opt.precision))
-      out.push_back(std::string("precision ") + precision_name(opt.precision) + ": TensorRT " +
-                    std::to_string(NV_TENSORRT_MAJOR) + " builds INT8 only from Q/DQ models, which trtcore does "
-                    "not produce yet");
     for (int id : g.inputs)
       if (g.value(id).dtype == DType::kFloat64)
         out.push_back("input '" + g.value(id).name + "': TensorRT has no float64 tensors");
     return out;
   }
 
-  bool supports_precision(Precision p) const override {
-#if NV_TENSORRT_MAJOR >= 11
-    return p != Precision::kINT8;
-#else
-    return true;
-#endif
+  bool supports_precision(Precision) const override { return true; }
+
+  // INT8 is explicit quantization on every TensorRT version (TensorRT 11 has no calibrators): the core's INT8 stage
+  // calibrates and inserts Q/DQ pairs, and TensorRT builds the Q/DQ model. FP16 is TensorRT's own.
+  PrecisionLowering precision_lowering(Precision p) const override {
+    return p == Precision::kINT8 ? PrecisionLowering::kGraph : PrecisionLowering::kBackend;
   }
 
-  // TensorRT fuses on its own; trtcore's fused forms would only be expanded again by the ONNX writer.
-  FusionCaps fusion_caps() const override { return FusionCaps{false, false, false, false, false}; }
+  // TensorRT fuses on its own; trtcore's fused forms would only be expanded again by the ONNX writer. It reads the
+  // int8 weights behind their DequantizeLinear itself.
+  FusionCaps fusion_caps() const override {
+    FusionCaps caps{false, false, false, false, false};
+    caps.int8_weights = true;
+    return caps;
+  }
 
   std::unique_ptr<Executable> build(const Graph& g, const BuildOptions& build, const SystemOptions&,
                                     std::string* tactics_out) override {

@@ -3,7 +3,6 @@
 #include <climits>
 #include <fstream>
 
-#include "backends/tensorrt/calibrator.h"
 #include "backends/tensorrt/trt_common.h"
 #include "onnx/onnx_writer.h"
 #include "trtcore/io.h"
@@ -58,14 +57,14 @@ nvinfer1::IOptimizationProfile* batch_profile(nvinfer1::IBuilder& builder, nvinf
 }
 
 // The graph as the ONNX bytes TensorRT's parser reads, with the limits of TensorRT checked first.
-std::string export_for_parser(const Graph& g, FloatStorage floats) {
+std::string export_for_parser(const Graph& g, FloatStorage floats, int64_t min_opset) {
   for (int id : g.inputs)
     for (int out : g.outputs)
       if (id == out)
         fail(ErrorKind::kUnsupported, "tensorrt backend: graph input '", g.value(id).name,
              "' is also a graph output; TensorRT cannot mark a network input as an output");
   const BatchDim batch = g.has_batch_axis ? BatchDim::kDynamic : BatchDim::kFixed;
-  std::string bytes = onnx::graph_to_onnx(g, onnx::OnnxExportOptions{floats, batch});
+  std::string bytes = onnx::graph_to_onnx(g, onnx::OnnxExportOptions{floats, batch, min_opset});
   if (bytes.size() > size_t(INT_MAX))
     fail(ErrorKind::kUnsupported, "tensorrt backend: the model is ", bytes.size() >> 20,
          " MiB; TensorRT's ONNX parser reads at most 2 GiB from memory");
@@ -80,16 +79,16 @@ std::string read_if_present(const std::string& path) {
 }  // namespace
 
 std::string build_engine(const Graph& g, const BuildOptions& opt) {
+  // INT8 arrives as the core's Q/DQ graph (explicit quantization); per-axis weight scales need opset 13.
+  const int64_t min_opset = opt.precision == Precision::kINT8 ? 13 : 0;
 #if NV_TENSORRT_MAJOR >= 11
-  if (opt.precision == Precision::kINT8)
-    fail(ErrorKind::kUnsupported, "tensorrt backend: INT8 on TensorRT ", NV_TENSORRT_MAJOR, " needs a model with "
-         "QuantizeLinear/DequantizeLinear nodes (it has no calibrators); trtcore does not insert them yet");
-  // TensorRT 11 takes precisions from the model's types: FP16 means a float16 model.
+  // TensorRT 11 takes precisions from the model's types: FP16 means a float16 model. An INT8 model keeps float32
+  // between its Q/DQ pairs (its scales stay exact), so its float layers run in FP32 there.
   const FloatStorage floats = opt.precision == Precision::kFP16 ? FloatStorage::kFloat16 : FloatStorage::kAsGraph;
 #else
   const FloatStorage floats = FloatStorage::kAsGraph;
 #endif
-  const std::string onnx = export_for_parser(g, floats);
+  const std::string onnx = export_for_parser(g, floats, min_opset);
 
   Logger& log = logger();
   log.clear();
@@ -122,15 +121,13 @@ std::string build_engine(const Graph& g, const BuildOptions& opt) {
   }
 
 #if NV_TENSORRT_MAJOR < 11
+  // Q/DQ layers make the build explicitly quantized; the INT8 flag lets it pick int8 kernels for them, and the FP16
+  // flag runs what stays float in FP16 unless --int8-fallback fp32 (TensorRT's default INT8 build uses both).
   TRTCORE_TRT_ALLOW_DEPRECATED_BEGIN
-  std::unique_ptr<EntropyCalibrator> calibrator;
-  if (opt.precision == Precision::kFP16) config->setFlag(BuilderFlag::kFP16);
-  if (opt.precision == Precision::kINT8) {
-    calibrator = std::make_unique<EntropyCalibrator>(g, opt);
-    config->setFlag(BuilderFlag::kINT8);
-    config->setInt8Calibrator(calibrator.get());
-    if (profile) config->setCalibrationProfile(profile);
-  }
+  const bool int8 = opt.precision == Precision::kINT8;
+  if (int8) config->setFlag(BuilderFlag::kINT8);
+  if (opt.precision == Precision::kFP16 || (int8 && opt.int8_fallback != Int8Fallback::kFP32))
+    config->setFlag(BuilderFlag::kFP16);
   TRTCORE_TRT_ALLOW_DEPRECATED_END
 #endif
 
@@ -148,10 +145,6 @@ std::string build_engine(const Graph& g, const BuildOptions& opt) {
 
   log.clear();
   Ptr<nvinfer1::IHostMemory> engine(builder->buildSerializedNetwork(*net, *config));
-#if NV_TENSORRT_MAJOR < 11
-  if (calibrator && !calibrator->error().empty())
-    fail(ErrorKind::kInvalidArgument, "tensorrt backend: INT8 calibration failed: ", calibrator->error());
-#endif
   if (!engine || engine->size() == 0)
     fail(ErrorKind::kRuntime, "tensorrt backend: TensorRT could not build the engine: ",
          log.errors().empty() ? std::string("no reason given") : log.errors());

@@ -62,8 +62,8 @@ class Executable {
   }
 };
 
-// How a backend builds --half: the core's FP16 stage rewrites the graph (dtypes and Cast nodes) before the build,
-// or the backend lowers precision itself.
+// How a backend builds a precision: the core's precision stage rewrites the graph (FP16: dtypes and Cast nodes;
+// INT8: QuantizeLinear/DequantizeLinear pairs) before the build, or the backend lowers it itself.
 enum class PrecisionLowering { kBackend, kGraph };
 
 class Backend {
@@ -80,7 +80,10 @@ class Backend {
   virtual std::vector<std::string> unsupported_nodes(const Graph& g, const BuildOptions& opt) const = 0;
   // Precisions this backend can build; others fail before any work instead of silently building FP32.
   virtual bool supports_precision(Precision p) const { return p == Precision::kFP32; }
-  virtual PrecisionLowering precision_lowering() const { return PrecisionLowering::kBackend; }
+  virtual PrecisionLowering precision_lowering(Precision p) const {
+    (void)p;
+    return PrecisionLowering::kBackend;
+  }
   // What the optimizer may fuse into Conv/Gemm for this backend.
   virtual FusionCaps fusion_caps() const { return FusionCaps{}; }
 

@@ -24,6 +24,12 @@ enum class CalibrationAlgorithm { kEntropy, kMax, kPercentile, kMse };
 const char* calibration_algorithm_name(CalibrationAlgorithm a);                // "entropy", "max", "percentile", "mse"
 CalibrationAlgorithm calibration_algorithm_from_name(const std::string& name);  // throws listing the names
 
+// INT8 builds: the precision of the layers left in float, and of the float math between a DequantizeLinear and the
+// next QuantizeLinear. kAuto is FP16 where the backend builds FP16 plans (cuda, as TensorRT does) and FP32 elsewhere.
+enum class Int8Fallback { kAuto, kFP16, kFP32 };
+const char* int8_fallback_name(Int8Fallback f);                // "auto", "fp16", "fp32"
+Int8Fallback int8_fallback_from_name(const std::string& name);  // throws listing the names
+
 // How FP32 layers may compute on tensor cores.
 enum class Fp32Math { kStrict, kTF32 };
 
@@ -50,6 +56,7 @@ struct BuildOptions {
   int64_t calibration_batch = 8;          // samples per calibration run
   int64_t calibration_batches = 0;        // --calibration-batches: cap on the batches read; 0 = every sample
   std::vector<std::string> exclude_layers;  // --exclude-layers: layers INT8 leaves in float
+  Int8Fallback int8_fallback = Int8Fallback::kAuto;  // --int8-fallback (--int8 --half: fp16)
   std::shared_ptr<const CalibrationData> calibration_data;  // samples given from code, instead of calibration_dir
   int device = 0;                         // CUDA device ordinal
 };

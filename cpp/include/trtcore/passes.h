@@ -22,6 +22,7 @@ struct FusionCaps {
   bool sibling_convs = true;  // merge 1x1 Convs sharing an input into one Conv + Split
   bool elementwise_chains = true;  // run chains of elementwise ops as one FusedElementwise node
   Int8Convs int8_conv = Int8Convs::kNone;
+  bool int8_weights = false;  // keep DequantizeLinear of int8 weights (TensorRT's explicit quantization reads them)
 };
 
 struct PassContext {
