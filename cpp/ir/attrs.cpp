@@ -100,7 +100,9 @@ float FusedActivation::apply(float x) const {
 
 std::string Node::layer_label() const {
   std::string label = op;
-  if ((op == "Conv") && inputs.size() > 3 && inputs[3] >= 0) label += "+Add";
+  // the fused residual: Conv's input 3, QConv's input 9
+  if ((op == "Conv" && inputs.size() > 3 && inputs[3] >= 0) || (op == "QConv" && inputs.size() > 9 && inputs[9] >= 0))
+    label += "+Add";
   const std::string act = attrs.get_string("activation", "none");
   if (act != "none") label += "+" + act;
   // Fused elementwise chains list their member ops ("FusedElementwise+Div+Erf+Add+Mul+Mul").

@@ -207,6 +207,11 @@ ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& 
 
 }  // namespace
 
+void check_calibration_cache_writable(const BuildOptions& build) {
+  if (!build.calibration_cache.empty() && !file_exists(build.calibration_cache))
+    check_writable_file(build.calibration_cache, "the calibration cache");
+}
+
 Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
                       Backend& backend, std::string* log, const ProgressFn& progress) {
   const std::vector<std::string> needed = int8_observed_tensors(g);
