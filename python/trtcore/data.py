@@ -562,7 +562,7 @@ def _cli(args):
         sys.stderr.write("trtcore prepare: error: %s\n" % e)
         return 2
     print("%d samples of shape %s (float32) in %s" % (m["count"], "x".join(map(str, m["sample_shape"])),
-                                                     os.path.join(os.path.abspath(args.output), m["data_dir"])))
+                                                     os.path.join(args.output, m["data_dir"])))
     if m.get("calibration"):
         print("calibration subset: %d samples in %s" % (m["calibration"]["count"],
                                                         os.path.join(os.path.abspath(args.output), CALIB_DIR)))
