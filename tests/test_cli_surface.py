@@ -2,7 +2,9 @@
 failing with the reason, trtexec's flag names and `trtcore trtexec`, did-you-mean, and the timing report's
 statistics and warnings checked against numpy on the exported per-iteration times."""
 import json
+import os
 import re
+import subprocess
 import time
 
 import numpy as np
@@ -319,3 +321,115 @@ def test_trtexec_builds_then_runs(built, tmp_path):
     assert len(json.loads(times.read_text())) == 3
     assert_clean_failure(trtcore_cli("trtexec", f"--loadEngine={plan}", "--fp16"), "--fp16", "fixed when the plan")
     assert_clean_failure(trtcore_cli("trtexec", "--iterations=3"), "--onnx", "--loadEngine")
+
+
+# ---------------------------------------------------------------------------------------------------- INT8-only options
+
+INT8_ONLY = [["--calibration-cache", "c.cache"], ["--calib", "c.cache"], ["--calibrator", "max"],
+             ["--percentile", "99.9"], ["--exclude-layers", "n0"], ["--calibration-batch", "2"],
+             ["--calibration-batches", "1"]]
+
+
+@pytest.mark.parametrize("args", INT8_ONLY, ids=lambda a: a[0])
+def test_int8_only_options_without_int8_are_errors(built, tmp_path, args):
+    """The README: an option that cannot apply is an error, never ignored; these only matter to an INT8 build."""
+    plan = tmp_path / "x.plan"
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--plan", plan, *args)
+    assert_clean_failure(proc, args[0], "--int8")
+    assert not plan.exists()
+    proc = trtcore_cli(f"--file={built[0]}", f"--plan={plan}", "--backend=cpu", *args)  # the thesis form
+    assert_clean_failure(proc, args[0], "--int8")
+    assert not plan.exists()
+
+
+@pytest.mark.skipif(not os.environ.get("TRTCORE_EXEC"), reason="TRTCORE_EXEC (the standalone executable) not set")
+def test_standalone_executable_refuses_int8_only_options_and_python_commands(built, tmp_path):
+    exe = os.environ["TRTCORE_EXEC"]
+    proc = subprocess.run([exe, "build", "--onnx", built[0], "--backend", "cpu", "--calibrator", "max", "--plan",
+                           str(tmp_path / "x.plan")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "--calibrator" in proc.stderr and "--int8" in proc.stderr, proc.stderr
+    proc = subprocess.run([exe, "prepare", "imgs", "-o", str(tmp_path / "p")], capture_output=True, text=True)
+    assert proc.returncode != 0 and "Python" in proc.stderr and "trtcore prepare" in proc.stderr, proc.stderr
+
+
+def test_calibration_dir_alone_builds_int8_and_says_so(built, tmp_path, rng):
+    write_samples(tmp_path / "calib", rng, 4)
+    plan = tmp_path / "q.plan"
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--batch", 4, "--calibration-dir",
+                       tmp_path / "calib", "--calibrator", "max", "--plan", plan)
+    assert proc.returncode == 0, proc.output
+    assert proc.stderr.count("calibration data given: building INT8 (as --int8)") == 1, proc.stderr
+    assert " int8" in trtcore_cli("inspect", "--plan", plan).stdout
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--batch", 4, "--int8", "--calibration-dir",
+                       tmp_path / "calib", "--plan", plan)
+    assert proc.returncode == 0 and "calibration data given" not in proc.output, proc.output
+
+
+def test_half_with_calibration_dir_feeds_the_range_guard(built, tmp_path, rng):
+    """--half --calibration-dir is the FP16 range guard, not INT8: no INT8 note, no "needs --int8" error."""
+    write_samples(tmp_path / "calib", rng, 4)
+    proc = trtcore_cli("inspect", "--onnx", built[0], "--batch", 4, "--stop-after", "precision", "--half",
+                       "--calibration-dir", tmp_path / "calib")
+    assert proc.returncode == 0, proc.output
+    assert "fp16" in proc.stdout and "calibration data given" not in proc.output, proc.output
+
+
+def test_unsupported_precision_names_what_the_backend_builds(built, tmp_path):
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--half", "--plan", tmp_path / "h.plan")
+    assert_clean_failure(proc, "cannot build fp16", "int8 (--int8")
+    assert "without --half/--int8" not in proc.output
+
+
+# ---------------------------------------------------------------------------------------------------- wrong inputs
+
+def test_build_from_a_plan_or_text_says_what_the_file_is(built, tmp_path):
+    proc = trtcore_cli("build", "--onnx", built[1], "--backend", "cpu", "--plan", tmp_path / "x.plan")
+    assert_clean_failure(proc, "is a trtcore plan, not an ONNX model", "trtcore run --plan")
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not a model\nat all\n")
+    proc = trtcore_cli("build", "--onnx", text, "--backend", "cpu", "--plan", tmp_path / "x.plan")
+    assert_clean_failure(proc, "not an ONNX (protobuf) file")
+    assert "wire type" not in proc.output
+
+
+# ---------------------------------------------------------------------------------------------------- outputs up front
+
+UNWRITABLE = "/proc"  # creating a file there fails for every user, root included
+
+
+def test_unwritable_outputs_fail_before_the_work(built, tmp_path, rng):
+    write_samples(tmp_path / "calib", rng, 4)
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--plan", f"{UNWRITABLE}/t.plan")
+    assert_clean_failure(proc, "cannot write the plan", "not writable")
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--batch", 4, "--int8", "--calibration-dir",
+                       tmp_path / "calib", "--calibration-cache", f"{UNWRITABLE}/c.cache", "--plan", tmp_path / "q.plan")
+    assert_clean_failure(proc, "cannot write the calibration cache")
+    assert "calibration:" not in proc.output and not (tmp_path / "q.plan").exists()
+    proc = trtcore_cli("quantize", "--onnx", built[0], "--batch", 4, "--calibration-dir", tmp_path / "calib",
+                       "-o", f"{UNWRITABLE}/q.onnx")
+    assert_clean_failure(proc, "cannot write the Q/DQ model")
+    assert "calibration:" not in proc.output
+    proc = trtcore_cli("run", "--plan", built[1], "--iter", 1, "--json", f"{UNWRITABLE}/r.json")
+    assert_clean_failure(proc, "cannot write", "not writable")
+    assert "timing:" not in proc.output
+
+
+# ---------------------------------------------------------------------------------------------------- --dir runs
+
+def test_directory_passes_are_counted_in_the_output(built, tmp_path, rng):
+    write_samples(tmp_path / "s", rng, 5)
+    report = tmp_path / "r.json"
+    proc = trtcore_cli("run", "--plan", built[1], "--dir", tmp_path / "s", "--batch", 2, "--iter", 3, "--json", report)
+    assert proc.returncode == 0, proc.output
+    assert "directory: 3 passes x 3 batches timed" in proc.stdout, proc.stdout  # 5 files at batch 2: 3 batches
+    assert "10 iterations on one batch, after the directory passes" in proc.stdout, proc.stdout
+    d = json.loads(report.read_text())["directory"]
+    assert (d["passes"], d["batches"]) == (3, 3), d
+
+
+def test_directory_run_warns_about_skipped_subfolders(built, tmp_path, rng):
+    write_samples(tmp_path / "s", rng, 2)
+    write_samples(tmp_path / "s" / "more", rng, 2)
+    proc = trtcore_cli("run", "--plan", built[1], "--dir", tmp_path / "s", "--batch", 2, "--iter", 1)
+    assert proc.returncode == 0, proc.output
+    assert proc.stdout.count("warning: sub-folders of") == 1 and "more" in proc.stdout, proc.stdout

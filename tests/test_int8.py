@@ -137,3 +137,16 @@ def test_onnxruntime_quantized_mobilenet(tmp_path):
     assert sum(p == "int8" for _, p in _layer_precisions(eng).values()) >= 10
     assert rel_l2(got, ref) < 5e-2, rel_l2(got, ref)
     assert (got.argmax(1) == ref.argmax(1)).all()
+
+
+def test_int8_residual_conv_is_labelled_with_its_add(tmp_path):
+    """The bottleneck's last Conv carries the identity Add and the Relu in the INT8 plan: its label names both, like
+    the FP32 plan's Conv+Add+Relu (the graph has one Add, so exactly one layer shows it)."""
+    model = resnet_block(batch=2, c=32, mid=16, size=12)
+    calib = np.random.default_rng(3).standard_normal((8, 32, 12, 12)).astype(np.float32)
+    fp32 = build_engine(model, tmp_path, name="f")
+    eng = build_engine(model, tmp_path, name="q", precision="int8", calibration_data=[calib])
+    assert [l.op for l in fp32.layers].count("Conv+Add+Relu") == 1, [l.op for l in fp32.layers]
+    ops = [l.op for l in eng.layers]
+    assert "Add" not in ops and sum("+Add" in op for op in ops) == 1, ops
+    assert any(op.startswith("QConv+Add") for op in ops), ops

@@ -236,3 +236,11 @@ def test_manifest_maps_every_sample_to_its_source(photo_folder, tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((6, 4, 4), np.float32))
     m = data.prepare(str(tmp_path / "x.npy"), str(tmp_path / "a"), progress=False)
     assert m["sample_sources"] == {data.sample_name(i): "x.npy[%d]" % i for i in range(6)}
+
+
+def test_unwritable_output_names_the_folder_not_a_temporary(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((4, 3, 8, 8), np.float32))
+    assert data.main(["prepare", str(tmp_path / "x.npy"), "-o", "/proc/prep", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the output folder /proc/prep" in err and "not writable" in err, err
+    assert ".tmp-" not in err and ".prep" not in err, err

@@ -139,3 +139,34 @@ def test_type_stubs_are_marked_typed_and_shipped():
         assert ignored.returncode == 1, name + " is ignored by git, so the wheel would leave it out"
     with open(os.path.join(REPO, "pyproject.toml")) as f:
         assert 'wheel.packages = ["python/trtcore"]' in f.read()
+
+
+@pytest.mark.parametrize("keyword, value", [("calibration_cache", "c.cache"), ("calibrator", "max"),
+                                            ("percentile", 99.9), ("calibration_batch", 2),
+                                            ("calibration_batches", 1), ("exclude_layers", ["n0"]),
+                                            ("calibration_dir", "samples")])
+def test_int8_keywords_without_int8_are_errors_naming_them(onnx_path, keyword, value):
+    """As on the command line: a keyword that only an INT8 build reads is an error with another precision."""
+    e = _raises(trtcore.InputError, lambda: trtcore.build(onnx_path, backend="cpu", **{keyword: value}))
+    assert isinstance(e, ValueError) and keyword in str(e) and 'precision="int8"' in str(e)
+
+
+def test_missing_calibration_dir_names_the_keyword(onnx_path):
+    e = _raises(trtcore.MissingFileError,
+                lambda: trtcore.build(onnx_path, backend="cpu", precision="int8", calibration_dir="nope"))
+    assert "calibration_dir" in str(e) and "'nope'" in str(e)
+
+
+def test_unsupported_precision_names_the_ones_the_backend_builds(onnx_path):
+    e = _raises(trtcore.UnsupportedError, lambda: trtcore.build(onnx_path, backend="cpu", precision="fp16"))
+    assert 'precision="int8"' in str(e) and "without" not in str(e)
+
+
+def test_infer_names_a_wrong_input_key_and_the_inputs(onnx_path):
+    eng = trtcore.build(onnx_path, batch=1, backend="cpu")
+    name = eng.inputs[0].name
+    e = _raises(trtcore.InputError, lambda: eng.infer({"y": np.zeros(eng.inputs[0].shape, np.float32)}))
+    assert "'y' is not an input" in str(e) and f"missing input '{name}'" in str(e) and f"inputs are '{name}'" in str(e)
+    x = np.zeros(eng.inputs[0].shape, np.float32)
+    e = _raises(trtcore.InputError, lambda: eng.infer({name: x, "extra": x}))
+    assert "'extra' is not an input" in str(e) and "missing" not in str(e)

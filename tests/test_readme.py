@@ -46,6 +46,67 @@ def walkthrough_commands(text):
     return commands
 
 
+def walkthrough_outputs(text):
+    """The output lines the Walkthrough shows under each `$ trtcore ...` command, in order."""
+    section = text.split("\n## Walkthrough", 1)[1].split("\n## ", 1)[0]
+    outputs, current, continued = [], None, False
+    for line in re.findall(r"^```\n(.*?)^```", section, re.S | re.M)[0].splitlines():
+        if line.startswith("$ trtcore "):
+            current = []
+            outputs.append(current)
+            continued = line.endswith("\\")
+        elif continued:
+            continued = line.endswith("\\")
+        elif current is not None:
+            current.append(line)
+    return outputs
+
+
+# Lines `key: value` whose value names the machine or the moment (or, for memory, the model's size in its unit).
+_MACHINE_KEYS = {"backend", "build.device", "build.created", "plan", "warning", "memory"}
+
+
+def _template(line):
+    """The line with its numbers replaced: the form that must not drift."""
+    return re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "#", line.rstrip())
+
+
+def _key_lines(lines):
+    keyed = {}
+    for line in lines:
+        m = re.match(r"^([a-z][\w. ]*?): ", line)
+        if m:
+            keyed.setdefault(m.group(1), set()).add(_template(line))
+    return keyed
+
+
+def check_shown_output(cmd, shown, real):
+    """The README's output of `cmd` has the same `key:` lines as the real one, in the same form (numbers aside),
+    and every other top-level line it shows is one the command prints."""
+    want, got = _key_lines(shown), _key_lines(real)
+    assert set(want) - {"warning"} == set(got) - {"warning"}, (cmd, sorted(want), sorted(got))
+    for key in set(want) - _MACHINE_KEYS:
+        assert want[key] <= got[key], (cmd, key, sorted(want[key] - got[key]), sorted(got[key]))
+    real_forms = {_template(line) for line in real}
+    for line in shown:
+        if line and not line.startswith((" ", "|", "...")) and ":" not in line.split(" ")[0] \
+                and line.split()[0] in ("out/", "PASS") or "samples of shape" in line:
+            assert _template(line) in real_forms, (cmd, line, sorted(real_forms))
+
+
+def test_walkthrough_counts_agree():
+    """The shown run writes one file per sample and output: the count matches the files and the plan's outputs."""
+    text = _readme()
+    shown = dict(zip([c[1] for c in walkthrough_commands(text)], walkthrough_outputs(text)))
+    outputs = shown["inspect"][shown["inspect"].index("outputs:") + 1:]
+    n_outputs = len([line for line in outputs[:outputs.index(next(x for x in outputs if not x.startswith("  ")))]])
+    m = re.search(r"samples: (\d+) files in (\d+) batches, (\d+) output files", "\n".join(shown["run"]))
+    assert m and int(m.group(3)) == int(m.group(1)) * n_outputs, (m and m.groups(), n_outputs)
+    batch = int(re.search(r"--batch (\d+)", " ".join(" ".join(c) for c in walkthrough_commands(text)
+                                                    if c[1] == "run")).group(1))
+    assert int(m.group(2)) == -(-int(m.group(1)) // batch)
+
+
 def tiny_model(path, classes=10, seed=0):
     """N×3×224×224 → Conv 8×8 stride 8 → Relu → GlobalAveragePool → Gemm → Softmax: cheap at 224×224."""
     rng = np.random.default_rng(seed)
@@ -105,7 +166,8 @@ def test_walkthrough_commands_run(tmp_path):
     tiny_model(str(tmp_path / "resnet50.onnx"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [os.path.dirname(os.path.dirname(
         trtcore.__file__)), os.environ.get("PYTHONPATH", "")] if p))
-    for cmd in walkthrough_commands(_readme()):
+    text = _readme()
+    for cmd, shown in zip(walkthrough_commands(text), walkthrough_outputs(text)):
         args = cmd[1:]
         if args[0] == "build" and trtcore.cuda_available():
             args = args + ["--backend", "cpu"]  # the walkthrough shows the cpu backend's output
@@ -114,4 +176,6 @@ def test_walkthrough_commands_run(tmp_path):
         assert proc.returncode == 0, "%s\n%s\n%s" % (" ".join(cmd), proc.stdout[-2000:], proc.stderr[-2000:])
         if args[0] == "compare":
             assert proc.stdout.rstrip().endswith("PASS")
+        else:
+            check_shown_output(" ".join(cmd), shown, proc.stdout.splitlines())
     assert len(os.listdir(tmp_path / "out")) == 3 and len(os.listdir(tmp_path / "ort_out")) == 3

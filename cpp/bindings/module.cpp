@@ -134,11 +134,20 @@ py::dict infer_arrays(const Engine& e, py::object inputs, Run&& run) {
   std::vector<py::array> arrays;
   if (py::isinstance<py::dict>(inputs)) {
     py::dict d = inputs.cast<py::dict>();
-    for (const TensorInfo& t : infos) {
-      if (!d.contains(t.name)) fail(ErrorKind::kInvalidArgument, "missing input '", t.name, "'");
-      arrays.push_back(py::array::ensure(d[py::str(t.name)], py::array::c_style));
+    std::string names, unknown, missing;  // a wrong key is named with the plan's inputs, not only as a missing one
+    for (const TensorInfo& t : infos) names += (names.empty() ? "'" : ", '") + t.name + "'";
+    for (const auto& kv : d) {
+      const std::string k = py::str(kv.first);
+      bool known = false;
+      for (const TensorInfo& t : infos) known = known || t.name == k;
+      if (!known) unknown += (unknown.empty() ? "'" : ", '") + k + "'";
     }
-    if (d.size() != infos.size()) fail(ErrorKind::kInvalidArgument, "the plan has ", infos.size(), " input(s); got ", d.size());
+    for (const TensorInfo& t : infos)
+      if (!d.contains(t.name)) missing += (missing.empty() ? "'" : ", '") + t.name + "'";
+    if (!unknown.empty() || !missing.empty())
+      fail(ErrorKind::kInvalidArgument, unknown.empty() ? "" : unknown + " is not an input of the plan; ",
+           missing.empty() ? "" : "missing input " + missing + "; ", "the plan's inputs are ", names);
+    for (const TensorInfo& t : infos) arrays.push_back(py::array::ensure(d[py::str(t.name)], py::array::c_style));
   } else {
     if (infos.size() != 1) fail(ErrorKind::kInvalidArgument, "the plan has ", infos.size(), " inputs: pass a dict name -> array");
     arrays.push_back(py::array::ensure(inputs, py::array::c_style));

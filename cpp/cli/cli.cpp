@@ -95,6 +95,19 @@ int64_t mem_pool_workspace_mib(const std::string& spec) {
   return mib;
 }
 
+// Options only an INT8 build reads are errors without --int8 (or --calibration-dir, which implies it); a
+// calibration folder alone builds INT8, as the thesis script did, and says so on `err`.
+void check_int8_options(const Args& a, std::ostream* note) {
+  const bool int8 = a.has("int8") || a.has("calibration-dir");
+  for (const char* k : {"calibration-cache", "calibrator", "percentile", "calibration-batch", "calibration-batches",
+                        "exclude-layers"})
+    if (a.has(k) && !int8)
+      fail(ErrorKind::kInvalidArgument, a.flag(k), " needs --int8 (or --calibration-dir, which implies it): only an ",
+           "INT8 build reads it");
+  if (note && a.has("calibration-dir") && !a.has("int8") && !a.has("half"))
+    *note << "calibration data given: building INT8 (as --int8)\n";
+}
+
 BuildOptions build_options(const Args& a) {
   BuildOptions b;
   b.backend = backend_kind_from_name(a.get("backend", "auto"));
@@ -331,6 +344,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     const bool legacy = word.rfind("--", 0) == 0;
     const std::optional<Command> named = command_from_name(word);
+    for (const char* py : {"prepare", "report", "compare", "baseline", "debug", "serve", "export-triton"})
+      if (!legacy && word == py)
+        fail(ErrorKind::kInvalidArgument, "'", word, "' is a command of the Python package: run `trtcore ", word,
+             " ...` (pip install trtcore); this executable runs build, run, inspect, quantize and trtexec");
     if (!legacy && !named)
       fail(ErrorKind::kInvalidArgument, "unknown command '", word,
            "'; expected build, run, inspect, quantize or trtexec (see --help)");
@@ -340,6 +357,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       print_help(out, cmd);
       return 0;
     }
+    if (cmd == Command::kBuild || (cmd != Command::kRun && cmd != Command::kQuantize && a.has("onnx")))
+      check_int8_options(a, cmd == Command::kInspect ? nullptr : &err);
     switch (cmd) {
       case Command::kBuild: return cmd_build(a, out);
       case Command::kRun: return cmd_run(a, out);

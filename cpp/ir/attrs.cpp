@@ -77,6 +77,9 @@ FusedActivation FusedActivation::from(const Attrs& attrs) {
   return f;
 }
 
+// min(1, max(0, y)) by comparisons: fmax/fmin would drop a NaN, ONNX's HardSigmoid/HardSwish keep it
+static float clamp01_nan(float y) { return y < 0.f ? 0.f : (y > 1.f ? 1.f : y); }
+
 float FusedActivation::apply(float x) const {
   switch (kind) {
     case Activation::kNone: return x;
@@ -87,8 +90,8 @@ float FusedActivation::apply(float x) const {
       return y > beta ? beta : y;
     }
     case Activation::kSigmoid: return 1.f / (1.f + std::exp(-x));
-    case Activation::kHardSigmoid: return std::fmax(0.f, std::fmin(1.f, alpha * x + beta));
-    case Activation::kHardSwish: return x * std::fmax(0.f, std::fmin(1.f, x / 6.f + 0.5f));
+    case Activation::kHardSigmoid: return clamp01_nan(alpha * x + beta);
+    case Activation::kHardSwish: return x * clamp01_nan(x / 6.f + 0.5f);
     case Activation::kTanh: return std::tanh(x);
     case Activation::kSiLU: return x / (1.f + std::exp(-x));
   }
@@ -97,7 +100,9 @@ float FusedActivation::apply(float x) const {
 
 std::string Node::layer_label() const {
   std::string label = op;
-  if ((op == "Conv") && inputs.size() > 3 && inputs[3] >= 0) label += "+Add";
+  // the fused residual: Conv's input 3, QConv's input 9
+  if ((op == "Conv" && inputs.size() > 3 && inputs[3] >= 0) || (op == "QConv" && inputs.size() > 9 && inputs[9] >= 0))
+    label += "+Add";
   const std::string act = attrs.get_string("activation", "none");
   if (act != "none") label += "+" + act;
   // Fused elementwise chains list their member ops ("FusedElementwise+Div+Erf+Add+Mul+Mul").

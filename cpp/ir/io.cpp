@@ -118,6 +118,16 @@ void check_writable_file(const std::string& path, const std::string& what) {
     fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': folder '", dir, "' does not exist");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': folder '", dir, "' is not writable");
+  // access() says yes to root on read-only folders and /proc: creating a file there is the real test
+  const std::string probe = path_join(dir, ".trtcore-write-check." + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST)
+    fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': folder '", dir, "' is not writable (",
+         std::strerror(errno), ")");
+  if (fd >= 0) {
+    ::close(fd);
+    ::unlink(probe.c_str());
+  }
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': it is a directory");
 }

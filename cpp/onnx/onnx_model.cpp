@@ -1,5 +1,8 @@
 #include "onnx/onnx_model.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "onnx/onnx_fields.h"
 #include "trtcore/error.h"
 
@@ -317,13 +320,43 @@ struct Decoder {
 
 }  // namespace
 
+namespace {
+
+// A file given as a model that is something else (a plan, a text file) gets a message saying what it is instead of
+// a protobuf decoding error.
+void refuse_non_model(const uint8_t* data, size_t size, const std::string& origin) {
+  static const char kPlanMagic[8] = {'T', 'R', 'T', 'C', 'P', 'L', 'A', 'N'};  // plan/plan.cpp's kMagic
+  if (size >= sizeof kPlanMagic && std::memcmp(data, kPlanMagic, sizeof kPlanMagic) == 0)
+    fail(ErrorKind::kCorrupt, origin, " is a trtcore plan, not an ONNX model: run it with `trtcore run --plan ", origin,
+         "` (Python: trtcore.Engine(", origin, "))");
+}
+
+bool looks_like_text(const uint8_t* data, size_t size) {
+  const size_t n = std::min<size_t>(size, 512);
+  for (size_t i = 0; i < n; ++i)
+    if (data[i] < 0x20 && data[i] != '\n' && data[i] != '\r' && data[i] != '\t') return false;
+  return n > 0;
+}
+
+}  // namespace
+
 OnnxModel parse_onnx_model(std::shared_ptr<const MappedFile> file, const std::string& origin) {
   OnnxModel m;
   m.path = origin;
   m.file = file;
+  refuse_non_model(file->data(), file->size(), origin);
   WireContext ctx(origin, file->data());
   Decoder d{ctx};
-  d.model(Bytes{file->data(), file->size()}, m);
+  try {
+    d.model(Bytes{file->data(), file->size()}, m);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kCorrupt && looks_like_text(file->data(), file->size())) {
+      std::string head(reinterpret_cast<const char*>(file->data()), std::min<size_t>(file->size(), 24));
+      for (char& c : head) c = (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+      fail(ErrorKind::kCorrupt, origin, " is not an ONNX (protobuf) file: it starts with text ('", head, "...')");
+    }
+    throw;
+  }
   if (!m.has_graph) fail(ErrorKind::kCorrupt, origin, ": not an ONNX model (no graph found in ", file->size(), " bytes)");
   return m;
 }

@@ -9,6 +9,9 @@ namespace trtcore {
 
 namespace {
 
+// min(1, max(0, y)) by comparisons: fmax/fmin would drop a NaN, ONNX's HardSigmoid/HardSwish keep it
+float clamp01_nan(float y) { return y < 0.f ? 0.f : (y > 1.f ? 1.f : y); }
+
 struct OpName {
   EwOp op;
   const char* name;
@@ -110,8 +113,8 @@ float ew_unary_ref(EwOp op, float x, float alpha, float beta) {
         const float e = std::exp(x);
         return e / (1.f + e);
       }
-    case EwOp::kHardSigmoid: return std::fmax(0.f, std::fmin(1.f, alpha * x + beta));
-    case EwOp::kHardSwish: return x * std::fmax(0.f, std::fmin(1.f, x / 6.f + 0.5f));
+    case EwOp::kHardSigmoid: return clamp01_nan(alpha * x + beta);
+    case EwOp::kHardSwish: return x * clamp01_nan(x / 6.f + 0.5f);
     case EwOp::kTanh: return std::tanh(x);
     case EwOp::kExp: return std::exp(x);
     case EwOp::kLog: return std::log(x);
@@ -133,8 +136,8 @@ float ew_binary_ref(EwOp op, float a, float b) {
     case EwOp::kMul: return a * b;
     case EwOp::kDiv: return a / b;
     case EwOp::kPow: return float(std::pow(double(a), double(b)));  // through double, as the Pow kernel computes
-    case EwOp::kMin: return b < a ? b : a;
-    case EwOp::kMax: return b > a ? b : a;
+    case EwOp::kMin: return (b < a || b != b) ? b : a;  // a NaN in either operand gives NaN, as ONNX's Min/Max
+    case EwOp::kMax: return (b > a || b != b) ? b : a;
     default: return a;
   }
 }

@@ -1,9 +1,11 @@
 // The engine: import → optimize → build on a backend (or load a plan), then run and time.
 #include "trtcore/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <random>
 #include <sstream>
@@ -42,10 +44,17 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
                                       std::string* log, const ProgressFn& progress) {
   check_system_options(sys);
   std::unique_ptr<Backend> backend = create_backend(build.backend, build);
-  if (!backend->supports_precision(build.precision))
+  if (!backend->supports_precision(build.precision)) {
+    std::string can;  // the precisions it does build (Python's messages respell the options)
+    for (Precision p : {Precision::kFP32, Precision::kFP16, Precision::kINT8})
+      if (backend->supports_precision(p))
+        can += std::string(can.empty() ? "" : ", ") + precision_name(p) +
+               (p == Precision::kFP32 ? " (the default)" : p == Precision::kFP16 ? " (--half)" : " (--int8)");
     fail(ErrorKind::kUnsupported, "backend '", backend->name(), "' cannot build ", precision_name(build.precision),
-         " plans yet; build without --half/--int8 or choose another backend");
+         " plans yet; it builds ", can, ": choose one of those, or another backend");
+  }
 
+  if (build.precision == Precision::kINT8) check_calibration_cache_writable(build);
   if (build.io_half && build.precision != Precision::kFP16)
     fail(ErrorKind::kInvalidArgument, "--io-half needs --half (FP16 inputs and outputs belong to an FP16 plan)");
   if (build.int8_fallback != Int8Fallback::kAuto && build.precision != Precision::kINT8)
@@ -296,6 +305,19 @@ BenchmarkResult Engine::benchmark_on(Executable& x, int64_t batch, int iteration
   return summarize(batch, x.benchmark(batch, ins, iterations, warmup));
 }
 
+// The sub-folders of `dir`, comma-separated (at most five named): a one-input run reads only the files in it.
+static std::string subfolders(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_directory(ec)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 5; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > 5) out += " and " + std::to_string(names.size() - 5) + " more";
+  return out;
+}
+
 static size_t count_nonfinite(const float* p, size_t n) {
   size_t bad = 0;
   for (size_t i = 0; i < n; ++i) bad += !std::isfinite(p[i]);
@@ -342,6 +364,11 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   const ExecutablePool::Lease exec = pool_->acquire();
   DirectoryRunResult result;
   result.samples = files.size();
+  result.passes = iterations;
+  const std::string skipped = subfolders(dir);
+  if (!skipped.empty())
+    result.warnings.push_back("sub-folders of '" + dir + "' are not read (a one-input model takes the files directly "
+                              "in it): " + skipped);
   const size_t in_sample = in.sample_bytes();  // bytes of one sample as the plan takes it
   std::vector<uint8_t> in_buf(size_t(batch) * in_sample);
   std::vector<std::vector<uint8_t>> out_bufs;

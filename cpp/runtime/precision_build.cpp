@@ -216,6 +216,11 @@ bool float_layers_in_fp16(const BuildOptions& build, const Backend& backend) {
 
 }  // namespace
 
+void check_calibration_cache_writable(const BuildOptions& build) {
+  if (!build.calibration_cache.empty() && !file_exists(build.calibration_cache))
+    check_writable_file(build.calibration_cache, "the calibration cache");
+}
+
 Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
                       Backend& backend, std::string* log, const ProgressFn& progress) {
   const bool fp16 = float_layers_in_fp16(build, backend);

@@ -12,6 +12,9 @@
 
 namespace trtcore {
 
+// A calibration cache that does not exist yet is written after calibrating: its folder is checked before the work.
+void check_calibration_cache_writable(const BuildOptions& build);
+
 // Rewrites the optimized graph `g` into its Q/DQ form for `build`; log lines go to `log`.
 Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
                       Backend& backend, std::string* log, const ProgressFn& progress);

@@ -6,6 +6,7 @@
 #include "runtime/precision_build.h"
 #include "trtcore/backend.h"
 #include "trtcore/error.h"
+#include "trtcore/io.h"
 #include "trtcore/onnx_import.h"
 #include "trtcore/passes.h"
 
@@ -14,6 +15,8 @@ namespace trtcore {
 void quantize_model(const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
                     const std::string& output, std::string* log, const ProgressFn& progress) {
   if (output.empty()) fail(ErrorKind::kInvalidArgument, "quantize needs an output path (-o model.qdq.onnx)");
+  check_writable_file(output, "the Q/DQ model");
+  check_calibration_cache_writable(build);
   Graph g = import_onnx(model);
   // per-axis Q/DQ needs opset 13; ops written in an older opset's form would not read the same at 13
   if (g.opset < 13)

@@ -136,7 +136,7 @@ std::string memory_json(const MemoryReport& m) {
 
 std::string directory_json(const DirectoryRunResult& d) {
   std::ostringstream os;
-  os << "{\"samples\": " << d.samples << ", \"batches\": " << d.batches
+  os << "{\"samples\": " << d.samples << ", \"batches\": " << d.batches << ", \"passes\": " << d.passes
      << ", \"outputs_written\": " << d.output_files.size() << ", \"batch_ms\": " << stats_json(d.batch_ms)
      << ", \"throughput\": " << json_number(d.throughput) << ", \"warnings\": " << strings_json(d.warnings)
      << ", \"output_files\": " << strings_json(d.output_files) << "}";
@@ -210,6 +210,7 @@ void print_timing(std::ostream& out, const TimingReport& t) {
   const bool gpu = t.engine.backend != "cpu";
   const bool transfers = t.options.transfers == DataTransfers::kIncluded;
   out << "timing: batch " << r.batch << ", " << r.iterations << " iterations";
+  if (t.directory) out << " on one batch, after the directory passes";
   if (t.options.avg_runs > 1) out << " in windows of " << t.options.avg_runs;
   out << " (ms per batch" << (transfers ? "" : ", compute only: --noDataTransfers") << ")\n";
   out << "  " << std::left << std::setw(14) << "" << std::right;
@@ -233,7 +234,8 @@ void print_directory(std::ostream& out, const DirectoryRunResult& d, const std::
   out << "\n";
   for (const std::string& w : d.warnings) out << "warning: " << w << "\n";
   // Its throughput is in --json; the command prints one throughput, the timing's.
-  out << std::fixed << std::setprecision(3) << "directory: " << d.batch_ms.mean << " ms per batch with copies (std "
+  out << std::fixed << std::setprecision(3) << "directory: " << d.passes << (d.passes == 1 ? " pass" : " passes")
+      << " x " << d.batches << " batches timed, " << d.batch_ms.mean << " ms per batch with copies (std "
       << d.batch_ms.std << ")\n";
   out.unsetf(std::ios::fixed);
 }

@@ -91,6 +91,7 @@ def build(onnx_path, **options):
     "fp16"; "fp32"). An unknown keyword raises TypeError naming it and the valid ones; build
     failures raise trtcore.Error subclasses (see trtcore.errors)."""
     _check_keywords("trtcore.build", options, _build_options())
+    _check_int8_keywords(options)
     data = options.pop("calibration_data", None)
     if data is not None:
         options["calibration_data"] = _calibration_arrays(_os.fspath(onnx_path), data, options)
@@ -102,6 +103,31 @@ def build(onnx_path, **options):
         given = ", ".join("%s=%s" % (k, type(v).__name__) for k, v in options.items())
         raise TypeError("trtcore.build(): an argument has the wrong type (given: onnx_path=%s%s); see "
                         "help(trtcore.build)" % (type(onnx_path).__name__, ", " + given if given else "")) from None
+
+
+_INT8_ONLY = ("calibration_cache", "calibrator", "percentile", "calibration_batch", "calibration_batches",
+              "exclude_layers")
+
+
+def _check_int8_keywords(options):
+    """Keywords only an INT8 build reads are errors with another precision rather than ignored."""
+    precision = options.get("precision", "fp32")
+    if precision != "int8":
+        for k in _INT8_ONLY:
+            if k in options:
+                raise _errors.raise_as(_errors.InputError, "invalid argument",
+                                       "trtcore.build(): %s needs precision=\"int8\" (this build is %s): only an "
+                                       "INT8 build reads it" % (k, precision))
+    for k in ("calibration_dir", "calibration_data"):
+        if options.get(k) not in (None, "") and precision not in ("int8", "fp16"):
+            raise _errors.raise_as(_errors.InputError, "invalid argument",
+                                   "trtcore.build(): %s needs precision=\"int8\" (calibration) or \"fp16\" (the "
+                                   "FP16 range guard's samples); this build is %s" % (k, precision))
+    d = options.get("calibration_dir")
+    if isinstance(d, (str, _os.PathLike)) and _os.fspath(d) and not _os.path.exists(d):
+        raise _errors.raise_as(_errors.MissingFileError, "I/O error",
+                               "trtcore.build(): calibration_dir=%r does not exist (expected a folder of raw samples, "
+                               "a `trtcore prepare` folder or a .npy/.npz file)" % (_os.fspath(d),))
 
 
 def _load_plan(self, plan_path, *args, **kwargs):

@@ -375,9 +375,14 @@ def prepare(source, output, labels=None, key=None, resize=None, crop=None, scale
                                "pass --force to replace it" % output)
 
     parent = os.path.dirname(output) or "."
-    os.makedirs(parent, exist_ok=True)
     tmp = os.path.join(parent, ".%s.tmp-%d" % (os.path.basename(output), os.getpid()))
     shutil.rmtree(tmp, ignore_errors=True)
+    try:  # the folder is written under a temporary name first: a failure here is about the output's folder
+        os.makedirs(parent, exist_ok=True)
+        os.mkdir(tmp)
+    except OSError as e:
+        raise PrepareError("cannot create the output folder %s: folder %s is not writable (%s)"
+                           % (output, parent, e.strerror or e)) from None
     try:
         manifest = _write_set(src, t, count, tmp, calibration, seed, progress)
         manifest.update({"format_version": FORMAT_VERSION, "source": {"kind": src.kind, "path": src.path,
@@ -557,7 +562,7 @@ def _cli(args):
         sys.stderr.write("trtcore prepare: error: %s\n" % e)
         return 2
     print("%d samples of shape %s (float32) in %s" % (m["count"], "x".join(map(str, m["sample_shape"])),
-                                                     os.path.join(os.path.abspath(args.output), m["data_dir"])))
+                                                     os.path.join(args.output, m["data_dir"])))
     if m.get("calibration"):
         print("calibration subset: %d samples in %s" % (m["calibration"]["count"],
                                                         os.path.join(os.path.abspath(args.output), CALIB_DIR)))

@@ -45,9 +45,9 @@ inline auto apply(T a, T b) {
     }
     return T(p);
   } else if constexpr (Op == BinOp::kMin) {
-    return b < a ? b : a;
+    return (b < a || b != b) ? b : a;  // a NaN in either operand gives NaN, as ONNX's Min/Max
   } else if constexpr (Op == BinOp::kMax) {
-    return b > a ? b : a;
+    return (b > a || b != b) ? b : a;
   } else if constexpr (Op == BinOp::kPRelu) {
     return a < T(0) ? T(a * b) : a;
   } else if constexpr (Op == BinOp::kEqual) {

@@ -293,7 +293,7 @@ void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows
       for (int64_t j = 0; j < cols; ++j) c[j] += bias;
     }
     if (relu) {
-      for (int64_t j = 0; j < cols; ++j) c[j] = c[j] > 0.f ? c[j] : 0.f;
+      for (int64_t j = 0; j < cols; ++j) c[j] = c[j] < 0.f ? 0.f : c[j];  // NaN propagates
 #if defined(__AVX512F__)
     } else if (ep.act.kind == Activation::kSigmoid || ep.act.kind == Activation::kSiLU) {
       for (int64_t j = 0; j < cols; j += 16) {

@@ -51,7 +51,8 @@ inline __m512 sigmoid16(__m512 x) {
 // The activations the GEMM micro-kernel (and the direct conv kernels) apply in registers; others pass through.
 inline __m512 activate16(Activation kind, __m512 v) {
   switch (kind) {
-    case Activation::kRelu: return _mm512_max_ps(v, _mm512_setzero_ps());
+    // max returns its second operand when either is NaN: v goes second so Relu(NaN) stays NaN, as in ONNX
+    case Activation::kRelu: return _mm512_max_ps(_mm512_setzero_ps(), v);
     case Activation::kSigmoid: return sigmoid16(v);
     case Activation::kSiLU: return _mm512_mul_ps(v, sigmoid16(v));
     default: return v;

@@ -31,9 +31,11 @@ inline T apply(T x, T lo, T hi, const UnaryParams& p) {
     const T e = std::exp(x);
     return e / (T(1) + e);
   } else if constexpr (Op == UnaryOp::kHardSigmoid) {
-    return std::fmax(T(0), std::fmin(T(1), T(p.alpha) * x + T(p.beta)));
+    const T y = T(p.alpha) * x + T(p.beta);  // comparisons, not fmax/fmin: NaN propagates
+    return y < T(0) ? T(0) : (y > T(1) ? T(1) : y);
   } else if constexpr (Op == UnaryOp::kHardSwish) {
-    return x * std::fmax(T(0), std::fmin(T(1), x / T(6) + T(0.5)));
+    const T y = x / T(6) + T(0.5);
+    return x * (y < T(0) ? T(0) : (y > T(1) ? T(1) : y));
   } else if constexpr (Op == UnaryOp::kTanh) {
     if constexpr (std::is_same_v<T, float>) return tanh_fast(x);
     else return std::tanh(x);

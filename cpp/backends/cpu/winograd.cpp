@@ -37,7 +37,7 @@ float* scratch(int which, int64_t floats) {
 inline float activate(const FusedActivation& act, float v) {
   switch (act.kind) {
     case Activation::kNone: return v;
-    case Activation::kRelu: return v > 0.f ? v : 0.f;
+    case Activation::kRelu: return v < 0.f ? 0.f : v;  // NaN propagates
     case Activation::kSigmoid: return sigmoid_fast(v);
     case Activation::kTanh: return tanh_fast(v);
     case Activation::kSiLU: return v * sigmoid_fast(v);
@@ -176,7 +176,7 @@ inline void transform_output(const float* prod, const float* bias, const float* 
         if (res) add = _mm512_add_ps(add, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, idx, res, 4));
         __m512 val = _mm512_add_ps(r[q], add);
         if (act.kind == Activation::kRelu) {
-          val = _mm512_max_ps(val, _mm512_setzero_ps());
+          val = _mm512_max_ps(_mm512_setzero_ps(), val);  // val second: NaN passes through
         } else if (act.kind != Activation::kNone) {
           alignas(64) float tmp[16];
           _mm512_store_ps(tmp, val);

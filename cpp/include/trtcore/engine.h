@@ -34,7 +34,8 @@ struct BenchmarkResult {
 
 struct DirectoryRunResult {
   size_t samples = 0;
-  size_t batches = 0;
+  size_t batches = 0;                 // per pass over the folder
+  int passes = 1;                     // passes over the folder (--iter with --dir), all timed
   std::vector<std::string> output_files;
   std::vector<std::string> warnings;  // e.g. outputs holding NaN/Inf, named by file and tensor
   Stats batch_ms;                     // wall time per batch (copies included), over all passes
