@@ -43,7 +43,9 @@ if [[ -f "$W/logs/gpu_tests.log" ]]; then  # the test log as a results folder of
     "$SLUG" "$(date +%Y%m%d)" "$COMMIT" "$SLUG" "$(date '+%Y-%m-%d %H:%M')" "$COMMIT" > "$G/run.json"
 fi
 R="--out $W/res --work /tmp/trtcore-work"
-step sweep_main 360 "$PY" bench/batch_sweep.py --models resnet50 mobilenet_v2 --batches 1 8 64 256 --no-cpu --plan-per-batch --iterations 30 --int8 --compile-batches 1 256 $R
+# SWEEP_MAIN="..." replaces the main sweep's batch/peer arguments (e.g. fewer batches on a short machine lease).
+step sweep_main 360 "$PY" bench/batch_sweep.py --models resnet50 mobilenet_v2 --no-cpu --plan-per-batch --iterations 30 \
+  ${SWEEP_MAIN:---batches 1 8 64 256 --int8 --compile-batches 1 256} $R
 step layer_profile 50 "$PY" bench/layer_profile.py --model resnet50 --batch 1 $R
 step layer_profile_b256 60 "$PY" bench/layer_profile.py --model resnet50 --batch 256 --no-agreement --name layer_profile_b256 $R
 step layer_profile_mnv2 40 "$PY" bench/layer_profile.py --model mobilenet_v2 --batch 1 --no-agreement --name layer_profile_mobilenet_v2 $R
