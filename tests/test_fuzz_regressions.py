@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import trtcore
-from conftest import save_model
+from conftest import save_model, ort_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPRO = os.path.join(HERE, "fuzz_reproducers")
@@ -111,3 +111,19 @@ def test_reproducers_replay_under_sanitizers(name):
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
     proc = subprocess.run([binary, repro(name)], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_gather_with_an_empty_inner_axis(tmp_path):
+    # Gather from a [10, 8, 0] constant: the output [7, 1, 8, 0] is empty (its copy from the null buffer of the
+    # empty constant was undefined; scripts/sanitize.sh asan catches that). Shape as onnxruntime gives it.
+    data = np.zeros((10, 8, 0), np.float32)
+    graph = helper.make_graph([helper.make_node("Gather", ["data", "idx"], ["y"], axis=0)], "gather_empty",
+                              [helper.make_tensor_value_info("idx", TensorProto.INT64, [7, 1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor("data", TensorProto.FLOAT, data.shape, data.ravel())])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = save_model(model, tmp_path / "m.onnx")
+    idx = np.array([[9], [0], [3], [-1], [5], [2], [-10]], np.int64)
+    y = trtcore.build(path, backend="cpu").infer({"idx": idx})["y"]
+    assert y.shape == ort_run(model, {"idx": idx})["y"].shape == (7, 1, 8, 0)
+
