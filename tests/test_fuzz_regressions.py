@@ -51,6 +51,8 @@ def test_plan_reproducers_fail_cleanly(name, match):
     # the Pad feeding the Concat already exceeds the per-tensor bound; either check refuses the model cleanly
     ("concat_overflow.onnx", r"the inputs' extents along axis 1 overflow int64|a tensor may hold at most 2\^31 elements"),
     ("tile_overflow.onnx", r"repeats 7166459843149037570 overflow axis 1 of size 3"),
+    # sizes [9, 13] for axes 2 and 3 of a [1, 3, 5, 0, 6] input: the nearest kernel read from the empty input
+    ("resize_empty_input_axis.onnx", r"axis 3 of the input is empty: there is nothing to resize"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):
@@ -127,3 +129,14 @@ def test_gather_with_an_empty_inner_axis(tmp_path):
     y = trtcore.build(path, backend="cpu").infer({"idx": idx})["y"]
     assert y.shape == ort_run(model, {"idx": idx})["y"].shape == (7, 1, 8, 0)
 
+
+def test_resize_of_an_empty_axis_is_refused(tmp_path):
+    # sizes would give axis 3 (empty in the input) 13 elements read from nothing
+    node = helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], axes=[2, 3], mode="nearest")
+    graph = helper.make_graph([node], "resize_empty", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                       [1, 3, 5, 0, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor("sizes", TensorProto.INT64, [2], [9, 13])])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), tmp_path / "m.onnx")
+    with pytest.raises(trtcore.Error, match=r"axis 3 of the input is empty: there is nothing to resize"):
+        trtcore.build(path, backend="cpu")
