@@ -53,6 +53,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
     ("tile_overflow.onnx", r"repeats 7166459843149037570 overflow axis 1 of size 3"),
     # sizes [9, 13] for axes 2 and 3 of a [1, 3, 5, 0, 6] input: the nearest kernel read from the empty input
     ("resize_empty_input_axis.onnx", r"axis 3 of the input is empty: there is nothing to resize"),
+    ("lrn_int8_input.onnx", r"normalizes float32 only, got int8"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):
@@ -140,3 +141,18 @@ def test_resize_of_an_empty_axis_is_refused(tmp_path):
     path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), tmp_path / "m.onnx")
     with pytest.raises(trtcore.Error, match=r"axis 3 of the input is empty: there is nothing to resize"):
         trtcore.build(path, backend="cpu")
+
+
+def test_lrn_window_of_int64_max_channels(tmp_path):
+    # size 2^63 - 1 (its work estimate overflowed int64): the window covers every channel. Reference: the ONNX
+    # spec's formula with numpy, square_sum over all channels and alpha divided by size.
+    size, alpha, beta, bias = 2**63 - 1, 0.01, 0.6, 2.0
+    node = helper.make_node("LRN", ["x"], ["y"], size=size, alpha=alpha, beta=beta, bias=bias)
+    graph = helper.make_graph([node], "lrn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.random.default_rng(2).standard_normal((1, 4, 3, 3)).astype(np.float32) * 1e10
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    square_sum = (x.astype(np.float64) ** 2).sum(axis=1, keepdims=True)
+    want = x / (bias + alpha / size * square_sum) ** beta
+    np.testing.assert_allclose(y, want, rtol=1e-5)
