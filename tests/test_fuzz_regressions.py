@@ -158,3 +158,21 @@ def test_lrn_window_of_int64_max_channels(tmp_path):
     square_sum = (x.astype(np.float64) ** 2).sum(axis=1, keepdims=True)
     want = x / (bias + alpha / size * square_sum) ** beta
     np.testing.assert_allclose(y, want, rtol=1e-5)
+
+
+def test_conv_1x1_with_end_pads_only(tmp_path):
+    # pads [0, 0, 0, 3]: the output is 3 columns wider than the input, so the 1x1 fast path (a block of the input)
+    # read past it. onnxruntime is the reference.
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((4, 8, 1, 1)).astype(np.float32)
+    node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[1, 1], pads=[0, 0, 0, 3])
+    graph = helper.make_graph([node], "conv_end_pads", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                        [1, 8, 3, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.ravel())])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = save_model(model, tmp_path / "m.onnx")
+    x = rng.standard_normal((1, 8, 3, 6)).astype(np.float32)
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    np.testing.assert_allclose(y, ort_run(model, {"x": x})["y"], rtol=1e-5, atol=1e-5)
+
