@@ -176,3 +176,16 @@ def test_conv_1x1_with_end_pads_only(tmp_path):
     y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
     np.testing.assert_allclose(y, ort_run(model, {"x": x})["y"], rtol=1e-5, atol=1e-5)
 
+
+def test_matmul_with_an_empty_broadcast_batch(tmp_path):
+    # [1, 1, 4, 1] x [1, 0, 1, 5]: batch axes 1 and 0 broadcast to 0, so the output [1, 0, 4, 5] is empty (the
+    # kernel took the larger extent and read B's null buffer). Shape as onnxruntime gives it.
+    node = helper.make_node("MatMul", ["a", "b"], ["y"])
+    graph = helper.make_graph([node], "matmul_empty", [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 1, 4, 1]),
+                                                         helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 0, 1, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = save_model(model, tmp_path / "m.onnx")
+    feeds = {"a": np.ones((1, 1, 4, 1), np.float32), "b": np.ones((1, 0, 1, 5), np.float32)}
+    y = trtcore.build(path, backend="cpu", batch=1).infer(feeds)["y"]
+    assert y.shape == ort_run(model, feeds)["y"].shape == (1, 0, 4, 5)
