@@ -54,6 +54,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
     # sizes [9, 13] for axes 2 and 3 of a [1, 3, 5, 0, 6] input: the nearest kernel read from the empty input
     ("resize_empty_input_axis.onnx", r"axis 3 of the input is empty: there is nothing to resize"),
     ("lrn_int8_input.onnx", r"normalizes float32 only, got int8"),
+    ("qconv_float16_bias.onnx", r"the bias must be float32, got float16"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):
