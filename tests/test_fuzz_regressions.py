@@ -55,6 +55,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
     ("resize_empty_input_axis.onnx", r"axis 3 of the input is empty: there is nothing to resize"),
     ("lrn_int8_input.onnx", r"normalizes float32 only, got int8"),
     ("qconv_float16_bias.onnx", r"the bias must be float32, got float16"),
+    ("squeeze_scalar_axes_input.onnx", r"cannot squeeze axis 0 of a scalar"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):
@@ -190,3 +191,4 @@ def test_matmul_with_an_empty_broadcast_batch(tmp_path):
     feeds = {"a": np.ones((1, 1, 4, 1), np.float32), "b": np.ones((1, 0, 1, 5), np.float32)}
     y = trtcore.build(path, backend="cpu", batch=1).infer(feeds)["y"]
     assert y.shape == ort_run(model, feeds)["y"].shape == (1, 0, 4, 5)
+
