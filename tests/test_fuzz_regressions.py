@@ -192,3 +192,12 @@ def test_matmul_with_an_empty_broadcast_batch(tmp_path):
     y = trtcore.build(path, backend="cpu", batch=1).infer(feeds)["y"]
     assert y.shape == ort_run(model, feeds)["y"].shape == (1, 0, 4, 5)
 
+
+def test_abs_of_the_most_negative_int64(tmp_path):
+    # -(-2^63) overflows int64 (undefined; scripts/sanitize.sh asan catches it); numpy's abs wraps to -2^63
+    graph = helper.make_graph([helper.make_node("Abs", ["x"], ["y"])], "abs",
+                              [helper.make_tensor_value_info("x", TensorProto.INT64, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT64, [3])])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.array([-1, np.iinfo(np.int64).min, 1024], np.int64)
+    np.testing.assert_array_equal(trtcore.build(path, backend="cpu").infer({"x": x})["y"], np.abs(x))
