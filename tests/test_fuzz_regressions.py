@@ -56,6 +56,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
     ("lrn_int8_input.onnx", r"normalizes float32 only, got int8"),
     ("qconv_float16_bias.onnx", r"the bias must be float32, got float16"),
     ("squeeze_scalar_axes_input.onnx", r"cannot squeeze axis 0 of a scalar"),
+    ("conv_transpose_output_shape_int64_min.onnx", r"output_shape value -9223372036854775808 is not between 1"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):
