@@ -56,7 +56,7 @@ static double node_work(const Graph& g, const Node& n) {
   return out * inner + in;
 }
 
-bool small_enough(const Graph& g) {
+bool small_enough(const Graph& g, const Caps& caps) {
   double acts = 0, weights = 0;
   for (const Value& v : g.values) {
     if (v.dtype == DType::kUndefined) continue;
@@ -64,10 +64,10 @@ bool small_enough(const Graph& g) {
     for (int64_t d : v.shape) n *= double(d < 0 ? 0 : d);
     (v.is_constant() ? weights : acts) += n * double(dtype_size(v.dtype));
   }
-  if (acts > double(kMaxActivationBytes) || weights > double(kMaxWeightBytes)) return false;
+  if (acts > double(caps.activation_bytes) || weights > double(caps.weight_bytes)) return false;
   double work = 0;
   for (const Node& n : g.nodes) work += node_work(g, n);
-  return work <= kMaxWork;
+  return work <= caps.work;
 }
 
 // Small values that are valid indices, axes and counts as well as ordinary data.
@@ -109,12 +109,12 @@ void run_deterministic(Executable& x, const Graph& g, int64_t batch) {
   x.infer(batch, in_ptrs, out_ptrs);
 }
 
-void import_build_run(const std::string& onnx_path) {
+bool import_build_run(const std::string& onnx_path, const Caps& caps) {
   ModelOptions model;
   model.onnx_path = onnx_path;
   model.max_batch = kMaxBatch;
   Graph g = import_onnx(model);
-  if (!small_enough(g)) return;
+  if (!small_enough(g, caps)) return false;
   BuildOptions build;
   build.backend = BackendKind::kCpu;
   std::unique_ptr<Backend> backend = create_backend(build.backend, build);
@@ -123,14 +123,16 @@ void import_build_run(const std::string& onnx_path) {
   ctx.fold = cpu::evaluate_node;
   optimize(g, ctx);
   lower(g, ctx);
-  if (!small_enough(g)) return;
-  if (!backend->unsupported_nodes(g, build).empty()) return;
+  if (!small_enough(g, caps)) return false;
+  if (!backend->unsupported_nodes(g, build).empty()) return true;
   SystemOptions sys;
   sys.threads = 1;
   std::string tactics;
   std::unique_ptr<Executable> x = backend->build(g, build, sys, &tactics);
-  run_deterministic(*x, g, 1);
-  if (g.has_batch_axis && g.max_batch > 1) run_deterministic(*x, g, g.max_batch);
+  const bool batched = g.has_batch_axis && g.max_batch > 1;
+  if (caps.run_batch_one || !batched) run_deterministic(*x, g, 1);
+  if (batched) run_deterministic(*x, g, g.max_batch);
+  return true;
 }
 
 }  // namespace trtcore::fuzz

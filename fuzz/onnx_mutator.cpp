@@ -190,7 +190,30 @@ void mutate_once(Graph& g, std::mt19937& rng) {
   }
 }
 
+// Bytes of the graph inputs at the batch the model was imported for: a cheap lower bound of its activations.
+double input_bytes(const Graph& g) {
+  double total = 0;
+  for (int id : g.inputs) {
+    if (id < 0 || size_t(id) >= g.values.size()) continue;
+    const Value& v = g.value(id);
+    if (v.dtype == DType::kUndefined) continue;
+    double n = double(dtype_size(v.dtype));
+    for (int64_t d : v.shape) n *= double(d < 0 ? 0 : d);
+    total += n;
+  }
+  return total;
+}
+
 }  // namespace
+
+Caps structured_caps() {
+  Caps caps;
+  caps.activation_bytes = size_t(256) << 10;
+  caps.weight_bytes = size_t(256) << 10;
+  caps.work = 2e6;
+  caps.run_batch_one = false;
+  return caps;
+}
 
 void mutate_graph(Graph& g, std::mt19937& rng) {
   for (size_t i = 0, n = 1 + below(3, rng); i < n; ++i) mutate_once(g, rng);
@@ -204,8 +227,13 @@ size_t mutate_onnx_bytes(uint8_t* data, size_t size, size_t max_size, unsigned s
   try {
     ModelOptions model;
     model.onnx_path = path;
-    Graph g = import_onnx(model);
+    const Graph original = import_onnx(model);
+    Graph g = original;
     mutate_graph(g, rng);
+    for (int retry = 0; retry < 4 && input_bytes(g) > double(structured_caps().activation_bytes); ++retry) {
+      g = original;
+      mutate_graph(g, rng);
+    }
     onnx::OnnxExportOptions opt;
     opt.batch = g.has_batch_axis && below(2, rng) ? onnx::BatchDim::kDynamic : onnx::BatchDim::kFixed;
     const std::string out = onnx::graph_to_onnx(g, opt);

@@ -32,6 +32,23 @@ if [[ $rc == 5 ]]; then echo "no tests were collected" >&2; exit 1; fi
 if [[ $serving_rc != 0 ]]; then echo "THE SERVING TESTS FAILED (exit $serving_rc; output above the suite's)" >&2; fi
 [[ $rc != 0 || $serving_rc == 0 ]] || rc=1
 
+# ---- sanitizers: the module and trtcore-exec rebuilt with ASan+UBSan (a large cpu subset of the suite) and with
+# TSan (the concurrency tests); any sanitizer report fails the suite. Skipped with a message where clang or its
+# sanitizer runtimes are missing (.ci/run installs them).
+san_rc=0
+for mode in asan tsan; do
+  set +e
+  TRTCORE_PYTHON="$PY" bash scripts/sanitize.sh "$mode"
+  m_rc=$?
+  set -e
+  if [[ $m_rc == 2 ]]; then
+    echo "[test] skipped the $mode step (no clang with its runtime)" >&2
+  elif [[ $m_rc != 0 ]]; then
+    echo "SANITIZER STEP $mode FAILED (exit $m_rc; reports in build/$mode/reports/)" >&2
+    san_rc=1
+  fi
+done
+
 # ---- bounded fuzzing: each libFuzzer harness of fuzz/ for ~55 s under ASan+UBSan ----
 # A new finding is reported loudly with its reproducer, not turned into a red suite: a minute of random search finds
 # different inputs on every run, and a finding becomes a regression test (tests/test_fuzz_regressions.py) once fixed.
@@ -48,4 +65,5 @@ else
   echo "[test] skipping bounded fuzzing: clang with libFuzzer is not available" >&2
 fi
 rm -f "$check"
+[[ $rc != 0 ]] || rc=$san_rc
 exit $rc

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import trtcore
-from conftest import save_model
+from conftest import save_model, ort_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPRO = os.path.join(HERE, "fuzz_reproducers")
@@ -51,6 +51,12 @@ def test_plan_reproducers_fail_cleanly(name, match):
     # the Pad feeding the Concat already exceeds the per-tensor bound; either check refuses the model cleanly
     ("concat_overflow.onnx", r"the inputs' extents along axis 1 overflow int64|a tensor may hold at most 2\^31 elements"),
     ("tile_overflow.onnx", r"repeats 7166459843149037570 overflow axis 1 of size 3"),
+    # sizes [9, 13] for axes 2 and 3 of a [1, 3, 5, 0, 6] input: the nearest kernel read from the empty input
+    ("resize_empty_input_axis.onnx", r"axis 3 of the input is empty: there is nothing to resize"),
+    ("lrn_int8_input.onnx", r"normalizes float32 only, got int8"),
+    ("qconv_float16_bias.onnx", r"the bias must be float32, got float16"),
+    ("squeeze_scalar_axes_input.onnx", r"cannot squeeze axis 0 of a scalar"),
+    ("conv_transpose_output_shape_int64_min.onnx", r"output_shape value -9223372036854775808 is not between 1"),
 ])
 def test_onnx_reproducers_fail_cleanly(name, match):
     with pytest.raises(trtcore.Error, match=match):
@@ -109,5 +115,90 @@ def test_reproducers_replay_under_sanitizers(name):
     if not os.path.exists(binary):
         pytest.skip("the fuzz harnesses are not built (fuzz/run.sh builds them with clang)")
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    # the harnesses carry their own ASan runtime; one preloaded for a sanitized module (scripts/sanitize.sh) clashes
+    env.pop("LD_PRELOAD", None)
     proc = subprocess.run([binary, repro(name)], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_gather_with_an_empty_inner_axis(tmp_path):
+    # Gather from a [10, 8, 0] constant: the output [7, 1, 8, 0] is empty (its copy from the null buffer of the
+    # empty constant was undefined; scripts/sanitize.sh asan catches that). Shape as onnxruntime gives it.
+    data = np.zeros((10, 8, 0), np.float32)
+    graph = helper.make_graph([helper.make_node("Gather", ["data", "idx"], ["y"], axis=0)], "gather_empty",
+                              [helper.make_tensor_value_info("idx", TensorProto.INT64, [7, 1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor("data", TensorProto.FLOAT, data.shape, data.ravel())])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = save_model(model, tmp_path / "m.onnx")
+    idx = np.array([[9], [0], [3], [-1], [5], [2], [-10]], np.int64)
+    y = trtcore.build(path, backend="cpu").infer({"idx": idx})["y"]
+    assert y.shape == ort_run(model, {"idx": idx})["y"].shape == (7, 1, 8, 0)
+
+
+def test_resize_of_an_empty_axis_is_refused(tmp_path):
+    # sizes would give axis 3 (empty in the input) 13 elements read from nothing
+    node = helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], axes=[2, 3], mode="nearest")
+    graph = helper.make_graph([node], "resize_empty", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                       [1, 3, 5, 0, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor("sizes", TensorProto.INT64, [2], [9, 13])])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), tmp_path / "m.onnx")
+    with pytest.raises(trtcore.Error, match=r"axis 3 of the input is empty: there is nothing to resize"):
+        trtcore.build(path, backend="cpu")
+
+
+def test_lrn_window_of_int64_max_channels(tmp_path):
+    # size 2^63 - 1 (its work estimate overflowed int64): the window covers every channel. Reference: the ONNX
+    # spec's formula with numpy, square_sum over all channels and alpha divided by size.
+    size, alpha, beta, bias = 2**63 - 1, 0.01, 0.6, 2.0
+    node = helper.make_node("LRN", ["x"], ["y"], size=size, alpha=alpha, beta=beta, bias=bias)
+    graph = helper.make_graph([node], "lrn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.random.default_rng(2).standard_normal((1, 4, 3, 3)).astype(np.float32) * 1e10
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    square_sum = (x.astype(np.float64) ** 2).sum(axis=1, keepdims=True)
+    want = x / (bias + alpha / size * square_sum) ** beta
+    np.testing.assert_allclose(y, want, rtol=1e-5)
+
+
+def test_conv_1x1_with_end_pads_only(tmp_path):
+    # pads [0, 0, 0, 3]: the output is 3 columns wider than the input, so the 1x1 fast path (a block of the input)
+    # read past it. onnxruntime is the reference.
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((4, 8, 1, 1)).astype(np.float32)
+    node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[1, 1], pads=[0, 0, 0, 3])
+    graph = helper.make_graph([node], "conv_end_pads", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                        [1, 8, 3, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.ravel())])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = save_model(model, tmp_path / "m.onnx")
+    x = rng.standard_normal((1, 8, 3, 6)).astype(np.float32)
+    y = trtcore.build(path, backend="cpu").infer({"x": x})["y"]
+    np.testing.assert_allclose(y, ort_run(model, {"x": x})["y"], rtol=1e-5, atol=1e-5)
+
+
+def test_matmul_with_an_empty_broadcast_batch(tmp_path):
+    # [1, 1, 4, 1] x [1, 0, 1, 5]: batch axes 1 and 0 broadcast to 0, so the output [1, 0, 4, 5] is empty (the
+    # kernel took the larger extent and read B's null buffer). Shape as onnxruntime gives it.
+    node = helper.make_node("MatMul", ["a", "b"], ["y"])
+    graph = helper.make_graph([node], "matmul_empty", [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 1, 4, 1]),
+                                                         helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 0, 1, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = save_model(model, tmp_path / "m.onnx")
+    feeds = {"a": np.ones((1, 1, 4, 1), np.float32), "b": np.ones((1, 0, 1, 5), np.float32)}
+    y = trtcore.build(path, backend="cpu", batch=1).infer(feeds)["y"]
+    assert y.shape == ort_run(model, feeds)["y"].shape == (1, 0, 4, 5)
+
+
+def test_abs_of_the_most_negative_int64(tmp_path):
+    # -(-2^63) overflows int64 (undefined; scripts/sanitize.sh asan catches it); numpy's abs wraps to -2^63
+    graph = helper.make_graph([helper.make_node("Abs", ["x"], ["y"])], "abs",
+                              [helper.make_tensor_value_info("x", TensorProto.INT64, [3])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT64, [3])])
+    path = save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    x = np.array([-1, np.iinfo(np.int64).min, 1024], np.int64)
+    np.testing.assert_array_equal(trtcore.build(path, backend="cpu").infer({"x": x})["y"], np.abs(x))

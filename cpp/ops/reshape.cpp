@@ -82,6 +82,8 @@ void infer_Squeeze(ShapeContext& ctx) {
   const int64_t rank = int64_t(x.shape.size());
   std::vector<int64_t> axes = axes_of(ctx, false);
   std::vector<bool> drop(size_t(rank), false);
+  // normalize_axis lets axis 0 through for a scalar (Reduce ops use that); a scalar has no axis to squeeze
+  if (rank == 0 && !axes.empty()) ctx.fail("cannot squeeze axis ", axes[0], " of a scalar");
   if (axes.empty()) {
     for (int64_t i = 0; i < rank; ++i) drop[size_t(i)] = x.shape[size_t(i)] == 1;
   }

@@ -70,6 +70,9 @@ inline ResizeParams resolve_resize(const Node& node, int64_t opset, const Shape&
     if (ax < -int64_t(rank) || ax >= int64_t(rank)) invalid("axis " + std::to_string(ax) + " is out of range");
     if (ax < 0) ax += int64_t(rank);
   }
+  // sizes could give an empty input axis a nonempty output, which would be read from nothing
+  for (size_t ax = 0; ax < rank; ++ax)
+    if (in[ax] < 1) invalid("axis " + std::to_string(ax) + " of the input is empty: there is nothing to resize");
   p.scales.assign(rank, 1.f);
   p.out = in;
   if (scales && !scales->empty()) {

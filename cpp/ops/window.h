@@ -126,6 +126,10 @@ inline Window resolve_transpose_window(const Node& node, const std::vector<int64
   if (out_shape.size() > n) out_shape.erase(out_shape.begin(), out_shape.end() - long(n));  // full N,C,... form
   if (!out_shape.empty() && out_shape.size() != n)
     fail(ErrorKind::kInvalidArgument, node.describe(), ": output_shape needs ", n, " spatial values");
+  // bounded before the padding arithmetic below, which would overflow on extents near int64's limits
+  for (int64_t v : out_shape)
+    if (v < 1 || v > (int64_t(1) << 40))
+      fail(ErrorKind::kInvalidArgument, node.describe(), ": output_shape value ", v, " is not between 1 and 2^40");
   w.in = in;
   w.out.resize(n);
   for (size_t i = 0; i < n; ++i) {

@@ -28,6 +28,8 @@ class GatherKernel : public CpuKernel {
     for (int64_t a = 0; a < axis; ++a) outer *= data.shape[size_t(a)];
     for (int64_t a = axis + 1; a < rank; ++a) inner *= data.shape[size_t(a)];
     const int64_t n = int64_t(idx.size());
+    // an empty output copies nothing (memcpy to or from an empty tensor's null buffer is undefined)
+    if (outer == 0 || n == 0 || inner == 0) return;
     const uint8_t* src = static_cast<const uint8_t*>(data.data);
     uint8_t* dst = static_cast<uint8_t*>(out[0].data);
     parallel_items(ctx.threads, outer, n * inner / 4, [&](int64_t from, int64_t to) {

@@ -181,8 +181,9 @@ void table_panel(const Geometry3& g, const float* x, const Run* runs, int nruns,
 void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, int64_t j0, int64_t nr, int64_t ld,
                   float* dst) {
   const int64_t isz = g.in_size(), ksz = g.k_size();
+  // end pads make the output larger than the input even with no begin pads: then it is not a block of the input
   const bool dense = ksz == 1 && g.s[0] == 1 && g.s[1] == 1 && g.s[2] == 1 && g.p[0] == 0 && g.p[1] == 0 &&
-                     g.p[2] == 0;
+                     g.p[2] == 0 && g.out[0] == g.in[0] && g.out[1] == g.in[1] && g.out[2] == g.in[2];
   if (dense) {  // 1x1, stride 1, unpadded: the panel is a block of the input itself
     for (int64_t k = 0; k < kc; ++k) {
       const float* src = x + (k0 + k) * isz + j0;

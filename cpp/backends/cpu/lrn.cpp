@@ -10,7 +10,10 @@ namespace trtcore::cpu {
 
 class LrnKernel : public CpuKernel {
  public:
-  void init(const Node& node, const Graph&) override {
+  void init(const Node& node, const Graph& g) override {
+    if (g.value(node.inputs[0]).dtype != DType::kFloat32)
+      fail(ErrorKind::kUnsupported, node.describe(), ": the cpu backend normalizes float32 only, got ",
+           dtype_name(g.value(node.inputs[0]).dtype));
     size_ = node.attrs.get_int("size", 1);
     alpha_ = node.attrs.get_float("alpha", 1e-4f);
     beta_ = node.attrs.get_float("beta", 0.75f);
@@ -25,7 +28,8 @@ class LrnKernel : public CpuKernel {
     float* dst = out[0].as<float>();
     const float a = alpha_ / float(size_);
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
-    parallel_items(nt, batch * c, plane * size_, [&](int64_t from, int64_t to) {
+    // a window wider than the channels sums them all (size may be as large as int64 allows)
+    parallel_items(nt, batch * c, plane * std::min(size_, c), [&](int64_t from, int64_t to) {
       for (int64_t nc = from; nc < to; ++nc) {
         const int64_t n = nc / c, ch = nc % c;
         std::vector<float> sq(size_t(plane), 0.f);

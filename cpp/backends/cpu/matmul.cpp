@@ -21,6 +21,8 @@ class MatMulKernel : public CpuKernel {
     const float* pa = in[0].as<float>();
     const float* pb = in[1].as<float>();
     float* py = out[0].as<float>();
+    // an empty output (a batch axis of 0 broadcast against 1) computes nothing; the loops below would read B
+    if (out[0].numel() == 0) return;
     const Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
     const int64_t a_batch = numel(ab), b_batch = numel(bb);
     if (b_batch == 1) {

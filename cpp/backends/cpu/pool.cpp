@@ -123,7 +123,8 @@ class WindowPoolKernel : public CpuKernel {
                 const int64_t ih = h0 + kh * g.d[1];
                 if (ih >= lim[1]) break;
                 const bool hin = din && ih >= 0 && ih < g.in[1];
-                const float* row = p + (id * g.in[1] + ih) * g.in[2];
+                // only a row inside the input has an address (an empty input's buffer is null)
+                const float* row = hin ? p + (id * g.in[1] + ih) * g.in[2] : nullptr;
                 for (int64_t kw = 0; kw < g.k[2]; ++kw) {
                   const int64_t iw = w0 + kw * g.d[2];
                   if (iw >= lim[2]) break;

@@ -40,6 +40,10 @@ class QConvKernel : public CpuKernel {
       for (int64_t v : zp.constant->as_int64())
         if (v != 0) fail(ErrorKind::kUnsupported, node.describe(), ": weights must be symmetric (zero point 0)");
     }
+    // the bias is added in float: another dtype would be read as floats past its buffer
+    if (node.inputs.size() > 8 && node.inputs[8] >= 0 && g.value(node.inputs[8]).dtype != DType::kFloat32)
+      fail(ErrorKind::kUnsupported, node.describe(), ": the bias must be float32, got ",
+           dtype_name(g.value(node.inputs[8]).dtype));
     kernel_ = spatial_of(w.shape);
     m_ = w.shape[0];
     mg_ = m_ / group_;

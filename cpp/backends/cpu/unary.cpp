@@ -51,6 +51,7 @@ inline T apply(T x, T lo, T hi, const UnaryParams& p) {
     else return -x;
   } else if constexpr (Op == UnaryOp::kAbs) {
     if constexpr (std::is_unsigned_v<T>) return x;
+    else if constexpr (std::is_integral_v<T>) return x < T(0) ? T(~std::make_unsigned_t<T>(x) + 1u) : x;  // as Neg
     else return x < T(0) ? T(-x) : x;
   } else if constexpr (Op == UnaryOp::kFloor) {
     return std::floor(x);
