@@ -458,3 +458,56 @@ def test_opset_newer_than_known_is_refused(tmp_path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 99)])
     with pytest.raises(trtcore.Error, match=r"model\.onnx.*opset 99"):
         build_engine(model, tmp_path, batch=1)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# writes: devices, planted temporary names, Ctrl-C
+
+def test_writing_to_a_character_device_keeps_the_device(small_plan, tmp_path):
+    """A result sent to a character device (as to /dev/null) is written into it; an atomic rename over it would
+    replace the device node with a regular file."""
+    import os
+    import stat
+    dev = tmp_path / "null"
+    try:
+        os.mknod(str(dev), stat.S_IFCHR | 0o666, os.makedev(1, 3))  # the device numbers of /dev/null
+    except (PermissionError, OSError) as e:
+        pytest.skip(f"cannot make a device node here: {e}")
+    plan, _ = small_plan
+    trtcore.Engine(str(plan)).save(str(dev))
+    assert stat.S_ISCHR(os.stat(str(dev)).st_mode)
+    proc = _cli("run", "--plan", plan, "--iter", 1, "--json", dev)
+    assert proc.returncode == 0, proc.output
+    assert stat.S_ISCHR(os.stat(str(dev)).st_mode)
+
+
+def test_a_file_planted_under_the_temporary_name_is_not_written_through(small_plan, tmp_path):
+    """The temporary name is predictable (target + .tmp.<pid>): a link planted there must not redirect the write."""
+    import os
+    plan, _ = small_plan
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    target = tmp_path / "p.plan"
+    os.symlink(str(victim), str(target) + ".tmp.%d" % os.getpid())
+    trtcore.Engine(str(plan)).save(str(target))
+    assert victim.read_text() == "keep me"
+    assert not os.path.islink(str(target)) and target.read_bytes() == plan.read_bytes()
+
+
+def test_ctrl_c_stops_a_run_at_once_without_a_traceback(small_plan, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    plan, _ = small_plan
+    result = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "trtcore", "run", "--plan", str(plan), "--duration", "30",
+                             "--json", str(result)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert time.monotonic() - sent < 2.0
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted" in err and "Traceback" not in err, err
+    assert not result.exists()

@@ -142,11 +142,52 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   write_file_atomic(path, bytes.data(), bytes.size());
 }
 
+namespace {
+
+// Writes all bytes to fd, retrying short writes and EINTR; false with errno set on failure.
+bool write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    size -= size_t(n);
+  }
+  return true;
+}
+
+// A new temp file beside the target. O_EXCL|O_NOFOLLOW: a file or link planted under the temp name is removed and
+// never written through.
+int open_temporary(const std::string& tmp) {
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp.c_str(), flags, 0644);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) fd = ::open(tmp.c_str(), flags, 0644);
+  return fd;
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const void* data, size_t size) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device (/dev/null, /dev/stdout) is written in place: renaming over it would replace the device node.
+    if (!S_ISCHR(st.st_mode))
+      fail(ErrorKind::kIo, "cannot write '", path, "': it exists and is not a regular file");
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail(ErrorKind::kIo, "cannot write '", path, "': ", os_error());
+    const bool ok = write_all(fd, data, size);
+    const std::string why = ok ? "" : os_error();
+    ::close(fd);
+    if (!ok) fail(ErrorKind::kIo, "cannot write '", path, "': ", why);
+    return;
+  }
   remove_stale_temporaries(path);
   // The temp file sits beside the target so the final rename never crosses a filesystem.
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = open_temporary(tmp);
   if (fd < 0) fail(ErrorKind::kIo, "cannot write '", path, "': ", os_error());
   auto abandon = [&](const char* what) {
     const std::string why = os_error();
@@ -154,17 +195,7 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
     ::unlink(tmp.c_str());
     fail(ErrorKind::kIo, "cannot write '", path, "' (", what, "): ", why);
   };
-  const char* p = static_cast<const char*>(data);
-  size_t left = size;
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      abandon("write");
-    }
-    p += n;
-    left -= size_t(n);
-  }
+  if (!write_all(fd, data, size)) abandon("write");
   if (::fsync(fd) != 0) abandon("fsync");
   if (::close(fd) != 0) {
     const std::string why = os_error();

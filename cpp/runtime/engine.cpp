@@ -113,6 +113,8 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
 std::unique_ptr<Engine> Engine::load(const std::string& plan_path, const SystemOptions& sys) {
   check_system_options(sys);
   Plan plan = load_plan(plan_path);
+  // A plan is untrusted: its shapes are bounded as a build bounds them, before anything is allocated.
+  check_activation_memory(plan.graph, host_memory_bytes(), plan_path);
   std::unique_ptr<Backend> backend = create_backend(backend_kind_from_name(plan.backend), plan.build);
   try {
     backend->check_environment(plan.environment);
