@@ -502,8 +502,10 @@ def test_ctrl_c_stops_a_run_at_once_without_a_traceback(small_plan, tmp_path):
     plan, _ = small_plan
     result = tmp_path / "r.json"
     proc = subprocess.Popen([sys.executable, "-m", "trtcore", "run", "--plan", str(plan), "--duration", "30",
-                             "--json", str(result)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+                             "--json", str(result)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a shell that ran us in the background may have left SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(5)  # past the imports: the C++ run is under way
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
