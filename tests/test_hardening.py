@@ -513,3 +513,10 @@ def test_ctrl_c_stops_a_run_at_once_without_a_traceback(small_plan, tmp_path):
     assert proc.returncode == 130, (out, err)
     assert "interrupted" in err and "Traceback" not in err, err
     assert not result.exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_durations_are_refused(small_plan, value):
+    plan, _ = small_plan
+    proc = _cli("run", "--plan", plan, "--duration", value, timeout=30)
+    assert proc.returncode == 2 and "--duration expects a finite number" in proc.output, proc.output

@@ -1,6 +1,7 @@
 #include "cli/options.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <iomanip>
 #include <ostream>
@@ -292,7 +293,9 @@ double Args::get_double(const std::string& k, double def) const {
   } catch (...) {
     used = 0;
   }
-  if (used != v.size() || v.empty()) fail(ErrorKind::kInvalidArgument, flag(k), " expects a number, got '", v, "'");
+  // nan and inf parse as numbers but are never a useful duration, percentile or threshold
+  if (used != v.size() || v.empty() || !std::isfinite(x))
+    fail(ErrorKind::kInvalidArgument, flag(k), " expects a finite number, got '", v, "'");
   return x;
 }
 
