@@ -520,3 +520,18 @@ def test_non_finite_durations_are_refused(small_plan, value):
     plan, _ = small_plan
     proc = _cli("run", "--plan", plan, "--duration", value, timeout=30)
     assert proc.returncode == 2 and "--duration expects a finite number" in proc.output, proc.output
+
+
+def test_models_a_plan_cannot_hold_are_refused_at_import(tmp_path):
+    """Rank above 32 and opset 0 used to build plans that their own loader then called corrupt."""
+    from onnx import TensorProto, helper
+    deep = helper.make_model(helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])], "deep", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * 33)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]), opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(trtcore.Error, match=r"rank 33; trtcore supports at most 32"):
+        build_engine(deep, tmp_path, name="deep")
+    zero = helper.make_model(helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])], "zero", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]), opset_imports=[helper.make_opsetid("", 0)])
+    with pytest.raises(trtcore.Error, match=r"opset 0; opsets start at 1"):
+        build_engine(zero, tmp_path, name="zero")

@@ -274,6 +274,8 @@ Graph import_model(const ModelOptions& model, NodeEvaluator fold) {
   const OnnxModel m = onnx::read_onnx_model(model.onnx_path);
   const std::string& path = m.path;
   onnx::GraphBuilder b(m, onnx::ImportMode::kStrict);
+  if (b.g.opset < 1)
+    fail(ErrorKind::kCorrupt, path, ": the model declares ONNX opset ", b.g.opset, "; opsets start at 1");
   if (b.g.opset > kMaxKnownOpset)
     fail(ErrorKind::kUnsupported, path, ": the model uses ONNX opset ", b.g.opset, "; trtcore knows opsets up to ",
          kMaxKnownOpset, " (later ones may change what an op means): export it with opset ", kMaxKnownOpset,
@@ -299,6 +301,10 @@ Graph import_model(const ModelOptions& model, NodeEvaluator fold) {
   sort_checked(g, path);
   follow_overridden_batch(g, path, fold, file_batch, max_batch);
   infer_checked(g, path, fold);
+  for (const Value& v : g.values)
+    if (v.shape.size() > kMaxTensorRank)
+      fail(ErrorKind::kUnsupported, path, ": tensor '", v.name, "' has rank ", v.shape.size(), "; trtcore supports at most ",
+           kMaxTensorRank, " dimensions");
 
   if (g.has_batch_axis && max_batch > 1) {
     make_reshapes_follow_batch(g, max_batch);

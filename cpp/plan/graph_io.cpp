@@ -15,7 +15,7 @@ using planio::Writer;
 
 namespace {
 
-constexpr uint32_t kMaxRank = 32;
+constexpr uint32_t kMaxRank = uint32_t(kMaxTensorRank);
 // A value larger than this (64 GiB) cannot be a real tensor: it marks a damaged shape, not a big model.
 constexpr uint64_t kMaxValueBytes = uint64_t(1) << 36;
 

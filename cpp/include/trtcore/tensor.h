@@ -8,6 +8,9 @@
 
 namespace trtcore {
 
+// The most dimensions a tensor may have: the plan format stores no more, so import refuses more.
+constexpr size_t kMaxTensorRank = 32;
+
 // Owns its bytes (C order). Shared between graph copies through shared_ptr<const Tensor>.
 struct Tensor {
   DType dtype = DType::kFloat32;
