@@ -37,6 +37,14 @@ std::string utc_now() {
 }
 
 // A sample folder as calibration data.
+// One calibration sample of an input: the calibrator runs max_batch samples per step, so axis 0 is the sample axis
+// for a dynamic batch and for a static one whose axis 0 is that batch.
+Shape calibration_sample_shape(const Graph& g, int id) {
+  Shape s = g.value(id).shape;
+  if (!s.empty() && (g.has_batch_axis || s[0] == g.max_batch)) s.erase(s.begin());
+  return s;
+}
+
 class FolderData : public CalibrationData {
  public:
   FolderData(const std::string& dir, const Graph& g) : folder_(dir, inputs_of(g)) {}
@@ -46,11 +54,7 @@ class FolderData : public CalibrationData {
  private:
   static std::vector<SampleInput> inputs_of(const Graph& g) {
     std::vector<SampleInput> in;
-    for (int id : g.inputs) {
-      Shape s = g.value(id).shape;
-      if (g.has_batch_axis && !s.empty()) s.erase(s.begin());
-      in.push_back({g.value(id).name, s});
-    }
+    for (int id : g.inputs) in.push_back({g.value(id).name, calibration_sample_shape(g, id)});
     return in;
   }
   SampleFolder folder_;
@@ -77,7 +81,7 @@ std::shared_ptr<const CalibrationData> data_from_arrays(const std::string& path,
     if (it == arrays.end() && g.inputs.size() == 1 && arrays.size() == 1) it = arrays.begin();
     if (it == arrays.end())
       fail(ErrorKind::kInvalidArgument, path, " has no array named '", v.name, "' (the model's input)");
-    const Shape sample(v.shape.begin() + (g.has_batch_axis ? 1 : 0), v.shape.end());
+    const Shape sample = calibration_sample_shape(g, id);
     const Shape& got = it->second.shape;
     if (got.size() != sample.size() + 1 || !std::equal(sample.begin(), sample.end(), got.begin() + 1))
       fail(ErrorKind::kInvalidArgument, path, ": array '", it->first, "' has shape ", shape_str(got), "; input '",
@@ -106,11 +110,7 @@ std::shared_ptr<const CalibrationData> data_from_path(const std::string& path, c
 class HashingData : public CalibrationData {
  public:
   HashingData(const CalibrationData& inner, const Graph& g) : inner_(inner) {
-    for (int id : g.inputs) {
-      Shape s = g.value(id).shape;
-      if (g.has_batch_axis && !s.empty()) s.erase(s.begin());
-      floats_.push_back(size_t(numel(s)));
-    }
+    for (int id : g.inputs) floats_.push_back(size_t(numel(calibration_sample_shape(g, id))));
   }
   size_t size() const override { return inner_.size(); }
   void read(size_t first, size_t count, const std::vector<float*>& dst) const override {
