@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import models
-from conftest import assert_close, ort_session, save_model
+from conftest import assert_close, ort_session, run_threads, save_model
 from trtcore.serving import free_ports
 
 MAX_BATCH = 8
@@ -247,28 +247,18 @@ def test_http_and_grpc_results_equal_engine_infer_and_onnxruntime(server, check,
 def test_concurrent_clients_are_combined_by_dynamic_batching(server, check, rng):
     clients, per_client = 8, 12
     xs = [[_inputs(rng, 1) for _ in range(per_client)] for _ in range(clients)]
-    results, errors = [[None] * per_client for _ in range(clients)], []
+    results = [[None] * per_client for _ in range(clients)]
     before = server.stats.as_dict()
     count0 = _metric(server.metrics_url, "nv_inference_count")
     exec0 = _metric(server.metrics_url, "nv_inference_exec_count")
-    start = threading.Barrier(clients)
 
     def client(c):
-        try:
-            start.wait()
-            infer = _http_infer if c % 2 == 0 else _grpc_infer
-            url = server.http_url if c % 2 == 0 else server.grpc_url
-            for k in range(per_client):
-                results[c][k] = infer(url, xs[c][k])
-        except Exception as e:  # reported below, so a failing client fails the test
-            errors.append(e)
+        infer = _http_infer if c % 2 == 0 else _grpc_infer
+        url = server.http_url if c % 2 == 0 else server.grpc_url
+        for k in range(per_client):
+            results[c][k] = infer(url, xs[c][k])
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(CLIENT_TIMEOUT_S)
-    assert not errors, errors
+    run_threads(client, clients, CLIENT_TIMEOUT_S)
     for c in range(clients):
         for k in range(per_client):
             check(results[c][k], xs[c][k], "client %d request %d" % (c, k), exact=False)
@@ -452,25 +442,15 @@ def test_exported_repository_loads_and_answers(stock_server, check, rng):
 def test_exported_repository_batches_concurrent_requests(stock_server, check, rng):
     clients, per_client = 8, 8
     xs = [[_inputs(rng, 1) for _ in range(per_client)] for _ in range(clients)]
-    results, errors = [[None] * per_client for _ in range(clients)], []
+    results = [[None] * per_client for _ in range(clients)]
     count0 = _metric(stock_server["metrics"], "nv_inference_count")
     exec0 = _metric(stock_server["metrics"], "nv_inference_exec_count")
-    start = threading.Barrier(clients)
 
     def client(c):
-        try:
-            start.wait()
-            for k in range(per_client):
-                results[c][k] = _http_infer(stock_server["http"], xs[c][k])
-        except Exception as e:
-            errors.append(e)
+        for k in range(per_client):
+            results[c][k] = _http_infer(stock_server["http"], xs[c][k])
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(CLIENT_TIMEOUT_S)
-    assert not errors, errors
+    run_threads(client, clients, CLIENT_TIMEOUT_S)
     for c in range(clients):
         for k in range(per_client):
             check(results[c][k], xs[c][k], "client %d request %d" % (c, k), exact=False)
