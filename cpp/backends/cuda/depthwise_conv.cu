@@ -7,18 +7,10 @@
 #include <limits>
 
 #include "backends/cuda/device_math.cuh"
+#include "backends/cuda/layout_strides.h"
 
 namespace trtcore::cuda {
 namespace {
-
-struct Strides4 {
-  int64_t n, c, h, w;
-};
-
-Strides4 strides_of(Layout l, int64_t c, int64_t h, int64_t w) {
-  if (l == Layout::kNHWC) return {h * w * c, 1, w * c, c};
-  return {c * h * w, h * w, w, 1};
-}
 
 struct DwParams {
   int c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;

@@ -12,22 +12,12 @@
 
 #include "backends/cuda/cuda_kernel.h"
 #include "backends/cuda/device_math.cuh"
+#include "backends/cuda/layout_strides.h"
 #include "backends/cuda/lt_gemm.h"
 #include "ops/window.h"
-#include "trtcore/half.h"
 
 namespace trtcore::cuda {
 namespace {
-
-// Element strides of a [N, C, H, W] tensor in its storage layout.
-struct Strides4 {
-  int64_t n = 0, c = 0, h = 0, w = 0;
-};
-
-Strides4 strides_of(int64_t c, int64_t h, int64_t w, Layout layout) {
-  if (layout == Layout::kNHWC) return {h * w * c, 1, w * c, c};
-  return {c * h * w, h * w, w, 1};
-}
 
 struct QConvGeom {
   int32_t c = 0, h = 0, w = 0;  // input channels and size
@@ -118,13 +108,7 @@ bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
 bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
 
 // Host value of a constant scalar or vector input as floats.
-std::vector<float> floats_of(const Graph& g, const Node& n, size_t k) {
-  const Tensor& t = *g.value(n.inputs[k]).constant;
-  std::vector<float> out(size_t(t.numel()));
-  for (size_t i = 0; i < out.size(); ++i)
-    out[i] = t.dtype == DType::kFloat16 ? half_to_float(t.data<uint16_t>()[i]) : t.data<float>()[i];
-  return out;
-}
+std::vector<float> floats_of(const Graph& g, const Node& n, size_t k) { return g.value(n.inputs[k]).constant->as_float(); }
 
 int32_t int_of(const Graph& g, const Node& n, size_t k) {
   if (!present(n, k)) return 0;
@@ -213,13 +197,13 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   gm.ph = int32_t(win.pad_begin[0]), gm.pw = int32_t(win.pad_begin[1]);
   gm.dh = int32_t(win.dilation[0]), gm.dw = int32_t(win.dilation[1]);
   gm.cg = int32_t(x.shape[1] / group), gm.kg = int32_t(w.shape[0] / group);
-  gm.xs = strides_of(gm.c, gm.h, gm.w, x_layout_);
-  gm.ys = strides_of(gm.k, gm.oh, gm.ow, y_layout_);
+  gm.xs = strides_of(x_layout_, gm.c, gm.h, gm.w);
+  gm.ys = strides_of(y_layout_, gm.k, gm.oh, gm.ow);
   gm.vec4 = x_layout_ == Layout::kNHWC && gm.cg % 4 == 0 && gm.c % 4 == 0;
   if (present(node, 9)) {
     r_type_ = g.value(node.inputs[9]).dtype;
     r_layout_ = ctx.in_layout(9);
-    gm.rs = strides_of(gm.k, gm.oh, gm.ow, r_layout_);
+    gm.rs = strides_of(r_layout_, gm.k, gm.oh, gm.ow);
   }
 
   // Weights [K][cg][kh][kw] -> [K][kh][kw][cg], so a tap's channels are contiguous.
