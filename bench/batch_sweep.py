@@ -60,6 +60,9 @@ def main(argv=None):
             return 2
         iters, warm = args.iterations or 50, args.warmup or 10
         batches = args.batches or FULL_BATCHES
+        ends = sorted({min(batches), max(batches)})  # where torch.compile and INT8 run by default
+        compile_at = ends if args.compile_batches is None else args.compile_batches
+        int8_at = ends if args.int8_batches is None else args.int8_batches
         trt = common.trtcore_engine()
         cuda = trt is not None and trt.cuda_available()
         for name in args.models:
@@ -73,14 +76,11 @@ def main(argv=None):
                 results.append(common.run_torch(make, s, "eager", "fp16", "channels_last", iters, warm, name))
                 results.append(common.run_torch(make, s, "graph", "fp32", "contiguous", iters, warm, name))
                 results.append(common.run_torch(make, s, "graph", "fp16", "channels_last", iters, warm, name))
-                compile_at = args.compile_batches if args.compile_batches is not None else sorted({min(batches),
-                                                                                                  max(batches)})
                 if b in compile_at:
                     for mode in ["reduce-overhead"] + (["max-autotune"] if args.max_autotune else []):
                         results.append(common.run_torch(make, s, "compile", "fp16", "channels_last", iters, warm,
                                                         name, compile_mode=mode))
             if cuda:
-                int8_at = args.int8_batches if args.int8_batches is not None else sorted({min(batches), max(batches)})
                 for prec in ("fp32", "fp16") + (("int8",) if args.int8 else ()):
                     todo = [b for b in batches if prec != "int8" or b in int8_at]
                     for group in ([[b] for b in todo] if args.plan_per_batch else [todo] if todo else []):

@@ -250,7 +250,7 @@ def run_torch(make_module, input_shape, mode, precision, memory_format, iteratio
               compile_mode="reduce-overhead"):
     """make_module() builds a fresh module (so FP16 conversion does not leak between configurations)."""
     timing, baselines = py("timing"), py("baselines")
-    engine = "pytorch-" + mode + ("-max-autotune" if mode == "compile" and compile_mode == "max-autotune" else "")
+    engine = baselines.torch_engine_name(mode, compile_mode)
     prec = precision + ("-cl" if memory_format == "channels_last" else "")
     try:
         r = baselines.torch_run(make_module(), input_shape, mode=mode, precision=precision,

@@ -172,6 +172,11 @@ PRECISIONS = ("fp32", "fp16")
 COMPILE_MODES = ("reduce-overhead", "max-autotune")
 
 
+def torch_engine_name(mode, compile_mode="reduce-overhead"):
+    """The result's engine name: pytorch-eager, pytorch-graph, pytorch-compile or pytorch-compile-max-autotune."""
+    return "pytorch-" + mode + ("-max-autotune" if mode == "compile" and compile_mode == "max-autotune" else "")
+
+
 def torch_run(module, input_shape, mode="eager", precision="fp32", memory_format="contiguous", iterations=50,
               warmup=10, device=None, input_dir=None, output_dir=None, model=None, seed=0,
               compile_mode="reduce-overhead"):
@@ -294,8 +299,7 @@ def torch_run(module, input_shape, mode="eager", precision="fp32", memory_format
         extra = {}
     if compile_s is not None:
         extra.update(compile_mode=compile_mode, compile_s=round(compile_s, 2))
-    engine = "pytorch-" + mode + ("-max-autotune" if mode == "compile" and compile_mode == "max-autotune" else "")
-    return _timing.make_result(engine, precision + ("-cl" if memory_format == "channels_last" else ""),
+    return _timing.make_result(torch_engine_name(mode, compile_mode), precision + ("-cl" if memory_format == "channels_last" else ""),
                                batch, devname, compute, e2e, model=model or type(module).__name__,
                                input_shape=shape, timing=how, cudnn_tf32=tf32,
                                samples=len(names) if names else None, **extra)
