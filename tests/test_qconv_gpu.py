@@ -1,7 +1,8 @@
-"""Int8 convolutions on the cuda backend (QConv lowered from DequantizeLinear -> Conv -> QuantizeLinear): 1x1
-convolutions between int8 tensors run as int8 kernels (a cuBLASLt int8 GEMM or the direct dp4a form, whichever the
-build timed faster) and give the quantized tensors onnxruntime and the cpu backend's int8 plan give, within one
-quantization step. Skipped without a GPU."""
+"""Int8 convolutions on the cuda backend (QConv lowered from DequantizeLinear -> Conv -> QuantizeLinear): ungrouped
+convolutions between int8 tensors run as int8 kernels (cuDNN graph API, a cuBLASLt int8 GEMM or the direct dp4a form,
+whichever the build timed fastest) and give the quantized tensors onnxruntime and the cpu backend's int8 plan give,
+within one quantization step; the graph-API form, fixed through the timing cache, does so on 3x3, strided and
+residual convolutions, and plans keep their tactics. Skipped without a GPU."""
 import numpy as np
 import onnx
 import pytest
@@ -73,7 +74,7 @@ def test_pointwise_int8_convs_match_onnxruntime_and_cpu(tmp_path, shape, strict)
     layers = {layer.op: layer for layer in cuda.layers}
     assert sum(layer.op.startswith("QConv") for layer in cuda.layers) == 2, [lay.op for lay in cuda.layers]
     tactics = sorted({layer.tactic for layer in cuda.layers if layer.op.startswith("QConv")})
-    assert all(t == "i8-direct" or t.startswith("i8-lt:") for t in tactics), tactics
+    assert all(t == "i8-direct" or t.startswith(("i8-lt:", "i8-graph:e")) for t in tactics), tactics
     assert all(layer.precision == "int8" for op, layer in layers.items() if op.startswith("QConv"))
     got = cuda.infer({"x": x})["y"]
     cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
@@ -90,3 +91,82 @@ def test_pointwise_int8_plan_round_trip_keeps_the_tactics(tmp_path):
     loaded = trtcore.Engine(path)
     assert [(la.op, la.tactic) for la in loaded.layers] == [(la.op, la.tactic) for la in engine.layers]
     np.testing.assert_array_equal(loaded.infer({"x": x})["y"], engine.infer({"x": x})["y"])
+
+
+def _spatial_chain(batch, size, seed):
+    """x -> Q/DQ -> Conv3x3(16->32)+Relu -> Q/DQ -> Conv3x3 stride 2 (32->32)+Relu -> Q/DQ (a) ->
+    Conv1x1(32->32) + a -> Relu -> Q/DQ -> Conv3x3(32->16) -> Q/DQ -> y: the forms a ResNet's int8 layers take."""
+    rng = np.random.default_rng(seed)
+    N = helper.make_node
+    inits, nodes = [], []
+
+    def const(name, a):
+        inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
+        return name
+
+    def qdq(src, scale, tag):
+        s, z = const("s_" + tag, np.array(scale, np.float32)), const("z_" + tag, np.array(0, np.int8))
+        nodes.append(N("QuantizeLinear", [src, s, z], ["q_" + tag]))
+        nodes.append(N("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
+        return "dq_" + tag
+
+    def conv(tag, src, k, cin, r, **attrs):
+        w = rng.integers(-127, 128, (k, cin, r, r)).astype(np.int8)
+        ws = (rng.uniform(0.5, 1.5, k) * 0.06 / np.sqrt(cin * r * r)).astype(np.float32)
+        nodes.append(N("DequantizeLinear", [const("wq_" + tag, w), const("ws_" + tag, ws),
+                                            const("wz_" + tag, np.zeros(k, np.int8))], ["w_" + tag], axis=0))
+        b = const("b_" + tag, (rng.standard_normal(k) * 0.1).astype(np.float32))
+        nodes.append(N("Conv", [src, "w_" + tag, b], ["c_" + tag], name="conv_" + tag, **attrs))
+        return "c_" + tag
+
+    a = qdq("x", 0.05, "in")
+    nodes.append(N("Relu", [conv("1", a, 32, 16, 3, pads=[1, 1, 1, 1])], ["r1"]))
+    nodes.append(N("Relu", [conv("2", qdq("r1", 0.04, "m1"), 32, 32, 3, pads=[1, 1, 1, 1], strides=[2, 2])], ["r2"]))
+    skip = qdq("r2", 0.04, "m2")
+    nodes.append(N("Add", [conv("3", skip, 32, 32, 1), skip], ["s3"]))
+    nodes.append(N("Relu", ["s3"], ["r3"]))
+    y = qdq(conv("4", qdq("r3", 0.05, "m3"), 16, 32, 3, pads=[1, 1, 1, 1]), 0.03, "out")
+    nodes.append(N("Identity", [y], ["y"]))
+    g = helper.make_graph(nodes, "spatial_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                [batch, 16, size, size])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    x = (rng.standard_normal((batch, 16, size, size)) * 2).astype(np.float32)
+    return model, x
+
+
+def _force_qconv_tactics(cache, tactic):
+    lines = cache.read_text().splitlines()
+    out = [lines[0]] + [k + "\t" + (tactic if k.startswith("QConv") else t)
+                        for k, t in (line.split("\t") for line in lines[1:])]
+    cache.write_text("\n".join(out) + "\n")
+
+
+@pytest.mark.parametrize("batch,size", [(2, 16), (16, 32)])
+def test_graph_int8_convs_match_onnxruntime_and_cpu(tmp_path, batch, size):
+    model, x = _spatial_chain(batch, size, seed=batch + size)
+    ref = ort_run(model, {"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache))
+    tuned = build_engine(model, tmp_path, name="tuned", **opts)
+    assert sum(la.op.startswith("QConv") for la in tuned.layers) == 4, [la.op for la in tuned.layers]
+    _force_qconv_tactics(cache, "i8-graph:heuristic")
+    forced = build_engine(model, tmp_path, name="forced", **opts)
+    tactics = {la.name: la.tactic for la in forced.layers if la.op.startswith("QConv")}
+    # conv_1 reads the quantized graph input, which may stay NCHW; the others read and write NHWC int8 tensors
+    graph = {n for n, t in tactics.items() if t.startswith("i8-graph:e")}
+    assert {"conv_2", "conv_3", "conv_4"} <= graph, tactics
+    for engine, what in ((tuned, "tuned"), (forced, "graph-API")):
+        got = engine.infer({"x": x})["y"]
+        for ref_what, want in (("onnxruntime", ref), ("cpu int8 plan", cpu)):
+            worst, share = _steps(got, want, 0.03)
+            assert worst <= 1 and share < 0.02, (what, ref_what, tactics, worst, share)
+    path = str(tmp_path / "forced.plan")
+    forced.save(path)
+    loaded = trtcore.Engine(path)
+    assert [la.tactic for la in loaded.layers] == [la.tactic for la in forced.layers]
+    np.testing.assert_array_equal(loaded.infer({"x": x})["y"], forced.infer({"x": x})["y"])
+    # a smaller batch than the plan's runs the same configuration planned for that batch
+    worst, _ = _steps(loaded.infer({"x": x[:1]})["y"], forced.infer({"x": x})["y"][:1], 0.03)
+    assert worst <= 1, worst

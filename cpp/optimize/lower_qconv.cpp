@@ -74,18 +74,10 @@ const Node* sole_quantizer(const Graph& g, const std::vector<std::vector<int>>& 
   return first;
 }
 
-// Whether a Conv is one an int8 GEMM runs: 1x1, stride 1, unpadded, ungrouped, channels in fours, no residual.
-bool gemm_shaped(const Graph& g, const Node& conv) {
+// Whether a Conv is one tensor-core int8 convolutions run: ungrouped, input and output channels in fours.
+bool dense(const Graph& g, const Node& conv) {
   const Shape& w = g.value(conv.inputs[1]).shape;
-  const auto all = [&](const char* name, int64_t v) {
-    for (int64_t a : conv.attrs.get_ints(name))
-      if (a != v) return false;
-    return true;
-  };
-  const std::string pad = conv.attrs.get_string("auto_pad", "NOTSET");
-  return w.size() == 4 && w[2] == 1 && w[3] == 1 && w[0] % 4 == 0 && w[1] % 4 == 0 &&
-         conv.attrs.get_int("group", 1) == 1 && all("strides", 1) && all("pads", 0) && all("dilations", 1) &&
-         (pad == "NOTSET" || pad == "VALID") && (conv.inputs.size() < 4 || conv.inputs[3] < 0);
+  return w.size() == 4 && w[0] % 4 == 0 && w[1] % 4 == 0 && conv.attrs.get_int("group", 1) == 1;
 }
 
 }  // namespace
@@ -101,8 +93,7 @@ void lower_qconv(Graph& g, const PassContext& ctx) {
     const Node* xdq = activation_dq(g, prod, n.inputs[0]);
     const Node* wdq = weight_dq(g, prod, n.inputs[1]);
     if (!xdq || !wdq) continue;
-    const bool gemm_only = ctx.caps.int8_conv == Int8Convs::kGemmShaped;
-    if (gemm_only && (!gemm_shaped(g, n) || !sole_quantizer(g, consumers, n.outputs[0]))) continue;
+    if (ctx.caps.int8_conv == Int8Convs::kDense && !dense(g, n)) continue;
     const int absent = -1;
     const auto input = [](const Node& node, size_t k) { return k < node.inputs.size() ? node.inputs[k] : -1; };
     std::vector<int> ins = {xdq->inputs[0], xdq->inputs[1], input(*xdq, 2), wdq->inputs[0], wdq->inputs[1],

@@ -86,13 +86,14 @@ class CudaBackend : public Backend {
     return p == Precision::kFP32 || p == Precision::kFP16 || p == Precision::kINT8;
   }
   // FP16 arrives as float16 values and Cast nodes in the graph, INT8 as QuantizeLinear/DequantizeLinear pairs:
-  // pointwise convolutions between int8 tensors become QConv (int8 GEMMs), the other pairs' constant weight
-  // dequantizations are folded into float weights and those convolutions run in float between the pairs.
+  // ungrouped convolutions with channels in fours become QConv (int8 tensor-core kernels: cuDNN graph API,
+  // cuBLASLt), the other pairs' constant weight dequantizations (the 3-channel stem, depthwise convolutions) are
+  // folded into float weights and those convolutions run in float between the pairs.
   PrecisionLowering precision_lowering(Precision) const override { return PrecisionLowering::kGraph; }
 
-  FusionCaps fusion_caps() const override {  // conv+act, conv+residual, gemm+act, and int8 GEMM-shaped convs
+  FusionCaps fusion_caps() const override {  // conv+act, conv+residual, gemm+act, and dense int8 convs
     FusionCaps caps;
-    caps.int8_conv = Int8Convs::kGemmShaped;
+    caps.int8_conv = Int8Convs::kDense;
     return caps;
   }
 

@@ -1,10 +1,10 @@
 // The Conv kernel's graph-API form (see conv_kernel.h): the operation graph of a layer, its candidate engine
 // configurations and plans by batch size, and the numerical check of a chosen engine against a legacy form.
-#include <cfloat>
 #include <cmath>
 
 #include "backends/cuda/conv_kernel.h"
 #include "backends/cuda/device_math.cuh"
+#include "backends/cuda/graph_activation.h"
 
 namespace trtcore::cuda {
 namespace {
@@ -87,7 +87,7 @@ bool ConvKernel::graph_possible() const {
 
 bool ConvKernel::graph_spec(int64_t batch, GraphConvSpec* spec) const {
   GraphConvSpec s;
-  s.data = dt_;
+  s.set_data(dt_);
   const Shape xs = geom_.cudnn_x_shape(batch), ys = geom_.cudnn_y_shape(batch), w = geom_.lift(w_shape_);
   s.n = xs[0];
   s.c = xs[1];
@@ -106,50 +106,30 @@ bool ConvKernel::graph_spec(int64_t batch, GraphConvSpec* spec) const {
   }
   s.bias = has_bias_;
   s.residual = has_residual_;
-  switch (act_.kind) {
-    case Activation::kNone: s.act = GraphActivation::kNone; break;
-    case Activation::kRelu: s.act = GraphActivation::kRelu; break;
-    case Activation::kClip:
-      if (!std::isfinite(act_.alpha) || std::isnan(act_.beta)) return false;
-      s.act = GraphActivation::kClip;
-      s.lower_clip = act_.alpha;
-      s.upper_clip = std::isfinite(act_.beta) ? double(act_.beta) : double(FLT_MAX);
-      break;
-    case Activation::kLeakyRelu:
-      s.act = GraphActivation::kLeakyRelu;
-      s.slope = act_.alpha;
-      break;
-    case Activation::kSigmoid: s.act = GraphActivation::kSigmoid; break;
-    case Activation::kTanh: s.act = GraphActivation::kTanh; break;
-    case Activation::kSiLU: s.act = GraphActivation::kSwish; break;
-    default: return false;
-  }
+  if (!graph_activation(act_, 1.0, &s)) return false;
   *spec = s;
   return true;
 }
 
-// The operation graph at `batch`, built once (null when the activation has no graph form).
-GraphConv* ConvKernel::graph_conv(cudnnHandle_t h, int64_t batch) {
-  std::unique_ptr<GraphConv>& ops = graph_ops_[batch];
+// The graph forms of this layer (null when the activation has no graph form).
+GraphConvPlans* ConvKernel::graph_forms() {
   GraphConvSpec spec;
-  if (!ops && graph_spec(batch, &spec)) ops = std::make_unique<GraphConv>(spec, h, where_);
-  return ops.get();
+  if (!graph_ && graph_spec(geom_.x_shape[0], &spec)) graph_ = std::make_unique<GraphConvPlans>(spec, where_);
+  return graph_.get();
 }
 
-// The plan of `cfg` at `batch`, built once and cached; null (with `why`) when cuDNN cannot build it.
+const GraphConv* ConvKernel::graph_conv(cudnnHandle_t h, int64_t batch) {
+  GraphConvPlans* forms = graph_forms();
+  return forms ? &forms->graph(h, batch) : nullptr;
+}
+
 GraphPlan* ConvKernel::graph_plan(cudnnHandle_t h, int64_t batch, const EngineConfig& cfg, std::string* why) {
-  std::map<std::string, std::unique_ptr<GraphPlan>>& plans = graph_plans_[batch];
-  const std::string key = cfg.text();
-  auto it = plans.find(key);
-  if (it != plans.end()) return it->second.get();
-  const GraphConv* ops = graph_conv(h, batch);
-  if (!ops) {
+  GraphConvPlans* forms = graph_forms();
+  if (!forms) {
     *why = "the activation has no graph form";
     return nullptr;
   }
-  std::unique_ptr<GraphPlan> plan = ops->plan(cfg, why);
-  if (!plan) return nullptr;
-  return plans.emplace(key, std::move(plan)).first->second.get();
+  return forms->plan(h, batch, cfg, why);
 }
 
 // Plans of the first configurations cuDNN proposes at the maximum batch that build and fit `limit`.
@@ -240,13 +220,8 @@ bool ConvKernel::graph_matches(const ConvChoice& graph, const ConvChoice& ref, B
   return bad == 0;
 }
 
-// Drops the plans of `batch` other than `cfg`'s (all of them when cfg is null).
 void ConvKernel::keep_graph_plan(int64_t batch, const EngineConfig* cfg) {
-  auto it = graph_plans_.find(batch);
-  if (it == graph_plans_.end()) return;
-  const std::string key = cfg ? cfg->text() : std::string();
-  for (auto p = it->second.begin(); p != it->second.end();)
-    p = p->first == key ? std::next(p) : it->second.erase(p);
+  if (graph_) graph_->keep(batch, cfg);
 }
 
 }  // namespace trtcore::cuda

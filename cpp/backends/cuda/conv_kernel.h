@@ -85,7 +85,7 @@ class ConvKernel : public CudaKernel {
     TensorDesc xh, yh;    // NHWC staging (only when the layout is nhwc)
     ConvChoice choice;
     size_t ws = 0;
-    GraphPlan* graph = nullptr;  // kGraph: the plan of this batch size (owned by graph_plans_)
+    GraphPlan* graph = nullptr;  // kGraph: the plan of this batch size (owned by graph_)
     bool ready = false;
   };
 
@@ -144,7 +144,8 @@ class ConvKernel : public CudaKernel {
   // ---- conv_graph.cu: the graph-API form ----
   bool graph_possible() const;
   bool graph_spec(int64_t batch, GraphConvSpec* spec) const;
-  GraphConv* graph_conv(cudnnHandle_t h, int64_t batch);
+  GraphConvPlans* graph_forms();
+  const GraphConv* graph_conv(cudnnHandle_t h, int64_t batch);
   GraphPlan* graph_plan(cudnnHandle_t h, int64_t batch, const EngineConfig& cfg, std::string* why);
   std::vector<ConvChoice> graph_candidates(CudaInitContext& ctx, size_t limit);
   GraphPlan* graph_reuse(CudaInitContext& ctx);
@@ -188,8 +189,7 @@ class ConvKernel : public CudaKernel {
   DeviceBuffer zero_bias_, w_nhwc_, w_dw_;
   std::map<int64_t, BatchDescs> descs_;
   // The graph-API form: operation graphs and finalized plans by batch size (plans by engine configuration text).
-  std::map<int64_t, std::unique_ptr<GraphConv>> graph_ops_;
-  std::map<int64_t, std::map<std::string, std::unique_ptr<GraphPlan>>> graph_plans_;
+  std::unique_ptr<GraphConvPlans> graph_;
 };
 
 }  // namespace trtcore::cuda

@@ -18,7 +18,7 @@ struct GraphOps {
 namespace {
 
 // Tensor unique ids in the variant pack; virtual intermediates count up from kVirtual.
-enum : int64_t { kUidX = 1, kUidW, kUidBias, kUidZ, kUidY, kVirtual = 100 };
+enum : int64_t { kUidX = 1, kUidW, kUidBias, kUidZ, kUidY, kUidScale, kVirtual = 100 };
 constexpr size_t kMaxEngineConfigs = 32;
 constexpr size_t kMaxKnobs = 64;
 
@@ -74,8 +74,9 @@ Raw tensor(Builder& b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, in
   return d;
 }
 
-// y = mode(x [, operand]) computed in float; the activation's clips and slope come from `spec`.
-Raw pointwise(Builder& b, cudnnPointwiseMode_t mode, Raw x, Raw operand, Raw y, const GraphConvSpec& spec) {
+// y = mode(x [, alpha2 * operand]) computed in float; the activation's clips and slope come from `spec`.
+Raw pointwise(Builder& b, cudnnPointwiseMode_t mode, Raw x, Raw operand, Raw y, const GraphConvSpec& spec,
+              float alpha2 = 1.f) {
   const Raw pw = b.make(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
   const cudnnDataType_t prec = CUDNN_DATA_FLOAT;
   b.set(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode, "pointwise mode");
@@ -97,15 +98,17 @@ Raw pointwise(Builder& b, cudnnPointwiseMode_t mode, Raw x, Raw operand, Raw y, 
   b.desc(op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, pw, "pointwise op");
   b.desc(op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, x, "pointwise x");
   if (operand) b.desc(op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, operand, "pointwise operand");
+  if (operand && alpha2 != 1.f)
+    b.set(op, CUDNN_ATTR_OPERATION_POINTWISE_ALPHA2, CUDNN_TYPE_FLOAT, 1, &alpha2, "pointwise operand scale");
   b.desc(op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, y, "pointwise y");
   b.finalize(op, "pointwise op");
   return op;
 }
 
-// The convolution operation writing `y` (FLOAT accumulation).
+// The convolution operation writing `y` (FLOAT accumulation; INT32 for int8 operands).
 Raw conv_op(Builder& b, const GraphConvSpec& spec, Raw x, Raw w, Raw y) {
   const Raw cd = b.make(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
-  const cudnnDataType_t comp = CUDNN_DATA_FLOAT;
+  const cudnnDataType_t comp = spec.data == CUDNN_DATA_INT8 ? CUDNN_DATA_INT32 : CUDNN_DATA_FLOAT;
   const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
   const int64_t dims = 2;
   b.set(cd, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp, "conv compute type");
@@ -137,7 +140,7 @@ cudnnPointwiseMode_t activation_mode(GraphActivation a) {
   }
 }
 
-// conv -> [+ bias] -> [+ residual] -> [activation] -> y; intermediates are virtual FLOAT tensors.
+// conv -> [* scale] -> [+ bias] -> [+ residual] -> [activation] -> y; intermediates are virtual FLOAT tensors.
 std::shared_ptr<GraphOps> build_ops(const GraphConvSpec& spec, cudnnHandle_t h, const std::string& where,
                                     std::string* why) {
   auto ops = std::make_shared<GraphOps>();
@@ -145,9 +148,10 @@ std::shared_ptr<GraphOps> build_ops(const GraphConvSpec& spec, cudnnHandle_t h, 
   const cudnnDataType_t dt = spec.data;
   const Raw x = tensor(b, kUidX, dt, spec.n, spec.c, spec.h, spec.w, false);
   const Raw w = tensor(b, kUidW, dt, spec.k, spec.c, spec.r, spec.s, false);
-  const Raw y = tensor(b, kUidY, dt, spec.n, spec.k, spec.out_h, spec.out_w, false);
+  const Raw y = tensor(b, kUidY, spec.out, spec.n, spec.k, spec.out_h, spec.out_w, false);
   ops->uids = {kUidX, kUidW};
-  const int epilogue = int(spec.bias) + int(spec.residual) + int(spec.act != GraphActivation::kNone);
+  const int epilogue =
+      int(spec.scale) + int(spec.bias) + int(spec.residual) + int(spec.act != GraphActivation::kNone);
   int64_t next_virtual = kVirtual;
   auto virt = [&] {
     return tensor(b, next_virtual++, CUDNN_DATA_FLOAT, spec.n, spec.k, spec.out_h, spec.out_w, true);
@@ -155,17 +159,23 @@ std::shared_ptr<GraphOps> build_ops(const GraphConvSpec& spec, cudnnHandle_t h, 
   int left = epilogue;
   Raw cur = left ? virt() : y;
   std::vector<Raw> op_list{conv_op(b, spec, x, w, cur)};
-  auto add_step = [&](cudnnPointwiseMode_t mode, Raw operand) {
+  auto add_step = [&](cudnnPointwiseMode_t mode, Raw operand, float alpha2 = 1.f) {
     const Raw out = --left ? virt() : y;
-    op_list.push_back(pointwise(b, mode, cur, operand, out, spec));
+    op_list.push_back(pointwise(b, mode, cur, operand, out, spec, alpha2));
     cur = out;
   };
+  if (spec.scale) {
+    add_step(CUDNN_POINTWISE_MUL, tensor(b, kUidScale, spec.epilogue_data, 1, spec.k, 1, 1, false));
+    ops->uids.push_back(kUidScale);
+  }
   if (spec.bias) {
-    add_step(CUDNN_POINTWISE_ADD, tensor(b, kUidBias, dt, 1, spec.k, 1, 1, false));
+    add_step(CUDNN_POINTWISE_ADD, tensor(b, kUidBias, spec.epilogue_data, 1, spec.k, 1, 1, false));
     ops->uids.push_back(kUidBias);
   }
   if (spec.residual) {
-    add_step(CUDNN_POINTWISE_ADD, tensor(b, kUidZ, dt, spec.n, spec.k, spec.out_h, spec.out_w, false));
+    add_step(CUDNN_POINTWISE_ADD,
+             tensor(b, kUidZ, spec.residual_data, spec.n, spec.k, spec.out_h, spec.out_w, false),
+             float(spec.residual_scale));
     ops->uids.push_back(kUidZ);
   }
   if (spec.act != GraphActivation::kNone) add_step(activation_mode(spec.act), nullptr);
@@ -240,12 +250,13 @@ GraphPlan::GraphPlan(std::shared_ptr<const GraphOps> ops, std::vector<BackendDes
 
 cudnnStatus_t GraphPlan::execute(cudnnHandle_t h, const GraphConvPtrs& p) {
   const bool same = pack_.get() && p.x == packed_.x && p.w == packed_.w && p.bias == packed_.bias &&
-                    p.z == packed_.z && p.y == packed_.y && p.workspace == packed_.workspace;
+                    p.z == packed_.z && p.y == packed_.y && p.scale == packed_.scale &&
+                    p.workspace == packed_.workspace;
   if (!same) {
     pack_.reset();
     BackendDesc pack;
     cudnnStatus_t s = BackendDesc::create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &pack);
-    const void* by_uid[] = {p.x, p.w, p.bias, p.z, p.y};  // indexed by uid - kUidX
+    const void* by_uid[] = {p.x, p.w, p.bias, p.z, p.y, p.scale};  // indexed by uid - kUidX
     std::vector<void*> ptrs;
     for (int64_t uid : ops_->uids) ptrs.push_back(const_cast<void*>(by_uid[uid - kUidX]));
     void* ws = p.workspace;
@@ -376,6 +387,34 @@ std::unique_ptr<GraphPlan> GraphConv::plan(const EngineConfig& cfg, std::string*
     return nullptr;
   }
   return std::make_unique<GraphPlan>(ops_, std::move(owned), plan, cfg, size_t(ws));
+}
+
+const GraphConv& GraphConvPlans::graph(cudnnHandle_t h, int64_t batch) {
+  std::unique_ptr<GraphConv>& ops = ops_[batch];
+  if (!ops) {
+    GraphConvSpec s = spec_;
+    s.n = batch;
+    ops = std::make_unique<GraphConv>(s, h, where_);
+  }
+  return *ops;
+}
+
+GraphPlan* GraphConvPlans::plan(cudnnHandle_t h, int64_t batch, const EngineConfig& cfg, std::string* why) {
+  std::map<std::string, std::unique_ptr<GraphPlan>>& plans = plans_[batch];
+  const std::string key = cfg.text();
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second.get();
+  std::unique_ptr<GraphPlan> p = graph(h, batch).plan(cfg, why);
+  if (!p) return nullptr;
+  return plans.emplace(key, std::move(p)).first->second.get();
+}
+
+void GraphConvPlans::keep(int64_t batch, const EngineConfig* cfg) {
+  auto it = plans_.find(batch);
+  if (it == plans_.end()) return;
+  const std::string key = cfg ? cfg->text() : std::string();
+  for (auto p = it->second.begin(); p != it->second.end();)
+    p = p->first == key ? std::next(p) : it->second.erase(p);
 }
 
 }  // namespace trtcore::cuda

@@ -7,6 +7,7 @@
 #include <cudnn.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -42,16 +43,24 @@ class BackendDesc {
 // The activation ending the graph (cuDNN pointwise modes; Clip and LeakyRelu are RELU_FWD with clips or a slope).
 enum class GraphActivation { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kTanh, kSwish };
 
-// What one graph convolution computes. Activations are stored NHWC (dense), the filter KRSC, the bias [K].
+// What one graph convolution computes: y = act(conv(x, w) [* scale] [+ bias] [+ residual_scale * z]). Activations
+// are stored NHWC (dense), the filter KRSC, the scale and bias [K].
 struct GraphConvSpec {
-  cudnnDataType_t data = CUDNN_DATA_HALF;  // x, w, bias, residual and y (HALF, or FLOAT with TF32 allowed)
+  cudnnDataType_t data = CUDNN_DATA_HALF;  // x and w: HALF, FLOAT with TF32 allowed, or INT8 (INT32 accumulation)
+  cudnnDataType_t out = CUDNN_DATA_HALF;   // y (INT8 output saturates after rounding to nearest)
+  cudnnDataType_t residual_data = CUDNN_DATA_HALF;  // z
+  cudnnDataType_t epilogue_data = CUDNN_DATA_HALF;  // scale and bias
   int64_t n = 0, c = 0, h = 0, w = 0;      // input
   int64_t k = 0, r = 0, s = 0;             // filter
   int64_t out_h = 0, out_w = 0;
   int64_t stride[2] = {1, 1}, dilation[2] = {1, 1}, pad_begin[2] = {0, 0}, pad_end[2] = {0, 0};
-  bool bias = false, residual = false;
+  bool scale = false, bias = false, residual = false;
+  double residual_scale = 1.0;
   GraphActivation act = GraphActivation::kNone;
   double lower_clip = 0.0, upper_clip = 0.0, slope = 0.0;  // kClip: [lower, upper]; kLeakyRelu: slope
+
+  // Every operand in one floating type (the float convolutions).
+  void set_data(cudnnDataType_t t) { data = out = residual_data = epilogue_data = t; }
 };
 
 // Identity of an engine configuration: text "e<global index>[.k<knob type>_<value>]...".
@@ -70,6 +79,7 @@ struct GraphConvPtrs {
   const void* bias = nullptr;  // when the spec has a bias
   const void* z = nullptr;     // when the spec has a residual
   void* y = nullptr;
+  const void* scale = nullptr;  // when the spec has a scale
   void* workspace = nullptr;
 };
 
@@ -115,6 +125,24 @@ class GraphConv {
   cudnnHandle_t handle_ = nullptr;
   std::string where_, why_;
   std::shared_ptr<const GraphOps> ops_;
+};
+
+// The operation graphs and finalized plans of one convolution by batch size (the spec's n replaced by the batch),
+// and by engine configuration, each built once and kept until dropped.
+class GraphConvPlans {
+ public:
+  GraphConvPlans(const GraphConvSpec& spec, std::string where) : spec_(spec), where_(std::move(where)) {}
+  const GraphConv& graph(cudnnHandle_t h, int64_t batch);
+  // The plan of `cfg` at `batch`, or null (with `why`) when cuDNN cannot build it.
+  GraphPlan* plan(cudnnHandle_t h, int64_t batch, const EngineConfig& cfg, std::string* why);
+  // Drops the plans of `batch` other than `cfg`'s (all of them when cfg is null).
+  void keep(int64_t batch, const EngineConfig* cfg);
+
+ private:
+  GraphConvSpec spec_;
+  std::string where_;
+  std::map<int64_t, std::unique_ptr<GraphConv>> ops_;
+  std::map<int64_t, std::map<std::string, std::unique_ptr<GraphPlan>>> plans_;
 };
 
 }  // namespace trtcore::cuda

@@ -1,42 +1,18 @@
 // QConv (ops/qconv.cpp's inputs): int8 x int8 -> int32 convolution, then per output channel
 // y = acc' * x_scale * w_scale[m] + bias, the residual and activation in float, and requantization to int8/uint8
-// (or a float output), as the cpu reference (backends/cpu/qconv.cpp) computes it. Tactics, timed at build:
-//   "i8-direct"  one thread per output element, dp4a over 4 channels where the layout allows; any shape/layout;
-//   "i8-lt:h<i>" a 1x1, stride-1, dense convolution between NHWC int8 tensors as one cuBLASLt int8 GEMM (tensor
-//                cores) with the per-channel scale as its alpha vector and bias/ReLU in the epilogue.
+// (or a float output), as the cpu reference (backends/cpu/qconv.cpp) computes it. Tactics (see qconv_kernel.h):
+// the direct dp4a kernel and the cuBLASLt int8 GEMM here, the cuDNN graph-API form in qconv_graph.cu.
 #include <cuda_fp16.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "backends/cuda/cuda_kernel.h"
-#include "backends/cuda/device_math.cuh"
-#include "backends/cuda/layout_strides.h"
-#include "backends/cuda/lt_gemm.h"
+#include "backends/cuda/qconv_kernel.h"
 #include "ops/window.h"
 
 namespace trtcore::cuda {
 namespace {
-
-struct QConvGeom {
-  int32_t c = 0, h = 0, w = 0;  // input channels and size
-  int32_t k = 0, oh = 0, ow = 0;
-  int32_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
-  int32_t cg = 0, kg = 0;  // input and output channels per group
-  Strides4 xs, ys, rs;
-  bool vec4 = false;  // x is NHWC with 4-aligned group channels: dp4a on 32-bit loads
-};
-
-struct QConvEpilogue {
-  const float* mult = nullptr;  // [K] x_scale * w_scale[k]
-  const float* bias = nullptr;  // [K] or null
-  int32_t x_zp = 0;             // the zero point in the signed form the kernel computes with
-  bool flip = false;            // uint8 data: x ^ 0x80 is its signed form (x - 128)
-  bool quantized = false;
-  float ys = 1.f, y_zp = 0.f, lo = 0.f, hi = 0.f;  // output scale (divided by, as QuantizeLinear does)
-  DeviceActivation act;
-};
 
 template <class X>
 __device__ __forceinline__ int32_t signed_byte(X v, bool flip) {
@@ -102,67 +78,47 @@ __global__ void qconv_direct_kernel(const X* __restrict__ x, const int8_t* __res
   }
 }
 
-bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
-bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
-
-bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
-
 // Host value of a constant scalar or vector input as floats.
 std::vector<float> floats_of(const Graph& g, const Node& n, size_t k) { return g.value(n.inputs[k]).constant->as_float(); }
 
 int32_t int_of(const Graph& g, const Node& n, size_t k) {
-  if (!present(n, k)) return 0;
+  if (!qconv::present(n, k)) return 0;
   const Tensor& t = *g.value(n.inputs[k]).constant;
   return t.dtype == DType::kUInt8 ? int32_t(t.data<uint8_t>()[0]) : int32_t(t.data<int8_t>()[0]);
 }
 
-enum class QConvTactic { kDirect, kLt };
+}  // namespace
 
-class QConvKernel : public CudaKernel {
- public:
-  std::string check(const Node& node, const Graph& g) const override {
-    if (!is_8bit(g.value(node.inputs[0]).dtype)) return "input is not int8/uint8";
-    for (size_t k : {1, 2, 3, 4, 5, 6, 7, 8})
-      if (present(node, k) && !g.value(node.inputs[k]).constant)
-        return "input " + std::to_string(k) + " ('" + g.value(node.inputs[k]).name + "') is not a constant";
-    for (size_t k : {1, 4, 6, 8})
-      if (present(node, k) && !is_float(g.value(node.inputs[k]).dtype)) return "scales and bias must be float";
-    if (present(node, 9) && !is_float(g.value(node.inputs[9]).dtype)) return "the residual must be float";
-    const DType out = g.value(node.outputs[0]).dtype;
-    if (!is_8bit(out) && !is_float(out)) return std::string("output dtype ") + dtype_name(out);
-    return "";
+using namespace qconv;
+
+std::string QConvKernel::check(const Node& node, const Graph& g) const {
+  if (!is_8bit(g.value(node.inputs[0]).dtype)) return "input is not int8/uint8";
+  for (size_t k : {1, 2, 3, 4, 5, 6, 7, 8})
+    if (present(node, k) && !g.value(node.inputs[k]).constant)
+      return "input " + std::to_string(k) + " ('" + g.value(node.inputs[k]).name + "') is not a constant";
+  for (size_t k : {1, 4, 6, 8})
+    if (present(node, k) && !is_float(g.value(node.inputs[k]).dtype)) return "scales and bias must be float";
+  if (present(node, 9) && !is_float(g.value(node.inputs[9]).dtype)) return "the residual must be float";
+  const DType out = g.value(node.outputs[0]).dtype;
+  if (!is_8bit(out) && !is_float(out)) return std::string("output dtype ") + dtype_name(out);
+  return "";
+}
+
+size_t QConvKernel::workspace_size() const {
+  switch (tactic_) {
+    case QConvTactic::kLt: return LtGemm::kWorkspaceBytes;
+    case QConvTactic::kGraph: return graph_ws_;
+    default: return 0;
   }
+}
 
-  LayoutRule layout_rule(const Node&, const Graph&) const override { return LayoutRule::kAnyLayout; }
-
-  void init(const Node& node, const Graph& g, CudaInitContext& ctx) override;
-  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override;
-
-  size_t workspace_size() const override { return tactic_ == QConvTactic::kLt ? LtGemm::kWorkspaceBytes : 0; }
-  size_t weights_bytes() const override {
-    return packed_.bytes() + mult_.bytes() + bias_.bytes() + lt_alpha_.bytes() + lt_bias_.bytes();
+std::string QConvKernel::tactic() const {
+  switch (tactic_) {
+    case QConvTactic::kLt: return "i8-lt:" + lt_.tactic();
+    case QConvTactic::kGraph: return "i8-graph:" + graph_cfg_.text();
+    default: return "i8-direct";
   }
-  std::string tactic() const override { return tactic_ == QConvTactic::kLt ? "i8-lt:" + lt_.tactic() : "i8-direct"; }
-  std::string precision() const override { return "int8"; }
-
- private:
-  bool lt_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
-  void launch_direct(const std::vector<TensorView>& in, const std::vector<TensorView>& out, cudaStream_t stream);
-  void run_lt(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws, size_t ws_bytes,
-              cublasLtHandle_t h, cudaStream_t stream);
-  float time_ms(const std::function<void()>& enqueue, cudaStream_t stream);
-
-  std::string where_;
-  QConvGeom geom_;
-  QConvEpilogue epi_;
-  Layout x_layout_ = Layout::kNCHW, y_layout_ = Layout::kNCHW, r_layout_ = Layout::kNCHW;
-  DType x_type_ = DType::kInt8, y_type_ = DType::kInt8, r_type_ = DType::kFloat32;
-  DeviceBuffer packed_, mult_, bias_;
-  QConvTactic tactic_ = QConvTactic::kDirect;
-  LtGemm lt_;
-  DeviceBuffer lt_alpha_, lt_bias_;  // x_scale * w_scale[k] / y_scale and bias[k] / y_scale
-  const void* lt_weights_ = nullptr;  // the int8 [K, C] constant as uploaded
-};
+}
 
 // The int8 GEMM form gives int8 out through its saturation only, with ReLU its one activation: a Clip(0, b) fits
 // when b quantizes to at least 127 (the saturation is then the clip).
@@ -187,6 +143,7 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   y_type_ = y.dtype;
   x_layout_ = ctx.in_layout(0);
   y_layout_ = ctx.out_layout(0);
+  max_batch_ = x.shape[0];
   const int64_t group = node.attrs.get_int("group", 1);
   const Window win = resolve_window(node, spatial_of(w.shape), spatial_of(x.shape), OutputRounding::kFloor, true);
   QConvGeom& gm = geom_;
@@ -195,12 +152,14 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   gm.kh = int32_t(win.kernel[0]), gm.kw = int32_t(win.kernel[1]);
   gm.sh = int32_t(win.stride[0]), gm.sw = int32_t(win.stride[1]);
   gm.ph = int32_t(win.pad_begin[0]), gm.pw = int32_t(win.pad_begin[1]);
+  gm.pe_h = int32_t(win.pad_end[0]), gm.pe_w = int32_t(win.pad_end[1]);
   gm.dh = int32_t(win.dilation[0]), gm.dw = int32_t(win.dilation[1]);
   gm.cg = int32_t(x.shape[1] / group), gm.kg = int32_t(w.shape[0] / group);
   gm.xs = strides_of(x_layout_, gm.c, gm.h, gm.w);
   gm.ys = strides_of(y_layout_, gm.k, gm.oh, gm.ow);
   gm.vec4 = x_layout_ == Layout::kNHWC && gm.cg % 4 == 0 && gm.c % 4 == 0;
-  if (present(node, 9)) {
+  has_residual_ = present(node, 9);
+  if (has_residual_) {
     r_type_ = g.value(node.inputs[9]).dtype;
     r_layout_ = ctx.in_layout(9);
     gm.rs = strides_of(r_layout_, gm.k, gm.oh, gm.ow);
@@ -215,15 +174,6 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       for (int64_t t = 0; t < taps; ++t) packed[size_t((k * taps + t) * gm.cg + c)] = wsrc[(k * gm.cg + c) * taps + t];
   packed_ = upload(packed.data(), packed.size(), where_ + " (packed weights)");
 
-  const float xs = floats_of(g, node, 1)[0];
-  const std::vector<float> ws = floats_of(g, node, 4);
-  std::vector<float> mult(size_t(gm.k)), bias(size_t(gm.k), 0.f);
-  for (int32_t k = 0; k < gm.k; ++k) mult[size_t(k)] = xs * ws[ws.size() == 1 ? 0 : size_t(k)];
-  if (present(node, 8)) bias = floats_of(g, node, 8);
-  mult_ = upload_floats(mult, where_ + " (scales)");
-  if (present(node, 8)) bias_ = upload_floats(bias, where_ + " (bias)");
-  epi_.mult = mult_.as<float>();
-  epi_.bias = present(node, 8) ? bias_.as<float>() : nullptr;
   epi_.flip = x_type_ == DType::kUInt8;
   epi_.x_zp = int_of(g, node, 2) - (epi_.flip ? 128 : 0);
   epi_.act = DeviceActivation::from(FusedActivation::from(node.attrs));
@@ -234,46 +184,95 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
     epi_.lo = y_type_ == DType::kInt8 ? -128.f : 0.f;
     epi_.hi = y_type_ == DType::kInt8 ? 127.f : 255.f;
   }
-
-  if (!lt_eligible(node, g, ctx)) return;  // the direct form is the only one
-  std::vector<float> alpha(mult), lt_bias(bias);
-  for (int32_t k = 0; k < gm.k; ++k) {
-    alpha[size_t(k)] /= epi_.ys;
-    lt_bias[size_t(k)] /= epi_.ys;
+  {
+    std::vector<float> mult, bias;
+    scaled_epilogue(node, g, 1.f, &mult, &bias);  // the direct form divides by the output scale itself
+    mult_ = upload_floats(mult, where_ + " (scales)");
+    if (present(node, 8)) bias_ = upload_floats(bias, where_ + " (bias)");
+    epi_.mult = mult_.as<float>();
+    epi_.bias = present(node, 8) ? bias_.as<float>() : nullptr;
   }
+
+  if (ctx.mode == TacticMode::kReuse) {
+    if (ctx.tactic.rfind("i8-graph:", 0) == 0 && reuse_graph(node, g, ctx, ctx.tactic.substr(9))) {
+      tactic_ = QConvTactic::kGraph;
+    } else if (ctx.tactic.rfind("i8-lt:", 0) == 0 && lt_eligible(node, g, ctx)) {
+      prepare_lt(node, g, ctx);
+      lt_.reuse(ctx.cublaslt, GemmShape{x.shape[0] * int64_t(gm.h) * gm.w, gm.k, gm.c}, ctx.tactic.substr(6));
+      tactic_ = QConvTactic::kLt;
+    }
+    return;
+  }
+  // Build: every form on operands of the maximum batch, the fastest kept.
+  DeviceBuffer xb(size_t(x.shape[0]) * gm.c * gm.h * gm.w, where_ + " (tuning input)");
+  DeviceBuffer yb(size_t(x.shape[0]) * gm.k * gm.oh * gm.ow * dtype_size(y.dtype), where_ + " (tuning output)");
+  TRTCORE_CUDA_CHECK(where_, cudaMemsetAsync(xb.get(), 0, xb.bytes(), ctx.stream));
+  std::vector<TensorView> ins(node.inputs.size());
+  ins[0] = TensorView{x.dtype, x.shape, xb.get()};
+  DeviceBuffer rb;
+  if (present(node, 9)) {
+    const Value& r = g.value(node.inputs[9]);
+    rb = DeviceBuffer(size_t(numel(r.shape)) * dtype_size(r.dtype), where_ + " (tuning residual)");
+    TRTCORE_CUDA_CHECK(where_, cudaMemsetAsync(rb.get(), 0, rb.bytes(), ctx.stream));
+    ins[9] = TensorView{r.dtype, r.shape, rb.get()};
+  }
+  const std::vector<TensorView> outs{TensorView{y.dtype, y.shape, yb.get()}};
+  float best = time_ms([&] { launch_direct(ins, outs, ctx.stream); }, ctx.stream);
+  if (lt_eligible(node, g, ctx)) {
+    prepare_lt(node, g, ctx);
+    GemmArgs args;
+    args.a = xb.get(), args.b = lt_weights_, args.d = yb.get(), args.bias = lt_bias_.get();
+    args.alpha_vector = lt_alpha_.as<float>();
+    bool tuned = true;
+    try {
+      lt_.tune(ctx.cublaslt, ctx.stream, GemmShape{x.shape[0] * int64_t(gm.h) * gm.w, gm.k, gm.c}, args);
+    } catch (const Error&) {
+      static_cast<void>(cudaGetLastError());
+      tuned = false;  // no int8 GEMM for this shape on this GPU
+    }
+    if (tuned) {
+      DeviceBuffer wsb(LtGemm::kWorkspaceBytes, where_ + " (tuning workspace)");
+      const float gemm =
+          time_ms([&] { run_lt(ins, outs, wsb.get(), wsb.bytes(), ctx.cublaslt, ctx.stream); }, ctx.stream);
+      if (gemm < best) best = gemm, tactic_ = QConvTactic::kLt;
+    }
+  }
+  const float graph = tune_graph(node, g, ctx);
+  if (graph < best) best = graph, tactic_ = QConvTactic::kGraph;
+  if (tactic_ != QConvTactic::kGraph) {  // the graph form's plans and buffers are not kept
+    graph_.reset();
+    graph_by_batch_.clear();
+    graph_scale_.reset();
+    graph_bias_.reset();
+    graph_ws_ = 0;
+  }
+}
+
+// The epilogue's per-channel scale (x_scale * w_scale[k]) and bias, divided by `divisor` (the output scale, for the
+// forms that saturate their own float result to int8).
+void QConvKernel::scaled_epilogue(const Node& node, const Graph& g, float divisor, std::vector<float>* scale,
+                                  std::vector<float>* bias) const {
+  const std::vector<float> ws = floats_of(g, node, 4);
+  const float xs = floats_of(g, node, 1)[0];
+  scale->assign(size_t(geom_.k), 0.f);
+  bias->assign(size_t(geom_.k), 0.f);
+  if (present(node, 8)) *bias = floats_of(g, node, 8);
+  for (int32_t k = 0; k < geom_.k; ++k) {
+    (*scale)[size_t(k)] = xs * ws[ws.size() == 1 ? 0 : size_t(k)] / divisor;
+    (*bias)[size_t(k)] /= divisor;
+  }
+}
+
+// The GEMM form's alpha vector and bias, and the weights as the graph holds them.
+void QConvKernel::prepare_lt(const Node& node, const Graph& g, CudaInitContext& ctx) {
+  std::vector<float> alpha, lt_bias;
+  scaled_epilogue(node, g, epi_.ys, &alpha, &lt_bias);
   lt_alpha_ = upload_floats(alpha, where_ + " (int8 GEMM scales)");
   lt_bias_ = upload_floats(lt_bias, where_ + " (int8 GEMM bias)");
   lt_weights_ = ctx.device_constant(node.inputs[3]);
   const bool relu = epi_.act.kind != Activation::kNone;
   lt_.configure(where_, Transpose::kNo, Transpose::kYes, relu ? GemmEpilogue::kBiasRelu : GemmEpilogue::kBias,
                 Fp32Math::kStrict, GemmData::kInt8);
-  const int64_t pixels = x.shape[0] * int64_t(gm.h) * gm.w;
-  const GemmShape shape{pixels, gm.k, gm.c};
-  if (ctx.mode == TacticMode::kReuse) {
-    if (ctx.tactic.rfind("i8-lt:", 0) == 0) {
-      lt_.reuse(ctx.cublaslt, shape, ctx.tactic.substr(6));
-      tactic_ = QConvTactic::kLt;
-    }
-    return;
-  }
-  // Build: both forms on zeroed operands of the maximum batch, the faster kept.
-  DeviceBuffer xb(size_t(x.shape[0]) * gm.c * gm.h * gm.w, where_ + " (tuning input)");
-  DeviceBuffer yb(size_t(x.shape[0]) * gm.k * gm.oh * gm.ow, where_ + " (tuning output)");
-  TRTCORE_CUDA_CHECK(where_, cudaMemsetAsync(xb.get(), 0, xb.bytes(), ctx.stream));
-  GemmArgs args;
-  args.a = xb.get(), args.b = lt_weights_, args.d = yb.get(), args.bias = lt_bias_.get();
-  args.alpha_vector = lt_alpha_.as<float>();
-  try {
-    lt_.tune(ctx.cublaslt, ctx.stream, shape, args);
-  } catch (const Error&) {
-    static_cast<void>(cudaGetLastError());
-    return;  // no int8 GEMM for this shape on this GPU: the direct form stays
-  }
-  TensorView xv{x.dtype, x.shape, xb.get()}, yv{y.dtype, y.shape, yb.get()};
-  DeviceBuffer wsb(LtGemm::kWorkspaceBytes, where_ + " (tuning workspace)");
-  const float direct = time_ms([&] { launch_direct({xv}, {yv}, ctx.stream); }, ctx.stream);
-  const float gemm = time_ms([&] { run_lt({xv}, {yv}, wsb.get(), wsb.bytes(), ctx.cublaslt, ctx.stream); }, ctx.stream);
-  if (gemm < direct) tactic_ = QConvTactic::kLt;
 }
 
 float QConvKernel::time_ms(const std::function<void()>& enqueue, cudaStream_t stream) {
@@ -326,11 +325,13 @@ void QConvKernel::run_lt(const std::vector<TensorView>& in, const std::vector<Te
 }
 
 void QConvKernel::run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) {
-  if (tactic_ == QConvTactic::kLt) run_lt(in, out, ctx.workspace, ctx.workspace_bytes, ctx.cublaslt, ctx.stream);
-  else launch_direct(in, out, ctx.stream);
+  switch (tactic_) {
+    case QConvTactic::kLt: run_lt(in, out, ctx.workspace, ctx.workspace_bytes, ctx.cublaslt, ctx.stream); break;
+    case QConvTactic::kGraph: run_graph(in, out, ctx); break;
+    default: launch_direct(in, out, ctx.stream); break;
+  }
 }
 
-}  // namespace
 }  // namespace trtcore::cuda
 
 TRTCORE_CUDA_KERNEL_FACTORY(QConv, trtcore::cuda::QConvKernel)

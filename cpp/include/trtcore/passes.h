@@ -11,7 +11,8 @@ namespace trtcore {
 enum class Int8Convs {
   kNone,        // no int8 convolutions: the Q/DQ pairs run as they are, the convolution in float
   kAll,         // every 2-d convolution
-  kGemmShaped,  // 1x1, stride 1, unpadded, one group, channels in fours, quantized output, no residual: int8 GEMMs
+  kDense,       // one group, input and output channels in fours (tensor-core int8 convolutions; not the 3-channel
+                // stem, depthwise or grouped ones, which run faster in float)
 };
 
 // What the target backend can absorb into a Conv/Gemm node.

@@ -1,0 +1,259 @@
+// The QConv kernel's cuDNN graph-API form (see qconv_kernel.h): the operation graph of a layer, its engine
+// configurations timed at build and checked against the direct form, and plans by batch size.
+#include <cuda_fp16.h>
+
+#include <cmath>
+#include <limits>
+
+#include "backends/cuda/graph_activation.h"
+#include "backends/cuda/qconv_kernel.h"
+
+namespace trtcore::cuda {
+namespace {
+
+// Distinct engine configurations asked of the heuristics, and plans built and timed of them.
+constexpr size_t kGraphConfigs = 6;
+constexpr size_t kGraphPlans = 3;
+
+__device__ __forceinline__ unsigned mix(int64_t i, unsigned seed) {
+  unsigned h = unsigned(i) * 2654435761u ^ (seed * 0x9e3779b9u) ^ unsigned(i >> 32);
+  h ^= h >> 15;
+  h *= 0x2c1b3c6du;
+  return h ^ (h >> 12);
+}
+
+// int8 values in [-127, 127] from a hash of the index.
+__global__ void fill_int8_kernel(int8_t* p, int64_t n, unsigned seed) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    p[i] = int8_t(int(mix(i, seed) % 255u) - 127);
+}
+
+// Uniform values in [-amplitude, amplitude).
+template <class T>
+__global__ void fill_float_kernel(T* p, int64_t n, float amplitude, unsigned seed) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    p[i] = store_as<T>(amplitude * (float(mix(i, seed) & 0xffffff) / float(0x800000) - 1.f));
+}
+
+// Host copy of `n` elements of a device tensor as floats.
+std::vector<float> host_floats(const void* p, DType t, int64_t n, const std::string& where) {
+  std::vector<float> out(static_cast<size_t>(n));
+  if (t == DType::kInt8) {
+    std::vector<int8_t> v(static_cast<size_t>(n));
+    TRTCORE_CUDA_CHECK(where, cudaMemcpy(v.data(), p, v.size(), cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < v.size(); ++i) out[i] = float(v[i]);
+  } else if (t == DType::kFloat16) {
+    std::vector<__half> v(static_cast<size_t>(n));
+    TRTCORE_CUDA_CHECK(where, cudaMemcpy(v.data(), p, v.size() * sizeof(__half), cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < v.size(); ++i) out[i] = __half2float(v[i]);
+  } else {
+    TRTCORE_CUDA_CHECK(where, cudaMemcpy(out.data(), p, out.size() * sizeof(float), cudaMemcpyDeviceToHost));
+  }
+  return out;
+}
+
+cudnnDataType_t cudnn_type(DType t) {
+  switch (t) {
+    case DType::kInt8: return CUDNN_DATA_INT8;
+    case DType::kFloat16: return CUDNN_DATA_HALF;
+    default: return CUDNN_DATA_FLOAT;
+  }
+}
+
+}  // namespace
+
+using namespace qconv;
+
+// Ungrouped convolutions between NHWC tensors of signed int8 with zero points 0 (TensorRT's explicit-quantization
+// form), writing int8 or float, with an activation that commutes with the division by the output scale.
+bool QConvKernel::graph_spec(const Node& node, const Graph& g, const CudaInitContext& ctx, GraphConvSpec* spec) const {
+  if (x_type_ != DType::kInt8 || epi_.x_zp != 0 || geom_.cg != geom_.c || geom_.c % 4 != 0 || geom_.k % 4 != 0)
+    return false;
+  const bool int8_out = epi_.quantized && y_type_ == DType::kInt8 && epi_.y_zp == 0.f;
+  if (!int8_out && (epi_.quantized || !is_float(y_type_))) return false;
+  if (ctx.in_layout(0) != Layout::kNHWC || ctx.out_layout(0) != Layout::kNHWC) return false;
+  const bool residual = present(node, 9);
+  if (residual && ctx.in_layout(9) != Layout::kNHWC) return false;
+  GraphConvSpec s;
+  if (!graph_activation(FusedActivation::from(node.attrs), epi_.ys, &s)) return false;
+  s.data = CUDNN_DATA_INT8;
+  s.out = cudnn_type(y_type_);
+  s.residual_data = cudnn_type(r_type_);
+  s.epilogue_data = CUDNN_DATA_FLOAT;
+  s.n = g.value(node.inputs[0]).shape[0];
+  s.c = geom_.c, s.h = geom_.h, s.w = geom_.w;
+  s.k = geom_.k, s.r = geom_.kh, s.s = geom_.kw;
+  s.out_h = geom_.oh, s.out_w = geom_.ow;
+  s.stride[0] = geom_.sh, s.stride[1] = geom_.sw;
+  s.dilation[0] = geom_.dh, s.dilation[1] = geom_.dw;
+  s.pad_begin[0] = geom_.ph, s.pad_begin[1] = geom_.pw;
+  s.pad_end[0] = geom_.pe_h, s.pad_end[1] = geom_.pe_w;
+  s.scale = true;
+  s.bias = present(node, 8);
+  s.residual = residual;
+  s.residual_scale = 1.0 / double(epi_.ys);
+  *spec = s;
+  return true;
+}
+
+float QConvKernel::tune_graph(const Node& node, const Graph& g, CudaInitContext& ctx) {
+  constexpr float kNone = std::numeric_limits<float>::infinity();
+  GraphConvSpec spec;
+  if (!graph_spec(node, g, ctx, &spec)) return kNone;
+  graph_ = std::make_unique<GraphConvPlans>(spec, where_);
+  const GraphConv& ops = graph_->graph(ctx.cudnn, max_batch_);
+  if (!ops.ok()) return kNone;
+  std::vector<float> scale, bias;
+  scaled_epilogue(node, g, epi_.ys, &scale, &bias);
+  graph_scale_ = upload_floats(scale, where_ + " (graph scales)");
+  if (spec.bias) graph_bias_ = upload_floats(bias, where_ + " (graph bias)");
+
+  const Value& x = g.value(node.inputs[0]);
+  const Value& y = g.value(node.outputs[0]);
+  DeviceBuffer xb(size_t(numel(x.shape)), where_ + " (tuning input)");
+  DeviceBuffer yb(size_t(numel(y.shape)) * dtype_size(y.dtype), where_ + " (tuning output)");
+  DeviceBuffer rb;
+  if (spec.residual) {
+    const Value& r = g.value(node.inputs[9]);
+    rb = DeviceBuffer(size_t(numel(r.shape)) * dtype_size(r.dtype), where_ + " (tuning residual)");
+  }
+  TRTCORE_CUDA_CHECK(where_, cudaMemsetAsync(xb.get(), 0, xb.bytes(), ctx.stream));
+  if (rb.get()) TRTCORE_CUDA_CHECK(where_, cudaMemsetAsync(rb.get(), 0, rb.bytes(), ctx.stream));
+  float best = kNone;
+  size_t built = 0;
+  std::string why;
+  for (const EngineConfig& cfg : ops.candidates(kGraphConfigs)) {
+    if (built >= kGraphPlans) break;
+    GraphPlan* plan = graph_->plan(ctx.cudnn, max_batch_, cfg, &why);
+    if (!plan || plan->workspace() > ctx.workspace_limit) continue;
+    ++built;
+    DeviceBuffer ws(plan->workspace(), where_ + " (graph workspace)");
+    const GraphConvPtrs p = graph_ptrs(xb.get(), rb.get(), yb.get(), ws.get());
+    if (plan->execute(ctx.cudnn, p) != CUDNN_STATUS_SUCCESS) {
+      static_cast<void>(cudaGetLastError());
+      continue;
+    }
+    const float ms = time_ms([&] { static_cast<void>(plan->execute(ctx.cudnn, p)); }, ctx.stream);
+    if (ms < best && graph_matches(plan, ctx)) {
+      best = ms;
+      graph_cfg_ = cfg;
+    }
+  }
+  if (best == kNone) return kNone;
+  graph_->keep(max_batch_, &graph_cfg_);
+  GraphPlan* kept = graph_->plan(ctx.cudnn, max_batch_, graph_cfg_, &why);
+  graph_by_batch_[max_batch_] = kept;
+  graph_ws_ = kept ? kept->workspace() : 0;
+  return best;
+}
+
+// The recorded configuration ("heuristic": the first one cuDNN proposes that builds and matches the direct form).
+bool QConvKernel::reuse_graph(const Node& node, const Graph& g, CudaInitContext& ctx, const std::string& config) {
+  GraphConvSpec spec;
+  if (!graph_spec(node, g, ctx, &spec)) return false;
+  graph_ = std::make_unique<GraphConvPlans>(spec, where_);
+  const GraphConv& ops = graph_->graph(ctx.cudnn, max_batch_);
+  if (!ops.ok()) return false;
+  std::vector<float> scale, bias;
+  scaled_epilogue(node, g, epi_.ys, &scale, &bias);
+  graph_scale_ = upload_floats(scale, where_ + " (graph scales)");
+  if (spec.bias) graph_bias_ = upload_floats(bias, where_ + " (graph bias)");
+  std::vector<EngineConfig> order;
+  EngineConfig stored;
+  if (config == "heuristic") order = ops.candidates(kGraphConfigs);
+  else if (EngineConfig::parse(config, &stored)) order.push_back(stored);
+  std::string why;
+  for (const EngineConfig& cfg : order) {
+    GraphPlan* plan = graph_->plan(ctx.cudnn, max_batch_, cfg, &why);
+    if (!plan || plan->workspace() > ctx.workspace_limit) continue;
+    if (config == "heuristic" && !graph_matches(plan, ctx)) continue;
+    graph_cfg_ = cfg;
+    graph_->keep(max_batch_, &graph_cfg_);
+    graph_by_batch_[max_batch_] = plan;
+    graph_ws_ = plan->workspace();
+    return true;
+  }
+  graph_.reset();
+  return false;  // a configuration this cuDNN does not offer: the direct form runs
+}
+
+GraphConvPtrs QConvKernel::graph_ptrs(const void* x, const void* z, void* y, void* ws) const {
+  GraphConvPtrs p;
+  p.x = x;
+  p.w = packed_.get();
+  p.scale = graph_scale_.get();
+  p.bias = graph_bias_.get();
+  p.z = z;
+  p.y = y;
+  p.workspace = ws;
+  return p;
+}
+
+// Runs `plan` and the direct form on the same random operands at the maximum batch: int8 outputs may differ by one
+// step (the scale is folded into one multiplier), float outputs by rounding only.
+bool QConvKernel::graph_matches(GraphPlan* plan, CudaInitContext& ctx) {
+  const std::string where = where_ + " (graph engine check)";
+  const int64_t x_n = int64_t(max_batch_) * geom_.c * geom_.h * geom_.w;
+  const int64_t y_n = int64_t(max_batch_) * geom_.k * geom_.oh * geom_.ow;
+  DeviceBuffer xb(size_t(x_n), where), ws(plan->workspace(), where);
+  DeviceBuffer y_ref(size_t(y_n) * dtype_size(y_type_), where), y_got(y_ref.bytes(), where);
+  DeviceBuffer rb;
+  fill_int8_kernel<<<grid_for(x_n), kBlockSize, 0, ctx.stream>>>(xb.as<int8_t>(), x_n, 1);
+  TRTCORE_CUDA_LAUNCH_CHECK(where, fill_int8_kernel);
+  std::vector<TensorView> ins(10);
+  ins[0] = TensorView{DType::kInt8, Shape{max_batch_, geom_.c, geom_.h, geom_.w}, xb.get()};
+  if (has_residual_) {
+    rb = DeviceBuffer(size_t(y_n) * dtype_size(r_type_), where);
+    const float amplitude = 64.f * epi_.ys;  // residuals that move the result across several steps
+    if (r_type_ == DType::kFloat16)
+      fill_float_kernel<__half><<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(rb.as<__half>(), y_n, amplitude, 2);
+    else
+      fill_float_kernel<float><<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(rb.as<float>(), y_n, amplitude, 2);
+    TRTCORE_CUDA_LAUNCH_CHECK(where, "fill_float_kernel");
+    ins[9] = TensorView{r_type_, Shape{max_batch_, geom_.k, geom_.oh, geom_.ow}, rb.get()};
+  }
+  const Shape ys{max_batch_, geom_.k, geom_.oh, geom_.ow};
+  launch_direct(ins, {TensorView{y_type_, ys, y_ref.get()}}, ctx.stream);
+  if (plan->execute(ctx.cudnn, graph_ptrs(xb.get(), rb.get(), y_got.get(), ws.get())) != CUDNN_STATUS_SUCCESS) {
+    static_cast<void>(cudaGetLastError());
+    return false;
+  }
+  TRTCORE_CUDA_CHECK(where, cudaStreamSynchronize(ctx.stream));
+  const std::vector<float> ref = host_floats(y_ref.get(), y_type_, y_n, where);
+  const std::vector<float> got = host_floats(y_got.get(), y_type_, y_n, where);
+  float max_ref = 0.f;
+  for (float v : ref) max_ref = std::fmax(max_ref, std::fabs(v));
+  const bool steps = y_type_ == DType::kInt8;
+  const float rel = y_type_ == DType::kFloat16 ? 1e-2f : 1e-4f, abs_frac = y_type_ == DType::kFloat16 ? 2e-3f : 1e-5f;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const float d = std::fabs(got[i] - ref[i]);
+    if (steps ? !(d <= 1.f) : !(d <= rel * std::fabs(ref[i]) + abs_frac * max_ref)) return false;
+  }
+  return true;
+}
+
+// The plan of the chosen configuration at `batch`, built on first use; null when cuDNN cannot build it.
+GraphPlan* QConvKernel::graph_plan_at(cudnnHandle_t h, int64_t batch) {
+  auto it = graph_by_batch_.find(batch);
+  if (it != graph_by_batch_.end()) return it->second;
+  std::string why;
+  GraphPlan* plan = graph_->plan(h, batch, graph_cfg_, &why);
+  graph_by_batch_[batch] = plan;
+  return plan;
+}
+
+void QConvKernel::run_graph(const std::vector<TensorView>& in, const std::vector<TensorView>& out,
+                            CudaRunContext& ctx) {
+  GraphPlan* plan = graph_plan_at(ctx.cudnn, in[0].shape[0]);
+  if (!plan || plan->workspace() > ctx.workspace_bytes) {  // this batch runs the direct form
+    launch_direct(in, out, ctx.stream);
+    return;
+  }
+  const void* z = in.size() > 9 ? in[9].data : nullptr;
+  const cudnnStatus_t s = plan->execute(ctx.cudnn, graph_ptrs(in[0].data, z, out[0].data, ctx.workspace));
+  if (s != CUDNN_STATUS_SUCCESS)
+    fail(ErrorKind::kRuntime, where_, ": cuDNN graph convolution ", graph_cfg_.text(), " failed: ",
+         cudnnGetErrorString(s));
+}
+
+}  // namespace trtcore::cuda

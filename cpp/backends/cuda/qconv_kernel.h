@@ -1,0 +1,110 @@
+// The cuda QConv kernel (ops/qconv.cpp's inputs: x, x_scale, x_zero, w, w_scale, w_zero, y_scale, y_zero, bias,
+// residual). Tactics, timed at build and recorded in the plan:
+//   "i8-direct"          one thread per output element, dp4a over 4 channels where the layout allows; any shape;
+//   "i8-lt:h<i>"         a 1x1, stride-1, dense convolution between NHWC int8 tensors as one cuBLASLt int8 GEMM
+//                        (tensor cores) with the per-channel scale as its alpha vector and bias/ReLU in the epilogue;
+//   "i8-graph:<config>"  an ungrouped convolution on cuDNN's graph API: int8 NHWC x and KRSC weights, INT32
+//                        accumulation, per-channel scale, bias, residual and activation in float, int8 (or float)
+//                        NHWC y (qconv_graph.cu). Its engines are checked against the direct form at build.
+// qconv.cu holds the direct and GEMM forms, qconv_graph.cu the graph form.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/cuda_kernel.h"
+#include "backends/cuda/cudnn_graph.h"
+#include "backends/cuda/device_math.cuh"
+#include "backends/cuda/layout_strides.h"
+#include "backends/cuda/lt_gemm.h"
+
+namespace trtcore::cuda {
+
+struct QConvGeom {
+  int32_t c = 0, h = 0, w = 0;  // input channels and size
+  int32_t k = 0, oh = 0, ow = 0;
+  int32_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+  int32_t pe_h = 0, pe_w = 0;  // end paddings
+  int32_t cg = 0, kg = 0;      // input and output channels per group
+  Strides4 xs, ys, rs;
+  bool vec4 = false;  // x is NHWC with 4-aligned group channels: dp4a on 32-bit loads
+};
+
+struct QConvEpilogue {
+  const float* mult = nullptr;  // [K] x_scale * w_scale[k]
+  const float* bias = nullptr;  // [K] or null
+  int32_t x_zp = 0;             // the zero point in the signed form the kernel computes with
+  bool flip = false;            // uint8 data: x ^ 0x80 is its signed form (x - 128)
+  bool quantized = false;
+  float ys = 1.f, y_zp = 0.f, lo = 0.f, hi = 0.f;  // output scale (divided by, as QuantizeLinear does)
+  DeviceActivation act;
+};
+
+namespace qconv {
+inline bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
+inline bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
+inline bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
+}  // namespace qconv
+
+enum class QConvTactic { kDirect, kLt, kGraph };
+
+class QConvKernel : public CudaKernel {
+ public:
+  std::string check(const Node& node, const Graph& g) const override;
+  LayoutRule layout_rule(const Node&, const Graph&) const override { return LayoutRule::kAnyLayout; }
+
+  void init(const Node& node, const Graph& g, CudaInitContext& ctx) override;
+  void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override;
+
+  size_t workspace_size() const override;
+  size_t weights_bytes() const override {
+    return packed_.bytes() + mult_.bytes() + bias_.bytes() + lt_alpha_.bytes() + lt_bias_.bytes() +
+           graph_scale_.bytes() + graph_bias_.bytes();
+  }
+  std::string tactic() const override;
+  std::string precision() const override { return "int8"; }
+
+ private:
+  // ---- qconv.cu: the direct and GEMM forms ----
+  void scaled_epilogue(const Node& node, const Graph& g, float divisor, std::vector<float>* scale,
+                       std::vector<float>* bias) const;
+  bool lt_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
+  void prepare_lt(const Node& node, const Graph& g, CudaInitContext& ctx);
+  void launch_direct(const std::vector<TensorView>& in, const std::vector<TensorView>& out, cudaStream_t stream);
+  void run_lt(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws, size_t ws_bytes,
+              cublasLtHandle_t h, cudaStream_t stream);
+  float time_ms(const std::function<void()>& enqueue, cudaStream_t stream);
+
+  // ---- qconv_graph.cu: the graph-API form ----
+  bool graph_spec(const Node& node, const Graph& g, const CudaInitContext& ctx, GraphConvSpec* spec) const;
+  // Build: times the configurations cuDNN proposes whose output matches the direct form's; returns the fastest
+  // time (infinity when none) and keeps its plan. Load: rebuilds the recorded configuration.
+  float tune_graph(const Node& node, const Graph& g, CudaInitContext& ctx);
+  bool reuse_graph(const Node& node, const Graph& g, CudaInitContext& ctx, const std::string& config);
+  bool graph_matches(GraphPlan* plan, CudaInitContext& ctx);
+  GraphPlan* graph_plan_at(cudnnHandle_t h, int64_t batch);
+  void run_graph(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx);
+  GraphConvPtrs graph_ptrs(const void* x, const void* z, void* y, void* ws) const;
+
+  std::string where_;
+  QConvGeom geom_;
+  QConvEpilogue epi_;
+  Layout x_layout_ = Layout::kNCHW, y_layout_ = Layout::kNCHW, r_layout_ = Layout::kNCHW;
+  DType x_type_ = DType::kInt8, y_type_ = DType::kInt8, r_type_ = DType::kFloat32;
+  int64_t max_batch_ = 0;
+  bool has_residual_ = false;
+  DeviceBuffer packed_, mult_, bias_;  // packed_: [K][kh][kw][cg] (KRSC when ungrouped)
+  QConvTactic tactic_ = QConvTactic::kDirect;
+  LtGemm lt_;
+  DeviceBuffer lt_alpha_, lt_bias_;  // x_scale * w_scale[k] / y_scale and bias[k] / y_scale
+  const void* lt_weights_ = nullptr;  // the int8 [K, C] constant as uploaded
+  std::unique_ptr<GraphConvPlans> graph_;
+  EngineConfig graph_cfg_;
+  std::map<int64_t, GraphPlan*> graph_by_batch_;  // plans of graph_cfg_ (null: this batch runs the direct form)
+  DeviceBuffer graph_scale_, graph_bias_;          // the epilogue's scale and bias, divided by y_scale if quantized
+  size_t graph_ws_ = 0;
+};
+
+}  // namespace trtcore::cuda
