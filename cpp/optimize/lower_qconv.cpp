@@ -74,10 +74,12 @@ const Node* sole_quantizer(const Graph& g, const std::vector<std::vector<int>>& 
   return first;
 }
 
-// Whether a Conv is one tensor-core int8 convolutions run: ungrouped, input and output channels in fours.
+// Whether a Conv is one tensor-core int8 convolutions run: ungrouped, input and output channels in fours, no fused
+// residual (cuDNN's graph API offers no engine for an int8 convolution with a residual operand; those stay in float).
 bool dense(const Graph& g, const Node& conv) {
   const Shape& w = g.value(conv.inputs[1]).shape;
-  return w.size() == 4 && w[0] % 4 == 0 && w[1] % 4 == 0 && conv.attrs.get_int("group", 1) == 1;
+  return w.size() == 4 && w[0] % 4 == 0 && w[1] % 4 == 0 && conv.attrs.get_int("group", 1) == 1 &&
+         (conv.inputs.size() < 4 || conv.inputs[3] < 0);
 }
 
 }  // namespace
