@@ -1,5 +1,5 @@
 """Where the time goes: build time, CUDA-graph replay vs per-kernel launches, and a per-layer time breakdown of one
-model on the cuda backend (FP32/TF32 and FP16), plus FP16 agreement with strict FP32 on the same input.
+model on the cuda backend (FP32/TF32, FP16, and INT8 calibrated on seeded noise), plus FP16 agreement with strict FP32 on the same input.
 
     python bench/layer_profile.py [--model resnet50] [--batch 1]
 
@@ -20,7 +20,7 @@ def main():
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--model", default="resnet50")
     p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--precisions", nargs="+", default=["fp32", "fp16"], choices=["fp32", "fp16"])
+    p.add_argument("--precisions", nargs="+", default=["fp32", "fp16"], choices=["fp32", "fp16", "int8"])
     p.add_argument("--workspace-mib", type=int, default=0, help="per-layer tactic scratch cap (0 = automatic)")
     p.add_argument("--no-agreement", action="store_true", help="skip the FP16 vs strict FP32 comparison")
     args = p.parse_args()
@@ -36,12 +36,15 @@ def main():
 
     report, md = {}, []
     for prec in args.precisions:
+        opts = dict(batch=args.batch, backend="cuda", precision=prec, workspace_mib=args.workspace_mib)
+        if prec == "int8":  # speed only: the scales come from seeded noise, as in batch_sweep.py
+            noise = np.random.default_rng(0).standard_normal((32, 3, 224, 224)).astype(np.float32)
+            opts.update(calibration_data=[noise[i:i + 16] for i in range(0, 32, 16)])
         t0 = time.time()
-        eng = trtcore.build(path, batch=args.batch, backend="cuda", precision=prec, workspace_mib=args.workspace_mib)
+        eng = trtcore.build(path, **opts)
         build_s = time.time() - t0
         graph = eng.benchmark(batch=args.batch, iterations=iters, warmup=warmup)
-        eager = trtcore.build(path, batch=args.batch, backend="cuda", precision=prec, cuda_graph=False,
-                              workspace_mib=args.workspace_mib)
+        eager = trtcore.build(path, cuda_graph=False, **opts)
         nograph = eager.benchmark(batch=args.batch, iterations=iters, warmup=warmup)
         prof = eng.profile(batch=args.batch, iterations=20)
         for r in prof:  # each row already names its tactic and scratch bytes
