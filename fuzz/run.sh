@@ -24,7 +24,7 @@ mkdir -p "$BD"
 
 echo "[fuzz] configuring and building $BD with $CXX" >&2
 cmake -S . -B "$BD" -G Ninja -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1" -DTRTCORE_NATIVE=OFF -DCMAKE_CXX_COMPILER_LAUNCHER=$(command -v ccache || true) \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1" -DTRTCORE_CPU_LEVELS=baseline -DCMAKE_CXX_COMPILER_LAUNCHER=$(command -v ccache || true) \
     -DTRTCORE_FUZZ=ON -DTRTCORE_PYTHON=OFF -DTRTCORE_EXECUTABLE=OFF -DTRTCORE_CUDA=OFF -DTRTCORE_TENSORRT=OFF \
     ${TRTCORE_FUZZ_CMAKE_ARGS:-} > "$BD.configure.log" 2>&1 || { tail -30 "$BD.configure.log" >&2; exit 2; }
 cmake --build "$BD" -j"${TRTCORE_FUZZ_JOBS:-2}" > "$BD.build.log" 2>&1 ||

@@ -42,6 +42,12 @@ flags="$flags -fno-omit-frame-pointer"
 # The preloaded runtime is the one every binary uses; the rpath lets trtcore-exec also start without the preload.
 link="$flags -Wl,-rpath,$(dirname "$runtime")"
 
+# One instruction-set level of the cpu kernels (the best this machine runs): the sanitized build stays quick.
+level=baseline
+grep -qw avx2 /proc/cpuinfo 2> /dev/null && level=avx2
+grep -qw avx512bw /proc/cpuinfo 2> /dev/null && level=avx512
+extra_cmake+=(-DTRTCORE_CPU_LEVELS=$level)
+
 BD=build/$MODE
 # a build folder configured with another compiler is started again (CMake cannot switch compilers in place)
 [[ ! -f $BD/.compiler || "$(cat "$BD/.compiler")" == "$CXX" ]] || rm -rf "$BD"

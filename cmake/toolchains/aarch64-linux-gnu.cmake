@@ -31,9 +31,6 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# -march=native would describe the build machine, not the target.
-set(TRTCORE_NATIVE OFF CACHE BOOL "Compile the cpu kernels for this machine's instruction set")
-
 # Lets CMake run target programs (and a user run ctest-style checks) through user-mode emulation where installed.
 find_program(TRTCORE_QEMU_AARCH64 NAMES qemu-aarch64 qemu-aarch64-static)
 if(TRTCORE_QEMU_AARCH64)

@@ -7,6 +7,7 @@
 namespace trtcore {
 namespace cpu {
 std::unique_ptr<Backend> make_backend();
+std::string isa_description();
 }
 #ifdef TRTCORE_WITH_CUDA
 namespace cuda {
@@ -31,6 +32,8 @@ std::vector<std::string> compiled_backends() {
 #endif
   return names;
 }
+
+std::string cpu_kernel_isa() { return cpu::isa_description(); }
 
 bool cuda_device_available() {
 #ifdef TRTCORE_WITH_CUDA

@@ -288,6 +288,8 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("reason", &OpSupport::reason, "Why not, when unsupported.");
 
   m.def("compiled_backends", &compiled_backends, "Backends compiled into this build: ['cpu', 'cuda', ...].");
+  m.def("cpu_isa", &cpu_kernel_isa,
+        "The cpu kernels' instruction-set level and the levels compiled in (TRTCORE_CPU_ISA picks another).");
   m.def("cuda_available", &cuda_device_available, "Whether the cuda backend is compiled and a GPU is usable.");
   m.def("check_onnx", &check_onnx_support, py::arg("onnx_path"), py::call_guard<py::gil_scoped_release>(),
         "Every node of an ONNX model with whether it is supported (a list of OpSupport).");

@@ -339,7 +339,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return 0;
     }
     if (word == "--version" || word == "version") {
+      const std::string isa = cpu_kernel_isa();  // may fail (a bad TRTCORE_CPU_ISA) before anything is printed
       out << "trtcore " << version() << "\n";
+      std::string backends;
+      for (const std::string& b : compiled_backends()) backends += (backends.empty() ? "" : ", ") + b;
+      out << "backends: " << backends << "\ncpu kernels: " << isa << "\n";
       return 0;
     }
     const bool legacy = word.rfind("--", 0) == 0;

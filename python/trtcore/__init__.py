@@ -28,6 +28,7 @@ from ._core import (  # noqa: F401
     __version__,
     check_onnx,
     compiled_backends,
+    cpu_isa,
     cuda_available,
     load_graph,
     pass_names,

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "backends/cpu/cpu_kernel.h"
+#include "backends/cpu/isa_dispatch.h"
 #include "trtcore/backend.h"
 #include "trtcore/memory_plan.h"
 
@@ -42,12 +43,12 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 
 class CpuExecutable : public Executable {
  public:
-  CpuExecutable(const Graph& g, const SystemOptions& sys) : graph_(g) {
+  CpuExecutable(const Graph& g, const SystemOptions& sys) : graph_(g), level_(active_isa_level()) {
     ctx_.threads = sys.threads > 0 ? sys.threads : default_threads();
     for (const Node& n : graph_.nodes) {
-      const KernelDef* def = find_cpu_kernel(n.op);
-      if (!def) fail(ErrorKind::kUnsupported, n.describe(), ": the cpu backend has no kernel for op '", n.op, "'");
-      kernels_.push_back(def->make());
+      kernels_.push_back(make_cpu_kernel(n.op, level_));
+      if (!kernels_.back())
+        fail(ErrorKind::kUnsupported, n.describe(), ": the cpu backend has no kernel for op '", n.op, "'");
       kernels_.back()->init(n, graph_);
     }
     plan_memory();
@@ -119,11 +120,7 @@ class CpuExecutable : public Executable {
       if (v.size() > 1) os << ".." << *std::max_element(v.begin(), v.end());
       return os.str();
     };
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
-    std::string t = "u8s8-vnni";
-#else
-    std::string t = "u8s8";
-#endif
+    std::string t = level_ == IsaLevel::kAvx512 && cpu_has_avx512_vnni() ? "u8s8-vnni" : "u8s8";
     t += " x " + scales(1) + " w " + scales(4);
     if (n.inputs.size() > 6 && n.inputs[6] >= 0) t += " y " + scales(6);
     return t;
@@ -212,6 +209,7 @@ class CpuExecutable : public Executable {
   }
 
   Graph graph_;
+  IsaLevel level_;  // every kernel of this plan comes from one instruction-set level
   CpuContext ctx_;
   std::vector<std::unique_ptr<CpuKernel>> kernels_;
   std::vector<uint8_t> arena_;
@@ -224,7 +222,7 @@ class CpuBackend : public Backend {
  public:
   std::string name() const override { return "cpu"; }
   std::string device_description() const override {
-    return cpu_model_name() + ", " + std::to_string(default_threads()) + " threads";
+    return cpu_model_name() + ", " + std::to_string(default_threads()) + " threads, kernels " + isa_description();
   }
   std::map<std::string, std::string> environment() const override {
 #if defined(__x86_64__)

@@ -14,7 +14,7 @@
 #include "backends/cpu/thread_pool.h"
 #include "backends/cpu/winograd.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 class ConvKernel : public CpuKernel {
  public:
@@ -278,6 +278,6 @@ class ConvKernel : public CpuKernel {
   std::vector<float> col_;       // patches of a single-output-position conv
 };
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(Conv, trtcore::cpu::ConvKernel)

@@ -8,7 +8,7 @@
 #include "backends/cpu/im2col.h"
 #include "backends/cpu/sgemm.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 class ConvTransposeKernel : public CpuKernel {
  public:
@@ -57,6 +57,6 @@ class ConvTransposeKernel : public CpuKernel {
   std::vector<float> col_;
 };
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(ConvTranspose, trtcore::cpu::ConvTransposeKernel)

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/isa.h"
 #include "trtcore/error.h"
 #include "trtcore/graph.h"
 #include "trtcore/tensor.h"
@@ -61,12 +62,16 @@ inline void fill_bytes(void* dst, int value, size_t n) {
 // optimize as their NodeEvaluator.
 std::vector<Tensor> evaluate_node(const Node& node, const Graph& g);
 
-// Single-precision GEMM used by Conv/Gemm/MatMul: C[M,N] = alpha * op(A) * op(B) + beta * C, row-major.
-void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads);
-
 }  // namespace trtcore::cpu
 
-// Helper for kernel files: `TRTCORE_CPU_KERNEL(Relu, ReluKernel)` defines make_cpu_Relu().
+// Helper for kernel files: `TRTCORE_CPU_KERNEL_FACTORY(Relu, ReluKernel)` defines make_cpu_Relu(), in the level's
+// namespace for the kernels compiled once per instruction-set level (level_table.cpp lists those).
+#if defined(TRTCORE_CPU_ISA)
+#define TRTCORE_CPU_KERNEL_FACTORY(OpName, Class)                                                     \
+  TRTCORE_CPU_NAMESPACE_BEGIN                                                                         \
+  std::unique_ptr<CpuKernel> make_cpu_##OpName() { return std::make_unique<Class>(); } \
+  TRTCORE_CPU_NAMESPACE_END
+#else
 #define TRTCORE_CPU_KERNEL_FACTORY(OpName, Class) \
   std::unique_ptr<::trtcore::cpu::CpuKernel> make_cpu_##OpName() { return std::make_unique<Class>(); }
+#endif

@@ -7,11 +7,11 @@
 #include "backends/cpu/sgemm.h"
 #include "backends/cpu/thread_pool.h"
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 std::vector<float> pack_channel_blocks(const float* w, int64_t m, int64_t taps) {
   const int64_t blocks = (m + 15) / 16;
@@ -21,7 +21,7 @@ std::vector<float> pack_channel_blocks(const float* w, int64_t m, int64_t taps) 
   return out;
 }
 
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
 // GCC 12 flags the intrinsics' own undefined-vector idiom in unpack*_ps wherever transpose16 is inlined (a false
 // positive), so the AVX-512 kernels below are compiled without that warning.
 #pragma GCC diagnostic push
@@ -304,4 +304,4 @@ void depthwise_blocked(const Geometry3&, int64_t, int64_t, int64_t, const float*
                        const float*, const FusedActivation&, float*, int) {}
 #endif
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

@@ -2,13 +2,14 @@
 // in a channel-interleaved scratch layout (small planes such as 7x7 keep every lane busy), and dense convs with so
 // few taps per output (an RGB stem) that gathering patch panels for the GEMM would cost more than the products.
 #pragma once
+#include "backends/cpu/isa.h"
 #include <cstdint>
 #include <vector>
 
 #include "backends/cpu/im2col.h"
 #include "trtcore/graph.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 // Whether the channel-blocked kernel runs this window: 2-d windows with AVX-512 (measured faster than the
 // row-per-vector kernel at every plane size from 7x7 to 112x112).
@@ -32,4 +33,4 @@ bool small_taps_suits(const Geometry3& g, int64_t group, int64_t c);
 void small_taps_conv(const Geometry3& g, int64_t batch, int64_t c, int64_t m, const float* x, const float* packed,
                      const float* bias, const float* residual, const FusedActivation& act, float* y, int threads);
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

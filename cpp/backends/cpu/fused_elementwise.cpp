@@ -3,7 +3,7 @@
 #include "ops/fused_elementwise.h"
 #include "backends/cpu/strided.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 namespace {
 
 class FusedElementwiseKernel : public CpuKernel {
@@ -72,6 +72,6 @@ class FusedElementwiseKernel : public CpuKernel {
 };
 
 }  // namespace
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(FusedElementwise, trtcore::cpu::FusedElementwiseKernel)

@@ -4,7 +4,7 @@
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/sgemm.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 class GemmKernel : public CpuKernel {
  public:
@@ -44,6 +44,6 @@ class GemmKernel : public CpuKernel {
   FusedActivation act_;
 };
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(Gemm, trtcore::cpu::GemmKernel)

@@ -1,15 +1,16 @@
 // int8 GEMM micro-kernels: kI8Mr weight rows x kI8Nr activation columns per call, accumulating four k at a time
 // (the quad layout vpdpbusd consumes). The portable loop is the reference the VNNI kernel must match exactly.
 #include "backends/cpu/igemm.h"
+#include "backends/cpu/isa_dispatch.h"
 
 #include <algorithm>
 #include <cstring>
 
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k) {
   PackedI8Weights p;
@@ -44,10 +45,11 @@ void rows_portable(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, 
     }
 }
 
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+#if TRTCORE_CPU_AVX512
 // Six rows x 64 columns in 24 named accumulators (an array of vectors would be spilled to the stack); each k quad
 // loads four 16-column vectors and broadcasts six weight words.
-void rows_vnni(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, int32_t* acc) {
+__attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows,
+                                                     int32_t* acc) {
 #define TRTCORE_ROW_VARS(r) __m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0, c##r##2 = c##r##0, c##r##3 = c##r##0;
   TRTCORE_ROW_VARS(0) TRTCORE_ROW_VARS(1) TRTCORE_ROW_VARS(2) TRTCORE_ROW_VARS(3) TRTCORE_ROW_VARS(4) TRTCORE_ROW_VARS(5)
 #undef TRTCORE_ROW_VARS
@@ -79,11 +81,14 @@ void rows_vnni(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, int3
 
 void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, const uint8_t* panel, int32_t* acc) {
   const int8_t* a = w.data.data() + (row0 / kI8Mr) * w.k4 * kI8Mr * 4;
-#if defined(__AVX512F__) && defined(__AVX512VNNI__)
-  rows_vnni(a, w.k4, panel, rows, acc);
-#else
-  rows_portable(a, w.k4, panel, rows, acc);
+#if TRTCORE_CPU_AVX512
+  // VNNI is not part of the avx512 level (Skylake-X lacks it): checked here, once per process
+  if (cpu_has_avx512_vnni()) {
+    rows_vnni(a, w.k4, panel, rows, acc);
+    return;
+  }
 #endif
+  rows_portable(a, w.k4, panel, rows, acc);
 }
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

@@ -2,10 +2,11 @@
 // panels (columns), int32 accumulation. Signed activations enter as x + 128 and the caller subtracts
 // (128 + zero point) * row_sum, so one u8 x s8 kernel (AVX-512 VNNI's vpdpbusd where present) serves both types.
 #pragma once
+#include "backends/cpu/isa.h"
 #include <cstdint>
 #include <vector>
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 constexpr int64_t kI8Mr = 6;   // weight rows per micro-kernel call
 constexpr int64_t kI8Nr = 64;  // activation columns (pixels) per panel
@@ -22,4 +23,4 @@ PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k);
 // `panel` is [k4][kI8Nr][4] unsigned bytes.
 void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, const uint8_t* panel, int32_t* acc);
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

@@ -5,11 +5,11 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 Geometry3::Geometry3(const Window& w) {
   const size_t n = w.rank(), lead = 3 - n;
@@ -71,7 +71,7 @@ namespace {
 
 // o[t] = row[iw0 + t * stride] where 0 <= iw0 + t * stride < width, else 0, for t < len (stride 1 or 2).
 inline void copy_run(const float* row, int64_t iw0, int64_t width, int64_t len, int64_t stride, float* o) {
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
   // masked loads never touch the padding, so edges need no scalar tail
   for (int64_t t0 = 0; t0 < len; t0 += 16) {
     const int64_t n = std::min<int64_t>(16, len - t0);
@@ -106,7 +106,7 @@ struct Run {
   int64_t col, len, od, oh, ow;
 };
 
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
 // For stride 1 or 2 and panels of at most 32 columns: the source offset and lane masks of every (tap, run) pair
 // are worked out once per panel, after which each panel row is one or two masked loads and stores per run (the
 // taps of one channel repeat for every channel).
@@ -201,7 +201,7 @@ void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, in
     runs[nruns++] = Run{j, len, t / g.out[1], t % g.out[1], ow};
     j += len;
   }
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
   if ((g.s[2] == 1 || g.s[2] == 2) && ld <= 32) {
     table_panel(g, x, runs, nruns, k0, kc, nr, ld, dst);
     return;
@@ -274,4 +274,4 @@ void col2im_add(const Geometry3& g, int64_t channels, const float* col, float* y
   });
 }
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

@@ -1,11 +1,12 @@
 // Patch extraction for convolutions (im2col) and its adjoint (col2im), for 1-, 2- and 3-d windows. Both view every
 // window as 3-d (missing leading axes have extent 1), so one code path serves all ranks.
 #pragma once
+#include "backends/cpu/isa.h"
 #include <cstdint>
 
 #include "ops/window.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 // Window geometry padded to 3 spatial axes.
 struct Geometry3 {
@@ -26,4 +27,4 @@ void im2col_panel(const Geometry3& g, const float* x, int64_t k0, int64_t kc, in
 // extent (the ConvTranspose input) and `g.out` the image's (its output).
 void col2im_add(const Geometry3& g, int64_t channels, const float* col, float* y, int threads);
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

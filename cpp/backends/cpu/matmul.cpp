@@ -5,7 +5,7 @@
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/sgemm.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 class MatMulKernel : public CpuKernel {
  public:
@@ -58,6 +58,6 @@ class MatMulKernel : public CpuKernel {
   }
 };
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(MatMul, trtcore::cpu::MatMulKernel)

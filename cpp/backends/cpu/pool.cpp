@@ -4,7 +4,7 @@
 #include <limits>
 #include <vector>
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
@@ -19,7 +19,7 @@
 #include "backends/cpu/sgemm.h"
 #include "backends/cpu/thread_pool.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 enum class PoolKind { kMax, kAverage };
 enum class PadCounting { kExclude, kInclude };
@@ -59,7 +59,7 @@ class WindowPoolKernel : public CpuKernel {
     const int nt = ctx.threads > 1 ? ctx.threads : 1;
     const bool parallel = nt > 1 && planes * osz * g.k_size() >= 65536;
     const int64_t tasks = parallel ? std::min<int64_t>(planes, 8 * nt) : 1;
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
     if (kind_ == PoolKind::kMax && g.in[0] == 1 && g.k[0] == 1 && (g.s[2] == 1 || g.s[2] == 2)) {
       parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
         for (int64_t pl = planes * t / tasks; pl < planes * (t + 1) / tasks; ++pl)
@@ -75,7 +75,7 @@ class WindowPoolKernel : public CpuKernel {
   }
 
  private:
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
   // 2-d max pooling over a plane copied into a -inf bordered buffer: each tap of 16 outputs is one load and max.
   // The operand order of max keeps the reference's NaN behaviour (a NaN input is skipped, as std::max does).
   static void max_plane_2d(const Geometry3& g, const float* p, float* q) {
@@ -244,7 +244,7 @@ struct GlobalAveragePoolKernel : GlobalPoolKernel {
   GlobalAveragePoolKernel() : GlobalPoolKernel(PoolKind::kAverage) {}
 };
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(MaxPool, trtcore::cpu::MaxPoolKernel)
 TRTCORE_CPU_KERNEL_FACTORY(AveragePool, trtcore::cpu::AveragePoolKernel)

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__AVX512BW__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
@@ -16,7 +16,7 @@
 #include "backends/cpu/strided.h"
 #include "ops/window.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 namespace {
 
 float scalar_of(const TensorView& t) { return t.as<float>()[0]; }
@@ -188,7 +188,7 @@ class QConvKernel : public CpuKernel {
 
   // dst[j * 4 + t] = rows[t][j] for the kI8Nr columns.
   static void interleave4(const uint8_t (*rows)[kI8Nr], uint8_t* dst) {
-#if defined(__AVX512BW__)
+#if TRTCORE_CPU_AVX512
     const __m512i r0 = _mm512_load_si512(rows[0]), r1 = _mm512_load_si512(rows[1]);
     const __m512i r2 = _mm512_load_si512(rows[2]), r3 = _mm512_load_si512(rows[3]);
     const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
@@ -216,6 +216,6 @@ class QConvKernel : public CpuKernel {
 };
 
 }  // namespace
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(QConv, trtcore::cpu::QConvKernel)

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__)) || defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
@@ -24,12 +24,12 @@
 #include "backends/cpu/thread_pool.h"
 #include "backends/cpu/vec_math.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 namespace {
 
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
 constexpr int64_t MR = 8, NR = 32;
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif TRTCORE_CPU_AVX2
 constexpr int64_t MR = 6, NR = 16;
 #else
 constexpr int64_t MR = 4, NR = 16;
@@ -58,7 +58,7 @@ struct TileEpilogue {
   Activation act = Activation::kNone;  // kNone, kRelu, kSigmoid or kSiLU
 };
 
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
 constexpr bool kTileEpilogueInKernel = true;
 void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
                   const float* pf = nullptr, const TileEpilogue* te = nullptr) {
@@ -110,7 +110,7 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
     _mm512_storeu_ps(cr + 16, v1);
   }
 }
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif TRTCORE_CPU_AVX2
 constexpr bool kTileEpilogueInKernel = false;  // `te` is ignored: apply_epilogue runs after the kernel
 void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
                   const float* pf = nullptr, const TileEpilogue* te = nullptr) {
@@ -223,7 +223,7 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 inline float dot(const float* a, const float* b, int64_t n) {
   int64_t k = 0;
   float s = 0.f;
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
   for (; k + 64 <= n; k += 64)
     for (int u = 0; u < 4; ++u)
@@ -294,7 +294,7 @@ void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows
     }
     if (relu) {
       for (int64_t j = 0; j < cols; ++j) c[j] = c[j] < 0.f ? 0.f : c[j];  // NaN propagates
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
     } else if (ep.act.kind == Activation::kSigmoid || ep.act.kind == Activation::kSiLU) {
       for (int64_t j = 0; j < cols; j += 16) {
         const __mmask16 mk = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1u);
@@ -533,4 +533,4 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
            lda, B, ldb, beta, C, ldc, GemmEpilogue{}, threads);
 }
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

@@ -1,21 +1,22 @@
 // The cpu backend's single-precision GEMM with an optional fused output pass (bias, residual, activation), shared
-// by Conv, ConvTranspose, Gemm and MatMul. The plain entry point trtcore::cpu::sgemm is declared in cpu_kernel.h.
+// by Conv, ConvTranspose, Gemm and MatMul.
 #pragma once
+#include "backends/cpu/isa.h"
 #include <cstdint>
 #include <functional>
 #include <vector>
 
 #include "trtcore/graph.h"
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 enum class Transpose { kNo, kYes };
 
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
 // 16-lane versions of vec_math.h's exp_fast / sigmoid_fast (same reduction and polynomial): the compiler does not
 // vectorize the scalar ones inside the epilogue loops.
 inline __m512 exp16(__m512 x) {
@@ -71,6 +72,10 @@ struct GemmEpilogue {
   bool empty() const { return !row_bias && !residual && act.kind == Activation::kNone; }
 };
 
+// Single-precision GEMM used by Conv/Gemm/MatMul: C[M,N] = alpha * op(A) * op(B) + beta * C, row-major.
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads);
+
 // C[M,N] = epilogue(alpha * op(A) * op(B) + beta * C); beta == 0 never reads C.
 void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmEpilogue& ep,
@@ -121,4 +126,4 @@ void gemm_prepacked_block(const PackedA& a, const float* packed_b, int64_t m0, i
 // Applies an epilogue to a row-major block (used where no GEMM runs, e.g. K == 0 or direct kernels).
 void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows, int64_t cols, float* C, int64_t ldc);
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

@@ -8,7 +8,7 @@
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/strided.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 enum class SoftmaxOutput { kProbabilities, kLogProbabilities };
 
@@ -73,7 +73,7 @@ struct LogSoftmaxKernel : SoftmaxKernel {
   LogSoftmaxKernel() : SoftmaxKernel(SoftmaxOutput::kLogProbabilities) {}
 };
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(Softmax, trtcore::cpu::SoftmaxProbKernel)
 TRTCORE_CPU_KERNEL_FACTORY(LogSoftmax, trtcore::cpu::LogSoftmaxKernel)

@@ -1,6 +1,7 @@
 // Shared helpers for the elementwise and data-movement cpu kernels: broadcast strides, a collapsed row-wise loop
 // over an output shape, dtype-agnostic strided copies, dtype conversion and reading shape-like inputs.
 #pragma once
+#include "backends/cpu/isa.h"
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -13,6 +14,12 @@
 #include "backends/cpu/thread_pool.h"
 
 namespace trtcore::cpu {
+// Converts n elements between dtypes with ONNX Cast semantics (float->int truncates, nonzero->true); in cast.cpp,
+// compiled once (a baseline function every level shares).
+void convert_elements(const void* src, DType src_type, void* dst, DType dst_type, int64_t n, int threads);
+}  // namespace trtcore::cpu
+
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 // Elementwise loops below this many elements stay on one thread (thread start-up costs more than the work).
 constexpr int64_t kParallelThreshold = int64_t(1) << 15;
@@ -184,9 +191,6 @@ inline void strided_copy(const void* src, const Shape& dims, const std::vector<i
   }
 }
 
-// Converts n elements between dtypes with ONNX Cast semantics (float->int truncates, nonzero->true); in cast.cpp.
-void convert_elements(const void* src, DType src_type, void* dst, DType dst_type, int64_t n, int threads);
-
 // Reads a shape-like input (any integer dtype) as int64 values.
 inline std::vector<int64_t> read_ints(const TensorView& v) {
   const int64_t n = v.numel();
@@ -274,4 +278,4 @@ class ElementwiseKernel : public CpuKernel {
   std::string who_;
 };
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

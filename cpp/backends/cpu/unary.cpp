@@ -8,7 +8,7 @@
 #include "backends/cpu/strided.h"
 #include "backends/cpu/vec_math.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 namespace {
 
 struct UnaryParams {
@@ -149,7 +149,7 @@ class UnaryKernel : public ElementwiseKernel {
 };
 
 }  // namespace
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 using trtcore::cpu::UnaryKernel;
 using trtcore::UnaryOp;

@@ -2,10 +2,11 @@
 // (std::exp is an opaque library call per element). exp is within a few ulp of std::exp over the whole float
 // range, including overflow to inf, gradual underflow to subnormals and 0, and NaN.
 #pragma once
+#include "backends/cpu/isa.h"
 #include <cstdint>
 #include <cstring>
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 inline float bits_to_float(uint32_t u) {
   float f;
@@ -68,4 +69,4 @@ inline float tanh_fast(float x) {
   return x == x ? s : x;
 }
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

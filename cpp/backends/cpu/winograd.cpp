@@ -8,14 +8,14 @@
 #include <cstdlib>
 #include <memory>
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
 #include "backends/cpu/thread_pool.h"
 #include "backends/cpu/vec_math.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 namespace {
 
 struct AlignedFree {
@@ -59,7 +59,7 @@ struct TileBlock {
   int64_t t0, nb, npad, m0, m1, vsz;
 };
 
-#if defined(__AVX512F__)
+#if TRTCORE_CPU_AVX512
 // 16 tiles at a time: each of the 16 tile elements is one masked gather (zeros in the padding), with offsets and
 // masks worked out once per block and reused for every channel
 inline void input_gather_table(const Tiling& t, const TileBlock& b, std::vector<int32_t>& gidx,
@@ -367,4 +367,4 @@ void WinogradConv::run(const Geometry3& g, int64_t batch, const float* x, const 
   });
 }
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

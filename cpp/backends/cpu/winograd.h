@@ -2,6 +2,7 @@
 // each filter are transformed so a 2x2 output tile costs 16 multiplies per channel pair instead of 36. The 16
 // elementwise products over channels are 16 GEMMs on the cpu sgemm (transformed weights packed once).
 #pragma once
+#include "backends/cpu/isa.h"
 #include <cstdint>
 #include <vector>
 
@@ -9,7 +10,7 @@
 #include "backends/cpu/sgemm.h"
 #include "trtcore/graph.h"
 
-namespace trtcore::cpu {
+TRTCORE_CPU_NAMESPACE_BEGIN
 
 class WinogradConv {
  public:
@@ -26,4 +27,4 @@ class WinogradConv {
   std::vector<PackedA> u_;  // 16 transformed filter matrices [m, c]
 };
 
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END

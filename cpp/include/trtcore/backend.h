@@ -95,6 +95,9 @@ class Backend {
 
 // Names of backends compiled into this library ("cpu" always).
 std::vector<std::string> compiled_backends();
+// The cpu kernels' instruction-set level in this process and the levels compiled in, e.g.
+// "avx512 (compiled: baseline, avx2, avx512; int8: vnni)"; TRTCORE_CPU_ISA picks another level.
+std::string cpu_kernel_isa();
 // True when a CUDA device can be used now (false without a driver/GPU, never throws).
 bool cuda_device_available();
 // "auto" picks cuda when available, else cpu. Throws kUnsupported for a backend not compiled in or not usable.
