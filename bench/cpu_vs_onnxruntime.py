@@ -1,11 +1,12 @@
 """trtcore's cpu backend against onnxruntime on the same machine, same process and same thread count: ResNet-50
-(the onnx wheel's light graph with seeded random weights) and an EfficientNet-style network (MBConv blocks with
-depthwise convs, SiLU as Sigmoid*Mul and squeeze-excite) at batch 1 and 8. Repetitions of the two engines are
+(the onnx wheel's light graph with seeded random weights), an EfficientNet-style network (MBConv blocks with
+depthwise convs, SiLU as Sigmoid*Mul and squeeze-excite) and a small MobileNetV2-style network at 64x64 (width 0.5,
+Relu6 as Clip; tests/models.py), at batch 1 and 8, where per-layer overhead counts most. Repetitions of the two engines are
 interleaved so that load from other processes hits both alike; medians are reported with the ratio
 trtcore / onnxruntime and whether the goal (ratio <= 1.5) is met. The slowest trtcore layers (Engine.profile())
 are listed per configuration, so a miss can be traced to its layers.
 
-    python bench/cpu_vs_onnxruntime.py [--threads 1 2] [--batches 1 8] [--reps 15] [--models resnet50 efficientnet]
+    python bench/cpu_vs_onnxruntime.py [--threads 1 2] [--batches 1 8] [--reps 15] [--models resnet50 efficientnet mobilenet_small]
 """
 import csv
 import json
@@ -136,7 +137,14 @@ def resnet50(path, seed=0):
     return path
 
 
-MODELS = {"resnet50": resnet50, "efficientnet": efficientnet_style}
+def mobilenet_small(path, seed=0):
+    import models  # tests/models.py
+    onnx.save(models.mobilenet_v2(batch="N", size=64, seed=seed), path)
+    return path
+
+
+MODELS = {"resnet50": resnet50, "efficientnet": efficientnet_style, "mobilenet_small": mobilenet_small}
+INPUT_SIZE = {"mobilenet_small": 64}  # others: 224
 
 
 # ------------------------------------------------------------------------------------------------ timing
@@ -254,7 +262,8 @@ def main():
             so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
             for batch in args.batches:
-                x = rng.standard_normal((batch, 3, 224, 224)).astype(np.float32)
+                size = INPUT_SIZE.get(model, 224)
+                x = rng.standard_normal((batch, 3, size, size)).astype(np.float32)
                 # the two engines must agree before their times mean anything
                 refs = sess.run(None, {sess.get_inputs()[0].name: x})
                 got = eng.infer(x)
@@ -290,7 +299,8 @@ def main():
     meta = dict(cpu=cpu, cores=os.cpu_count(), commit=commit, date=time.strftime("%Y-%m-%d %H:%M"),
                 onnxruntime=ort.__version__, load_before=load_before, load_after=load_after, goal_ratio=GOAL,
                 reps=args.reps, inner=args.inner, command=" ".join(["python"] + sys.argv),
-                weights="random (seeded): ResNet-50 light graph from the onnx wheel; EfficientNet-style built here")
+                weights="random (seeded): ResNet-50 light graph from the onnx wheel; EfficientNet-style and "
+                "MobileNetV2-style (tests/models.py) built here", cpu_isa=trtcore.cpu_isa())
     with open(os.path.join(rdir, "results.json"), "w") as f:
         json.dump(dict(meta=meta, rows=rows, profiles=profiles), f, indent=1)
     with open(os.path.join(rdir, "results.csv"), "w", newline="") as f:
@@ -299,7 +309,8 @@ def main():
         w.writerows(rows)
     lines = ["# trtcore cpu vs onnxruntime", "",
              "- CPU: %s (%d logical cores, shared with other processes)" % (cpu, os.cpu_count()),
-             "- commit %s, %s, onnxruntime %s" % (commit, meta["date"], ort.__version__),
+             "- commit %s, %s, onnxruntime %s; trtcore cpu kernels: %s" % (commit, meta["date"], ort.__version__,
+                                                                          meta["cpu_isa"]),
              "- load average (1/5/15 min) before %s, after %s" % (load_before, load_after),
              "- same process, same thread count (onnxruntime: intra_op_num_threads, sequential execution); %d "
              "interleaved repetitions of %d calls per engine (each turn after a 50 ms pause and one untimed call); "

@@ -44,15 +44,32 @@ enable_language(CUDA)
 set(CMAKE_CUDA_STANDARD 17)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 file(GLOB TRTCORE_CUDA_SOURCES CONFIGURE_DEPENDS cpp/backends/cuda/*.cu cpp/backends/cuda/*.cpp)
-add_library(trtcore_cuda STATIC ${TRTCORE_CUDA_SOURCES})
+# A shared library opened at run time (cpp/backends/cuda_loader.cpp) only when the cuda backend is used, so a cpu run
+# never maps cuDNN/cuBLASLt. It carries its own private copy of the core; only trtcore_cuda_plugin() is exported.
+add_library(trtcore_cuda SHARED ${TRTCORE_CUDA_SOURCES})
 set_target_properties(trtcore_cuda PROPERTIES CUDA_ARCHITECTURES "${TRTCORE_CUDA_ARCHITECTURES}"
-  CUDA_SEPARABLE_COMPILATION OFF POSITION_INDEPENDENT_CODE ON)
+  CUDA_SEPARABLE_COMPILATION OFF POSITION_INDEPENDENT_CODE ON
+  CXX_VISIBILITY_PRESET hidden CUDA_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 target_include_directories(trtcore_cuda PRIVATE cpp ${CUDNN_INCLUDE_DIR} ${CUBLASLT_INCLUDE_DIR})
-target_link_libraries(trtcore_cuda PUBLIC trtcore_core CUDA::cudart_static ${CUDNN_LIBRARY} ${CUBLASLT_LIBRARY} ${CUBLAS_LIBRARY})
+target_link_libraries(trtcore_cuda PRIVATE trtcore_core CUDA::cudart_static ${CUDNN_LIBRARY} ${CUBLASLT_LIBRARY} ${CUBLAS_LIBRARY})
+target_link_options(trtcore_cuda PRIVATE "LINKER:--exclude-libs,ALL" "LINKER:--no-undefined"
+  "LINKER:--version-script=${CMAKE_CURRENT_SOURCE_DIR}/cmake/cuda_plugin.map")
+set_property(TARGET trtcore_cuda APPEND PROPERTY LINK_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cmake/cuda_plugin.map)
 target_compile_options(trtcore_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo>)
-list(APPEND TRTCORE_BACKEND_LIBS trtcore_cuda)
 list(APPEND TRTCORE_BACKEND_DEFS TRTCORE_WITH_CUDA=1)
-set(TRTCORE_BACKEND_SUMMARY "${TRTCORE_BACKEND_SUMMARY}, cuda (cuDNN ${CUDNN_LIBRARY})")
+set(TRTCORE_BACKEND_SUMMARY "${TRTCORE_BACKEND_SUMMARY}, cuda (libtrtcore_cuda.so, loaded on use; cuDNN ${CUDNN_LIBRARY})")
+# cuDNN/cuBLAS: NVIDIA's wheels beside the installed package (site-packages/nvidia/...), then the folders found here.
 get_filename_component(_cudnn_dir ${CUDNN_LIBRARY} DIRECTORY)
 get_filename_component(_cublas_dir ${CUBLASLT_LIBRARY} DIRECTORY)
-set(TRTCORE_CUDA_RPATH "${_cudnn_dir};${_cublas_dir}")
+set(_cuda_rpath "$ORIGIN/../../nvidia/cudnn/lib;$ORIGIN/../../nvidia/cu13/lib;$ORIGIN/../../nvidia/cublas/lib;${_cudnn_dir};${_cublas_dir}")
+set_target_properties(trtcore_cuda PROPERTIES INSTALL_RPATH "${_cuda_rpath}" BUILD_RPATH "${_cuda_rpath}")
+# In the package's lib/ folder (trtcore/lib: found by the module in trtcore/ and the executable in trtcore/bin; not
+# beside _core, where Python would list it as a module); a plain install also puts it in lib/ for bin/trtcore-exec.
+if(SKBUILD)
+  install(TARGETS trtcore_cuda LIBRARY DESTINATION trtcore/lib)
+else()
+  install(TARGETS trtcore_cuda LIBRARY DESTINATION lib)
+  if(TRTCORE_PYTHON)
+    install(TARGETS trtcore_cuda LIBRARY DESTINATION trtcore/lib)
+  endif()
+endif()

@@ -99,8 +99,9 @@ def _doc_text(obj):
 
 
 def _public_modules():
+    # a build tree may keep the cuda backend's library (libtrtcore_cuda.so, not a Python module) beside _core
     names = ["trtcore"] + ["trtcore." + m.name for m in pkgutil.iter_modules(trtcore.__path__)
-                           if not m.name.startswith("_") and m.name not in ("cli", "__main__")]
+                           if not m.name.startswith(("_", "lib")) and m.name not in ("cli", "__main__")]
     return [importlib.import_module(n) for n in names]
 
 

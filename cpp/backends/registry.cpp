@@ -4,17 +4,15 @@
 #include "trtcore/backend.h"
 #include "trtcore/error.h"
 
+#ifdef TRTCORE_WITH_CUDA
+#include "backends/cuda_loader.h"
+#endif
+
 namespace trtcore {
 namespace cpu {
 std::unique_ptr<Backend> make_backend();
 std::string isa_description();
 }
-#ifdef TRTCORE_WITH_CUDA
-namespace cuda {
-std::unique_ptr<Backend> make_backend(const BuildOptions& opt);
-bool device_available();
-}  // namespace cuda
-#endif
 #ifdef TRTCORE_WITH_TENSORRT
 namespace tensorrt {
 std::unique_ptr<Backend> make_backend(const BuildOptions& opt);
@@ -37,7 +35,8 @@ std::string cpu_kernel_isa() { return cpu::isa_description(); }
 
 bool cuda_device_available() {
 #ifdef TRTCORE_WITH_CUDA
-  return cuda::device_available();
+  const CudaPluginApi* api = cuda_plugin().api;
+  return api && api->device_available();
 #else
   return false;
 #endif
@@ -51,9 +50,13 @@ std::unique_ptr<Backend> create_backend(BackendKind kind, const BuildOptions& op
       return cpu::make_backend();
     case BackendKind::kCuda:
 #ifdef TRTCORE_WITH_CUDA
-      if (!cuda::device_available())
+    {
+      const CudaPlugin& plugin = cuda_plugin();
+      if (!plugin.api) fail(ErrorKind::kUnsupported, "backend 'cuda': ", plugin.error);
+      if (!plugin.api->device_available())
         fail(ErrorKind::kUnsupported, "backend 'cuda': no usable CUDA device (driver missing or no GPU)");
-      return cuda::make_backend(opt);
+      return plugin.api->make_backend(opt);
+    }
 #else
       fail(ErrorKind::kUnsupported, "backend 'cuda' was not compiled into this build (nvcc/cuDNN/cuBLASLt not found)");
 #endif
@@ -65,16 +68,6 @@ std::unique_ptr<Backend> create_backend(BackendKind kind, const BuildOptions& op
 #endif
   }
   fail(ErrorKind::kInvalidArgument, "unknown backend");
-}
-
-void Backend::check_environment(const std::map<std::string, std::string>& plan_env) const {
-  const std::map<std::string, std::string> here = environment();
-  for (const auto& [key, value] : plan_env) {
-    auto it = here.find(key);
-    if (it == here.end() || it->second != value)
-      fail(ErrorKind::kInvalidArgument, "plan was built for ", key, " '", value, "' but this machine has '",
-           it == here.end() ? std::string("none") : it->second, "'; rebuild the plan here");
-  }
 }
 
 }  // namespace trtcore
