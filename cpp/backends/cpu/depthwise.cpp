@@ -98,9 +98,7 @@ void output_row(const float* src, const float* wt, const Geometry3& g, int64_t W
   }
 }
 
-bool in_register(Activation a) {
-  return a == Activation::kNone || a == Activation::kRelu || a == Activation::kSigmoid || a == Activation::kSiLU;
-}
+bool in_register(Activation a) { return activation_in_register(a); }
 
 float* aligned_scratch(int64_t floats) {
   thread_local std::vector<float> buf;
@@ -175,7 +173,7 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
       const int64_t plane = n * m + oc0 + l;
       __m512 v = r[l];
       if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual + plane * osz + p0));
-      if (fused) v = activate16(act.kind, v);
+      if (fused) v = activate16(act, v);
       _mm512_mask_storeu_ps(y + plane * osz + p0, mask, v);
     }
   }
@@ -236,7 +234,7 @@ void small_taps_band(const Geometry3& g, int64_t c, int64_t m, int64_t n, int64_
           const int64_t at = (n * m + oc0 + l) * osz + oh * OW + ow0;
           __m512 v = acc[l];
           if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, residual + at));
-          if (fused) v = activate16(act.kind, v);
+          if (fused) v = activate16(act, v);
           _mm512_mask_storeu_ps(y + at, mask, v);
         }
       }

@@ -55,7 +55,7 @@ struct TileEpilogue {
   const float* bias = nullptr;      // bias of the tile's first row
   const float* residual = nullptr;  // residual element of the tile's (0, 0)
   int64_t ld_residual = 0;
-  Activation act = Activation::kNone;  // kNone, kRelu, kSigmoid or kSiLU
+  FusedActivation act;  // one that activation_in_register() accepts
 };
 
 #if TRTCORE_CPU_AVX512
@@ -101,7 +101,7 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
       }
       v0 = _mm512_add_ps(v0, add0);
       v1 = _mm512_add_ps(v1, add1);
-      if (te->act != Activation::kNone) {
+      if (te->act.kind != Activation::kNone) {
         v0 = activate16(te->act, v0);
         v1 = activate16(te->act, v1);
       }
@@ -295,12 +295,19 @@ void apply_epilogue(const GemmEpilogue& ep, int64_t m0, int64_t n0, int64_t rows
     if (relu) {
       for (int64_t j = 0; j < cols; ++j) c[j] = c[j] < 0.f ? 0.f : c[j];  // NaN propagates
 #if TRTCORE_CPU_AVX512
-    } else if (ep.act.kind == Activation::kSigmoid || ep.act.kind == Activation::kSiLU) {
+    } else if (ep.act.kind == Activation::kSigmoid || ep.act.kind == Activation::kSiLU ||
+               ep.act.kind == Activation::kClip) {
       for (int64_t j = 0; j < cols; j += 16) {
         const __mmask16 mk = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1u);
-        _mm512_mask_storeu_ps(c + j, mk, activate16(ep.act.kind, _mm512_maskz_loadu_ps(mk, c + j)));
+        _mm512_mask_storeu_ps(c + j, mk, activate16(ep.act, _mm512_maskz_loadu_ps(mk, c + j)));
       }
 #endif
+    } else if (ep.act.kind == Activation::kClip) {
+      const float lo = ep.act.alpha, hi = ep.act.beta;
+      for (int64_t j = 0; j < cols; ++j) {  // the scalar reference's comparisons (NaN passes), vectorizable
+        const float y = c[j] < lo ? lo : c[j];
+        c[j] = y > hi ? hi : y;
+      }
     } else if (ep.act.kind == Activation::kSigmoid) {
       for (int64_t j = 0; j < cols; ++j) c[j] = sigmoid_fast(c[j]);  // vectorizes; apply() calls std::exp per element
     } else if (ep.act.kind == Activation::kTanh) {
@@ -395,9 +402,7 @@ void block_slice(const PackedA& a, const float* pb, int64_t pc, int64_t kc, int6
   const int64_t np = (N + NR - 1) / NR;
   const float beta = pc == 0 ? 0.f : 1.f;
   const bool last_k = pc + kc >= a.depth();
-  const Activation ak = ep.act.kind;
-  const bool fused_ok = kTileEpilogueInKernel && (ak == Activation::kNone || ak == Activation::kRelu ||
-                                                  ak == Activation::kSigmoid || ak == Activation::kSiLU);
+  const bool fused_ok = kTileEpilogueInKernel && activation_in_register(ep.act.kind);
   // each A panel is used against every B panel of the block while it is in L1; the next one is prefetched
   for (int64_t i = m0; i < m1; i += MR) {
     const int64_t mr = std::min(MR, m1 - i);
@@ -413,7 +418,7 @@ void block_slice(const PackedA& a, const float* pb, int64_t pc, int64_t kc, int6
         te.bias = ep.row_bias ? ep.row_bias + i : nullptr;
         te.residual = ep.residual ? ep.residual + i * ep.ld_residual + j0 + p * NR : nullptr;
         te.ld_residual = ep.ld_residual;
-        te.act = ak;
+        te.act = ep.act;
         micro_kernel(kc, ap, bp, c, ldc, 1.f, beta, pf, ep.empty() ? nullptr : &te);
         continue;
       }

@@ -59,7 +59,21 @@ inline __m512 activate16(Activation kind, __m512 v) {
     default: return v;
   }
 }
+
+// The same with the activation's parameters: Clip (Relu6) clamps in registers as well. max/min return their second
+// operand when either is NaN, so NaN passes through as in the scalar reference.
+inline __m512 activate16(const FusedActivation& a, __m512 v) {
+  if (a.kind == Activation::kClip)
+    return _mm512_min_ps(_mm512_set1_ps(a.beta), _mm512_max_ps(_mm512_set1_ps(a.alpha), v));
+  return activate16(a.kind, v);
+}
 #endif
+
+// Activations the vector epilogues (GEMM tiles, depthwise and small-tap convs) apply in registers.
+inline bool activation_in_register(Activation a) {
+  return a == Activation::kNone || a == Activation::kRelu || a == Activation::kSigmoid || a == Activation::kSiLU ||
+         a == Activation::kClip;
+}
 
 
 // Applied to each finished output element C[m, n] while the tile is still in cache:

@@ -41,6 +41,10 @@ inline float activate(const FusedActivation& act, float v) {
     case Activation::kSigmoid: return sigmoid_fast(v);
     case Activation::kTanh: return tanh_fast(v);
     case Activation::kSiLU: return v * sigmoid_fast(v);
+    case Activation::kClip: {  // inline (apply() is an out-of-line call per element)
+      const float y = v < act.alpha ? act.alpha : v;
+      return y > act.beta ? act.beta : y;
+    }
     default: return act.apply(v);
   }
 }
