@@ -160,7 +160,7 @@ class ConvKernel : public CpuKernel {
     // too few column blocks to feed every thread: cut the rows as well
     const int64_t nrb = nt == 1 ? 1 : std::min(row_panels, std::max<int64_t>(1, (4 * nt + base - 1) / base));
     const int64_t tasks = base * nrb;
-    const bool parallel = nt > 1 && tasks > 1 && mg * osz * ksz * batch * group_ >= 64 * 64 * 64;
+    const bool parallel = nt > 1 && tasks > 1 && mg * osz * ksz * batch * group_ >= kMinParallelMacs;
     // Bias of group gi and the residual rows of sample n, added in the GEMM's epilogue.
     auto epilogue = [&](int64_t gi, int64_t n) {
       GemmEpilogue ep;
@@ -208,7 +208,7 @@ class ConvKernel : public CpuKernel {
                  const float* bias, const float* residual, float* y, int threads) const {
     const int64_t m = c * mult, planes = batch * m, osz = g.out_size();
     const int nt = threads > 1 ? threads : 1;
-    const bool parallel = nt > 1 && planes * osz * g.k_size() >= 65536;
+    const bool parallel = nt > 1 && planes * osz * g.k_size() >= kMinParallelMacs;
     const int64_t tasks = parallel ? std::min<int64_t>(planes, 8 * nt) : 1;
     parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
       for (int64_t nm = planes * t / tasks; nm < planes * (t + 1) / tasks; ++nm) {

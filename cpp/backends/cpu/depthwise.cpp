@@ -256,7 +256,7 @@ void small_taps_conv(const Geometry3& g, int64_t batch, int64_t c, int64_t m, co
                      const float* bias, const float* residual, const FusedActivation& act, float* y, int threads) {
   const int64_t OH = g.out[1], band = 4, bands = (OH + band - 1) / band, tasks = batch * bands;
   const int nt = threads > 1 ? threads : 1;
-  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * c * g.k_size() >= 65536;
+  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * c * g.k_size() >= kMinParallelMacs;
   parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
     const int64_t n = t / bands, oh0 = t % bands * band, oh1 = std::min(OH, oh0 + band);
     if (g.s[2] == 1)
@@ -282,7 +282,7 @@ void depthwise_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mul
   const int64_t rows = std::max<int64_t>(1, std::min(OH, budget / per_row));
   const int64_t bands = (OH + rows - 1) / rows, tasks = batch * blocks * bands;
   const int nt = threads > 1 ? threads : 1;
-  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * g.k_size() >= 65536;
+  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * g.k_size() >= kMinParallelMacs;
   parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
     const int64_t band = t % bands, u = t / bands, oh0 = band * OH / bands, oh1 = (band + 1) * OH / bands;
     block(g, c, mult, u / blocks, u % blocks, oh0, oh1, x, packed, bias, residual, act, y);

@@ -517,7 +517,7 @@ void sgemm_ex(Transpose trans_a, Transpose trans_b, int64_t M, int64_t N, int64_
     return;
   }
   // Small products are not worth waking threads for.
-  if (M * N * K < 64 * 64 * 64) nt = 1;
+  if (M * N * K < kMinParallelMacs) nt = 1;
   // Split C into a grid of tiles aligned to the micro-tile, a few per thread, taken dynamically; each tile packs
   // its own panels, so there is no barrier inside and a descheduled thread's share is picked up by the others.
   const int64_t mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;

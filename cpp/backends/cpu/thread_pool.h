@@ -13,4 +13,8 @@ namespace trtcore::cpu {
 // A call made while the pool is busy with another caller's work runs its tasks on the calling thread.
 void parallel_tasks(int threads, int64_t tasks, const std::function<void(int64_t)>& task);
 
+// Multiply-adds below which a conv or GEMM stays on the calling thread: handing work to a second thread costs
+// microseconds (more on a busy machine), as much as the product itself at this size.
+constexpr int64_t kMinParallelMacs = int64_t(1) << 20;
+
 }  // namespace trtcore::cpu
