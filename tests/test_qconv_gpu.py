@@ -93,10 +93,10 @@ def test_pointwise_int8_plan_round_trip_keeps_the_tactics(tmp_path):
     np.testing.assert_array_equal(loaded.infer({"x": x})["y"], engine.infer({"x": x})["y"])
 
 
-def _spatial_chain(batch, size, seed):
+def _spatial_chain(batch, size, seed, residual=False):
     """x -> Q/DQ -> Conv3x3(16->32)+Relu -> Q/DQ -> Conv3x3 stride 2 (32->32)+Relu -> Q/DQ (a) ->
-    Conv1x1(32->32) + a -> Relu -> Q/DQ -> Conv3x3(32->16) -> Q/DQ -> Conv1x1(16->16) -> Q/DQ -> y: the forms a
-    ResNet's int8 layers take (the residual convolution stays in float on cuda)."""
+    Conv1x1(32->32) [+ a] -> Relu -> Q/DQ -> Conv3x3(32->16) -> Q/DQ -> Conv1x1(16->16) -> Q/DQ -> y: the forms a
+    ResNet's int8 layers take (with `residual`, the 1x1 convolution adds a and stays in float on cuda)."""
     rng = np.random.default_rng(seed)
     N = helper.make_node
     inits, nodes = [], []
@@ -124,8 +124,11 @@ def _spatial_chain(batch, size, seed):
     nodes.append(N("Relu", [conv("1", a, 32, 16, 3, pads=[1, 1, 1, 1])], ["r1"]))
     nodes.append(N("Relu", [conv("2", qdq("r1", 0.04, "m1"), 32, 32, 3, pads=[1, 1, 1, 1], strides=[2, 2])], ["r2"]))
     skip = qdq("r2", 0.04, "m2")
-    nodes.append(N("Add", [conv("3", skip, 32, 32, 1), skip], ["s3"]))
-    nodes.append(N("Relu", ["s3"], ["r3"]))
+    if residual:
+        nodes.append(N("Add", [conv("3", skip, 32, 32, 1), skip], ["s3"]))
+        nodes.append(N("Relu", ["s3"], ["r3"]))
+    else:
+        nodes.append(N("Relu", [conv("3", skip, 32, 32, 1)], ["r3"]))
     y = qdq(conv("5", qdq(conv("4", qdq("r3", 0.05, "m3"), 16, 32, 3, pads=[1, 1, 1, 1]), 0.05, "m4"), 16, 16, 1),
             0.03, "out")
     nodes.append(N("Identity", [y], ["y"]))
@@ -152,20 +155,21 @@ def test_graph_int8_convs_match_onnxruntime_and_cpu(tmp_path, batch, size):
     cache = tmp_path / "t.cache"
     opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache))
     tuned = build_engine(model, tmp_path, name="tuned", **opts)
-    assert sum(la.op.startswith("QConv") for la in tuned.layers) == 4, [la.op for la in tuned.layers]
-    assert not any(la.name == "conv_3" and la.op.startswith("QConv") for la in tuned.layers)
+    assert sum(la.op.startswith("QConv") for la in tuned.layers) == 5, [la.op for la in tuned.layers]
     _force_qconv_tactics(cache, "i8-graph:heuristic")
     forced = build_engine(model, tmp_path, name="forced", **opts)
     tactics = {la.name: la.tactic for la in forced.layers if la.op.startswith("QConv")}
     # conv_1 reads the quantized graph input and conv_5 writes the one before the output, which may stay NCHW;
-    # conv_2 and conv_4 read and write NHWC int8 tensors
+    # conv_2, conv_3 and conv_4 read and write NHWC int8 tensors
     graph = {n for n, t in tactics.items() if t.startswith("i8-graph:e")}
-    assert {"conv_2", "conv_4"} <= graph, tactics
+    assert {"conv_2", "conv_3", "conv_4"} <= graph, tactics
+    # five int8 layers deep: the GPU's epilogue rounds a rare near-tie the other way (FMA contraction), and the layers
+    # after it carry that one step on, so a handful of outputs may move by a few steps; a wrong kernel moves most
     for engine, what in ((tuned, "tuned"), (forced, "graph-API")):
         got = engine.infer({"x": x})["y"]
         for ref_what, want in (("onnxruntime", ref), ("cpu int8 plan", cpu)):
             worst, share = _steps(got, want, 0.03)
-            assert worst <= 1 and share < 0.02, (what, ref_what, tactics, worst, share)
+            assert worst <= 4 and share < 0.002, (what, ref_what, tactics, worst, share)
     path = str(tmp_path / "forced.plan")
     forced.save(path)
     loaded = trtcore.Engine(path)
@@ -174,3 +178,23 @@ def test_graph_int8_convs_match_onnxruntime_and_cpu(tmp_path, batch, size):
     # a smaller batch than the plan's runs the same configuration planned for that batch
     worst, _ = _steps(loaded.infer({"x": x[:1]})["y"], forced.infer({"x": x})["y"][:1], 0.03)
     assert worst <= 1, worst
+
+
+def test_residual_convolution_stays_float_between_int8_convs(tmp_path):
+    """cuDNN's graph API has no int8 engine with a residual operand: the 1x1 convolution with the skip connection runs
+    in float (TF32 here, as TensorRT would) between int8 convolutions. TF32's rounding moves a few values of the
+    tensor quantized after it by a step, which the later int8 layers carry on, so the comparison with onnxruntime is
+    on the dequantized output's relative error rather than step by step."""
+    model, x = _spatial_chain(4, 16, seed=7, residual=True)
+    ref = ort_run(model, {"x": x})["y"]
+    engine = build_engine(model, tmp_path, backend="cuda", strict_fp32=False)
+    ops = {la.name: la.op for la in engine.layers}
+    assert ops["conv_3"].startswith("Conv") and "Add" in ops["conv_3"], ops
+    assert sum(op.startswith("QConv") for op in ops.values()) == 4, ops
+    got = engine.infer({"x": x})["y"]
+    assert np.linalg.norm(got - ref) / np.linalg.norm(ref) < 0.02
+    strict = build_engine(model, tmp_path, name="strict", backend="cuda", strict_fp32=True).infer({"x": x})["y"]
+    worst, share = _steps(strict, ref, 0.03)
+    assert share < 0.005, (worst, share)  # in strict FP32 the float layer rounds almost as onnxruntime's
+    print("residual chain: TF32 rel L2 %.4f; strict FP32 %d steps at most, %.4f%% differ" % (
+        np.linalg.norm(got - ref) / np.linalg.norm(ref), worst, 100 * share))

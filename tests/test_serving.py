@@ -6,6 +6,7 @@ server is stopped at the end. Answers must equal Engine.infer on the plan and ag
 Needs nvidia-pytriton and tritonclient[http,grpc] with numpy<2 (skipped without them): scripts/test_serving.sh runs
 this file in such an environment, .venv/serve, where a skipped test fails the run."""
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -226,6 +227,50 @@ def test_commands_name_a_missing_plan(cmd, tmp_path, capsys):
     assert missing in capsys.readouterr().err
 
 
+def test_serve_refuses_a_taken_port_naming_the_option(plan, capsys):
+    """A port another process listens on is refused before Triton starts (it would otherwise talk to that process)."""
+    import socket
+
+    from trtcore import cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert cli.main(["serve", "--plan", plan, "--grpc-port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert "--grpc-port %d" % port in err and "in use" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("ports, needle", [(["--http-port", "99999"], "--http-port 99999: expected a TCP port"),
+                                           (["--metrics-port", "0"], "--metrics-port 0: expected a TCP port"),
+                                           (["--http-port", "9100", "--grpc-port", "9100"], "are both 9100")])
+def test_serve_refuses_bad_ports(plan, capsys, ports, needle):
+    from trtcore import cli
+
+    assert cli.main(["serve", "--plan", plan] + ports) == 1
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_serve_points_an_onnx_model_to_trtcore_build(onnx_model, capsys):
+    from trtcore import cli
+
+    assert cli.main(["serve", "--plan", onnx_model]) == 1
+    err = capsys.readouterr().err
+    assert "not a plan" in err and "trtcore build --onnx %s" % onnx_model in err
+
+
+def test_serve_help_shows_the_defaults(capsys):
+    from trtcore import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for default in ("default: 8000", "default: 8001", "default: 8002", "default: 127.0.0.1", "default: 1"):
+        assert default in out, default
+
+
 def test_export_rejects_bad_model_name(plan, tmp_path):
     from trtcore.triton_repo import export
 
@@ -385,22 +430,19 @@ def stock_server(plan, tmp_path_factory):
     """The exported repository under the tritonserver binary inside the PyTriton wheel."""
     _need_serving()
     import trtcore
-    from trtcore.triton_repo import bundled_tritonserver, export
+    from trtcore.triton_repo import export, server_command
 
     d = tmp_path_factory.mktemp("stock")
     model_dir = export(plan, d / "repo", model_name="model", instances=2, max_queue_delay_us=2000)
     # the backend's Python imports this checkout's trtcore (its model folder is on the stub's sys.path), as it
     # would an installed one
     os.symlink(os.path.dirname(trtcore.__file__), os.path.join(model_dir, "trtcore"))
-    server, env = bundled_tritonserver(d / "backends")
     http, grpc, metrics = free_ports(3)
+    # the command `trtcore export-triton --backend-directory` prints, as a user would paste it
+    command = server_command(d / "repo", d / "backends", http_port=http, grpc_port=grpc, metrics_port=metrics)
     log = open(d / "tritonserver.log", "w")
-    proc = subprocess.Popen([server, "--model-repository=%s" % (d / "repo"),
-                             "--backend-directory=%s" % (d / "backends"),
-                             "--http-address=127.0.0.1", "--http-port=%d" % http, "--grpc-address=127.0.0.1",
-                             "--grpc-port=%d" % grpc, "--metrics-address=127.0.0.1", "--metrics-port=%d" % metrics,
-                             "--allow-gpu-metrics=false", "--pinned-memory-pool-byte-size=0", "--exit-timeout-secs=5"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(shlex.split(command) + ["--allow-gpu-metrics=false", "--pinned-memory-pool-byte-size=0",
+                                                    "--exit-timeout-secs=5"], stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 90
         while True:
@@ -423,6 +465,18 @@ def stock_server(plan, tmp_path_factory):
             proc.kill()
             proc.wait()
         log.close()
+
+
+def test_export_triton_prints_the_server_command(plan, tmp_path, capsys):
+    _need_serving()
+    from trtcore import cli
+
+    assert cli.main(["export-triton", "--plan", plan, "--repository", str(tmp_path / "repo"),
+                     "--backend-directory", str(tmp_path / "backends")]) == 0
+    out = capsys.readouterr().out
+    assert "bin/tritonserver" in out and "--model-repository=%s" % (tmp_path / "repo") in out
+    assert "--grpc-address=127.0.0.1" in out and "LD_LIBRARY_PATH=" in out
+    assert os.path.isfile(tmp_path / "backends" / "python" / "triton_python_backend_stub")
 
 
 @pytest.mark.slow

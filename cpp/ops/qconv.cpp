@@ -1,7 +1,8 @@
 // QConv (internal): a 2-d convolution lowered from DequantizeLinear -> Conv [-> QuantizeLinear], in QLinearConv's
 // input order plus a residual: 0 x (int8/uint8), 1 x_scale, 2 x_zero_point (optional), 3 w (int8, constant),
 // 4 w_scale (scalar or per output channel), 5 w_zero_point (optional, all zero), 6 y_scale and 7 y_zero_point
-// (optional, both or neither: present = quantized output of y_zero_point's type, absent = float32 output),
+// (optional, both or neither: present = quantized output of y_zero_point's type, absent = float output, float32
+// unless the string attribute float_out is "float16", which lower_qconv sets where the Conv computed float16),
 // 8 bias (float32, optional), 9 residual (float32, output shape, optional). Conv's and the fused-activation
 // attributes apply as for Conv.
 #include "ops/op_registry.h"
@@ -35,7 +36,11 @@ void infer_QConv(ShapeContext& ctx) {
   if (ctx.has_input(9) && ctx.in(9).shape != out)
     ctx.fail("residual input shape ", shape_str(ctx.in(9).shape), " differs from the output shape ", shape_str(out));
   check_fused_activation(ctx);
-  ctx.set_out(0, ctx.has_input(7) ? ctx.in(7).dtype : DType::kFloat32, out);
+  const std::string float_out = ctx.node().attrs.get_string("float_out", "float32");
+  if (float_out != "float32" && float_out != "float16")
+    ctx.fail("float_out '", float_out, "': expected float32 or float16");
+  const DType y = float_out == "float16" ? DType::kFloat16 : DType::kFloat32;
+  ctx.set_out(0, ctx.has_input(7) ? ctx.in(7).dtype : y, out);
 }
 
 }  // namespace trtcore

@@ -111,6 +111,8 @@ void lower_qconv(Graph& g, const PassContext& ctx) {
         remove[size_t(c)] = 1;
       }
       n.outputs[0] = qout;
+    } else if (g.value(out).dtype == DType::kFloat16) {
+      n.attrs.set("float_out", std::string("float16"));  // a plan's loader infers the stored type again
     }
     n.op = "QConv";
     n.inputs = ins;

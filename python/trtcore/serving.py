@@ -18,8 +18,11 @@ import numpy as np
 
 from .triton_repo import ModelSpec, interpreter_libdir
 
-_PYTRITON_HINT = ("trtcore serve needs PyTriton: pip install 'trtcore[serve]' (nvidia-pytriton; x86_64 Linux "
-                  "with glibc >= 2.35)")
+_PYTRITON_HINT = ("trtcore serve needs PyTriton: pip install 'trtcore[serve]' (nvidia-pytriton 0.7 with numpy<2; "
+                  "x86_64 Linux with glibc >= 2.35); in a checkout, `bash scripts/setup_serving.sh` makes .venv/serve "
+                  "and `.venv/serve/bin/python -m trtcore serve ...` runs it")
+_PORT_OPTIONS = (("HTTP", "http_port", "--http-port"), ("gRPC", "grpc_port", "--grpc-port"),
+                 ("metrics", "metrics_port", "--metrics-port"))
 
 
 def free_ports(n):
@@ -33,6 +36,30 @@ def free_ports(n):
     for s in socks:
         s.close()
     return ports
+
+
+def check_ports(host, ports):
+    """Raises ValueError naming the option when a port is out of range, used twice, or already taken on `host`
+    (tritonserver would otherwise fail after start-up with a long log, or talk to whatever holds the port).
+    `ports` maps an option's name (e.g. --http-port) to its port."""
+    import socket
+
+    seen = {}
+    for option, port in ports.items():
+        if not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ValueError("%s %r: expected a TCP port from 1 to 65535" % (option, port))
+        if port in seen:
+            raise ValueError("%s and %s are both %d: each endpoint needs its own port" % (seen[port], option, port))
+        seen[port] = option
+    for option, port in ports.items():
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError as e:
+                raise ValueError("%s %d: cannot listen on %s:%d (%s); choose another port with %s"
+                                 % (option, port, host, port, "already in use" if e.errno == 98 else e.strerror,
+                                    option)) from None
 
 
 def numpy_mismatch():
@@ -137,6 +164,9 @@ class Server:
 
         if instances < 1:
             raise ValueError("instances must be at least 1, got %d" % instances)
+        if not isinstance(engine, trtcore.Engine) and _is_onnx(str(engine)):
+            raise ValueError("%s is an ONNX model, not a plan: build one first with `trtcore build --onnx %s --plan "
+                             "m.plan` (trtcore.build in Python) and serve m.plan" % (engine, engine))
         self.engine = engine if isinstance(engine, trtcore.Engine) else trtcore.Engine(str(engine), threads=threads)
         self.spec = ModelSpec.of(self.engine)
         self.model_name, self.host, self.instances = model_name, host, instances
@@ -162,6 +192,7 @@ class Server:
 
     def start(self):
         """Starts Triton with the model bound; returns self."""
+        check_ports(self.host, {opt: getattr(self, attr) for _, attr, opt in _PORT_OPTIONS})
         pt = _pytriton()
         cfg = pt["TritonConfig"](http_address=self.host, http_port=self.http_port, grpc_address=self.host,
                                  grpc_port=self.grpc_port, metrics_address=self.host, metrics_port=self.metrics_port,
@@ -182,8 +213,10 @@ class Server:
                 self._triton.bind(model_name=self.model_name, infer_func=callables, inputs=inputs, outputs=outputs,
                                   config=model_cfg, strict=True)
                 self._triton.run()
-            except BaseException:
+            except BaseException as e:
                 self.stop()
+                if type(e).__module__.startswith("pytriton"):  # PyTriton's own errors carry no traceback worth showing
+                    raise RuntimeError("Triton did not start: %s: %s" % (type(e).__name__, e)) from e
                 raise
         return self
 
@@ -209,6 +242,18 @@ class Server:
         self.stop()
 
 
+def _is_onnx(path):
+    """True for a file that reads as an ONNX model rather than a plan (by name, or a protobuf's first field)."""
+    if path.lower().endswith(".onnx"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+    except OSError:
+        return False
+    return head[:1] == b"\x08"  # ModelProto's ir_version (field 1, varint) comes first in every exporter's output
+
+
 def serve(engine, block=True, **options):
     """Serves `engine` (an Engine or a plan path) through Triton; see Server for the options. block=True runs until
     Ctrl-C; block=False returns the started Server (stop() it)."""
@@ -220,20 +265,25 @@ def serve(engine, block=True, **options):
 
 def add_cli(sub):
     """Adds `trtcore serve` to the `trtcore` command's subparsers."""
+    import argparse
+
     p = sub.add_parser("serve", help="serve a plan through Triton Inference Server (PyTriton)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Serves the plan over HTTP and gRPC (KServe v2 protocol) with Prometheus metrics, "
                                    "dynamic batching up to the plan's maximum batch. Needs pip install "
-                                   "'trtcore[serve]'. Stop with Ctrl-C.")
+                                   "'trtcore[serve]' (in a checkout: bash scripts/setup_serving.sh, then "
+                                   ".venv/serve/bin/python -m trtcore serve ...). Requests pass through as sent: a "
+                                   "NaN in an input gives NaN outputs for that request only. Stop with Ctrl-C.")
     p.add_argument("--plan", required=True, help="the engine plan")
-    p.add_argument("--model-name", default="model", help="name clients address (default: model)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 for all)")
-    p.add_argument("--http-port", type=int, default=8000)
-    p.add_argument("--grpc-port", type=int, default=8001)
+    p.add_argument("--model-name", default="model", help="name clients address")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 for every interface)")
+    p.add_argument("--http-port", type=int, default=8000, help="KServe v2 HTTP endpoint")
+    p.add_argument("--grpc-port", type=int, default=8001, help="KServe v2 gRPC endpoint")
     p.add_argument("--metrics-port", type=int, default=8002, help="Prometheus metrics at /metrics")
     p.add_argument("--instances", type=int, default=1, help="execution contexts serving requests concurrently")
     p.add_argument("--max-queue-delay-us", type=int, default=0,
-                   help="how long the dynamic batcher may hold a request to combine it with others (default 0)")
-    p.add_argument("--threads", type=int, default=0, help="cpu backend threads (0: default)")
+                   help="how long the dynamic batcher may hold a request to combine it with others")
+    p.add_argument("--threads", type=int, default=0, help="cpu backend threads (0: the backend's default)")
     p.set_defaults(func=_cli)
 
 

@@ -220,7 +220,23 @@ def add_cli(sub):
     p.add_argument("--max-queue-delay-us", type=int, default=0,
                    help="how long the dynamic batcher may hold a request to combine it with others")
     p.add_argument("--threads", type=int, default=0, help="cpu backend threads per instance (0: default)")
+    p.add_argument("--backend-directory", metavar="DIR",
+                   help="also fill DIR with the Python backend of the tritonserver inside the PyTriton wheel and "
+                        "print the command that starts that server on the repository (needs trtcore[serve])")
     p.set_defaults(func=_cli)
+
+
+def server_command(repository, backend_dir, host="127.0.0.1", http_port=8000, grpc_port=8001, metrics_port=8002):
+    """The shell command that starts the PyTriton wheel's tritonserver on `repository` (fills backend_dir)."""
+    import shlex
+
+    server, env = bundled_tritonserver(backend_dir)
+    env_part = " ".join("%s=%s" % (k, shlex.quote(env[k])) for k in ("LD_LIBRARY_PATH", "PATH"))
+    args = ["--model-repository=%s" % os.path.abspath(repository),
+            "--backend-directory=%s" % os.path.abspath(backend_dir)]
+    for what, port in (("http", http_port), ("grpc", grpc_port), ("metrics", metrics_port)):
+        args += ["--%s-address=%s" % (what, host), "--%s-port=%d" % (what, port)]
+    return "env %s %s %s" % (env_part, shlex.quote(server), " ".join(shlex.quote(a) for a in args))
 
 
 def _cli(args):
@@ -233,4 +249,11 @@ def _cli(args):
         sys.stderr.write("trtcore export-triton: error: %s\n" % e)
         return 1
     print("wrote %s (config.pbtxt, 1/model.py, 1/%s)" % (d, PLAN_FILE))
+    if args.backend_directory:
+        try:
+            command = server_command(args.repository, args.backend_directory)
+        except (ImportError, OSError) as e:
+            sys.stderr.write("trtcore export-triton: error: %s\n" % e)
+            return 1
+        print("start Triton on it (HTTP 127.0.0.1:8000, gRPC :8001, metrics :8002) with:\n  " + command)
     return 0

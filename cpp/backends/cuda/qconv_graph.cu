@@ -22,10 +22,10 @@ __device__ __forceinline__ unsigned mix(int64_t i, unsigned seed) {
   return h ^ (h >> 12);
 }
 
-// int8 values in [-127, 127] from a hash of the index.
-__global__ void fill_int8_kernel(int8_t* p, int64_t n, unsigned seed) {
+// int8 values in [-span, span] from a hash of the index.
+__global__ void fill_int8_kernel(int8_t* p, int64_t n, unsigned seed, int span) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    p[i] = int8_t(int(mix(i, seed) % 255u) - 127);
+    p[i] = int8_t(int(mix(i, seed) % unsigned(2 * span + 1)) - span);
 }
 
 // Uniform values in [-amplitude, amplitude).
@@ -139,6 +139,7 @@ float QConvKernel::tune_graph(const Node& node, const Graph& g, CudaInitContext&
       graph_cfg_ = cfg;
     }
   }
+  drop_check_reference();
   if (best == kNone) return kNone;
   graph_->keep(max_batch_, &graph_cfg_);
   GraphPlan* kept = graph_->plan(ctx.cudnn, max_batch_, graph_cfg_, &why);
@@ -167,12 +168,14 @@ bool QConvKernel::reuse_graph(const Node& node, const Graph& g, CudaInitContext&
     GraphPlan* plan = graph_->plan(ctx.cudnn, max_batch_, cfg, &why);
     if (!plan || plan->workspace() > ctx.workspace_limit) continue;
     if (config == "heuristic" && !graph_matches(plan, ctx)) continue;
+    drop_check_reference();
     graph_cfg_ = cfg;
     graph_->keep(max_batch_, &graph_cfg_);
     graph_by_batch_[max_batch_] = plan;
     graph_ws_ = plan->workspace();
     return true;
   }
+  drop_check_reference();
   graph_.reset();
   return false;  // a configuration this cuDNN does not offer: the direct form runs
 }
@@ -189,47 +192,65 @@ GraphConvPtrs QConvKernel::graph_ptrs(const void* x, const void* z, void* y, voi
   return p;
 }
 
-// Runs `plan` and the direct form on the same random operands at the maximum batch: int8 outputs may differ by one
-// step (the scale is folded into one multiplier), float outputs by rounding only.
-bool QConvKernel::graph_matches(GraphPlan* plan, CudaInitContext& ctx) {
+// The check's operands and the direct form's output on them, made once per convolution and kept while its
+// configurations are tried. Inputs span +-15 steps (activations' usual size) so that few outputs saturate: a
+// saturated output agrees whatever the arithmetic before it.
+void QConvKernel::make_check_reference(CudaInitContext& ctx) {
   const std::string where = where_ + " (graph engine check)";
   const int64_t x_n = int64_t(max_batch_) * geom_.c * geom_.h * geom_.w;
   const int64_t y_n = int64_t(max_batch_) * geom_.k * geom_.oh * geom_.ow;
-  DeviceBuffer xb(size_t(x_n), where), ws(plan->workspace(), where);
-  DeviceBuffer y_ref(size_t(y_n) * dtype_size(y_type_), where), y_got(y_ref.bytes(), where);
-  DeviceBuffer rb;
-  fill_int8_kernel<<<grid_for(x_n), kBlockSize, 0, ctx.stream>>>(xb.as<int8_t>(), x_n, 1);
+  check_x_ = DeviceBuffer(size_t(x_n), where);
+  check_ref_ = DeviceBuffer(size_t(y_n) * dtype_size(y_type_), where);
+  fill_int8_kernel<<<grid_for(x_n), kBlockSize, 0, ctx.stream>>>(check_x_.as<int8_t>(), x_n, 1, 15);
   TRTCORE_CUDA_LAUNCH_CHECK(where, fill_int8_kernel);
   std::vector<TensorView> ins(10);
-  ins[0] = TensorView{DType::kInt8, Shape{max_batch_, geom_.c, geom_.h, geom_.w}, xb.get()};
+  ins[0] = TensorView{DType::kInt8, Shape{max_batch_, geom_.c, geom_.h, geom_.w}, check_x_.get()};
   if (has_residual_) {
-    rb = DeviceBuffer(size_t(y_n) * dtype_size(r_type_), where);
+    check_r_ = DeviceBuffer(size_t(y_n) * dtype_size(r_type_), where);
     const float amplitude = 64.f * epi_.ys;  // residuals that move the result across several steps
     if (r_type_ == DType::kFloat16)
-      fill_float_kernel<__half><<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(rb.as<__half>(), y_n, amplitude, 2);
+      fill_float_kernel<__half><<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(check_r_.as<__half>(), y_n, amplitude, 2);
     else
-      fill_float_kernel<float><<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(rb.as<float>(), y_n, amplitude, 2);
+      fill_float_kernel<float><<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(check_r_.as<float>(), y_n, amplitude, 2);
     TRTCORE_CUDA_LAUNCH_CHECK(where, "fill_float_kernel");
-    ins[9] = TensorView{r_type_, Shape{max_batch_, geom_.k, geom_.oh, geom_.ow}, rb.get()};
+    ins[9] = TensorView{r_type_, Shape{max_batch_, geom_.k, geom_.oh, geom_.ow}, check_r_.get()};
   }
-  const Shape ys{max_batch_, geom_.k, geom_.oh, geom_.ow};
-  launch_direct(ins, {TensorView{y_type_, ys, y_ref.get()}}, ctx.stream);
-  if (plan->execute(ctx.cudnn, graph_ptrs(xb.get(), rb.get(), y_got.get(), ws.get())) != CUDNN_STATUS_SUCCESS) {
+  launch_direct(ins, {TensorView{y_type_, Shape{max_batch_, geom_.k, geom_.oh, geom_.ow}, check_ref_.get()}},
+                ctx.stream);
+}
+
+// Runs `plan` on the check's operands and compares with the direct form: int8 outputs may differ by one step where
+// the folded scale rounds a near-tie the other way (rarely: at most 1% of them), float outputs by rounding only.
+bool QConvKernel::graph_matches(GraphPlan* plan, CudaInitContext& ctx) {
+  const std::string where = where_ + " (graph engine check)";
+  if (!check_ref_.get()) make_check_reference(ctx);
+  const int64_t y_n = int64_t(max_batch_) * geom_.k * geom_.oh * geom_.ow;
+  DeviceBuffer ws(plan->workspace(), where), y_got(size_t(y_n) * dtype_size(y_type_), where);
+  if (plan->execute(ctx.cudnn, graph_ptrs(check_x_.get(), check_r_.get(), y_got.get(), ws.get())) !=
+      CUDNN_STATUS_SUCCESS) {
     static_cast<void>(cudaGetLastError());
     return false;
   }
   TRTCORE_CUDA_CHECK(where, cudaStreamSynchronize(ctx.stream));
-  const std::vector<float> ref = host_floats(y_ref.get(), y_type_, y_n, where);
+  const std::vector<float> ref = host_floats(check_ref_.get(), y_type_, y_n, where);
   const std::vector<float> got = host_floats(y_got.get(), y_type_, y_n, where);
   float max_ref = 0.f;
   for (float v : ref) max_ref = std::fmax(max_ref, std::fabs(v));
   const bool steps = y_type_ == DType::kInt8;
   const float rel = y_type_ == DType::kFloat16 ? 1e-2f : 1e-4f, abs_frac = y_type_ == DType::kFloat16 ? 2e-3f : 1e-5f;
+  size_t moved = 0;
   for (size_t i = 0; i < ref.size(); ++i) {
     const float d = std::fabs(got[i] - ref[i]);
     if (steps ? !(d <= 1.f) : !(d <= rel * std::fabs(ref[i]) + abs_frac * max_ref)) return false;
+    moved += d > 0.f;
   }
-  return true;
+  return !steps || moved <= ref.size() / 100;
+}
+
+void QConvKernel::drop_check_reference() {
+  check_x_ = DeviceBuffer();
+  check_ref_ = DeviceBuffer();
+  check_r_ = DeviceBuffer();
 }
 
 // The plan of the chosen configuration at `batch`, built on first use; null when cuDNN cannot build it.

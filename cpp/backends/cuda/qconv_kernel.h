@@ -84,6 +84,8 @@ class QConvKernel : public CudaKernel {
   float tune_graph(const Node& node, const Graph& g, CudaInitContext& ctx);
   bool reuse_graph(const Node& node, const Graph& g, CudaInitContext& ctx, const std::string& config);
   bool graph_matches(GraphPlan* plan, CudaInitContext& ctx);
+  void make_check_reference(CudaInitContext& ctx);
+  void drop_check_reference();
   GraphPlan* graph_plan_at(cudnnHandle_t h, int64_t batch);
   void run_graph(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx);
   GraphConvPtrs graph_ptrs(const void* x, const void* z, void* y, void* ws) const;
@@ -101,6 +103,7 @@ class QConvKernel : public CudaKernel {
   DeviceBuffer lt_alpha_, lt_bias_;  // x_scale * w_scale[k] / y_scale and bias[k] / y_scale
   const void* lt_weights_ = nullptr;  // the int8 [K, C] constant as uploaded
   std::unique_ptr<GraphConvPlans> graph_;
+  DeviceBuffer check_x_, check_r_, check_ref_;  // graph engine check: operands and the direct form's output
   EngineConfig graph_cfg_;
   std::map<int64_t, GraphPlan*> graph_by_batch_;  // plans of graph_cfg_ (null: this batch runs the direct form)
   DeviceBuffer graph_scale_, graph_bias_;          // the epilogue's scale and bias, divided by y_scale if quantized
