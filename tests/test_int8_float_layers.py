@@ -81,3 +81,22 @@ def test_float_layers_on_the_command_line(setup):
     assert "among the 1 layer most" in text and "1 layers" not in text
     assert_clean_failure(trtcore_cli("build", "--onnx", src, "--backend", "cpu", "--int8-float-layers", 2),
                          "--int8-float-layers", "--int8")
+
+
+def test_accuracy_options_on_the_standalone_executable(setup):
+    """trtcore-exec reads the same flags: the plan it writes keeps one layer float and the sensitivity file appears."""
+    from test_executable import _run
+    tmp, src, calib, x, ref = setup
+    samples = tmp / "calib_exec"
+    samples.mkdir(exist_ok=True)
+    for i, a in enumerate(calib[:8]):
+        (samples / f"s{i}.raw").write_bytes(a.tobytes())
+    plan, cache = tmp / "exec.plan", tmp / "exec.cache"
+    proc = _run(f"--file={src}", f"--plan={plan}", f"--calibration_dir={samples}", f"--calibration={cache}",
+                "--batch=8", "--backend=cpu", "--int8-bias-correction=on", "--int8-equalization=on",
+                "--int8-float-layers=1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = _sensitivity_rows(str(cache) + ".sensitivity")
+    layers = {l.name: l.precision for l in trtcore.Engine(str(plan)).layers}
+    assert layers.get(rows[0][3]) not in (None, "int8"), (rows[0], layers)
+    assert '"equalization": "on"' in open(str(cache) + ".json").read()
