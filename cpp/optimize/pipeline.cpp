@@ -10,6 +10,7 @@ namespace opt {
 void fold_constants(Graph& g, const PassContext& ctx);
 void remove_identity(Graph& g, const PassContext& ctx);
 void fold_batchnorm(Graph& g, const PassContext& ctx);
+void equalize_int8(Graph& g, const PassContext& ctx);
 void fuse_conv_residual(Graph& g, const PassContext& ctx);
 void fuse_activation(Graph& g, const PassContext& ctx);
 void merge_sibling_convs(Graph& g, const PassContext& ctx);
@@ -26,6 +27,8 @@ const std::vector<Pass>& default_passes() {
        &opt::remove_identity},
       {"fold_batchnorm", "fold BatchNormalization (or per-channel Mul/Add) into Conv/ConvTranspose/Gemm weights",
        &opt::fold_batchnorm},
+      {"equalize_int8", "INT8 with --int8-equalization on: cross-layer equalization of Conv -> [Relu|Clip] -> Conv pairs",
+       &opt::equalize_int8},
       {"fuse_conv_residual", "fuse Add(Conv(x), r) into the Conv as a residual input", &opt::fuse_conv_residual},
       {"fuse_activation", "fuse Relu/LeakyRelu/Clip/Sigmoid/HardSigmoid/HardSwish/Tanh into Conv/Gemm",
        &opt::fuse_activation},

@@ -2,6 +2,7 @@
 #include "precision/calibrator.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "precision/calibrate/stats.h"
 #include "trtcore/error.h"
@@ -23,6 +24,19 @@ class ShapesAt {
   const Graph& g_;
   std::map<int64_t, std::vector<Shape>> cache_;
 };
+
+// Adds each channel's (axis 1) sum of `x` (shape `s`) to `sums`, and the values per channel to `count`.
+void add_channel_sums(const float* x, const Shape& s, std::vector<double>& sums, double& count) {
+  const int64_t outer = s[0], channels = s[1], inner = numel(s) / std::max<int64_t>(1, outer * channels);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* p = x + (o * channels + c) * inner;
+      double acc = 0;
+      for (int64_t i = 0; i < inner; ++i) acc += std::isfinite(p[i]) ? p[i] : 0.f;
+      sums[size_t(c)] += acc;
+    }
+  count += double(outer * inner);
+}
 
 }  // namespace
 
@@ -125,6 +139,15 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
   for (size_t k = 0; k < g.outputs.size(); ++k) out_slot.emplace(g.outputs[k], k);
 
   std::vector<calib::TensorStats> stats(observed.size(), calib::TensorStats(2048));
+  // per-channel sums (axis 1, in double: many samples) of the tensors bias correction reads
+  std::vector<std::vector<double>> channel_sum(observed.size());
+  std::vector<double> channel_count(observed.size(), 0.0);
+  for (size_t k = 0; k < observed.size(); ++k) {
+    const std::string& name = g.value(observed[k]).name;
+    const Shape& s = g.value(observed[k]).shape;
+    const auto& want = settings.channel_mean_tensors;
+    if (s.size() >= 2 && std::find(want.begin(), want.end(), name) != want.end()) channel_sum[k].assign(size_t(s[1]), 0.0);
+  }
   const size_t steps = (usable + size_t(batch) - 1) / size_t(batch);
   ShapesAt shapes_at(g);
   // max needs the ranges alone; the other algorithms a histogram over them
@@ -145,6 +168,8 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
         const size_t n = size_t(numel(shapes[size_t(observed[k])]));
         if (pass == 0) stats[k].observe_range(p, n);
         else stats[k].observe_histogram(p, n);
+        if (pass == 0 && !channel_sum[k].empty()) add_channel_sums(p, shapes[size_t(observed[k])], channel_sum[k],
+                                                                  channel_count[k]);
       }
       if (progress) progress(what, first + count, usable);
     }
@@ -159,6 +184,10 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
     // A graph input keeps its whole range: its values are the data itself, and a spike of one common value (an
     // image's uniform background) would otherwise pull entropy's threshold onto it and clip everything brighter.
     const bool input = std::find(g.inputs.begin(), g.inputs.end(), observed[k]) != g.inputs.end();
+    if (!channel_sum[k].empty() && channel_count[k] > 0) {
+      std::vector<float>& mean = result.channel_mean[name];
+      for (double sum : channel_sum[k]) mean.push_back(float(sum / channel_count[k]));
+    }
     result.amax[name] = calib::compute_amax(stats[k], input ? full_range : as);
     if (stats[k].nonfinite() > 0)
       result.warnings.push_back("tensor '" + name + "' held " + std::to_string(stats[k].nonfinite()) +

@@ -51,7 +51,7 @@ class Rewriter {
   }
 
   // int8 weights with per-channel scales along `axis`, behind a DequantizeLinear; returns the dequantized value.
-  int quantized_weights(int w, int axis, std::vector<Node>& out) {
+  int quantized_weights(int w, int axis, std::vector<Node>& out, std::vector<float>* rounding = nullptr) {
     const Value& wv = g_.value(w);
     const Shape shape = wv.shape;
     const float* p = wv.constant->data<float>();
@@ -69,6 +69,11 @@ class Rewriter {
     for (int64_t i = 0; i < numel(shape); ++i) {
       const float r = std::nearbyint(p[i] / s.data<float>()[(i / inner) % channels]);
       q.data<int8_t>()[i] = int8_t(std::clamp(r, -127.f, 127.f));
+    }
+    if (rounding) {  // what the int8 weights compute minus the float weights
+      rounding->resize(size_t(numel(shape)));
+      for (int64_t i = 0; i < numel(shape); ++i)
+        (*rounding)[size_t(i)] = float(q.data<int8_t>()[i]) * s.data<float>()[(i / inner) % channels] - p[i];
     }
     const std::string name = wv.name;
     const int qi = g_.add_constant(g_.unique_name(name + "_int8"), std::move(q));
@@ -115,6 +120,54 @@ class Rewriter {
   std::set<std::string> taken_;  // node names given out before the new node list replaces the graph's
   int pairs_ = 0;
 };
+
+// Bias correction (Nagel et al. 2019, "Data-Free Quantization", section 4.2): the int8 weights W_q compute
+// y + (W_q - W) x; its expected value over the calibration samples, (W_q - W) E[x] with E[x] per input channel, is
+// subtracted from the bias. Zero padding at the borders is ignored (the shift is the interior one). Returns whether
+// `n` was corrected (Conv with any group; Gemm with alpha 1 and a bias per output, or none).
+bool correct_bias(Graph& g, Node& n, const std::vector<float>& err, const Shape& w_shape,
+                  const std::vector<float>& mean) {
+  std::vector<double> shift;
+  if (n.op == "Conv") {
+    const int64_t outs = w_shape[0], cin_pg = w_shape[1], group = n.attrs.get_int("group", 1);
+    const int64_t taps = int64_t(err.size()) / (outs * cin_pg), out_pg = outs / group;
+    if (int64_t(mean.size()) != cin_pg * group) return false;
+    shift.assign(size_t(outs), 0.0);
+    for (int64_t o = 0; o < outs; ++o)
+      for (int64_t c = 0; c < cin_pg; ++c) {
+        double e = 0;
+        for (int64_t k = 0; k < taps; ++k) e += err[size_t((o * cin_pg + c) * taps + k)];
+        shift[size_t(o)] += e * mean[size_t((o / out_pg) * cin_pg + c)];
+      }
+  } else if (n.op == "Gemm") {
+    if (n.attrs.get_float("alpha", 1.f) != 1.f) return false;
+    const bool trans_b = n.attrs.get_int("transB", 0) != 0;
+    const int64_t ins = trans_b ? w_shape[1] : w_shape[0], outs = trans_b ? w_shape[0] : w_shape[1];
+    if (int64_t(mean.size()) != ins) return false;
+    shift.assign(size_t(outs), 0.0);
+    for (int64_t o = 0; o < outs; ++o)
+      for (int64_t i = 0; i < ins; ++i)
+        shift[size_t(o)] += double(err[size_t(trans_b ? o * ins + i : i * outs + o)]) * mean[size_t(i)];
+  } else {
+    return false;
+  }
+  const int64_t outs = int64_t(shift.size());
+  std::vector<float> bias(size_t(outs), 0.f);
+  const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
+  if (has_bias) {
+    const Value& b = g.value(n.inputs[2]);
+    if (!b.constant || b.dtype != DType::kFloat32 || b.constant->numel() != outs) return false;
+    if (n.op == "Gemm" && n.attrs.get_float("beta", 1.f) != 1.f) return false;
+    std::copy(b.constant->data<float>(), b.constant->data<float>() + outs, bias.begin());
+  }
+  for (int64_t o = 0; o < outs; ++o) bias[size_t(o)] -= float(shift[size_t(o)]);
+  Tensor t(DType::kFloat32, {outs});
+  std::copy(bias.begin(), bias.end(), t.data<float>());
+  const std::string base = has_bias ? g.value(n.inputs[2]).name : n.name + "_bias";
+  if (n.inputs.size() < 3) n.inputs.resize(3, -1);
+  n.inputs[2] = g.add_constant(g.unique_name(base + "_corrected"), std::move(t));
+  return true;
+}
 
 // A QuantizeLinear per tensor with a positive constant scale: a non-decreasing map, so it commutes with max.
 bool monotonic_quantizer(const Node& q, const Graph& g) {
@@ -189,16 +242,30 @@ Int8Report apply_int8_policy(Graph& g, const std::map<std::string, float>& scale
       continue;
     }
     Int8Decision d{n.name, false, ""};
-    const bool excluded =
+    const bool sensitive =
+        std::find(opt.sensitive_layers.begin(), opt.sensitive_layers.end(), n.name) != opt.sensitive_layers.end();
+    const bool excluded = sensitive ||
         std::find(opt.exclude_layers.begin(), opt.exclude_layers.end(), n.name) != opt.exclude_layers.end();
     const int x = excluded ? -1 : rw.dequantized(n.inputs[0], nodes);
     if (excluded) {
-      d.reason = "excluded by --exclude-layers";
+      d.reason = sensitive ? "among the " + std::to_string(opt.sensitive_layers.size()) +
+                                 (opt.sensitive_layers.size() == 1 ? " layer" : " layers") +
+                                 " most sensitive to INT8 (--int8-float-layers)"
+                           : "excluded by --exclude-layers";
     } else if (x < 0) {
       d.reason = "no calibration scale for its input '" + g.value(n.inputs[0]).name + "'";
     } else {
+      const std::string input_name = g.value(n.inputs[0]).name;
+      const Shape w_shape = g.value(n.inputs[1]).shape;
+      const std::vector<float>* mean = nullptr;
+      if (opt.channel_means) {
+        auto it = opt.channel_means->find(input_name);
+        if (it != opt.channel_means->end()) mean = &it->second;
+      }
+      std::vector<float> rounding;
       n.inputs[0] = x;
-      n.inputs[1] = rw.quantized_weights(n.inputs[1], axis, nodes);
+      n.inputs[1] = rw.quantized_weights(n.inputs[1], axis, nodes, mean ? &rounding : nullptr);
+      if (mean && correct_bias(g, n, rounding, w_shape, *mean)) ++report.bias_corrected;
       if (n.op == "Conv" && n.inputs.size() > 3 && n.inputs[3] >= 0) {
         const int r = rw.dequantized(n.inputs[3], nodes);
         if (r >= 0) n.inputs[3] = r;  // a residual without a scale stays float: still correct, only slower

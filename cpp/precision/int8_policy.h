@@ -13,6 +13,10 @@ namespace trtcore {
 
 struct Int8Options {
   std::vector<std::string> exclude_layers;  // node names that keep their float precision
+  std::vector<std::string> sensitive_layers;  // --int8-float-layers: the most sensitive layers, kept float
+  // Bias correction: input tensor name -> mean per channel (axis 1) over the calibration samples. A quantized
+  // Conv/Gemm whose input is listed subtracts the mean output shift of its int8 weights' rounding from its bias.
+  const std::map<std::string, std::vector<float>>* channel_means = nullptr;
 };
 
 struct Int8Decision {
@@ -26,6 +30,7 @@ struct Int8Report {
   int int8_layers = 0;
   int qdq_pairs = 0;
   int int8_max_pools = 0;  // MaxPools that run on the quantized tensor (their QuantizeLinear moved in front)
+  int bias_corrected = 0;   // layers whose bias absorbed their weights' rounding shift
 };
 
 // `scales`: activation tensor name -> quantization scale (amax / 127). Rewrites `g` in place.

@@ -59,6 +59,13 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
     fail(ErrorKind::kInvalidArgument, "--io-half needs --half (FP16 inputs and outputs belong to an FP16 plan)");
   if (build.int8_fallback != Int8Fallback::kAuto && build.precision != Precision::kINT8)
     fail(ErrorKind::kInvalidArgument, "--int8-fallback needs --int8 (it sets the precision of INT8's float layers)");
+  if (build.precision != Precision::kINT8 &&
+      (build.int8_bias_correction != Int8BiasCorrection::kOff || build.int8_equalization != Int8Equalization::kOff ||
+       build.int8_float_layers != 0))
+    fail(ErrorKind::kInvalidArgument, "--int8-bias-correction, --int8-equalization and --int8-float-layers need --int8");
+  if (build.int8_float_layers < 0)
+    fail(ErrorKind::kInvalidArgument, "--int8-float-layers must be >= 0 (the number of layers kept float), got ",
+         build.int8_float_layers);
   if (build.precision == Precision::kINT8 && build.int8_fallback == Int8Fallback::kFP16 &&
       !backend->supports_precision(Precision::kFP16))
     fail(ErrorKind::kUnsupported, "backend '", backend->name(), "' keeps the layers INT8 leaves in float in fp32; ",
@@ -69,6 +76,7 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   ctx.caps = backend->fusion_caps();
   ctx.disabled = build.disabled_passes;
   ctx.fold = cpu::evaluate_node;
+  if (build.precision == Precision::kINT8) ctx.int8_equalization = build.int8_equalization;
   std::vector<PassRecord> passes = optimize(g, ctx);
   for (const PassRecord& p : passes)
     log_line(log, "optimize: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
@@ -247,6 +255,7 @@ Graph load_graph(const ModelOptions& model, Stage stop_after, const PassContext&
   if (stop_after == Stage::kImport) return g;
   PassContext with_fold = ctx;
   if (!with_fold.fold) with_fold.fold = cpu::evaluate_node;
+  if (build && build->precision == Precision::kINT8) with_fold.int8_equalization = build->int8_equalization;
   std::unique_ptr<Backend> backend;
   if (stop_after == Stage::kPrecision) {
     if (!build) fail(ErrorKind::kInvalidArgument, "the precision stage needs build options (--half or --int8)");

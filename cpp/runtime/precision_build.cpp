@@ -8,6 +8,7 @@
 #include "backends/cpu/cpu_kernel.h"
 #include "plan/checksum.h"
 #include "precision/calibrate/cache.h"
+#include "runtime/int8_sensitivity.h"
 #include "runtime/npy.h"
 #include "runtime/samples.h"
 #include "trtcore/error.h"
@@ -140,11 +141,21 @@ std::string model_hash(const std::string& onnx_path) {
 
 // Scales read from an existing cache, checked against the model (manifest hash) and the tensors the policy needs.
 std::map<std::string, float> scales_from_cache(const std::string& path, const ModelOptions& model,
-                                               const std::vector<std::string>& needed, std::string* log) {
+                                               const BuildOptions& build, const std::vector<std::string>& needed,
+                                               std::string* log) {
   const calib::CalibrationCache cache = calib::read_cache_file(path);
   const std::string manifest_path = path + ".json";
+  const std::string equalization = int8_equalization_name(build.int8_equalization);
+  if (!file_exists(manifest_path) && build.int8_equalization != Int8Equalization::kOff)
+    fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' has no manifest (", manifest_path,
+         ") saying it was calibrated with --int8-equalization ", equalization,
+         "; its scales belong to the model as given. Delete it or name another --calibration-cache");
   if (file_exists(manifest_path)) {
     const calib::CacheManifest m = calib::parse_manifest(read_file(manifest_path), manifest_path);
+    if (m.equalization != equalization)
+      fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' was calibrated with --int8-equalization ",
+           m.equalization, ", this build asks ", equalization,
+           " (the scales differ); delete it or name another --calibration-cache");
     const std::string h = model_hash(model.onnx_path);
     if (!m.model_hash.empty() && m.model_hash != h)
       fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' was computed for another model (hash ",
@@ -176,12 +187,13 @@ struct ModelCalibration {
 
 ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& build, CalibrationAlgorithm algorithm,
                                  const SystemOptions& sys, Backend& backend, std::string* log,
-                                 const ProgressFn& progress) {
+                                 const ProgressFn& progress, const std::vector<std::string>& channel_means = {}) {
   const auto t0 = std::chrono::steady_clock::now();
   Graph cg = import_onnx(model);
   PassContext plain;
   plain.caps = FusionCaps{false, false, false, false, false};
   plain.fold = cpu::evaluate_node;
+  if (build.precision == Precision::kINT8) plain.int8_equalization = build.int8_equalization;  // as the build's graph
   optimize(cg, plain);
   std::shared_ptr<const CalibrationData> source = build.calibration_data;
   if (!source) source = data_from_path(build.calibration_dir, cg);
@@ -191,6 +203,7 @@ ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& 
   cs.percentile = build.calibration_percentile;
   cs.batch = build.calibration_batch;
   cs.max_batches = build.calibration_batches;
+  cs.channel_mean_tensors = channel_means;
   ModelCalibration mc;
   mc.result = calibrate(cg, backend, sys, float_activations(cg), data, cs, progress);
   mc.data_hash = data.hash();
@@ -214,6 +227,83 @@ bool float_layers_in_fp16(const BuildOptions& build, const Backend& backend) {
   return build.int8_fallback == Int8Fallback::kFP16;
 }
 
+// The cache, its manifest (which records the options that change the scales) and, for bias correction, the
+// per-channel input means, each written atomically.
+void write_cache(const BuildOptions& build, const ModelOptions& model, const ModelCalibration& mc,
+                 const calib::CalibrationCache& cache, std::string* log) {
+  calib::write_cache_file(build.calibration_cache, cache);
+  calib::CacheManifest m;
+  m.model_hash = model_hash(model.onnx_path);
+  m.data_hash = mc.data_hash;
+  m.algorithm = calibration_algorithm_name(build.calibrator);
+  m.percentile = build.calibrator == CalibrationAlgorithm::kPercentile ? build.calibration_percentile : 0;
+  m.samples = static_cast<long long>(mc.result.samples);
+  m.created = utc_now();
+  m.equalization = int8_equalization_name(build.int8_equalization);
+  m.channel_means = mc.result.channel_mean.empty() ? "off" : "on";
+  if (!mc.result.channel_mean.empty())
+    write_file_atomic(build.calibration_cache + ".means", calib::format_channel_means(mc.result.channel_mean));
+  write_file_atomic(build.calibration_cache + ".json", calib::format_manifest(m));
+  if (log) *log += "calibration cache written: " + build.calibration_cache + "\n";
+}
+
+// Bias correction's per-channel means beside an existing cache.
+calib::ChannelMeans means_from_cache(const std::string& cache) {
+  const std::string path = cache + ".means";
+  if (!file_exists(path))
+    fail(ErrorKind::kInvalidArgument, "--int8-bias-correction on needs the per-channel means of the calibration "
+         "samples, and calibration cache '", cache, "' was made without them (no ", path,
+         "); delete the cache to calibrate again, or name another --calibration-cache");
+  return calib::parse_channel_means(read_file(path), path);
+}
+
+std::string plural(size_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// --int8-float-layers N: scores every layer INT8 would quantize (or reads the scores kept beside the cache), and
+// adds the N most sensitive to the layers left float.
+void keep_sensitive_layers_float(const Graph& g, const ModelOptions& model, const BuildOptions& build,
+                                 const SystemOptions& sys, Backend& backend, const std::map<std::string, float>& scales,
+                                 bool from_cache, Int8Options& opt, std::string* log, const ProgressFn& progress) {
+  SensitivitySettings ss;
+  ss.bias_correction = int8_bias_correction_name(build.int8_bias_correction);
+  const std::string path = build.calibration_cache.empty() ? "" : build.calibration_cache + ".sensitivity";
+  std::vector<LayerSensitivity> scores;
+  Graph probe = g;
+  std::vector<std::string> layers;
+  for (const Int8Decision& d : apply_int8_policy(probe, scales, opt).decisions)
+    if (d.int8) layers.push_back(d.node);
+  bool have = false;
+  if (from_cache && file_exists(path) && parse_sensitivity(read_file(path), path, ss, &scores)) {
+    have = scores.size() == layers.size();
+    for (const LayerSensitivity& s : scores)
+      have = have && std::find(layers.begin(), layers.end(), s.layer) != layers.end();
+    if (have && log) *log += "int8 sensitivity: scores read from " + path + "\n";
+  }
+  if (!have) {
+    if (build.calibration_dir.empty() && !build.calibration_data)
+      fail(ErrorKind::kInvalidArgument, "--int8-float-layers needs calibration samples (--calibration-dir) to score ",
+           "the layers", path.empty() ? std::string() : ", or scores for these layers in " + path);
+    std::shared_ptr<const CalibrationData> data = build.calibration_data;
+    if (!data) data = data_from_path(build.calibration_dir, g);
+    scores = int8_layer_sensitivity(g, scales, opt, backend, build, sys, *data, ss, progress);
+    if (!path.empty()) {
+      write_file_atomic(path, format_sensitivity(scores, ss, std::min(data->size(), ss.max_samples)));
+      if (log) *log += "int8 sensitivity written: " + path + "\n";
+    }
+  }
+  const size_t n = size_t(build.int8_float_layers);
+  if (n > scores.size())
+    fail(ErrorKind::kInvalidArgument, "--int8-float-layers ", n, " asks for more layers than '", model.onnx_path,
+         "' quantizes (", plural(scores.size(), "layer", "layers"), ")");
+  if (log)
+    *log += "int8 sensitivity (output rel L2 vs FP32 with only the layer int8; the " +
+            plural(n, "most sensitive layer stays", "most sensitive layers stay") + " float):\n" +
+            sensitivity_table(scores, n);
+  for (size_t i = 0; i < n; ++i) opt.sensitive_layers.push_back(scores[i].layer);
+}
+
 }  // namespace
 
 void check_calibration_cache_writable(const BuildOptions& build) {
@@ -224,49 +314,48 @@ void check_calibration_cache_writable(const BuildOptions& build) {
 Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
                       Backend& backend, std::string* log, const ProgressFn& progress) {
   const bool fp16 = float_layers_in_fp16(build, backend);
+  const bool bias_correction = build.int8_bias_correction == Int8BiasCorrection::kOn;
   const std::vector<std::string> needed = int8_observed_tensors(g);
   std::map<std::string, float> scales, ranges;  // ranges: max |x| per tensor, for the FP16 range guard
-  if (file_exists(build.calibration_cache)) {
-    scales = scales_from_cache(build.calibration_cache, model, needed, log);
+  calib::ChannelMeans means;
+  const bool from_cache = file_exists(build.calibration_cache);
+  if (from_cache) {
+    scales = scales_from_cache(build.calibration_cache, model, build, needed, log);
     for (const auto& [name, scale] : scales) ranges[name] = scale * 127.f;
+    if (bias_correction) means = means_from_cache(build.calibration_cache);
   } else {
     if (build.calibration_dir.empty() && !build.calibration_data)
       fail(ErrorKind::kInvalidArgument, "--int8 needs --calibration-dir (samples to calibrate on)",
            build.calibration_cache.empty() ? "" : " or an existing --calibration-cache; '" + build.calibration_cache +
                                                        "' does not exist yet");
-    const ModelCalibration mc = calibrate_model(model, build, build.calibrator, sys, backend, log, progress);
+    const ModelCalibration mc = calibrate_model(model, build, build.calibrator, sys, backend, log, progress,
+                                                bias_correction ? needed : std::vector<std::string>{});
     ranges = mc.result.amax;
+    means = mc.result.channel_mean;
     calib::CalibrationCache cache;
     cache.algorithm = calib::cache_algorithm_name(build.calibrator);
     for (const auto& [name, amax] : mc.result.amax) {
       scales[name] = calib::scale_from_amax(amax);
       cache.scales.emplace_back(name, scales[name]);
     }
-    if (!build.calibration_cache.empty()) {
-      calib::write_cache_file(build.calibration_cache, cache);
-      calib::CacheManifest m;
-      m.model_hash = model_hash(model.onnx_path);
-      m.data_hash = mc.data_hash;
-      m.algorithm = calibration_algorithm_name(build.calibrator);
-      m.percentile = build.calibrator == CalibrationAlgorithm::kPercentile ? build.calibration_percentile : 0;
-      m.samples = static_cast<long long>(mc.result.samples);
-      m.created = utc_now();
-      write_file_atomic(build.calibration_cache + ".json", calib::format_manifest(m));
-      if (log) *log += "calibration cache written: " + build.calibration_cache + "\n";
-    }
+    if (!build.calibration_cache.empty()) write_cache(build, model, mc, cache, log);
   }
   Int8Options opt;
   opt.exclude_layers = build.exclude_layers;
+  if (bias_correction) opt.channel_means = &means;
   for (const std::string& name : build.exclude_layers) {
     bool found = false;
     for (const Node& n : g.nodes) found = found || n.name == name;
     if (!found) fail(ErrorKind::kInvalidArgument, "--exclude-layers names '", name, "', which is no layer of the model");
   }
+  if (build.int8_float_layers > 0) keep_sensitive_layers_float(g, model, build, sys, backend, scales, from_cache,
+                                                               opt, log, progress);
   Int8Report report = apply_int8_policy(g, scales, opt);
   if (log) {
     *log += "precision: " + std::to_string(report.int8_layers) + " int8 layers, " + std::to_string(report.qdq_pairs) +
             " quantize/dequantize pairs" +
-            (report.int8_max_pools ? ", " + std::to_string(report.int8_max_pools) + " max pools on int8" : "") + "\n";
+            (report.int8_max_pools ? ", " + std::to_string(report.int8_max_pools) + " max pools on int8" : "") +
+            (bias_correction ? ", " + std::to_string(report.bias_corrected) + " biases corrected" : "") + "\n";
     for (const Int8Decision& d : report.decisions)
       if (!d.int8) *log += "precision: " + d.node + " stays float: " + d.reason + "\n";
   }

@@ -30,6 +30,7 @@ void quantize_model(const ModelOptions& model, const BuildOptions& build, const 
   ctx.caps.elementwise_chains = false;
   ctx.disabled = build.disabled_passes;
   ctx.fold = cpu::evaluate_node;
+  ctx.int8_equalization = build.int8_equalization;
   optimize(g, ctx);
   BuildOptions fp32 = build;
   fp32.precision = Precision::kFP32;

@@ -65,7 +65,9 @@ class Engine:
               cuda_graph: bool = True, io_half: bool = False, workspace_mib: int = 0, calibration_dir: str = "",
               calibration_cache: str = "", calibrator: str = "entropy", percentile: float = 99.99,
               calibration_batch: int = 8, calibration_batches: int = 0, exclude_layers: Sequence[str] = (),
-              calibration_data: Optional[object] = None, int8_fallback: str = "auto") -> "Engine": ...
+              calibration_data: Optional[object] = None, int8_fallback: str = "auto",
+              int8_bias_correction: str = "off", int8_equalization: str = "off",
+              int8_float_layers: int = 0) -> "Engine": ...
     def save(self, plan_path: str) -> None: ...
     @property
     def inputs(self) -> List[TensorInfo]: ...
@@ -105,7 +107,7 @@ class Context:
     def memory(self) -> Dict[str, int]: ...     # weights (not shared ones), activations, workspace, total
 
 def export_onnx(onnx_in: str, onnx_out: str, stop_after: str = "optimize", batch: int = 0, min_opset: int = 0,
-                floats: str = "as_graph", batch_dim: str = "fixed") -> None:
+                floats: str = "as_graph", batch_dim: str = "fixed", int8_equalization: str = "off") -> None:
     """Imports (and optimizes) onnx_in and writes the resulting graph to onnx_out as ONNX. floats "float16" stores
     float32 tensors as float16 behind float32 inputs/outputs; batch_dim "dynamic" writes axis 0 as "batch"."""
     ...

@@ -62,7 +62,8 @@ _PYTHON_NAMES = {
     "--calibration-dir": "calibration_dir", "--calibration-cache": "calibration_cache",
     "--calibrator": "calibrator", "--percentile": "percentile", "--calibration-batch": "calibration_batch",
     "--calibration-batches": "calibration_batches", "--exclude-layers": "exclude_layers",
-    "--int8-fallback": "int8_fallback", "--dir": "dir",
+    "--int8-fallback": "int8_fallback", "--int8-bias-correction": "int8_bias_correction",
+    "--int8-equalization": "int8_equalization", "--int8-float-layers": "int8_float_layers", "--dir": "dir",
     "--output-dir": "output_dir", "--iter": "iterations", "--warmup": "warmup",
 }
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")

@@ -30,6 +30,18 @@ enum class Int8Fallback { kAuto, kFP16, kFP32 };
 const char* int8_fallback_name(Int8Fallback f);                // "auto", "fp16", "fp32"
 Int8Fallback int8_fallback_from_name(const std::string& name);  // throws listing the names
 
+// INT8 builds: whether each Conv/Gemm bias absorbs the mean output shift its int8 weight rounding causes
+// (E[x] per input channel from the calibration samples times the rounding error of the weights).
+enum class Int8BiasCorrection { kOff, kOn };
+const char* int8_bias_correction_name(Int8BiasCorrection b);                // "off", "on"
+Int8BiasCorrection int8_bias_correction_from_name(const std::string& name);  // throws listing the names
+
+// INT8 builds: cross-layer equalization of Conv -> [Relu|Clip] -> Conv pairs before calibration (the float32
+// function is unchanged; per-tensor activation ranges become balanced across channels).
+enum class Int8Equalization { kOff, kOn };
+const char* int8_equalization_name(Int8Equalization e);                // "off", "on"
+Int8Equalization int8_equalization_from_name(const std::string& name);  // throws listing the names
+
 // How FP32 layers may compute on tensor cores.
 enum class Fp32Math { kStrict, kTF32 };
 
@@ -57,6 +69,9 @@ struct BuildOptions {
   int64_t calibration_batches = 0;        // --calibration-batches: cap on the batches read; 0 = every sample
   std::vector<std::string> exclude_layers;  // --exclude-layers: layers INT8 leaves in float
   Int8Fallback int8_fallback = Int8Fallback::kAuto;  // --int8-fallback (--int8 --half: fp16)
+  Int8BiasCorrection int8_bias_correction = Int8BiasCorrection::kOff;  // --int8-bias-correction
+  Int8Equalization int8_equalization = Int8Equalization::kOff;          // --int8-equalization
+  int64_t int8_float_layers = 0;  // --int8-float-layers: the N most sensitive weighted layers stay float
   std::shared_ptr<const CalibrationData> calibration_data;  // samples given from code, instead of calibration_dir
   int device = 0;                         // CUDA device ordinal
 };

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "trtcore/graph.h"
+#include "trtcore/options.h"
 
 namespace trtcore {
 
@@ -30,6 +31,7 @@ struct PassContext {
   FusionCaps caps;
   std::vector<std::string> disabled;  // pass names to skip
   NodeEvaluator fold = nullptr;       // computes constant nodes (fold_constants); the runtime passes the cpu one
+  Int8Equalization int8_equalization = Int8Equalization::kOff;  // equalize_int8 runs only for INT8 builds asking it
 };
 
 struct Pass {

@@ -1,6 +1,7 @@
 // TensorRT's calibration cache text format: line 1 "TRT-<version>-<Algorithm>", then one "<tensor name>: <hex>" line
 // per tensor, the hex being the 8 big-endian hex digits of the float32 scale (= amax / 127).
 #pragma once
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,10 +41,18 @@ struct CacheManifest {
   double percentile = 0;    // when algorithm is percentile
   long long samples = 0;
   std::string created;      // UTC ISO-8601
+  std::string equalization = "off";  // --int8-equalization the scales were calibrated with (absent: off)
+  std::string channel_means = "off";  // "on": per-channel input means (bias correction) in <cache>.means
 };
 std::string format_manifest(const CacheManifest& m);   // a flat JSON object
 // Errors (kCorrupt) name `file`: not a flat JSON object of strings and numbers, a missing or mistyped member, an
 // unknown algorithm. Unknown members are ignored (a newer writer may add some).
 CacheManifest parse_manifest(const std::string& text, const std::string& file);
+
+// Per-channel means beside a cache (<cache>.means): one line per tensor, "<name>: <v0> <v1> ...", split at the last
+// ": ". Errors (kCorrupt) name `file` and the line.
+using ChannelMeans = std::map<std::string, std::vector<float>>;
+std::string format_channel_means(const ChannelMeans& means);
+ChannelMeans parse_channel_means(const std::string& text, const std::string& file);
 
 }  // namespace trtcore::calib

@@ -149,7 +149,9 @@ std::string format_manifest(const CacheManifest& m) {
                 "calibration manifest percentile must be finite, got ", m.percentile);
   return "{\n  \"model_hash\": " + json_string(m.model_hash) + ",\n  \"data_hash\": " + json_string(m.data_hash) +
          ",\n  \"algorithm\": " + json_string(m.algorithm) + ",\n  \"percentile\": " + number_text(m.percentile) +
-         ",\n  \"samples\": " + std::to_string(m.samples) + ",\n  \"created\": " + json_string(m.created) + "\n}\n";
+         ",\n  \"samples\": " + std::to_string(m.samples) + ",\n  \"created\": " + json_string(m.created) +
+         ",\n  \"equalization\": " + json_string(m.equalization) +
+         ",\n  \"channel_means\": " + json_string(m.channel_means) + "\n}\n";
 }
 
 CacheManifest parse_manifest(const std::string& text, const std::string& file) {
@@ -179,12 +181,62 @@ CacheManifest parse_manifest(const std::string& text, const std::string& file) {
     m.percentile = std::strtod(v->text.c_str(), &end);
     if (*end != '\0' || !std::isfinite(m.percentile)) reader.bad_member("percentile", "is not a number: " + v->text);
   }
+  for (auto [key, field] : {std::pair{"equalization", &m.equalization}, std::pair{"channel_means", &m.channel_means}})
+    if (const Value* v = get(key, true)) {
+      if (v->text != "off" && v->text != "on") reader.bad_member(key, "is '" + v->text + "': expected off or on");
+      *field = v->text;
+    }
   const Value* samples = get("samples", false);
   if (!samples) reader.bad_member("samples", "is missing");
   char* end = nullptr;
   m.samples = std::strtoll(samples->text.c_str(), &end, 10);
   if (*end != '\0' || m.samples < 0) reader.bad_member("samples", "must be an integer >= 0, got " + samples->text);
   return m;
+}
+
+std::string format_channel_means(const ChannelMeans& means) {
+  std::string out;
+  for (const auto& [name, values] : means) {
+    out += name + ":";
+    for (float v : values) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, " %.9g", double(v));
+      out += buf;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+ChannelMeans parse_channel_means(const std::string& text, const std::string& file) {
+  ChannelMeans means;
+  size_t start = 0, line = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string row = text.substr(start, end - start);
+    start = end + 1;
+    ++line;
+    if (row.empty()) continue;
+    const size_t colon = row.rfind(": ");
+    if (colon == std::string::npos || colon == 0)
+      fail(ErrorKind::kCorrupt, file, ":", line, ": expected '<tensor>: <mean> <mean> ...'");
+    std::vector<float>& values = means[row.substr(0, colon)];
+    const char* p = row.c_str() + colon + 1;
+    while (*p) {
+      char* after = nullptr;
+      const float v = std::strtof(p, &after);
+      if (after == p) {
+        while (*p == ' ') ++p;
+        if (*p) fail(ErrorKind::kCorrupt, file, ":", line, ": '", std::string(p).substr(0, 20), "' is not a number");
+        break;
+      }
+      if (!std::isfinite(v)) fail(ErrorKind::kCorrupt, file, ":", line, ": a mean is not finite");
+      values.push_back(v);
+      p = after;
+    }
+  }
+  return means;
 }
 
 }  // namespace trtcore::calib
