@@ -253,6 +253,47 @@ def test_serve_refuses_bad_ports(plan, capsys, ports, needle):
     assert needle in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("args, needle", [(["--max-queue-delay-us", "-5"], "--max-queue-delay-us -5"),
+                                          (["--instances", "0"], "--instances 0"),
+                                          (["--model-name", "bad name/x"], "--model-name 'bad name/x'"),
+                                          (["--host", "::1"], "--host ::1"),
+                                          (["--host", "no.such.host.invalid"], "--host no.such.host.invalid")])
+def test_serve_refuses_bad_options_naming_them(plan, capsys, args, needle):
+    from trtcore import cli
+
+    assert cli.main(["serve", "--plan", plan] + args) == 1
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_serve_port_check_ignores_lingering_connections(plan):
+    """A port whose last server stopped (its connections in TIME_WAIT) is free for the next server: the check binds
+    with SO_REUSEADDR as servers do. A socket that closed after accepting a connection leaves such a state."""
+    import socket
+
+    from trtcore.serving import check_ports
+
+    with socket.socket() as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        port = srv.getsockname()[1]
+        cli_sock = socket.create_connection(("127.0.0.1", port))
+        conn, _ = srv.accept()
+        conn.close()  # the server side closes first: its end lingers in TIME_WAIT
+        cli_sock.close()
+    check_ports("127.0.0.1", {"--http-port": port})
+
+
+def test_export_refuses_a_negative_queue_delay_and_an_onnx_model(plan, onnx_model, tmp_path):
+    from trtcore.triton_repo import export
+
+    with pytest.raises(ValueError, match="cannot be negative"):
+        export(plan, tmp_path, max_queue_delay_us=-5)
+    with pytest.raises(ValueError, match="trtcore build --onnx"):
+        export(onnx_model, tmp_path)
+
+
 def test_serve_points_an_onnx_model_to_trtcore_build(onnx_model, capsys):
     from trtcore import cli
 

@@ -11,6 +11,7 @@ bad request gets a 400 naming the input while the requests batched around it run
 """
 import contextlib
 import os
+import re
 import sys
 import threading
 
@@ -51,15 +52,27 @@ def check_ports(host, ports):
         if port in seen:
             raise ValueError("%s and %s are both %d: each endpoint needs its own port" % (seen[port], option, port))
         seen[port] = option
+    if ":" in host:
+        raise ValueError("--host %s: IPv6 addresses are not supported by the embedded server; use an IPv4 address "
+                         "such as 127.0.0.1 or 0.0.0.0" % host)
+    try:
+        socket.getaddrinfo(host, None, socket.AF_INET)
+    except OSError as e:
+        raise ValueError("--host %s: not an address of this machine (%s)" % (host, e.strerror)) from None
+    taken = []
     for option, port in ports.items():
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as s:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            # as the server binds: connections of a stopped server lingering in TIME_WAIT do not hold the port
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind((host, port))
             except OSError as e:
-                raise ValueError("%s %d: cannot listen on %s:%d (%s); choose another port with %s"
-                                 % (option, port, host, port, "already in use" if e.errno == 98 else e.strerror,
-                                    option)) from None
+                if e.errno != 98:  # EADDRINUSE; anything else is about the host
+                    raise ValueError("--host %s: cannot listen there (%s)" % (host, e.strerror)) from None
+                taken.append("%s %d" % (option, port))
+    if taken:
+        raise ValueError("already in use on %s: %s; choose other ports with those options"
+                         % (host, ", ".join(taken)))
 
 
 def numpy_mismatch():
@@ -163,7 +176,11 @@ class Server:
         import trtcore
 
         if instances < 1:
-            raise ValueError("instances must be at least 1, got %d" % instances)
+            raise ValueError("--instances %d: at least 1 execution context is needed" % instances)
+        if max_queue_delay_us < 0:
+            raise ValueError("--max-queue-delay-us %d: a delay cannot be negative" % max_queue_delay_us)
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", model_name or ""):
+            raise ValueError("--model-name %r: letters, digits, '.', '_' and '-' only" % model_name)
         if not isinstance(engine, trtcore.Engine) and _is_onnx(str(engine)):
             raise ValueError("%s is an ONNX model, not a plan: build one first with `trtcore build --onnx %s --plan "
                              "m.plan` (trtcore.build in Python) and serve m.plan" % (engine, engine))
@@ -208,8 +225,8 @@ class Server:
         callables = [_instance_callable(self.engine.create_context(), self.spec, self.stats)
                      for _ in range(self.instances)]
         with _interpreter_libpython_first():
-            self._triton = pt["Triton"](config=cfg, workspace=self.workspace)
             try:
+                self._triton = pt["Triton"](config=cfg, workspace=self.workspace)
                 self._triton.bind(model_name=self.model_name, infer_func=callables, inputs=inputs, outputs=outputs,
                                   config=model_cfg, strict=True)
                 self._triton.run()

@@ -154,6 +154,14 @@ def export(plan_path, repository, model_name=None, instances=1, max_queue_delay_
         raise FileNotFoundError("plan %s does not exist" % plan_path)
     if instances < 1:
         raise ValueError("instances must be at least 1, got %d" % instances)
+    if max_queue_delay_us < 0:
+        raise ValueError("max_queue_delay_us %d: a delay cannot be negative" % max_queue_delay_us)
+    if engine is None:
+        from .serving import _is_onnx
+
+        if _is_onnx(plan_path):
+            raise ValueError("%s is an ONNX model, not a plan: build one first with `trtcore build --onnx %s --plan "
+                             "m.plan` and export m.plan" % (plan_path, plan_path))
     engine = engine or trtcore.Engine(plan_path)
     spec = ModelSpec.of(engine)
     name = model_name or model_name_for(plan_path)
