@@ -291,7 +291,7 @@ def add_cli(sub):
                                    "'trtcore[serve]' (in a checkout: bash scripts/setup_serving.sh, then "
                                    ".venv/serve/bin/python -m trtcore serve ...). Requests pass through as sent: a "
                                    "NaN in an input gives NaN outputs for that request only. Stop with Ctrl-C.")
-    p.add_argument("--plan", required=True, help="the engine plan")
+    p.add_argument("--plan", required=True, default=argparse.SUPPRESS, help="the engine plan")
     p.add_argument("--model-name", default="model", help="name clients address")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 for every interface)")
     p.add_argument("--http-port", type=int, default=8000, help="KServe v2 HTTP endpoint")
@@ -300,7 +300,7 @@ def add_cli(sub):
     p.add_argument("--instances", type=int, default=1, help="execution contexts serving requests concurrently")
     p.add_argument("--max-queue-delay-us", type=int, default=0,
                    help="how long the dynamic batcher may hold a request to combine it with others")
-    p.add_argument("--threads", type=int, default=0, help="cpu backend threads (0: the backend's default)")
+    p.add_argument("--threads", type=int, default=0, help="cpu backend threads, 0 for the backend's default")
     p.set_defaults(func=_cli)
 
 

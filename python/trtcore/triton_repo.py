@@ -211,7 +211,7 @@ def bundled_tritonserver(backend_dir):
     env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (interpreter_libdir(), libs, env.get("LD_LIBRARY_PATH"))
                                              if p)
     # the stub's embedded Python finds this environment's packages (numpy, trtcore) through the interpreter on PATH
-    env["PATH"] = os.pathsep.join(p for p in (os.path.dirname(sys.executable), env.get("PATH")) if p)
+    env["PATH"] = os.pathsep.join(p for p in (os.path.dirname(os.path.normpath(sys.executable)), env.get("PATH")) if p)
     return server, env
 
 
