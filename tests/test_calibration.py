@@ -138,7 +138,8 @@ def test_manifest_round_trip_and_errors():
     text = _core.format_calibration_manifest("ab12", "cd34", "percentile", 99.99, 512, "2026-12-02T12:00:00Z")
     import json
     assert json.loads(text) == {"model_hash": "ab12", "data_hash": "cd34", "algorithm": "percentile",
-                                "percentile": 99.99, "samples": 512, "created": "2026-12-02T12:00:00Z"}
+                                "percentile": 99.99, "samples": 512, "created": "2026-12-02T12:00:00Z",
+                                "equalization": "off", "channel_means": "off"}  # the build options a cache depends on
     with pytest.raises(trtcore.Error, match="'kl'"):
         _core.format_calibration_manifest("a", "b", "kl", 0.0, 1, "")
     # what Python's json writes (other key order, escapes, an unknown member) reads back
