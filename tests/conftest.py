@@ -23,6 +23,17 @@ def _trtcore():
     return trtcore
 
 
+def trtcore_executable():
+    """The standalone trtcore-exec: TRTCORE_EXEC, else the one installed beside the Python package (skips without)."""
+    path = os.environ.get("TRTCORE_EXEC")
+    if not path:
+        tc = _trtcore()
+        path = os.path.join(os.path.dirname(tc.__file__), "bin", "trtcore-exec") if tc else ""
+    if not os.access(path, os.X_OK):
+        pytest.skip("standalone executable not found at %s" % path)
+    return path
+
+
 def cuda_available():
     tc = _trtcore()
     try:

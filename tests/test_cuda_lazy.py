@@ -10,18 +10,9 @@ import pytest
 
 import models
 import trtcore
-from conftest import save_model
+from conftest import trtcore_executable, save_model
 
 GPU_LIBS = ("libcudnn", "libcublas", "libcudart", "libtrtcore_cuda", "libcuda.so")
-
-
-def _executable():
-    path = os.environ.get("TRTCORE_EXEC")
-    if not path:
-        path = os.path.join(os.path.dirname(trtcore.__file__), "bin", "trtcore-exec")
-    if not os.access(path, os.X_OK):
-        pytest.skip("standalone executable not found at %s" % path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +22,7 @@ def onnx_path(tmp_path_factory):
 
 def _exec(args, **env):
     e = dict(os.environ, **env)
-    return subprocess.run([_executable(), *map(str, args)], capture_output=True, text=True, timeout=300, env=e)
+    return subprocess.run([trtcore_executable(), *map(str, args)], capture_output=True, text=True, timeout=300, env=e)
 
 
 def _loaded_libraries(loader_trace):

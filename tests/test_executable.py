@@ -8,22 +8,11 @@ import numpy as np
 import pytest
 
 import models
-from conftest import FP32_TOL, ort_run, rel_l2, save_model
-
-
-def _executable():
-    path = os.environ.get("TRTCORE_EXEC")
-    if not path:
-        import trtcore
-
-        path = os.path.join(os.path.dirname(trtcore.__file__), "bin", "trtcore-exec")
-    if not os.access(path, os.X_OK):
-        pytest.skip("standalone executable not found at %s" % path)
-    return path
+from conftest import trtcore_executable, FP32_TOL, ort_run, rel_l2, save_model
 
 
 def _run(*args):
-    proc = subprocess.run([_executable(), *map(str, args)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([trtcore_executable(), *map(str, args)], capture_output=True, text=True, timeout=300)
     proc.output = proc.stdout + proc.stderr
     return proc
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 #include "backends/cpu/cpu_kernel.h"
 #include "trtcore/error.h"
@@ -146,13 +147,11 @@ std::string format_sensitivity(const std::vector<LayerSensitivity>& scores, cons
 bool parse_sensitivity(const std::string& text, const std::string& file, const SensitivitySettings& settings,
                        std::vector<LayerSensitivity>* scores) {
   std::vector<LayerSensitivity> read;
-  size_t start = 0, line = 0;
+  size_t line = 0;
   bool settings_match = false;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string row = text.substr(start, end - start);
-    start = end + 1;
+  std::istringstream lines(text);
+  std::string row;
+  while (std::getline(lines, row)) {
     ++line;
     if (line == 1) {
       if (row.rfind("# trtcore int8 layer sensitivity", 0) != 0)

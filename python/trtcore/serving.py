@@ -181,7 +181,7 @@ class Server:
             raise ValueError("--max-queue-delay-us %d: a delay cannot be negative" % max_queue_delay_us)
         if not re.fullmatch(r"[A-Za-z0-9._-]+", model_name or ""):
             raise ValueError("--model-name %r: letters, digits, '.', '_' and '-' only" % model_name)
-        if not isinstance(engine, trtcore.Engine) and _is_onnx(str(engine)):
+        if not isinstance(engine, trtcore.Engine) and trtcore._looks_like_onnx(str(engine)):
             raise ValueError("%s is an ONNX model, not a plan: build one first with `trtcore build --onnx %s --plan "
                              "m.plan` (trtcore.build in Python) and serve m.plan" % (engine, engine))
         self.engine = engine if isinstance(engine, trtcore.Engine) else trtcore.Engine(str(engine), threads=threads)
@@ -257,18 +257,6 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def _is_onnx(path):
-    """True for a file that reads as an ONNX model rather than a plan (by name, or a protobuf's first field)."""
-    if path.lower().endswith(".onnx"):
-        return True
-    try:
-        with open(path, "rb") as f:
-            head = f.read(2)
-    except OSError:
-        return False
-    return head[:1] == b"\x08"  # ModelProto's ir_version (field 1, varint) comes first in every exporter's output
 
 
 def serve(engine, block=True, **options):

@@ -157,9 +157,7 @@ def export(plan_path, repository, model_name=None, instances=1, max_queue_delay_
     if max_queue_delay_us < 0:
         raise ValueError("max_queue_delay_us %d: a delay cannot be negative" % max_queue_delay_us)
     if engine is None:
-        from .serving import _is_onnx
-
-        if _is_onnx(plan_path):
+        if trtcore._looks_like_onnx(plan_path):
             raise ValueError("%s is an ONNX model, not a plan: build one first with `trtcore build --onnx %s --plan "
                              "m.plan` and export m.plan" % (plan_path, plan_path))
     engine = engine or trtcore.Engine(plan_path)

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <sstream>
 
 #include "precision/calibrate/cache.h"
 #include "runtime/json.h"
@@ -210,12 +211,10 @@ std::string format_channel_means(const ChannelMeans& means) {
 
 ChannelMeans parse_channel_means(const std::string& text, const std::string& file) {
   ChannelMeans means;
-  size_t start = 0, line = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string row = text.substr(start, end - start);
-    start = end + 1;
+  size_t line = 0;
+  std::istringstream lines(text);
+  std::string row;
+  while (std::getline(lines, row)) {
     ++line;
     if (row.empty()) continue;
     const size_t colon = row.rfind(": ");
