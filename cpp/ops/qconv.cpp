@@ -3,8 +3,9 @@
 // 4 w_scale (scalar or per output channel), 5 w_zero_point (optional, all zero), 6 y_scale and 7 y_zero_point
 // (optional, both or neither: present = quantized output of y_zero_point's type, absent = float output, float32
 // unless the string attribute float_out is "float16", which lower_qconv sets where the Conv computed float16),
-// 8 bias (float32, optional), 9 residual (float32, output shape, optional). Conv's and the fused-activation
-// attributes apply as for Conv.
+// 8 bias (float32, optional), 9 residual (output shape, optional): float, or int8/uint8 with 10 its scale and 11 its
+// zero point (optional), added as (r - r_zero_point) * r_scale, which lets a residual stay quantized as ResNet's
+// skip connections are. Conv's and the fused-activation attributes apply as for Conv.
 #include "ops/op_registry.h"
 #include "ops/window.h"
 
@@ -35,6 +36,13 @@ void infer_QConv(ShapeContext& ctx) {
   out.insert(out.end(), win.out.begin(), win.out.end());
   if (ctx.has_input(9) && ctx.in(9).shape != out)
     ctx.fail("residual input shape ", shape_str(ctx.in(9).shape), " differs from the output shape ", shape_str(out));
+  const bool int8_residual =
+      ctx.has_input(9) && (ctx.in(9).dtype == DType::kInt8 || ctx.in(9).dtype == DType::kUInt8);
+  if (int8_residual != ctx.has_input(10))
+    ctx.fail(int8_residual ? "an 8-bit residual needs its scale (input 10)" : "a residual scale without an 8-bit residual");
+  if (ctx.has_input(10) && numel(ctx.in(10).shape) != 1) ctx.fail("residual scale must be a scalar");
+  if (ctx.has_input(11) && (!int8_residual || ctx.in(11).dtype != ctx.in(9).dtype || numel(ctx.in(11).shape) != 1))
+    ctx.fail("residual zero point must be a scalar of the residual's type");
   check_fused_activation(ctx);
   const std::string float_out = ctx.node().attrs.get_string("float_out", "float32");
   if (float_out != "float32" && float_out != "float16")

@@ -74,12 +74,14 @@ const Node* sole_quantizer(const Graph& g, const std::vector<std::vector<int>>& 
   return first;
 }
 
-// Whether a Conv is one tensor-core int8 convolutions run: ungrouped, input and output channels in fours, no fused
-// residual (cuDNN's graph API offers no engine for an int8 convolution with a residual operand; those stay in float).
-bool dense(const Graph& g, const Node& conv) {
+// Whether a Conv is one tensor-core int8 convolutions run: ungrouped, input and output channels in fours, and a
+// fused residual only when it is quantized too (`int8_residual`): the int8 kernels add an 8-bit residual (the int8
+// GEMM as its C operand), a float one would keep a float tensor alive between int8 layers.
+bool dense(const Graph& g, const Node& conv, bool int8_residual) {
   const Shape& w = g.value(conv.inputs[1]).shape;
+  const bool residual = conv.inputs.size() > 3 && conv.inputs[3] >= 0;
   return w.size() == 4 && w[0] % 4 == 0 && w[1] % 4 == 0 && conv.attrs.get_int("group", 1) == 1 &&
-         (conv.inputs.size() < 4 || conv.inputs[3] < 0);
+         (!residual || int8_residual);
 }
 
 }  // namespace
@@ -95,11 +97,18 @@ void lower_qconv(Graph& g, const PassContext& ctx) {
     const Node* xdq = activation_dq(g, prod, n.inputs[0]);
     const Node* wdq = weight_dq(g, prod, n.inputs[1]);
     if (!xdq || !wdq) continue;
-    if (ctx.caps.int8_conv == Int8Convs::kDense && !dense(g, n)) continue;
-    const int absent = -1;
     const auto input = [](const Node& node, size_t k) { return k < node.inputs.size() ? node.inputs[k] : -1; };
+    // a residual dequantized from 8 bits (the skip connection's shared quantizer) is read in its 8-bit form
+    const Node* rdq = activation_dq(g, prod, input(n, 3));
+    if (ctx.caps.int8_conv == Int8Convs::kDense && !dense(g, n, rdq != nullptr)) continue;
+    const int absent = -1;
     std::vector<int> ins = {xdq->inputs[0], xdq->inputs[1], input(*xdq, 2), wdq->inputs[0], wdq->inputs[1],
                             input(*wdq, 2), absent, absent, input(n, 2), input(n, 3)};
+    if (rdq) {
+      ins[9] = rdq->inputs[0];
+      ins.push_back(rdq->inputs[1]);
+      ins.push_back(input(*rdq, 2));
+    }
     const int out = n.outputs[0];
     if (const Node* q = sole_quantizer(g, consumers, out)) {
       ins[6] = q->inputs[1];

@@ -67,7 +67,12 @@ class QConvKernel : public CpuKernel {
     const float xs = scalar_of(in[1]);
     for (int64_t mi = 0; mi < m_; ++mi) mult[size_t(mi)] = xs * in[4].as<float>()[in[4].numel() == 1 ? 0 : mi];
     const float* bias = has(8) ? in[8].as<float>() : nullptr;
-    const float* residual = has(9) ? in[9].as<float>() : nullptr;
+    // the residual: float, or 8-bit with its scale (input 10) and zero point (input 11), dequantized as it is added
+    const float* residual = has(9) && in[9].dtype == DType::kFloat32 ? in[9].as<float>() : nullptr;
+    const void* residual_q = has(9) && !residual ? in[9].data : nullptr;
+    const bool residual_signed = has(9) && in[9].dtype == DType::kInt8;
+    const float r_scale = has(10) ? scalar_of(in[10]) : 1.f;
+    const int32_t r_zp = has(11) ? int_of(in[11]) : 0;
     const bool quantized_out = has(6);
     const float ys = quantized_out ? scalar_of(in[6]) : 1.f;
     const int32_t y_zp = quantized_out ? int_of(in[7]) : 0;
@@ -107,6 +112,10 @@ class QConvKernel : public CpuKernel {
           for (int64_t j = 0; j < kI8Nr; ++j) y[j] = (float(a[j]) - corr) * mul + b;
           if (residual)
             for (int64_t j = 0; j < nr; ++j) y[j] += residual[base + size_t(j)];
+          else if (residual_q && residual_signed)
+            add_dequantized(static_cast<const int8_t*>(residual_q) + base, nr, r_scale, r_zp, y);
+          else if (residual_q)
+            add_dequantized(static_cast<const uint8_t*>(residual_q) + base, nr, r_scale, r_zp, y);
           apply_activation(y, nr);
           if (!quantized_out) std::copy(y, y + nr, out[0].as<float>() + base);
           else if (y_signed) requantize(y, nr, ys, y_zp, -128.f, 127.f, out[0].as<int8_t>() + base);
@@ -127,6 +136,12 @@ class QConvKernel : public CpuKernel {
     } else {
       for (int64_t j = 0; j < n; ++j) y[j] = act_.apply(y[j]);
     }
+  }
+
+  // DequantizeLinear's (r - zero point) * scale, as the float residual a Q/DQ graph adds.
+  template <class T>
+  static void add_dequantized(const T* r, int64_t n, float scale, int32_t zp, float* y) {
+    for (int64_t j = 0; j < n; ++j) y[j] += float(int32_t(r[j]) - zp) * scale;
   }
 
   // QuantizeLinear's x / scale, not x * (1 / scale): the reciprocal moves values across a rounding tie, and one

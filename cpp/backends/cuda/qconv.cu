@@ -31,6 +31,16 @@ template <> __device__ __forceinline__ uint8_t store_out<uint8_t>(float v, const
   return uint8_t(fminf(fmaxf(rintf(__fdiv_rn(v, e.ys)) + e.y_zp, e.lo), e.hi));
 }
 
+// A residual element in the epilogue's units: float as stored, 8-bit dequantized with its scale and zero point.
+__device__ __forceinline__ float residual_value(float v, const QConvEpilogue&) { return v; }
+__device__ __forceinline__ float residual_value(__half v, const QConvEpilogue&) { return __half2float(v); }
+__device__ __forceinline__ float residual_value(int8_t v, const QConvEpilogue& e) {
+  return (float(v) - e.r_zp) * e.r_scale;
+}
+__device__ __forceinline__ float residual_value(uint8_t v, const QConvEpilogue& e) {
+  return (float(v) - e.r_zp) * e.r_scale;
+}
+
 // Output elements in (n, oh, ow, k) order, so neighbouring threads share their input pixels. Only taps inside the
 // image count: padding is the zero point, whose dequantized value is zero.
 template <class X, class Y, class R>
@@ -72,7 +82,7 @@ __global__ void qconv_direct_kernel(const X* __restrict__ x, const int8_t* __res
       }
     }
     float v = float(acc - e.x_zp * wsum) * e.mult[k] + (e.bias ? e.bias[k] : 0.f);
-    if (res) v += load_float(res[n * g.rs.n + int64_t(oy) * g.rs.h + int64_t(ox) * g.rs.w + int64_t(k) * g.rs.c]);
+    if (res) v += residual_value(res[n * g.rs.n + int64_t(oy) * g.rs.h + int64_t(ox) * g.rs.w + int64_t(k) * g.rs.c], e);
     v = apply_activation(e.act, v);
     y[n * g.ys.n + int64_t(oy) * g.ys.h + int64_t(ox) * g.ys.w + int64_t(k) * g.ys.c] = store_out<Y>(v, e);
   }
@@ -93,12 +103,13 @@ using namespace qconv;
 
 std::string QConvKernel::check(const Node& node, const Graph& g) const {
   if (!is_8bit(g.value(node.inputs[0]).dtype)) return "input is not int8/uint8";
-  for (size_t k : {1, 2, 3, 4, 5, 6, 7, 8})
+  for (size_t k : {1, 2, 3, 4, 5, 6, 7, 8, 10, 11})
     if (present(node, k) && !g.value(node.inputs[k]).constant)
       return "input " + std::to_string(k) + " ('" + g.value(node.inputs[k]).name + "') is not a constant";
-  for (size_t k : {1, 4, 6, 8})
+  for (size_t k : {1, 4, 6, 8, 10})
     if (present(node, k) && !is_float(g.value(node.inputs[k]).dtype)) return "scales and bias must be float";
-  if (present(node, 9) && !is_float(g.value(node.inputs[9]).dtype)) return "the residual must be float";
+  if (present(node, 9) && !is_float(g.value(node.inputs[9]).dtype) && !is_8bit(g.value(node.inputs[9]).dtype))
+    return "the residual must be float, int8 or uint8";
   const DType out = g.value(node.outputs[0]).dtype;
   if (!is_8bit(out) && !is_float(out)) return std::string("output dtype ") + dtype_name(out);
   return "";
@@ -128,7 +139,10 @@ bool QConvKernel::lt_eligible(const Node& node, const Graph& g, const CudaInitCo
                          geom_.pw == 0 && geom_.cg == geom_.c && geom_.oh == geom_.h && geom_.ow == geom_.w;
   if (!pointwise || geom_.c % 4 != 0 || geom_.k % 4 != 0) return false;
   if (x_type_ != DType::kInt8 || y_type_ != DType::kInt8 || epi_.x_zp != 0 || epi_.y_zp != 0.f) return false;
-  if (present(node, 9) || ctx.in_layout(0) != Layout::kNHWC || ctx.out_layout(0) != Layout::kNHWC) return false;
+  // a residual is the GEMM's C operand: int8 in D's layout and symmetric (beta scales it, nothing shifts it)
+  if (has_residual_ && (r_type_ != DType::kInt8 || epi_.r_zp != 0.f || ctx.in_layout(9) != Layout::kNHWC))
+    return false;
+  if (ctx.in_layout(0) != Layout::kNHWC || ctx.out_layout(0) != Layout::kNHWC) return false;
   const FusedActivation act = FusedActivation::from(node.attrs);
   if (act.kind == Activation::kNone || act.kind == Activation::kRelu) return true;
   return act.kind == Activation::kClip && act.alpha == 0.f && std::rint(act.beta / epi_.ys) >= 127.f;
@@ -184,6 +198,10 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
     epi_.lo = y_type_ == DType::kInt8 ? -128.f : 0.f;
     epi_.hi = y_type_ == DType::kInt8 ? 127.f : 255.f;
   }
+  if (has_residual_ && is_8bit(r_type_)) {
+    epi_.r_scale = floats_of(g, node, 10)[0];
+    epi_.r_zp = float(int_of(g, node, 11));
+  }
   {
     std::vector<float> mult, bias;
     scaled_epilogue(node, g, 1.f, &mult, &bias);  // the direct form divides by the output scale itself
@@ -223,6 +241,7 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
     GemmArgs args;
     args.a = xb.get(), args.b = lt_weights_, args.d = yb.get(), args.bias = lt_bias_.get();
     args.alpha_vector = lt_alpha_.as<float>();
+    if (has_residual_) args.c = rb.get(), args.beta = lt_beta_;
     bool tuned = true;
     try {
       lt_.tune(ctx.cublaslt, ctx.stream, GemmShape{x.shape[0] * int64_t(gm.h) * gm.w, gm.k, gm.c}, args);
@@ -270,6 +289,7 @@ void QConvKernel::prepare_lt(const Node& node, const Graph& g, CudaInitContext& 
   lt_alpha_ = upload_floats(alpha, where_ + " (int8 GEMM scales)");
   lt_bias_ = upload_floats(lt_bias, where_ + " (int8 GEMM bias)");
   lt_weights_ = ctx.device_constant(node.inputs[3]);
+  lt_beta_ = has_residual_ ? epi_.r_scale / epi_.ys : 0.f;
   const bool relu = epi_.act.kind != Activation::kNone;
   lt_.configure(where_, Transpose::kNo, Transpose::kYes, relu ? GemmEpilogue::kBiasRelu : GemmEpilogue::kBias,
                 Fp32Math::kStrict, GemmData::kInt8);
@@ -292,7 +312,7 @@ float QConvKernel::time_ms(const std::function<void()>& enqueue, cudaStream_t st
 void QConvKernel::launch_direct(const std::vector<TensorView>& in, const std::vector<TensorView>& out,
                                 cudaStream_t stream) {
   const int64_t total = out[0].numel();
-  const void* res = in.size() > 9 ? in[9].data : nullptr;
+  const void* res = has_residual_ && in.size() > 9 ? in[9].data : nullptr;
   const auto go = [&](auto xt, auto yt, auto rt) {
     using X = decltype(xt);
     using Y = decltype(yt);
@@ -302,8 +322,12 @@ void QConvKernel::launch_direct(const std::vector<TensorView>& in, const std::ve
         static_cast<Y*>(out[0].data), geom_, epi_, total);
   };
   const auto with_r = [&](auto xt, auto yt) {
-    if (r_type_ == DType::kFloat16) go(xt, yt, __half{});
-    else go(xt, yt, float{});
+    switch (r_type_) {
+      case DType::kFloat16: go(xt, yt, __half{}); break;
+      case DType::kInt8: go(xt, yt, int8_t{}); break;
+      case DType::kUInt8: go(xt, yt, uint8_t{}); break;
+      default: go(xt, yt, float{}); break;
+    }
   };
   const auto with_y = [&](auto xt) {
     switch (y_type_) {
@@ -324,6 +348,7 @@ void QConvKernel::run_lt(const std::vector<TensorView>& in, const std::vector<Te
   GemmArgs args;
   args.a = in[0].data, args.b = lt_weights_, args.d = out[0].data, args.bias = lt_bias_.get();
   args.alpha_vector = lt_alpha_.as<float>();
+  if (has_residual_) args.c = in[9].data, args.beta = lt_beta_;
   lt_.run(h, stream, GemmShape{pixels, geom_.k, geom_.c}, args, ws, ws_bytes);
 }
 

@@ -91,7 +91,9 @@ bool QConvKernel::graph_spec(const Node& node, const Graph& g, const CudaInitCon
   s.scale = true;
   s.bias = present(node, 8);
   s.residual = residual;
-  s.residual_scale = 1.0 / double(epi_.ys);
+  // in the output's units: a float residual divided by y_scale, an 8-bit one (zero point 0) times r_scale / y_scale
+  if (residual && is_8bit(r_type_) && (r_type_ != DType::kInt8 || epi_.r_zp != 0.f)) return false;
+  s.residual_scale = double(epi_.r_scale) / double(epi_.ys);
   *spec = s;
   return true;
 }
@@ -208,7 +210,9 @@ void QConvKernel::make_check_reference(CudaInitContext& ctx) {
   if (has_residual_) {
     check_r_ = DeviceBuffer(size_t(y_n) * dtype_size(r_type_), where);
     const float amplitude = 64.f * epi_.ys;  // residuals that move the result across several steps
-    if (r_type_ == DType::kFloat16)
+    if (r_type_ == DType::kInt8)
+      fill_int8_kernel<<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(check_r_.as<int8_t>(), y_n, 2, 60);
+    else if (r_type_ == DType::kFloat16)
       fill_float_kernel<__half><<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(check_r_.as<__half>(), y_n, amplitude, 2);
     else
       fill_float_kernel<float><<<grid_for(y_n), kBlockSize, 0, ctx.stream>>>(check_r_.as<float>(), y_n, amplitude, 2);

@@ -1,8 +1,9 @@
 // The cuda QConv kernel (ops/qconv.cpp's inputs: x, x_scale, x_zero, w, w_scale, w_zero, y_scale, y_zero, bias,
-// residual). Tactics, timed at build and recorded in the plan:
+// residual [, r_scale, r_zero]; the residual float or 8-bit). Tactics, timed at build and recorded in the plan:
 //   "i8-direct"          one thread per output element, dp4a over 4 channels where the layout allows; any shape;
 //   "i8-lt:h<i>"         a 1x1, stride-1, dense convolution between NHWC int8 tensors as one cuBLASLt int8 GEMM
-//                        (tensor cores) with the per-channel scale as its alpha vector and bias/ReLU in the epilogue;
+//                        (tensor cores) with the per-channel scale as its alpha vector, an int8 residual as its C
+//                        operand (beta = r_scale / y_scale) and bias/ReLU in the epilogue;
 //   "i8-graph:<config>"  an ungrouped convolution on cuDNN's graph API: int8 NHWC x and KRSC weights, INT32
 //                        accumulation, per-channel scale, bias, residual and activation in float, int8 (or float)
 //                        NHWC y (qconv_graph.cu). Its engines are checked against the direct form at build.
@@ -39,6 +40,7 @@ struct QConvEpilogue {
   bool flip = false;            // uint8 data: x ^ 0x80 is its signed form (x - 128)
   bool quantized = false;
   float ys = 1.f, y_zp = 0.f, lo = 0.f, hi = 0.f;  // output scale (divided by, as QuantizeLinear does)
+  float r_scale = 1.f, r_zp = 0.f;  // an 8-bit residual's scale and zero point (a float one is added as stored)
   DeviceActivation act;
 };
 
@@ -102,6 +104,7 @@ class QConvKernel : public CudaKernel {
   LtGemm lt_;
   DeviceBuffer lt_alpha_, lt_bias_;  // x_scale * w_scale[k] / y_scale and bias[k] / y_scale
   const void* lt_weights_ = nullptr;  // the int8 [K, C] constant as uploaded
+  float lt_beta_ = 0.f;               // r_scale / y_scale: the int8 residual's weight as the GEMM's C
   std::unique_ptr<GraphConvPlans> graph_;
   DeviceBuffer check_x_, check_r_, check_ref_;  // graph engine check: operands and the direct form's output
   EngineConfig graph_cfg_;
