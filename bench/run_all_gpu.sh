@@ -41,6 +41,7 @@ if [[ -f "$W/logs/gpu_tests.log" ]]; then  # the test log as a results folder of
   SLUG=$(echo "$DEV" | sed 's/[^A-Za-z0-9._-]\+/-/g')
   printf '{"run": "gpu_tests-%s-%s-%s", "experiment": "gpu_tests", "device": "%s", "date": "%s", "commit": "%s"}\n' \
     "$SLUG" "$(date +%Y%m%d)" "$COMMIT" "$SLUG" "$(date '+%Y-%m-%d %H:%M')" "$COMMIT" > "$G/run.json"
+  tar czf "$OUT/results.tgz" -C "$W/res" . 2>/dev/null  # again: the step packed before this folder existed
 fi
 R="--out $W/res --work /tmp/trtcore-work"
 # SWEEP_MAIN="..." replaces the main sweep's batch/peer arguments (e.g. fewer batches on a short machine lease).

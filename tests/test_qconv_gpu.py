@@ -93,7 +93,7 @@ def test_pointwise_int8_plan_round_trip_keeps_the_tactics(tmp_path):
     np.testing.assert_array_equal(loaded.infer({"x": x})["y"], engine.infer({"x": x})["y"])
 
 
-def _spatial_chain(batch, size, seed, residual=False):
+def _spatial_chain(batch, size, seed, residual=False, dynamic=False):
     """x -> Q/DQ -> Conv3x3(16->32)+Relu -> Q/DQ -> Conv3x3 stride 2 (32->32)+Relu -> Q/DQ (a) ->
     Conv1x1(32->32) [+ a] -> Relu -> Q/DQ -> Conv3x3(32->16) -> Q/DQ -> Conv1x1(16->16) -> Q/DQ -> y: the forms a
     ResNet's int8 layers take (with `residual`, the 1x1 convolution adds a)."""
@@ -133,7 +133,8 @@ def _spatial_chain(batch, size, seed, residual=False):
             0.03, "out")
     nodes.append(N("Identity", [y], ["y"]))
     g = helper.make_graph(nodes, "spatial_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                                                [batch, 16, size, size])],
+                                                                                ["N" if dynamic else batch, 16,
+                                                                                 size, size])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     x = (rng.standard_normal((batch, 16, size, size)) * 2).astype(np.float32)
@@ -149,11 +150,11 @@ def _force_qconv_tactics(cache, tactic):
 
 @pytest.mark.parametrize("batch,size", [(2, 16), (16, 32)])
 def test_graph_int8_convs_match_onnxruntime_and_cpu(tmp_path, batch, size):
-    model, x = _spatial_chain(batch, size, seed=batch + size)
+    model, x = _spatial_chain(batch, size, seed=batch + size, dynamic=True)
     ref = ort_run(model, {"x": x})["y"]
-    cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu", batch=batch).infer({"x": x})["y"]
     cache = tmp_path / "t.cache"
-    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache))
+    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache), batch=batch)
     tuned = build_engine(model, tmp_path, name="tuned", **opts)
     assert sum(la.op.startswith("QConv") for la in tuned.layers) == 5, [la.op for la in tuned.layers]
     _force_qconv_tactics(cache, "i8-graph:heuristic")

@@ -99,6 +99,28 @@ struct Lanes<__half2> {
   __device__ static __half2 store(const float* in) { return __floats2half2_rn(in[0], in[1]); }
 };
 
+// Eight 8-bit NHWC channels at once (one 8-byte access): int8 max pooling is bound by memory, and one byte per
+// thread leaves most of each transaction unused.
+template <class T>
+struct alignas(8) Byte8 {
+  T v[8];
+};
+template <class T>
+struct Lanes<Byte8<T>> {
+  static constexpr int kCount = 8;
+  __device__ static void load(const Byte8<T>& b, float* out) {
+#pragma unroll
+    for (int l = 0; l < 8; ++l) out[l] = float(b.v[l]);
+  }
+  __device__ static Byte8<T> store(const float* in) {  // maxima of 8-bit values: exact (clamped for empty windows)
+    constexpr float lo = std::is_signed_v<T> ? -128.f : 0.f, hi = std::is_signed_v<T> ? 127.f : 255.f;
+    Byte8<T> b;
+#pragma unroll
+    for (int l = 0; l < 8; ++l) b.v[l] = T(fminf(fmaxf(in[l], lo), hi));
+    return b;
+  }
+};
+
 // `p.c` counts elements of E per pixel (channels / lanes).
 template <PoolKind K, class E, bool Nhwc>
 __global__ void pool2d_kernel(const E* __restrict__ x, E* __restrict__ y, int n, Pool2d p) {
@@ -277,6 +299,14 @@ class PoolKernel : public CudaKernel {
       if (a_.layout == Layout::kNHWC && p.c % 2 == 0 && aligned) {  // two channels per thread
         p.c /= 2;
         return launch_2d_as<__half2, true>(x, y, n / 2, p, stream);
+      }
+    }
+    if constexpr (std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>) {
+      const bool aligned8 =
+          (reinterpret_cast<uintptr_t>(x.data) & 7) == 0 && (reinterpret_cast<uintptr_t>(y.data) & 7) == 0;
+      if (K == PoolKind::kMax && a_.layout == Layout::kNHWC && p.c % 8 == 0 && aligned8) {
+        p.c /= 8;
+        return launch_2d_as<Byte8<T>, true>(x, y, n / 8, p, stream);
       }
     }
     if (a_.layout == Layout::kNHWC) return launch_2d_as<T, true>(x, y, n, p, stream);
