@@ -39,11 +39,17 @@ def test_int8_maxpool_matches_onnxruntime(pool, dtype, backend, tmp_path):
     model = _quantized_pool(attrs, dtype, shape)
     x = (np.random.default_rng(3).standard_normal(shape) * 4).astype(np.float32)  # saturates some values
     ref = ort_run(model, {"x": x})["y"]
-    engine = build_engine(model, tmp_path, backend=backend)
+    # the pool on the 8-bit tensor (the quantizer is standalone here, so the build would otherwise pool first)
+    engine = build_engine(model, tmp_path, backend=backend, disabled_passes=["pool_before_quantize"])
     assert [l.op for l in engine.layers] == ["QuantizeLinear", "MaxPool"]
     got = engine.infer({"x": x})["y"]
     assert got.dtype == ref.dtype and got.shape == ref.shape
     assert np.array_equal(got, ref), np.argwhere(got != ref)[:5]
+    # by default the float tensor is pooled and the pooled one quantized: the same values
+    engine = build_engine(model, tmp_path, name="pooled_first", backend=backend)
+    assert [l.op for l in engine.layers] == ["MaxPool", "QuantizeLinear"]
+    got = engine.infer({"x": x})["y"]
+    assert got.dtype == ref.dtype and np.array_equal(got, ref), np.argwhere(got != ref)[:5]
 
 
 def _moved_back(qdq):

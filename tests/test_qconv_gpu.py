@@ -201,7 +201,8 @@ def test_residual_convolution_runs_int8_with_its_skip_connection(tmp_path, tacti
     layers = {la.name: la for la in engine.layers}
     assert layers["conv_3"].op == "QConv+Add+Relu" and layers["conv_3"].precision == "int8", layers["conv_3"]
     assert sum(la.op.startswith("QConv") for la in engine.layers) == 5, [la.op for la in engine.layers]
-    assert not any(la.op == "DequantizeLinear" for la in engine.layers), [la.op for la in engine.layers]
+    # the only float tensor left is the graph output's dequantization
+    assert [la.op for la in engine.layers].count("DequantizeLinear") == 1, [la.op for la in engine.layers]
     chosen = layers["conv_3"].tactic
     if tactic in ("i8-direct", "i8-lt:h0"):
         assert chosen.startswith(tactic.split(":")[0]), chosen

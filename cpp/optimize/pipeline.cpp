@@ -18,6 +18,7 @@ void fuse_elementwise(Graph& g, const PassContext& ctx);
 void eliminate_dead_nodes(Graph& g, const PassContext& ctx);
 void lower_qconv(Graph& g, const PassContext& ctx);
 void fold_dequantize(Graph& g, const PassContext& ctx);
+void pool_before_quantize(Graph& g, const PassContext& ctx);
 }  // namespace opt
 
 const std::vector<Pass>& default_passes() {
@@ -47,6 +48,8 @@ const std::vector<Pass>& lowering_passes() {
        &opt::lower_qconv},
       {"fold_dequantize", "compute DequantizeLinear of constant weights no int8 kernel took into float weights (not for tensorrt)",
        &opt::fold_dequantize},
+      {"pool_before_quantize", "MaxPool a float tensor before the quantizer no int8 kernel took in (a quarter of the work)",
+       &opt::pool_before_quantize},
       {"eliminate_dead_nodes", "drop nodes and values that no graph output depends on", &opt::eliminate_dead_nodes},
   };
   return passes;

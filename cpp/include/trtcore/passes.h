@@ -12,8 +12,9 @@ namespace trtcore {
 enum class Int8Convs {
   kNone,        // no int8 convolutions: the Q/DQ pairs run as they are, the convolution in float
   kAll,         // every 2-d convolution
-  kDense,       // one group, channels in fours, no fused residual (tensor-core int8 convolutions; not the
-                // 3-channel stem, depthwise or grouped ones, which run faster in float)
+  kDense,       // one group, channels in fours, a fused residual only when quantized and with a quantized output
+                // (tensor-core int8 convolutions; not the 3-channel stem, depthwise or grouped ones, which run
+                // faster in float)
 };
 
 // What the target backend can absorb into a Conv/Gemm node.
