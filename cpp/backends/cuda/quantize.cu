@@ -64,6 +64,21 @@ __global__ void quantize8_kernel(const Pack8<X>* __restrict__ x, const S* __rest
   }
 }
 
+// Per tensor, eight elements a thread, as quantize8_kernel.
+template <class X, class S, class Y>
+__global__ void dequantize8_kernel(const Pack8<X>* __restrict__ x, const S* __restrict__ scale,
+                                   const X* __restrict__ zp, Pack8<Y>* __restrict__ y, int64_t packs) {
+  const float s = to_float(scale[0]);
+  const int32_t z = zp ? int32_t(zp[0]) : 0;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < packs; i += int64_t(gridDim.x) * blockDim.x) {
+    const Pack8<X> in = x[i];
+    Pack8<Y> out;
+#pragma unroll
+    for (int k = 0; k < 8; ++k) out.v[k] = from_float<Y>(float(int32_t(in.v[k]) - z) * s);
+    y[i] = out;
+  }
+}
+
 // The product in float32, rounded once to the output type (the scale's, or a float16 output_dtype).
 template <class X, class S, class Y>
 __global__ void dequantize_kernel(const X* __restrict__ x, const S* __restrict__ scale, const X* __restrict__ zp,
@@ -212,6 +227,15 @@ class DequantizeKernel : public QdqKernelBase {
         using S = decltype(st);
         with_float(out[0].dtype, [&](auto yt) {
           using Y = decltype(yt);
+          const auto aligned = [](const void* p, size_t a) { return reinterpret_cast<uintptr_t>(p) % a == 0; };
+          if (ch_.channels == 1 && n % 8 == 0 && aligned(in[0].data, sizeof(X) * 8) &&
+              aligned(out[0].data, sizeof(Y) * 8)) {
+            dequantize8_kernel<X, S, Y><<<grid_for(n / 8), kBlockSize, 0, ctx.stream>>>(
+                static_cast<const Pack8<X>*>(in[0].data), in[1].as<S>(), static_cast<const X*>(zero_point_ptr(in)),
+                static_cast<Pack8<Y>*>(out[0].data), n / 8);
+            TRTCORE_CUDA_LAUNCH_CHECK(where_, (dequantize8_kernel<X, S, Y>));
+            return;
+          }
           dequantize_kernel<X, S, Y><<<grid_for(n), kBlockSize, 0, ctx.stream>>>(
               in[0].as<X>(), in[1].as<S>(), static_cast<const X*>(zero_point_ptr(in)), out[0].as<Y>(), n, ch_);
           TRTCORE_CUDA_LAUNCH_CHECK(where_, (dequantize_kernel<X, S, Y>));
