@@ -55,12 +55,19 @@ Int8BiasCorrection int8_bias_correction_from_name(const std::string& name) {
   fail(ErrorKind::kInvalidArgument, "unknown INT8 bias correction '", name, "'; expected off or on");
 }
 
-const char* int8_equalization_name(Int8Equalization e) { return e == Int8Equalization::kOn ? "on" : "off"; }
+const char* int8_equalization_name(Int8Equalization e) {
+  switch (e) {
+    case Int8Equalization::kOff: return "off";
+    case Int8Equalization::kOn: return "on";
+    case Int8Equalization::kActivations: return "activations";
+  }
+  return "off";
+}
 
 Int8Equalization int8_equalization_from_name(const std::string& name) {
-  for (Int8Equalization e : {Int8Equalization::kOff, Int8Equalization::kOn})
+  for (Int8Equalization e : {Int8Equalization::kOff, Int8Equalization::kOn, Int8Equalization::kActivations})
     if (name == int8_equalization_name(e)) return e;
-  fail(ErrorKind::kInvalidArgument, "unknown INT8 equalization '", name, "'; expected off or on");
+  fail(ErrorKind::kInvalidArgument, "unknown INT8 equalization '", name, "'; expected off, on or activations");
 }
 
 const char* precision_name(Precision p) {

@@ -187,13 +187,15 @@ struct ModelCalibration {
 
 ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& build, CalibrationAlgorithm algorithm,
                                  const SystemOptions& sys, Backend& backend, std::string* log,
-                                 const ProgressFn& progress, const std::vector<std::string>& channel_means = {}) {
+                                 const ProgressFn& progress, const std::vector<std::string>& channel_means = {},
+                                 const ChannelRanges& equalization_ranges = {}) {
   const auto t0 = std::chrono::steady_clock::now();
   Graph cg = import_onnx(model);
   PassContext plain;
   plain.caps = FusionCaps{false, false, false, false, false};
   plain.fold = cpu::evaluate_node;
   if (build.precision == Precision::kINT8) plain.int8_equalization = build.int8_equalization;  // as the build's graph
+  plain.int8_channel_ranges = &equalization_ranges;
   optimize(cg, plain);
   std::shared_ptr<const CalibrationData> source = build.calibration_data;
   if (!source) source = data_from_path(build.calibration_dir, cg);
@@ -230,7 +232,7 @@ bool float_layers_in_fp16(const BuildOptions& build, const Backend& backend) {
 // The cache, its manifest (which records the options that change the scales) and, for bias correction, the
 // per-channel input means, each written atomically.
 void write_cache(const BuildOptions& build, const ModelOptions& model, const ModelCalibration& mc,
-                 const calib::CalibrationCache& cache, std::string* log) {
+                 const calib::CalibrationCache& cache, const ChannelRanges& equalization_ranges, std::string* log) {
   calib::write_cache_file(build.calibration_cache, cache);
   calib::CacheManifest m;
   m.model_hash = model_hash(model.onnx_path);
@@ -243,6 +245,8 @@ void write_cache(const BuildOptions& build, const ModelOptions& model, const Mod
   m.channel_means = mc.result.channel_mean.empty() ? "off" : "on";
   if (!mc.result.channel_mean.empty())
     write_file_atomic(build.calibration_cache + ".means", calib::format_channel_means(mc.result.channel_mean));
+  if (build.int8_equalization == Int8Equalization::kActivations)
+    write_file_atomic(build.calibration_cache + ".ranges", calib::format_channel_means(equalization_ranges));
   write_file_atomic(build.calibration_cache + ".json", calib::format_manifest(m));
   if (log) *log += "calibration cache written: " + build.calibration_cache + "\n";
 }
@@ -311,8 +315,43 @@ void check_calibration_cache_writable(const BuildOptions& build) {
     check_writable_file(build.calibration_cache, "the calibration cache");
 }
 
+ChannelRanges int8_equalization_ranges(const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                                       Backend& backend, std::string* log, const ProgressFn& progress) {
+  if (build.precision != Precision::kINT8 || build.int8_equalization != Int8Equalization::kActivations) return {};
+  if (file_exists(build.calibration_cache)) {
+    const std::string path = build.calibration_cache + ".ranges";
+    if (!file_exists(path))
+      fail(ErrorKind::kInvalidArgument, "--int8-equalization activations needs the per-channel ranges of the ",
+           "calibration samples, and calibration cache '", build.calibration_cache, "' was made without them (no ",
+           path, "); delete the cache to calibrate again, or name another --calibration-cache");
+    if (log) *log += "int8 equalization: channel ranges read from " + path + "\n";
+    return calib::parse_channel_means(read_file(path), path);
+  }
+  if (build.calibration_dir.empty() && !build.calibration_data)
+    fail(ErrorKind::kInvalidArgument, "--int8-equalization activations needs --calibration-dir (samples whose ",
+         "per-channel ranges it balances)");
+  Graph g = import_onnx(model);
+  PassContext plain;  // the graph as equalize_int8 sees it: the passes before it do not depend on fusion caps
+  plain.caps = FusionCaps{false, false, false, false, false};
+  plain.disabled = build.disabled_passes;
+  plain.fold = cpu::evaluate_node;
+  optimize(g, plain);
+  std::shared_ptr<const CalibrationData> source = build.calibration_data;
+  if (!source) source = data_from_path(build.calibration_dir, g);
+  CalibrationSettings cs;
+  cs.algorithm = CalibrationAlgorithm::kMax;
+  cs.batch = build.calibration_batch;
+  cs.max_batches = build.calibration_batches;
+  cs.channel_max_tensors = int8_equalization_tensors(g);
+  if (cs.channel_max_tensors.empty()) return {};
+  ChannelRanges ranges = calibrate(g, backend, sys, cs.channel_max_tensors, *source, cs, progress).channel_max;
+  if (log) *log += "int8 equalization: channel ranges of " + std::to_string(ranges.size()) + " tensors measured\n";
+  return ranges;
+}
+
 Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
-                      Backend& backend, std::string* log, const ProgressFn& progress) {
+                      Backend& backend, std::string* log, const ProgressFn& progress,
+                      const ChannelRanges& equalization_ranges) {
   const bool fp16 = float_layers_in_fp16(build, backend);
   const bool bias_correction = build.int8_bias_correction == Int8BiasCorrection::kOn;
   const std::vector<std::string> needed = int8_observed_tensors(g);
@@ -329,7 +368,8 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
            build.calibration_cache.empty() ? "" : " or an existing --calibration-cache; '" + build.calibration_cache +
                                                        "' does not exist yet");
     const ModelCalibration mc = calibrate_model(model, build, build.calibrator, sys, backend, log, progress,
-                                                bias_correction ? needed : std::vector<std::string>{});
+                                                bias_correction ? needed : std::vector<std::string>{},
+                                                equalization_ranges);
     ranges = mc.result.amax;
     means = mc.result.channel_mean;
     calib::CalibrationCache cache;
@@ -338,7 +378,7 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
       scales[name] = calib::scale_from_amax(amax);
       cache.scales.emplace_back(name, scales[name]);
     }
-    if (!build.calibration_cache.empty()) write_cache(build, model, mc, cache, log);
+    if (!build.calibration_cache.empty()) write_cache(build, model, mc, cache, equalization_ranges, log);
   }
   Int8Options opt;
   opt.exclude_layers = build.exclude_layers;
@@ -389,9 +429,11 @@ Fp16Report apply_fp16(Graph& g, const ModelOptions& model, const BuildOptions& b
 }
 
 void apply_precision(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
-                     Backend& backend, std::string* log, const ProgressFn& progress) {
+                     Backend& backend, std::string* log, const ProgressFn& progress,
+                     const ChannelRanges& equalization_ranges) {
   if (build.precision == Precision::kFP16) apply_fp16(g, model, build, sys, backend, log, progress);
-  if (build.precision == Precision::kINT8) apply_int8(g, model, build, sys, backend, log, progress);
+  if (build.precision == Precision::kINT8)
+    apply_int8(g, model, build, sys, backend, log, progress, equalization_ranges);
 }
 
 }  // namespace trtcore

@@ -89,7 +89,7 @@ def build(onnx_path, **options):
     of raw samples) or calibration_data (an iterable of arrays with a batch axis, or of dicts input name -> array),
     calibration_cache, calibrator ("entropy", "max", "percentile", "mse"), percentile, calibration_batch,
     calibration_batches, exclude_layers, int8_fallback ("auto": the float layers in fp16 on cuda and fp32 on cpu;
-    "fp16"; "fp32"), int8_bias_correction ("off"/"on"), int8_equalization ("off"/"on"), int8_float_layers (N: the
+    "fp16"; "fp32"), int8_bias_correction ("off"/"on"), int8_equalization ("off"/"on"/"activations"), int8_float_layers (N: the
     N layers most sensitive to INT8 stay float). An unknown keyword raises TypeError naming it and the valid ones; build
     failures raise trtcore.Error subclasses (see trtcore.errors)."""
     _check_keywords("trtcore.build", options, _build_options())

@@ -37,9 +37,10 @@ const char* int8_bias_correction_name(Int8BiasCorrection b);                // "
 Int8BiasCorrection int8_bias_correction_from_name(const std::string& name);  // throws listing the names
 
 // INT8 builds: cross-layer equalization of Conv -> [Relu|Clip] -> Conv pairs before calibration (the float32
-// function is unchanged; per-tensor activation ranges become balanced across channels).
-enum class Int8Equalization { kOff, kOn };
-const char* int8_equalization_name(Int8Equalization e);                // "off", "on"
+// function is unchanged; per-tensor activation ranges become balanced across channels). kOn balances the two weight
+// ranges (data-free); kActivations balances each channel's activation range, measured on the calibration samples.
+enum class Int8Equalization { kOff, kOn, kActivations };
+const char* int8_equalization_name(Int8Equalization e);                // "off", "on", "activations"
 Int8Equalization int8_equalization_from_name(const std::string& name);  // throws listing the names
 
 // How FP32 layers may compute on tensor cores.
