@@ -209,7 +209,8 @@ def infer_all(predict, x, batch=BATCH):
 
 def method_options(method):
     """The build options of a --methods entry: default, or '+'-joined eq (equalization from weight ranges), eqa
-    (equalization from activation ranges), bc (bias correction) and floatN (the N most sensitive layers kept float)."""
+    (equalization from activation ranges), bc (bias correction), floatN (the N most sensitive layers kept float) and
+    floatauto (as many as reach the default target agreement)."""
     opts = {}
     for part in method.split("+"):
         if part == "default":
@@ -222,8 +223,10 @@ def method_options(method):
             opts["int8_bias_correction"] = "on"
         elif re.fullmatch(r"float\d+", part):
             opts["int8_float_layers"] = int(part[5:])
+        elif part == "floatauto":
+            opts["int8_float_layers"] = "auto"
         else:
-            raise SystemExit("int8_accuracy.py: unknown method part %r in %r (expected default, eq, eqa, bc, floatN)"
+            raise SystemExit("int8_accuracy.py: unknown method part %r in %r (expected default, eq, eqa, bc, floatN, floatauto)"
                              % (part, method))
     return opts
 
@@ -741,7 +744,7 @@ def main(argv=None):
     p.add_argument("--timing-rounds", type=int, help="interleaved timing rounds (default 3; --small 1)")
     p.add_argument("--methods", nargs="+", default=["default"],
                    help="INT8 build variants of MobileNetV2: default, or '+'-joined eq (--int8-equalization on), eqa "
-                        "(--int8-equalization activations), bc "
+                        "(--int8-equalization activations), floatauto (--int8-float-layers auto), bc "
                         "(--int8-bias-correction on), floatN (--int8-float-layers N); e.g. default eq+bc eq+bc+float16")
     p.add_argument("--held-out", action="store_true",
                    help="calibrate MobileNetV2 on every other photo (all views) and measure on the other photos")

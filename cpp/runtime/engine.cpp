@@ -61,8 +61,11 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
     fail(ErrorKind::kInvalidArgument, "--int8-fallback needs --int8 (it sets the precision of INT8's float layers)");
   if (build.precision != Precision::kINT8 &&
       (build.int8_bias_correction != Int8BiasCorrection::kOff || build.int8_equalization != Int8Equalization::kOff ||
-       build.int8_float_layers != 0))
+       build.int8_float_layers != 0 || build.int8_float_layers_choice == Int8FloatLayers::kAuto))
     fail(ErrorKind::kInvalidArgument, "--int8-bias-correction, --int8-equalization and --int8-float-layers need --int8");
+  if (!(build.int8_target_agreement > 0 && build.int8_target_agreement <= 1))
+    fail(ErrorKind::kInvalidArgument, "--int8-target-agreement must be in (0, 1] (a share of the calibration ",
+         "samples), got ", build.int8_target_agreement);
   if (build.int8_float_layers < 0)
     fail(ErrorKind::kInvalidArgument, "--int8-float-layers must be >= 0 (the number of layers kept float), got ",
          build.int8_float_layers);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <sstream>
 #include <sys/stat.h>
 
 #include "backends/cpu/cpu_kernel.h"
@@ -265,8 +266,54 @@ std::string plural(size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-// --int8-float-layers N: scores every layer INT8 would quantize (or reads the scores kept beside the cache), and
-// adds the N most sensitive to the layers left float.
+std::shared_ptr<const CalibrationData> samples_for(const BuildOptions& build, const Graph& g, const std::string& why) {
+  if (build.calibration_dir.empty() && !build.calibration_data)
+    fail(ErrorKind::kInvalidArgument, "--int8-float-layers needs calibration samples (--calibration-dir) to ", why);
+  return build.calibration_data ? build.calibration_data : data_from_path(build.calibration_dir, g);
+}
+
+// --int8-float-layers auto: the count kept beside the cache (<cache>.float_layers, its first line naming the target
+// and options it was measured with), else measured by bisection and written there.
+size_t auto_float_layer_count(const Graph& g, const BuildOptions& build, const SystemOptions& sys, Backend& backend,
+                              const std::map<std::string, float>& scales, const Int8Options& opt,
+                              const std::vector<LayerSensitivity>& scores, bool reuse, std::string* log,
+                              const ProgressFn& progress) {
+  constexpr size_t kAgreementSamples = 256;  // the calibration samples each count's plan runs (the first ones)
+  char head[160];
+  std::snprintf(head, sizeof head, "# trtcore int8 float layers: target top-1 agreement %.6g; bias_correction=%s",
+                build.int8_target_agreement, int8_bias_correction_name(build.int8_bias_correction));
+  const std::string path = build.calibration_cache.empty() ? "" : build.calibration_cache + ".float_layers";
+  if (reuse && file_exists(path)) {
+    std::istringstream lines(read_file(path));
+    std::string first, count;
+    std::getline(lines, first);
+    std::getline(lines, count);
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(count.c_str(), &end, 10);
+    if (first == head && !count.empty() && *end == '\0' && n <= scores.size()) {
+      if (log) *log += "int8 float layers (auto): " + std::to_string(n) + " read from " + path + "\n";
+      return size_t(n);
+    }
+  }
+  std::shared_ptr<const CalibrationData> data = samples_for(build, g, "measure the top-1 agreement of each count");
+  const AutoFloatLayers a = int8_auto_float_layers(g, scales, opt, scores, backend, build, sys, *data,
+                                                   build.int8_target_agreement, kAgreementSamples, progress);
+  if (log) {
+    char line[200];
+    std::snprintf(line, sizeof line, "int8 float layers (auto): %zu of %zu layers float, top-1 agreement with FP32 "
+                  "%.4f on %zu calibration samples (target %.4g); counts tried:\n", a.count, scores.size(),
+                  a.agreement, a.samples, build.int8_target_agreement);
+    *log += line + a.steps;
+  }
+  if (!path.empty()) {
+    write_file_atomic(path, std::string(head) + "\n" + std::to_string(a.count) + "\n");
+    if (log) *log += "int8 float layers written: " + path + "\n";
+  }
+  return a.count;
+}
+
+// --int8-float-layers N|auto: scores every layer INT8 would quantize (or reads the scores kept beside the cache), and
+// adds the N most sensitive (auto: as many as reach --int8-target-agreement) to the layers left float.
 void keep_sensitive_layers_float(const Graph& g, const ModelOptions& model, const BuildOptions& build,
                                  const SystemOptions& sys, Backend& backend, const std::map<std::string, float>& scales,
                                  bool from_cache, Int8Options& opt, std::string* log, const ProgressFn& progress) {
@@ -286,18 +333,17 @@ void keep_sensitive_layers_float(const Graph& g, const ModelOptions& model, cons
     if (have && log) *log += "int8 sensitivity: scores read from " + path + "\n";
   }
   if (!have) {
-    if (build.calibration_dir.empty() && !build.calibration_data)
-      fail(ErrorKind::kInvalidArgument, "--int8-float-layers needs calibration samples (--calibration-dir) to score ",
-           "the layers", path.empty() ? std::string() : ", or scores for these layers in " + path);
-    std::shared_ptr<const CalibrationData> data = build.calibration_data;
-    if (!data) data = data_from_path(build.calibration_dir, g);
+    std::shared_ptr<const CalibrationData> data = samples_for(
+        build, g, "score the layers" + (path.empty() ? std::string() : ", or scores for these layers in " + path));
     scores = int8_layer_sensitivity(g, scales, opt, backend, build, sys, *data, ss, progress);
     if (!path.empty()) {
       write_file_atomic(path, format_sensitivity(scores, ss, std::min(data->size(), ss.max_samples)));
       if (log) *log += "int8 sensitivity written: " + path + "\n";
     }
   }
-  const size_t n = size_t(build.int8_float_layers);
+  const bool automatic = build.int8_float_layers_choice == Int8FloatLayers::kAuto;
+  const size_t n = automatic ? auto_float_layer_count(g, build, sys, backend, scales, opt, scores, have, log, progress)
+                             : size_t(build.int8_float_layers);
   if (n > scores.size())
     fail(ErrorKind::kInvalidArgument, "--int8-float-layers ", n, " asks for more layers than '", model.onnx_path,
          "' quantizes (", plural(scores.size(), "layer", "layers"), ")");
@@ -388,8 +434,8 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
     for (const Node& n : g.nodes) found = found || n.name == name;
     if (!found) fail(ErrorKind::kInvalidArgument, "--exclude-layers names '", name, "', which is no layer of the model");
   }
-  if (build.int8_float_layers > 0) keep_sensitive_layers_float(g, model, build, sys, backend, scales, from_cache,
-                                                               opt, log, progress);
+  if (build.int8_float_layers > 0 || build.int8_float_layers_choice == Int8FloatLayers::kAuto)
+    keep_sensitive_layers_float(g, model, build, sys, backend, scales, from_cache, opt, log, progress);
   Int8Report report = apply_int8_policy(g, scales, opt);
   if (log) {
     *log += "precision: " + std::to_string(report.int8_layers) + " int8 layers, " + std::to_string(report.qdq_pairs) +
