@@ -237,7 +237,8 @@ def build_trtcore(trt, onnx_path, precision, threads, batch, calib=None, calibra
     if precision == "int8":
         opts.update(calibration_data=[calib], calibrator=calibrator, exclude_layers=list(exclude), **extra)
     if cache:  # written by this build (calibrated afresh), read back for the thresholds it chose
-        for f in (cache, cache + ".json", cache + ".means", cache + ".sensitivity"):
+        for f in (cache, cache + ".json", cache + ".means", cache + ".sensitivity", cache + ".ranges",
+                  cache + ".float_layers"):
             if os.path.exists(f):
                 os.remove(f)
         opts["calibration_cache"] = cache
