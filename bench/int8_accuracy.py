@@ -208,20 +208,25 @@ def infer_all(predict, x, batch=BATCH):
 
 
 def method_options(method):
-    """The build options of a --methods entry: default, or '+'-joined eq (equalization), bc (bias correction) and
-    floatN (the N most sensitive layers kept float)."""
+    """The build options of a --methods entry: default, or '+'-joined eq (equalization from weight ranges), eqa
+    (equalization from activation ranges), bc (bias correction), floatN (the N most sensitive layers kept float) and
+    floatauto (as many as reach the default target agreement)."""
     opts = {}
     for part in method.split("+"):
         if part == "default":
             continue
         elif part == "eq":
             opts["int8_equalization"] = "on"
+        elif part == "eqa":
+            opts["int8_equalization"] = "activations"
         elif part == "bc":
             opts["int8_bias_correction"] = "on"
         elif re.fullmatch(r"float\d+", part):
             opts["int8_float_layers"] = int(part[5:])
+        elif part == "floatauto":
+            opts["int8_float_layers"] = "auto"
         else:
-            raise SystemExit("int8_accuracy.py: unknown method part %r in %r (expected default, eq, bc, floatN)"
+            raise SystemExit("int8_accuracy.py: unknown method part %r in %r (expected default, eq, eqa, bc, floatN, floatauto)"
                              % (part, method))
     return opts
 
@@ -232,7 +237,8 @@ def build_trtcore(trt, onnx_path, precision, threads, batch, calib=None, calibra
     if precision == "int8":
         opts.update(calibration_data=[calib], calibrator=calibrator, exclude_layers=list(exclude), **extra)
     if cache:  # written by this build (calibrated afresh), read back for the thresholds it chose
-        for f in (cache, cache + ".json", cache + ".means", cache + ".sensitivity"):
+        for f in (cache, cache + ".json", cache + ".means", cache + ".sensitivity", cache + ".ranges",
+                  cache + ".float_layers"):
             if os.path.exists(f):
                 os.remove(f)
         opts["calibration_cache"] = cache
@@ -738,7 +744,8 @@ def main(argv=None):
     p.add_argument("--calibration-samples", type=int, default=100, help="MobileNetV2 calibration samples")
     p.add_argument("--timing-rounds", type=int, help="interleaved timing rounds (default 3; --small 1)")
     p.add_argument("--methods", nargs="+", default=["default"],
-                   help="INT8 build variants of MobileNetV2: default, or '+'-joined eq (--int8-equalization on), bc "
+                   help="INT8 build variants of MobileNetV2: default, or '+'-joined eq (--int8-equalization on), eqa "
+                        "(--int8-equalization activations), floatauto (--int8-float-layers auto), bc "
                         "(--int8-bias-correction on), floatN (--int8-float-layers N); e.g. default eq+bc eq+bc+float16")
     p.add_argument("--held-out", action="store_true",
                    help="calibrate MobileNetV2 on every other photo (all views) and measure on the other photos")

@@ -100,3 +100,52 @@ def test_accuracy_options_on_the_standalone_executable(setup):
     layers = {l.name: l.precision for l in trtcore.Engine(str(plan)).layers}
     assert layers.get(rows[0][3]) not in (None, "int8"), (rows[0], layers)
     assert '"equalization": "on"' in open(str(cache) + ".json").read()
+
+
+def test_auto_float_layers_reach_the_target_on_the_calibration_samples(setup):
+    """auto keeps the fewest leading layers of the ranking float for which top-1 agrees with onnxruntime's float32
+    output on the calibration samples at the target; the count is kept beside the cache and read back."""
+    tmp, src, calib, x, ref = setup
+    cache = str(tmp / "auto.cache")
+    e = trtcore.build(src, backend="cpu", batch=8, precision="int8", calibrator="max", calibration_data=[calib],
+                      calibration_cache=cache, int8_float_layers="auto", int8_target_agreement=0.95)
+    lines = open(cache + ".float_layers").read().splitlines()
+    assert "0.95" in lines[0]
+    n = int(lines[1])
+    rows = _sensitivity_rows(cache + ".sensitivity")
+    assert _int8_layers(e) == {r[3] for r in rows[n:]} & _int8_layers(e) and not (_int8_layers(e) & {r[3] for r in rows[:n]})
+    want = ort_run(models.mobilenet_v2(size=32, seed=7), {"input": calib})["logits"].argmax(1)
+
+    def agreement(engine):
+        y = np.concatenate([engine.infer({"input": calib[i:i + 8]})["logits"] for i in range(0, len(calib), 8)])
+        return float(np.mean(y.argmax(1) == want))
+    assert agreement(e) >= 0.95 - 1e-9, agreement(e)
+    if n > 0:  # one layer fewer misses the target (the bisection's lower bound)
+        fewer = trtcore.build(src, backend="cpu", batch=8, precision="int8", calibrator="max",
+                              calibration_data=[calib], int8_float_layers=n - 1)
+        assert agreement(fewer) < 0.95, (n, agreement(fewer))
+    again = trtcore.build(src, backend="cpu", batch=8, precision="int8", calibration_cache=cache,
+                          int8_float_layers="auto", int8_target_agreement=0.95)
+    assert _int8_layers(again) == _int8_layers(e)
+
+
+def test_auto_float_layers_options_are_checked(setup):
+    tmp, src, calib, x, ref = setup
+    for bad in ("most", "2.5"):
+        with pytest.raises(trtcore.Error) as err:
+            trtcore.build(src, backend="cpu", batch=8, precision="int8", calibration_data=[calib],
+                          int8_float_layers=bad)
+        assert bad in str(err.value) and "auto" in str(err.value)
+    with pytest.raises(trtcore.Error) as err:
+        trtcore.build(src, backend="cpu", batch=8, precision="int8", calibration_data=[calib],
+                      int8_float_layers="auto", int8_target_agreement=1.5)
+    assert "1.5" in str(err.value) and "int8_target_agreement" in str(err.value)
+    samples = tmp / "calib_auto"
+    samples.mkdir(exist_ok=True)
+    for i, a in enumerate(calib[:8]):
+        (samples / f"s{i}.raw").write_bytes(a.tobytes())
+    proc = trtcore_cli("build", "--onnx", src, "--backend", "cpu", "--batch", 8, "--int8", "--calibration-dir",
+                       samples, "--int8-float-layers", "auto", "--int8-target-agreement", "0.9",
+                       "--plan", tmp / "auto.plan")
+    assert proc.returncode == 0, proc.stderr
+    assert "int8 float layers (auto):" in proc.stdout + proc.stderr

@@ -354,7 +354,8 @@ PYBIND11_MODULE(_core, m) {
              int64_t calibration_batch, int64_t calibration_batches, const std::vector<std::string>& exclude_layers,
              const std::vector<py::array_t<float, py::array::c_style | py::array::forcecast>>& calibration_data,
              const std::string& int8_fallback, const std::string& int8_bias_correction,
-             const std::string& int8_equalization, int64_t int8_float_layers) {
+             const std::string& int8_equalization, const std::string& int8_float_layers,
+             double int8_target_agreement) {
             BuildOptions b;
             b.calibration_dir = calibration_dir;
             b.calibration_cache = calibration_cache;
@@ -366,7 +367,8 @@ PYBIND11_MODULE(_core, m) {
             b.int8_fallback = int8_fallback_from_name(int8_fallback);
             b.int8_bias_correction = int8_bias_correction_from_name(int8_bias_correction);
             b.int8_equalization = int8_equalization_from_name(int8_equalization);
-            b.int8_float_layers = int8_float_layers;
+            set_int8_float_layers(b, int8_float_layers);
+            b.int8_target_agreement = int8_target_agreement;
             if (!calibration_data.empty()) {
               std::vector<std::vector<float>> arrays;
               std::vector<size_t> sample_floats;
@@ -398,7 +400,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("calibration_batches") = 0, py::arg("exclude_layers") = std::vector<std::string>{},
           py::arg("calibration_data") = std::vector<py::array_t<float>>{}, py::arg("int8_fallback") = "auto",
           py::arg("int8_bias_correction") = "off", py::arg("int8_equalization") = "off",
-          py::arg("int8_float_layers") = 0,
+          py::arg("int8_float_layers") = "0", py::arg("int8_target_agreement") = 0.99,
           "Builds an engine from an ONNX model (import, optimize, precision, build). trtcore.build is the same with "
           "calibration_data accepting any iterable; see its documentation for the options.")
       .def("save", [](const PyEngine& p, const std::string& path) { p.e->save(path); }, py::arg("plan_path"),

@@ -100,7 +100,8 @@ int64_t mem_pool_workspace_mib(const std::string& spec) {
 void check_int8_options(const Args& a, std::ostream* note) {
   const bool int8 = a.has("int8") || a.has("calibration-dir");
   for (const char* k : {"calibration-cache", "calibrator", "percentile", "calibration-batch", "calibration-batches",
-                        "exclude-layers", "int8-bias-correction", "int8-equalization", "int8-float-layers"})
+                        "exclude-layers", "int8-bias-correction", "int8-equalization", "int8-float-layers",
+                        "int8-target-agreement"})
     if (a.has(k) && !int8)
       fail(ErrorKind::kInvalidArgument, a.flag(k), " needs --int8 (or --calibration-dir, which implies it): only an ",
            "INT8 build reads it");
@@ -146,7 +147,13 @@ BuildOptions build_options(const Args& a) {
   b.exclude_layers = a.list("exclude-layers");
   b.int8_bias_correction = int8_bias_correction_from_name(a.get("int8-bias-correction", "off"));
   b.int8_equalization = int8_equalization_from_name(a.get("int8-equalization", "off"));
-  b.int8_float_layers = a.get_int("int8-float-layers", 0);
+  set_int8_float_layers(b, a.get("int8-float-layers", "0"));
+  if (a.has("int8-target-agreement")) {
+    char* end = nullptr;
+    const std::string t = a.get("int8-target-agreement");
+    b.int8_target_agreement = std::strtod(t.c_str(), &end);
+    if (t.empty() || *end != '\0') b.int8_target_agreement = -1;  // refused by the build, naming the option
+  }
   for (const std::string& spec : a.list("layer-precision")) {
     const size_t colon = spec.rfind(':');
     if (colon == std::string::npos || colon == 0 || spec.substr(colon + 1) != "fp32")
@@ -275,7 +282,7 @@ void refuse_build_options_on_load(const Args& a, const char* how) {
   static const char* const build_keys[] = {
       "backend", "half", "int8", "calibration-dir", "calibration-cache", "calibrator", "percentile",
       "calibration-batch", "calibration-batches", "exclude-layers", "int8-fallback", "int8-bias-correction",
-      "int8-equalization", "int8-float-layers", "strict-fp32", "io-half",
+      "int8-equalization", "int8-float-layers", "int8-target-agreement", "strict-fp32", "io-half",
       "disable-pass", "timing-cache", "workspace", "memPoolSize", "minShapes", "optShapes", "maxShapes"};
   for (const char* k : build_keys)
     if (a.has(k))

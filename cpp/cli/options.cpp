@@ -95,10 +95,15 @@ std::vector<Flag> build_flags() {
        "precision of the layers --int8 leaves in float: fp16 (cuda's default; --int8 --half) | fp32 (cpu's)", "int8"},
       {{"int8-bias-correction"}, nullptr, "build", "off|on", B | I | Q | L | T,
        "INT8: biases absorb the mean output shift of int8 weight rounding (default off)", "int8"},
-      {{"int8-equalization"}, nullptr, "build", "off|on", B | I | Q | L | T,
-       "INT8: cross-layer equalization of Conv pairs before calibration (default off)", "int8"},
-      {{"int8-float-layers"}, nullptr, "build", "N", B | I | Q | L | T,
-       "INT8: keep the N layers most sensitive to INT8 in float (scores in <cache>.sensitivity; default 0)", "int8"},
+      {{"int8-equalization"}, nullptr, "build", "off|on|activations", B | I | Q | L | T,
+       "INT8: cross-layer equalization of Conv pairs before calibration, from weight ranges (on) or from the "
+       "calibration samples' per-channel ranges (activations) (default off)", "int8"},
+      {{"int8-float-layers"}, nullptr, "build", "N|auto", B | I | Q | L | T,
+       "INT8: keep the N layers most sensitive to INT8 in float (scores in <cache>.sensitivity; default 0); auto: "
+       "the fewest that reach --int8-target-agreement", "int8"},
+      {{"int8-target-agreement"}, nullptr, "build", "F", B | I | Q | L | T,
+       "INT8: top-1 agreement with FP32 on the calibration samples that --int8-float-layers auto reaches "
+       "(default 0.99)", "int8"},
       {{"strict-fp32"}, nullptr, "build", nullptr, B | I | L | T, "no TF32 tensor-core math for FP32 layers",
        "strict-fp32"},
       {{"io-half"}, nullptr, "build", nullptr, B | I | L | T, "FP16 inputs and outputs", "half --io-half"},

@@ -1,6 +1,8 @@
 #include "trtcore/options.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <thread>
 
 #include "trtcore/error.h"
@@ -55,12 +57,34 @@ Int8BiasCorrection int8_bias_correction_from_name(const std::string& name) {
   fail(ErrorKind::kInvalidArgument, "unknown INT8 bias correction '", name, "'; expected off or on");
 }
 
-const char* int8_equalization_name(Int8Equalization e) { return e == Int8Equalization::kOn ? "on" : "off"; }
+const char* int8_equalization_name(Int8Equalization e) {
+  switch (e) {
+    case Int8Equalization::kOff: return "off";
+    case Int8Equalization::kOn: return "on";
+    case Int8Equalization::kActivations: return "activations";
+  }
+  return "off";
+}
 
 Int8Equalization int8_equalization_from_name(const std::string& name) {
-  for (Int8Equalization e : {Int8Equalization::kOff, Int8Equalization::kOn})
+  for (Int8Equalization e : {Int8Equalization::kOff, Int8Equalization::kOn, Int8Equalization::kActivations})
     if (name == int8_equalization_name(e)) return e;
-  fail(ErrorKind::kInvalidArgument, "unknown INT8 equalization '", name, "'; expected off or on");
+  fail(ErrorKind::kInvalidArgument, "unknown INT8 equalization '", name, "'; expected off, on or activations");
+}
+
+void set_int8_float_layers(BuildOptions& build, const std::string& text) {
+  if (text == "auto") {
+    build.int8_float_layers_choice = Int8FloatLayers::kAuto;
+    build.int8_float_layers = 0;
+    return;
+  }
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE)
+    fail(ErrorKind::kInvalidArgument, "--int8-float-layers takes a number of layers or auto, got '", text, "'");
+  build.int8_float_layers_choice = Int8FloatLayers::kCount;
+  build.int8_float_layers = n;
 }
 
 const char* precision_name(Precision p) {

@@ -1,9 +1,13 @@
-// equalize_int8 (INT8 builds with --int8-equalization on): cross-layer equalization of Conv -> [act] -> Conv pairs,
-// the method of Nagel et al., "Data-Free Quantization Through Weight Equalization and Bias Correction" (2019).
-// Output channel c of the first Conv is divided by s_c and input channel c of the second multiplied by s_c, with
-// s_c = sqrt(r1_c / r2_c) (r1: range of the first Conv's weights for output c, r2: of the second's for input c),
-// repeated until the scales settle. Both weight ranges become sqrt(r1 r2), and so do the activation ranges of the
-// tensor between them, which INT8 quantizes with one per-tensor scale.
+// equalize_int8 (INT8 builds with --int8-equalization on|activations): cross-layer equalization of Conv -> [act] ->
+// Conv pairs, the method of Nagel et al., "Data-Free Quantization Through Weight Equalization and Bias Correction"
+// (2019). Output channel c of the first Conv is divided by s_c and input channel c of the second multiplied by s_c.
+// on: s_c = sqrt(r1_c / r2_c) (r1: range of the first Conv's weights for output c, r2: of the second's for input c),
+// repeated until the scales settle; both weight ranges become sqrt(r1 r2).
+// activations (pairs with a Relu or Clip between them): r1_c is channel c's range of the tensor between them (max |x|
+// measured on the calibration samples before the pass), which INT8 quantizes with one per-tensor scale. When every
+// output of the second Conv reads one input channel (depthwise), its per-channel weight scales absorb any s_c, so s_c
+// makes every channel's range the largest one; otherwise s_c = sqrt(r1_c / r2_c) balances the activation range
+// against the second Conv's weights.
 // The float32 function is unchanged: the activation between may be none, Relu (Relu(y/s) = Relu(y)/s for s > 0) or
 // Clip(0, b) (ReLU6). A clip does not commute with a per-channel scale, so Clip(0, b) becomes Relu followed by
 // Min(x, b/s_c) per channel: exact, at the price of one elementwise node (which runs in float between the int8
@@ -14,6 +18,7 @@
 #include <map>
 
 #include "optimize/pass_util.h"
+#include "trtcore/error.h"
 #include "trtcore/passes.h"
 
 namespace trtcore::opt {
@@ -57,6 +62,7 @@ bool zero_clip(const Graph& g, const Node& n, float& upper) {
 
 struct Pair {
   int first = -1, act = -1, second = -1;  // node indices; act -1: the Convs are adjacent
+  std::string middle;                     // the second Conv's input (what INT8 quantizes per tensor)
   float clip = 0.f;                       // the Clip's upper bound, 0 for none/Relu
   std::vector<float> total;               // accumulated scale per channel
 };
@@ -73,6 +79,7 @@ std::vector<Pair> find_pairs(const Graph& g) {
     if (t < 0 || prod[size_t(t)] < 0 || uses[size_t(t)] != 1 || is_graph_output(g, t)) continue;
     Pair p;
     p.second = int(i);
+    p.middle = g.value(t).name;
     const Node& a = g.nodes[size_t(prod[size_t(t)])];
     int x = t;
     if (a.op == "Relu" || zero_clip(g, a, p.clip)) {
@@ -111,21 +118,42 @@ Weights& weights_of(Graph& g, std::map<int, Weights>& all, int node) {
   return all.emplace(node, std::move(x)).first->second;
 }
 
-// One equalization step of a pair; returns the largest |s - 1|.
-float equalize_pair(Pair& p, Weights& a, Weights& b, int64_t group) {
+// Range of the first side of a pair per channel: the first Conv's weights for output c, or (`act` given) the middle
+// tensor's measured range as the scales so far leave it.
+std::vector<float> first_ranges(const Pair& p, const Weights& a, const std::vector<float>* act) {
+  const int64_t channels = a.shape[0], row = int64_t(a.w.size()) / channels;
+  std::vector<float> r(size_t(channels), 0.f);
+  for (int64_t c = 0; c < channels; ++c) {
+    if (act) {
+      r[size_t(c)] = (*act)[size_t(c)] / p.total[size_t(c)];
+      continue;
+    }
+    for (int64_t k = 0; k < row; ++k) r[size_t(c)] = std::max(r[size_t(c)], std::fabs(a.w[size_t(c * row + k)]));
+  }
+  return r;
+}
+
+// One equalization step of a pair; returns the largest |s - 1|. `act`: the middle tensor's measured channel ranges
+// (--int8-equalization activations), else the first Conv's weight ranges are balanced.
+float equalize_pair(Pair& p, Weights& a, Weights& b, int64_t group, const std::vector<float>* act) {
   const int64_t channels = a.shape[0], row = int64_t(a.w.size()) / channels;
   const int64_t cin_per_group = b.shape[1], cout_per_group = b.shape[0] / group;
   const int64_t taps = int64_t(b.w.size()) / (b.shape[0] * cin_per_group);
+  const std::vector<float> r1s = first_ranges(p, a, act);
+  // depthwise second Conv: its per-output-channel weight scales absorb s_c, so only the activation ranges count
+  const bool one_input = act && cin_per_group == 1;
+  const float widest = *std::max_element(r1s.begin(), r1s.end());
   float change = 0.f;
   for (int64_t c = 0; c < channels; ++c) {
-    float r1 = 0.f, r2 = 0.f;
-    for (int64_t k = 0; k < row; ++k) r1 = std::max(r1, std::fabs(a.w[size_t(c * row + k)]));
+    const float r1 = r1s[size_t(c)];
+    float r2 = 0.f;
     const int64_t grp = c / cin_per_group, local = c % cin_per_group;
     for (int64_t o = grp * cout_per_group; o < (grp + 1) * cout_per_group; ++o)
       for (int64_t k = 0; k < taps; ++k) r2 = std::max(r2, std::fabs(b.w[size_t((o * cin_per_group + local) * taps + k)]));
     if (!(r1 > 0.f) || !(r2 > 0.f)) continue;
     float& total = p.total[size_t(c)];
-    const float s = std::clamp(total * std::sqrt(r1 / r2), 1.f / kMaxScale, kMaxScale) / total;
+    const float step = one_input ? r1 / widest : std::sqrt(r1 / r2);
+    const float s = std::clamp(total * step, 1.f / kMaxScale, kMaxScale) / total;
     if (s == 1.f) continue;
     change = std::max(change, std::fabs(s - 1.f));
     total *= s;
@@ -168,8 +196,21 @@ void split_clip(Graph& g, const Pair& p, std::vector<Node>& added) {
 }  // namespace
 
 void equalize_int8(Graph& g, const PassContext& ctx) {
-  if (ctx.int8_equalization != Int8Equalization::kOn) return;
+  if (ctx.int8_equalization == Int8Equalization::kOff) return;
+  const bool by_activations = ctx.int8_equalization == Int8Equalization::kActivations;
+  if (by_activations && !ctx.int8_channel_ranges)
+    fail(ErrorKind::kInvalidArgument, "--int8-equalization activations needs the per-channel ranges of the ",
+         "calibration samples (calibration data or a calibration cache made with it)");
   std::vector<Pair> pairs = find_pairs(g);
+  if (by_activations) {  // a pair whose middle tensor was not measured (or not per channel alike) is left as it is
+    std::vector<Pair> measured;
+    for (Pair& p : pairs) {
+      auto it = ctx.int8_channel_ranges->find(p.middle);
+      if (p.act < 0) continue;  // adjacent Convs: balancing a signed linear output measured worse on MobileNetV2
+      if (it != ctx.int8_channel_ranges->end() && it->second.size() == p.total.size()) measured.push_back(std::move(p));
+    }
+    pairs = std::move(measured);
+  }
   if (pairs.empty()) return;
   std::map<int, Weights> work;
   for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
@@ -177,7 +218,8 @@ void equalize_int8(Graph& g, const PassContext& ctx) {
     for (Pair& p : pairs) {
       Weights& a = weights_of(g, work, p.first);
       Weights& b = weights_of(g, work, p.second);
-      change = std::max(change, equalize_pair(p, a, b, g.nodes[size_t(p.second)].attrs.get_int("group", 1)));
+      const std::vector<float>* act = by_activations ? &ctx.int8_channel_ranges->at(p.middle) : nullptr;
+      change = std::max(change, equalize_pair(p, a, b, g.nodes[size_t(p.second)].attrs.get_int("group", 1), act));
     }
     if (change < kSettled) break;
   }
@@ -195,3 +237,13 @@ void equalize_int8(Graph& g, const PassContext& ctx) {
 }
 
 }  // namespace trtcore::opt
+
+namespace trtcore {
+
+std::vector<std::string> int8_equalization_tensors(const Graph& g) {
+  std::vector<std::string> names;
+  for (const opt::Pair& p : opt::find_pairs(g)) names.push_back(p.middle);
+  return names;
+}
+
+}  // namespace trtcore

@@ -38,6 +38,19 @@ void add_channel_sums(const float* x, const Shape& s, std::vector<double>& sums,
   count += double(outer * inner);
 }
 
+// Raises each channel's (axis 1) entry of `maxima` to the largest finite |x| of that channel in `x` (shape `s`).
+void add_channel_max(const float* x, const Shape& s, std::vector<float>& maxima) {
+  const int64_t outer = s[0], channels = s[1], inner = numel(s) / std::max<int64_t>(1, outer * channels);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* p = x + (o * channels + c) * inner;
+      float m = maxima[size_t(c)];
+      for (int64_t i = 0; i < inner; ++i)
+        if (std::isfinite(p[i])) m = std::max(m, std::fabs(p[i]));
+      maxima[size_t(c)] = m;
+    }
+}
+
 }  // namespace
 
 InMemoryCalibrationData::InMemoryCalibrationData(std::vector<std::vector<float>> per_input,
@@ -142,11 +155,15 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
   // per-channel sums (axis 1, in double: many samples) of the tensors bias correction reads
   std::vector<std::vector<double>> channel_sum(observed.size());
   std::vector<double> channel_count(observed.size(), 0.0);
+  std::vector<std::vector<float>> channel_max(observed.size());  // per-channel max |x| (equalization)
   for (size_t k = 0; k < observed.size(); ++k) {
     const std::string& name = g.value(observed[k]).name;
     const Shape& s = g.value(observed[k]).shape;
     const auto& want = settings.channel_mean_tensors;
     if (s.size() >= 2 && std::find(want.begin(), want.end(), name) != want.end()) channel_sum[k].assign(size_t(s[1]), 0.0);
+    const auto& want_max = settings.channel_max_tensors;
+    if (s.size() >= 2 && std::find(want_max.begin(), want_max.end(), name) != want_max.end())
+      channel_max[k].assign(size_t(s[1]), 0.f);
   }
   const size_t steps = (usable + size_t(batch) - 1) / size_t(batch);
   ShapesAt shapes_at(g);
@@ -170,6 +187,7 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
         else stats[k].observe_histogram(p, n);
         if (pass == 0 && !channel_sum[k].empty()) add_channel_sums(p, shapes[size_t(observed[k])], channel_sum[k],
                                                                   channel_count[k]);
+        if (pass == 0 && !channel_max[k].empty()) add_channel_max(p, shapes[size_t(observed[k])], channel_max[k]);
       }
       if (progress) progress(what, first + count, usable);
     }
@@ -188,6 +206,7 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
       std::vector<float>& mean = result.channel_mean[name];
       for (double sum : channel_sum[k]) mean.push_back(float(sum / channel_count[k]));
     }
+    if (!channel_max[k].empty()) result.channel_max[name] = channel_max[k];
     result.amax[name] = calib::compute_amax(stats[k], input ? full_range : as);
     if (stats[k].nonfinite() > 0)
       result.warnings.push_back("tensor '" + name + "' held " + std::to_string(stats[k].nonfinite()) +

@@ -18,6 +18,7 @@ struct CalibrationSettings {
   int64_t batch = 8;          // samples per run (clamped to the graph's maximum batch)
   int64_t max_batches = 0;    // 0 = every sample
   std::vector<std::string> channel_mean_tensors;  // tensors whose per-channel (axis 1) means are also recorded
+  std::vector<std::string> channel_max_tensors;   // tensors whose per-channel (axis 1) max |x| is also recorded
 };
 
 struct CalibrationResult {
@@ -25,6 +26,7 @@ struct CalibrationResult {
   size_t samples = 0;
   std::vector<std::string> warnings;     // tensors holding NaN/Inf, samples left out
   std::map<std::string, std::vector<float>> channel_mean;  // settings.channel_mean_tensors: mean of x per channel
+  std::map<std::string, std::vector<float>> channel_max;   // settings.channel_max_tensors: max |x| per channel
 };
 
 // `g`: the float32 graph to run (shapes at its maximum batch); `tensors`: value names to observe (absent ones are

@@ -61,8 +61,11 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
     fail(ErrorKind::kInvalidArgument, "--int8-fallback needs --int8 (it sets the precision of INT8's float layers)");
   if (build.precision != Precision::kINT8 &&
       (build.int8_bias_correction != Int8BiasCorrection::kOff || build.int8_equalization != Int8Equalization::kOff ||
-       build.int8_float_layers != 0))
+       build.int8_float_layers != 0 || build.int8_float_layers_choice == Int8FloatLayers::kAuto))
     fail(ErrorKind::kInvalidArgument, "--int8-bias-correction, --int8-equalization and --int8-float-layers need --int8");
+  if (!(build.int8_target_agreement > 0 && build.int8_target_agreement <= 1))
+    fail(ErrorKind::kInvalidArgument, "--int8-target-agreement must be in (0, 1] (a share of the calibration ",
+         "samples), got ", build.int8_target_agreement);
   if (build.int8_float_layers < 0)
     fail(ErrorKind::kInvalidArgument, "--int8-float-layers must be >= 0 (the number of layers kept float), got ",
          build.int8_float_layers);
@@ -77,12 +80,14 @@ std::unique_ptr<Engine> Engine::build(const ModelOptions& model, const BuildOpti
   ctx.disabled = build.disabled_passes;
   ctx.fold = cpu::evaluate_node;
   if (build.precision == Precision::kINT8) ctx.int8_equalization = build.int8_equalization;
+  const ChannelRanges ranges = int8_equalization_ranges(model, build, sys, *backend, log, progress);
+  ctx.int8_channel_ranges = &ranges;
   std::vector<PassRecord> passes = optimize(g, ctx);
   for (const PassRecord& p : passes)
     log_line(log, "optimize: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
                       " -> " + std::to_string(p.nodes_after) + " nodes");
   if (backend->precision_lowering(build.precision) == PrecisionLowering::kGraph)
-    apply_precision(g, model, build, sys, *backend, log, progress);
+    apply_precision(g, model, build, sys, *backend, log, progress, ranges);
   for (const PassRecord& p : lower(g, ctx)) {
     log_line(log, "lower: " + p.name + (p.skipped ? " (skipped)" : "") + " " + std::to_string(p.nodes_before) +
                       " -> " + std::to_string(p.nodes_after) + " nodes");
@@ -263,9 +268,17 @@ Graph load_graph(const ModelOptions& model, Stage stop_after, const PassContext&
     fp32.precision = Precision::kFP32;
     backend = create_backend(build->backend, fp32);  // runs the float32 model for calibration
   }
+  ChannelRanges ranges;  // --int8-equalization activations measures the float model (the cpu backend unless named)
+  if (build && build->precision == Precision::kINT8 && build->int8_equalization == Int8Equalization::kActivations) {
+    BuildOptions fp32 = *build;
+    fp32.precision = Precision::kFP32;
+    std::unique_ptr<Backend> measure = backend ? nullptr : create_backend(build->backend, fp32);
+    ranges = int8_equalization_ranges(model, *build, SystemOptions{}, backend ? *backend : *measure, log, {});
+    with_fold.int8_channel_ranges = &ranges;
+  }
   std::vector<PassRecord> rec = optimize(g, with_fold);
   if (passes) *passes = std::move(rec);
-  if (backend) apply_precision(g, model, *build, SystemOptions{}, *backend, log, {});
+  if (backend) apply_precision(g, model, *build, SystemOptions{}, *backend, log, {}, ranges);
   return g;
 }
 

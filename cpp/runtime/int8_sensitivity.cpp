@@ -131,6 +131,64 @@ std::vector<LayerSensitivity> int8_layer_sensitivity(const Graph& g, const std::
   return scores;
 }
 
+// Per sample, the index of the largest value of the first output (top-1 of a classifier's logits).
+std::vector<size_t> top1_of_first_output(const std::vector<std::vector<float>>& per_sample, const Graph& g) {
+  const int64_t batch = g.max_batch > 0 ? g.max_batch : 1;
+  const size_t width = size_t(numel(g.value(g.outputs[0]).shape) / batch);
+  std::vector<size_t> top;
+  for (const std::vector<float>& y : per_sample)
+    top.push_back(size_t(std::max_element(y.begin(), y.begin() + long(std::min(width, y.size()))) - y.begin()));
+  return top;
+}
+
+AutoFloatLayers int8_auto_float_layers(const Graph& g, const std::map<std::string, float>& scales,
+                                       const Int8Options& base, const std::vector<LayerSensitivity>& scores,
+                                       Backend& backend, const BuildOptions& build, const SystemOptions& sys,
+                                       const CalibrationData& data, double target, size_t max_samples,
+                                       const ProgressFn& progress) {
+  SampleRunner runner(g, data, max_samples);
+  BuildOptions fp32 = build;
+  fp32.precision = Precision::kFP32;
+  Graph lowered;
+  std::vector<size_t> ref;
+  {
+    std::unique_ptr<Executable> exec = build_lowered(g, backend, fp32, sys, &lowered);
+    ref = top1_of_first_output(runner.run(*exec, lowered), lowered);
+  }
+  AutoFloatLayers result;
+  result.samples = runner.samples();
+  std::map<size_t, double> tried;
+  auto agreement = [&](size_t n) {
+    auto it = tried.find(n);
+    if (it != tried.end()) return it->second;
+    Graph one = g;
+    Int8Options opt = base;
+    for (size_t i = 0; i < n; ++i) opt.sensitive_layers.push_back(scores[i].layer);
+    apply_int8_policy(one, scales, opt);
+    std::unique_ptr<Executable> exec = build_lowered(std::move(one), backend, build, sys, &lowered);
+    const std::vector<size_t> top = top1_of_first_output(runner.run(*exec, lowered), lowered);
+    size_t same = 0;
+    for (size_t s = 0; s < ref.size(); ++s) same += top[s] == ref[s];
+    const double a = ref.empty() ? 1.0 : double(same) / double(ref.size());
+    char line[96];
+    std::snprintf(line, sizeof line, "  %zu float: top-1 agreement %.4f\n", n, a);
+    result.steps += line;
+    if (progress) progress("int8 float layers (auto)", tried.size() + 1, tried.size() + 1);
+    return tried[n] = a;
+  };
+  // the smallest count that reaches the target: lo fails (or is -1), hi reaches it (all float always does)
+  size_t hi = scores.size();
+  if (agreement(0) >= target) hi = 0;
+  size_t lo = 0;
+  while (hi > lo + 1) {
+    const size_t mid = lo + (hi - lo) / 2;
+    (agreement(mid) >= target ? hi : lo) = mid;
+  }
+  result.count = hi;
+  result.agreement = agreement(hi);
+  return result;
+}
+
 std::string format_sensitivity(const std::vector<LayerSensitivity>& scores, const SensitivitySettings& settings,
                                size_t samples) {
   std::string out = "# trtcore int8 layer sensitivity: score = mean over " + std::to_string(samples) +

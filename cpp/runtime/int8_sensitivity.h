@@ -32,6 +32,22 @@ std::vector<LayerSensitivity> int8_layer_sensitivity(const Graph& g, const std::
                                                      const CalibrationData& data, const SensitivitySettings& settings,
                                                      const ProgressFn& progress);
 
+// --int8-float-layers auto: the fewest leading layers of `scores` kept float for which the plan's top-1 (argmax of
+// the first output per sample) agrees with the FP32 plan's on at least `target` of the first `max_samples`
+// calibration samples. A bisection over the count (about log2(layers) plans, each count built once), which assumes
+// agreement grows with the count, as the ranking intends; every count tried is appended to `steps`.
+struct AutoFloatLayers {
+  size_t count = 0;
+  double agreement = 1;  // measured with `count` layers float
+  size_t samples = 0;
+  std::string steps;     // "N float: agreement" lines, in the order tried
+};
+AutoFloatLayers int8_auto_float_layers(const Graph& g, const std::map<std::string, float>& scales,
+                                       const Int8Options& base, const std::vector<LayerSensitivity>& scores,
+                                       Backend& backend, const BuildOptions& build, const SystemOptions& sys,
+                                       const CalibrationData& data, double target, size_t max_samples,
+                                       const ProgressFn& progress);
+
 // The CSV file: a "# ..." line naming the metric, samples and bias correction, a header, then one row per layer.
 std::string format_sensitivity(const std::vector<LayerSensitivity>& scores, const SensitivitySettings& settings,
                                size_t samples);

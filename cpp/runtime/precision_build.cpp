@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <sstream>
 #include <sys/stat.h>
 
 #include "backends/cpu/cpu_kernel.h"
@@ -187,13 +188,15 @@ struct ModelCalibration {
 
 ModelCalibration calibrate_model(const ModelOptions& model, const BuildOptions& build, CalibrationAlgorithm algorithm,
                                  const SystemOptions& sys, Backend& backend, std::string* log,
-                                 const ProgressFn& progress, const std::vector<std::string>& channel_means = {}) {
+                                 const ProgressFn& progress, const std::vector<std::string>& channel_means = {},
+                                 const ChannelRanges& equalization_ranges = {}) {
   const auto t0 = std::chrono::steady_clock::now();
   Graph cg = import_onnx(model);
   PassContext plain;
   plain.caps = FusionCaps{false, false, false, false, false};
   plain.fold = cpu::evaluate_node;
   if (build.precision == Precision::kINT8) plain.int8_equalization = build.int8_equalization;  // as the build's graph
+  plain.int8_channel_ranges = &equalization_ranges;
   optimize(cg, plain);
   std::shared_ptr<const CalibrationData> source = build.calibration_data;
   if (!source) source = data_from_path(build.calibration_dir, cg);
@@ -230,7 +233,7 @@ bool float_layers_in_fp16(const BuildOptions& build, const Backend& backend) {
 // The cache, its manifest (which records the options that change the scales) and, for bias correction, the
 // per-channel input means, each written atomically.
 void write_cache(const BuildOptions& build, const ModelOptions& model, const ModelCalibration& mc,
-                 const calib::CalibrationCache& cache, std::string* log) {
+                 const calib::CalibrationCache& cache, const ChannelRanges& equalization_ranges, std::string* log) {
   calib::write_cache_file(build.calibration_cache, cache);
   calib::CacheManifest m;
   m.model_hash = model_hash(model.onnx_path);
@@ -243,6 +246,8 @@ void write_cache(const BuildOptions& build, const ModelOptions& model, const Mod
   m.channel_means = mc.result.channel_mean.empty() ? "off" : "on";
   if (!mc.result.channel_mean.empty())
     write_file_atomic(build.calibration_cache + ".means", calib::format_channel_means(mc.result.channel_mean));
+  if (build.int8_equalization == Int8Equalization::kActivations)
+    write_file_atomic(build.calibration_cache + ".ranges", calib::format_channel_means(equalization_ranges));
   write_file_atomic(build.calibration_cache + ".json", calib::format_manifest(m));
   if (log) *log += "calibration cache written: " + build.calibration_cache + "\n";
 }
@@ -261,8 +266,54 @@ std::string plural(size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-// --int8-float-layers N: scores every layer INT8 would quantize (or reads the scores kept beside the cache), and
-// adds the N most sensitive to the layers left float.
+std::shared_ptr<const CalibrationData> samples_for(const BuildOptions& build, const Graph& g, const std::string& why) {
+  if (build.calibration_dir.empty() && !build.calibration_data)
+    fail(ErrorKind::kInvalidArgument, "--int8-float-layers needs calibration samples (--calibration-dir) to ", why);
+  return build.calibration_data ? build.calibration_data : data_from_path(build.calibration_dir, g);
+}
+
+// --int8-float-layers auto: the count kept beside the cache (<cache>.float_layers, its first line naming the target
+// and options it was measured with), else measured by bisection and written there.
+size_t auto_float_layer_count(const Graph& g, const BuildOptions& build, const SystemOptions& sys, Backend& backend,
+                              const std::map<std::string, float>& scales, const Int8Options& opt,
+                              const std::vector<LayerSensitivity>& scores, bool reuse, std::string* log,
+                              const ProgressFn& progress) {
+  constexpr size_t kAgreementSamples = 256;  // the calibration samples each count's plan runs (the first ones)
+  char head[160];
+  std::snprintf(head, sizeof head, "# trtcore int8 float layers: target top-1 agreement %.6g; bias_correction=%s",
+                build.int8_target_agreement, int8_bias_correction_name(build.int8_bias_correction));
+  const std::string path = build.calibration_cache.empty() ? "" : build.calibration_cache + ".float_layers";
+  if (reuse && file_exists(path)) {
+    std::istringstream lines(read_file(path));
+    std::string first, count;
+    std::getline(lines, first);
+    std::getline(lines, count);
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(count.c_str(), &end, 10);
+    if (first == head && !count.empty() && *end == '\0' && n <= scores.size()) {
+      if (log) *log += "int8 float layers (auto): " + std::to_string(n) + " read from " + path + "\n";
+      return size_t(n);
+    }
+  }
+  std::shared_ptr<const CalibrationData> data = samples_for(build, g, "measure the top-1 agreement of each count");
+  const AutoFloatLayers a = int8_auto_float_layers(g, scales, opt, scores, backend, build, sys, *data,
+                                                   build.int8_target_agreement, kAgreementSamples, progress);
+  if (log) {
+    char line[200];
+    std::snprintf(line, sizeof line, "int8 float layers (auto): %zu of %zu layers float, top-1 agreement with FP32 "
+                  "%.4f on %zu calibration samples (target %.4g); counts tried:\n", a.count, scores.size(),
+                  a.agreement, a.samples, build.int8_target_agreement);
+    *log += line + a.steps;
+  }
+  if (!path.empty()) {
+    write_file_atomic(path, std::string(head) + "\n" + std::to_string(a.count) + "\n");
+    if (log) *log += "int8 float layers written: " + path + "\n";
+  }
+  return a.count;
+}
+
+// --int8-float-layers N|auto: scores every layer INT8 would quantize (or reads the scores kept beside the cache), and
+// adds the N most sensitive (auto: as many as reach --int8-target-agreement) to the layers left float.
 void keep_sensitive_layers_float(const Graph& g, const ModelOptions& model, const BuildOptions& build,
                                  const SystemOptions& sys, Backend& backend, const std::map<std::string, float>& scales,
                                  bool from_cache, Int8Options& opt, std::string* log, const ProgressFn& progress) {
@@ -282,18 +333,17 @@ void keep_sensitive_layers_float(const Graph& g, const ModelOptions& model, cons
     if (have && log) *log += "int8 sensitivity: scores read from " + path + "\n";
   }
   if (!have) {
-    if (build.calibration_dir.empty() && !build.calibration_data)
-      fail(ErrorKind::kInvalidArgument, "--int8-float-layers needs calibration samples (--calibration-dir) to score ",
-           "the layers", path.empty() ? std::string() : ", or scores for these layers in " + path);
-    std::shared_ptr<const CalibrationData> data = build.calibration_data;
-    if (!data) data = data_from_path(build.calibration_dir, g);
+    std::shared_ptr<const CalibrationData> data = samples_for(
+        build, g, "score the layers" + (path.empty() ? std::string() : ", or scores for these layers in " + path));
     scores = int8_layer_sensitivity(g, scales, opt, backend, build, sys, *data, ss, progress);
     if (!path.empty()) {
       write_file_atomic(path, format_sensitivity(scores, ss, std::min(data->size(), ss.max_samples)));
       if (log) *log += "int8 sensitivity written: " + path + "\n";
     }
   }
-  const size_t n = size_t(build.int8_float_layers);
+  const bool automatic = build.int8_float_layers_choice == Int8FloatLayers::kAuto;
+  const size_t n = automatic ? auto_float_layer_count(g, build, sys, backend, scales, opt, scores, have, log, progress)
+                             : size_t(build.int8_float_layers);
   if (n > scores.size())
     fail(ErrorKind::kInvalidArgument, "--int8-float-layers ", n, " asks for more layers than '", model.onnx_path,
          "' quantizes (", plural(scores.size(), "layer", "layers"), ")");
@@ -311,8 +361,43 @@ void check_calibration_cache_writable(const BuildOptions& build) {
     check_writable_file(build.calibration_cache, "the calibration cache");
 }
 
+ChannelRanges int8_equalization_ranges(const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
+                                       Backend& backend, std::string* log, const ProgressFn& progress) {
+  if (build.precision != Precision::kINT8 || build.int8_equalization != Int8Equalization::kActivations) return {};
+  if (file_exists(build.calibration_cache)) {
+    const std::string path = build.calibration_cache + ".ranges";
+    if (!file_exists(path))
+      fail(ErrorKind::kInvalidArgument, "--int8-equalization activations needs the per-channel ranges of the ",
+           "calibration samples, and calibration cache '", build.calibration_cache, "' was made without them (no ",
+           path, "); delete the cache to calibrate again, or name another --calibration-cache");
+    if (log) *log += "int8 equalization: channel ranges read from " + path + "\n";
+    return calib::parse_channel_means(read_file(path), path);
+  }
+  if (build.calibration_dir.empty() && !build.calibration_data)
+    fail(ErrorKind::kInvalidArgument, "--int8-equalization activations needs --calibration-dir (samples whose ",
+         "per-channel ranges it balances)");
+  Graph g = import_onnx(model);
+  PassContext plain;  // the graph as equalize_int8 sees it: the passes before it do not depend on fusion caps
+  plain.caps = FusionCaps{false, false, false, false, false};
+  plain.disabled = build.disabled_passes;
+  plain.fold = cpu::evaluate_node;
+  optimize(g, plain);
+  std::shared_ptr<const CalibrationData> source = build.calibration_data;
+  if (!source) source = data_from_path(build.calibration_dir, g);
+  CalibrationSettings cs;
+  cs.algorithm = CalibrationAlgorithm::kMax;
+  cs.batch = build.calibration_batch;
+  cs.max_batches = build.calibration_batches;
+  cs.channel_max_tensors = int8_equalization_tensors(g);
+  if (cs.channel_max_tensors.empty()) return {};
+  ChannelRanges ranges = calibrate(g, backend, sys, cs.channel_max_tensors, *source, cs, progress).channel_max;
+  if (log) *log += "int8 equalization: channel ranges of " + std::to_string(ranges.size()) + " tensors measured\n";
+  return ranges;
+}
+
 Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
-                      Backend& backend, std::string* log, const ProgressFn& progress) {
+                      Backend& backend, std::string* log, const ProgressFn& progress,
+                      const ChannelRanges& equalization_ranges) {
   const bool fp16 = float_layers_in_fp16(build, backend);
   const bool bias_correction = build.int8_bias_correction == Int8BiasCorrection::kOn;
   const std::vector<std::string> needed = int8_observed_tensors(g);
@@ -329,7 +414,8 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
            build.calibration_cache.empty() ? "" : " or an existing --calibration-cache; '" + build.calibration_cache +
                                                        "' does not exist yet");
     const ModelCalibration mc = calibrate_model(model, build, build.calibrator, sys, backend, log, progress,
-                                                bias_correction ? needed : std::vector<std::string>{});
+                                                bias_correction ? needed : std::vector<std::string>{},
+                                                equalization_ranges);
     ranges = mc.result.amax;
     means = mc.result.channel_mean;
     calib::CalibrationCache cache;
@@ -338,7 +424,7 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
       scales[name] = calib::scale_from_amax(amax);
       cache.scales.emplace_back(name, scales[name]);
     }
-    if (!build.calibration_cache.empty()) write_cache(build, model, mc, cache, log);
+    if (!build.calibration_cache.empty()) write_cache(build, model, mc, cache, equalization_ranges, log);
   }
   Int8Options opt;
   opt.exclude_layers = build.exclude_layers;
@@ -348,8 +434,8 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
     for (const Node& n : g.nodes) found = found || n.name == name;
     if (!found) fail(ErrorKind::kInvalidArgument, "--exclude-layers names '", name, "', which is no layer of the model");
   }
-  if (build.int8_float_layers > 0) keep_sensitive_layers_float(g, model, build, sys, backend, scales, from_cache,
-                                                               opt, log, progress);
+  if (build.int8_float_layers > 0 || build.int8_float_layers_choice == Int8FloatLayers::kAuto)
+    keep_sensitive_layers_float(g, model, build, sys, backend, scales, from_cache, opt, log, progress);
   Int8Report report = apply_int8_policy(g, scales, opt);
   if (log) {
     *log += "precision: " + std::to_string(report.int8_layers) + " int8 layers, " + std::to_string(report.qdq_pairs) +
@@ -389,9 +475,11 @@ Fp16Report apply_fp16(Graph& g, const ModelOptions& model, const BuildOptions& b
 }
 
 void apply_precision(Graph& g, const ModelOptions& model, const BuildOptions& build, const SystemOptions& sys,
-                     Backend& backend, std::string* log, const ProgressFn& progress) {
+                     Backend& backend, std::string* log, const ProgressFn& progress,
+                     const ChannelRanges& equalization_ranges) {
   if (build.precision == Precision::kFP16) apply_fp16(g, model, build, sys, backend, log, progress);
-  if (build.precision == Precision::kINT8) apply_int8(g, model, build, sys, backend, log, progress);
+  if (build.precision == Precision::kINT8)
+    apply_int8(g, model, build, sys, backend, log, progress, equalization_ranges);
 }
 
 }  // namespace trtcore

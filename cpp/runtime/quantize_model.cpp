@@ -31,13 +31,15 @@ void quantize_model(const ModelOptions& model, const BuildOptions& build, const 
   ctx.disabled = build.disabled_passes;
   ctx.fold = cpu::evaluate_node;
   ctx.int8_equalization = build.int8_equalization;
-  optimize(g, ctx);
   BuildOptions fp32 = build;
   fp32.precision = Precision::kFP32;
   std::unique_ptr<Backend> backend = create_backend(build.backend, fp32);
+  const ChannelRanges ranges = int8_equalization_ranges(model, build, sys, *backend, log, progress);
+  ctx.int8_channel_ranges = &ranges;
+  optimize(g, ctx);
   BuildOptions qdq = build;
   qdq.int8_fallback = Int8Fallback::kFP32;  // the model written is the plain Q/DQ graph: no float16 casts
-  const Int8Report report = apply_int8(g, model, qdq, sys, *backend, log, progress);
+  const Int8Report report = apply_int8(g, model, qdq, sys, *backend, log, progress, ranges);
   if (report.int8_layers == 0)
     fail(ErrorKind::kInvalidArgument, "'", model.onnx_path, "' has no layer to quantize (Conv, Gemm or MatMul with ",
          "constant weights and a calibrated input)");

@@ -89,11 +89,16 @@ def build(onnx_path, **options):
     of raw samples) or calibration_data (an iterable of arrays with a batch axis, or of dicts input name -> array),
     calibration_cache, calibrator ("entropy", "max", "percentile", "mse"), percentile, calibration_batch,
     calibration_batches, exclude_layers, int8_fallback ("auto": the float layers in fp16 on cuda and fp32 on cpu;
-    "fp16"; "fp32"), int8_bias_correction ("off"/"on"), int8_equalization ("off"/"on"), int8_float_layers (N: the
-    N layers most sensitive to INT8 stay float). An unknown keyword raises TypeError naming it and the valid ones; build
-    failures raise trtcore.Error subclasses (see trtcore.errors)."""
+    "fp16"; "fp32"), int8_bias_correction ("off"/"on"), int8_equalization ("off"/"on"/"activations"),
+    int8_float_layers (N: the N layers most sensitive to INT8 stay float; "auto": the fewest that reach
+    int8_target_agreement, default 0.99, top-1 agreement with FP32 on the calibration samples). An unknown keyword
+    raises TypeError naming it and the valid ones; build failures raise trtcore.Error subclasses (see
+    trtcore.errors)."""
     _check_keywords("trtcore.build", options, _build_options())
     _check_int8_keywords(options)
+    n = options.get("int8_float_layers")
+    if isinstance(n, int) and not isinstance(n, bool):  # a count or "auto"; the core reads both as text
+        options["int8_float_layers"] = str(n)
     data = options.pop("calibration_data", None)
     if data is not None:
         options["calibration_data"] = _calibration_arrays(_os.fspath(onnx_path), data, options)
@@ -108,7 +113,8 @@ def build(onnx_path, **options):
 
 
 _INT8_ONLY = ("calibration_cache", "calibrator", "percentile", "calibration_batch", "calibration_batches",
-              "exclude_layers", "int8_bias_correction", "int8_equalization", "int8_float_layers")
+              "exclude_layers", "int8_bias_correction", "int8_equalization", "int8_float_layers",
+              "int8_target_agreement")
 
 
 def _check_int8_keywords(options):

@@ -63,7 +63,8 @@ _PYTHON_NAMES = {
     "--calibrator": "calibrator", "--percentile": "percentile", "--calibration-batch": "calibration_batch",
     "--calibration-batches": "calibration_batches", "--exclude-layers": "exclude_layers",
     "--int8-fallback": "int8_fallback", "--int8-bias-correction": "int8_bias_correction",
-    "--int8-equalization": "int8_equalization", "--int8-float-layers": "int8_float_layers", "--dir": "dir",
+    "--int8-equalization": "int8_equalization", "--int8-float-layers": "int8_float_layers",
+    "--int8-target-agreement": "int8_target_agreement", "--dir": "dir",
     "--output-dir": "output_dir", "--iter": "iterations", "--warmup": "warmup",
 }
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")

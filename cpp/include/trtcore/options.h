@@ -37,10 +37,15 @@ const char* int8_bias_correction_name(Int8BiasCorrection b);                // "
 Int8BiasCorrection int8_bias_correction_from_name(const std::string& name);  // throws listing the names
 
 // INT8 builds: cross-layer equalization of Conv -> [Relu|Clip] -> Conv pairs before calibration (the float32
-// function is unchanged; per-tensor activation ranges become balanced across channels).
-enum class Int8Equalization { kOff, kOn };
-const char* int8_equalization_name(Int8Equalization e);                // "off", "on"
+// function is unchanged; per-tensor activation ranges become balanced across channels). kOn balances the two weight
+// ranges (data-free); kActivations balances each channel's activation range, measured on the calibration samples.
+enum class Int8Equalization { kOff, kOn, kActivations };
+const char* int8_equalization_name(Int8Equalization e);                // "off", "on", "activations"
 Int8Equalization int8_equalization_from_name(const std::string& name);  // throws listing the names
+
+// INT8 builds: how many of the layers most sensitive to INT8 stay float: a given count, or (auto) the fewest for
+// which the plan's top-1 agrees with the FP32 plan on the calibration samples at int8_target_agreement.
+enum class Int8FloatLayers { kCount, kAuto };
 
 // How FP32 layers may compute on tensor cores.
 enum class Fp32Math { kStrict, kTF32 };
@@ -72,11 +77,16 @@ struct BuildOptions {
   Int8BiasCorrection int8_bias_correction = Int8BiasCorrection::kOff;  // --int8-bias-correction
   Int8Equalization int8_equalization = Int8Equalization::kOff;          // --int8-equalization
   int64_t int8_float_layers = 0;  // --int8-float-layers: the N most sensitive weighted layers stay float
+  Int8FloatLayers int8_float_layers_choice = Int8FloatLayers::kCount;  // --int8-float-layers auto: kAuto
+  double int8_target_agreement = 0.99;  // --int8-target-agreement: what --int8-float-layers auto reaches
   std::shared_ptr<const CalibrationData> calibration_data;  // samples given from code, instead of calibration_dir
   int device = 0;                         // CUDA device ordinal
 };
 
 // System phase: resources used at run time.
+// --int8-float-layers: "auto" or a count (negative counts are left for the build to refuse, naming them).
+void set_int8_float_layers(BuildOptions& build, const std::string& text);
+
 struct SystemOptions {
   int threads = 0;         // cpu backend threads; 0 = all cores
   bool cuda_graph = true;  // capture the whole run in a CUDA graph

@@ -1,5 +1,6 @@
 // Stage 2: the optimizer — an ordered list of named passes, printable by `trtcore inspect`.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ struct PassContext {
   std::vector<std::string> disabled;  // pass names to skip
   NodeEvaluator fold = nullptr;       // computes constant nodes (fold_constants); the runtime passes the cpu one
   Int8Equalization int8_equalization = Int8Equalization::kOff;  // equalize_int8 runs only for INT8 builds asking it
+  // kActivations: per-channel max |x| of each pair's middle tensor, measured on the float model before equalization
+  const std::map<std::string, std::vector<float>>* int8_channel_ranges = nullptr;
 };
 
 struct Pass {
@@ -49,6 +52,10 @@ struct PassRecord {
 };
 
 const std::vector<Pass>& default_passes();
+
+// The tensors equalize_int8 balances in `g` (each pair's middle tensor, the second Conv's input): what
+// --int8-equalization activations measures per channel before the pass runs.
+std::vector<std::string> int8_equalization_tensors(const Graph& g);
 std::vector<PassRecord> optimize(Graph& g, const PassContext& ctx);
 
 // After the precision stage: the backend's lowering of quantized patterns, a second printable list.

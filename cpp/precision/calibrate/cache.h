@@ -41,7 +41,8 @@ struct CacheManifest {
   double percentile = 0;    // when algorithm is percentile
   long long samples = 0;
   std::string created;      // UTC ISO-8601
-  std::string equalization = "off";  // --int8-equalization the scales were calibrated with (absent: off)
+  std::string equalization = "off";  // --int8-equalization the scales were calibrated with (absent: off; activations:
+                                     // the ranges it balanced are in <cache>.ranges)
   std::string channel_means = "off";  // "on": per-channel input means (bias correction) in <cache>.means
 };
 std::string format_manifest(const CacheManifest& m);   // a flat JSON object

@@ -184,7 +184,9 @@ CacheManifest parse_manifest(const std::string& text, const std::string& file) {
   }
   for (auto [key, field] : {std::pair{"equalization", &m.equalization}, std::pair{"channel_means", &m.channel_means}})
     if (const Value* v = get(key, true)) {
-      if (v->text != "off" && v->text != "on") reader.bad_member(key, "is '" + v->text + "': expected off or on");
+      const bool eq = std::string(key) == "equalization";  // equalization also names its source of ranges
+      if (v->text != "off" && v->text != "on" && !(eq && v->text == "activations"))
+        reader.bad_member(key, "is '" + v->text + (eq ? "': expected off, on or activations" : "': expected off or on"));
       *field = v->text;
     }
   const Value* samples = get("samples", false);
