@@ -276,3 +276,24 @@ def test_qdq_model_plan_round_trip_cuda(tmp_path):
     x = rng.standard_normal((2, 32, 12, 12)).astype(np.float32)
     a, b = engine.infer({"input": x})["output"], loaded.infer({"input": x})["output"]
     assert rel_l2(b, a) < 1e-3, rel_l2(b, a)
+
+
+def test_int8_accuracy_options_on_cuda_agree_with_cpu(tmp_path):
+    """The accuracy options (bias correction, equalization from activation ranges, the most sensitive layers kept
+    float) read from a cache the cpu build wrote give the cuda plan the same network: the listed layers stay float
+    and the outputs agree with the cpu INT8 plan's."""
+    model_path = str(tmp_path / "mbv2.onnx")
+    onnx.save(mobilenet_v2(size=32), model_path)
+    cache = tmp_path / "opts.cache"
+    opts = dict(int8_bias_correction="on", int8_equalization="activations", int8_float_layers=4)
+    cpu = _int8(model_path, "cpu", cache, data=_calibration(), **opts)
+    rows = [line.split(",", 3) for line in (tmp_path / "opts.cache.sensitivity").read_text().splitlines()[2:]]
+    kept_float = {r[3] for r in rows[:4]}
+    cuda = _int8(model_path, "cuda", cache, strict_fp32=True, int8_fallback="fp32", **opts)
+    precisions = {la.name: la.precision for la in cuda.layers}
+    assert all(precisions.get(name, "fp32") != "int8" for name in kept_float), (kept_float, precisions)
+    assert any(p == "int8" for p in precisions.values()), precisions
+    x = np.random.default_rng(9).standard_normal((BATCH, 3, 32, 32)).astype(np.float32)
+    got, want = cuda.infer({"input": x})["logits"], cpu.infer({"input": x})["logits"]
+    assert rel_l2(got, want) < 3e-2, rel_l2(got, want)
+    assert _top1_agreement(got, want) >= 7 / 8, (got.argmax(1), want.argmax(1))
