@@ -1,4 +1,4 @@
-// Int8 GEMMs on CUTLASS's Hopper kernels (wgmma, TMA, warp-specialized; cutlass/int8_gemm_sm90.cu, compiled for
+// Int8 GEMMs on CUTLASS's Hopper kernels (wgmma, TMA, warp-specialized; cutlass/int8_gemm_*.cu, compiled for
 // sm_90a only, where CMake finds the CUTLASS headers: TRTCORE_WITH_CUTLASS). One problem:
 //   D[m, n] = sat_int8(rne(max(alpha[n] * (A[m, :] . B[n, :]) + beta * C[m, n] + bias[n], lower)))
 // with A [M, K] and B [N, K] int8 row-major (both K-major: the "TN" form int8 wgmma takes), C and D int8 [M, N]
@@ -45,7 +45,9 @@ inline int cutlass_int8_config_count() { return 0; }
 inline std::string cutlass_int8_config_name(int) { return ""; }
 inline size_t cutlass_int8_workspace(int, const CutlassInt8Gemm&) { return 0; }
 inline std::string cutlass_int8_prepare(int, const CutlassInt8Gemm&) { return "built without CUTLASS"; }
-inline std::string cutlass_int8_run(int, const CutlassInt8Gemm&, void*, cudaStream_t) { return "built without CUTLASS"; }
+inline std::string cutlass_int8_run(int, const CutlassInt8Gemm&, void*, cudaStream_t) {
+  return "built without CUTLASS";
+}
 #endif
 
 }  // namespace trtcore::cuda

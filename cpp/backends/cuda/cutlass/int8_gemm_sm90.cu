@@ -1,168 +1,43 @@
-// The int8 GEMMs of cutlass_gemm.h on CUTLASS 3.x Hopper kernels: TMA loads, wgmma on int8 with int32
-// accumulation, warp-specialized persistent kernels, and the QConv epilogue as an epilogue visitor tree. Compiled for
-// sm_90a only (cmake/cutlass.cmake). Each configuration is one kernel instantiation (minutes of compile time each),
-// so the list stays short: tiles that cover the 1x1 convolutions of ResNet-like networks (K 64..512, N 256..2048).
-#include <cute/tensor.hpp>
-#include <cutlass/cutlass.h>
-#include <cutlass/epilogue/collective/collective_builder.hpp>
-#include <cutlass/epilogue/thread/activation.h>
-#include <cutlass/gemm/collective/collective_builder.hpp>
-#include <cutlass/gemm/device/gemm_universal_adapter.h>
-#include <cutlass/gemm/kernel/gemm_universal.hpp>
-
-#include <limits>
-
-#include "backends/cuda/cutlass_gemm.h"
+// cutlass_gemm.h's functions over the configurations built (int8_gemm_<config>.cu). Kept to a few: each one is a
+// kernel instantiation of a minute or more of compile time.
+#include "backends/cuda/cutlass/int8_gemm_configs.h"
 
 namespace trtcore::cuda {
 namespace {
 
-namespace fusion = cutlass::epilogue::fusion;
-using cute::_0;
-using cute::_1;
-using cute::Int;
-using cute::Shape;
-using cute::Stride;
+using cutlass_sm90::CutlassInt8Entry;
 
-constexpr auto kNearest = cutlass::FloatRoundStyle::round_to_nearest;
-using PerChannel = Stride<_0, _1, int64_t>;  // a vector over N, the same for every row m
-
-// clamp(beta * C + (alpha[n] * acc + bias[n]), lower, +max), converted to int8 by cvt.rni.sat (round to nearest
-// even, saturate): the requantization run_lt's cuBLASLt epilogue computes. The scalar beta lets the kernel skip
-// reading C when it is 0.
-template <class Tile>
-using QConvTree = fusion::Sm90EVT<
-    fusion::Sm90Compute<cutlass::epilogue::thread::Clamp, int8_t, float, kNearest>,
-    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::homogeneous_multiply_add, float, float, kNearest>,
-                    fusion::Sm90ScalarBroadcast<float>,  // beta
-                    fusion::Sm90SrcFetch<int8_t>,        // C, the residual
-                    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::homogeneous_multiply_add, float, float, kNearest>,
-                                    fusion::Sm90RowBroadcast<0, Tile, float, float, PerChannel>,  // alpha
-                                    fusion::Sm90AccFetch,
-                                    fusion::Sm90RowBroadcast<0, Tile, float, float, PerChannel>>>>;  // bias
-
-constexpr int kAlign = 16;  // int8 elements in 16 bytes: what TMA needs of every row
-
-template <int TM, int TN, int TK, int CM, int CN, class KernelSchedule, class EpilogueSchedule>
-struct Config {
-  using Tile = Shape<Int<TM>, Int<TN>, Int<TK>>;
-  using Cluster = Shape<Int<CM>, Int<CN>, _1>;
-  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, Tile, Cluster,
-      cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, int8_t, cutlass::layout::RowMajor, kAlign,
-      int8_t, cutlass::layout::RowMajor, kAlign, EpilogueSchedule, QConvTree<Tile>>::CollectiveOp;
-  using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, int8_t, cutlass::layout::RowMajor, kAlign, int8_t,
-      cutlass::layout::ColumnMajor, kAlign, int32_t, Tile, Cluster,
-      cutlass::gemm::collective::StageCountAutoCarveout<static_cast<int>(sizeof(typename Epilogue::SharedStorage))>,
-      KernelSchedule>::CollectiveOp;
-  using Kernel = cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int>, Mainloop, Epilogue>;
-  using Gemm = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
-};
-
-template <class Cfg>
-typename Cfg::Gemm::Arguments arguments_of(const CutlassInt8Gemm& p) {
-  using Kernel = typename Cfg::Kernel;
-  using Tree = QConvTree<typename Cfg::Tile>;
-  const typename Kernel::StrideA da = cute::make_stride(p.k, _1{}, p.m * p.k);  // A [M, K] row-major
-  const typename Kernel::StrideB db = cute::make_stride(p.k, _1{}, p.n * p.k);  // B [N, K] row-major
-  const typename Kernel::StrideC dc = cute::make_stride(p.n, _1{}, p.m * p.n);  // C, D [M, N] row-major
-  const typename Kernel::StrideD dd = cute::make_stride(p.n, _1{}, p.m * p.n);
-  typename Tree::Arguments tree{
-      {                                                     // beta * C + (alpha * acc + bias)
-       {{p.beta}},                                          //   beta
-       {},                                                  //   C
-       {{p.alpha, 0.f, {}}, {}, {p.bias, 0.f, {}}, {}},     //   alpha * acc + bias
-       {}},
-      {p.lower, std::numeric_limits<float>::max()}};      // the clamp's bounds
-  cutlass::KernelHardwareInfo hw;
-  static_cast<void>(cudaGetDevice(&hw.device_id));
-  hw.sm_count = p.sm_count;
-  // without a residual C is never read (beta is 0), but its TMA descriptor is still made: D stands in for it
-  const void* c = p.c ? p.c : p.d;
-  return typename Cfg::Gemm::Arguments{
-      cutlass::gemm::GemmUniversalMode::kGemm,
-      {int(p.m), int(p.n), int(p.k), 1},
-      {static_cast<const int8_t*>(p.a), da, static_cast<const int8_t*>(p.b), db},
-      {tree, static_cast<const int8_t*>(c), dc, static_cast<int8_t*>(p.d), dd},
-      hw};
+const CutlassInt8Entry& config_at(int config) {
+  static const CutlassInt8Entry kConfigs[] = {
+      cutlass_sm90::config_128x256x128_1x1(),
+      cutlass_sm90::config_128x256x64_1x1(),
+      cutlass_sm90::config_128x128x128_1x2_pingpong(),
+      cutlass_sm90::config_256x128x128_2x1(),
+  };
+  return kConfigs[config];
 }
 
-const char* status_text(cutlass::Status s) { return cutlass::cutlassGetStatusString(s); }
-
-template <class Cfg>
-size_t workspace_of(const CutlassInt8Gemm& p) {
-  return Cfg::Gemm::get_workspace_size(arguments_of<Cfg>(p));
-}
-
-template <class Cfg>
-std::string prepare(const CutlassInt8Gemm& p) {
-  using Gemm = typename Cfg::Gemm;
-  const cutlass::Status s = Gemm::can_implement(arguments_of<Cfg>(p));
-  if (s != cutlass::Status::kSuccess) return std::string("the kernel does not take this problem: ") + status_text(s);
-  const int smem = int(Cfg::Kernel::SharedStorageSize);
-  const cudaError_t e = cudaFuncSetAttribute(cutlass::device_kernel<typename Cfg::Kernel>,
-                                             cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  if (e != cudaSuccess) {
-    static_cast<void>(cudaGetLastError());
-    return std::string("shared memory of ") + std::to_string(smem) + " bytes refused: " + cudaGetErrorString(e);
-  }
-  return "";
-}
-
-template <class Cfg>
-std::string run(const CutlassInt8Gemm& p, void* workspace, cudaStream_t stream) {
-  using Gemm = typename Cfg::Gemm;
-  typename Gemm::Params params = Cfg::Kernel::to_underlying_arguments(arguments_of<Cfg>(p), workspace);
-  const cutlass::Status s = Gemm::run(params, stream);
-  if (s != cutlass::Status::kSuccess) return std::string("launch failed: ") + status_text(s);
-  return "";
-}
-
-using Cooperative = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
-using CooperativeEpilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
-using Pingpong = cutlass::gemm::KernelTmaWarpSpecializedPingpong;
-using PingpongEpilogue = cutlass::epilogue::TmaWarpSpecialized;
-
-struct Entry {
-  const char* name;
-  size_t (*workspace)(const CutlassInt8Gemm&);
-  std::string (*prepare)(const CutlassInt8Gemm&);
-  std::string (*run)(const CutlassInt8Gemm&, void*, cudaStream_t);
-};
-
-template <class Cfg>
-constexpr Entry entry(const char* name) {
-  return Entry{name, &workspace_of<Cfg>, &prepare<Cfg>, &run<Cfg>};
-}
-
-// Two consumer warp groups share a tile (cooperative) or alternate tiles so that one's epilogue overlaps the other's
-// mainloop (ping-pong); a cluster along N multicasts the A tile (the activations) to both CTAs.
-const Entry kConfigs[] = {
-    entry<Config<128, 256, 128, 1, 1, Cooperative, CooperativeEpilogue>>("128x256x128_1x1"),
-    entry<Config<128, 256, 64, 1, 1, Cooperative, CooperativeEpilogue>>("128x256x64_1x1"),
-    entry<Config<128, 128, 128, 1, 2, Pingpong, PingpongEpilogue>>("128x128x128_1x2_pingpong"),
-    entry<Config<256, 128, 128, 2, 1, Cooperative, CooperativeEpilogue>>("256x128x128_2x1"),
-};
-constexpr int kConfigCount = int(sizeof(kConfigs) / sizeof(kConfigs[0]));
+constexpr int kConfigCount = 4;
 
 }  // namespace
 
 int cutlass_int8_config_count() { return kConfigCount; }
 
 std::string cutlass_int8_config_name(int config) {
-  return config >= 0 && config < kConfigCount ? kConfigs[config].name : "";
+  return config >= 0 && config < kConfigCount ? config_at(config).name : "";
 }
 
-size_t cutlass_int8_workspace(int config, const CutlassInt8Gemm& p) { return kConfigs[config].workspace(p); }
+size_t cutlass_int8_workspace(int config, const CutlassInt8Gemm& p) { return config_at(config).workspace(p); }
 
 std::string cutlass_int8_prepare(int config, const CutlassInt8Gemm& p) {
   if (!cutlass_int8_shape_ok(p.n, p.k)) return "N and K must be multiples of 16";
-  return kConfigs[config].prepare(p);
+  if (p.m <= 0 || p.m > INT32_MAX) return "M out of the kernels' int range";
+  return config_at(config).prepare(p);
 }
 
 std::string cutlass_int8_run(int config, const CutlassInt8Gemm& p, void* workspace, cudaStream_t stream) {
-  return kConfigs[config].run(p, workspace, stream);
+  if (p.m <= 0 || p.m > INT32_MAX) return "M out of the kernels' int range";
+  return config_at(config).run(p, workspace, stream);
 }
 
 }  // namespace trtcore::cuda
