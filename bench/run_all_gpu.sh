@@ -28,6 +28,8 @@ step() {  # step NAME SECONDS COMMAND...
   tar czf "$OUT/results.tgz" -C "$W/res" . 2>/dev/null; tar czf "$OUT/logs.tgz" -C "$W/logs" . 2>/dev/null
 }
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+# CUTLASS's headers for the int8 GEMM tactic: a carried nvidia-cutlass wheel (no package index on the GPU machine)
+for w in .whl/nvidia_cutlass-*.whl; do [[ -f $w ]] && "$PY" -m pip install -q --no-deps --no-index "$w"; done
 step build 150 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.define.TRTCORE_CUDA=ON \
   -Ccmake.define.TRTCORE_CUDA_ARCHITECTURES=90 -Cbuild-dir=/tmp/trtcore-build .
 step gpu_tests 150 bash -c "cd tests && $PY -m pytest -q -p no:cacheprovider -m gpu . -ra"

@@ -58,6 +58,7 @@ set_property(TARGET trtcore_cuda APPEND PROPERTY LINK_DEPENDS ${CMAKE_CURRENT_SO
 target_compile_options(trtcore_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo>)
 list(APPEND TRTCORE_BACKEND_DEFS TRTCORE_WITH_CUDA=1)
 set(TRTCORE_BACKEND_SUMMARY "${TRTCORE_BACKEND_SUMMARY}, cuda (libtrtcore_cuda.so, loaded on use; cuDNN ${CUDNN_LIBRARY})")
+include(cmake/cutlass.cmake)
 # cuDNN/cuBLAS: NVIDIA's wheels beside the installed package (site-packages/nvidia/...), then the folders found here.
 get_filename_component(_cudnn_dir ${CUDNN_LIBRARY} DIRECTORY)
 get_filename_component(_cublas_dir ${CUBLASLT_LIBRARY} DIRECTORY)

@@ -10,6 +10,8 @@ PY=${TRTCORE_PYTHON:-python3}
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+# CUTLASS's headers for the int8 GEMM tactic: a carried nvidia-cutlass wheel (no package index on the GPU machine)
+for w in .whl/nvidia_cutlass-*.whl; do [[ -f $w ]] && "$PY" -m pip install -q --no-deps --no-index "$w"; done
 t0=$(date +%s)
 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.define.TRTCORE_CUDA=ON \
   -Ccmake.define.TRTCORE_CUDA_ARCHITECTURES=90 -Cbuild-dir=/tmp/trtcore-build . > "$OUT/build.log" 2>&1

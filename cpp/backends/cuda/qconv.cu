@@ -119,6 +119,7 @@ size_t QConvKernel::workspace_size() const {
   switch (tactic_) {
     case QConvTactic::kLt: return LtGemm::kWorkspaceBytes;
     case QConvTactic::kGraph: return graph_ws_;
+    case QConvTactic::kCutlass: return cutlass_ws_;
     default: return 0;
   }
 }
@@ -127,6 +128,7 @@ std::string QConvKernel::tactic() const {
   switch (tactic_) {
     case QConvTactic::kLt: return "i8-lt:" + lt_.tactic();
     case QConvTactic::kGraph: return "i8-graph:" + graph_cfg_.text();
+    case QConvTactic::kCutlass: return "i8-cutlass:" + cutlass_int8_config_name(cutlass_config_);
     default: return "i8-direct";
   }
 }
@@ -218,6 +220,8 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       prepare_lt(node, g, ctx);
       lt_.reuse(ctx.cublaslt, GemmShape{x.shape[0] * int64_t(gm.h) * gm.w, gm.k, gm.c}, ctx.tactic.substr(6));
       tactic_ = QConvTactic::kLt;
+    } else if (ctx.tactic.rfind("i8-cutlass:", 0) == 0 && reuse_cutlass(node, g, ctx, ctx.tactic.substr(11))) {
+      tactic_ = QConvTactic::kCutlass;
     }
     return;
   }
@@ -256,7 +260,10 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       if (gemm < best) best = gemm, tactic_ = QConvTactic::kLt;
     }
   }
+  const float cutlass = tune_cutlass(node, g, ctx, ins, outs);
+  if (cutlass < best) best = cutlass, tactic_ = QConvTactic::kCutlass;
   const float graph = tune_graph(node, g, ctx);
+  drop_check_reference();  // the direct form's output the CUTLASS and graph forms were checked against
   if (graph < best) best = graph, tactic_ = QConvTactic::kGraph;
   if (tactic_ != QConvTactic::kGraph) {  // the graph form's plans and buffers are not kept
     graph_.reset();
@@ -282,14 +289,19 @@ void QConvKernel::scaled_epilogue(const Node& node, const Graph& g, float diviso
   }
 }
 
-// The GEMM form's alpha vector and bias, and the weights as the graph holds them.
-void QConvKernel::prepare_lt(const Node& node, const Graph& g, CudaInitContext& ctx) {
+// The GEMM forms' alpha vector and bias, and the weights as the graph holds them.
+void QConvKernel::prepare_gemm_epilogue(const Node& node, const Graph& g, CudaInitContext& ctx) {
+  if (lt_alpha_.get()) return;
   std::vector<float> alpha, lt_bias;
   scaled_epilogue(node, g, epi_.ys, &alpha, &lt_bias);
   lt_alpha_ = upload_floats(alpha, where_ + " (int8 GEMM scales)");
   lt_bias_ = upload_floats(lt_bias, where_ + " (int8 GEMM bias)");
   lt_weights_ = ctx.device_constant(node.inputs[3]);
   lt_beta_ = has_residual_ ? epi_.r_scale / epi_.ys : 0.f;
+}
+
+void QConvKernel::prepare_lt(const Node& node, const Graph& g, CudaInitContext& ctx) {
+  prepare_gemm_epilogue(node, g, ctx);
   const bool relu = epi_.act.kind != Activation::kNone;
   lt_.configure(where_, Transpose::kNo, Transpose::kYes, relu ? GemmEpilogue::kBiasRelu : GemmEpilogue::kBias,
                 Fp32Math::kStrict, GemmData::kInt8);
@@ -356,6 +368,7 @@ void QConvKernel::run(const std::vector<TensorView>& in, const std::vector<Tenso
   switch (tactic_) {
     case QConvTactic::kLt: run_lt(in, out, ctx.workspace, ctx.workspace_bytes, ctx.cublaslt, ctx.stream); break;
     case QConvTactic::kGraph: run_graph(in, out, ctx); break;
+    case QConvTactic::kCutlass: run_cutlass(in, out, ctx.workspace, ctx.workspace_bytes, ctx.stream); break;
     default: launch_direct(in, out, ctx.stream); break;
   }
 }

@@ -235,7 +235,12 @@ bool QConvKernel::graph_matches(GraphPlan* plan, CudaInitContext& ctx) {
     static_cast<void>(cudaGetLastError());
     return false;
   }
-  TRTCORE_CUDA_CHECK(where, cudaStreamSynchronize(ctx.stream));
+  return matches_reference(y_got, ctx.stream, where);
+}
+
+bool QConvKernel::matches_reference(const DeviceBuffer& y_got, cudaStream_t stream, const std::string& where) {
+  const int64_t y_n = int64_t(max_batch_) * geom_.k * geom_.oh * geom_.ow;
+  TRTCORE_CUDA_CHECK(where, cudaStreamSynchronize(stream));
   const std::vector<float> ref = host_floats(check_ref_.get(), y_type_, y_n, where);
   const std::vector<float> got = host_floats(y_got.get(), y_type_, y_n, where);
   float max_ref = 0.f;

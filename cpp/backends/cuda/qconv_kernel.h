@@ -7,7 +7,10 @@
 //   "i8-graph:<config>"  an ungrouped convolution on cuDNN's graph API: int8 NHWC x and KRSC weights, INT32
 //                        accumulation, per-channel scale, bias, residual and activation in float, int8 (or float)
 //                        NHWC y (qconv_graph.cu). Its engines are checked against the direct form at build.
-// qconv.cu holds the direct and GEMM forms, qconv_graph.cu the graph form.
+//   "i8-cutlass:<config>" the i8-lt cases with N and K multiples of 16, on SM 9.0: a CUTLASS Hopper int8 GEMM
+//                        (wgmma, TMA) of the tile/cluster configuration named, the same epilogue in its visitor
+//                        tree (qconv_cutlass.cu, cutlass_gemm.h); checked against the direct form at build.
+// qconv.cu holds the direct and cuBLASLt forms, qconv_graph.cu the graph form, qconv_cutlass.cu the CUTLASS form.
 #pragma once
 #include <functional>
 #include <map>
@@ -17,6 +20,7 @@
 
 #include "backends/cuda/cuda_kernel.h"
 #include "backends/cuda/cudnn_graph.h"
+#include "backends/cuda/cutlass_gemm.h"
 #include "backends/cuda/device_math.cuh"
 #include "backends/cuda/layout_strides.h"
 #include "backends/cuda/lt_gemm.h"
@@ -50,7 +54,7 @@ inline bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloa
 inline bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
 }  // namespace qconv
 
-enum class QConvTactic { kDirect, kLt, kGraph };
+enum class QConvTactic { kDirect, kLt, kGraph, kCutlass };
 
 class QConvKernel : public CudaKernel {
  public:
@@ -73,11 +77,24 @@ class QConvKernel : public CudaKernel {
   void scaled_epilogue(const Node& node, const Graph& g, float divisor, std::vector<float>* scale,
                        std::vector<float>* bias) const;
   bool lt_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
+  void prepare_gemm_epilogue(const Node& node, const Graph& g, CudaInitContext& ctx);
   void prepare_lt(const Node& node, const Graph& g, CudaInitContext& ctx);
   void launch_direct(const std::vector<TensorView>& in, const std::vector<TensorView>& out, cudaStream_t stream);
   void run_lt(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws, size_t ws_bytes,
               cublasLtHandle_t h, cudaStream_t stream);
   float time_ms(const std::function<void()>& enqueue, cudaStream_t stream);
+
+  // ---- qconv_cutlass.cu: the CUTLASS form ----
+  bool cutlass_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
+  // Build: times every configuration on the tuning operands, keeps the fastest whose output matches the direct
+  // form's; returns its time (infinity when none). Load: prepares the recorded configuration.
+  float tune_cutlass(const Node& node, const Graph& g, CudaInitContext& ctx, const std::vector<TensorView>& ins,
+                     const std::vector<TensorView>& outs);
+  bool reuse_cutlass(const Node& node, const Graph& g, CudaInitContext& ctx, const std::string& config);
+  CutlassInt8Gemm cutlass_problem(const void* x, const void* r, void* y, int64_t batch) const;
+  bool cutlass_matches(int config, CudaInitContext& ctx);
+  void run_cutlass(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws, size_t ws_bytes,
+                   cudaStream_t stream);
 
   // ---- qconv_graph.cu: the graph-API form ----
   bool graph_spec(const Node& node, const Graph& g, const CudaInitContext& ctx, GraphConvSpec* spec) const;
@@ -86,7 +103,10 @@ class QConvKernel : public CudaKernel {
   float tune_graph(const Node& node, const Graph& g, CudaInitContext& ctx);
   bool reuse_graph(const Node& node, const Graph& g, CudaInitContext& ctx, const std::string& config);
   bool graph_matches(GraphPlan* plan, CudaInitContext& ctx);
+  // The check's operands (check_x_, check_r_) and the direct form's output on them (check_ref_), and whether an
+  // output `y_got` computed from those operands agrees with it.
   void make_check_reference(CudaInitContext& ctx);
+  bool matches_reference(const DeviceBuffer& y_got, cudaStream_t stream, const std::string& where);
   void drop_check_reference();
   GraphPlan* graph_plan_at(cudnnHandle_t h, int64_t batch);
   void run_graph(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx);
@@ -111,6 +131,9 @@ class QConvKernel : public CudaKernel {
   std::map<int64_t, GraphPlan*> graph_by_batch_;  // plans of graph_cfg_ (null: this batch runs the direct form)
   DeviceBuffer graph_scale_, graph_bias_;          // the epilogue's scale and bias, divided by y_scale if quantized
   size_t graph_ws_ = 0;
+  int cutlass_config_ = -1;   // index into cutlass_gemm.h's configurations
+  int sm_count_ = 0;
+  size_t cutlass_ws_ = 0;     // the chosen configuration's scratch at the maximum batch
 };
 
 }  // namespace trtcore::cuda
