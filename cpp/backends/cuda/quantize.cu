@@ -5,6 +5,8 @@
 // Scales and zero points are read from device memory, so they may be runtime tensors.
 #include <cuda_fp16.h>
 
+#include <type_traits>
+
 #include "backends/cuda/elementwise.cuh"
 #include "ops/quant_params.h"
 
@@ -76,6 +78,30 @@ __global__ void dequantize8_kernel(const Pack8<X>* __restrict__ x, const S* __re
 #pragma unroll
     for (int k = 0; k < 8; ++k) out.v[k] = from_float<Y>(float(int32_t(in.v[k]) - z) * s);
     y[i] = out;
+  }
+}
+
+// Per tensor, changing the 4-D storage layout on the way (NCHW <-> NHWC): the network input's quantizer writes the
+// int8 tensor in the layout the convolutions after it read, so the float stem behind its DequantizeLinear gets
+// NHWC data as the FP16 plan's stem does from its input Cast. `i` enumerates the output.
+template <class X, class S, class Y, bool ToNhwc>
+__global__ void quantize_layout_kernel(const X* __restrict__ x, const S* __restrict__ scale, const Y* __restrict__ zp,
+                                       Y* __restrict__ y, int64_t n, int64_t channels, int64_t plane, float lo,
+                                       float hi) {
+  const float s = to_float(scale[0]);
+  const float z = zp ? float(zp[0]) : 0.f;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t src;
+    if (ToNhwc) {
+      const int64_t c = i % channels, rest = i / channels;
+      src = ((rest / plane) * channels + c) * plane + rest % plane;
+    } else {
+      const int64_t p = i % plane, rest = i / plane;
+      src = ((rest / channels) * plane + p) * channels + rest % channels;
+    }
+    float r = rintf(__fdiv_rn(to_float(x[src]), s));
+    r = r == r ? r + z : z;
+    y[i] = Y(fminf(fmaxf(r, lo), hi));
   }
 }
 
@@ -159,6 +185,18 @@ class QdqKernelBase : public CudaKernel {
 
 class QuantizeKernel : public QdqKernelBase {
  public:
+  // Per tensor on 4-D float data it also converts the layout (see quantize_layout_kernel).
+  LayoutRule layout_rule(const Node& node, const Graph& g) const override {
+    const LayoutRule base = QdqKernelBase::layout_rule(node, g);
+    const Value& x = g.value(node.inputs[0]);
+    return base == LayoutRule::kSameLayout && x.shape.size() == 4 ? LayoutRule::kAnyLayout : base;
+  }
+  void init(const Node& node, const Graph& g, CudaInitContext& ctx) override {
+    QdqKernelBase::init(node, g, ctx);
+    in_layout_ = ctx.in_layout(0);
+    out_layout_ = ctx.out_layout(0);
+  }
+
   std::string check(const Node& node, const Graph& g) const override {
     const Value& x = g.value(node.inputs[0]);
     const Value& s = g.value(node.inputs[1]);
@@ -190,6 +228,18 @@ class QuantizeKernel : public QdqKernelBase {
   template <class X, class S, class Y>
   void launch(const std::vector<TensorView>& in, const std::vector<TensorView>& out, int64_t n, float lo, float hi,
               cudaStream_t stream) const {
+    if (in_layout_ != out_layout_) {
+      const int64_t c = in[0].shape[1], plane = in[0].shape[2] * in[0].shape[3];
+      const auto go = [&](auto to_nhwc) {
+        quantize_layout_kernel<X, S, Y, decltype(to_nhwc)::value><<<grid_for(n), kBlockSize, 0, stream>>>(
+            in[0].as<X>(), in[1].as<S>(), static_cast<const Y*>(zero_point_ptr(in)), out[0].as<Y>(), n, c, plane,
+            lo, hi);
+      };
+      if (out_layout_ == Layout::kNHWC) go(std::true_type{});
+      else go(std::false_type{});
+      TRTCORE_CUDA_LAUNCH_CHECK(where_, "quantize_layout_kernel");
+      return;
+    }
     const auto aligned = [](const void* p, size_t a) { return reinterpret_cast<uintptr_t>(p) % a == 0; };
     if (ch_.channels == 1 && n % 8 == 0 && aligned(in[0].data, sizeof(X) * 8) && aligned(out[0].data, 8)) {
       quantize8_kernel<X, S, Y><<<grid_for(n / 8), kBlockSize, 0, stream>>>(
@@ -202,6 +252,8 @@ class QuantizeKernel : public QdqKernelBase {
         in[0].as<X>(), in[1].as<S>(), static_cast<const Y*>(zero_point_ptr(in)), out[0].as<Y>(), n, ch_, lo, hi);
     TRTCORE_CUDA_LAUNCH_CHECK(where_, (quantize_kernel<X, S, Y>));
   }
+
+  Layout in_layout_ = Layout::kNCHW, out_layout_ = Layout::kNCHW;
 };
 
 class DequantizeKernel : public QdqKernelBase {
