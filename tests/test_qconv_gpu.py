@@ -304,3 +304,75 @@ def test_cutlass_int8_gemm_adds_the_skip_connection(tmp_path, config):
     np.testing.assert_array_equal(loaded.infer({"x": x})["y"], got)
     worst, _ = _steps(loaded.infer({"x": x[:1]})["y"], got[:1], 0.03)
     assert worst <= 1, worst
+
+
+def _depthwise_chain(batch, size, seed, stride):
+    """x -> Q/DQ -> Conv1x1(16->32)+Relu -> Q/DQ -> depthwise Conv3x3(32, stride) + Clip(0, 6) -> Q/DQ ->
+    Conv1x1(32->16) -> Q/DQ -> y: a MobileNet block in TensorRT's explicit-quantization form."""
+    rng = np.random.default_rng(seed)
+    N = helper.make_node
+    inits, nodes = [], []
+
+    def const(name, a):
+        inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
+        return name
+
+    def qdq(src, scale, tag):
+        s, z = const("s_" + tag, np.array(scale, np.float32)), const("z_" + tag, np.array(0, np.int8))
+        nodes.append(N("QuantizeLinear", [src, s, z], ["q_" + tag]))
+        nodes.append(N("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
+        return "dq_" + tag
+
+    def conv(tag, src, k, cin_per_group, r, **attrs):
+        w = rng.integers(-127, 128, (k, cin_per_group, r, r)).astype(np.int8)
+        ws = (rng.uniform(0.5, 1.5, k) * 0.06 / np.sqrt(cin_per_group * r * r)).astype(np.float32)
+        nodes.append(N("DequantizeLinear", [const("wq_" + tag, w), const("ws_" + tag, ws),
+                                            const("wz_" + tag, np.zeros(k, np.int8))], ["w_" + tag], axis=0))
+        b = const("b_" + tag, (rng.standard_normal(k) * 0.1).astype(np.float32))
+        nodes.append(N("Conv", [src, "w_" + tag, b], ["c_" + tag], name="conv_" + tag, **attrs))
+        return "c_" + tag
+
+    nodes.append(N("Relu", [conv("1", qdq("x", 0.05, "in"), 32, 16, 1)], ["r1"]))
+    dw = conv("dw", qdq("r1", 0.04, "m1"), 32, 1, 3, pads=[1, 1, 1, 1], strides=[stride, stride], group=32)
+    nodes.append(N("Clip", [dw, const("lo", np.array(0, np.float32)), const("hi", np.array(6, np.float32))],
+                   ["r2"]))
+    y = qdq(conv("3", qdq("r2", 0.04, "m2"), 16, 32, 1), 0.03, "out")
+    nodes.append(N("Identity", [y], ["y"]))
+    g = helper.make_graph(nodes, "depthwise_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                  [batch, 16, size, size])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    x = (rng.standard_normal((batch, 16, size, size)) * 2).astype(np.float32)
+    return model, x
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("tactic", ["tuned", "i8-dw4", "i8-direct"])
+def test_depthwise_convolution_runs_int8_between_int8_tensors(tmp_path, tactic, stride):
+    """A depthwise convolution whose input and output are quantized runs as an int8 QConv on cuda (four channels a
+    thread, or the direct form): no Quantize/Dequantize pass around it, and the output is onnxruntime's and the cpu
+    int8 plan's within the share of near-ties the other tests allow."""
+    model, x = _depthwise_chain(4, 20, seed=11 + stride, stride=stride)
+    ref = ort_run(model, {"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache))
+    engine = build_engine(model, tmp_path, name="tuned", **opts)
+    if tactic != "tuned":
+        _force_qconv_tactics(cache, tactic)
+        engine = build_engine(model, tmp_path, name="forced", **opts)
+    layers = {la.name: la for la in engine.layers}
+    assert layers["conv_dw"].op.startswith("QConv") and layers["conv_dw"].precision == "int8", layers["conv_dw"]
+    if tactic != "tuned":
+        assert layers["conv_dw"].tactic == tactic, layers["conv_dw"].tactic
+    ops = [la.op for la in engine.layers]
+    assert ops.count("QuantizeLinear") == 1 and ops.count("DequantizeLinear") == 1, ops  # the input's and output's
+    got = engine.infer({"x": x})["y"]
+    for ref_what, want in (("onnxruntime", ref), ("cpu int8 plan", cpu)):
+        worst, share = _steps(got, want, 0.03)
+        assert share < 0.002, (tactic, ref_what, worst, share)
+    path = str(tmp_path / "dw.plan")
+    engine.save(path)
+    loaded = trtcore.Engine(path)
+    assert [la.tactic for la in loaded.layers] == [la.tactic for la in engine.layers]
+    np.testing.assert_array_equal(loaded.infer({"x": x})["y"], got)

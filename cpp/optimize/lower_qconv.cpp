@@ -84,6 +84,16 @@ bool dense(const Graph& g, const Node& conv, bool int8_residual) {
          (!residual || int8_residual);
 }
 
+// A depthwise convolution (one input channel per group, as many outputs) between int8 tensors: one byte in and one
+// out per element where the float form would dequantize to float16, convolve and quantize again (MobileNets'
+// blocks), so it runs as an int8 QConv when its output is quantized too.
+bool depthwise(const Graph& g, const Node& conv) {
+  const Shape& w = g.value(conv.inputs[1]).shape;
+  const int64_t group = conv.attrs.get_int("group", 1);
+  const bool residual = conv.inputs.size() > 3 && conv.inputs[3] >= 0;
+  return w.size() == 4 && group > 1 && w[1] == 1 && w[0] == group && !residual;
+}
+
 }  // namespace
 
 void lower_qconv(Graph& g, const PassContext& ctx) {
@@ -100,8 +110,8 @@ void lower_qconv(Graph& g, const PassContext& ctx) {
     const auto input = [](const Node& node, size_t k) { return k < node.inputs.size() ? node.inputs[k] : -1; };
     // a residual dequantized from 8 bits (the skip connection's shared quantizer) is read in its 8-bit form
     const Node* rdq = activation_dq(g, prod, input(n, 3));
-    if (ctx.caps.int8_conv == Int8Convs::kDense && !dense(g, n, rdq != nullptr)) continue;
     const Node* q = sole_quantizer(g, consumers, n.outputs[0]);
+    if (ctx.caps.int8_conv == Int8Convs::kDense && !dense(g, n, rdq != nullptr) && !(q && depthwise(g, n))) continue;
     // a residual convolution writing float (ResNet's last block, before the pooling) has no fast int8 form: the int8
     // GEMM writes int8 only and the graph API offers no engine with both; it stays a float convolution
     if (ctx.caps.int8_conv == Int8Convs::kDense && input(n, 3) >= 0 && !q) continue;

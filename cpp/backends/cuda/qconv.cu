@@ -129,6 +129,7 @@ std::string QConvKernel::tactic() const {
     case QConvTactic::kLt: return "i8-lt:" + lt_.tactic();
     case QConvTactic::kGraph: return "i8-graph:" + graph_cfg_.text();
     case QConvTactic::kCutlass: return "i8-cutlass:" + cutlass_int8_config_name(cutlass_config_);
+    case QConvTactic::kDepthwise: return "i8-dw4";
     default: return "i8-direct";
   }
 }
@@ -222,6 +223,9 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       tactic_ = QConvTactic::kLt;
     } else if (ctx.tactic.rfind("i8-cutlass:", 0) == 0 && reuse_cutlass(node, g, ctx, ctx.tactic.substr(11))) {
       tactic_ = QConvTactic::kCutlass;
+    } else if (ctx.tactic == "i8-dw4" && dw_eligible(ctx)) {
+      prepare_dw(node, g);
+      tactic_ = QConvTactic::kDepthwise;
     }
     return;
   }
@@ -240,6 +244,12 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   }
   const std::vector<TensorView> outs{TensorView{y.dtype, y.shape, yb.get()}};
   float best = time_ms([&] { launch_direct(ins, outs, ctx.stream); }, ctx.stream);
+  if (dw_eligible(ctx)) {
+    prepare_dw(node, g);
+    const float dw = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
+    if (dw < best) best = dw, tactic_ = QConvTactic::kDepthwise;
+    else dw_weights_.reset();
+  }
   if (lt_eligible(node, g, ctx)) {
     prepare_lt(node, g, ctx);
     GemmArgs args;
@@ -369,6 +379,7 @@ void QConvKernel::run(const std::vector<TensorView>& in, const std::vector<Tenso
     case QConvTactic::kLt: run_lt(in, out, ctx.workspace, ctx.workspace_bytes, ctx.cublaslt, ctx.stream); break;
     case QConvTactic::kGraph: run_graph(in, out, ctx); break;
     case QConvTactic::kCutlass: run_cutlass(in, out, ctx.workspace, ctx.workspace_bytes, ctx.stream); break;
+    case QConvTactic::kDepthwise: launch_dw(in, out, ctx.stream); break;
     default: launch_direct(in, out, ctx.stream); break;
   }
 }

@@ -54,7 +54,7 @@ inline bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloa
 inline bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
 }  // namespace qconv
 
-enum class QConvTactic { kDirect, kLt, kGraph, kCutlass };
+enum class QConvTactic { kDirect, kLt, kGraph, kCutlass, kDepthwise };
 
 class QConvKernel : public CudaKernel {
  public:
@@ -67,7 +67,7 @@ class QConvKernel : public CudaKernel {
   size_t workspace_size() const override;
   size_t weights_bytes() const override {
     return packed_.bytes() + mult_.bytes() + bias_.bytes() + lt_alpha_.bytes() + lt_bias_.bytes() +
-           graph_scale_.bytes() + graph_bias_.bytes();
+           graph_scale_.bytes() + graph_bias_.bytes() + dw_weights_.bytes();
   }
   std::string tactic() const override;
   std::string precision() const override { return "int8"; }
@@ -95,6 +95,11 @@ class QConvKernel : public CudaKernel {
   bool cutlass_matches(int config, CudaInitContext& ctx);
   void run_cutlass(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws, size_t ws_bytes,
                    cudaStream_t stream);
+
+  // ---- qconv_depthwise.cu: the depthwise form ----
+  bool dw_eligible(const CudaInitContext& ctx) const;
+  void prepare_dw(const Node& node, const Graph& g);
+  void launch_dw(const std::vector<TensorView>& in, const std::vector<TensorView>& out, cudaStream_t stream);
 
   // ---- qconv_graph.cu: the graph-API form ----
   bool graph_spec(const Node& node, const Graph& g, const CudaInitContext& ctx, GraphConvSpec* spec) const;
@@ -134,6 +139,7 @@ class QConvKernel : public CudaKernel {
   int cutlass_config_ = -1;   // index into cutlass_gemm.h's configurations
   int sm_count_ = 0;
   size_t cutlass_ws_ = 0;     // the chosen configuration's scratch at the maximum batch
+  DeviceBuffer dw_weights_;   // the depthwise form's weights, [taps][K]
 };
 
 }  // namespace trtcore::cuda

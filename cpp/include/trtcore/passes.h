@@ -14,8 +14,8 @@ enum class Int8Convs {
   kNone,        // no int8 convolutions: the Q/DQ pairs run as they are, the convolution in float
   kAll,         // every 2-d convolution
   kDense,       // one group, channels in fours, a fused residual only when quantized and with a quantized output
-                // (tensor-core int8 convolutions; not the 3-channel stem, depthwise or grouped ones, which run
-                // faster in float)
+                // (tensor-core int8 convolutions), and depthwise ones between int8 tensors; not the 3-channel stem
+                // or other grouped ones, which run faster in float
 };
 
 // What the target backend can absorb into a Conv/Gemm node.
