@@ -2,6 +2,7 @@
 // configurations timed at build and checked against the direct form, and plans by batch size.
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -35,22 +36,41 @@ __global__ void fill_float_kernel(T* p, int64_t n, float amplitude, unsigned see
     p[i] = store_as<T>(amplitude * (float(mix(i, seed) & 0xffffff) / float(0x800000) - 1.f));
 }
 
-// Host copy of `n` elements of a device tensor as floats.
-std::vector<float> host_floats(const void* p, DType t, int64_t n, const std::string& where) {
-  std::vector<float> out(static_cast<size_t>(n));
-  if (t == DType::kInt8) {
-    std::vector<int8_t> v(static_cast<size_t>(n));
-    TRTCORE_CUDA_CHECK(where, cudaMemcpy(v.data(), p, v.size(), cudaMemcpyDeviceToHost));
-    for (size_t i = 0; i < v.size(); ++i) out[i] = float(v[i]);
-  } else if (t == DType::kFloat16) {
-    std::vector<__half> v(static_cast<size_t>(n));
-    TRTCORE_CUDA_CHECK(where, cudaMemcpy(v.data(), p, v.size() * sizeof(__half), cudaMemcpyDeviceToHost));
-    for (size_t i = 0; i < v.size(); ++i) out[i] = __half2float(v[i]);
-  } else {
-    TRTCORE_CUDA_CHECK(where, cudaMemcpy(out.data(), p, out.size() * sizeof(float), cudaMemcpyDeviceToHost));
-  }
-  return out;
+// The engine check's comparison on the device (the outputs of a batch-256 layer are hundreds of megabytes: copying
+// them to the host took about a second per candidate). counts[0]: elements beyond the bound, counts[1]: elements
+// that differ at all; max_bits: the largest |reference| (non-negative floats order as their bit patterns).
+__device__ __forceinline__ float load_float(int8_t v) { return float(v); }
+
+template <class T>
+__global__ void abs_max_kernel(const T* __restrict__ ref, int64_t n, unsigned* max_bits) {
+  float m = 0.f;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    m = fmaxf(m, fabsf(load_float(ref[i])));
+  for (int o = 16; o > 0; o /= 2) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+  if ((threadIdx.x & 31) == 0) atomicMax(max_bits, __float_as_uint(m));
 }
+
+// Int8 outputs may differ by one step; float outputs by rel * |ref| + abs_frac * max |ref|. NaN counts as beyond.
+template <class T>
+__global__ void compare_kernel(const T* __restrict__ ref, const T* __restrict__ got, int64_t n, bool steps, float rel,
+                               float abs_frac, const unsigned* max_bits, unsigned long long* counts) {
+  const float max_ref = __uint_as_float(*max_bits);
+  unsigned long long bad = 0, moved = 0;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const float r = load_float(ref[i]), d = fabsf(load_float(got[i]) - r);
+    bad += steps ? !(d <= 1.f) : !(d <= rel * fabsf(r) + abs_frac * max_ref);
+    moved += d > 0.f;
+  }
+  for (int o = 16; o > 0; o /= 2) {
+    bad += __shfl_xor_sync(0xffffffffu, bad, o);
+    moved += __shfl_xor_sync(0xffffffffu, moved, o);
+  }
+  if ((threadIdx.x & 31) == 0 && bad) atomicAdd(&counts[0], bad);
+  if ((threadIdx.x & 31) == 0 && moved) atomicAdd(&counts[1], moved);
+}
+
+// Few blocks: each thread walks many elements, and the atomics stay a few thousand.
+constexpr unsigned kCompareBlocks = 1024;
 
 cudnnDataType_t cudnn_type(DType t) {
   switch (t) {
@@ -240,20 +260,29 @@ bool QConvKernel::graph_matches(GraphPlan* plan, CudaInitContext& ctx) {
 
 bool QConvKernel::matches_reference(const DeviceBuffer& y_got, cudaStream_t stream, const std::string& where) {
   const int64_t y_n = int64_t(max_batch_) * geom_.k * geom_.oh * geom_.ow;
-  TRTCORE_CUDA_CHECK(where, cudaStreamSynchronize(stream));
-  const std::vector<float> ref = host_floats(check_ref_.get(), y_type_, y_n, where);
-  const std::vector<float> got = host_floats(y_got.get(), y_type_, y_n, where);
-  float max_ref = 0.f;
-  for (float v : ref) max_ref = std::fmax(max_ref, std::fabs(v));
   const bool steps = y_type_ == DType::kInt8;
   const float rel = y_type_ == DType::kFloat16 ? 1e-2f : 1e-4f, abs_frac = y_type_ == DType::kFloat16 ? 2e-3f : 1e-5f;
-  size_t moved = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const float d = std::fabs(got[i] - ref[i]);
-    if (steps ? !(d <= 1.f) : !(d <= rel * std::fabs(ref[i]) + abs_frac * max_ref)) return false;
-    moved += d > 0.f;
-  }
-  return !steps || moved <= ref.size() / 100;
+  // [max |ref| bits, pad, bad count, moved count]: one buffer, one copy back
+  DeviceBuffer scratch(4 * sizeof(unsigned long long), where);
+  TRTCORE_CUDA_CHECK(where, cudaMemsetAsync(scratch.get(), 0, scratch.bytes(), stream));
+  unsigned* max_bits = static_cast<unsigned*>(scratch.get());
+  unsigned long long* counts = static_cast<unsigned long long*>(scratch.get()) + 2;
+  const auto go = [&](auto t) {
+    using T = decltype(t);
+    const T* ref = static_cast<const T*>(check_ref_.get());
+    const unsigned blocks = std::min(grid_for(y_n), kCompareBlocks);
+    abs_max_kernel<T><<<blocks, kBlockSize, 0, stream>>>(ref, y_n, max_bits);
+    compare_kernel<T><<<blocks, kBlockSize, 0, stream>>>(ref, static_cast<const T*>(y_got.get()), y_n, steps,
+                                                                rel, abs_frac, max_bits, counts);
+  };
+  if (y_type_ == DType::kInt8) go(int8_t{});
+  else if (y_type_ == DType::kFloat16) go(__half{});
+  else go(float{});
+  TRTCORE_CUDA_LAUNCH_CHECK(where, "compare_kernel");
+  unsigned long long host[4] = {0, 0, 0, 0};
+  TRTCORE_CUDA_CHECK(where, cudaMemcpyAsync(host, scratch.get(), sizeof(host), cudaMemcpyDeviceToHost, stream));
+  TRTCORE_CUDA_CHECK(where, cudaStreamSynchronize(stream));
+  return host[2] == 0 && (!steps || host[3] <= uint64_t(y_n) / 100);
 }
 
 void QConvKernel::drop_check_reference() {
