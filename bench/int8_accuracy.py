@@ -383,9 +383,9 @@ def imagenet_part(args, trt, work, threads):
     for method in args.methods:
         for cal in args.calibrators:
             key = cal if method == "default" else "%s %s" % (method, cal)
-            # methods that differ only in floatauto's target share one calibration and layer ranking (the same for
-            # any target): the first calibrates afresh, the others read its cache and bisect for their own target
-            shared = re.sub(r"floatauto[0-9.]+", "floatauto", key)
+            # methods that differ only in the float layers' count or target share one calibration and layer ranking
+            # (the same for any count): the first calibrates afresh, the others read its cache
+            shared = re.sub(r"float(auto)?[0-9.]*", "float", key)
             cache = os.path.join(work, "mobilenet_v2_%s.cache" % shared.replace(" ", "_").replace("+", "_"))
             eng, build_s = build_trtcore(trt, onnx_path, "int8", threads, BATCH, x_cal, cal, cache=cache,
                                          reuse_cache=cache in calibrated, **method_options(method))
