@@ -209,8 +209,9 @@ def infer_all(predict, x, batch=BATCH):
 
 def method_options(method):
     """The build options of a --methods entry: default, or '+'-joined eq (equalization from weight ranges), eqa
-    (equalization from activation ranges), bc (bias correction), floatN (the N most sensitive layers kept float) and
-    floatauto (as many as reach the default target agreement)."""
+    (equalization from activation ranges), bc (bias correction), floatN (the N most sensitive layers kept float),
+    floatauto (as many as reach the default target agreement) and floatautoT (as many as reach top-1 agreement T on
+    the calibration samples, e.g. floatauto0.97)."""
     opts = {}
     for part in method.split("+"):
         if part == "default":
@@ -223,22 +224,24 @@ def method_options(method):
             opts["int8_bias_correction"] = "on"
         elif re.fullmatch(r"float\d+", part):
             opts["int8_float_layers"] = int(part[5:])
-        elif part == "floatauto":
+        elif re.fullmatch(r"floatauto(0?\.\d+|1(\.0*)?)?", part):
             opts["int8_float_layers"] = "auto"
+            if part != "floatauto":
+                opts["int8_target_agreement"] = float(part[9:])
         else:
-            raise SystemExit("int8_accuracy.py: unknown method part %r in %r (expected default, eq, eqa, bc, floatN, floatauto)"
-                             % (part, method))
+            raise SystemExit("int8_accuracy.py: unknown method part %r in %r (expected default, eq, eqa, bc, floatN, "
+                             "floatauto, floatautoT)" % (part, method))
     return opts
 
 
 def build_trtcore(trt, onnx_path, precision, threads, batch, calib=None, calibrator=None, exclude=(), cache=None,
-                  **extra):
+                  reuse_cache=False, **extra):
     opts = dict(backend="cpu", batch=batch, precision=precision, threads=threads)
     if precision == "int8":
         opts.update(calibration_data=[calib], calibrator=calibrator, exclude_layers=list(exclude), **extra)
-    if cache:  # written by this build (calibrated afresh), read back for the thresholds it chose
-        for f in (cache, cache + ".json", cache + ".means", cache + ".sensitivity", cache + ".ranges",
-                  cache + ".float_layers"):
+    if cache:  # written by this build (calibrated afresh unless reuse_cache), read back for the thresholds it chose
+        for f in () if reuse_cache else (cache, cache + ".json", cache + ".means", cache + ".sensitivity",
+                                         cache + ".ranges", cache + ".float_layers"):
             if os.path.exists(f):
                 os.remove(f)
         opts["calibration_cache"] = cache
@@ -376,12 +379,17 @@ def imagenet_part(args, trt, work, threads):
     ort32 = infer_all(ort_predict(onnx_path, threads), x_eval)
     rows.append(dict(part="mobilenet_v2", engine="onnxruntime-cpu", precision="fp32", calibrator="",
                      samples=len(x_eval), **agreement(ort32, ref)))
+    calibrated = set()
     for method in args.methods:
-        for cal in CALIBRATORS:
+        for cal in args.calibrators:
             key = cal if method == "default" else "%s %s" % (method, cal)
-            cache = os.path.join(work, "mobilenet_v2_%s.cache" % key.replace(" ", "_").replace("+", "_"))
+            # methods that differ only in the float layers' count or target share one calibration and layer ranking
+            # (the same for any count): the first calibrates afresh, the others read its cache
+            shared = re.sub(r"float(auto)?[0-9.]*", "float", key)
+            cache = os.path.join(work, "mobilenet_v2_%s.cache" % shared.replace(" ", "_").replace("+", "_"))
             eng, build_s = build_trtcore(trt, onnx_path, "int8", threads, BATCH, x_cal, cal, cache=cache,
-                                         **method_options(method))
+                                         reuse_cache=cache in calibrated, **method_options(method))
+            calibrated.add(cache)
             if method == "default":
                 amax[cal] = cache_amax(trt, cache)
             out = infer_all(trt_predict(eng), x_eval)
@@ -393,7 +401,7 @@ def imagenet_part(args, trt, work, threads):
             logits[key] = out
             common.log("trtcore int8 %s %s: top-1 agreement %.4f, rel L2 %.4f (%d int8 layers)"
                        % (method, cal, rows[-1]["top1_agreement"], rows[-1]["rel_l2_mean"], rows[-1]["int8_layers"]))
-    for method in (("MinMax",) if args.small else ORT_METHODS):
+    for method in () if args.skip_peer else ("MinMax",) if args.small else ORT_METHODS:
         try:
             t0 = time.perf_counter()
             q = ort_quantize(onnx_path, x_cal, method, work, "mobilenet_v2")
@@ -745,11 +753,16 @@ def main(argv=None):
     p.add_argument("--timing-rounds", type=int, help="interleaved timing rounds (default 3; --small 1)")
     p.add_argument("--methods", nargs="+", default=["default"],
                    help="INT8 build variants of MobileNetV2: default, or '+'-joined eq (--int8-equalization on), eqa "
-                        "(--int8-equalization activations), floatauto (--int8-float-layers auto), bc "
-                        "(--int8-bias-correction on), floatN (--int8-float-layers N); e.g. default eq+bc eq+bc+float16")
+                        "(--int8-equalization activations), floatauto (--int8-float-layers auto; floatautoT: with "
+                        "--int8-target-agreement T), bc "
+                        "(--int8-bias-correction on), floatN (--int8-float-layers N); e.g. default eq+bc eq+bc+float16 "
+                        "eqa+bc+floatauto0.97")
+    p.add_argument("--calibrators", nargs="+", choices=CALIBRATORS, default=list(CALIBRATORS),
+                   help="trtcore calibrators of the MobileNetV2 INT8 rows (default: all four)")
     p.add_argument("--held-out", action="store_true",
                    help="calibrate MobileNetV2 on every other photo (all views) and measure on the other photos")
     p.add_argument("--skip-fashion", action="store_true", help="MobileNetV2 only (no Fashion-MNIST part)")
+    p.add_argument("--skip-peer", action="store_true", help="no onnxruntime quantize_static rows for MobileNetV2")
     p.add_argument("--exclusion-calibrators", nargs="*", choices=CALIBRATORS,
                    help="run the layer-exclusion study for these calibrators (default: those under the criterion)")
     args = p.parse_args(argv)

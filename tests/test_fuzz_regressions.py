@@ -47,6 +47,7 @@ def test_plan_reproducers_fail_cleanly(name, match):
     ("resize_huge_scale.onnx", r"scales give axis 0 an extent beyond 2\^40"),
     ("reshape_overflow.onnx", r"target shape has more than 2\^63 elements"),
     ("split_scalar.onnx", r"cannot split a scalar"),
+    ("split_sizes_overflow.onnx", r"split sizes add up to more than axis 1's size 4"),
     ("pad_overflow.onnx", r"pads 2 and 9223372036854775807 overflow axis 0"),
     # the Pad feeding the Concat already exceeds the per-tensor bound; either check refuses the model cleanly
     ("concat_overflow.onnx", r"the inputs' extents along axis 1 overflow int64|a tensor may hold at most 2\^31 elements"),

@@ -65,13 +65,18 @@ def test_equalized_float_model_equals_the_original_under_onnxruntime(tmp_path, w
     assert rel_l2(got, ref) < 1e-5, rel_l2(got, ref)
 
 
-def test_equalization_reduces_int8_error_on_unbalanced_channels(tmp_path):
+def _unbalanced_setup(tmp_path):
+    """The unbalanced model saved under tmp_path, its calibration samples, inputs and onnxruntime's output."""
     model = unbalanced_model()
     src = save_model(model, tmp_path / "u.onnx")
     rng = np.random.default_rng(2)
     calib = rng.standard_normal((32, 8, 12, 12)).astype(np.float32)
     x = rng.standard_normal((16, 8, 12, 12)).astype(np.float32)
-    ref = ort_run(model, {"input": x})["output"]
+    return model, src, calib, x, ort_run(model, {"input": x})["output"]
+
+
+def test_equalization_reduces_int8_error_on_unbalanced_channels(tmp_path):
+    model, src, calib, x, ref = _unbalanced_setup(tmp_path)
     errors = {}
     for eq in ("off", "on"):
         e = trtcore.build(src, backend="cpu", batch=16, precision="int8", calibrator="max", calibration_data=[calib],
@@ -150,12 +155,7 @@ def test_activation_equalized_float_function_equals_the_original_under_onnxrunti
 
 
 def test_activation_equalization_reduces_int8_error_and_builds_again_from_the_cache(tmp_path):
-    model = unbalanced_model()
-    src = save_model(model, tmp_path / "u.onnx")
-    rng = np.random.default_rng(2)
-    calib = rng.standard_normal((32, 8, 12, 12)).astype(np.float32)
-    x = rng.standard_normal((16, 8, 12, 12)).astype(np.float32)
-    ref = ort_run(model, {"input": x})["output"]
+    model, src, calib, x, ref = _unbalanced_setup(tmp_path)
     errors, cache = {}, str(tmp_path / "a.cache")
     for eq in ("off", "activations"):
         e = trtcore.build(src, backend="cpu", batch=16, precision="int8", calibrator="max", calibration_data=[calib],

@@ -54,6 +54,8 @@ void infer_Split(ShapeContext& ctx) {
   int64_t total = 0;
   for (int64_t s : sizes) {
     if (s < 0) ctx.fail("split sizes must be nonnegative");
+    // total <= dim here, so this comparison cannot overflow where the sum could
+    if (s > dim - total) ctx.fail("split sizes add up to more than axis ", axis, "'s size ", dim);
     total += s;
   }
   if (total != dim) ctx.fail("split sizes add up to ", total, " but axis ", axis, " has size ", dim);

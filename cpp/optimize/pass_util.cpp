@@ -54,6 +54,12 @@ bool has_fusion(const Node& node) {
   return node.attrs.has("activation") || (node.inputs.size() > 3 && node.inputs[3] >= 0);
 }
 
+bool monotonic_quantizer(const Graph& g, const Node& q) {
+  if (q.op != "QuantizeLinear" || q.inputs.size() < 2) return false;
+  const Value& s = g.value(q.inputs[1]);
+  return s.constant && s.dtype == DType::kFloat32 && numel(s.shape) == 1 && s.constant->data<float>()[0] > 0.f;
+}
+
 bool is_per_channel(const Tensor& c, size_t rank, int64_t channels) {
   const int64_t n = c.numel();
   if (n == 1) return c.shape.size() <= rank;

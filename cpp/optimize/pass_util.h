@@ -21,6 +21,9 @@ const Tensor* float_constant(const Graph& g, int value);
 int add_float_constant(Graph& g, const std::string& base, const Shape& shape, const std::vector<float>& data);
 // True when `node` already carries a fused activation or residual input.
 bool has_fusion(const Node& node);
+// True for a QuantizeLinear per tensor with a positive constant float32 scale: a non-decreasing map, so it commutes
+// with max (MaxPool may run before or after it).
+bool monotonic_quantizer(const Graph& g, const Node& q);
 // True when the per-channel constant `c` broadcasts along axis 1 of a tensor of rank `rank` (or is a scalar):
 // numel is 1 or `channels`, and all of its dims except the one facing axis 1 are 1.
 bool is_per_channel(const Tensor& c, size_t rank, int64_t channels);

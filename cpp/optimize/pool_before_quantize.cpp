@@ -11,15 +11,6 @@ namespace {
 
 bool float_type(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
 
-// A per-tensor QuantizeLinear with a positive constant scale: non-decreasing, so it commutes with max.
-bool monotonic(const Graph& g, const Node& q) {
-  if (q.op != "QuantizeLinear" || q.inputs.size() < 2) return false;
-  const Value& s = g.value(q.inputs[1]);
-  if (!s.is_constant() || numel(s.shape) != 1) return false;
-  const std::vector<float> v = s.constant->as_float();
-  return !v.empty() && v[0] > 0.f;
-}
-
 }  // namespace
 
 void pool_before_quantize(Graph& g, const PassContext& ctx) {
@@ -30,7 +21,7 @@ void pool_before_quantize(Graph& g, const PassContext& ctx) {
     const std::vector<std::vector<int>> readers = consumer_lists(g);
     for (size_t i = 0; i < g.nodes.size() && !changed; ++i) {
       Node& q = g.nodes[i];
-      if (!monotonic(g, q) || !float_type(g.value(q.inputs[0]).dtype)) continue;
+      if (!monotonic_quantizer(g, q) || !float_type(g.value(q.inputs[0]).dtype)) continue;
       const int qv = q.outputs[0];
       if (is_graph_output(g, qv) || readers[size_t(qv)].size() != 1) continue;
       Node& pool = g.nodes[size_t(readers[size_t(qv)][0])];

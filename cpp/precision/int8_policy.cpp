@@ -169,13 +169,6 @@ bool correct_bias(Graph& g, Node& n, const std::vector<float>& err, const Shape&
   return true;
 }
 
-// A QuantizeLinear per tensor with a positive constant scale: a non-decreasing map, so it commutes with max.
-bool monotonic_quantizer(const Node& q, const Graph& g) {
-  if (q.op != "QuantizeLinear" || q.inputs.size() < 2) return false;
-  const Value& s = g.value(q.inputs[1]);
-  return s.constant && s.dtype == DType::kFloat32 && numel(s.shape) == 1 && s.constant->data<float>()[0] > 0.f;
-}
-
 // TensorRT's move of a quantizer across MaxPool: max commutes with a monotonic per-tensor quantizer, so
 // MaxPool -> Q becomes Q -> MaxPool on the 8-bit tensor (the same values), and the pool moves a quarter of the bytes.
 int quantize_before_max_pools(Graph& g) {
@@ -185,7 +178,7 @@ int quantize_before_max_pools(Graph& g) {
     const std::vector<int> prod = g.producers();
     const std::vector<std::vector<int>> readers = opt::consumer_lists(g);
     for (Node& q : g.nodes) {
-      if (!monotonic_quantizer(q, g)) continue;
+      if (!opt::monotonic_quantizer(g, q)) continue;
       const int v = q.inputs[0];
       if (prod[size_t(v)] < 0 || opt::is_graph_output(g, v) || readers[size_t(v)].size() != 1) continue;
       Node& pool = g.nodes[size_t(prod[size_t(v)])];

@@ -252,10 +252,7 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   }
   if (lt_eligible(node, g, ctx)) {
     prepare_lt(node, g, ctx);
-    GemmArgs args;
-    args.a = xb.get(), args.b = lt_weights_, args.d = yb.get(), args.bias = lt_bias_.get();
-    args.alpha_vector = lt_alpha_.as<float>();
-    if (has_residual_) args.c = rb.get(), args.beta = lt_beta_;
+    const GemmArgs args = lt_args(xb.get(), rb.get(), yb.get());
     bool tuned = true;
     try {
       lt_.tune(ctx.cublaslt, ctx.stream, GemmShape{x.shape[0] * int64_t(gm.h) * gm.w, gm.k, gm.c}, args);
@@ -364,14 +361,20 @@ void QConvKernel::launch_direct(const std::vector<TensorView>& in, const std::ve
   TRTCORE_CUDA_LAUNCH_CHECK(where_, "qconv_direct_kernel");
 }
 
+// The int8 GEMM's operands: x as A, the weights as B, the residual (or none) as C with its beta, y as D.
+GemmArgs QConvKernel::lt_args(const void* x, const void* r, void* y) const {
+  GemmArgs args;
+  args.a = x, args.b = lt_weights_, args.d = y, args.bias = lt_bias_.get();
+  args.alpha_vector = lt_alpha_.as<float>();
+  if (has_residual_) args.c = r, args.beta = lt_beta_;
+  return args;
+}
+
 void QConvKernel::run_lt(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws,
                          size_t ws_bytes, cublasLtHandle_t h, cudaStream_t stream) {
   const int64_t pixels = in[0].shape[0] * int64_t(geom_.h) * geom_.w;
-  GemmArgs args;
-  args.a = in[0].data, args.b = lt_weights_, args.d = out[0].data, args.bias = lt_bias_.get();
-  args.alpha_vector = lt_alpha_.as<float>();
-  if (has_residual_) args.c = in[9].data, args.beta = lt_beta_;
-  lt_.run(h, stream, GemmShape{pixels, geom_.k, geom_.c}, args, ws, ws_bytes);
+  lt_.run(h, stream, GemmShape{pixels, geom_.k, geom_.c}, lt_args(in[0].data, has_residual_ ? in[9].data : nullptr,
+                                                                   out[0].data), ws, ws_bytes);
 }
 
 void QConvKernel::run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) {

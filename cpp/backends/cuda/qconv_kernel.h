@@ -79,6 +79,7 @@ class QConvKernel : public CudaKernel {
   bool lt_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
   void prepare_gemm_epilogue(const Node& node, const Graph& g, CudaInitContext& ctx);
   void prepare_lt(const Node& node, const Graph& g, CudaInitContext& ctx);
+  GemmArgs lt_args(const void* x, const void* r, void* y) const;
   void launch_direct(const std::vector<TensorView>& in, const std::vector<TensorView>& out, cudaStream_t stream);
   void run_lt(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws, size_t ws_bytes,
               cublasLtHandle_t h, cudaStream_t stream);

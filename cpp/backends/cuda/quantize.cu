@@ -29,16 +29,27 @@ struct ChannelOf {
 
 // NaN quantizes to the zero point (as on cpu: the spec leaves it open). Correctly rounded division, whatever the
 // compiler's division flags.
+template <class Y>
+__device__ __forceinline__ Y quantize_value(float x, float s, float z, float lo, float hi) {
+  float r = rintf(__fdiv_rn(x, s));
+  r = r == r ? r + z : z;
+  return Y(fminf(fmaxf(r, lo), hi));
+}
+
 template <class X, class S, class Y>
 __global__ void quantize_kernel(const X* __restrict__ x, const S* __restrict__ scale, const Y* __restrict__ zp,
                                 Y* __restrict__ y, int64_t n, ChannelOf ch, float lo, float hi) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t c = ch(i);
     const float z = zp ? float(zp[c * ch.zp_step]) : 0.f;
-    float r = rintf(__fdiv_rn(to_float(x[i]), to_float(scale[c])));
-    r = r == r ? r + z : z;
-    y[i] = Y(fminf(fmaxf(r, lo), hi));
+    y[i] = quantize_value<Y>(to_float(x[i]), to_float(scale[c]), z, lo, hi);
   }
+}
+
+// The product in float32, rounded once to the output type.
+template <class Y, class X>
+__device__ __forceinline__ Y dequantize_value(X x, int32_t z, float s) {
+  return from_float<Y>(float(int32_t(x) - z) * s);
 }
 
 // Per tensor, eight elements a thread (one 16- or 32-byte load, one 8-byte store): the quantizer of a large float16
@@ -57,11 +68,7 @@ __global__ void quantize8_kernel(const Pack8<X>* __restrict__ x, const S* __rest
     const Pack8<X> in = x[i];
     Pack8<Y> out;
 #pragma unroll
-    for (int k = 0; k < 8; ++k) {
-      float r = rintf(__fdiv_rn(to_float(in.v[k]), s));
-      r = r == r ? r + z : z;
-      out.v[k] = Y(fminf(fmaxf(r, lo), hi));
-    }
+    for (int k = 0; k < 8; ++k) out.v[k] = quantize_value<Y>(to_float(in.v[k]), s, z, lo, hi);
     y[i] = out;
   }
 }
@@ -76,7 +83,7 @@ __global__ void dequantize8_kernel(const Pack8<X>* __restrict__ x, const S* __re
     const Pack8<X> in = x[i];
     Pack8<Y> out;
 #pragma unroll
-    for (int k = 0; k < 8; ++k) out.v[k] = from_float<Y>(float(int32_t(in.v[k]) - z) * s);
+    for (int k = 0; k < 8; ++k) out.v[k] = dequantize_value<Y>(in.v[k], z, s);
     y[i] = out;
   }
 }
@@ -99,9 +106,7 @@ __global__ void quantize_layout_kernel(const X* __restrict__ x, const S* __restr
       const int64_t p = i % plane, rest = i / plane;
       src = ((rest / channels) * plane + p) * channels + rest % channels;
     }
-    float r = rintf(__fdiv_rn(to_float(x[src]), s));
-    r = r == r ? r + z : z;
-    y[i] = Y(fminf(fmaxf(r, lo), hi));
+    y[i] = quantize_value<Y>(to_float(x[src]), s, z, lo, hi);
   }
 }
 
@@ -112,11 +117,13 @@ __global__ void dequantize_kernel(const X* __restrict__ x, const S* __restrict__
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t c = ch(i);
     const int32_t z = zp ? int32_t(zp[c * ch.zp_step]) : 0;
-    y[i] = from_float<Y>(float(int32_t(x[i]) - z) * to_float(scale[c]));
+    y[i] = dequantize_value<Y>(x[i], z, to_float(scale[c]));
   }
 }
 
 bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
+
+bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 // Calls f(T{}) for the device type of a float dtype (float32/float16).
 template <class F>
@@ -240,7 +247,6 @@ class QuantizeKernel : public QdqKernelBase {
       TRTCORE_CUDA_LAUNCH_CHECK(where_, "quantize_layout_kernel");
       return;
     }
-    const auto aligned = [](const void* p, size_t a) { return reinterpret_cast<uintptr_t>(p) % a == 0; };
     if (ch_.channels == 1 && n % 8 == 0 && aligned(in[0].data, sizeof(X) * 8) && aligned(out[0].data, 8)) {
       quantize8_kernel<X, S, Y><<<grid_for(n / 8), kBlockSize, 0, stream>>>(
           static_cast<const Pack8<X>*>(in[0].data), in[1].as<S>(), static_cast<const Y*>(zero_point_ptr(in)),
@@ -279,7 +285,6 @@ class DequantizeKernel : public QdqKernelBase {
         using S = decltype(st);
         with_float(out[0].dtype, [&](auto yt) {
           using Y = decltype(yt);
-          const auto aligned = [](const void* p, size_t a) { return reinterpret_cast<uintptr_t>(p) % a == 0; };
           if (ch_.channels == 1 && n % 8 == 0 && aligned(in[0].data, sizeof(X) * 8) &&
               aligned(out[0].data, sizeof(Y) * 8)) {
             dequantize8_kernel<X, S, Y><<<grid_for(n / 8), kBlockSize, 0, ctx.stream>>>(
