@@ -1,7 +1,7 @@
 # CUTLASS's Hopper int8 GEMMs and implicit-GEMM convolutions for the cuda backend's QConv "i8-cutlass" and
-# "i8-cutlass-conv" tactics (header-only; the headers come from
-# the nvidia-cutlass pip wheel, cutlass_library/source/include, or CUTLASS_ROOT). AUTO builds them where the headers
-# are found; the translation units are compiled for sm_90a only (wgmma and TMA are that architecture's own).
+# "i8-cutlass-conv" tactics (header-only; the headers come from the nvidia-cutlass pip wheel,
+# cutlass_library/source/include and tools/util/include, or CUTLASS_ROOT). AUTO builds them where the headers are
+# found; the translation units are compiled for sm_90a only (wgmma and TMA are that architecture's own).
 set(TRTCORE_CUTLASS AUTO CACHE STRING "Build the CUTLASS SM90 int8 GEMM and convolution tactics: AUTO (where its headers are found), ON or OFF")
 set(CUTLASS_ROOT "" CACHE PATH "A CUTLASS source tree or the nvidia-cutlass wheel's cutlass_library/source folder")
 if(TRTCORE_CUTLASS STREQUAL "OFF")
