@@ -1,8 +1,8 @@
 """Int8 convolutions on the cuda backend (QConv lowered from DequantizeLinear -> Conv -> QuantizeLinear): ungrouped
 convolutions between int8 tensors run as int8 kernels (cuDNN graph API, a cuBLASLt int8 GEMM or the direct dp4a form,
 whichever the build timed fastest) and give the quantized tensors onnxruntime and the cpu backend's int8 plan give,
-within one quantization step; the graph-API form, fixed through the timing cache, does so on 3x3, strided and
-residual convolutions, and plans keep their tactics. Skipped without a GPU."""
+within one quantization step; the graph-API form and the CUTLASS convolution, fixed through the timing cache, do so
+on 3x3, strided and residual convolutions, and plans keep their tactics. Skipped without a GPU."""
 import numpy as np
 import onnx
 import pytest
@@ -360,12 +360,123 @@ def test_depthwise_convolution_runs_int8_between_int8_tensors(tmp_path, tactic, 
         assert layers["conv_dw"].tactic == tactic, layers["conv_dw"].tactic
     ops = [la.op for la in engine.layers]
     assert ops.count("QuantizeLinear") == 1 and ops.count("DequantizeLinear") == 1, ops  # the input's and output's
-    got = engine.infer({"x": x})["y"]
-    for ref_what, want in (("onnxruntime", ref), ("cpu int8 plan", cpu)):
-        worst, share = _steps(got, want, 0.03)
-        assert share < 0.002, (tactic, ref_what, worst, share)
-    path = str(tmp_path / "dw.plan")
-    engine.save(path)
-    loaded = trtcore.Engine(path)
-    assert [la.tactic for la in loaded.layers] == [la.tactic for la in engine.layers]
-    np.testing.assert_array_equal(loaded.infer({"x": x})["y"], got)
+    _assert_near(engine.infer({"x": x})["y"], ref, cpu, 0.03, 0.002, tactic)
+    _round_trip(engine, tmp_path / "dw.plan", x)
+
+
+CUTLASS_CONV_CONFIGS = ["128x128x64_1x1", "128x64x64_1x1", "128x128x64_1x2"]
+
+
+def _expect_cutlass_conv(tactics, names, config):
+    """The layers `names` run the CUTLASS convolution `config` (skips off SM 9.0; fails on SM 9.0 without it)."""
+    ran = {n: tactics[n] for n in names}
+    if all(t == "i8-cutlass-conv:" + config for t in ran.values()):
+        return
+    if not _device_is_sm90():
+        pytest.skip("the CUTLASS int8 convolution runs on SM 9.0 only")
+    pytest.fail("an SM 9.0 device ran %s instead of i8-cutlass-conv:%s (trtcore built without CUTLASS's headers, or "
+                "the configuration refused or failed its check at build)" % (ran, config))
+
+
+@pytest.mark.parametrize("config", CUTLASS_CONV_CONFIGS)
+def test_cutlass_int8_conv_on_the_spatial_chain(tmp_path, config):
+    """Every CUTLASS convolution configuration, fixed through the timing cache, runs the 3x3 convolutions between
+    NHWC int8 tensors (stride 1 and 2, padding 1; 32 input channels: half a k-block, 16 output channels: part of an N
+    tile) and the 1x1 one, and the chain gives the quantized outputs onnxruntime and the cpu int8 plan give but for
+    rare near-ties; a saved plan keeps the configuration and a smaller batch runs it too."""
+    model, x = _spatial_chain(8, 32, seed=5, dynamic=True)
+    ref = ort_run(model, {"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu", batch=8).infer({"x": x})["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache), batch=8)
+    tuned = build_engine(model, tmp_path, name="tuned", **opts)
+    _force_qconv_tactics(cache, "i8-cutlass-conv:" + config)
+    forced = build_engine(model, tmp_path, name="forced", **opts)
+    tactics = {la.name: la.tactic for la in forced.layers if la.op.startswith("QConv")}
+    assert all(la.precision == "int8" for la in forced.layers if la.op.startswith("QConv"))
+    _expect_cutlass_conv(tactics, ["conv_2", "conv_3", "conv_4"], config)
+    for engine, what in ((tuned, "tuned"), (forced, config)):
+        _assert_near(engine.infer({"x": x})["y"], ref, cpu, 0.03, 0.002, what, tactics)
+    loaded = _round_trip(forced, tmp_path / "cutlass_conv.plan", x)
+    worst, _ = _steps(loaded.infer({"x": x[:3]})["y"], forced.infer({"x": x})["y"][:3], 0.03)
+    assert worst <= 1, worst
+
+
+def _resnet_stage_chain(batch, size, seed):
+    """x -> Q/DQ -> Conv1x1(16->64)+Relu -> Q/DQ -> conv_a: Conv3x3(64->64, pad 1)+Relu -> Q/DQ -> conv_b:
+    Conv3x3(64->128, stride 2, pad 1)+Relu -> Q/DQ -> conv_c: Conv1x1(128->256, stride 2), no activation (the
+    downsample form) -> Q/DQ -> Conv1x1(256->16) -> Q/DQ -> y: ResNet-50's channel counts, several k-blocks a tap."""
+    rng = np.random.default_rng(seed)
+    N = helper.make_node
+    inits, nodes = [], []
+
+    def const(name, a):
+        inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
+        return name
+
+    def qdq(src, scale, tag):
+        s, z = const("s_" + tag, np.array(scale, np.float32)), const("z_" + tag, np.array(0, np.int8))
+        nodes.append(N("QuantizeLinear", [src, s, z], ["q_" + tag]))
+        nodes.append(N("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
+        return "dq_" + tag
+
+    def conv(tag, src, k, cin, r, relu, **attrs):
+        w = rng.integers(-127, 128, (k, cin, r, r)).astype(np.int8)
+        ws = (rng.uniform(0.5, 1.5, k) * 0.06 / np.sqrt(cin * r * r)).astype(np.float32)
+        nodes.append(N("DequantizeLinear", [const("wq_" + tag, w), const("ws_" + tag, ws),
+                                            const("wz_" + tag, np.zeros(k, np.int8))], ["w_" + tag], axis=0))
+        b = const("b_" + tag, (rng.standard_normal(k) * 0.1).astype(np.float32))
+        nodes.append(N("Conv", [src, "w_" + tag, b], ["c_" + tag], name="conv_" + tag, **attrs))
+        if not relu:
+            return "c_" + tag
+        nodes.append(N("Relu", ["c_" + tag], ["r_" + tag]))
+        return "r_" + tag
+
+    t = conv("in", qdq("x", 0.05, "in"), 64, 16, 1, True)
+    t = conv("a", qdq(t, 0.04, "m0"), 64, 64, 3, True, pads=[1, 1, 1, 1])
+    t = conv("b", qdq(t, 0.04, "m1"), 128, 64, 3, True, pads=[1, 1, 1, 1], strides=[2, 2])
+    t = conv("c", qdq(t, 0.04, "m2"), 256, 128, 1, False, strides=[2, 2])
+    y = qdq(conv("out", qdq(t, 0.05, "m3"), 16, 256, 1, False), 0.03, "out")
+    nodes.append(N("Identity", [y], ["y"]))
+    g = helper.make_graph(nodes, "resnet_stage_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                                     [batch, 16, size, size])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    x = (rng.standard_normal((batch, 16, size, size)) * 2).astype(np.float32)
+    return model, x
+
+
+@pytest.mark.parametrize("config", CUTLASS_CONV_CONFIGS)
+def test_cutlass_int8_conv_at_resnet_channel_counts(tmp_path, config):
+    """The 3x3 convolutions of 64 and 128 channels (stride 1 and 2) and the 1x1 stride-2 downsample (256 channels,
+    no activation: negative outputs kept) on each CUTLASS convolution configuration match onnxruntime and the cpu
+    int8 plan (an odd image size: the strided ones end on a partial window row)."""
+    model, x = _resnet_stage_chain(4, 29, seed=13)
+    ref = ort_run(model, {"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache))
+    build_engine(model, tmp_path, name="tuned", **opts)
+    _force_qconv_tactics(cache, "i8-cutlass-conv:" + config)
+    engine = build_engine(model, tmp_path, name="forced", **opts)
+    tactics = {la.name: la.tactic for la in engine.layers if la.op.startswith("QConv")}
+    _expect_cutlass_conv(tactics, ["conv_a", "conv_b", "conv_c"], config)
+    _assert_near(engine.infer({"x": x})["y"], ref, cpu, 0.03, 0.002, config, tactics)
+
+
+@pytest.mark.parametrize("config", CUTLASS_CONV_CONFIGS)
+def test_cutlass_int8_conv_adds_the_skip_connection(tmp_path, config):
+    """The residual 1x1 convolution on the CUTLASS convolution reads the int8 skip tensor as its epilogue's C
+    operand, as the GEMM form does, and matches onnxruntime and the cpu int8 plan."""
+    model, x = _spatial_chain(4, 16, seed=7, residual=True)
+    ref = ort_run(model, {"x": x})["y"]
+    cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", strict_fp32=False, timing_cache=str(cache))
+    build_engine(model, tmp_path, name="tuned", **opts)
+    _force_qconv_tactics(cache, "i8-cutlass-conv:" + config)
+    engine = build_engine(model, tmp_path, name="forced", **opts)
+    layers = {la.name: la for la in engine.layers}
+    assert layers["conv_3"].op == "QConv+Add+Relu" and layers["conv_3"].precision == "int8", layers["conv_3"]
+    _expect_cutlass_conv({n: la.tactic for n, la in layers.items()}, ["conv_2", "conv_3"], config)
+    _assert_near(engine.infer({"x": x})["y"], ref, cpu, 0.03, 0.002, config)

@@ -1,7 +1,8 @@
 // QConv (ops/qconv.cpp's inputs): int8 x int8 -> int32 convolution, then per output channel
 // y = acc' * x_scale * w_scale[m] + bias, the residual and activation in float, and requantization to int8/uint8
 // (or a float output), as the cpu reference (backends/cpu/qconv.cpp) computes it. Tactics (see qconv_kernel.h):
-// the direct dp4a kernel and the cuBLASLt int8 GEMM here, the cuDNN graph-API form in qconv_graph.cu.
+// the direct dp4a kernel and the cuBLASLt int8 GEMM here, the cuDNN graph-API form in qconv_graph.cu, the CUTLASS
+// GEMM and convolution forms in qconv_cutlass.cu.
 #include <cuda_fp16.h>
 
 #include <algorithm>
@@ -120,6 +121,7 @@ size_t QConvKernel::workspace_size() const {
     case QConvTactic::kLt: return LtGemm::kWorkspaceBytes;
     case QConvTactic::kGraph: return graph_ws_;
     case QConvTactic::kCutlass: return cutlass_ws_;
+    case QConvTactic::kCutlassConv: return cutlass_conv_ws_;
     default: return 0;
   }
 }
@@ -130,17 +132,14 @@ std::string QConvKernel::tactic() const {
     case QConvTactic::kGraph: return "i8-graph:" + graph_cfg_.text();
     case QConvTactic::kCutlass: return "i8-cutlass:" + cutlass_int8_config_name(cutlass_config_);
     case QConvTactic::kDepthwise: return "i8-dw4";
+    case QConvTactic::kCutlassConv: return "i8-cutlass-conv:" + cutlass_conv_config_name(cutlass_conv_config_);
     default: return "i8-direct";
   }
 }
 
 // The int8 GEMM form gives int8 out through its saturation only, with ReLU its one activation: a Clip(0, b) fits
 // when b quantizes to at least 127 (the saturation is then the clip).
-bool QConvKernel::lt_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const {
-  const Value& w = g.value(node.inputs[3]);
-  const bool pointwise = w.shape[2] == 1 && w.shape[3] == 1 && geom_.sh == 1 && geom_.sw == 1 && geom_.ph == 0 &&
-                         geom_.pw == 0 && geom_.cg == geom_.c && geom_.oh == geom_.h && geom_.ow == geom_.w;
-  if (!pointwise || geom_.c % 4 != 0 || geom_.k % 4 != 0) return false;
+bool QConvKernel::int8_epilogue_eligible(const Node& node, const Graph&, const CudaInitContext& ctx) const {
   if (x_type_ != DType::kInt8 || y_type_ != DType::kInt8 || epi_.x_zp != 0 || epi_.y_zp != 0.f) return false;
   // a residual is the GEMM's C operand: int8 in D's layout and symmetric (beta scales it, nothing shifts it)
   if (has_residual_ && (r_type_ != DType::kInt8 || epi_.r_zp != 0.f || ctx.in_layout(9) != Layout::kNHWC))
@@ -149,6 +148,15 @@ bool QConvKernel::lt_eligible(const Node& node, const Graph& g, const CudaInitCo
   const FusedActivation act = FusedActivation::from(node.attrs);
   if (act.kind == Activation::kNone || act.kind == Activation::kRelu) return true;
   return act.kind == Activation::kClip && act.alpha == 0.f && std::rint(act.beta / epi_.ys) >= 127.f;
+}
+
+// 1x1, stride-1, ungrouped convolutions are one GEMM over the pixels.
+bool QConvKernel::lt_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const {
+  const Value& w = g.value(node.inputs[3]);
+  const bool pointwise = w.shape[2] == 1 && w.shape[3] == 1 && geom_.sh == 1 && geom_.sw == 1 && geom_.ph == 0 &&
+                         geom_.pw == 0 && geom_.cg == geom_.c && geom_.oh == geom_.h && geom_.ow == geom_.w;
+  if (!pointwise || geom_.c % 4 != 0 || geom_.k % 4 != 0) return false;
+  return int8_epilogue_eligible(node, g, ctx);
 }
 
 void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
@@ -226,6 +234,9 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
     } else if (ctx.tactic == "i8-dw4" && dw_eligible(ctx)) {
       prepare_dw(node, g);
       tactic_ = QConvTactic::kDepthwise;
+    } else if (ctx.tactic.rfind("i8-cutlass-conv:", 0) == 0 &&
+               reuse_cutlass_conv(node, g, ctx, ctx.tactic.substr(16))) {
+      tactic_ = QConvTactic::kCutlassConv;
     }
     return;
   }
@@ -269,6 +280,8 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   }
   const float cutlass = tune_cutlass(node, g, ctx, ins, outs);
   if (cutlass < best) best = cutlass, tactic_ = QConvTactic::kCutlass;
+  const float cutlass_conv = tune_cutlass_conv(node, g, ctx, ins, outs);
+  if (cutlass_conv < best) best = cutlass_conv, tactic_ = QConvTactic::kCutlassConv;
   const float graph = tune_graph(node, g, ctx);
   drop_check_reference();  // the direct form's output the CUTLASS and graph forms were checked against
   if (graph < best) best = graph, tactic_ = QConvTactic::kGraph;
@@ -383,6 +396,9 @@ void QConvKernel::run(const std::vector<TensorView>& in, const std::vector<Tenso
     case QConvTactic::kGraph: run_graph(in, out, ctx); break;
     case QConvTactic::kCutlass: run_cutlass(in, out, ctx.workspace, ctx.workspace_bytes, ctx.stream); break;
     case QConvTactic::kDepthwise: launch_dw(in, out, ctx.stream); break;
+    case QConvTactic::kCutlassConv:
+      run_cutlass_conv(in, out, ctx.workspace, ctx.workspace_bytes, ctx.stream);
+      break;
     default: launch_direct(in, out, ctx.stream); break;
   }
 }

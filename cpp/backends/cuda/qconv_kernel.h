@@ -10,7 +10,11 @@
 //   "i8-cutlass:<config>" the i8-lt cases with N and K multiples of 16, on SM 9.0: a CUTLASS Hopper int8 GEMM
 //                        (wgmma, TMA) of the tile/cluster configuration named, the same epilogue in its visitor
 //                        tree (qconv_cutlass.cu, cutlass_gemm.h); checked against the direct form at build.
-// qconv.cu holds the direct and cuBLASLt forms, qconv_graph.cu the graph form, qconv_cutlass.cu the CUTLASS form.
+//   "i8-cutlass-conv:<config>" the graph form's convolutions (any filter size, stride, padding, dilation) with the
+//                        i8-cutlass epilogue's constraints and channels in multiples of 16, on SM 9.0: a CUTLASS Hopper
+//                        int8 implicit-GEMM convolution (TMA im2col, wgmma) with the same epilogue tree
+//                        (qconv_cutlass.cu, cutlass_conv.h); checked against the direct form at build.
+// qconv.cu holds the direct and cuBLASLt forms, qconv_graph.cu the graph form, qconv_cutlass.cu the CUTLASS forms.
 #pragma once
 #include <functional>
 #include <map>
@@ -20,6 +24,7 @@
 
 #include "backends/cuda/cuda_kernel.h"
 #include "backends/cuda/cudnn_graph.h"
+#include "backends/cuda/cutlass_conv.h"
 #include "backends/cuda/cutlass_gemm.h"
 #include "backends/cuda/device_math.cuh"
 #include "backends/cuda/layout_strides.h"
@@ -54,7 +59,7 @@ inline bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloa
 inline bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
 }  // namespace qconv
 
-enum class QConvTactic { kDirect, kLt, kGraph, kCutlass, kDepthwise };
+enum class QConvTactic { kDirect, kLt, kGraph, kCutlass, kDepthwise, kCutlassConv };
 
 class QConvKernel : public CudaKernel {
  public:
@@ -77,6 +82,8 @@ class QConvKernel : public CudaKernel {
   void scaled_epilogue(const Node& node, const Graph& g, float divisor, std::vector<float>* scale,
                        std::vector<float>* bias) const;
   bool lt_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
+  // The int8 GEMM epilogue's cases (int8 NHWC in and out, zero points 0, an int8 residual, a ReLU at most).
+  bool int8_epilogue_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
   void prepare_gemm_epilogue(const Node& node, const Graph& g, CudaInitContext& ctx);
   void prepare_lt(const Node& node, const Graph& g, CudaInitContext& ctx);
   GemmArgs lt_args(const void* x, const void* r, void* y) const;
@@ -85,7 +92,21 @@ class QConvKernel : public CudaKernel {
               cublasLtHandle_t h, cudaStream_t stream);
   float time_ms(const std::function<void()>& enqueue, cudaStream_t stream);
 
-  // ---- qconv_cutlass.cu: the CUTLASS form ----
+  // ---- qconv_cutlass.cu: the CUTLASS forms (GEMM and implicit-GEMM convolution) ----
+  // A form's configurations as the tuner sees them, on the tuning or the check's operands.
+  struct CutlassForm {
+    int count = 0;
+    std::function<std::string(int config)> prepare;  // "" when the configuration takes the layer
+    std::function<size_t(int config)> workspace;
+    std::function<std::string(int config, const void* x, const void* r, void* y, void* ws, cudaStream_t)> run;
+  };
+  // Times every configuration of `form` that takes the layer on the tuning operands and keeps the fastest whose
+  // output matches the direct form's: its time (infinity when none) and *chosen.
+  float tune_cutlass_form(const CutlassForm& form, CudaInitContext& ctx, const std::vector<TensorView>& ins,
+                          const std::vector<TensorView>& outs, int* chosen);
+  bool cutlass_form_matches(const CutlassForm& form, int config, CudaInitContext& ctx);
+  float cutlass_lower() const;  // the epilogue clamp's lower bound
+
   bool cutlass_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
   // Build: times every configuration on the tuning operands, keeps the fastest whose output matches the direct
   // form's; returns its time (infinity when none). Load: prepares the recorded configuration.
@@ -93,7 +114,7 @@ class QConvKernel : public CudaKernel {
                      const std::vector<TensorView>& outs);
   bool reuse_cutlass(const Node& node, const Graph& g, CudaInitContext& ctx, const std::string& config);
   CutlassInt8Gemm cutlass_problem(const void* x, const void* r, void* y, int64_t batch) const;
-  bool cutlass_matches(int config, CudaInitContext& ctx);
+  CutlassForm cutlass_gemm_form(int64_t batch) const;
   void run_cutlass(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws, size_t ws_bytes,
                    cudaStream_t stream);
 
@@ -101,6 +122,14 @@ class QConvKernel : public CudaKernel {
   bool dw_eligible(const CudaInitContext& ctx) const;
   void prepare_dw(const Node& node, const Graph& g);
   void launch_dw(const std::vector<TensorView>& in, const std::vector<TensorView>& out, cudaStream_t stream);
+  bool cutlass_conv_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
+  float tune_cutlass_conv(const Node& node, const Graph& g, CudaInitContext& ctx, const std::vector<TensorView>& ins,
+                          const std::vector<TensorView>& outs);
+  bool reuse_cutlass_conv(const Node& node, const Graph& g, CudaInitContext& ctx, const std::string& config);
+  CutlassInt8Conv cutlass_conv_problem(const void* x, const void* r, void* y, int64_t batch) const;
+  CutlassForm cutlass_conv_form(int64_t batch) const;
+  void run_cutlass_conv(const std::vector<TensorView>& in, const std::vector<TensorView>& out, void* ws,
+                        size_t ws_bytes, cudaStream_t stream);
 
   // ---- qconv_graph.cu: the graph-API form ----
   bool graph_spec(const Node& node, const Graph& g, const CudaInitContext& ctx, GraphConvSpec* spec) const;
@@ -141,6 +170,8 @@ class QConvKernel : public CudaKernel {
   int sm_count_ = 0;
   size_t cutlass_ws_ = 0;     // the chosen configuration's scratch at the maximum batch
   DeviceBuffer dw_weights_;   // the depthwise form's weights, [taps][K]
+  int cutlass_conv_config_ = -1;  // index into cutlass_conv.h's configurations
+  size_t cutlass_conv_ws_ = 0;
 };
 
 }  // namespace trtcore::cuda

@@ -3,54 +3,20 @@
 // configuration is instantiated in a translation unit of its own (int8_gemm_<config>.cu, compiled for sm_90a only:
 // cmake/cutlass.cmake), so they compile in parallel; int8_gemm_sm90.cu lists them.
 #pragma once
-#include <cute/tensor.hpp>
-#include <cutlass/cutlass.h>
-#include <cutlass/epilogue/collective/collective_builder.hpp>
-#include <cutlass/epilogue/thread/activation.h>
 #include <cutlass/gemm/collective/collective_builder.hpp>
 #include <cutlass/gemm/device/gemm_universal_adapter.h>
 #include <cutlass/gemm/kernel/gemm_universal.hpp>
 
-#include <limits>
-
+#include "backends/cuda/cutlass/int8_epilogue_sm90.cuh"
 #include "backends/cuda/cutlass/int8_gemm_configs.h"
 
 namespace trtcore::cuda::cutlass_sm90 {
-
-namespace fusion = cutlass::epilogue::fusion;
-using cute::_0;
-using cute::_1;
-using cute::Int;
-using cute::Shape;
-using cute::Stride;
-
-constexpr auto kNearest = cutlass::FloatRoundStyle::round_to_nearest;
-using PerChannel = Stride<_0, _1, int64_t>;  // a vector over N, the same for every row m
-
-// clamp(beta * C + (alpha[n] * acc + bias[n]), lower, +max), converted to int8 by cvt.rni.sat (round to nearest
-// even, saturate): the requantization run_lt's cuBLASLt epilogue computes. The scalar beta lets the kernel skip
-// reading C when it is 0.
-template <class Tile>
-using QConvTree = fusion::Sm90EVT<
-    fusion::Sm90Compute<cutlass::epilogue::thread::Clamp, int8_t, float, kNearest>,
-    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::homogeneous_multiply_add, float, float, kNearest>,
-                    fusion::Sm90ScalarBroadcast<float>,  // beta
-                    fusion::Sm90SrcFetch<int8_t>,        // C, the residual
-                    fusion::Sm90EVT<fusion::Sm90Compute<cutlass::homogeneous_multiply_add, float, float, kNearest>,
-                                    fusion::Sm90RowBroadcast<0, Tile, float, float, PerChannel>,  // alpha
-                                    fusion::Sm90AccFetch,
-                                    fusion::Sm90RowBroadcast<0, Tile, float, float, PerChannel>>>>;  // bias
-
-constexpr int kAlign = 16;  // int8 elements in 16 bytes: what TMA needs of every row
 
 template <int TM, int TN, int TK, int CM, int CN, class KernelSchedule, class EpilogueSchedule>
 struct Config {
   using Tile = Shape<Int<TM>, Int<TN>, Int<TK>>;
   using Cluster = Shape<Int<CM>, Int<CN>, _1>;
-  using Epilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
-      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, Tile, Cluster,
-      cutlass::epilogue::collective::EpilogueTileAuto, int32_t, float, int8_t, cutlass::layout::RowMajor, kAlign,
-      int8_t, cutlass::layout::RowMajor, kAlign, EpilogueSchedule, QConvTree<Tile>>::CollectiveOp;
+  using Epilogue = QConvEpilogueOf<Tile, Cluster, cutlass::layout::RowMajor, EpilogueSchedule>;
   using Mainloop = typename cutlass::gemm::collective::CollectiveBuilder<
       cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, int8_t, cutlass::layout::RowMajor, kAlign, int8_t,
       cutlass::layout::ColumnMajor, kAlign, int32_t, Tile, Cluster,
@@ -68,13 +34,7 @@ typename Cfg::Gemm::Arguments arguments_of(const CutlassInt8Gemm& p) {
   const typename Kernel::StrideB db = cute::make_stride(p.k, _1{}, p.n * p.k);  // B [N, K] row-major
   const typename Kernel::StrideC dc = cute::make_stride(p.n, _1{}, p.m * p.n);  // C, D [M, N] row-major
   const typename Kernel::StrideD dd = cute::make_stride(p.n, _1{}, p.m * p.n);
-  typename Tree::Arguments tree{
-      {                                                     // beta * C + (alpha * acc + bias)
-       {{p.beta}},                                          //   beta
-       {},                                                  //   C
-       {{p.alpha, 0.f, {}}, {}, {p.bias, 0.f, {}}, {}},     //   alpha * acc + bias
-       {}},
-      {p.lower, std::numeric_limits<float>::max()}};      // the clamp's bounds
+  const typename Tree::Arguments tree = qconv_tree_arguments<typename Cfg::Tile>(p.alpha, p.bias, p.beta, p.lower);
   cutlass::KernelHardwareInfo hw;
   static_cast<void>(cudaGetDevice(&hw.device_id));
   hw.sm_count = p.sm_count;
@@ -87,8 +47,6 @@ typename Cfg::Gemm::Arguments arguments_of(const CutlassInt8Gemm& p) {
       {tree, static_cast<const int8_t*>(c), dc, static_cast<int8_t*>(p.d), dd},
       hw};
 }
-
-inline const char* status_text(cutlass::Status s) { return cutlass::cutlassGetStatusString(s); }
 
 template <class Cfg>
 size_t workspace_of(const CutlassInt8Gemm& p) {
