@@ -36,7 +36,12 @@ def main():
 
     report, md = {}, []
     for prec in args.precisions:
-        opts = dict(batch=args.batch, backend="cuda", precision=prec, workspace_mib=args.workspace_mib)
+        # The kernel-by-kernel build reuses the first build's tactic choices (and skips timing them again).
+        cache = os.path.join(work, "%s_%s_b%d.timing" % (args.model, prec, args.batch))
+        if os.path.exists(cache):
+            os.remove(cache)
+        opts = dict(batch=args.batch, backend="cuda", precision=prec, workspace_mib=args.workspace_mib,
+                    timing_cache=cache)
         if prec == "int8":  # speed only: the scales come from seeded noise, as in batch_sweep.py
             noise = np.random.default_rng(0).standard_normal((32, 3, 224, 224)).astype(np.float32)
             opts.update(calibration_data=[noise[i:i + 16] for i in range(0, 32, 16)])

@@ -30,9 +30,9 @@ step() {  # step NAME SECONDS COMMAND...
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 # CUTLASS's headers for the int8 GEMM tactic: a carried nvidia-cutlass wheel (no package index on the GPU machine)
 for w in .whl/nvidia_cutlass-*.whl; do [[ -f $w ]] && "$PY" -m pip install -q --no-deps --no-index "$w"; done
-step build 150 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.define.TRTCORE_CUDA=ON \
+step build 300 "$PY" -m pip install -q --no-build-isolation --no-deps -Ccmake.define.TRTCORE_CUDA=ON \
   -Ccmake.define.TRTCORE_CUDA_ARCHITECTURES=90 -Cbuild-dir=/tmp/trtcore-build .
-step gpu_tests 150 bash -c "cd tests && $PY -m pytest -q -p no:cacheprovider -m gpu . -ra"
+step gpu_tests 300 bash -c "cd tests && $PY -m pytest -q -p no:cacheprovider -m gpu . -ra"
 [[ -f "$W/logs/gpu_tests.log" ]] && grep -E "^(FAILED|ERROR)" "$W/logs/gpu_tests.log" | head -20
 if [[ -f "$W/logs/gpu_tests.log" ]]; then  # the test log as a results folder of its own, named like the experiments'
   G="$W/res/gpu_tests" DEV=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
