@@ -231,7 +231,8 @@ def test_residual_convolution_runs_int8_with_its_skip_connection(tmp_path, tacti
                                                                                           100 * share))
 
 
-CUTLASS_CONFIGS = ["128x256x128_1x1", "128x256x64_1x1", "128x128x128_1x2_pingpong", "256x128x128_2x1"]
+CUTLASS_CONFIGS = ["128x256x128_1x1", "128x256x64_1x1", "128x128x128_1x2_pingpong", "256x128x128_2x1",
+                   "128x128x64_1x1_pingpong", "256x128x64_1x1"]
 
 
 def _device_is_sm90():
@@ -299,8 +300,8 @@ def test_cutlass_int8_gemm_adds_the_skip_connection(tmp_path, config):
     assert worst <= 1, worst
 
 
-def _depthwise_chain(batch, size, seed, stride):
-    """x -> Q/DQ -> Conv1x1(16->32)+Relu -> Q/DQ -> depthwise Conv3x3(32, stride) + Clip(0, 6) -> Q/DQ ->
+def _depthwise_chain(batch, size, seed, stride, window=3):
+    """x -> Q/DQ -> Conv1x1(16->32)+Relu -> Q/DQ -> depthwise Conv(32, window x window, stride) + Clip(0, 6) -> Q/DQ ->
     Conv1x1(32->16) -> Q/DQ -> y: a MobileNet block in TensorRT's explicit-quantization form."""
     rng = np.random.default_rng(seed)
     N = helper.make_node
@@ -326,7 +327,8 @@ def _depthwise_chain(batch, size, seed, stride):
         return "c_" + tag
 
     nodes.append(N("Relu", [conv("1", qdq("x", 0.05, "in"), 32, 16, 1)], ["r1"]))
-    dw = conv("dw", qdq("r1", 0.04, "m1"), 32, 1, 3, pads=[1, 1, 1, 1], strides=[stride, stride], group=32)
+    p = window // 2
+    dw = conv("dw", qdq("r1", 0.04, "m1"), 32, 1, window, pads=[p, p, p, p], strides=[stride, stride], group=32)
     nodes.append(N("Clip", [dw, const("lo", np.array(0, np.float32)), const("hi", np.array(6, np.float32))],
                    ["r2"]))
     y = qdq(conv("3", qdq("r2", 0.04, "m2"), 16, 32, 1), 0.03, "out")
@@ -339,13 +341,15 @@ def _depthwise_chain(batch, size, seed, stride):
     return model, x
 
 
+@pytest.mark.parametrize("window,size", [(3, 20), (5, 21)])
 @pytest.mark.parametrize("stride", [1, 2])
-@pytest.mark.parametrize("tactic", ["tuned", "i8-dw4", "i8-direct"])
-def test_depthwise_convolution_runs_int8_between_int8_tensors(tmp_path, tactic, stride):
+@pytest.mark.parametrize("tactic", ["tuned", "i8-dw4", "i8-dw8", "i8-direct"])
+def test_depthwise_convolution_runs_int8_between_int8_tensors(tmp_path, tactic, stride, window, size):
     """A depthwise convolution whose input and output are quantized runs as an int8 QConv on cuda (four channels a
-    thread, or the direct form): no Quantize/Dequantize pass around it, and the output is onnxruntime's and the cpu
-    int8 plan's within the share of near-ties the other tests allow."""
-    model, x = _depthwise_chain(4, 20, seed=11 + stride, stride=stride)
+    thread, eight channels by four outputs, or the direct form; 3x3 and 5x5 windows, strides 1 and 2, a partial
+    last tile): no Quantize/Dequantize pass around it, and the output is onnxruntime's and the cpu int8 plan's within
+    the share of near-ties the other tests allow."""
+    model, x = _depthwise_chain(4, size, seed=11 + stride + window, stride=stride, window=window)
     ref = ort_run(model, {"x": x})["y"]
     cpu = build_engine(model, tmp_path, name="cpu").infer({"x": x})["y"]
     cache = tmp_path / "t.cache"

@@ -26,10 +26,10 @@ template <> __device__ __forceinline__ __half store_out<__half>(float v, const Q
   return __float2half_rn(v);
 }
 template <> __device__ __forceinline__ int8_t store_out<int8_t>(float v, const QConvEpilogue& e) {
-  return int8_t(fminf(fmaxf(rintf(__fdiv_rn(v, e.ys)) + e.y_zp, e.lo), e.hi));
+  return int8_t(fminf(fmaxf(rintf(quotient_for_rint(v, e.ys, e.ys_inv)) + e.y_zp, e.lo), e.hi));
 }
 template <> __device__ __forceinline__ uint8_t store_out<uint8_t>(float v, const QConvEpilogue& e) {
-  return uint8_t(fminf(fmaxf(rintf(__fdiv_rn(v, e.ys)) + e.y_zp, e.lo), e.hi));
+  return uint8_t(fminf(fmaxf(rintf(quotient_for_rint(v, e.ys, e.ys_inv)) + e.y_zp, e.lo), e.hi));
 }
 
 // A residual element in the epilogue's units: float as stored, 8-bit dequantized with its scale and zero point.
@@ -131,7 +131,7 @@ std::string QConvKernel::tactic() const {
     case QConvTactic::kLt: return "i8-lt:" + lt_.tactic();
     case QConvTactic::kGraph: return "i8-graph:" + graph_cfg_.text();
     case QConvTactic::kCutlass: return "i8-cutlass:" + cutlass_int8_config_name(cutlass_config_);
-    case QConvTactic::kDepthwise: return "i8-dw4";
+    case QConvTactic::kDepthwise: return dw_form_ == DwForm::kTile8 ? "i8-dw8" : "i8-dw4";
     case QConvTactic::kCutlassConv: return "i8-cutlass-conv:" + cutlass_conv_config_name(cutlass_conv_config_);
     default: return "i8-direct";
   }
@@ -205,6 +205,7 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   epi_.quantized = present(node, 6);
   if (epi_.quantized) {
     epi_.ys = floats_of(g, node, 6)[0];
+    epi_.ys_inv = 1.f / epi_.ys;
     epi_.y_zp = float(int_of(g, node, 7));
     epi_.lo = y_type_ == DType::kInt8 ? -128.f : 0.f;
     epi_.hi = y_type_ == DType::kInt8 ? 127.f : 255.f;
@@ -231,8 +232,9 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       tactic_ = QConvTactic::kLt;
     } else if (ctx.tactic.rfind("i8-cutlass:", 0) == 0 && reuse_cutlass(node, g, ctx, ctx.tactic.substr(11))) {
       tactic_ = QConvTactic::kCutlass;
-    } else if (ctx.tactic == "i8-dw4" && dw_eligible(ctx)) {
+    } else if ((ctx.tactic == "i8-dw4" && dw_eligible(ctx)) || (ctx.tactic == "i8-dw8" && dw8_eligible(ctx))) {
       prepare_dw(node, g);
+      dw_form_ = ctx.tactic == "i8-dw8" ? DwForm::kTile8 : DwForm::kQuad;
       tactic_ = QConvTactic::kDepthwise;
     } else if (ctx.tactic.rfind("i8-cutlass-conv:", 0) == 0 &&
                reuse_cutlass_conv(node, g, ctx, ctx.tactic.substr(16))) {
@@ -257,7 +259,14 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   float best = time_ms([&] { launch_direct(ins, outs, ctx.stream); }, ctx.stream);
   if (dw_eligible(ctx)) {
     prepare_dw(node, g);
-    const float dw = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
+    DwForm fastest = DwForm::kQuad;
+    float dw = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
+    if (dw8_eligible(ctx)) {
+      dw_form_ = DwForm::kTile8;
+      const float dw8 = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
+      if (dw8 < dw) dw = dw8, fastest = DwForm::kTile8;
+    }
+    dw_form_ = fastest;
     if (dw < best) best = dw, tactic_ = QConvTactic::kDepthwise;
     else dw_weights_.reset();
   }

@@ -1,8 +1,13 @@
-// The QConv kernel's depthwise form ("i8-dw4", see qconv_kernel.h): a depthwise convolution between NHWC int8
-// tensors, four channels a thread (one 4-byte load per tap of the input and of the weights, stored [tap][channel]),
-// int32 accumulation and the direct form's epilogue, so its outputs are the direct form's bit for bit. MobileNets'
-// depthwise layers then read and write one byte per element instead of dequantizing to float16 and back.
+// The QConv kernel's depthwise forms (see qconv_kernel.h), between NHWC int8 tensors, with int32 accumulation and
+// the direct form's epilogue, so their outputs are the direct form's bit for bit. MobileNets' depthwise layers then
+// read and write one byte per element instead of dequantizing to float16 and back.
+// - "i8-dw4": four channels a thread (one 4-byte load per tap of the input and of the weights, stored [tap][channel]);
+// - "i8-dw8": eight channels (one 8-byte load) by four neighbouring outputs of a row a thread, so each input pixel
+//   loaded serves every tap and output that reads it (3x3 and 5x5 windows, stride 1 or 2).
 #include <cuda_fp16.h>
+
+#include <cstdint>
+#include <string>
 
 #include "backends/cuda/qconv_kernel.h"
 
@@ -11,7 +16,7 @@ namespace {
 
 template <class Y> __device__ __forceinline__ Y dw_store(float v, const QConvEpilogue& e);
 template <> __device__ __forceinline__ int8_t dw_store<int8_t>(float v, const QConvEpilogue& e) {
-  return int8_t(fminf(fmaxf(rintf(__fdiv_rn(v, e.ys)) + e.y_zp, e.lo), e.hi));
+  return int8_t(fminf(fmaxf(rintf(quotient_for_rint(v, e.ys, e.ys_inv)) + e.y_zp, e.lo), e.hi));
 }
 template <> __device__ __forceinline__ __half dw_store<__half>(float v, const QConvEpilogue&) {
   return __float2half_rn(v);
@@ -52,6 +57,105 @@ __global__ void qconv_dw4_kernel(const int8_t* __restrict__ x, const int8_t* __r
   }
 }
 
+
+__device__ __forceinline__ int32_t byte_of(uint32_t word, int b) { return int32_t(int8_t(word >> (8 * b))); }
+
+template <class Y>
+__device__ __forceinline__ void dw8_store(Y* out, const float* v, const QConvEpilogue& e) {
+#pragma unroll
+  for (int c = 0; c < 8; ++c) out[c] = dw_store<Y>(v[c], e);
+}
+template <>
+__device__ __forceinline__ void dw8_store<int8_t>(int8_t* out, const float* v, const QConvEpilogue& e) {
+  uint32_t word[2] = {0, 0};
+#pragma unroll
+  for (int c = 0; c < 8; ++c) word[c / 4] |= uint32_t(uint8_t(dw_store<int8_t>(v[c], e))) << (8 * (c % 4));
+  *reinterpret_cast<uint2*>(out) = make_uint2(word[0], word[1]);
+}
+
+template <int K, int S, class Y>
+__global__ void qconv_dw8_kernel(const int8_t* __restrict__ x, const int8_t* __restrict__ w, Y* __restrict__ y,
+                                 QConvGeom g, QConvEpilogue e, int total) {
+  constexpr int kTile = 4;
+  constexpr int kSpan = (kTile - 1) * S + K;  // input columns one thread reads
+  const int c8n = g.k / 8, tiles = (g.ow + kTile - 1) / kTile;
+  const int xh = int(g.xs.h), xw = int(g.xs.w);
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    int t = idx;
+    const int k = (t % c8n) * 8;
+    t /= c8n;
+    const int ow0 = (t % tiles) * kTile;
+    t /= tiles;
+    const int oy = t % g.oh, n = t / g.oh;
+    int32_t acc[kTile][8];
+#pragma unroll
+    for (int o = 0; o < kTile; ++o)
+#pragma unroll
+      for (int c = 0; c < 8; ++c) acc[o][c] = 0;
+    const int8_t* xb = x + int64_t(n) * g.xs.n + k;
+    const int iy0 = oy * S - g.ph, ix0 = ow0 * S - g.pw;
+#pragma unroll
+    for (int a = 0; a < K; ++a) {
+      const int iy = iy0 + a;
+      if (iy < 0 || iy >= g.h) continue;
+      int32_t wv[K][8];  // this window row's taps, unpacked once
+#pragma unroll
+      for (int j = 0; j < K; ++j) {
+        const uint2 raw = *reinterpret_cast<const uint2*>(w + (a * K + j) * g.k + k);
+#pragma unroll
+        for (int c = 0; c < 8; ++c) wv[j][c] = byte_of(c < 4 ? raw.x : raw.y, c % 4);
+      }
+#pragma unroll
+      for (int q = 0; q < kSpan; ++q) {
+        const int ix = ix0 + q;
+        if (ix < 0 || ix >= g.w) continue;  // padding: x equal to its zero point, which adds nothing
+        const uint2 raw = *reinterpret_cast<const uint2*>(xb + iy * xh + ix * xw);
+        int32_t xv[8];
+#pragma unroll
+        for (int c = 0; c < 8; ++c) xv[c] = byte_of(c < 4 ? raw.x : raw.y, c % 4) - e.x_zp;
+#pragma unroll
+        for (int o = 0; o < kTile; ++o) {
+          const int j = q - o * S;  // the tap of output o that reads column q
+          if (j < 0 || j >= K) continue;
+#pragma unroll
+          for (int c = 0; c < 8; ++c) acc[o][c] += xv[c] * wv[j][c];
+        }
+      }
+    }
+    float mult[8], bias[8];
+#pragma unroll
+    for (int c = 0; c < 8; ++c) mult[c] = e.mult[k + c], bias[c] = e.bias ? e.bias[k + c] : 0.f;
+#pragma unroll
+    for (int o = 0; o < kTile; ++o) {
+      const int ox = ow0 + o;
+      if (ox >= g.ow) break;
+      float v[8];
+#pragma unroll
+      for (int c = 0; c < 8; ++c) v[c] = apply_activation(e.act, float(acc[o][c]) * mult[c] + bias[c]);
+      dw8_store<Y>(y + int64_t(n) * g.ys.n + int64_t(oy) * g.ys.h + int64_t(ox) * g.ys.w + k, v, e);
+    }
+  }
+}
+
+template <int K, int S, class Y>
+void launch_dw8(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e, int64_t batch,
+                cudaStream_t stream, const std::string& where) {
+  const int64_t total = batch * g.oh * ((g.ow + 3) / 4) * (g.k / 8);
+  qconv_dw8_kernel<K, S, Y><<<grid_for(total), kBlockSize, 0, stream>>>(x, w, y, g, e, int(total));
+  TRTCORE_CUDA_LAUNCH_CHECK(where, (qconv_dw8_kernel<K, S, Y>));
+}
+
+template <class Y>
+void launch_dw8_typed(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e,
+                      int64_t batch, cudaStream_t stream, const std::string& where) {
+  if (g.kh == 3 && g.sh == 1) return launch_dw8<3, 1>(x, w, y, g, e, batch, stream, where);
+  if (g.kh == 3 && g.sh == 2) return launch_dw8<3, 2>(x, w, y, g, e, batch, stream, where);
+  if (g.kh == 5 && g.sh == 1) return launch_dw8<5, 1>(x, w, y, g, e, batch, stream, where);
+  launch_dw8<5, 2>(x, w, y, g, e, batch, stream, where);
+}
+
+bool aligned8(const void* p) { return reinterpret_cast<uintptr_t>(p) % 8 == 0; }
+
 }  // namespace
 
 using namespace qconv;
@@ -74,10 +178,34 @@ void QConvKernel::prepare_dw(const Node& node, const Graph& g) {
   dw_weights_ = upload(by_tap.data(), by_tap.size(), where_ + " (depthwise weights by tap)");
 }
 
+// The tiled form: eight-channel loads and stores, square 3x3 or 5x5 windows, equal strides of 1 or 2, no dilation.
+bool QConvKernel::dw8_eligible(const CudaInitContext& ctx) const {
+  const bool window = geom_.kh == geom_.kw && (geom_.kh == 3 || geom_.kh == 5) && geom_.sh == geom_.sw &&
+                      (geom_.sh == 1 || geom_.sh == 2) && geom_.dh == 1 && geom_.dw == 1;
+  return dw_eligible(ctx) && window && geom_.k % 8 == 0 && geom_.ys.w % 8 == 0 && geom_.ys.h % 8 == 0 &&
+         geom_.ys.n % 8 == 0;
+}
+
 void QConvKernel::launch_dw(const std::vector<TensorView>& in, const std::vector<TensorView>& out,
                             cudaStream_t stream) {
   const int64_t quads = out[0].numel() / 4;
   const int8_t* x = static_cast<const int8_t*>(in[0].data);
+  const int64_t batch = in[0].shape[0];
+  // The tiled form's 32-bit indices and 8-byte accesses; anything else (never a planned buffer) takes the quad form.
+  if (dw_form_ == DwForm::kTile8 && out[0].numel() < INT32_MAX && in[0].numel() < INT32_MAX && aligned8(x) &&
+      aligned8(out[0].data)) {
+    switch (y_type_) {
+      case DType::kInt8:
+        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<int8_t*>(out[0].data), geom_, epi_, batch,
+                                stream, where_);
+      case DType::kFloat16:
+        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<__half*>(out[0].data), geom_, epi_, batch,
+                                stream, where_);
+      default:
+        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<float*>(out[0].data), geom_, epi_, batch,
+                                stream, where_);
+    }
+  }
   switch (y_type_) {
     case DType::kInt8:
       qconv_dw4_kernel<int8_t><<<grid_for(quads), kBlockSize, 0, stream>>>(

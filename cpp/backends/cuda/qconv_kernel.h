@@ -49,6 +49,7 @@ struct QConvEpilogue {
   bool flip = false;            // uint8 data: x ^ 0x80 is its signed form (x - 128)
   bool quantized = false;
   float ys = 1.f, y_zp = 0.f, lo = 0.f, hi = 0.f;  // output scale (divided by, as QuantizeLinear does)
+  float ys_inv = 1.f;  // 1 / ys, for quotient_for_rint
   float r_scale = 1.f, r_zp = 0.f;  // an 8-bit residual's scale and zero point (a float one is added as stored)
   DeviceActivation act;
 };
@@ -58,6 +59,9 @@ inline bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
 inline bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
 inline bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
 }  // namespace qconv
+
+// The depthwise tactic's kernels: four channels a thread (i8-dw4), or eight channels by four outputs (i8-dw8).
+enum class DwForm { kQuad, kTile8 };
 
 enum class QConvTactic { kDirect, kLt, kGraph, kCutlass, kDepthwise, kCutlassConv };
 
@@ -120,6 +124,7 @@ class QConvKernel : public CudaKernel {
 
   // ---- qconv_depthwise.cu: the depthwise form ----
   bool dw_eligible(const CudaInitContext& ctx) const;
+  bool dw8_eligible(const CudaInitContext& ctx) const;
   void prepare_dw(const Node& node, const Graph& g);
   void launch_dw(const std::vector<TensorView>& in, const std::vector<TensorView>& out, cudaStream_t stream);
   bool cutlass_conv_eligible(const Node& node, const Graph& g, const CudaInitContext& ctx) const;
@@ -170,6 +175,7 @@ class QConvKernel : public CudaKernel {
   int sm_count_ = 0;
   size_t cutlass_ws_ = 0;     // the chosen configuration's scratch at the maximum batch
   DeviceBuffer dw_weights_;   // the depthwise form's weights, [taps][K]
+  DwForm dw_form_ = DwForm::kQuad;
   int cutlass_conv_config_ = -1;  // index into cutlass_conv.h's configurations
   size_t cutlass_conv_ws_ = 0;
 };
