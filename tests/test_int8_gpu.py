@@ -83,6 +83,26 @@ def test_quantize_float16_and_float32_scales(dtype, scale_dtype, per_axis, tmp_p
     assert_close(got, want, what="cuda QuantizeLinear vs the ONNX formula")
 
 
+@pytest.mark.parametrize("scale", [0.0625, 0.1, 0.0173, 3.7e-3, 0.9, 1.3e-5])
+def test_quantize_rounds_near_ties_as_a_division_would(scale, tmp_path):
+    """A per-tensor QuantizeLinear multiplies by 1/scale and divides only near a tie: on values placed at, just
+    below and just above half-integer multiples of the scale (and far beyond int8's range, where it saturates),
+    every output equals numpy's saturate(round_half_even(x / scale) + zero_point) in float32."""
+    rng = np.random.default_rng(int(scale * 1e6))
+    k = rng.integers(-300, 300, 4096).astype(np.float64)
+    offsets = np.array([0.0, 1e-7, -1e-7, 1e-5, -1e-5, 9e-4, -9e-4, 2e-3, -2e-3, 3e-3, -3e-3, 0.25, -0.5])
+    q = k + 0.5 + rng.choice(offsets, k.size)
+    x = np.concatenate([q * scale, rng.standard_normal(1024) * 200 * scale, [1e30, -1e30, 0.0, -0.0]])
+    x = x[: x.size // 8 * 8].astype(np.float32).reshape(1, -1)
+    s, zp = np.array(scale, np.float32), np.array(-5, np.int8)
+    model = _single("QuantizeLinear", helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape)),
+                    helper.make_tensor_value_info("y", TensorProto.INT8, None),
+                    [onnx.numpy_helper.from_array(s, "s"), onnx.numpy_helper.from_array(zp, "z")])
+    got = build_engine(model, tmp_path, backend="cuda").infer({"x": x})["y"]
+    want = _quantize_ref(x, s, zp, 1, -128, 127).astype(np.int8)
+    assert np.array_equal(got, want), np.flatnonzero(got != want)[:10]
+
+
 @pytest.mark.parametrize("per_axis", [False, True], ids=["per_tensor", "per_axis"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float16], ids=["float32", "float16"])
 def test_dequantize_writes_the_scale_type(dtype, per_axis, tmp_path):
@@ -127,6 +147,31 @@ def test_qdq_between_convs_in_nhwc_regions(tmp_path):
         assert "QuantizeLinear" in _layer_ops(engine) and "DequantizeLinear" in _layer_ops(engine)
         got = engine.infer({"x": x})["y"]
         assert rel_l2(got, ref) < tol, (strict, rel_l2(got, ref))
+
+
+@pytest.mark.parametrize("size", [8, 7], ids=["plane_by_4", "odd_plane"])
+@pytest.mark.parametrize("channels", [1, 3, 4, 5])
+def test_input_quantizer_hands_nhwc_to_the_float_stem(tmp_path, channels, size):
+    """The network input's QuantizeLinear writes NHWC int8 for the TF32 stem behind its DequantizeLinear (the
+    image form for up to four channels and planes in fours, the element form otherwise), and the convolution's output
+    is onnxruntime's: a channel or pixel put in the wrong place gives O(1) errors."""
+    rng = np.random.default_rng(20 + channels + size)
+    N = helper.make_node
+    inits = [onnx.numpy_helper.from_array(a, n) for n, a in [
+        ("w", (rng.standard_normal((8, channels, 3, 3)) * 0.3).astype(np.float32)),
+        ("s", np.array(0.02, np.float32)), ("z", np.array(3, np.int8))]]
+    nodes = [N("QuantizeLinear", ["x", "s", "z"], ["q"]), N("DequantizeLinear", ["q", "s", "z"], ["d"]),
+             N("Conv", ["d", "w"], ["c"], pads=[1, 1, 1, 1]), N("Relu", ["c"], ["y"])]
+    shape = [3, channels, size, size]
+    g = helper.make_graph(nodes, "input_q", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model_gen_version(g, opset_imports=[helper.make_opsetid("", 13)])
+    x = rng.standard_normal(shape).astype(np.float32)
+    ref = ort_run(model, {"x": x})["y"]
+    engine = build_engine(model, tmp_path, backend="cuda", strict_fp32=False)
+    assert "QuantizeLinear" in _layer_ops(engine)
+    got = engine.infer({"x": x})["y"]
+    assert rel_l2(got, ref) < 1e-2, rel_l2(got, ref)
 
 
 @pytest.mark.parametrize("strict,tol", [(True, 2e-2), (False, 5e-2)], ids=["fp32", "tf32"])

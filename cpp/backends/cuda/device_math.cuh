@@ -19,6 +19,15 @@ __device__ __forceinline__ T store_as(float v) {
   else return T(v);
 }
 
+// x / s where only rint() of the result matters (quantizers): the product with 1/s, unless it lands within 2e-3 of a
+// half-integer, where the correctly rounded quotient decides. Below 8192 the product is within 2^-10 of x / s, and
+// beyond that every 8-bit quantizer saturates, so rint() rounds as it would after the division, at a multiply's cost.
+__device__ __forceinline__ float quotient_for_rint(float x, float s, float inv_s) {
+  const float r = x * inv_s;
+  const float f = fabsf(r - truncf(r));
+  return fabsf(f - 0.5f) < 2e-3f ? __fdiv_rn(x, s) : r;
+}
+
 // Activation as a kernel argument (the enum travels by value).
 struct DeviceActivation {
   Activation kind = Activation::kNone;

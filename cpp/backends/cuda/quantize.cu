@@ -7,6 +7,7 @@
 
 #include <type_traits>
 
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/elementwise.cuh"
 #include "ops/quant_params.h"
 
@@ -32,6 +33,13 @@ struct ChannelOf {
 template <class Y>
 __device__ __forceinline__ Y quantize_value(float x, float s, float z, float lo, float hi) {
   float r = rintf(__fdiv_rn(x, s));
+  r = r == r ? r + z : z;
+  return Y(fminf(fmaxf(r, lo), hi));
+}
+// The same with 1/s at hand (per-tensor scales: computed once a thread).
+template <class Y>
+__device__ __forceinline__ Y quantize_value(float x, float s, float inv_s, float z, float lo, float hi) {
+  float r = rintf(quotient_for_rint(x, s, inv_s));
   r = r == r ? r + z : z;
   return Y(fminf(fmaxf(r, lo), hi));
 }
@@ -62,13 +70,13 @@ struct alignas(sizeof(T) * 8) Pack8 {
 template <class X, class S, class Y>
 __global__ void quantize8_kernel(const Pack8<X>* __restrict__ x, const S* __restrict__ scale, const Y* __restrict__ zp,
                                  Pack8<Y>* __restrict__ y, int64_t packs, float lo, float hi) {
-  const float s = to_float(scale[0]);
+  const float s = to_float(scale[0]), inv_s = __frcp_rn(s);
   const float z = zp ? float(zp[0]) : 0.f;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < packs; i += int64_t(gridDim.x) * blockDim.x) {
     const Pack8<X> in = x[i];
     Pack8<Y> out;
 #pragma unroll
-    for (int k = 0; k < 8; ++k) out.v[k] = quantize_value<Y>(to_float(in.v[k]), s, z, lo, hi);
+    for (int k = 0; k < 8; ++k) out.v[k] = quantize_value<Y>(to_float(in.v[k]), s, inv_s, z, lo, hi);
     y[i] = out;
   }
 }
@@ -107,6 +115,41 @@ __global__ void quantize_layout_kernel(const X* __restrict__ x, const S* __restr
       src = ((rest / channels) * plane + p) * channels + rest % channels;
     }
     y[i] = quantize_value<Y>(to_float(x[src]), s, z, lo, hi);
+  }
+}
+
+template <class T>
+struct alignas(sizeof(T) * 4) Pack4 {
+  T v[4];
+};
+
+// NCHW -> NHWC for images of at most four channels (the network input): a thread quantizes four neighbouring pixels
+// of each channel (one 4-element load per channel plane, coalesced across the warp) and writes their 4*C bytes as C
+// 32-bit words, instead of one scattered byte per element with 64-bit index arithmetic.
+template <int C, class X, class S, class Y>
+__global__ void quantize_image_to_nhwc_kernel(const X* __restrict__ x, const S* __restrict__ scale,
+                                              const Y* __restrict__ zp, Y* __restrict__ y, int64_t groups,
+                                              int64_t plane, float lo, float hi) {
+  const float s = to_float(scale[0]), inv_s = __frcp_rn(s);
+  const float z = zp ? float(zp[0]) : 0.f;
+  const int64_t per_image = plane / 4;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < groups; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t img = i / per_image, p = (i % per_image) * 4;
+    uint32_t q[C][4];
+#pragma unroll
+    for (int c = 0; c < C; ++c) {
+      const Pack4<X> in = *reinterpret_cast<const Pack4<X>*>(x + (img * C + c) * plane + p);
+#pragma unroll
+      for (int k = 0; k < 4; ++k) q[c][k] = uint8_t(quantize_value<Y>(to_float(in.v[k]), s, inv_s, z, lo, hi));
+    }
+    uint32_t* out = reinterpret_cast<uint32_t*>(y + (img * plane + p) * C);
+#pragma unroll
+    for (int w = 0; w < C; ++w) {
+      uint32_t word = 0;
+#pragma unroll
+      for (int b = 0; b < 4; ++b) word |= q[(4 * w + b) % C][(4 * w + b) / C] << (8 * b);
+      out[w] = word;
+    }
   }
 }
 
@@ -237,6 +280,22 @@ class QuantizeKernel : public QdqKernelBase {
               cudaStream_t stream) const {
     if (in_layout_ != out_layout_) {
       const int64_t c = in[0].shape[1], plane = in[0].shape[2] * in[0].shape[3];
+      if (out_layout_ == Layout::kNHWC && c <= 4 && plane % 4 == 0 && aligned(in[0].data, sizeof(X) * 4) &&
+          aligned(out[0].data, 4)) {
+        const auto image = [&](auto channels) {
+          constexpr int kC = decltype(channels)::value;
+          const int64_t groups = n / (4 * kC);  // four pixels of every channel a thread
+          quantize_image_to_nhwc_kernel<kC, X, S, Y><<<grid_for(groups), kBlockSize, 0, stream>>>(
+              in[0].as<X>(), in[1].as<S>(), static_cast<const Y*>(zero_point_ptr(in)), out[0].as<Y>(), groups, plane,
+              lo, hi);
+        };
+        if (c == 1) image(std::integral_constant<int, 1>{});
+        else if (c == 2) image(std::integral_constant<int, 2>{});
+        else if (c == 3) image(std::integral_constant<int, 3>{});
+        else image(std::integral_constant<int, 4>{});
+        TRTCORE_CUDA_LAUNCH_CHECK(where_, "quantize_image_to_nhwc_kernel");
+        return;
+      }
       const auto go = [&](auto to_nhwc) {
         quantize_layout_kernel<X, S, Y, decltype(to_nhwc)::value><<<grid_for(n), kBlockSize, 0, stream>>>(
             in[0].as<X>(), in[1].as<S>(), static_cast<const Y*>(zero_point_ptr(in)), out[0].as<Y>(), n, c, plane,
