@@ -16,5 +16,7 @@ CutlassInt8Entry config_128x256x128_1x1();
 CutlassInt8Entry config_128x256x64_1x1();
 CutlassInt8Entry config_128x128x128_1x2_pingpong();
 CutlassInt8Entry config_256x128x128_2x1();
+CutlassInt8Entry config_128x128x64_1x1_pingpong();
+CutlassInt8Entry config_256x128x64_1x1();
 
 }  // namespace trtcore::cuda::cutlass_sm90

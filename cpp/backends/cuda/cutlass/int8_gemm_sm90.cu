@@ -13,11 +13,13 @@ const CutlassInt8Entry& config_at(int config) {
       cutlass_sm90::config_128x256x64_1x1(),
       cutlass_sm90::config_128x128x128_1x2_pingpong(),
       cutlass_sm90::config_256x128x128_2x1(),
+      cutlass_sm90::config_128x128x64_1x1_pingpong(),
+      cutlass_sm90::config_256x128x64_1x1(),
   };
   return kConfigs[config];
 }
 
-constexpr int kConfigCount = 4;
+constexpr int kConfigCount = 6;
 
 }  // namespace
 
