@@ -145,6 +145,20 @@ def test_unknown_flags_get_suggestions(built, args, suggestion):
     assert_clean_failure(proc, "unknown option", suggestion)
 
 
+def test_unknown_short_flag_is_quoted_as_written(built):
+    proc = trtcore_cli("run", "--plan", built[1], "-x")
+    assert_clean_failure(proc, "unknown option -x ")
+    assert "--x" not in proc.output, proc.output
+
+
+@pytest.mark.parametrize("word, suggestion", [("bild", "did you mean build?"), ("prepar", "did you mean prepare?"),
+                                              ("zzzzzz", "commands: build, run")])
+def test_unknown_command_gets_a_suggestion(word, suggestion):
+    proc = trtcore_cli(word, "x")
+    assert_clean_failure(proc, f"unknown command '{word}'", suggestion)
+    assert "prepare" in proc.output  # the Python package's commands are named too
+
+
 def test_short_v_is_verbose(built):
     proc = trtcore_cli("run", "--plan", built[1], "--iter", 4, "-v")
     assert proc.returncode == 0, proc.output
@@ -327,7 +341,7 @@ def test_trtexec_builds_then_runs(built, tmp_path):
 
 INT8_ONLY = [["--calibration-cache", "c.cache"], ["--calib", "c.cache"], ["--calibrator", "max"],
              ["--percentile", "99.9"], ["--exclude-layers", "n0"], ["--calibration-batch", "2"],
-             ["--calibration-batches", "1"]]
+             ["--calibration-batches", "1"], ["--layer-precision", "n0:fp32"]]
 
 
 @pytest.mark.parametrize("args", INT8_ONLY, ids=lambda a: a[0])
