@@ -426,6 +426,9 @@ def test_unwritable_outputs_fail_before_the_work(built, tmp_path, rng):
     proc = trtcore_cli("run", "--plan", built[1], "--iter", 1, "--json", f"{UNWRITABLE}/r.json")
     assert_clean_failure(proc, "cannot write", "not writable")
     assert "timing:" not in proc.output
+    (tmp_path / "afile").write_text("")  # a file where a folder is expected is named as such, not as missing
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--plan", tmp_path / "afile" / "t.plan")
+    assert_clean_failure(proc, "cannot write the plan", "is a file, not a folder")
 
 
 # ---------------------------------------------------------------------------------------------------- --dir runs
