@@ -337,6 +337,22 @@ def test_trtexec_builds_then_runs(built, tmp_path):
     assert_clean_failure(trtcore_cli("trtexec", "--iterations=3"), "--onnx", "--loadEngine")
 
 
+@pytest.mark.parametrize("flag, says", [("--best", "--half or --int8"), ("--skipInference", "trtcore build"),
+                                        ("--loadInputs=input:x.bin", "run --dir"), ("--streams=2", "create_context")])
+def test_trtexec_flags_without_counterpart_say_what_to_use(built, flag, says):
+    proc = trtcore_cli("trtexec", f"--onnx={built[0]}", flag)
+    assert_clean_failure(proc, flag.split("=")[0] + " is a trtexec option trtcore does not have", says)
+
+
+def test_trtexec_no_tf32_and_layer_precisions_are_aliases(built, tmp_path):
+    plan = tmp_path / "a.plan"
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--noTF32", "--plan", plan)
+    assert proc.returncode == 0 and plan.exists(), proc.output
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--layerPrecisions=conv_1:fp32",
+                       "--plan", plan)
+    assert_clean_failure(proc, "--layerPrecisions needs --int8")
+
+
 # ---------------------------------------------------------------------------------------------------- INT8-only options
 
 INT8_ONLY = [["--calibration-cache", "c.cache"], ["--calib", "c.cache"], ["--calibrator", "max"],

@@ -89,7 +89,7 @@ std::vector<Flag> build_flags() {
        "calibrate on at most this many batches (default: every sample)", "int8"},
       {{"exclude-layers"}, nullptr, "build", "LIST", B | I | Q | L | T,
        "layers INT8 leaves in float: name[,name2...] (see `inspect --plan`)", "int8"},
-      {{"layer-precision"}, nullptr, "build", "LIST", B | I | Q | L | T,
+      {{"layer-precision", "layerPrecisions"}, nullptr, "build", "LIST", B | I | Q | L | T,
        "per-layer precision: name:fp32[,name2:fp32...] (with --int8, the same as --exclude-layers)", "int8"},
       {{"int8-fallback"}, nullptr, "build", "P", B | I | L | T,
        "precision of the layers --int8 leaves in float: fp16 (cuda's default; --int8 --half) | fp32 (cpu's)", "int8"},
@@ -104,7 +104,7 @@ std::vector<Flag> build_flags() {
       {{"int8-target-agreement"}, nullptr, "build", "F", B | I | Q | L | T,
        "INT8: top-1 agreement with FP32 on the calibration samples that --int8-float-layers auto reaches "
        "(default 0.99)", "int8"},
-      {{"strict-fp32"}, nullptr, "build", nullptr, B | I | L | T, "no TF32 tensor-core math for FP32 layers",
+      {{"strict-fp32", "noTF32"}, nullptr, "build", nullptr, B | I | L | T, "no TF32 tensor-core math for FP32 layers",
        "strict-fp32"},
       {{"io-half"}, nullptr, "build", nullptr, B | I | L | T, "FP16 inputs and outputs", "half --io-half"},
       {{"disable-pass"}, nullptr, "build", "NAME", B | I | Q | L | T,
@@ -231,8 +231,37 @@ std::vector<std::string> suggestions(const std::string& name, Command cmd) {
   return {};
 }
 
+// trtexec flags with no counterpart here, and what to do instead: a trtexec user gets a reason, not a bare
+// "unknown option".
+const std::map<std::string, const char*>& trtexec_without_counterpart() {
+  static const std::map<std::string, const char*> table = {
+      {"best", "choose one precision: --half or --int8 (with --calibration-dir)"},
+      {"buildOnly", "build writes the plan without running it: trtcore build"},
+      {"skipInference", "build writes the plan without running it: trtcore build"},
+      {"loadInputs", "run reads raw float32 samples from a folder: run --dir"},
+      {"exportOutput", "run writes one output file per sample: run --dir ... --output-dir"},
+      {"dumpOutput", "run writes one output file per sample: run --dir ... --output-dir"},
+      {"streams", "one engine runs several contexts from Python (Engine.create_context)"},
+      {"infStreams", "one engine runs several contexts from Python (Engine.create_context)"},
+      {"exportLayerInfo", "inspect --plan lists every layer with its precision and tactic"},
+      {"profilingVerbosity", "inspect --plan always lists every layer"},
+      {"explicitBatch", "every plan has an explicit batch axis"},
+      {"stronglyTyped", "precision comes from --half/--int8 and the model's own Q/DQ nodes"},
+      {"precisionConstraints", "--layer-precision name:fp32 always holds"},
+      {"inputIOFormats", "inputs are float32, or float16 with --io-half"},
+      {"outputIOFormats", "outputs are float32, or float16 with --io-half"},
+      {"useSpinWait", "the host always waits for completion by synchronizing"},
+      {"builderOptimizationLevel", "the cuda backend always times its tactics"},
+      {"noBuilderCache", "tactic timings are cached only with --timing-cache"},
+  };
+  return table;
+}
+
 // `written` is the flag as given ("-x" or "--x"), so the message quotes the user's own words.
 [[noreturn]] void unknown_flag(const std::string& name, const std::string& written, Command cmd) {
+  const auto trtexec = trtexec_without_counterpart().find(name);
+  if (trtexec != trtexec_without_counterpart().end())
+    fail(ErrorKind::kInvalidArgument, written, " is a trtexec option trtcore does not have; ", trtexec->second);
   const std::vector<std::string> near = suggestions(name, cmd);
   std::string hint;
   for (size_t i = 0; i < near.size(); ++i) hint += (i ? (i + 1 == near.size() ? " or " : ", ") : "") + near[i];
