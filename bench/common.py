@@ -125,12 +125,14 @@ def result_dir(args, experiment, device=None):
     device = device or ("cpu-small" if args.small else slug(gpu_name() or "cpu"))
     name = args.name or experiment
     d = os.path.join(args.out, name)
-    retire(d)
+    replaced = retire(d)
     os.makedirs(d, exist_ok=True)
     commit = git_commit()
     run = dict(run="%s-%s-%s-%s" % (name, device, time.strftime("%Y%m%d"), commit), experiment=experiment,
                device=device, date=time.strftime("%Y-%m-%d %H:%M"), commit=commit,
                command=command_line(args, experiment + ".py"))
+    if replaced:  # where the previous run went, so a run that measures nothing can put it back
+        run["replaced"] = os.path.relpath(replaced, os.path.dirname(os.path.normpath(d)))
     with open(os.path.join(d, "run.json"), "w") as f:
         json.dump(run, f, indent=1)
         f.write("\n")
@@ -139,9 +141,9 @@ def result_dir(args, experiment, device=None):
 
 def retire(latest):
     """Moves a latest-run folder to history/<its run name> beside it; a name already taken gets -2, -3, ...
-    (a run is never overwritten)."""
+    (a run is never overwritten). Returns where it went (None when there was nothing to move)."""
     if not os.path.isdir(latest) or not os.listdir(latest):
-        return
+        return None
     try:
         with open(os.path.join(latest, "run.json")) as f:
             run = json.load(f)["run"]
@@ -156,6 +158,26 @@ def retire(latest):
         dest = os.path.join(history, "%s-%d" % (run, n))
     shutil.move(latest, dest)
     log("previous run moved to %s" % dest)
+    return dest
+
+
+def restore_replaced(rdir):
+    """After a run that measured nothing: that run goes to history/ and the run it replaced is the latest again, so
+    a script run where it cannot measure (no GPU) never displaces real results. Returns the empty run's folder."""
+    try:
+        with open(os.path.join(rdir, "run.json")) as f:
+            replaced = json.load(f).get("replaced")
+    except (OSError, ValueError):
+        replaced = None
+    previous = replaced and os.path.join(os.path.dirname(os.path.normpath(rdir)), replaced)
+    if not previous or not os.path.isdir(previous):
+        return rdir
+    tmp = rdir.rstrip(os.sep) + ".empty"
+    shutil.move(rdir, tmp)
+    shutil.move(previous, rdir)
+    moved = retire(tmp)
+    log("nothing measured: the previous run is back in %s; this one is in %s" % (rdir, moved))
+    return moved
 
 
 def work_dir(args, rdir):
@@ -304,6 +326,7 @@ def write_results(rdir, title, results, notes, extra_sections=(), figures=()):
         f.write("\n".join(md))
     log("results in %s" % rdir)
     if empty:
+        rdir = restore_replaced(rdir)
         raise EmptyResults("%s: nothing was measured (%d configurations, none ran)%s; see %s"
                            % (title, len(results), "" if results else " - is a GPU visible? --small runs on the CPU",
                               os.path.join(rdir, "README.md")))

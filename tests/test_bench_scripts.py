@@ -233,6 +233,23 @@ def test_full_sweep_without_a_gpu_fails_instead_of_writing_no_rows(tmp_path):
     assert "Nothing was measured" in open(os.path.join(rdir, "README.md")).read()
 
 
+def test_a_run_that_measures_nothing_leaves_the_previous_run_in_place(tmp_path):
+    """A script run where it cannot measure (a GPU experiment without a GPU) must not displace the latest real run
+    with an empty one: the real one stays the latest, the empty one (its README says why) goes to history/."""
+    args = common.parser("x").parse_args(["--small", "--out", str(tmp_path / "results")])
+    d = common.result_dir(args, "exp")
+    open(os.path.join(d, "a.txt"), "w").write("real")
+    d2 = common.result_dir(args, "exp")
+    timing = common.py("timing")
+    failed = [timing.failed_result("trtcore-cuda", "fp16", 1, "", "skipped", "no GPU", model="m")]
+    with pytest.raises(SystemExit) as e:
+        common.write_results(d2, "x", failed, ["- notes"])
+    assert d2 == d and open(os.path.join(d, "a.txt")).read() == "real"
+    (empty,) = os.listdir(tmp_path / "results" / "history")
+    assert "Nothing was measured" in open(tmp_path / "results" / "history" / empty / "README.md").read()
+    assert os.path.join("history", empty) in str(e.value)
+
+
 def test_write_results_refuses_an_empty_run(tmp_path):
     timing = common.py("timing")
     failed = [timing.failed_result("trtcore-cuda", "fp16", 1, "", "skipped", "no GPU", model="m")]

@@ -126,6 +126,11 @@ def test_missing_plan(tmp_path):
     assert_clean_failure(proc, "missing.plan")
 
 
+def test_onnx_model_given_as_plan_says_to_build_it(plan):
+    proc = trtcore_cli("run", "--plan", plan[2], "--iter", 1)
+    assert_clean_failure(proc, "not a trtcore plan", "ONNX model", f"build --onnx {plan[2]}")
+
+
 def test_nan_sample_is_rejected_naming_the_file(plan, tmp_path, rng):
     # A sample file holding NaN is bad input: the run stops before any work, naming the file, and writes nothing.
     _, plan_path, _ = plan

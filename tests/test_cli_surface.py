@@ -145,6 +145,20 @@ def test_unknown_flags_get_suggestions(built, args, suggestion):
     assert_clean_failure(proc, "unknown option", suggestion)
 
 
+def test_unknown_short_flag_is_quoted_as_written(built):
+    proc = trtcore_cli("run", "--plan", built[1], "-x")
+    assert_clean_failure(proc, "unknown option -x ")
+    assert "--x" not in proc.output, proc.output
+
+
+@pytest.mark.parametrize("word, suggestion", [("bild", "did you mean build?"), ("prepar", "did you mean prepare?"),
+                                              ("zzzzzz", "commands: build, run")])
+def test_unknown_command_gets_a_suggestion(word, suggestion):
+    proc = trtcore_cli(word, "x")
+    assert_clean_failure(proc, f"unknown command '{word}'", suggestion)
+    assert "prepare" in proc.output  # the Python package's commands are named too
+
+
 def test_short_v_is_verbose(built):
     proc = trtcore_cli("run", "--plan", built[1], "--iter", 4, "-v")
     assert proc.returncode == 0, proc.output
@@ -323,11 +337,27 @@ def test_trtexec_builds_then_runs(built, tmp_path):
     assert_clean_failure(trtcore_cli("trtexec", "--iterations=3"), "--onnx", "--loadEngine")
 
 
+@pytest.mark.parametrize("flag, says", [("--best", "--half or --int8"), ("--skipInference", "trtcore build"),
+                                        ("--loadInputs=input:x.bin", "run --dir"), ("--streams=2", "create_context")])
+def test_trtexec_flags_without_counterpart_say_what_to_use(built, flag, says):
+    proc = trtcore_cli("trtexec", f"--onnx={built[0]}", flag)
+    assert_clean_failure(proc, flag.split("=")[0] + " is a trtexec option trtcore does not have", says)
+
+
+def test_trtexec_no_tf32_and_layer_precisions_are_aliases(built, tmp_path):
+    plan = tmp_path / "a.plan"
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--noTF32", "--plan", plan)
+    assert proc.returncode == 0 and plan.exists(), proc.output
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--layerPrecisions=conv_1:fp32",
+                       "--plan", plan)
+    assert_clean_failure(proc, "--layerPrecisions needs --int8")
+
+
 # ---------------------------------------------------------------------------------------------------- INT8-only options
 
 INT8_ONLY = [["--calibration-cache", "c.cache"], ["--calib", "c.cache"], ["--calibrator", "max"],
              ["--percentile", "99.9"], ["--exclude-layers", "n0"], ["--calibration-batch", "2"],
-             ["--calibration-batches", "1"]]
+             ["--calibration-batches", "1"], ["--layer-precision", "n0:fp32"]]
 
 
 @pytest.mark.parametrize("args", INT8_ONLY, ids=lambda a: a[0])
@@ -412,6 +442,9 @@ def test_unwritable_outputs_fail_before_the_work(built, tmp_path, rng):
     proc = trtcore_cli("run", "--plan", built[1], "--iter", 1, "--json", f"{UNWRITABLE}/r.json")
     assert_clean_failure(proc, "cannot write", "not writable")
     assert "timing:" not in proc.output
+    (tmp_path / "afile").write_text("")  # a file where a folder is expected is named as such, not as missing
+    proc = trtcore_cli("build", "--onnx", built[0], "--backend", "cpu", "--plan", tmp_path / "afile" / "t.plan")
+    assert_clean_failure(proc, "cannot write the plan", "is a file, not a folder")
 
 
 # ---------------------------------------------------------------------------------------------------- --dir runs

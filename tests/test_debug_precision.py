@@ -3,6 +3,7 @@ with trtcore.build, a planted culprit found first, the suggested build command r
 user errors. Reference: onnxruntime's float32 run of the same model (errors and agreement computed here in numpy)."""
 import csv
 import json
+import os
 
 import numpy as np
 import onnx
@@ -216,6 +217,7 @@ def test_user_errors(setup, tmp_path, case):
         mention = ["labels.txt", "2 labels", f"{N_SAMPLES} evaluation samples"]
     assert_clean_failure(proc, "trtcore: error:", *mention)
     assert proc.returncode == 2
+    assert not (tmp_path / "out").exists(), os.listdir(tmp_path / "out")  # nothing partial left behind
 
 
 def test_help():

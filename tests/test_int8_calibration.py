@@ -141,7 +141,7 @@ def test_cache_from_another_model_is_refused(setup):
     assert_clean_failure(proc, str(cache), "another model")
 
 
-@pytest.mark.parametrize("case", ["no_data", "missing_dir", "wrong_size", "bad_cache", "bad_calibrator"])
+@pytest.mark.parametrize("case", ["no_data", "missing_dir", "empty_dir", "wrong_size", "bad_cache", "bad_calibrator"])
 def test_int8_user_errors(setup, case):
     tmp, onnx_path, model, samples, arrays = setup
     args = ["build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--plan", tmp / f"e_{case}.plan"]
@@ -149,6 +149,10 @@ def test_int8_user_errors(setup, case):
         assert_clean_failure(trtcore_cli(*args), "--calibration-dir")
     elif case == "missing_dir":
         assert_clean_failure(trtcore_cli(*args, "--calibration-dir", tmp / "nowhere"), "nowhere")
+    elif case == "empty_dir":
+        empty = tmp / "empty_samples"
+        empty.mkdir(exist_ok=True)
+        assert_clean_failure(trtcore_cli(*args, "--calibration-dir", empty), str(empty), "no sample files")
     elif case == "wrong_size":
         bad = tmp / "bad_samples"
         bad.mkdir(exist_ok=True)
@@ -227,6 +231,13 @@ def test_calibration_arrays_of_the_wrong_shape_are_refused(setup, tmp_path):
     proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--calibration-dir",
                        comp, "--plan", tmp_path / "x.plan")
     assert_clean_failure(proc, "c.npz", "savez_compressed")
+    # from Python: a batch of another sample shape, whose size happens to be whole samples of the model's, is
+    # refused, not cut into samples
+    with pytest.raises(trtcore.InputError, match=r"item 0: input 'input' has shape 8x3x16x16; it takes Nx3x32x32"):
+        trtcore.build(str(onnx_path), batch=4, precision="int8", backend="cpu",
+                      calibration_data=[np.zeros((8, 3, SIZE // 2, SIZE // 2), np.float32)])
+    with pytest.raises(trtcore.InputError, match="holds no samples"):
+        trtcore.build(str(onnx_path), batch=4, precision="int8", backend="cpu", calibration_data=[])
 
 
 def test_a_graph_input_keeps_its_whole_range(tmp_path):

@@ -244,3 +244,30 @@ def test_unwritable_output_names_the_folder_not_a_temporary(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot create the output folder /proc/prep" in err and "not writable" in err, err
     assert ".tmp-" not in err and ".prep" not in err, err
+
+
+@pytest.mark.parametrize("case", ["garbage_npz", "truncated_npy", "garbage_gz", "bad_labels"])
+def test_unreadable_sources_are_one_line_errors_naming_the_file(tmp_path, capsys, case):
+    """A malformed or truncated source or labels file is a one-line error naming it, not numpy's traceback, and
+    leaves no output folder."""
+    good = tmp_path / "good.npy"
+    np.save(good, np.zeros((4, 8, 8, 3), np.uint8))
+    extra = []
+    if case == "garbage_npz":
+        src = tmp_path / "bad.npz"
+        src.write_bytes(b"garbage")
+    elif case == "truncated_npy":
+        src = tmp_path / "short.npy"
+        src.write_bytes(good.read_bytes()[:200])
+    elif case == "garbage_gz":
+        src = tmp_path / "bad-idx3-ubyte.gz"
+        src.write_bytes(b"xx")
+    else:
+        src, bad = good, tmp_path / "labels.txt"
+        bad.write_text("cat\n")
+        extra = ["--labels", str(bad)]
+    assert data.main(["prepare", str(src), "-o", str(tmp_path / "o"), "-q"] + extra) == 2
+    err = capsys.readouterr().err
+    named = "labels.txt" if case == "bad_labels" else src.name
+    assert err.count("\n") == 1 and named in err and "cannot read" in err, err
+    assert not (tmp_path / "o").exists()

@@ -87,6 +87,11 @@ def check_shown_output(cmd, shown, real):
     assert set(want) - {"warning"} == set(got) - {"warning"}, (cmd, sorted(want), sorted(got))
     for key in set(want) - _MACHINE_KEYS:
         assert want[key] <= got[key], (cmd, key, sorted(want[key] - got[key]), sorted(got[key]))
+    # the build's pass lines are shown whole ("abridged only where ... stands"): the same passes in the same order
+    for key in ("optimize", "lower"):
+        if key in want:
+            passes = [[_template(line) for line in lines if line.startswith(key + ": ")] for lines in (shown, real)]
+            assert passes[0] == passes[1], (cmd, key, passes)
     real_forms = {_template(line) for line in real}
     for line in shown:
         if line and not line.startswith((" ", "|", "...")) and ":" not in line.split(" ")[0] \

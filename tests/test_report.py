@@ -107,6 +107,10 @@ def test_report_from_result_files(tmp_path, capsys):
         json.dump({"engine": "x"}, f)
     assert _cli(report, ["report", "--results", str(tmp_path / "bad.json"), "-o", out]) == 2
     assert "missing key" in capsys.readouterr().err
+    (tmp_path / "broken.json").write_text("{bad")
+    assert _cli(report, ["report", "--results", str(tmp_path / "broken.json"), "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "broken.json is not valid JSON" in err, err
 
 
 def test_all_plots(tmp_path):
@@ -125,7 +129,7 @@ def test_all_plots(tmp_path):
     _assert_png(plots.throughput_vs_processes(conc, str(tmp_path / "c.png"), device="H100"))
 
 
-def test_onnxruntime_baseline_outputs_and_accuracy_report(tmp_path):
+def test_onnxruntime_baseline_outputs_and_accuracy_report(tmp_path, capsys):
     """The baseline writes the run --output-dir layout; report scores it against prepared labels and a reference."""
     from sklearn.datasets import load_digits
     d = load_digits()
@@ -166,6 +170,10 @@ def test_onnxruntime_baseline_outputs_and_accuracy_report(tmp_path):
     assert float(acc[0]["top1"]) == pytest.approx(expected_top1)
     _assert_png(os.path.join(rep_dir, "accuracy.png"))
     assert compare.compare_runs(out, out)["passed"]
+    (tmp_path / "bad_labels.txt").write_text("1 2 3\n")  # a malformed labels file is named in one line
+    assert _cli(report, ["report", "--outputs", "ort:fp32=" + out, "--labels", str(tmp_path / "bad_labels.txt"),
+                         "-o", str(tmp_path / "rep2")]) == 2
+    assert "bad_labels.txt" in capsys.readouterr().err
 
 
 def test_onnxruntime_random_inputs_and_cli(tmp_path, capsys):

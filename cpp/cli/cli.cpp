@@ -100,7 +100,7 @@ int64_t mem_pool_workspace_mib(const std::string& spec) {
 void check_int8_options(const Args& a, std::ostream* note) {
   const bool int8 = a.has("int8") || a.has("calibration-dir");
   for (const char* k : {"calibration-cache", "calibrator", "percentile", "calibration-batch", "calibration-batches",
-                        "exclude-layers", "int8-bias-correction", "int8-equalization", "int8-float-layers",
+                        "exclude-layers", "layer-precision", "int8-bias-correction", "int8-equalization", "int8-float-layers",
                         "int8-target-agreement"})
     if (a.has(k) && !int8)
       fail(ErrorKind::kInvalidArgument, a.flag(k), " needs --int8 (or --calibration-dir, which implies it): only an ",
@@ -359,13 +359,20 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     const bool legacy = word.rfind("--", 0) == 0;
     const std::optional<Command> named = command_from_name(word);
-    for (const char* py : {"prepare", "report", "compare", "baseline", "debug", "serve", "export-triton"})
+    const std::vector<std::string> python_commands = {"prepare", "report",  "compare",      "baseline",
+                                                      "debug",   "serve",   "export-triton"};
+    for (const std::string& py : python_commands)
       if (!legacy && word == py)
         fail(ErrorKind::kInvalidArgument, "'", word, "' is a command of the Python package: run `trtcore ", word,
              " ...` (pip install trtcore); this executable runs build, run, inspect, quantize and trtexec");
-    if (!legacy && !named)
-      fail(ErrorKind::kInvalidArgument, "unknown command '", word,
-           "'; expected build, run, inspect, quantize or trtexec (see --help)");
+    if (!legacy && !named) {
+      std::vector<std::string> all = {"build", "run", "inspect", "quantize", "trtexec"};
+      all.insert(all.end(), python_commands.begin(), python_commands.end());
+      const std::string near = nearest_command(word, all);
+      fail(ErrorKind::kInvalidArgument, "unknown command '", word, "'", near.empty() ? "" : "; did you mean " + near + "?",
+           " (commands: build, run, inspect, quantize, trtexec; the Python package adds prepare, report, compare, "
+           "baseline, debug, serve, export-triton; see --help)");
+    }
     const Command cmd = legacy ? Command::kLegacy : *named;
     const Args a = parse_args(args, legacy ? 0 : 1, cmd);
     if (a.has("help")) {

@@ -89,7 +89,7 @@ std::vector<Flag> build_flags() {
        "calibrate on at most this many batches (default: every sample)", "int8"},
       {{"exclude-layers"}, nullptr, "build", "LIST", B | I | Q | L | T,
        "layers INT8 leaves in float: name[,name2...] (see `inspect --plan`)", "int8"},
-      {{"layer-precision"}, nullptr, "build", "LIST", B | I | Q | L | T,
+      {{"layer-precision", "layerPrecisions"}, nullptr, "build", "LIST", B | I | Q | L | T,
        "per-layer precision: name:fp32[,name2:fp32...] (with --int8, the same as --exclude-layers)", "int8"},
       {{"int8-fallback"}, nullptr, "build", "P", B | I | L | T,
        "precision of the layers --int8 leaves in float: fp16 (cuda's default; --int8 --half) | fp32 (cpu's)", "int8"},
@@ -104,7 +104,7 @@ std::vector<Flag> build_flags() {
       {{"int8-target-agreement"}, nullptr, "build", "F", B | I | Q | L | T,
        "INT8: top-1 agreement with FP32 on the calibration samples that --int8-float-layers auto reaches "
        "(default 0.99)", "int8"},
-      {{"strict-fp32"}, nullptr, "build", nullptr, B | I | L | T, "no TF32 tensor-core math for FP32 layers",
+      {{"strict-fp32", "noTF32"}, nullptr, "build", nullptr, B | I | L | T, "no TF32 tensor-core math for FP32 layers",
        "strict-fp32"},
       {{"io-half"}, nullptr, "build", nullptr, B | I | L | T, "FP16 inputs and outputs", "half --io-half"},
       {{"disable-pass"}, nullptr, "build", "NAME", B | I | Q | L | T,
@@ -231,15 +231,45 @@ std::vector<std::string> suggestions(const std::string& name, Command cmd) {
   return {};
 }
 
-[[noreturn]] void unknown_flag(const std::string& name, Command cmd) {
+// trtexec flags with no counterpart here, and what to do instead: a trtexec user gets a reason, not a bare
+// "unknown option".
+const std::map<std::string, const char*>& trtexec_without_counterpart() {
+  static const std::map<std::string, const char*> table = {
+      {"best", "choose one precision: --half or --int8 (with --calibration-dir)"},
+      {"buildOnly", "build writes the plan without running it: trtcore build"},
+      {"skipInference", "build writes the plan without running it: trtcore build"},
+      {"loadInputs", "run reads raw float32 samples from a folder: run --dir"},
+      {"exportOutput", "run writes one output file per sample: run --dir ... --output-dir"},
+      {"dumpOutput", "run writes one output file per sample: run --dir ... --output-dir"},
+      {"streams", "one engine runs several contexts from Python (Engine.create_context)"},
+      {"infStreams", "one engine runs several contexts from Python (Engine.create_context)"},
+      {"exportLayerInfo", "inspect --plan lists every layer with its precision and tactic"},
+      {"profilingVerbosity", "inspect --plan always lists every layer"},
+      {"explicitBatch", "every plan has an explicit batch axis"},
+      {"stronglyTyped", "precision comes from --half/--int8 and the model's own Q/DQ nodes"},
+      {"precisionConstraints", "--layer-precision name:fp32 always holds"},
+      {"inputIOFormats", "inputs are float32, or float16 with --io-half"},
+      {"outputIOFormats", "outputs are float32, or float16 with --io-half"},
+      {"useSpinWait", "the host always waits for completion by synchronizing"},
+      {"builderOptimizationLevel", "the cuda backend always times its tactics"},
+      {"noBuilderCache", "tactic timings are cached only with --timing-cache"},
+  };
+  return table;
+}
+
+// `written` is the flag as given ("-x" or "--x"), so the message quotes the user's own words.
+[[noreturn]] void unknown_flag(const std::string& name, const std::string& written, Command cmd) {
+  const auto trtexec = trtexec_without_counterpart().find(name);
+  if (trtexec != trtexec_without_counterpart().end())
+    fail(ErrorKind::kInvalidArgument, written, " is a trtexec option trtcore does not have; ", trtexec->second);
   const std::vector<std::string> near = suggestions(name, cmd);
   std::string hint;
   for (size_t i = 0; i < near.size(); ++i) hint += (i ? (i + 1 == near.size() ? " or " : ", ") : "") + near[i];
-  fail(ErrorKind::kInvalidArgument, "unknown option --", name, near.empty() ? "" : "; did you mean " + hint + "?",
+  fail(ErrorKind::kInvalidArgument, "unknown option ", written, near.empty() ? "" : "; did you mean " + hint + "?",
        " (see ", cmd == Command::kLegacy ? std::string("--help") : std::string(command_name(cmd)) + " --help", ")");
 }
 
-[[noreturn]] void misplaced_flag(const Flag& f, const std::string& name, Command cmd) {
+[[noreturn]] void misplaced_flag(const Flag& f, const std::string& written, Command cmd) {
   std::string why = f.why;
   if (cmd == Command::kQuantize && std::string(f.group) == "build")
     why = "quantize writes an INT8 Q/DQ ONNX model; precision, tactic and plan options belong to build";
@@ -247,10 +277,20 @@ std::vector<std::string> suggestions(const std::string& name, Command cmd) {
     why = "inspect runs nothing; time a plan with run --plan";
   else if (why == "half" || why == "int8" || why == "strict-fp32" || why == "half --io-half")
     why = std::string(kBuildTime) + "--" + why;
-  fail(ErrorKind::kInvalidArgument, "--", name, " does not apply to `", command_name(cmd), "`: ", why);
+  fail(ErrorKind::kInvalidArgument, written, " does not apply to `", command_name(cmd), "`: ", why);
 }
 
 }  // namespace
+
+std::string nearest_command(const std::string& word, const std::vector<std::string>& commands) {
+  std::string best;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : commands) {
+    const size_t d = edit_distance(word, c);
+    if (d < best_d) best = c, best_d = d;
+  }
+  return best;
+}
 
 std::optional<Command> command_from_name(const std::string& name) {
   for (Command c : {Command::kBuild, Command::kRun, Command::kInspect, Command::kQuantize, Command::kTrtexec})
@@ -329,7 +369,8 @@ Args parse_args(const std::vector<std::string>& argv, size_t start, Command cmd)
     std::string tok = argv[i];
     if (tok.rfind("--", 0) != 0 && !(tok.size() == 2 && tok[0] == '-'))
       fail(ErrorKind::kInvalidArgument, "unexpected argument '", tok, "' (options start with --)");
-    tok = tok.substr(tok[1] == '-' ? 2 : 1);
+    const size_t dashes = tok[1] == '-' ? 2 : 1;
+    tok = tok.substr(dashes);
     std::string value;
     bool inline_value = false;
     const size_t eq = tok.find('=');
@@ -338,14 +379,15 @@ Args parse_args(const std::vector<std::string>& argv, size_t start, Command cmd)
       tok = tok.substr(0, eq);
       inline_value = true;
     }
+    const std::string written = std::string(dashes, '-') + tok;
     const Flag* f = find_flag(tok);
-    if (!f) unknown_flag(tok, cmd);
-    if (!(f->commands & bit(cmd))) misplaced_flag(*f, tok, cmd);
+    if (!f) unknown_flag(tok, written, cmd);
+    if (!(f->commands & bit(cmd))) misplaced_flag(*f, written, cmd);
     if (f->metavar && !inline_value) {
-      if (i + 1 >= argv.size()) fail(ErrorKind::kInvalidArgument, "option --", tok, " needs a value");
+      if (i + 1 >= argv.size()) fail(ErrorKind::kInvalidArgument, "option ", written, " needs a value");
       value = argv[++i];
     } else if (!f->metavar && inline_value) {
-      fail(ErrorKind::kInvalidArgument, "option --", tok, " takes no value");
+      fail(ErrorKind::kInvalidArgument, "option ", written, " takes no value");
     }
     const std::string key = f->store_as ? f->store_as : f->names[0];
     a.values[key].push_back(value);

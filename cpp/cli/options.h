@@ -16,6 +16,8 @@ namespace trtcore {
 enum class Command { kBuild, kRun, kInspect, kQuantize, kLegacy, kTrtexec };
 
 std::optional<Command> command_from_name(const std::string& name);
+// The name in `commands` nearest to a mistyped `word` (a few edits at most), or "" when none is near.
+std::string nearest_command(const std::string& word, const std::vector<std::string>& commands);
 const char* command_name(Command c);
 
 // Parsed flags by canonical name (aliases such as --fp16 or --saveEngine are stored under --half and --plan).

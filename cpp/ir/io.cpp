@@ -114,8 +114,10 @@ static void remove_stale_temporaries(const std::string& path) {
 void check_writable_file(const std::string& path, const std::string& what) {
   const std::string dir = parent_dir(path);
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+  if (::stat(dir.c_str(), &st) != 0)
     fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': folder '", dir, "' does not exist");
+  if (!S_ISDIR(st.st_mode))
+    fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': '", dir, "' is a file, not a folder");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     fail(ErrorKind::kIo, "cannot write ", what, " '", path, "': folder '", dir, "' is not writable");
   // access() says yes to root on read-only folders and /proc: creating a file there is the real test

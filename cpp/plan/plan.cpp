@@ -138,8 +138,13 @@ std::string serialize_plan(const Plan& plan) {
 }
 
 Plan deserialize_plan(const std::string& bytes, const std::string& origin) {
-  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
-    fail(ErrorKind::kCorrupt, "'", origin, "' is not a trtcore plan (it does not start with TRTCPLAN)");
+  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+    // an ONNX ModelProto starts with field 1 (ir_version) as a varint: the usual mix-up of model and plan
+    const bool onnx = (!bytes.empty() && bytes[0] == '\x08') ||
+                      (origin.size() > 5 && origin.compare(origin.size() - 5, 5, ".onnx") == 0);
+    fail(ErrorKind::kCorrupt, "'", origin, "' is not a trtcore plan (it does not start with TRTCPLAN)",
+         onnx ? "; it looks like an ONNX model: build a plan from it first with build --onnx " + origin : "");
+  }
   if (bytes.size() < kHeaderBytes + kChecksumBytes)
     fail(ErrorKind::kCorrupt, "plan '", origin, "' is corrupted or truncated (", bytes.size(), " bytes)");
   uint32_t version;

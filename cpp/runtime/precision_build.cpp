@@ -49,7 +49,12 @@ Shape calibration_sample_shape(const Graph& g, int id) {
 
 class FolderData : public CalibrationData {
  public:
-  FolderData(const std::string& dir, const Graph& g) : folder_(dir, inputs_of(g)) {}
+  FolderData(const std::string& dir, const Graph& g) : folder_(dir, inputs_of(g)) {
+    // said here, naming the folder, rather than as the calibrator's bare "0 samples given"
+    if (folder_.size() == 0)
+      fail(ErrorKind::kInvalidArgument, "--calibration-dir '", dir, "' holds no sample files (expected raw float32 "
+           "files, one sample per file)");
+  }
   size_t size() const override { return folder_.size(); }
   void read(size_t first, size_t count, const std::vector<float*>& dst) const override { folder_.read(first, count, dst); }
 

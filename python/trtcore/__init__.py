@@ -176,21 +176,31 @@ def _calibration_arrays(onnx_path, data, options):
     """The calibration samples as one float32 array per model input (graph input order), batch axis first."""
     import numpy as np
 
-    names = [t.name for t in load_graph(onnx_path, batch=options.get("batch", 0), shapes=options.get("shapes", {}),
-                                        stop_after="import").inputs]
+    def bad(message):
+        return _errors.raise_as(_errors.InputError, "invalid argument", "calibration_data: " + message)
+
+    inputs = load_graph(onnx_path, batch=options.get("batch", 0), shapes=options.get("shapes", {}),
+                        stop_after="import").inputs
+    names = [t.name for t in inputs]
+    sample_shapes = {t.name: tuple(t.shape[1:]) for t in inputs}
     parts = {n: [] for n in names}
-    for item in data:
+    for index, item in enumerate(data):
         if not isinstance(item, dict):
             if len(names) != 1:
-                raise ValueError(f"calibration_data: the model has inputs {names}; give dicts name -> array")
+                raise bad(f"the model has inputs {names}; give dicts name -> array")
             item = {names[0]: item}
         missing = set(names) - set(item)
         if missing:
-            raise ValueError(f"calibration_data: an item lacks input(s) {sorted(missing)}")
+            raise bad(f"an item lacks input(s) {sorted(missing)}")
         for n in names:
-            parts[n].append(np.ascontiguousarray(item[n], dtype=np.float32))
+            a = np.ascontiguousarray(item[n], dtype=np.float32)
+            # a batch of another sample shape would otherwise be cut into samples of the right size silently
+            if a.ndim != len(sample_shapes[n]) + 1 or tuple(a.shape[1:]) != sample_shapes[n]:
+                raise bad("item %d: input '%s' has shape %s; it takes Nx%s (a batch axis first)" % (
+                    index, n, "x".join(map(str, a.shape)), "x".join(map(str, sample_shapes[n]))))
+            parts[n].append(a)
     if not parts[names[0]]:
-        raise ValueError("calibration_data holds no samples")
+        raise bad("holds no samples")
     return [np.concatenate(parts[n]) for n in names]
 
 

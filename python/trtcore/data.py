@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+import zipfile
 
 import numpy as np
 
@@ -100,26 +101,36 @@ def open_source(path, labels_path=None, key=None, array_layout="auto"):
     if os.path.isdir(path):
         return _image_folder(path)
     low = path.lower()
+    labels = (lambda: _read(labels_path, "labels file", lambda: _load_label_array(labels_path))) if labels_path \
+        else (lambda: None)
     if low.endswith((".idx", ".gz")) or "idx" in os.path.basename(low):
-        x = read_idx(path)
+        x = _read(path, "idx file", lambda: read_idx(path))
         labels_path = labels_path or _idx_labels_path(path)
-        y = read_idx(labels_path).astype(np.int64) if labels_path else None
+        y = _read(labels_path, "idx labels", lambda: read_idx(labels_path).astype(np.int64)) if labels_path else None
         return _array_source("idx", path, x, y, [path] + ([labels_path] if labels_path else []), array_layout)
     if low.endswith(".npy"):
-        x = np.load(path, allow_pickle=False)
-        y = _load_label_array(labels_path) if labels_path else None
-        return _array_source("npy", path, x, y, [path] + ([labels_path] if labels_path else []), array_layout)
+        x = _read(path, ".npy file", lambda: np.load(path, allow_pickle=False))
+        return _array_source("npy", path, x, labels(), [path] + ([labels_path] if labels_path else []), array_layout)
     if low.endswith(".npz"):
-        z = np.load(path, allow_pickle=False)
+        z = _read(path, ".npz file", lambda: np.load(path, allow_pickle=False))
         xkey = key or next((k for k in ("x", "images", "data", "X") if k in z.files), None)
         if xkey is None or xkey not in z.files:
             raise PrepareError("%s: no array named %s (has %s); pick one with --key"
                                % (path, key or "x/images/data", ", ".join(z.files)))
         ykey = next((k for k in ("y", "labels", "target", "Y") if k in z.files), None)
-        y = _load_label_array(labels_path) if labels_path else (z[ykey].astype(np.int64) if ykey else None)
-        return _array_source("npz", path, z[xkey], y, [path] + ([labels_path] if labels_path else []),
-                             array_layout)
+        y = labels() if labels_path else (_read(path, "array '%s'" % ykey, lambda: z[ykey].astype(np.int64))
+                                          if ykey else None)
+        x = _read(path, "array '%s'" % xkey, lambda: z[xkey])
+        return _array_source("npz", path, x, y, [path] + ([labels_path] if labels_path else []), array_layout)
     raise PrepareError("%s: unknown source type (expected an image folder, .idx/.idx.gz, .npy or .npz)" % path)
+
+
+def _read(path, what, load):
+    """load() with a truncated or malformed file reported as a PrepareError naming it, not a traceback."""
+    try:
+        return load()
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise PrepareError("%s: cannot read this %s (%s)" % (path, what, e)) from None
 
 
 def _load_label_array(path):

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import shlex
+import shutil
 import sys
 import time
 
@@ -179,6 +180,10 @@ def debug_precision(onnx, calibration_dir, output_dir, eval_dir=None, labels=Non
         raise _core.Error("batch must be at least 1, got %d" % batch)
     if not 0 < target <= 1:
         raise _core.Error("target must be in (0, 1], got %g" % target)
+    # the inputs are checked before anything is written, so a user error leaves no output folder behind
+    files, arrays = read_samples(eval_dir, onnx, batch)
+    y = read_labels(labels, files)
+    created = not os.path.isdir(output_dir)
     os.makedirs(output_dir, exist_ok=True)
     cache = os.path.join(output_dir, CACHE)
     for stale in (cache, cache + ".json"):  # calibrate on this run's samples, never on an earlier run's
@@ -187,13 +192,16 @@ def debug_precision(onnx, calibration_dir, output_dir, eval_dir=None, labels=Non
     stream = sys.stderr if (progress or (progress is None and sys.stderr.isatty())) else None
     t0 = time.monotonic()
     from . import build
-    full = build(onnx, precision="int8", calibration_dir=calibration_dir, calibration_cache=cache,
-                 calibrator=calibrator, backend=backend, batch=batch)
+    try:
+        full = build(onnx, precision="int8", calibration_dir=calibration_dir, calibration_cache=cache,
+                     calibrator=calibrator, backend=backend, batch=batch)
+    except BaseException:
+        if created:
+            shutil.rmtree(output_dir, ignore_errors=True)
+        raise
     layers = [(l.name, l.op) for l in full.layers if l.precision == "int8"]
     if not layers:
         raise _core.Error("'%s': the INT8 build quantizes no layer; nothing to analyze" % onnx)
-    files, arrays = read_samples(eval_dir, onnx, batch)
-    y = read_labels(labels, files)
     runner = _Runner(onnx, backend, batch, cache, calibrator, arrays, y)
     fp32 = build(onnx, precision="fp32", **runner.common)
     runner.reference = _infer(fp32, arrays, batch)

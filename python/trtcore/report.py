@@ -86,7 +86,11 @@ def read_outputs(run_dir, output=None):
 def labels_for(files, labels_path):
     """The labels of output `files` from a labels.csv (by file name) or a plain list (in order)."""
     from .data import load_labels
-    lab = load_labels(labels_path)
+    try:
+        lab = load_labels(labels_path)
+    except ValueError as e:
+        raise ReportError("labels file %s: expected one integer per line or a labels.csv (%s)" % (labels_path, e)) \
+            from None
     if isinstance(lab, dict):
         missing = [f for f in files if f not in lab]
         if missing:

@@ -100,7 +100,10 @@ def validate(d):
 def load_results(path):
     """A JSON file holding one result or a list of results; returns a list of normalized results."""
     with open(path) as f:
-        data = json.load(f)
+        try:
+            data = json.load(f)
+        except ValueError as e:  # name the file: json's message alone says only "line 1 column 2"
+            raise ValueError("%s is not valid JSON (%s)" % (path, e)) from None
     items = data if isinstance(data, list) else data.get("results", [data]) if isinstance(data, dict) else None
     if items is None:
         raise ValueError("%s: expected a result object or a list of them" % path)
