@@ -396,7 +396,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("disabled_passes") = std::vector<std::string>{}, py::arg("timing_cache") = "",
           py::arg("threads") = 0, py::arg("cuda_graph") = true, py::arg("io_half") = false,
           py::arg("workspace_mib") = 0, py::arg("calibration_dir") = "", py::arg("calibration_cache") = "",
-          py::arg("calibrator") = "entropy", py::arg("percentile") = 99.99, py::arg("calibration_batch") = 8,
+          py::arg("calibrator") = "entropy", py::arg("percentile") = 99.99, py::arg("calibration_batch") = 0,
           py::arg("calibration_batches") = 0, py::arg("exclude_layers") = std::vector<std::string>{},
           py::arg("calibration_data") = std::vector<py::array_t<float>>{}, py::arg("int8_fallback") = "auto",
           py::arg("int8_bias_correction") = "off", py::arg("int8_equalization") = "off",

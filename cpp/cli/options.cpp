@@ -84,7 +84,7 @@ std::vector<Flag> build_flags() {
       {{"percentile"}, nullptr, "build", "P", B | I | Q | L | T,
        "percentile kept by --calibrator percentile (default 99.99)", "int8"},
       {{"calibration-batch"}, nullptr, "build", "N", B | I | Q | L | T,
-       "samples per calibration run (default 8, at most the plan's batch)", "int8"},
+       "samples per calibration run (default 8; more than the plan's batch is clamped to it, with a warning)", "int8"},
       {{"calibration-batches"}, nullptr, "build", "N", B | I | Q | L | T,
        "calibrate on at most this many batches (default: every sample)", "int8"},
       {{"exclude-layers"}, nullptr, "build", "LIST", B | I | Q | L | T,
