@@ -438,8 +438,9 @@ PYBIND11_MODULE(_core, m) {
             return from_json(directory_json(r));
           },
           py::arg("dir"), py::arg("output_dir") = "", py::arg("batch") = 0, py::arg("iterations") = 1,
-          "Runs every raw float32 sample file in dir (one sample each, the input's shape without the batch axis), "
-          "writing one output file per sample into output_dir when given; returns the timings as a dict.")
+          "Runs every raw float32 sample file in dir (one sample each, the input's shape without the batch axis; "
+          "several inputs: one sub-folder per input name, files paired by name), writing one output file per sample "
+          "into output_dir when given; returns the timings as a dict.")
       .def("describe",
            [](const PyEngine& p) {
              std::ostringstream os;
