@@ -101,9 +101,11 @@ class CpuExecutable : public Executable {
   std::vector<LayerInfo> layers() const override {
     std::vector<LayerInfo> out;
     for (const Node& n : graph_.nodes) {
+      // named after the dtype the layer writes, as on cuda (QuantizeLinear, int8 MaxPool); QConv multiplies in int8
+      // whichever it writes
       const DType t = graph_.value(n.outputs[0]).dtype;
-      const bool int8_pool = n.op == "MaxPool" && (t == DType::kInt8 || t == DType::kUInt8);
-      out.push_back({n.name, n.layer_label(), n.op == "QConv" || int8_pool ? "int8" : "fp32",
+      const bool int8_out = t == DType::kInt8 || t == DType::kUInt8;
+      out.push_back({n.name, n.layer_label(), n.op == "QConv" || int8_out ? "int8" : "fp32",
                      n.op == "QConv" ? int8_tactic(n) : ""});
     }
     return out;
