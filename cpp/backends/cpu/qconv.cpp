@@ -98,7 +98,8 @@ class QConvKernel : public CpuKernel {
     // rows split further when there are fewer (image, group, block) tasks than threads
     const int64_t base_tasks = batch * group_ * blocks;
     int64_t chunks = 1;
-    while (base_tasks * chunks < 2 * ctx.threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
+    // (each chunk gathers its own copy of the panel: one thread keeps one chunk)
+    while (ctx.threads > 1 && base_tasks * chunks < 2 * ctx.threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
     const int64_t rows_per_chunk = ((mg_ + chunks - 1) / chunks + kI8Mr - 1) / kI8Mr * kI8Mr;
     const int64_t k4 = packed_[0].k4;
 
@@ -118,11 +119,11 @@ class QConvKernel : public CpuKernel {
       float y[kI8Nr];
       for (int64_t r = r0; r < r1; r += kI8Mr) {
         const int64_t rows = std::min(kI8Mr, r1 - r);
-        igemm_rows(pw, r, rows, panel.data(), acc.data());
+        igemm_rows(pw, r, rows, nr, panel.data(), acc.data());
         for (int64_t rr = 0; rr < rows; ++rr) {
           const float corr = float(offset * pw.row_sums[size_t(r + rr)]);
           const int32_t* a = acc.data() + rr * kI8Nr;
-          for (int64_t j = 0; j < kI8Nr; ++j) y[j] = float(a[j]) - corr;
+          for (int64_t j = 0; j < nr; ++j) y[j] = float(a[j]) - corr;
           ep.finish(n, gi * mg_ + r + rr, j0, y, nr);
         }
       }
@@ -138,6 +139,10 @@ class QConvKernel : public CpuKernel {
     const int64_t ih = win.in[0], iw = win.in[1], ow = win.out[1];
     const int64_t kh = win.kernel[0], kw = win.kernel[1], sx = win.stride[1];
     const uint8_t sign = flip ? 0x80 : 0;
+    if (pointwise(win)) {
+      gather_pointwise(channels, x, ih * iw, sign, j0, nr, panel);
+      return;
+    }
     struct Run {
       int64_t j, len, oy, ox;
     };
@@ -177,6 +182,38 @@ class QConvKernel : public CpuKernel {
             interleave4(rows, panel + (k / 4) * kI8Nr * 4);
           }
         }
+  }
+
+  // A 1x1 window of stride 1 without padding: output pixel j reads input pixel j of every channel.
+  static bool pointwise(const Window& win) {
+    for (size_t i = 0; i < win.rank(); ++i)
+      if (win.kernel[i] != 1 || win.stride[i] != 1 || win.pad_begin[i] != 0 || win.in[i] != win.out[i]) return false;
+    return true;
+  }
+
+  // gather_panel for pointwise windows: k is the channel, and each k's row of pixels is one contiguous run of its
+  // plane (the general gather's per-tap bookkeeping cost more than the products for small planes).
+  static void gather_pointwise(int64_t channels, const uint8_t* x, int64_t plane, uint8_t sign, int64_t j0,
+                               int64_t nr, uint8_t* panel) {
+    alignas(64) uint8_t rows[4][kI8Nr];
+    for (int64_t k0 = 0; k0 < channels; k0 += 4) {
+      for (int64_t t = 0; t < 4; ++t) {
+        uint8_t* row = rows[t];
+        if (k0 + t >= channels) {
+          std::memset(row, 0, kI8Nr);  // the last quad's padding
+          continue;
+        }
+        const uint8_t* src = x + (k0 + t) * plane + j0;
+#if TRTCORE_CPU_AVX512
+        const __mmask64 mask = nr >= 64 ? ~__mmask64(0) : (__mmask64(1) << nr) - 1;
+        _mm512_store_si512(row, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, src), _mm512_set1_epi8(char(sign))));
+#else
+        for (int64_t j = 0; j < nr; ++j) row[j] = uint8_t(src[j] ^ sign);
+        std::memset(row + nr, 0, size_t(kI8Nr - nr));
+#endif
+      }
+      interleave4(rows, panel + (k0 / 4) * kI8Nr * 4);
+    }
   }
 
   // dst[j * 4 + t] = rows[t][j] for the kI8Nr columns.
