@@ -116,16 +116,16 @@ class QConvKernel : public CpuKernel {
       const uint8_t* xg = static_cast<const uint8_t*>(x.data) + (n * c + gi * cg) * win.in[0] * win.in[1];
       gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
       const PackedI8Weights& pw = packed_[size_t(gi)];
-      float y[kI8Nr];
+      float y[kI8Mr * kI8Nr];  // [rows][nr]
       for (int64_t r = r0; r < r1; r += kI8Mr) {
         const int64_t rows = std::min(kI8Mr, r1 - r);
         igemm_rows(pw, r, rows, nr, panel.data(), acc.data());
         for (int64_t rr = 0; rr < rows; ++rr) {
           const float corr = float(offset * pw.row_sums[size_t(r + rr)]);
           const int32_t* a = acc.data() + rr * kI8Nr;
-          for (int64_t j = 0; j < nr; ++j) y[j] = float(a[j]) - corr;
-          ep.finish(n, gi * mg_ + r + rr, j0, y, nr);
+          for (int64_t j = 0; j < nr; ++j) y[rr * nr + j] = float(a[j]) - corr;
         }
+        ep.finish(n, gi * mg_ + r, rows, j0, y, nr, nr);
       }
     });
   }
@@ -274,10 +274,22 @@ static void requantize(const float* y, int64_t n, float scale, int32_t zp, float
     dst[j] = T(std::min(std::max(std::nearbyint(y[j] / scale) + float(zp), lo), hi));
 }
 
-void QConvEpilogue::finish(int64_t n, int64_t mi, int64_t j0, float* y, int64_t nr) const {
+void QConvEpilogue::finish(int64_t n, int64_t mi, int64_t rows, int64_t j0, float* y, int64_t ld,
+                           int64_t nr) const {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* yr = y + r * ld;
+    const float mul = mult[size_t(mi + r)], b = bias ? bias[mi + r] : 0.f;
+    for (int64_t j = 0; j < nr; ++j) yr[j] = yr[j] * mul + b;
+  }
   const size_t base = size_t((n * m + mi) * pixels + j0);
-  const float mul = mult[size_t(mi)], b = bias ? bias[mi] : 0.f;
-  for (int64_t j = 0; j < nr; ++j) y[j] = y[j] * mul + b;
+  if (nr == pixels && ld == nr) {
+    store(base, y, rows * nr);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) store(base + size_t(r * pixels), y + r * ld, nr);
+}
+
+void QConvEpilogue::store(size_t base, float* y, int64_t nr) const {
   if (residual)
     for (int64_t j = 0; j < nr; ++j) y[j] += residual[base + size_t(j)];
   else if (residual_q && residual_signed)
@@ -289,6 +301,7 @@ void QConvEpilogue::finish(int64_t n, int64_t mi, int64_t j0, float* y, int64_t 
   else if (y_signed) requantize(y, nr, y_scale, y_zp, -128.f, 127.f, static_cast<int8_t*>(out) + base);
   else requantize(y, nr, y_scale, y_zp, 0.f, 255.f, static_cast<uint8_t*>(out) + base);
 }
+
 TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(QConv, trtcore::cpu::QConvKernel)

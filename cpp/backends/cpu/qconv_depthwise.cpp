@@ -49,7 +49,7 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
   thread_local std::vector<float> scratch;
   float* buf = aligned_floats(scratch, (rows * Wp + 2 * band16) * 16);
   float* obuf = buf + rows * Wp * 16;
-  float* sums = obuf + band16 * 16;  // [16][band16]: the sums of each channel, pixel after pixel
+  float* sums = obuf + band16 * 16;  // [16][band]: the sums of each channel, pixel after pixel
   const __m512 zero = _mm512_setzero_ps();
   const int64_t h_lo = std::max<int64_t>(0, ih0), h_hi = std::min(H, ih0 + rows);
   for (int64_t r = 0; r < rows; ++r) {
@@ -94,11 +94,12 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
   }
   for (int64_t q0 = 0; q0 < band; q0 += 16) {
     const int64_t cnt = std::min<int64_t>(16, band - q0);
+    const __mmask16 mask = __mmask16((1u << cnt) - 1u);
     for (int64_t j = 0; j < 16; ++j) r[j] = j < cnt ? _mm512_load_ps(obuf + (q0 + j) * 16) : zero;
     transpose16(r);
-    for (int64_t l = 0; l < lanes; ++l) _mm512_store_ps(sums + l * band16 + q0, r[l]);
+    for (int64_t l = 0; l < lanes; ++l) _mm512_mask_storeu_ps(sums + l * band + q0, mask, r[l]);
   }
-  for (int64_t l = 0; l < lanes; ++l) ep.finish(n, oc0 + l, oh0 * OW, sums + l * band16, band);
+  ep.finish(n, oc0, lanes, oh0 * OW, sums, band, band);
 }
 
 void run_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, const void* x, bool x_signed,
@@ -152,7 +153,7 @@ void plane(const Geometry3& g, int64_t c, int64_t mult, int64_t nm, const void* 
         for (int64_t ow = 0; ow < OW; ++ow) acc[ow] += wv * src[ow * sw];
       }
   }
-  ep.finish(n, oc, 0, sums, OH * OW);
+  ep.finish(n, oc, 1, 0, sums, OH * OW, OH * OW);
 }
 
 void run_planes(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, const void* x, bool x_signed,

@@ -27,9 +27,14 @@ struct QConvEpilogue {
   int64_t m = 0, pixels = 0;  // output channels and pixels per channel
   FusedActivation act;
 
-  // y[0, nr) hold the exact sums (activation zero point already taken out) of output channel mi of image n at
-  // pixels [j0, j0 + nr); they are finished in place and stored.
-  void finish(int64_t n, int64_t mi, int64_t j0, float* y, int64_t nr) const;
+  // y[r * ld + j] for r < rows, j < nr hold the exact sums (activation zero point already taken out) of output
+  // channel mi + r of image n at pixel j0 + j; they are finished in place and stored. Rows that cover whole planes
+  // (nr == pixels == ld) are stored as one run: small planes then cost no per-row loop overhead.
+  void finish(int64_t n, int64_t mi, int64_t rows, int64_t j0, float* y, int64_t ld, int64_t nr) const;
+
+ private:
+  // residual, activation and store for `len` consecutive outputs from flat output index `base`
+  void store(size_t base, float* y, int64_t len) const;
 };
 
 TRTCORE_CPU_NAMESPACE_END
