@@ -167,9 +167,10 @@ class QConvKernel : public CpuKernel {
             const int64_t y = run.oy * win.stride[0] - win.pad_begin[0] + a * win.dilation[0];
             if (y < 0 || y >= ih) continue;
             const int64_t x0 = run.ox * sx - win.pad_begin[1] + b * win.dilation[1];
-            // the run's pixels whose input column lies inside the row: [lo, hi)
-            const int64_t lo = x0 >= 0 ? 0 : (-x0 + sx - 1) / sx;
-            const int64_t hi = std::min(run.len, x0 < iw ? (iw - 1 - x0) / sx + 1 : 0);
+            // the run's pixels whose input column lies inside the row: [lo, hi) (no divisions for stride 1: they
+            // cost more than the copy)
+            const int64_t lo = x0 >= 0 ? 0 : sx == 1 ? -x0 : (-x0 + sx - 1) / sx;
+            const int64_t hi = std::min(run.len, x0 >= iw ? 0 : sx == 1 ? iw - x0 : (iw - 1 - x0) / sx + 1);
             const uint8_t* src = plane + y * iw + x0;
             uint8_t* dst = row + run.j;
             if (sx == 1)  // contiguous: a loop the compiler vectorizes
