@@ -14,6 +14,7 @@
 
 #include "backends/cpu/igemm.h"
 #include "backends/cpu/qconv_depthwise.h"
+#include "backends/cpu/qconv_direct.h"
 #include "backends/cpu/qconv_epilogue.h"
 #include "backends/cpu/strided.h"
 #include "ops/window.h"
@@ -55,8 +56,12 @@ class QConvKernel : public CpuKernel {
       depthwise_ = pack_qconv_depthwise(w.constant->data<int8_t>(), m_, kg_);
       return;
     }
-    for (int64_t gi = 0; gi < group_; ++gi)
-      packed_.push_back(pack_i8_weights(w.constant->data<int8_t>() + gi * mg_ * kg_, mg_, kg_));
+    const int64_t cg = w.shape[1], taps = kg_ / std::max<int64_t>(cg, 1);
+    direct_ = qconv_direct_suits(kernel_, read_window_attrs(node, kernel_, true).stride, group_, cg);
+    for (int64_t gi = 0; gi < group_; ++gi) {
+      const int8_t* wg = w.constant->data<int8_t>() + gi * mg_ * kg_;
+      packed_.push_back(direct_ ? pack_qconv_direct(wg, mg_, cg, taps) : pack_i8_weights(wg, mg_, kg_));
+    }
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
@@ -91,6 +96,10 @@ class QConvKernel : public CpuKernel {
     ep.act = act_;
     if (!depthwise_.empty()) {
       qconv_depthwise(Geometry3(win), batch, c, m_ / c, x.data, x_signed, x_zp, depthwise_, ep, ctx.threads);
+      return;
+    }
+    if (direct_) {
+      qconv_direct(win, batch, group_, cg, QConvDirectInput{x.data, x_signed, pad, offset}, packed_, ep, ctx.threads);
       return;
     }
 
@@ -217,34 +226,13 @@ class QConvKernel : public CpuKernel {
     }
   }
 
-  // dst[j * 4 + t] = rows[t][j] for the kI8Nr columns.
-  static void interleave4(const uint8_t (*rows)[kI8Nr], uint8_t* dst) {
-#if TRTCORE_CPU_AVX512
-    const __m512i r0 = _mm512_load_si512(rows[0]), r1 = _mm512_load_si512(rows[1]);
-    const __m512i r2 = _mm512_load_si512(rows[2]), r3 = _mm512_load_si512(rows[3]);
-    const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
-    const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
-    // per 128-bit lane L: u0..u3 hold the quads of pixels 16L+0..3, 4..7, 8..11, 12..15
-    const __m512i u0 = _mm512_unpacklo_epi16(t0, t2), u1 = _mm512_unpackhi_epi16(t0, t2);
-    const __m512i u2 = _mm512_unpacklo_epi16(t1, t3), u3 = _mm512_unpackhi_epi16(t1, t3);
-    const __m512i a0 = _mm512_shuffle_i64x2(u0, u1, 0x44), a1 = _mm512_shuffle_i64x2(u2, u3, 0x44);
-    const __m512i a2 = _mm512_shuffle_i64x2(u0, u1, 0xEE), a3 = _mm512_shuffle_i64x2(u2, u3, 0xEE);
-    _mm512_storeu_si512(dst, _mm512_shuffle_i64x2(a0, a1, 0x88));
-    _mm512_storeu_si512(dst + 64, _mm512_shuffle_i64x2(a0, a1, 0xDD));
-    _mm512_storeu_si512(dst + 128, _mm512_shuffle_i64x2(a2, a3, 0x88));
-    _mm512_storeu_si512(dst + 192, _mm512_shuffle_i64x2(a2, a3, 0xDD));
-#else
-    for (int64_t j = 0; j < kI8Nr; ++j)
-      for (int t = 0; t < 4; ++t) dst[j * 4 + t] = rows[t][j];
-#endif
-  }
-
   Node node_;
   FusedActivation act_;
   int64_t group_ = 1, m_ = 0, mg_ = 0, kg_ = 0;
   std::vector<int64_t> kernel_;
   std::vector<PackedI8Weights> packed_;
   std::vector<float> depthwise_;  // filters for qconv_depthwise, when it runs this node
+  bool direct_ = false;            // qconv_direct runs this node (packed_ in its k order)
 };
 
 }  // namespace
@@ -275,8 +263,52 @@ static void requantize(const float* y, int64_t n, float scale, int32_t zp, float
     dst[j] = T(std::min(std::max(std::nearbyint(y[j] / scale) + float(zp), lo), hi));
 }
 
+#if TRTCORE_CPU_AVX512
+// One row of finish() for the activations min/max express, in one pass of 16-lane vectors (masked at the end)
+// instead of the scalar code's passes and tails. Each operation and its order is the scalar code's as this level
+// compiles it (y * mul + b and the residual's d * scale + y contracted to one fma; std::max(y, lo) as
+// max(lo, y), which keeps its answer for -0 and NaN), so outputs are bit-identical.
+static void finish_row_avx512(const QConvEpilogue& ep, float mul, float b, size_t base, const float* y, int64_t nr) {
+  const bool relu = ep.act.kind == Activation::kRelu, clip = ep.act.kind == Activation::kClip;
+  const __m512 vmul = _mm512_set1_ps(mul), vb = _mm512_set1_ps(b), zero = _mm512_setzero_ps();
+  const __m512 alo = _mm512_set1_ps(clip ? ep.act.alpha : 0.f), ahi = _mm512_set1_ps(clip ? ep.act.beta : 0.f);
+  const __m512 ys = _mm512_set1_ps(ep.y_scale), yzp = _mm512_set1_ps(float(ep.y_zp)), rs = _mm512_set1_ps(ep.r_scale);
+  const __m512 qlo = _mm512_set1_ps(ep.y_signed ? -128.f : 0.f), qhi = _mm512_set1_ps(ep.y_signed ? 127.f : 255.f);
+  const __m512i rzp = _mm512_set1_epi32(ep.r_zp);
+  for (int64_t j = 0; j < nr; j += 16) {
+    const __mmask16 m = nr - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (nr - j)) - 1u);
+    const size_t at = base + size_t(j);
+    __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, y + j), vmul, vb);
+    if (ep.residual) {
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + at));
+    } else if (ep.residual_q) {
+      const __m128i rb = _mm_maskz_loadu_epi8(m, static_cast<const uint8_t*>(ep.residual_q) + at);
+      const __m512i ri = ep.residual_signed ? _mm512_cvtepi8_epi32(rb) : _mm512_cvtepu8_epi32(rb);
+      v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ri, rzp)), rs, v);
+    }
+    if (relu) v = _mm512_max_ps(zero, v);
+    else if (clip) v = _mm512_min_ps(ahi, _mm512_max_ps(alo, v));
+    if (!ep.quantized_out) {
+      _mm512_mask_storeu_ps(static_cast<float*>(ep.out) + at, m, v);
+      continue;
+    }
+    const __m512 r = _mm512_roundscale_ps(_mm512_div_ps(v, ys), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    const __m512 q = _mm512_min_ps(qhi, _mm512_max_ps(qlo, _mm512_add_ps(r, yzp)));
+    _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(ep.out) + at, m, _mm512_cvttps_epi32(q));
+  }
+}
+#endif
+
 void QConvEpilogue::finish(int64_t n, int64_t mi, int64_t rows, int64_t j0, float* y, int64_t ld,
                            int64_t nr) const {
+#if TRTCORE_CPU_AVX512
+  if (act.kind == Activation::kNone || act.kind == Activation::kRelu || act.kind == Activation::kClip) {
+    for (int64_t r = 0; r < rows; ++r)
+      finish_row_avx512(*this, mult[size_t(mi + r)], bias ? bias[mi + r] : 0.f,
+                        size_t((n * m + mi + r) * pixels + j0), y + r * ld, nr);
+    return;
+  }
+#endif
   for (int64_t r = 0; r < rows; ++r) {
     float* yr = y + r * ld;
     const float mul = mult[size_t(mi + r)], b = bias ? bias[mi + r] : 0.f;
