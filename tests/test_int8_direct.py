@@ -18,11 +18,12 @@ def out_shape(x_shape, w_shape, stride, pads, dilation):
             (w + pads[1] + pads[3] - dilation * (k - 1) - 1) // stride + 1)
 
 
-def qdq_conv(w_int, w_scale, bias, dtype, x_zp, y_zp, x_shape, stride, pads, group, dilation, residual):
+def qdq_conv(w_int, w_scale, bias, dtype, x_zp, y_zp, x_shape, stride, pads, group, dilation, residual,
+             x_scale=0.031, y_scale=0.047):
     """x -> Q -> DQ -> Conv(DQ(w_int), bias) [+ DQ(Q(r))] -> Relu -> Q: onnxruntime's Q/DQ form."""
-    inits = [("sx", np.array(0.031, np.float32)), ("zx", np.array(x_zp, dtype)), ("wq", w_int),
+    inits = [("sx", np.array(x_scale, np.float32)), ("zx", np.array(x_zp, dtype)), ("wq", w_int),
              ("sw", w_scale.astype(np.float32)), ("zw", np.zeros(w_int.shape[0], np.int8)),
-             ("b", bias.astype(np.float32)), ("sy", np.array(0.047, np.float32)), ("zy", np.array(y_zp, dtype))]
+             ("b", bias.astype(np.float32)), ("sy", np.array(y_scale, np.float32)), ("zy", np.array(y_zp, dtype))]
     k = list(w_int.shape[2:])
     nodes = [N("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), N("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
              N("DequantizeLinear", ["wq", "sw", "zw"], ["wd"], axis=0),
@@ -125,3 +126,25 @@ def test_direct_qconv_matches_onnxruntime_and_the_panel_path(tmp_path, rng, case
 def test_direct_qconv_with_residual(tmp_path, rng, case, dtype, threads, batch):
     """An 8-bit residual added before the Relu (fused into the QConv), one image or several per thread."""
     _run(tmp_path, rng, case, dtype, threads, residual=True, batch=batch)
+
+
+# float32 nearbyint(h * s * (1 / s)) misses the half step h for many h at these s (7, 15, 61 over powers of two)
+@pytest.mark.parametrize("w_scale,y_scale", [(1.0, 1.0), (1.0, 2.0), (7 / 128, 7 / 128), (15 / 64, 15 / 64),
+                                             (61 / 256, 61 / 256)])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8], ids=["int8", "uint8"])
+def test_requantization_ties_round_to_even(tmp_path, rng, dtype, w_scale, y_scale):
+    """Scales that make every sum exact in float and many outputs exact half steps (sum * 0.5 * w_scale / y_scale
+    is a multiple of 1/2), most with a reciprocal of y_scale that rounds some of them to the wrong side: QuantizeLinear rounds those to even, and the
+    epilogue (which divides only near a half step) must land on the same integers exactly; large sums saturate."""
+    c, m = 8, 16
+    w_int = rng.integers(-9, 10, (m, c, 3, 3)).astype(np.int8)
+    x_zp, y_zp = (5, -3) if dtype == np.int8 else (128, 120)
+    x = rng.integers(-20, 21, (2, c, 12, 12)).astype(np.float32) * 0.5  # exact multiples of the input scale
+    model = qdq_conv(w_int, np.full(m, w_scale), np.zeros(m), dtype, x_zp, y_zp, x.shape, 1, (1, 1, 1, 1), 1, 1, None,
+                     x_scale=0.5, y_scale=y_scale)
+    for threads in (1, 2):
+        got = build_engine(model, tmp_path, name="ties", threads=threads).infer({"x": x})["y"]
+        ref = ort_run(model, {"x": x})["y"]
+        assert np.array_equal(got, ref), np.argwhere(got != ref)[:5]
+    sums = (ref.astype(np.int32) - y_zp)
+    assert np.count_nonzero(sums == (127 if dtype == np.int8 else 255) - y_zp) > 0  # some outputs saturate

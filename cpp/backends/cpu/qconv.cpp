@@ -275,6 +275,10 @@ static void finish_row_avx512(const QConvEpilogue& ep, float mul, float b, size_
   const __m512 ys = _mm512_set1_ps(ep.y_scale), yzp = _mm512_set1_ps(float(ep.y_zp)), rs = _mm512_set1_ps(ep.r_scale);
   const __m512 qlo = _mm512_set1_ps(ep.y_signed ? -128.f : 0.f), qhi = _mm512_set1_ps(ep.y_signed ? 127.f : 255.f);
   const __m512i rzp = _mm512_set1_epi32(ep.r_zp);
+  // the reciprocal's error bound holds for normal scales (neither it nor 1 / scale near the float range's ends)
+  const bool fast = ep.y_scale > 1e-30f && ep.y_scale < 1e30f;
+  const __m512 inv = _mm512_set1_ps(fast ? 1.f / ep.y_scale : 0.f), rel = _mm512_set1_ps(0x1p-21f);
+  const __m512 half = _mm512_set1_ps(0.5f);
   for (int64_t j = 0; j < nr; j += 16) {
     const __mmask16 m = nr - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (nr - j)) - 1u);
     const size_t at = base + size_t(j);
@@ -292,7 +296,13 @@ static void finish_row_avx512(const QConvEpilogue& ep, float mul, float b, size_
       _mm512_mask_storeu_ps(static_cast<float*>(ep.out) + at, m, v);
       continue;
     }
-    const __m512 r = _mm512_roundscale_ps(_mm512_div_ps(v, ys), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    // nearbyint(v / y_scale) as nearbyint(v * inv), whose argument lies within |q| * 2^-22 of the quotient's: the
+    // same integer unless q is that close to a half-integer (or not finite), where the quotient is computed
+    const __m512 q0 = _mm512_mul_ps(v, inv);
+    __m512 r = _mm512_roundscale_ps(q0, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    const __m512 margin = _mm512_fnmadd_ps(_mm512_abs_ps(q0), rel, half);  // 0.5 - |q| * 2^-21
+    if (!fast || _mm512_mask_cmp_ps_mask(m, _mm512_abs_ps(_mm512_sub_ps(q0, r)), margin, _CMP_LT_OQ) != m)
+      r = _mm512_roundscale_ps(_mm512_div_ps(v, ys), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
     const __m512 q = _mm512_min_ps(qhi, _mm512_max_ps(qlo, _mm512_add_ps(r, yzp)));
     _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(ep.out) + at, m, _mm512_cvttps_epi32(q));
   }
