@@ -264,13 +264,14 @@ static void requantize(const float* y, int64_t n, float scale, int32_t zp, float
 }
 
 #if TRTCORE_CPU_AVX512
-// One row of finish() for the activations min/max express, in one pass of 16-lane vectors (masked at the end)
+// finish() for the activations min/max express, in one pass of 16-lane vectors (masked at each row's end)
 // instead of the scalar code's passes and tails. Each operation and its order is the scalar code's as this level
 // compiles it (y * mul + b and the residual's d * scale + y contracted to one fma; std::max(y, lo) as
 // max(lo, y), which keeps its answer for -0 and NaN), so outputs are bit-identical.
-static void finish_row_avx512(const QConvEpilogue& ep, float mul, float b, size_t base, const float* y, int64_t nr) {
+static void finish_avx512(const QConvEpilogue& ep, int64_t n, int64_t mi, int64_t rows, int64_t j0, const float* y,
+                          int64_t ld, int64_t nr) {
   const bool relu = ep.act.kind == Activation::kRelu, clip = ep.act.kind == Activation::kClip;
-  const __m512 vmul = _mm512_set1_ps(mul), vb = _mm512_set1_ps(b), zero = _mm512_setzero_ps();
+  const __m512 zero = _mm512_setzero_ps();
   const __m512 alo = _mm512_set1_ps(clip ? ep.act.alpha : 0.f), ahi = _mm512_set1_ps(clip ? ep.act.beta : 0.f);
   const __m512 ys = _mm512_set1_ps(ep.y_scale), yzp = _mm512_set1_ps(float(ep.y_zp)), rs = _mm512_set1_ps(ep.r_scale);
   const __m512 qlo = _mm512_set1_ps(ep.y_signed ? -128.f : 0.f), qhi = _mm512_set1_ps(ep.y_signed ? 127.f : 255.f);
@@ -279,32 +280,38 @@ static void finish_row_avx512(const QConvEpilogue& ep, float mul, float b, size_
   const bool fast = ep.y_scale > 1e-30f && ep.y_scale < 1e30f;
   const __m512 inv = _mm512_set1_ps(fast ? 1.f / ep.y_scale : 0.f), rel = _mm512_set1_ps(0x1p-21f);
   const __m512 half = _mm512_set1_ps(0.5f);
-  for (int64_t j = 0; j < nr; j += 16) {
-    const __mmask16 m = nr - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (nr - j)) - 1u);
-    const size_t at = base + size_t(j);
-    __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, y + j), vmul, vb);
-    if (ep.residual) {
-      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + at));
-    } else if (ep.residual_q) {
-      const __m128i rb = _mm_maskz_loadu_epi8(m, static_cast<const uint8_t*>(ep.residual_q) + at);
-      const __m512i ri = ep.residual_signed ? _mm512_cvtepi8_epi32(rb) : _mm512_cvtepu8_epi32(rb);
-      v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ri, rzp)), rs, v);
+  for (int64_t row = 0; row < rows; ++row) {
+    const __m512 vmul = _mm512_set1_ps(ep.mult[size_t(mi + row)]);
+    const __m512 vb = _mm512_set1_ps(ep.bias ? ep.bias[mi + row] : 0.f);
+    const float* yr = y + row * ld;
+    const size_t base = size_t((n * ep.m + mi + row) * ep.pixels + j0);
+    for (int64_t j = 0; j < nr; j += 16) {
+      const __mmask16 m = nr - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (nr - j)) - 1u);
+      const size_t at = base + size_t(j);
+      __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, yr + j), vmul, vb);
+      if (ep.residual) {
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + at));
+      } else if (ep.residual_q) {
+        const __m128i rb = _mm_maskz_loadu_epi8(m, static_cast<const uint8_t*>(ep.residual_q) + at);
+        const __m512i ri = ep.residual_signed ? _mm512_cvtepi8_epi32(rb) : _mm512_cvtepu8_epi32(rb);
+        v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ri, rzp)), rs, v);
+      }
+      if (relu) v = _mm512_max_ps(zero, v);
+      else if (clip) v = _mm512_min_ps(ahi, _mm512_max_ps(alo, v));
+      if (!ep.quantized_out) {
+        _mm512_mask_storeu_ps(static_cast<float*>(ep.out) + at, m, v);
+        continue;
+      }
+      // nearbyint(v / y_scale) as nearbyint(v * inv), whose argument lies within |q| * 2^-22 of the quotient's: the
+      // same integer unless q is that close to a half-integer (or not finite), where the quotient is computed
+      const __m512 q0 = _mm512_mul_ps(v, inv);
+      __m512 r = _mm512_roundscale_ps(q0, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+      const __m512 margin = _mm512_fnmadd_ps(_mm512_abs_ps(q0), rel, half);  // 0.5 - |q| * 2^-21
+      if (!fast || _mm512_mask_cmp_ps_mask(m, _mm512_abs_ps(_mm512_sub_ps(q0, r)), margin, _CMP_LT_OQ) != m)
+        r = _mm512_roundscale_ps(_mm512_div_ps(v, ys), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+      const __m512 q = _mm512_min_ps(qhi, _mm512_max_ps(qlo, _mm512_add_ps(r, yzp)));
+      _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(ep.out) + at, m, _mm512_cvttps_epi32(q));
     }
-    if (relu) v = _mm512_max_ps(zero, v);
-    else if (clip) v = _mm512_min_ps(ahi, _mm512_max_ps(alo, v));
-    if (!ep.quantized_out) {
-      _mm512_mask_storeu_ps(static_cast<float*>(ep.out) + at, m, v);
-      continue;
-    }
-    // nearbyint(v / y_scale) as nearbyint(v * inv), whose argument lies within |q| * 2^-22 of the quotient's: the
-    // same integer unless q is that close to a half-integer (or not finite), where the quotient is computed
-    const __m512 q0 = _mm512_mul_ps(v, inv);
-    __m512 r = _mm512_roundscale_ps(q0, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-    const __m512 margin = _mm512_fnmadd_ps(_mm512_abs_ps(q0), rel, half);  // 0.5 - |q| * 2^-21
-    if (!fast || _mm512_mask_cmp_ps_mask(m, _mm512_abs_ps(_mm512_sub_ps(q0, r)), margin, _CMP_LT_OQ) != m)
-      r = _mm512_roundscale_ps(_mm512_div_ps(v, ys), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-    const __m512 q = _mm512_min_ps(qhi, _mm512_max_ps(qlo, _mm512_add_ps(r, yzp)));
-    _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(ep.out) + at, m, _mm512_cvttps_epi32(q));
   }
 }
 #endif
@@ -313,9 +320,7 @@ void QConvEpilogue::finish(int64_t n, int64_t mi, int64_t rows, int64_t j0, floa
                            int64_t nr) const {
 #if TRTCORE_CPU_AVX512
   if (act.kind == Activation::kNone || act.kind == Activation::kRelu || act.kind == Activation::kClip) {
-    for (int64_t r = 0; r < rows; ++r)
-      finish_row_avx512(*this, mult[size_t(mi + r)], bias ? bias[mi + r] : 0.f,
-                        size_t((n * m + mi + r) * pixels + j0), y + r * ld, nr);
+    finish_avx512(*this, n, mi, rows, j0, y, ld, nr);
     return;
   }
 #endif

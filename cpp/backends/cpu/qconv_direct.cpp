@@ -7,6 +7,10 @@
 
 #include "backends/cpu/thread_pool.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 TRTCORE_CPU_NAMESPACE_BEGIN
 namespace {
 
@@ -45,6 +49,38 @@ struct Layout {
   int64_t planes() const { return bytes / (plane * 4); }
 };
 
+// n pixels of one phase row from four channel rows (null: a channel past cg, which gets `pad`) read every sw-th
+// byte: dst[4 * j + t] = row[t][j * sw] ^ sign.
+void copy_row(const uint8_t* const row[4], int64_t sw, int64_t n, uint8_t sign, uint8_t pad, uint8_t* dst) {
+#if TRTCORE_CPU_AVX512
+  if (sw <= 2) {  // 16 pixels a step: each channel's bytes widened to dwords and shifted into their byte
+    uint32_t flip = 0;
+    for (int t = 0; t < 4; ++t) flip |= row[t] ? uint32_t(sign) << (8 * t) : 0u;
+    for (int64_t j = 0; j < n; j += 16) {
+      const int64_t cnt = std::min<int64_t>(16, n - j);
+      const __mmask16 m = __mmask16(cnt == 16 ? 0xFFFFu : (1u << cnt) - 1u);
+      __m512i v = _mm512_setzero_si512();
+      for (int t = 0; t < 4; ++t) {
+        __m512i c;
+        if (!row[t])
+          c = _mm512_set1_epi32(pad);
+        else if (sw == 1)
+          c = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, row[t] + j));
+        else  // the even bytes of 2 * cnt - 1 (the last odd byte may lie past the row)
+          c = _mm512_and_si512(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi8(
+                                   __mmask32((uint64_t(1) << (2 * cnt - 1)) - 1u), row[t] + 2 * j)),
+                               _mm512_set1_epi32(0xFF));
+        v = _mm512_or_si512(v, _mm512_slli_epi32(c, unsigned(8 * t)));
+      }
+      _mm512_mask_storeu_epi32(dst + 4 * j, m, _mm512_xor_si512(v, _mm512_set1_epi32(int(flip))));
+    }
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t t = 0; t < 4; ++t) dst[4 * j + t] = row[t] ? uint8_t(row[t][j * sw] ^ sign) : pad;
+}
+
 // Copies channel quad q of one (image, group) into its plane of phase `phase` (every pixel, padding included).
 void copy_plane(const Window& win, const Layout& L, const uint8_t* x, int64_t cg, const QConvDirectInput& in,
                 int64_t phase, int64_t q, uint8_t* dst) {
@@ -57,27 +93,12 @@ void copy_plane(const Window& win, const Layout& L, const uint8_t* x, int64_t cg
   // phase columns [c_lo, c_hi) read input columns c * sw + rx - pw inside [0, iw)
   const int64_t c_lo = pw > rx ? (pw - rx + L.sw - 1) / L.sw : 0;
   const int64_t c_hi = std::min(L.wq, iw - 1 + pw - rx < 0 ? 0 : (iw - 1 + pw - rx) / L.sw + 1);
-  alignas(64) uint8_t rows[4][kI8Nr];
-  alignas(64) uint8_t quads[kI8Nr * 4];
   for (int64_t r = 0; r < L.rows; ++r) {
     const int64_t y = r * L.sh + ry - ph;
-    if (y < 0 || y >= ih) continue;
-    for (int64_t c0 = c_lo; c0 < c_hi; c0 += kI8Nr) {
-      const int64_t n = std::min(kI8Nr, c_hi - c0), x0 = c0 * L.sw + rx - pw;
-      for (int64_t t = 0; t < 4; ++t) {
-        if (!src[t]) {
-          std::memset(rows[t], in.pad, kI8Nr);  // channels past cg: their weights are zero
-          continue;
-        }
-        const uint8_t* s = src[t] + y * iw + x0;
-        if (L.sw == 1)  // contiguous: a loop the compiler vectorizes
-          for (int64_t j = 0; j < n; ++j) rows[t][j] = uint8_t(s[j] ^ sign);
-        else
-          for (int64_t j = 0; j < n; ++j) rows[t][j] = uint8_t(s[j * L.sw] ^ sign);
-      }
-      interleave4(rows, quads);
-      std::memcpy(dst + (r * L.wq + c0) * 4, quads, size_t(n * 4));
-    }
+    if (y < 0 || y >= ih || c_hi <= c_lo) continue;
+    const uint8_t* row[4];
+    for (int64_t t = 0; t < 4; ++t) row[t] = src[t] ? src[t] + y * iw + c_lo * L.sw + rx - pw : nullptr;
+    copy_row(row, L.sw, c_hi - c_lo, sign, in.pad, dst + (r * L.wq + c_lo) * 4);
   }
 }
 
@@ -120,8 +141,19 @@ void block(const Layout& L, const PackedI8Weights& pw, const uint8_t* copy, int3
       const float corr = float(offset * pw.row_sums[size_t(r + rr)]);
       const int32_t* a = acc.data() + rr * kI8Nr;
       float* yr = y + rr * nr;
-      for (int64_t k = 0; k < runs; ++k)
+      for (int64_t k = 0; k < runs; ++k) {
+#if TRTCORE_CPU_AVX512
+        for (int64_t j = 0; j < run_len[k]; j += 16) {
+          const int64_t cnt = std::min<int64_t>(16, run_len[k] - j);
+          const __mmask16 m = __mmask16(cnt == 16 ? 0xFFFFu : (1u << cnt) - 1u);
+          const __m512 s = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, a + run_col[k] + j));
+          _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(s, _mm512_set1_ps(corr)));
+        }
+        yr += run_len[k];
+#else
         for (int64_t j = 0; j < run_len[k]; ++j) *yr++ = float(a[run_col[k] + j]) - corr;
+#endif
+      }
     }
     ep.finish(n, m0 + r, rows, j0, y, nr, nr);
   }
