@@ -148,3 +148,23 @@ def test_requantization_ties_round_to_even(tmp_path, rng, dtype, w_scale, y_scal
         assert np.array_equal(got, ref), np.argwhere(got != ref)[:5]
     sums = (ref.astype(np.int32) - y_zp)
     assert np.count_nonzero(sums == (127 if dtype == np.int8 else 255) - y_zp) > 0  # some outputs saturate
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8], ids=["int8", "uint8"])
+@pytest.mark.parametrize("size", [(4, 4), (2, 3), (1, 1), (5, 6)], ids=lambda s: "%dx%d" % s)
+def test_small_pointwise_planes_share_a_panel(tmp_path, rng, size, dtype, threads):
+    """1x1 convs on planes of at most 32 pixels put several images in one panel (the last one partly filled): each
+    image's outputs are its own, as onnxruntime gives them, with an 8-bit residual."""
+    c, m, batch = 12, 20, 7
+    w_int = rng.integers(-127, 128, (m, c, 1, 1)).astype(np.int8)
+    x_zp, y_zp, r_zp = (5, -3, 2) if dtype == np.int8 else (128, 120, 131)
+    x = (rng.standard_normal((batch, c) + size) * 1.5).astype(np.float32)
+    model = qdq_conv(w_int, rng.uniform(0.002, 0.01, m), rng.standard_normal(m) * 0.2, dtype, x_zp, y_zp, x.shape, 1,
+                     (0, 0, 0, 0), 1, 1, r_zp)
+    feeds = {"x": x, "r": (rng.standard_normal((batch, m) + size) * 2).astype(np.float32)}
+    eng = build_engine(model, tmp_path, name="pw", threads=threads)
+    got = eng.infer(feeds)["y"]
+    ref = ort_run(model, feeds)["y"]
+    diff = np.abs(got.astype(np.int32) - ref.astype(np.int32))
+    assert diff.max() <= 1 and np.count_nonzero(diff) <= max(2, diff.size // 200), (diff.max(), np.count_nonzero(diff))

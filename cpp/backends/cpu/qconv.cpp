@@ -103,9 +103,13 @@ class QConvKernel : public CpuKernel {
       return;
     }
 
-    const int64_t blocks = (pixels + kI8Nr - 1) / kI8Nr;
-    // rows split further when there are fewer (image, group, block) tasks than threads
-    const int64_t base_tasks = batch * group_ * blocks;
+    // small pointwise planes: one panel holds the whole planes of several images (alone, a 4x4 plane would fill a
+    // quarter of it)
+    const int64_t per_panel = pointwise(win) && group_ == 1 && 2 * pixels <= kI8Nr ? kI8Nr / pixels : 1;
+    const int64_t image_blocks = (batch + per_panel - 1) / per_panel;
+    const int64_t blocks = per_panel > 1 ? 1 : (pixels + kI8Nr - 1) / kI8Nr;
+    // rows split further when there are fewer (images, group, block) tasks than threads
+    const int64_t base_tasks = image_blocks * group_ * blocks;
     int64_t chunks = 1;
     // (each chunk gathers its own copy of the panel: one thread keeps one chunk)
     while (ctx.threads > 1 && base_tasks * chunks < 2 * ctx.threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
@@ -114,8 +118,8 @@ class QConvKernel : public CpuKernel {
 
     parallel_tasks(ctx.threads, base_tasks * chunks, [&](int64_t t) {
       const int64_t chunk = t % chunks, blk = (t / chunks) % blocks, gi = (t / chunks / blocks) % group_;
-      const int64_t n = t / chunks / blocks / group_;
-      const int64_t j0 = blk * kI8Nr, nr = std::min(kI8Nr, pixels - j0);
+      const int64_t n = t / chunks / blocks / group_ * per_panel, images = std::min(per_panel, batch - n);
+      const int64_t j0 = blk * kI8Nr, nr = per_panel > 1 ? images * pixels : std::min(kI8Nr, pixels - j0);
       const int64_t r0 = chunk * rows_per_chunk, r1 = std::min(mg_, r0 + rows_per_chunk);
       if (r0 >= r1) return;
       thread_local std::vector<uint8_t> panel;
@@ -123,7 +127,10 @@ class QConvKernel : public CpuKernel {
       panel.resize(size_t(k4 * kI8Nr * 4));
       acc.resize(size_t(kI8Mr * kI8Nr));
       const uint8_t* xg = static_cast<const uint8_t*>(x.data) + (n * c + gi * cg) * win.in[0] * win.in[1];
-      gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
+      if (per_panel > 1)
+        gather_images(cg, xg, c * pixels, images, pixels, x_signed ? 0x80 : 0, panel.data());
+      else
+        gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
       const PackedI8Weights& pw = packed_[size_t(gi)];
       float y[kI8Mr * kI8Nr];  // [rows][nr]
       for (int64_t r = r0; r < r1; r += kI8Mr) {
@@ -134,7 +141,8 @@ class QConvKernel : public CpuKernel {
           const int32_t* a = acc.data() + rr * kI8Nr;
           for (int64_t j = 0; j < nr; ++j) y[rr * nr + j] = float(a[j]) - corr;
         }
-        ep.finish(n, gi * mg_ + r, rows, j0, y, nr, nr);
+        if (per_panel == 1) ep.finish(n, gi * mg_ + r, rows, j0, y, nr, nr);
+        for (int64_t i = 0; per_panel > 1 && i < images; ++i) ep.finish(n + i, r, rows, 0, y + i * pixels, nr, pixels);
       }
     });
   }
@@ -221,6 +229,24 @@ class QConvKernel : public CpuKernel {
         for (int64_t j = 0; j < nr; ++j) row[j] = uint8_t(src[j] ^ sign);
         std::memset(row + nr, 0, size_t(kI8Nr - nr));
 #endif
+      }
+      interleave4(rows, panel + (k0 / 4) * kI8Nr * 4);
+    }
+  }
+
+  // gather_pointwise for whole planes of `images` images (`stride` bytes apart) side by side in one panel.
+  static void gather_images(int64_t channels, const uint8_t* x, int64_t stride, int64_t images, int64_t plane,
+                            uint8_t sign, uint8_t* panel) {
+    alignas(64) uint8_t rows[4][kI8Nr];
+    for (int64_t k0 = 0; k0 < channels; k0 += 4) {
+      for (int64_t t = 0; t < 4; ++t) {
+        uint8_t* row = rows[t];
+        std::memset(row, 0, kI8Nr);  // columns past the images and the last quad's padding
+        if (k0 + t >= channels) continue;
+        for (int64_t i = 0; i < images; ++i) {
+          const uint8_t* src = x + i * stride + (k0 + t) * plane;
+          for (int64_t j = 0; j < plane; ++j) row[i * plane + j] = uint8_t(src[j] ^ sign);
+        }
       }
       interleave4(rows, panel + (k0 / 4) * kI8Nr * 4);
     }
