@@ -78,7 +78,9 @@ class QConvKernel : public CpuKernel {
     QConvEpilogue ep;
     ep.mult.resize(size_t(m_));
     const float xs = scalar_of(in[1]);
-    for (int64_t mi = 0; mi < m_; ++mi) ep.mult[size_t(mi)] = xs * in[4].as<float>()[in[4].numel() == 1 ? 0 : mi];
+    const float* ws = in[4].as<float>();
+    const bool per_tensor = in[4].numel() == 1;  // (numel is a loop: not once per channel)
+    for (int64_t mi = 0; mi < m_; ++mi) ep.mult[size_t(mi)] = xs * ws[per_tensor ? 0 : mi];
     ep.bias = has(8) ? in[8].as<float>() : nullptr;
     // the residual: float, or 8-bit with its scale (input 10) and zero point (input 11), dequantized as it is added
     ep.residual = has(9) && in[9].dtype == DType::kFloat32 ? in[9].as<float>() : nullptr;
