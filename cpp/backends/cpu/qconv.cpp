@@ -308,37 +308,58 @@ static void finish_avx512(const QConvEpilogue& ep, int64_t n, int64_t mi, int64_
   const bool fast = ep.y_scale > 1e-30f && ep.y_scale < 1e30f;
   const __m512 inv = _mm512_set1_ps(fast ? 1.f / ep.y_scale : 0.f), rel = _mm512_set1_ps(0x1p-21f);
   const __m512 half = _mm512_set1_ps(0.5f);
+  // one vector of 16 (m: those present) consecutive outputs from flat output index `at`
+  const auto vec = [&](const float* src, size_t at, __mmask16 m, __m512 vmul, __m512 vb) {
+    __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, src), vmul, vb);
+    if (ep.residual) {
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + at));
+    } else if (ep.residual_q) {
+      const __m128i rb = _mm_maskz_loadu_epi8(m, static_cast<const uint8_t*>(ep.residual_q) + at);
+      const __m512i ri = ep.residual_signed ? _mm512_cvtepi8_epi32(rb) : _mm512_cvtepu8_epi32(rb);
+      v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ri, rzp)), rs, v);
+    }
+    if (relu) v = _mm512_max_ps(zero, v);
+    else if (clip) v = _mm512_min_ps(ahi, _mm512_max_ps(alo, v));
+    if (!ep.quantized_out) {
+      _mm512_mask_storeu_ps(static_cast<float*>(ep.out) + at, m, v);
+      return;
+    }
+    // nearbyint(v / y_scale) as nearbyint(v * inv), whose argument lies within |q| * 2^-22 of the quotient's: the
+    // same integer unless q is that close to a half-integer (or not finite), where the quotient is computed
+    const __m512 q0 = _mm512_mul_ps(v, inv);
+    __m512 r = _mm512_roundscale_ps(q0, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    const __m512 margin = _mm512_fnmadd_ps(_mm512_abs_ps(q0), rel, half);  // 0.5 - |q| * 2^-21
+    if (!fast || _mm512_mask_cmp_ps_mask(m, _mm512_abs_ps(_mm512_sub_ps(q0, r)), margin, _CMP_LT_OQ) != m)
+      r = _mm512_roundscale_ps(_mm512_div_ps(v, ys), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    const __m512 q = _mm512_min_ps(qhi, _mm512_max_ps(qlo, _mm512_add_ps(r, yzp)));
+    _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(ep.out) + at, m, _mm512_cvttps_epi32(q));
+  };
+  const int64_t base = (n * ep.m + mi) * ep.pixels + j0;
+  if (nr == ep.pixels && ld == nr && nr < 16 && rows <= 16) {
+    // rows of fewer than 16 pixels, contiguous in y and in the output: full vectors across rows, each lane with
+    // its row's multiplier and bias ((f + 0.5) / nr is never within float error of an integer for these f)
+    float mul_rows[16] = {}, b_rows[16] = {};
+    for (int64_t r = 0; r < rows; ++r) {
+      mul_rows[r] = ep.mult[size_t(mi + r)];
+      b_rows[r] = ep.bias ? ep.bias[mi + r] : 0.f;
+    }
+    const __m512 muls = _mm512_loadu_ps(mul_rows), bs = _mm512_loadu_ps(b_rows);
+    const __m512 lane = _mm512_add_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                      _mm512_set1_ps(0.5f));
+    const __m512 inv_nr = _mm512_set1_ps(1.f / float(nr));
+    for (int64_t f = 0, total = rows * nr; f < total; f += 16) {
+      const __mmask16 m = total - f >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (total - f)) - 1u);
+      const __m512i row = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_add_ps(lane, _mm512_set1_ps(float(f))), inv_nr));
+      vec(y + f, size_t(base + f), m, _mm512_permutexvar_ps(row, muls), _mm512_permutexvar_ps(row, bs));
+    }
+    return;
+  }
   for (int64_t row = 0; row < rows; ++row) {
     const __m512 vmul = _mm512_set1_ps(ep.mult[size_t(mi + row)]);
     const __m512 vb = _mm512_set1_ps(ep.bias ? ep.bias[mi + row] : 0.f);
-    const float* yr = y + row * ld;
-    const size_t base = size_t((n * ep.m + mi + row) * ep.pixels + j0);
     for (int64_t j = 0; j < nr; j += 16) {
       const __mmask16 m = nr - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (nr - j)) - 1u);
-      const size_t at = base + size_t(j);
-      __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, yr + j), vmul, vb);
-      if (ep.residual) {
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + at));
-      } else if (ep.residual_q) {
-        const __m128i rb = _mm_maskz_loadu_epi8(m, static_cast<const uint8_t*>(ep.residual_q) + at);
-        const __m512i ri = ep.residual_signed ? _mm512_cvtepi8_epi32(rb) : _mm512_cvtepu8_epi32(rb);
-        v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ri, rzp)), rs, v);
-      }
-      if (relu) v = _mm512_max_ps(zero, v);
-      else if (clip) v = _mm512_min_ps(ahi, _mm512_max_ps(alo, v));
-      if (!ep.quantized_out) {
-        _mm512_mask_storeu_ps(static_cast<float*>(ep.out) + at, m, v);
-        continue;
-      }
-      // nearbyint(v / y_scale) as nearbyint(v * inv), whose argument lies within |q| * 2^-22 of the quotient's: the
-      // same integer unless q is that close to a half-integer (or not finite), where the quotient is computed
-      const __m512 q0 = _mm512_mul_ps(v, inv);
-      __m512 r = _mm512_roundscale_ps(q0, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-      const __m512 margin = _mm512_fnmadd_ps(_mm512_abs_ps(q0), rel, half);  // 0.5 - |q| * 2^-21
-      if (!fast || _mm512_mask_cmp_ps_mask(m, _mm512_abs_ps(_mm512_sub_ps(q0, r)), margin, _CMP_LT_OQ) != m)
-        r = _mm512_roundscale_ps(_mm512_div_ps(v, ys), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-      const __m512 q = _mm512_min_ps(qhi, _mm512_max_ps(qlo, _mm512_add_ps(r, yzp)));
-      _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(ep.out) + at, m, _mm512_cvttps_epi32(q));
+      vec(y + row * ld + j, size_t(base + row * ep.pixels + j), m, vmul, vb);
     }
   }
 }
