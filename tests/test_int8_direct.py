@@ -120,11 +120,16 @@ def test_direct_qconv_matches_onnxruntime_and_the_panel_path(tmp_path, rng, case
     _run(tmp_path, rng, case, dtype, threads, residual=False, batch=3)
 
 
+# large enough (over a million products) to be split over threads
+LARGE = [(3, 1, (1, 1, 1, 1), 32, 32, (24, 24), 1, 1), (3, 2, (1, 1, 1, 1), 16, 32, (32, 32), 1, 1)]
+
+
 @pytest.mark.parametrize("threads,batch", [(1, 1), (2, 1), (2, 5)])
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8], ids=["int8", "uint8"])
-@pytest.mark.parametrize("case", [CASES[0], CASES[1], CASES[4]], ids=_ids)
+@pytest.mark.parametrize("case", [CASES[0], CASES[1], CASES[4]] + LARGE, ids=_ids)
 def test_direct_qconv_with_residual(tmp_path, rng, case, dtype, threads, batch):
-    """An 8-bit residual added before the Relu (fused into the QConv), one image or several per thread."""
+    """An 8-bit residual added before the Relu (fused into the QConv); one image (split into row chunks when there
+    are threads to spare) or several per thread."""
     _run(tmp_path, rng, case, dtype, threads, residual=True, batch=batch)
 
 
@@ -156,7 +161,7 @@ def test_requantization_ties_round_to_even(tmp_path, rng, dtype, w_scale, y_scal
 def test_small_pointwise_planes_share_a_panel(tmp_path, rng, size, dtype, threads):
     """1x1 convs on planes of at most 32 pixels put several images in one panel (the last one partly filled): each
     image's outputs are its own, as onnxruntime gives them, with an 8-bit residual."""
-    c, m, batch = 12, 20, 7
+    c, m, batch = 64, 96, 12  # the larger planes' products are split over threads
     w_int = rng.integers(-127, 128, (m, c, 1, 1)).astype(np.int8)
     x_zp, y_zp, r_zp = (5, -3, 2) if dtype == np.int8 else (128, 120, 131)
     x = (rng.standard_normal((batch, c) + size) * 1.5).astype(np.float32)

@@ -17,6 +17,7 @@
 #include "backends/cpu/qconv_direct.h"
 #include "backends/cpu/qconv_epilogue.h"
 #include "backends/cpu/strided.h"
+#include "backends/cpu/thread_pool.h"
 #include "ops/window.h"
 
 TRTCORE_CPU_NAMESPACE_BEGIN
@@ -100,8 +101,10 @@ class QConvKernel : public CpuKernel {
       qconv_depthwise(Geometry3(win), batch, c, m_ / c, x.data, x_signed, x_zp, depthwise_, ep, ctx.threads);
       return;
     }
+    // below this many products a second thread costs more than it saves, as for the float convolutions
+    const int threads = batch * m_ * pixels * kg_ < kMinParallelMacs ? 1 : ctx.threads;
     if (direct_) {
-      qconv_direct(win, batch, group_, cg, QConvDirectInput{x.data, x_signed, pad, offset}, packed_, ep, ctx.threads);
+      qconv_direct(win, batch, group_, cg, QConvDirectInput{x.data, x_signed, pad, offset}, packed_, ep, threads);
       return;
     }
 
@@ -114,11 +117,11 @@ class QConvKernel : public CpuKernel {
     const int64_t base_tasks = image_blocks * group_ * blocks;
     int64_t chunks = 1;
     // (each chunk gathers its own copy of the panel: one thread keeps one chunk)
-    while (ctx.threads > 1 && base_tasks * chunks < 2 * ctx.threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
+    while (threads > 1 && base_tasks * chunks < 2 * threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
     const int64_t rows_per_chunk = ((mg_ + chunks - 1) / chunks + kI8Mr - 1) / kI8Mr * kI8Mr;
     const int64_t k4 = packed_[0].k4;
 
-    parallel_tasks(ctx.threads, base_tasks * chunks, [&](int64_t t) {
+    parallel_tasks(threads, base_tasks * chunks, [&](int64_t t) {
       const int64_t chunk = t % chunks, blk = (t / chunks) % blocks, gi = (t / chunks / blocks) % group_;
       const int64_t n = t / chunks / blocks / group_ * per_panel, images = std::min(per_panel, batch - n);
       const int64_t j0 = blk * kI8Nr, nr = per_panel > 1 ? images * pixels : std::min(kI8Nr, pixels - j0);
