@@ -158,8 +158,6 @@ __global__ void dequantize_kernel(const X* __restrict__ x, const S* __restrict__
 
 bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
 
-bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
-
 // Calls f(T{}) for the device type of a float dtype (float32/float16).
 template <class F>
 void with_float(DType t, F&& f) {
