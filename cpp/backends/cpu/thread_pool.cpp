@@ -91,6 +91,8 @@ class TaskPool {
         relax();
       }
       if (std::chrono::steady_clock::now() >= deadline) return done();
+      // a thread that waits on this one may share its core (a woken worker is often placed beside its waker)
+      std::this_thread::yield();
     }
   }
 
