@@ -155,8 +155,10 @@ bool depthwise_blocked_suits(const Geometry3& g) {
   return g.in[0] == 1 && g.k[0] == 1;
 }
 
+// Not 1x1 windows of four or more channels: the GEMM runs them 3-4x faster (8 -> 48 channels at 32x32, batch 8:
+// 0.054 against 0.20 ms), as it does 1x1 convolutions of more channels.
 bool small_taps_suits(const Geometry3& g, int64_t group, int64_t c) {
-  return group == 1 && g.in[0] == 1 && g.k[0] == 1 && c * g.k_size() <= kSmallTapsMax;
+  return group == 1 && g.in[0] == 1 && g.k[0] == 1 && c * g.k_size() <= kSmallTapsMax && (g.k_size() > 1 || c < 4);
 }
 
 void small_taps_conv(const Geometry3& g, int64_t batch, int64_t c, int64_t m, const float* x, const float* packed,
