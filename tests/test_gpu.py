@@ -301,7 +301,8 @@ def _force_tactic(cache, tactic, key_part):
 @pytest.mark.parametrize("precision,strict,tol,tactic", [("fp32", True, FP32_TOL, "dw-direct"),
                                                          ("fp32", False, TF32_TOL, "dw-direct"),
                                                          ("fp16", False, FP16_TOL, "dw-direct:half2"),
-                                                         ("fp16", False, FP16_TOL, "dw-direct:tile8")])
+                                                         ("fp16", False, FP16_TOL, "dw-direct:tile8"),
+                                                         ("fp16", False, FP16_TOL, "dw-direct:pixel8")])
 def test_depthwise_direct_kernel(precision, strict, tol, tactic, rng, tmp_path):
     """Every depthwise layer forced onto the direct kernel (through the timing cache) matches onnxruntime, in the
     storage layouts the plan chose; so does the tuned plan. Float16 NHWC runs both variants of the kernel (two

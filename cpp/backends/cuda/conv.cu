@@ -208,7 +208,16 @@ void ConvKernel::prepare_nhwc(const Node& node, CudaInitContext& ctx) {
   TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
 }
 
-void ConvKernel::launch_direct(const ConvArgs& a, cudaStream_t stream) {
+bool ConvKernel::depthwise_pixel_possible() const {
+  if (!depthwise_ || !half_ || geom_.spatial != 2 || channels_ % 8 != 0 || out_pitch_ % 8 != 0) return false;
+  if (x_layout_ != Layout::kNHWC || y_layout_ != Layout::kNHWC || (has_residual_ && z_layout_ != Layout::kNHWC))
+    return false;
+  const int64_t k = geom_.kernel[0], s = geom_.stride[0];
+  return k == geom_.kernel[1] && (k == 3 || k == 5) && s == geom_.stride[1] && (s == 1 || s == 2) &&
+         geom_.dilation[0] == 1 && geom_.dilation[1] == 1;
+}
+
+void ConvKernel::launch_direct(const ConvArgs& a, cudaStream_t stream, DepthwiseTile tile) {
   const Shape xs = geom_.cudnn_x_shape(a.batch), ys = geom_.cudnn_y_shape(a.batch);
   DepthwiseShape s;
   s.batch = a.batch;
@@ -237,7 +246,7 @@ void ConvKernel::launch_direct(const ConvArgs& a, cudaStream_t stream) {
   d.y_layout = y_layout_;
   d.z_layout = z_layout_;
   d.y_channel_pitch = out_pitch_;
-  d.tile = dw_tile_;
+  d.tile = tile;
   launch_depthwise(s, d, act_, half_, stream, where_);
 }
 
@@ -328,7 +337,7 @@ void ConvKernel::launch_epilogue(void* y, const void* bias, const void* z, int64
 cudnnStatus_t ConvKernel::enqueue(const ConvChoice& c, const BatchDescs& d, const ConvArgs& a, cudnnHandle_t h,
                                   cudaStream_t stream) {
   if (c.form == ConvForm::kDepthwise) {
-    launch_direct(a, stream);
+    launch_direct(a, stream, c.dw_tile);
     return CUDNN_STATUS_SUCCESS;
   }
   if (c.form == ConvForm::kGemm) {

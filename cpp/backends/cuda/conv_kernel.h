@@ -41,6 +41,7 @@ struct ConvChoice {
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
   EngineConfig graph;  // kGraph: the engine configuration
+  DepthwiseTile dw_tile = DepthwiseTile::kAuto;  // kDepthwise: the float16 NHWC kernel, when fixed
 };
 
 // Device pointers of one call (the pad/NHWC staging and the algorithm's scratch all live in `ws`).
@@ -113,7 +114,9 @@ class ConvKernel : public CudaKernel {
   static bool is_depthwise(const ConvGeometry& geom, const Shape& w);
   void prepare_depthwise(const Node& node, const Graph& g);
   void prepare_nhwc(const Node& node, CudaInitContext& ctx);
-  void launch_direct(const ConvArgs& a, cudaStream_t stream);
+  void launch_direct(const ConvArgs& a, cudaStream_t stream, DepthwiseTile tile);
+  // The one-pixel float16 NHWC depthwise kernel's conditions (depthwise_conv.h's kPixel) but alignment.
+  bool depthwise_pixel_possible() const;
   BatchDescs& descs_for(int64_t batch);
   TensorDesc make_strided_desc(const Shape& s, Layout layout) const;
   TensorDesc make_nhwc_desc(const Shape& s) const;
@@ -170,7 +173,6 @@ class ConvKernel : public CudaKernel {
   Layout x_layout_ = Layout::kNCHW, y_layout_ = Layout::kNCHW, z_layout_ = Layout::kNCHW;  // as stored
   bool fixed_nhwc_ = false;  // some operand is stored NHWC: the convolution always runs in NHWC
   bool depthwise_ = false;   // the direct depthwise kernel applies
-  DepthwiseTile dw_tile_ = DepthwiseTile::kAuto;  // its float16 NHWC variant, when the tactic fixes one
   bool weights_constant_ = false;
   std::unique_ptr<LtGemm> gemm_;     // the GEMM form (1x1 convolutions on NHWC activations)
   cublasLtHandle_t lt_ = nullptr;    // init only: the handle plans are made with

@@ -9,9 +9,11 @@ namespace trtcore::cuda {
 std::string ConvKernel::tactic() const {
   const std::string slice = out_pitch_ != channels_ ? "+slice" : "";
   if (choice_.form == ConvForm::kDepthwise) {
-    const std::string tile = dw_tile_ == DepthwiseTile::kTiled   ? ":tile8"
-                             : dw_tile_ == DepthwiseTile::kPairs ? ":half2"
-                                                                 : "";
+    const DepthwiseTile t = choice_.dw_tile;
+    const std::string tile = t == DepthwiseTile::kTiled   ? ":tile8"
+                             : t == DepthwiseTile::kPairs ? ":half2"
+                             : t == DepthwiseTile::kPixel ? ":pixel8"
+                                                          : "";
     return "dw-direct" + tile + slice;
   }
   if (choice_.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
@@ -31,7 +33,6 @@ bool ConvKernel::parse_tactic(const std::string& t) {
   const std::string form = t.substr(0, colon);
   std::string rest = t.substr(colon + 1);
   choice_ = ConvChoice{};
-  dw_tile_ = DepthwiseTile::kAuto;
   if (form == "gemm") {
     if (!gemm_possible()) return false;
     make_gemm();
@@ -54,8 +55,10 @@ bool ConvKernel::parse_tactic(const std::string& t) {
   }
   if (form == "dw-direct") {  // a fixed variant; plain "dw-direct" has no colon and is chosen again by heuristic
     const std::string tile = rest.substr(0, rest.find('+'));
-    if (!depthwise_ || (tile != "tile8" && tile != "half2")) return false;
-    dw_tile_ = tile == "tile8" ? DepthwiseTile::kTiled : DepthwiseTile::kPairs;
+    if (!depthwise_ || (tile != "tile8" && tile != "half2" && tile != "pixel8")) return false;
+    choice_.dw_tile = tile == "tile8"    ? DepthwiseTile::kTiled
+                      : tile == "pixel8" ? DepthwiseTile::kPixel
+                                         : DepthwiseTile::kPairs;
     choice_.form = ConvForm::kDepthwise;
     return true;
   }

@@ -116,6 +116,10 @@ std::vector<ConvKernel::Timed> ConvKernel::time_candidates(CudaInitContext& ctx,
     ConvChoice dw;
     dw.form = ConvForm::kDepthwise;
     add(dw);
+    if (depthwise_pixel_possible()) {  // one pixel a thread, beside the size-picked kernel
+      dw.dw_tile = DepthwiseTile::kPixel;
+      add(dw);
+    }
   }
   if (gemm_possible()) {
     make_gemm();

@@ -131,7 +131,8 @@ std::string QConvKernel::tactic() const {
     case QConvTactic::kLt: return "i8-lt:" + lt_.tactic();
     case QConvTactic::kGraph: return "i8-graph:" + graph_cfg_.text();
     case QConvTactic::kCutlass: return "i8-cutlass:" + cutlass_int8_config_name(cutlass_config_);
-    case QConvTactic::kDepthwise: return dw_form_ == DwForm::kTile8 ? "i8-dw8" : "i8-dw4";
+    case QConvTactic::kDepthwise:
+      return dw_form_ == DwForm::kTile8 ? "i8-dw8" : dw_form_ == DwForm::kPixel8 ? "i8-dw8p" : "i8-dw4";
     case QConvTactic::kCutlassConv: return "i8-cutlass-conv:" + cutlass_conv_config_name(cutlass_conv_config_);
     default: return "i8-direct";
   }
@@ -232,9 +233,10 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       tactic_ = QConvTactic::kLt;
     } else if (ctx.tactic.rfind("i8-cutlass:", 0) == 0 && reuse_cutlass(node, g, ctx, ctx.tactic.substr(11))) {
       tactic_ = QConvTactic::kCutlass;
-    } else if ((ctx.tactic == "i8-dw4" && dw_eligible(ctx)) || (ctx.tactic == "i8-dw8" && dw8_eligible(ctx))) {
+    } else if ((ctx.tactic == "i8-dw4" && dw_eligible(ctx)) ||
+               ((ctx.tactic == "i8-dw8" || ctx.tactic == "i8-dw8p") && dw8_eligible(ctx))) {
       prepare_dw(node, g);
-      dw_form_ = ctx.tactic == "i8-dw8" ? DwForm::kTile8 : DwForm::kQuad;
+      dw_form_ = ctx.tactic == "i8-dw8" ? DwForm::kTile8 : ctx.tactic == "i8-dw8p" ? DwForm::kPixel8 : DwForm::kQuad;
       tactic_ = QConvTactic::kDepthwise;
     } else if (ctx.tactic.rfind("i8-cutlass-conv:", 0) == 0 &&
                reuse_cutlass_conv(node, g, ctx, ctx.tactic.substr(16))) {
@@ -261,11 +263,12 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
     prepare_dw(node, g);
     DwForm fastest = DwForm::kQuad;
     float dw = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
-    if (dw8_eligible(ctx)) {
-      dw_form_ = DwForm::kTile8;
-      const float dw8 = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
-      if (dw8 < dw) dw = dw8, fastest = DwForm::kTile8;
-    }
+    if (dw8_eligible(ctx))
+      for (DwForm form : {DwForm::kTile8, DwForm::kPixel8}) {
+        dw_form_ = form;
+        const float ms = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
+        if (ms < dw) dw = ms, fastest = form;
+      }
     dw_form_ = fastest;
     if (dw < best) best = dw, tactic_ = QConvTactic::kDepthwise;
     else dw_weights_.reset();

@@ -3,7 +3,8 @@
 // read and write one byte per element instead of dequantizing to float16 and back.
 // - "i8-dw4": four channels a thread (one 4-byte load per tap of the input and of the weights, stored [tap][channel]);
 // - "i8-dw8": eight channels (one 8-byte load) by four neighbouring outputs of a row a thread, so each input pixel
-//   loaded serves every tap and output that reads it (3x3 and 5x5 windows, stride 1 or 2).
+//   loaded serves every tap and output that reads it (3x3 and 5x5 windows, stride 1 or 2);
+// - "i8-dw8p": eight channels of one output pixel a thread, the same windows (light threads, many loads in flight).
 #include <cuda_fp16.h>
 
 #include <cstdint>
@@ -137,6 +138,55 @@ __global__ void qconv_dw8_kernel(const int8_t* __restrict__ x, const int8_t* __r
   }
 }
 
+// One output pixel for eight channels a thread (as the NHWC pools do): light threads keep many loads in flight.
+template <int K, int S, class Y>
+__global__ void qconv_dw8_pixel_kernel(const int8_t* __restrict__ x, const int8_t* __restrict__ w, Y* __restrict__ y,
+                                       QConvGeom g, QConvEpilogue e, int total) {
+  const int c8n = g.k / 8;
+  const int xh = int(g.xs.h), xw = int(g.xs.w);
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    int t = idx;
+    const int k = (t % c8n) * 8;
+    t /= c8n;
+    const int ox = t % g.ow;
+    t /= g.ow;
+    const int oy = t % g.oh, n = t / g.oh;
+    int32_t acc[8];
+#pragma unroll
+    for (int c = 0; c < 8; ++c) acc[c] = 0;
+    const int8_t* xb = x + int64_t(n) * g.xs.n + k;
+    const int iy0 = oy * S - g.ph, ix0 = ox * S - g.pw;
+#pragma unroll
+    for (int a = 0; a < K; ++a) {
+      const int iy = iy0 + a;
+      if (iy < 0 || iy >= g.h) continue;
+#pragma unroll
+      for (int b = 0; b < K; ++b) {
+        const int ix = ix0 + b;
+        if (ix < 0 || ix >= g.w) continue;  // padding: x equal to its zero point, which adds nothing
+        const uint2 xr = *reinterpret_cast<const uint2*>(xb + iy * xh + ix * xw);
+        const uint2 wr = *reinterpret_cast<const uint2*>(w + (a * K + b) * g.k + k);
+#pragma unroll
+        for (int c = 0; c < 8; ++c)
+          acc[c] += (byte_of(c < 4 ? xr.x : xr.y, c % 4) - e.x_zp) * byte_of(c < 4 ? wr.x : wr.y, c % 4);
+      }
+    }
+    float v[8];
+#pragma unroll
+    for (int c = 0; c < 8; ++c)
+      v[c] = apply_activation(e.act, float(acc[c]) * e.mult[k + c] + (e.bias ? e.bias[k + c] : 0.f));
+    dw8_store<Y>(y + int64_t(n) * g.ys.n + int64_t(oy) * g.ys.h + int64_t(ox) * g.ys.w + k, v, e);
+  }
+}
+
+template <int K, int S, class Y>
+void launch_dw8_pixel(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e,
+                      int64_t batch, cudaStream_t stream, const std::string& where) {
+  const int64_t total = batch * g.oh * g.ow * (g.k / 8);
+  qconv_dw8_pixel_kernel<K, S, Y><<<grid_for(total), kBlockSize, 0, stream>>>(x, w, y, g, e, int(total));
+  TRTCORE_CUDA_LAUNCH_CHECK(where, (qconv_dw8_pixel_kernel<K, S, Y>));
+}
+
 template <int K, int S, class Y>
 void launch_dw8(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e, int64_t batch,
                 cudaStream_t stream, const std::string& where) {
@@ -146,8 +196,14 @@ void launch_dw8(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, cons
 }
 
 template <class Y>
-void launch_dw8_typed(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e,
+void launch_dw8_typed(bool pixel, const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e,
                       int64_t batch, cudaStream_t stream, const std::string& where) {
+  if (pixel) {
+    if (g.kh == 3 && g.sh == 1) return launch_dw8_pixel<3, 1>(x, w, y, g, e, batch, stream, where);
+    if (g.kh == 3 && g.sh == 2) return launch_dw8_pixel<3, 2>(x, w, y, g, e, batch, stream, where);
+    if (g.kh == 5 && g.sh == 1) return launch_dw8_pixel<5, 1>(x, w, y, g, e, batch, stream, where);
+    return launch_dw8_pixel<5, 2>(x, w, y, g, e, batch, stream, where);
+  }
   if (g.kh == 3 && g.sh == 1) return launch_dw8<3, 1>(x, w, y, g, e, batch, stream, where);
   if (g.kh == 3 && g.sh == 2) return launch_dw8<3, 2>(x, w, y, g, e, batch, stream, where);
   if (g.kh == 5 && g.sh == 1) return launch_dw8<5, 1>(x, w, y, g, e, batch, stream, where);
@@ -192,17 +248,18 @@ void QConvKernel::launch_dw(const std::vector<TensorView>& in, const std::vector
   const int8_t* x = static_cast<const int8_t*>(in[0].data);
   const int64_t batch = in[0].shape[0];
   // The tiled form's 32-bit indices and 8-byte accesses; anything else (never a planned buffer) takes the quad form.
-  if (dw_form_ == DwForm::kTile8 && out[0].numel() < INT32_MAX && in[0].numel() < INT32_MAX && aligned8(x) &&
+  const bool pixel = dw_form_ == DwForm::kPixel8;
+  if ((dw_form_ == DwForm::kTile8 || pixel) && out[0].numel() < INT32_MAX && in[0].numel() < INT32_MAX && aligned8(x) &&
       aligned8(out[0].data)) {
     switch (y_type_) {
       case DType::kInt8:
-        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<int8_t*>(out[0].data), geom_, epi_, batch,
+        return launch_dw8_typed(pixel, x, dw_weights_.as<int8_t>(), static_cast<int8_t*>(out[0].data), geom_, epi_, batch,
                                 stream, where_);
       case DType::kFloat16:
-        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<__half*>(out[0].data), geom_, epi_, batch,
+        return launch_dw8_typed(pixel, x, dw_weights_.as<int8_t>(), static_cast<__half*>(out[0].data), geom_, epi_, batch,
                                 stream, where_);
       default:
-        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<float*>(out[0].data), geom_, epi_, batch,
+        return launch_dw8_typed(pixel, x, dw_weights_.as<int8_t>(), static_cast<float*>(out[0].data), geom_, epi_, batch,
                                 stream, where_);
     }
   }

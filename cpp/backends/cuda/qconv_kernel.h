@@ -60,8 +60,9 @@ inline bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloa
 inline bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
 }  // namespace qconv
 
-// The depthwise tactic's kernels: four channels a thread (i8-dw4), or eight channels by four outputs (i8-dw8).
-enum class DwForm { kQuad, kTile8 };
+// The depthwise tactic's kernels: four channels a thread (i8-dw4), eight channels by four outputs (i8-dw8), or eight
+// channels of one output (i8-dw8p).
+enum class DwForm { kQuad, kTile8, kPixel8 };
 
 enum class QConvTactic { kDirect, kLt, kGraph, kCutlass, kDepthwise, kCutlassConv };
 
