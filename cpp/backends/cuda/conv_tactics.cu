@@ -16,6 +16,7 @@ std::string ConvKernel::tactic() const {
                                                           : "";
     return "dw-direct" + tile + slice;
   }
+  if (choice_.form == ConvForm::kSmall) return "small-direct" + slice;
   if (choice_.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
   if (choice_.form == ConvForm::kGraph) return "graph:" + choice_.graph.text();
   const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
@@ -28,6 +29,12 @@ std::string ConvKernel::tactic() const {
 }
 
 bool ConvKernel::parse_tactic(const std::string& t) {
+  if (t.substr(0, t.find('+')) == "small-direct") {
+    if (!small_) return false;
+    choice_ = ConvChoice{};
+    choice_.form = ConvForm::kSmall;
+    return true;
+  }
   const size_t colon = t.find(':');
   if (colon == std::string::npos) return false;  // an older plan's string: choose again by heuristic
   const std::string form = t.substr(0, colon);
@@ -83,7 +90,7 @@ bool ConvKernel::parse_tactic(const std::string& t) {
 bool ConvKernel::select(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
   lt_ = ctx.cublaslt;
   if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
-    if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) return true;
+    if (own_kernel(choice_.form) || choice_.form == ConvForm::kGemm) return true;
     if (choice_.form == ConvForm::kGraph) {
       // The stored engine configuration is rebuilt; when this cuDNN no longer offers it, cuDNN's heuristic
       // choice of the legacy algorithms runs instead (the layer's tactic then says so).
@@ -107,7 +114,7 @@ bool ConvKernel::select(const Node& node, const Graph& g, CudaInitContext& ctx, 
 }
 
 bool ConvKernel::choice_valid(CudaInitContext& ctx, const BatchDescs& d) {
-  if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) return true;
+  if (own_kernel(choice_.form) || choice_.form == ConvForm::kGemm) return true;
   if (choice_.form == ConvForm::kGraph) return d.graph != nullptr;
   size_t bytes = 0;
   return set_math(choice_.math) &&
