@@ -86,6 +86,7 @@ class ConvKernel : public CudaKernel {
     return zero_bias_.bytes() + w_nhwc_.bytes() + w_dw_.bytes() + w_small_.bytes();
   }
   std::string tactic() const override;
+  std::string tactic_of(const ConvChoice& c) const;  // the text tactic() gives for choice `c`
   std::string precision() const override;
 
  private:

@@ -6,27 +6,29 @@
 
 namespace trtcore::cuda {
 
-std::string ConvKernel::tactic() const {
+std::string ConvKernel::tactic_of(const ConvChoice& c) const {
   const std::string slice = out_pitch_ != channels_ ? "+slice" : "";
-  if (choice_.form == ConvForm::kDepthwise) {
-    const DepthwiseTile t = choice_.dw_tile;
+  if (c.form == ConvForm::kDepthwise) {
+    const DepthwiseTile t = c.dw_tile;
     const std::string tile = t == DepthwiseTile::kTiled   ? ":tile8"
                              : t == DepthwiseTile::kPairs ? ":half2"
                              : t == DepthwiseTile::kPixel ? ":pixel8"
                                                           : "";
     return "dw-direct" + tile + slice;
   }
-  if (choice_.form == ConvForm::kSmall) return "small-direct" + slice;
-  if (choice_.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
-  if (choice_.form == ConvForm::kGraph) return "graph:" + choice_.graph.text();
-  const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-  std::string t = choice_.layout == ConvLayout::kNhwc ? "nhwc-" : "";
-  t += choice_.form == ConvForm::kFused ? "fused:" : "conv:";
-  t += fwd_algo_name(choice_.algo);
+  if (c.form == ConvForm::kSmall) return "small-direct" + slice;
+  if (c.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
+  if (c.form == ConvForm::kGraph) return "graph:" + c.graph.text();
+  const bool tc = c.math == CUDNN_TENSOR_OP_MATH || c.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+  std::string t = c.layout == ConvLayout::kNhwc ? "nhwc-" : "";
+  t += c.form == ConvForm::kFused ? "fused:" : "conv:";
+  t += fwd_algo_name(c.algo);
   if (tc) t += "+tc";
-  if (choice_.form == ConvForm::kSplit && needs_epilogue()) t += "+epi";
+  if (c.form == ConvForm::kSplit && needs_epilogue()) t += "+epi";
   return t + slice;
 }
+
+std::string ConvKernel::tactic() const { return tactic_of(choice_); }
 
 bool ConvKernel::parse_tactic(const std::string& t) {
   if (t.substr(0, t.find('+')) == "small-direct") {

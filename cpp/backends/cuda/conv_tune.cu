@@ -110,6 +110,7 @@ std::vector<ConvKernel::Timed> ConvKernel::time_candidates(CudaInitContext& ctx,
   auto add = [&](const ConvChoice& c) {
     size_t scratch = 0;
     const float ms = time_choice(c, d, a, t.limit, ctx, &scratch);
+    ctx.record(tactic_of(c), ms);
     if (ms < std::numeric_limits<float>::infinity()) timed.push_back({c, ms, scratch});
   };
   if (depthwise_) {

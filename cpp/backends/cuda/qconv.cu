@@ -259,14 +259,18 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   }
   const std::vector<TensorView> outs{TensorView{y.dtype, y.shape, yb.get()}};
   float best = time_ms([&] { launch_direct(ins, outs, ctx.stream); }, ctx.stream);
+  ctx.record("i8-direct", best);
   if (dw_eligible(ctx)) {
     prepare_dw(node, g);
     DwForm fastest = DwForm::kQuad;
+    dw_form_ = DwForm::kQuad;
     float dw = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
+    ctx.record("i8-dw4", dw);
     if (dw8_eligible(ctx))
       for (DwForm form : {DwForm::kTile8, DwForm::kPixel8}) {
         dw_form_ = form;
         const float ms = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
+        ctx.record(form == DwForm::kTile8 ? "i8-dw8" : "i8-dw8p", ms);
         if (ms < dw) dw = ms, fastest = form;
       }
     dw_form_ = fastest;
@@ -287,6 +291,7 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       DeviceBuffer wsb(LtGemm::kWorkspaceBytes, where_ + " (tuning workspace)");
       const float gemm =
           time_ms([&] { run_lt(ins, outs, wsb.get(), wsb.bytes(), ctx.cublaslt, ctx.stream); }, ctx.stream);
+      ctx.record("i8-lt:" + lt_.tactic(), gemm);
       if (gemm < best) best = gemm, tactic_ = QConvTactic::kLt;
     }
   }

@@ -101,6 +101,7 @@ class QConvKernel : public CudaKernel {
   // A form's configurations as the tuner sees them, on the tuning or the check's operands.
   struct CutlassForm {
     int count = 0;
+    std::function<std::string(int config)> tactic;   // the tactic text of a configuration
     std::function<std::string(int config)> prepare;  // "" when the configuration takes the layer
     std::function<size_t(int config)> workspace;
     std::function<std::string(int config, const void* x, const void* r, void* y, void* ws, cudaStream_t)> run;
