@@ -263,6 +263,26 @@ def test_timing_cache_reused_on_rebuild(rng, tmp_path):
         assert_close(second.infer(dict(feeds))[name], expected, tol=TF32_TOL)
 
 
+def test_build_reports_the_forms_it_timed(rng, tmp_path):
+    """A tuning build lists, for each convolution, every form it timed (LayerInfo.candidates); the chosen tactic is
+    among them and none that ran and was kept is clearly faster (within the tuner's 3% scratch tolerance and the
+    timing noise); a plan loaded from disk, which times nothing, lists none."""
+    model = models.resnet_block()
+    engine = build_engine(model, tmp_path, backend="cuda", precision="fp16")
+    convs = [la for la in engine.layers if la.op.startswith("Conv")]
+    assert convs
+    for la in convs:
+        assert la.candidates, la.name
+        kept = [t for t in la.candidates if t.ms >= 0 and not t.note]
+        assert la.tactic in [t.tactic for t in la.candidates], (la.name, la.tactic, la.candidates)
+        chosen = min(t.ms for t in kept if t.tactic == la.tactic)
+        assert chosen <= 1.5 * min(t.ms for t in kept), (la.name, la.tactic, [(t.tactic, t.ms) for t in kept])
+        assert all(t.note for t in la.candidates if t.ms < 0), la.candidates
+    path = str(tmp_path / "p.plan")
+    engine.save(path)
+    assert all(not la.candidates for la in trtcore.Engine(path).layers)
+
+
 # ---- depthwise convolutions: our direct kernel ("dw-direct") in every storage layout ----
 def _depthwise_model(rng, c=16, size=15):
     """Depthwise convs with bias, ReLU, Clip, stride, dilation and a residual Add, between ordinary convs (so float16
