@@ -301,3 +301,34 @@ def model_input(model):
     """(name, concrete shape with symbolic dims as 1) of the model's only input."""
     i = model.graph.input[0]
     return i.name, [d.dim_value if d.dim_value > 0 else 1 for d in i.type.tensor_type.shape.dim]
+
+
+def two_input_model(seed=0):
+    """Inputs "image" (N×3×8×8) and "meta" (N×5), outputs "score" (N×4: pooled conv of image plus meta @ W) and
+    "feat" (N×4×8×8): a model whose inputs differ in shape, to pair sample files across sub-folders."""
+    rng = np.random.default_rng(seed)
+    n = helper.make_node
+    nodes = [n("Conv", ["image", "w", "b"], ["feat"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("GlobalAveragePool", ["feat"], ["pooled"]), n("Flatten", ["pooled"], ["flat"]),
+             n("MatMul", ["meta", "wm"], ["m"]), n("Add", ["flat", "m"], ["score"])]
+    inits = {"w": rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
+             "b": rng.standard_normal(4).astype(np.float32), "wm": rng.standard_normal((5, 4)).astype(np.float32)}
+    return make_model(nodes, [("image", np.float32, ["N", 3, 8, 8]), ("meta", np.float32, ["N", 5])],
+                      [("score", np.float32, ["N", 4]), ("feat", np.float32, ["N", 4, 8, 8])], inits)
+
+
+def write_two_input_samples(folder, n, seed=0):
+    """`n` samples of two_input_model in the sample-folder layout (folder/image/, folder/meta/, files paired by name);
+    returns {file name: {input name: array}}."""
+    rng = np.random.default_rng(seed)
+    samples = {}
+    for i in range(n):
+        name = f"sample_{i:02d}.raw"
+        samples[name] = {"image": rng.standard_normal((3, 8, 8)).astype(np.float32),
+                         "meta": rng.standard_normal(5).astype(np.float32)}
+    for inp in ("image", "meta"):
+        os.makedirs(os.path.join(folder, inp), exist_ok=True)
+        for name in reversed(list(samples)):  # written in another order than the sorted one they pair in
+            with open(os.path.join(folder, inp, name), "wb") as f:
+                f.write(samples[name][inp].tobytes())
+    return samples

@@ -258,3 +258,14 @@ def test_write_results_refuses_an_empty_run(tmp_path):
     assert "no GPU" in open(tmp_path / "README.md").read()
     with pytest.raises(SystemExit):
         common.write_results(str(tmp_path), "x", [], ["- notes"])
+
+
+@pytest.mark.skipif(not HAVE_TRTCORE, reason="trtcore's compiled module is not importable")
+def test_cpu_int8_vs_fp32_small(tmp_path):
+    rdir = _run("cpu_int8_vs_fp32.py", tmp_path)
+    data = json.load(open(os.path.join(rdir, "results.json")))
+    (row,) = data["rows"]
+    assert row["fp32_ms"] > 0 and row["int8_ms"] > 0 and row["samples"] == 2
+    prof = data["profiles"]["mbv2_32_w05-b1-t1"]
+    assert "QConv+Clip (depthwise)" in prof["int8"] and "Conv+Clip" in prof["fp32"]
+    assert "| mbv2_32_w05 | 1 | 1 |" in open(os.path.join(rdir, "README.md")).read()

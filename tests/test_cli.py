@@ -107,6 +107,43 @@ def test_wrong_size_sample_names_file_and_expected_bytes(plan, tmp_path, rng):
     assert_clean_failure(proc, "short.raw", SAMPLE_BYTES)
 
 
+def _check_two_input_outputs(model, samples, out):
+    """Each output file against onnxruntime on the paired sample (one sub-folder per output)."""
+    for name, feeds in samples.items():
+        ref = ort_run(model, {k: v[None] for k, v in feeds.items()})
+        for o in ("score", "feat"):
+            got = np.fromfile(out / o / name, dtype=np.float32)
+            assert rel_l2(got, ref[o].ravel()) <= FP32_TOL, (name, o)
+
+
+def test_directory_run_with_several_inputs(tmp_path):
+    """A two-input model reads one sub-folder per input, files paired by name (the calibration layout); a file one
+    sub-folder lacks, or a flat folder, is an error naming the folder and the file or input."""
+    model = models.two_input_model(seed=3)
+    onnx_path = save_model(model, tmp_path / "two.onnx")
+    plan_path = tmp_path / "two.plan"
+    proc = trtcore_cli("build", "--onnx", onnx_path, "--batch", 4, "--backend", "cpu", "--plan", plan_path)
+    assert proc.returncode == 0, proc.output
+    samples = models.write_two_input_samples(tmp_path / "s", 6, seed=4)  # one full and one partial batch
+    out = tmp_path / "out"
+    proc = trtcore_cli("run", "--plan", plan_path, "--dir", tmp_path / "s", "--output-dir", out, "--batch", 4)
+    assert proc.returncode == 0, proc.output
+    _check_two_input_outputs(model, samples, out)
+    # the onnxruntime baseline reads the same layout (every input from its sub-folder, none random)
+    proc = trtcore_cli("baseline", "--framework", "onnxruntime", "--onnx", onnx_path, "--batch", 4, "--iter", 1,
+                       "--dir", tmp_path / "s", "--output-dir", tmp_path / "ort_out")
+    assert proc.returncode == 0, proc.output
+    _check_two_input_outputs(model, samples, tmp_path / "ort_out")
+    os.remove(tmp_path / "s" / "meta" / "sample_03.raw")
+    proc = trtcore_cli("run", "--plan", plan_path, "--dir", tmp_path / "s")
+    assert_clean_failure(proc, str(tmp_path / "s"), "'meta'", "sample_03.raw")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "a.raw").write_bytes(samples["sample_00.raw"]["image"].tobytes())
+    proc = trtcore_cli("run", "--plan", plan_path, "--dir", flat)
+    assert_clean_failure(proc, str(flat), "'image'", "sub-folder")
+
+
 def test_missing_dir(plan, tmp_path):
     proc = trtcore_cli("run", "--plan", plan[1], "--dir", tmp_path / "does_not_exist")
     assert_clean_failure(proc, "does_not_exist")

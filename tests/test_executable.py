@@ -48,6 +48,18 @@ def test_thesis_flags_build_save_and_run(model_and_samples):
     assert "samples: 5 files in 3 batches" in proc.output
 
 
+def test_thesis_flags_run_a_model_with_several_inputs(tmp_path):
+    """--dir with one sub-folder per input name, files paired by name, each output matching onnxruntime."""
+    from test_cli import _check_two_input_outputs
+    model = models.two_input_model(seed=6)
+    onnx_path = save_model(model, tmp_path / "two.onnx")
+    samples = models.write_two_input_samples(tmp_path / "s", 5, seed=7)
+    proc = _run("--file=%s" % onnx_path, "--plan=%s" % (tmp_path / "two.plan"), "--dir=%s" % (tmp_path / "s"),
+                "--output_dir=%s" % (tmp_path / "out"), "--batch=2", "--backend=cpu")
+    assert proc.returncode == 0, proc.output
+    _check_two_input_outputs(model, samples, tmp_path / "out")
+
+
 def test_subcommands_and_json(model_and_samples):
     _, onnx_path, _, tmp = model_and_samples
     plan = tmp / "s.plan"

@@ -52,8 +52,10 @@ def test_onnxruntime_quantized_block_runs_int8(tmp_path, symmetric):
     x = rng.standard_normal((2, 32, 12, 12)).astype(np.float32)
     ref = ort_run(qdq, {"input": x})["output"]
     eng = build_engine(qdq, tmp_path, name="qdq")
-    kinds = [op for op, prec in _layer_precisions(eng).values() if prec == "int8"]
+    kinds = [op for op, prec in _layer_precisions(eng).values() if prec == "int8" and op != "QuantizeLinear"]
     assert len(kinds) == 3 and all(k.startswith("QConv") for k in kinds), _layer_precisions(eng)
+    # a QuantizeLinear writes int8 (onnxruntime's quantizer chose int8 or uint8 zero points), whatever runs it
+    assert all(prec == "int8" for op, prec in _layer_precisions(eng).values() if op == "QuantizeLinear")
     got = eng.infer({"input": x})["output"]
     # the last Relu's output is quantized by onnxruntime's Q/DQ pair: compare in units of its scale
     assert rel_l2(got, ref) < 2e-2, rel_l2(got, ref)
@@ -84,7 +86,9 @@ def test_quantized_layer_outputs_within_one_step(tmp_path):
     eng = build_engine(model, tmp_path)
     assert [l.op for l in eng.layers] == ["QuantizeLinear", "QConv+Relu"]
     got = eng.infer({"x": x})["y"]
-    assert got.dtype == np.int8
+    assert got.dtype == ref.dtype == np.int8
+    # both layers write int8 (the QuantizeLinear's int8 zero point sets its output type): the precision says so
+    assert [l.precision for l in eng.layers] == ["int8", "int8"], [(l.op, l.precision) for l in eng.layers]
     diff = np.abs(got.astype(np.int32) - ref.astype(np.int32))
     assert diff.max() <= 1 and np.count_nonzero(diff) < diff.size * 0.01, (diff.max(), np.count_nonzero(diff))
 

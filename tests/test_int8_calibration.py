@@ -141,6 +141,74 @@ def test_cache_from_another_model_is_refused(setup):
     assert_clean_failure(proc, str(cache), "another model")
 
 
+def _onnx_tensor_names(model):
+    g = model.graph
+    return ({v.name for v in g.input} | {t.name for t in g.initializer} | {o for n in g.node for o in n.output})
+
+
+def _foreign_cache(setup, name, drop=(), extra=()):
+    """A cache as TensorRT or another tool hands it over: scales for this model (from a max calibration here), no
+    manifest beside it, `drop` tensors left out and `extra` lines added."""
+    tmp, _, _, samples, _ = setup
+    source = tmp / "foreign_source.cache"
+    if not source.exists():
+        _build(setup, "foreign_source", "--calibration-dir", samples, "--calibration-cache", source,
+               "--calibrator", "max")
+    header, scales = _cache_lines(source)
+    path = tmp / f"{name}.cache"
+    path.write_text(header + "\n" + "".join(f"{k}: {v}\n" for k, v in scales.items() if k not in drop) +
+                    "".join(f"{line}\n" for line in extra))
+    return path, scales
+
+
+def test_cache_without_manifest_naming_tensors_the_model_lacks_warns(setup):
+    """Cache tensors that are not in the ONNX model get one warning naming a few of them and their count; TensorRT's
+    own internal tensors are only counted."""
+    tmp, onnx_path, model, samples, arrays = setup
+    unknown = [f"/other_model/conv_{i}/output_0" for i in range(6)]
+    assert not set(unknown) & _onnx_tensor_names(model)
+    cache, scales = _foreign_cache(setup, "foreign", extra=[f"{u}: 3c010204" for u in unknown] +
+                                   ["(Unnamed Layer* 7) [Shuffle]_output: 3c010204"])
+    assert set(scales) <= _onnx_tensor_names(model)  # a cache of this model names only its tensors
+    _, proc = _build(setup, "foreign", "--calibration-cache", cache)
+    warnings = [l for l in proc.output.splitlines() if "does not have" in l]
+    assert len(warnings) == 1, proc.output
+    assert str(cache) in warnings[0] and "6 tensors" in warnings[0] and "and 2 more" in warnings[0], warnings[0]
+    assert f"'{unknown[0]}'" in warnings[0] and "Unnamed" not in warnings[0], warnings[0]
+    assert "1 TensorRT-internal tensor" in proc.output, proc.output
+    # the model's own tensors are never called unknown
+    assert not any(f"'{t}'" in warnings[0] for t in scales)
+
+
+def test_partial_cache_warns_once_naming_the_missing_tensors(setup):
+    """Tensors INT8 quantizes (the data inputs of the model's convolutions) missing from a cache: one warning with
+    a few names and the count, not one line per tensor; those layers stay float."""
+    tmp, onnx_path, model, samples, arrays = setup
+    conv_inputs = list(dict.fromkeys(n.input[0] for n in model.graph.node if n.op_type == "Conv"))
+    drop = conv_inputs[1:7]
+    cache, _ = _foreign_cache(setup, "partial", drop=drop)
+    plan, proc = _build(setup, "partial", "--calibration-cache", cache)
+    naming = [l for l in proc.output.splitlines() if any(f"'{t}'" in l for t in drop)]
+    assert len(naming) == 1, proc.output
+    assert str(cache) in naming[0] and "no scale for 6 of the" in naming[0] and "and 2 more" in naming[0], naming[0]
+    assert "does not have" not in proc.output, proc.output
+    full, _ = _build(setup, "partial_ref", "--calibration-cache", _foreign_cache(setup, "full")[0])
+    int8 = lambda p: sum(l.precision == "int8" for l in trtcore.Engine(str(p)).layers if l.op.startswith("QConv"))
+    assert int8(plan) < int8(full)
+
+
+def test_calibration_batch_beyond_the_plans_is_clamped_with_a_warning(setup):
+    """--calibration-batch 16 on a batch-4 plan calibrates 4 samples a run (so --calibration-batches 2 reads 8
+    samples) and says so, naming both numbers; the default says nothing."""
+    tmp, onnx_path, model, samples, arrays = setup
+    _, proc = _build(setup, "cb16", "--calibration-dir", samples, "--calibration-batch", 16,
+                     "--calibration-batches", 2)
+    assert "--calibration-batch 16 is more than the plan's batch 4" in proc.output, proc.output
+    assert "calibration: 8 samples" in proc.output, proc.output
+    _, proc = _build(setup, "cb_default", "--calibration-dir", samples, "--calibration-batches", 2)
+    assert "--calibration-batch" not in proc.output and "calibration: 8 samples" in proc.output, proc.output
+
+
 @pytest.mark.parametrize("case", ["no_data", "missing_dir", "empty_dir", "wrong_size", "bad_cache", "bad_calibrator"])
 def test_int8_user_errors(setup, case):
     tmp, onnx_path, model, samples, arrays = setup
@@ -226,6 +294,7 @@ def test_calibration_arrays_of_the_wrong_shape_are_refused(setup, tmp_path):
     proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--calibration-dir",
                        bad, "--plan", tmp_path / "x.plan")
     assert_clean_failure(proc, "bad.npy", "24x2x32x32", "Nx3x32x32")
+    assert "''" not in proc.output, proc.output  # a .npy holds one unnamed array: the file names it
     comp = tmp_path / "c.npz"
     np.savez_compressed(comp, x=arrays)
     proc = trtcore_cli("build", "--onnx", onnx_path, "--backend", "cpu", "--batch", 4, "--int8", "--calibration-dir",

@@ -90,6 +90,23 @@ def test_engine_built_and_loaded_still_work(onnx_path, tmp_path):
         np.testing.assert_array_equal(out, loaded.infer(x)[name])
 
 
+def test_run_directory_feeds_several_inputs_from_sub_folders(tmp_path):
+    """Engine.run_directory on a two-input model: one sub-folder per input, files paired by name; outputs match
+    onnxruntime, and a file missing from one sub-folder is an error naming it."""
+    from test_cli import _check_two_input_outputs
+    model = models.two_input_model(seed=8)
+    path = str(tmp_path / "two.onnx")
+    onnx.save(model, path)
+    samples = models.write_two_input_samples(tmp_path / "s", 3, seed=9)
+    eng = trtcore.build(path, batch=2, backend="cpu")
+    result = eng.run_directory(str(tmp_path / "s"), str(tmp_path / "out"))
+    assert result["samples"] == 3, result
+    _check_two_input_outputs(model, samples, tmp_path / "out")
+    os.remove(tmp_path / "s" / "image" / "sample_01.raw")
+    with pytest.raises(trtcore.Error, match="input 'image' has no file 'sample_01.raw'"):
+        eng.run_directory(str(tmp_path / "s"))
+
+
 def _doc_text(obj):
     """The documentation beyond the signature line pybind11 puts first in a compiled function's __doc__."""
     doc = getattr(obj, "__doc__", None) or ""

@@ -404,7 +404,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("disabled_passes") = std::vector<std::string>{}, py::arg("timing_cache") = "",
           py::arg("threads") = 0, py::arg("cuda_graph") = true, py::arg("io_half") = false,
           py::arg("workspace_mib") = 0, py::arg("calibration_dir") = "", py::arg("calibration_cache") = "",
-          py::arg("calibrator") = "entropy", py::arg("percentile") = 99.99, py::arg("calibration_batch") = 8,
+          py::arg("calibrator") = "entropy", py::arg("percentile") = 99.99, py::arg("calibration_batch") = 0,
           py::arg("calibration_batches") = 0, py::arg("exclude_layers") = std::vector<std::string>{},
           py::arg("calibration_data") = std::vector<py::array_t<float>>{}, py::arg("int8_fallback") = "auto",
           py::arg("int8_bias_correction") = "off", py::arg("int8_equalization") = "off",
@@ -446,8 +446,9 @@ PYBIND11_MODULE(_core, m) {
             return from_json(directory_json(r));
           },
           py::arg("dir"), py::arg("output_dir") = "", py::arg("batch") = 0, py::arg("iterations") = 1,
-          "Runs every raw float32 sample file in dir (one sample each, the input's shape without the batch axis), "
-          "writing one output file per sample into output_dir when given; returns the timings as a dict.")
+          "Runs every raw float32 sample file in dir (one sample each, the input's shape without the batch axis; "
+          "several inputs: one sub-folder per input name, files paired by name), writing one output file per sample "
+          "into output_dir when given; returns the timings as a dict.")
       .def("describe",
            [](const PyEngine& p) {
              std::ostringstream os;

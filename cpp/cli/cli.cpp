@@ -140,9 +140,9 @@ BuildOptions build_options(const Args& a) {
     if (!(b.calibration_percentile > 0 && b.calibration_percentile <= 100))
       fail(ErrorKind::kInvalidArgument, "--percentile expects a number in (0, 100], got '", a.get("percentile"), "'");
   }
-  b.calibration_batch = a.get_int("calibration-batch", 8);
+  b.calibration_batch = a.get_int("calibration-batch", 0);
   b.calibration_batches = a.get_int("calibration-batches", 0);
-  if (b.calibration_batch < 1 || b.calibration_batches < 0)
+  if ((a.has("calibration-batch") && b.calibration_batch < 1) || b.calibration_batches < 0)
     fail(ErrorKind::kInvalidArgument, "--calibration-batch must be >= 1 and --calibration-batches >= 0");
   b.exclude_layers = a.list("exclude-layers");
   b.int8_bias_correction = int8_bias_correction_from_name(a.get("int8-bias-correction", "off"));

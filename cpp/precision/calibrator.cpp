@@ -122,13 +122,23 @@ CalibrationResult calibrate(const Graph& graph, Backend& backend, const SystemOp
   std::unique_ptr<Executable> exec = backend.build(g, fp32, sys, nullptr);
 
   // a static batch runs whole batches only; a dynamic one any batch up to its maximum
-  const int64_t batch = g.has_batch_axis ? std::max<int64_t>(1, std::min(settings.batch, g.max_batch)) : g.max_batch;
+  constexpr int64_t kDefaultBatch = 8;
+  const int64_t asked = settings.batch > 0 ? settings.batch : kDefaultBatch;
+  const int64_t batch = g.has_batch_axis ? std::max<int64_t>(1, std::min(asked, g.max_batch)) : g.max_batch;
+  CalibrationResult result;
+  // an explicit batch the plan cannot run is clamped, and the build says so (it sets how many samples
+  // --calibration-batches N reads)
+  if (settings.batch > 0 && settings.batch != batch)
+    result.warnings.push_back(
+        "--calibration-batch " + std::to_string(settings.batch) +
+        (g.has_batch_axis ? " is more than the plan's batch " + std::to_string(batch)
+                          : " differs from the model's fixed batch " + std::to_string(batch)) +
+        ": calibrating " + std::to_string(batch) + " samples per run");
   size_t usable = data.size();
   if (!g.has_batch_axis) usable -= usable % size_t(batch);
   if (settings.max_batches > 0) usable = std::min(usable, size_t(settings.max_batches * batch));
   if (usable == 0)
     fail(ErrorKind::kInvalidArgument, "calibration needs at least ", batch, " sample(s); ", data.size(), " given");
-  CalibrationResult result;
   result.samples = usable;
   if (usable < data.size())
     result.warnings.push_back("calibration used " + std::to_string(usable) + " of " + std::to_string(data.size()) +

@@ -15,7 +15,7 @@ namespace trtcore {
 struct CalibrationSettings {
   CalibrationAlgorithm algorithm = CalibrationAlgorithm::kEntropy;
   double percentile = 99.99;
-  int64_t batch = 8;          // samples per run (clamped to the graph's maximum batch)
+  int64_t batch = 0;          // samples per run: 0 = the graph's maximum batch, at most 8; clamped to that batch
   int64_t max_batches = 0;    // 0 = every sample
   std::vector<std::string> channel_mean_tensors;  // tensors whose per-channel (axis 1) means are also recorded
   std::vector<std::string> channel_max_tensors;   // tensors whose per-channel (axis 1) max |x| is also recorded

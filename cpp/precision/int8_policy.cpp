@@ -234,18 +234,20 @@ Int8Report apply_int8_policy(Graph& g, const std::map<std::string, float>& scale
       nodes.push_back(std::move(n));
       continue;
     }
-    Int8Decision d{n.name, false, ""};
+    Int8Decision d{n.name, false, "", Int8FloatCause::kNone};
     const bool sensitive =
         std::find(opt.sensitive_layers.begin(), opt.sensitive_layers.end(), n.name) != opt.sensitive_layers.end();
     const bool excluded = sensitive ||
         std::find(opt.exclude_layers.begin(), opt.exclude_layers.end(), n.name) != opt.exclude_layers.end();
     const int x = excluded ? -1 : rw.dequantized(n.inputs[0], nodes);
     if (excluded) {
+      d.cause = sensitive ? Int8FloatCause::kSensitive : Int8FloatCause::kExcluded;
       d.reason = sensitive ? "among the " + std::to_string(opt.sensitive_layers.size()) +
                                  (opt.sensitive_layers.size() == 1 ? " layer" : " layers") +
                                  " most sensitive to INT8 (--int8-float-layers)"
                            : "excluded by --exclude-layers";
     } else if (x < 0) {
+      d.cause = Int8FloatCause::kNoScale;
       d.reason = "no calibration scale for its input '" + g.value(n.inputs[0]).name + "'";
     } else {
       const std::string input_name = g.value(n.inputs[0]).name;

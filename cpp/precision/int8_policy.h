@@ -19,10 +19,14 @@ struct Int8Options {
   const std::map<std::string, std::vector<float>>* channel_means = nullptr;
 };
 
+// Why a weighted layer stayed float.
+enum class Int8FloatCause { kNone, kExcluded, kSensitive, kNoScale };
+
 struct Int8Decision {
   std::string node;
   bool int8 = false;
   std::string reason;  // why a weighted layer stayed float ("" when quantized)
+  Int8FloatCause cause = Int8FloatCause::kNone;
 };
 
 struct Int8Report {

@@ -348,40 +348,67 @@ static size_t count_nonfinite(const float* p, size_t n) {
   return bad;
 }
 
+// A sample folder's samples for the plan's inputs, read and checked before any work (a bad file fails fast and names
+// itself), in the plan's input types: float16 (--io-half) inputs converted from the float32 files.
+struct DirectorySamples {
+  std::vector<std::string> files;
+  std::vector<std::vector<uint8_t>> bytes;  // per input, every sample back to back
+};
+
+static DirectorySamples read_directory(const std::string& dir, const std::vector<TensorInfo>& inputs) {
+  std::vector<SampleInput> wanted;
+  for (const TensorInfo& in : inputs) {
+    if (in.dtype != DType::kFloat32 && in.dtype != DType::kFloat16)
+      fail(ErrorKind::kUnsupported, "--dir reads float32 samples; input '", in.name, "' is ", dtype_name(in.dtype));
+    wanted.push_back({in.name, Shape(in.shape.begin() + (in.batched ? 1 : 0), in.shape.end())});
+  }
+  const SampleFolder folder(dir, wanted);
+  DirectorySamples d;
+  d.files = folder.files();
+  if (d.files.empty())
+    fail(ErrorKind::kInvalidArgument, "directory '", dir, "' holds no sample files",
+         inputs.size() > 1 ? " (in its sub-folder '" + inputs[0].name + "')" : std::string());
+  std::vector<float*> dst;
+  d.bytes.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    d.bytes[i].resize(d.files.size() * folder.sample_floats(i) * sizeof(float));
+    dst.push_back(reinterpret_cast<float*>(d.bytes[i].data()));  // new[]'s alignment suits float
+  }
+  folder.read(0, d.files.size(), dst);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].dtype != DType::kFloat16) continue;
+    std::vector<uint8_t> halves(d.bytes[i].size() / 2);
+    for (size_t k = 0; k < halves.size() / 2; ++k) {
+      const uint16_t h = float_to_half(dst[i][k]);
+      std::memcpy(halves.data() + 2 * k, &h, 2);
+    }
+    d.bytes[i] = std::move(halves);
+  }
+  return d;
+}
+
 DirectoryRunResult Engine::run_directory(const std::string& dir, const std::string& output_dir, int64_t batch,
                                          int iterations, const ProgressFn& progress) {
-  if (inputs_.size() != 1)
-    fail(ErrorKind::kInvalidArgument, "--dir feeds models with one input; this plan has ", inputs_.size(),
-         " inputs");
-  const TensorInfo& in = inputs_[0];
-  // Sample files are float32 whatever the plan's I/O type: a float16 (--io-half) input is converted on reading.
-  const bool in_half = in.dtype == DType::kFloat16;
-  if (in.dtype != DType::kFloat32 && !in_half)
-    fail(ErrorKind::kUnsupported, "--dir reads float32 samples; input '", in.name, "' is ", dtype_name(in.dtype));
   if (batch == 0) batch = max_batch();
   if (batch < 1 || batch > max_batch())
     fail(ErrorKind::kInvalidArgument, "batch ", batch, " is outside the plan's range 1..", max_batch());
-  if (!in.batched && batch != max_batch())
+  // A last, partial batch runs at its own size when the batch axis is dynamic, else padded with zeros.
+  const bool dynamic = std::all_of(inputs_.begin(), inputs_.end(), [](const TensorInfo& t) { return t.batched; });
+  if (!dynamic && batch != max_batch())
     fail(ErrorKind::kInvalidArgument, "this plan runs only at batch ", max_batch(), " (fixed batch axis)");
   if (iterations < 1) fail(ErrorKind::kInvalidArgument, "--iter must be >= 1, got ", iterations);
-
-  const SampleFolder folder(dir, {{in.name, Shape(in.shape.begin() + (in.batched ? 1 : 0), in.shape.end())}});
-  const std::vector<std::string>& files = folder.files();
-  // Outputs take their samples' names: written into the sample directory they would replace the inputs.
-  for (const TensorInfo& o : outputs_)
-    if (!output_dir.empty() && same_file(outputs_.size() > 1 ? path_join(output_dir, o.name) : output_dir, dir))
-      fail(ErrorKind::kInvalidArgument, "--output-dir '", output_dir, "' would put output '", o.name,
-           "' into the sample directory '", dir, "' and overwrite the inputs; choose another directory");
-  if (files.empty()) fail(ErrorKind::kInvalidArgument, "directory '", dir, "' holds no sample files");
-  // Read and check every sample before any work, so a bad file fails fast and names itself.
-  std::vector<float> samples(files.size() * folder.sample_floats(0));
-  folder.read(0, files.size(), {samples.data()});
-  std::vector<uint16_t> halves(in_half ? samples.size() : 0);
-  for (size_t i = 0; i < halves.size(); ++i) halves[i] = float_to_half(samples[i]);
-  const uint8_t* data = in_half ? reinterpret_cast<const uint8_t*>(halves.data())
-                                : reinterpret_cast<const uint8_t*>(samples.data());
-  if (!output_dir.empty()) make_directories(output_dir);
+  // Outputs take their samples' names: written into an input's sample folder they would replace the inputs.
   const bool multi = outputs_.size() > 1;
+  for (const TensorInfo& o : outputs_)
+    for (const TensorInfo& in : inputs_) {
+      const std::string samples = inputs_.size() > 1 ? path_join(dir, in.name) : dir;
+      if (!output_dir.empty() && same_file(multi ? path_join(output_dir, o.name) : output_dir, samples))
+        fail(ErrorKind::kInvalidArgument, "--output-dir '", output_dir, "' would put output '", o.name,
+             "' into the sample directory '", samples, "' and overwrite the inputs; choose another directory");
+    }
+  const DirectorySamples samples = read_directory(dir, inputs_);
+  const std::vector<std::string>& files = samples.files;
+  if (!output_dir.empty()) make_directories(output_dir);
   if (!output_dir.empty() && multi)
     for (const TensorInfo& o : outputs_) make_directories(path_join(output_dir, o.name));
 
@@ -389,12 +416,16 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   DirectoryRunResult result;
   result.samples = files.size();
   result.passes = iterations;
-  const std::string skipped = subfolders(dir);
+  const std::string skipped = inputs_.size() == 1 ? subfolders(dir) : "";
   if (!skipped.empty())
     result.warnings.push_back("sub-folders of '" + dir + "' are not read (a one-input model takes the files directly "
                               "in it): " + skipped);
-  const size_t in_sample = in.sample_bytes();  // bytes of one sample as the plan takes it
-  std::vector<uint8_t> in_buf(size_t(batch) * in_sample);
+  std::vector<std::vector<uint8_t>> in_bufs;
+  std::vector<const void*> ins;
+  for (const TensorInfo& in : inputs_) {
+    in_bufs.emplace_back(size_t(batch) * in.sample_bytes());
+    ins.push_back(in_bufs.back().data());
+  }
   std::vector<std::vector<uint8_t>> out_bufs;
   for (const TensorInfo& o : outputs_) out_bufs.emplace_back(size_t(batch) * o.sample_bytes());
   std::vector<double> batch_ms;
@@ -403,14 +434,16 @@ DirectoryRunResult Engine::run_directory(const std::string& dir, const std::stri
   for (int pass = 0; pass < iterations; ++pass) {
     for (size_t start = 0; start < files.size(); start += size_t(batch)) {
       const size_t count = std::min(size_t(batch), files.size() - start);
-      std::memcpy(in_buf.data(), data + start * in_sample, count * in_sample);
-      // A last, partial batch runs at its own size when the batch axis is dynamic, else padded with zeros.
-      const int64_t run_batch = in.batched ? int64_t(count) : batch;
-      if (!in.batched) std::memset(in_buf.data() + count * in_sample, 0, (size_t(batch) - count) * in_sample);
+      for (size_t i = 0; i < inputs_.size(); ++i) {
+        const size_t in_sample = inputs_[i].sample_bytes();  // bytes of one sample as the plan takes it
+        std::memcpy(in_bufs[i].data(), samples.bytes[i].data() + start * in_sample, count * in_sample);
+        if (!dynamic) std::memset(in_bufs[i].data() + count * in_sample, 0, (size_t(batch) - count) * in_sample);
+      }
+      const int64_t run_batch = dynamic ? int64_t(count) : batch;
       std::vector<void*> outs;
       for (auto& b : out_bufs) outs.push_back(b.data());
       const auto t0 = std::chrono::steady_clock::now();
-      exec->infer(run_batch, {in_buf.data()}, outs);
+      exec->infer(run_batch, ins, outs);
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       batch_ms.push_back(ms);
       total_ms += ms;

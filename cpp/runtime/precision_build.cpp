@@ -2,6 +2,7 @@
 #include "runtime/precision_build.h"
 
 #include <chrono>
+#include <set>
 #include <ctime>
 #include <sstream>
 #include <sys/stat.h>
@@ -91,8 +92,9 @@ std::shared_ptr<const CalibrationData> data_from_arrays(const std::string& path,
     const Shape sample = calibration_sample_shape(g, id);
     const Shape& got = it->second.shape;
     if (got.size() != sample.size() + 1 || !std::equal(sample.begin(), sample.end(), got.begin() + 1))
-      fail(ErrorKind::kInvalidArgument, path, ": array '", it->first, "' has shape ", shape_str(got), "; input '",
-           v.name, "' takes Nx", shape_str(sample), " (samples along the first axis)");
+      fail(ErrorKind::kInvalidArgument, path, ": ", it->first.empty() ? "its array" : "array '" + it->first + "'",
+           " has shape ", shape_str(got), "; input '", v.name, "' takes Nx", shape_str(sample),
+           " (samples along the first axis)");
     per_input.push_back(std::move(it->second.data));
     sample_floats.push_back(size_t(numel(sample)));
   }
@@ -145,28 +147,67 @@ std::string model_hash(const std::string& onnx_path) {
   return hex64(crc64(bytes.data(), bytes.size()));
 }
 
-// Scales read from an existing cache, checked against the model (manifest hash) and the tensors the policy needs.
-std::map<std::string, float> scales_from_cache(const std::string& path, const ModelOptions& model,
-                                               const BuildOptions& build, const std::vector<std::string>& needed,
-                                               std::string* log) {
-  const calib::CalibrationCache cache = calib::read_cache_file(path);
+std::string plural(size_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// "'a', 'b', 'c', 'd' and 22 more": a list of names a warning can hold on one line.
+std::string few_names(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 4;
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < kShown; ++i) out += (i ? ", '" : "'") + names[i] + "'";
+  if (names.size() > kShown) out += " and " + std::to_string(names.size() - kShown) + " more";
+  return out;
+}
+
+// TensorRT names the tensors of layers its ONNX parser adds "(Unnamed Layer* 12) [Shuffle]_output"; no ONNX model has
+// them, and its caches list them beside the model's own.
+bool tensorrt_internal_name(const std::string& name) { return name.rfind("(Unnamed Layer* ", 0) == 0; }
+
+// Cache tensors that neither the ONNX model nor the graph being built has (TensorRT's internal names aside).
+std::vector<std::string> unknown_cache_tensors(const calib::CalibrationCache& cache, const ModelOptions& model,
+                                               const Graph& g, size_t* internal) {
+  std::set<std::string> known;
+  for (const Value& v : import_onnx(model).values) known.insert(v.name);
+  for (const Value& v : g.values) known.insert(v.name);
+  std::vector<std::string> unknown;
+  for (const auto& entry : cache.scales) {
+    if (tensorrt_internal_name(entry.first)) ++*internal;
+    else if (!known.count(entry.first)) unknown.push_back(entry.first);
+  }
+  return unknown;
+}
+
+// The manifest beside a cache we wrote: its options must be this build's, its model this model.
+// Returns whether it vouches for the model (a model hash that matches).
+bool check_manifest(const std::string& path, const ModelOptions& model, const BuildOptions& build) {
   const std::string manifest_path = path + ".json";
   const std::string equalization = int8_equalization_name(build.int8_equalization);
   if (!file_exists(manifest_path) && build.int8_equalization != Int8Equalization::kOff)
     fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' has no manifest (", manifest_path,
          ") saying it was calibrated with --int8-equalization ", equalization,
          "; its scales belong to the model as given. Delete it or name another --calibration-cache");
-  if (file_exists(manifest_path)) {
-    const calib::CacheManifest m = calib::parse_manifest(read_file(manifest_path), manifest_path);
-    if (m.equalization != equalization)
-      fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' was calibrated with --int8-equalization ",
-           m.equalization, ", this build asks ", equalization,
-           " (the scales differ); delete it or name another --calibration-cache");
-    const std::string h = model_hash(model.onnx_path);
-    if (!m.model_hash.empty() && m.model_hash != h)
-      fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' was computed for another model (hash ",
-           m.model_hash, ", '", model.onnx_path, "' has ", h, "); delete it or name another --calibration-cache");
-  }
+  if (!file_exists(manifest_path)) return false;
+  const calib::CacheManifest m = calib::parse_manifest(read_file(manifest_path), manifest_path);
+  if (m.equalization != equalization)
+    fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' was calibrated with --int8-equalization ",
+         m.equalization, ", this build asks ", equalization,
+         " (the scales differ); delete it or name another --calibration-cache");
+  const std::string h = model_hash(model.onnx_path);
+  if (!m.model_hash.empty() && m.model_hash != h)
+    fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' was computed for another model (hash ",
+         m.model_hash, ", '", model.onnx_path, "' has ", h, "); delete it or name another --calibration-cache");
+  return !m.model_hash.empty();
+}
+
+// Scales read from an existing cache, checked against the model (manifest hash, else the tensor names) and the
+// tensors the policy needs. A tensor without a scale leaves the layers reading it float, as TensorRT does with a
+// tensor missing from its cache: the plan stays correct, and one warning names those tensors.
+std::map<std::string, float> scales_from_cache(const std::string& path, const ModelOptions& model,
+                                               const BuildOptions& build, const Graph& g,
+                                               const std::vector<std::string>& needed, std::string* log) {
+  const calib::CalibrationCache cache = calib::read_cache_file(path);
+  const bool vouched = check_manifest(path, model, build);
   std::map<std::string, float> scales;
   for (const auto& [name, scale] : cache.scales) scales[name] = scale;
   std::vector<std::string> absent;
@@ -175,12 +216,23 @@ std::map<std::string, float> scales_from_cache(const std::string& path, const Mo
   if (!needed.empty() && absent.size() == needed.size())
     fail(ErrorKind::kInvalidArgument, "calibration cache '", path, "' names none of the model's quantized tensors (",
          needed.size(), " needed, e.g. '", needed[0], "'): it belongs to another model");
-  if (log) {
-    *log += "calibration: " + std::to_string(cache.scales.size()) + " scales read from " + path + " (" +
-            cache.algorithm + ")\n";
-    for (const std::string& n : absent)
-      *log += "warning: calibration cache '" + path + "' has no scale for tensor '" + n + "'; its layer stays float\n";
-  }
+  size_t internal = 0;
+  const std::vector<std::string> unknown = vouched ? std::vector<std::string>{}
+                                                   : unknown_cache_tensors(cache, model, g, &internal);
+  if (!log) return scales;
+  *log += "calibration: " + std::to_string(cache.scales.size()) + " scales read from " + path + " (" +
+          cache.algorithm + ")" +
+          (internal ? "; " + plural(internal, "TensorRT-internal tensor", "TensorRT-internal tensors") +
+                          " ('(Unnamed Layer* ...') not used"
+                    : std::string()) + "\n";
+  if (!unknown.empty())
+    *log += "warning: calibration cache '" + path + "' names " +
+            plural(unknown.size(), "tensor", "tensors") + " that '" + model.onnx_path + "' does not have: " +
+            few_names(unknown) + "; their scales are not used (is the cache for another version of the model?)\n";
+  if (!absent.empty())
+    *log += "warning: calibration cache '" + path + "' has no scale for " + std::to_string(absent.size()) + " of the " +
+            plural(needed.size(), "tensor", "tensors") + " INT8 quantizes: " + few_names(absent) +
+            "; the layers reading them stay float\n";
   return scales;
 }
 
@@ -265,10 +317,6 @@ calib::ChannelMeans means_from_cache(const std::string& cache) {
          "samples, and calibration cache '", cache, "' was made without them (no ", path,
          "); delete the cache to calibrate again, or name another --calibration-cache");
   return calib::parse_channel_means(read_file(path), path);
-}
-
-std::string plural(size_t n, const std::string& one, const std::string& many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 std::shared_ptr<const CalibrationData> samples_for(const BuildOptions& build, const Graph& g, const std::string& why) {
@@ -410,7 +458,7 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
   calib::ChannelMeans means;
   const bool from_cache = file_exists(build.calibration_cache);
   if (from_cache) {
-    scales = scales_from_cache(build.calibration_cache, model, build, needed, log);
+    scales = scales_from_cache(build.calibration_cache, model, build, g, needed, log);
     for (const auto& [name, scale] : scales) ranges[name] = scale * 127.f;
     if (bias_correction) means = means_from_cache(build.calibration_cache);
   } else {
@@ -448,7 +496,8 @@ Int8Report apply_int8(Graph& g, const ModelOptions& model, const BuildOptions& b
             (report.int8_max_pools ? ", " + std::to_string(report.int8_max_pools) + " max pools on int8" : "") +
             (bias_correction ? ", " + std::to_string(report.bias_corrected) + " biases corrected" : "") + "\n";
     for (const Int8Decision& d : report.decisions)
-      if (!d.int8) *log += "precision: " + d.node + " stays float: " + d.reason + "\n";
+      if (!d.int8 && !(from_cache && d.cause == Int8FloatCause::kNoScale))  // the cache's warning named them
+        *log += "precision: " + d.node + " stays float: " + d.reason + "\n";
   }
   if (fp16) {  // TensorRT's habit: what INT8 leaves in float, and the math between DequantizeLinear and Q, in FP16
     const Fp16Report r = apply_fp16_policy(g, IoPrecision::kFloat32, ranges);

@@ -71,7 +71,7 @@ class Engine:
               disabled_passes: Sequence[str] = (), timing_cache: str = "", threads: int = 0,
               cuda_graph: bool = True, io_half: bool = False, workspace_mib: int = 0, calibration_dir: str = "",
               calibration_cache: str = "", calibrator: str = "entropy", percentile: float = 99.99,
-              calibration_batch: int = 8, calibration_batches: int = 0, exclude_layers: Sequence[str] = (),
+              calibration_batch: int = 0, calibration_batches: int = 0, exclude_layers: Sequence[str] = (),
               calibration_data: Optional[object] = None, int8_fallback: str = "auto",
               int8_bias_correction: str = "off", int8_equalization: str = "off",
               int8_float_layers: int = 0) -> "Engine": ...

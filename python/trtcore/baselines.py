@@ -36,13 +36,19 @@ def cpu_name():
 def read_samples(input_dir, sample_shape):
     """(sorted file names, N×sample_shape float32 array) of a raw sample folder, read by trtcore's own sample reader
     (wrong sizes and non-finite values are errors naming the file)."""
+    names, arrays = read_sample_inputs(input_dir, [("input", sample_shape)])
+    return names, arrays["input"]
+
+
+def read_sample_inputs(input_dir, inputs):
+    """(sorted file names, {input name: N×shape float32 array}) of a raw sample folder for `inputs`, a list of (name,
+    sample shape): several inputs read one sub-folder per input name, files paired by name, as `trtcore run --dir`."""
     from trtcore import _core
 
     try:
-        names, arrays = _core.read_sample_folder(str(input_dir), [("input", [int(d) for d in sample_shape])])
+        return _core.read_sample_folder(str(input_dir), [(n, [int(d) for d in s]) for n, s in inputs])
     except _core.Error as e:
         raise BaselineError(str(e)) from None
-    return names, arrays["input"]
 
 
 def write_outputs(output_dir, names, outputs):
@@ -111,19 +117,19 @@ def onnxruntime_run(onnx_path, batch=1, iterations=20, warmup=3, threads=0, inpu
         times = _timing.time_host(lambda: sess.run(out_names, feeds), iterations, warmup)
         return _timing.make_result("onnxruntime-cpu", "fp32", shape0[0], device, times, **common)
 
-    names, data = read_samples(input_dir, shape0[1:])
+    # every input from the folder (one sub-folder per input when there are several), none random
+    names, data = read_sample_inputs(input_dir, [(i.name, _ort_shape(i, shape0[0], shapes)[1:]) for i in inputs])
     step = shape0[0]
     outs = {n: [] for n in out_names}
     times = []
     for _ in range(max(0, warmup)):
-        sess.run(out_names, dict(extra_feeds, **{inputs[0].name: _pad(data[:step], step, fixed_batch)}))
+        sess.run(out_names, {k: _pad(v[:step], step, fixed_batch) for k, v in data.items()})
     for rep in range(max(1, iterations)):
         for s in range(0, len(names), step):
-            xb = data[s:s + step]
-            n = len(xb)
-            xb = _pad(xb, step, fixed_batch)
+            n = min(step, len(names) - s)
+            feeds = {k: _pad(v[s:s + step], step, fixed_batch) for k, v in data.items()}
             t0 = time.perf_counter()
-            res = sess.run(out_names, dict(extra_feeds, **{inputs[0].name: xb}))
+            res = sess.run(out_names, feeds)
             times.append((time.perf_counter() - t0) * 1000.0)
             if rep == 0:
                 for on, r in zip(out_names, res):

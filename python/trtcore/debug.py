@@ -112,6 +112,12 @@ def _pick(layers, max_layers):
 
 # ----------------------------------------------------------------------------------------------- the analysis
 
+def quantized_layers(engine):
+    """The layers of an INT8 plan that compute in int8: those writing int8, less the conversions between float and
+    int8 (QuantizeLinear, DequantizeLinear) that --exclude-layers cannot name."""
+    return [l for l in engine.layers if l.precision == "int8" and l.op not in ("QuantizeLinear", "DequantizeLinear")]
+
+
 class _Runner:
     """Builds plans from the shared calibration cache and measures them on the evaluation samples."""
 
@@ -129,7 +135,7 @@ class _Runner:
     def row(self, engine, **fields):
         out = _infer(engine, self.arrays, self.batch)
         r = dict(fields)
-        r["int8_layers"] = sum(l.precision == "int8" for l in engine.layers)
+        r["int8_layers"] = len(quantized_layers(engine))
         r.update(measure(out, self.reference, self.labels))
         return r
 
@@ -199,7 +205,7 @@ def debug_precision(onnx, calibration_dir, output_dir, eval_dir=None, labels=Non
         if created:
             shutil.rmtree(output_dir, ignore_errors=True)
         raise
-    layers = [(l.name, l.op) for l in full.layers if l.precision == "int8"]
+    layers = [(l.name, l.op) for l in quantized_layers(full)]
     if not layers:
         raise _core.Error("'%s': the INT8 build quantizes no layer; nothing to analyze" % onnx)
     runner = _Runner(onnx, backend, batch, cache, calibrator, arrays, y)

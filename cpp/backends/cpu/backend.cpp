@@ -9,6 +9,7 @@
 
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/isa_dispatch.h"
+#include "backends/cpu/qconv_depthwise.h"
 #include "trtcore/backend.h"
 #include "trtcore/memory_plan.h"
 
@@ -101,16 +102,19 @@ class CpuExecutable : public Executable {
   std::vector<LayerInfo> layers() const override {
     std::vector<LayerInfo> out;
     for (const Node& n : graph_.nodes) {
+      // named after the dtype the layer writes, as on cuda (QuantizeLinear, int8 MaxPool); QConv multiplies in int8
+      // whichever it writes
       const DType t = graph_.value(n.outputs[0]).dtype;
-      const bool int8_pool = n.op == "MaxPool" && (t == DType::kInt8 || t == DType::kUInt8);
-      out.push_back({n.name, n.layer_label(), n.op == "QConv" || int8_pool ? "int8" : "fp32",
+      const bool int8_out = t == DType::kInt8 || t == DType::kUInt8;
+      out.push_back({n.name, n.layer_label(), n.op == "QConv" || int8_out ? "int8" : "fp32",
                      n.op == "QConv" ? int8_tactic(n) : ""});
     }
     return out;
   }
 
  private:
-  // The int8 kernel and the scales it applies, for inspect: "u8s8-vnni x 0.0213 w 0.0011..0.0042 y 0.0187".
+  // The int8 kernel and the scales it applies, for inspect: "u8s8-vnni x 0.0213 w 0.0011..0.0042 y 0.0187"
+  // ("depthwise ..." where qconv_depthwise.cpp runs it).
   std::string int8_tactic(const Node& n) const {
     const auto scales = [&](size_t slot) {
       if (slot >= n.inputs.size() || n.inputs[slot] < 0 || !graph_.value(n.inputs[slot]).constant) return std::string();
@@ -120,7 +124,11 @@ class CpuExecutable : public Executable {
       if (v.size() > 1) os << ".." << *std::max_element(v.begin(), v.end());
       return os.str();
     };
+    const Value& x = graph_.value(n.inputs[0]);
+    const Value& w = graph_.value(n.inputs[3]);
     std::string t = level_ == IsaLevel::kAvx512 && cpu_has_avx512_vnni() ? "u8s8-vnni" : "u8s8";
+    if (x.shape.size() == 4 && qconv_depthwise_suits(n.attrs.get_int("group", 1), x.shape[1], w.shape))
+      t = "depthwise";
     t += " x " + scales(1) + " w " + scales(4);
     if (n.inputs.size() > 6 && n.inputs[6] >= 0) t += " y " + scales(6);
     return t;

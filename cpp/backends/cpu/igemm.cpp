@@ -33,38 +33,43 @@ PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k) {
 
 namespace {
 
-void rows_portable(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, int32_t* acc) {
-  std::fill(acc, acc + rows * kI8Nr, 0);
+void rows_portable(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, int64_t cols, int32_t* acc) {
+  for (int64_t r = 0; r < rows; ++r) std::fill(acc + r * kI8Nr, acc + r * kI8Nr + cols, 0);
   for (int64_t q = 0; q < k4; ++q)
     for (int64_t r = 0; r < rows; ++r) {
       const int8_t* ar = a + (q * kI8Mr + r) * 4;
       const uint8_t* bq = b + q * kI8Nr * 4;
       int32_t* cr = acc + r * kI8Nr;
-      for (int64_t j = 0; j < kI8Nr; ++j)
+      for (int64_t j = 0; j < cols; ++j)
         cr[j] += ar[0] * bq[4 * j] + ar[1] * bq[4 * j + 1] + ar[2] * bq[4 * j + 2] + ar[3] * bq[4 * j + 3];
     }
 }
 
 #if TRTCORE_CPU_AVX512
-// Six rows x 64 columns in 24 named accumulators (an array of vectors would be spilled to the stack); each k quad
-// loads four 16-column vectors and broadcasts six weight words.
+// Six rows x NV 16-column vectors in named accumulators (an array of vectors would be spilled to the stack); each
+// k quad loads NV vectors and broadcasts six weight words. Fewer vectors serve small planes (a 4x4 plane fills
+// one), whose unused columns would otherwise cost as much as the used ones.
+template <int NV>
 __attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows,
                                                      int32_t* acc) {
 #define TRTCORE_ROW_VARS(r) __m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0, c##r##2 = c##r##0, c##r##3 = c##r##0;
   TRTCORE_ROW_VARS(0) TRTCORE_ROW_VARS(1) TRTCORE_ROW_VARS(2) TRTCORE_ROW_VARS(3) TRTCORE_ROW_VARS(4) TRTCORE_ROW_VARS(5)
 #undef TRTCORE_ROW_VARS
+  const __m512i zero = _mm512_setzero_si512();
   for (int64_t q = 0; q < k4; ++q) {
     const uint8_t* bq = b + q * kI8Nr * 4;
-    const __m512i b0 = _mm512_loadu_si512(bq), b1 = _mm512_loadu_si512(bq + 64);
-    const __m512i b2 = _mm512_loadu_si512(bq + 128), b3 = _mm512_loadu_si512(bq + 192);
+    const __m512i b0 = _mm512_loadu_si512(bq);
+    const __m512i b1 = NV > 1 ? _mm512_loadu_si512(bq + 64) : zero;
+    const __m512i b2 = NV > 2 ? _mm512_loadu_si512(bq + 128) : zero;
+    const __m512i b3 = NV > 3 ? _mm512_loadu_si512(bq + 192) : zero;
     const int32_t* aq = reinterpret_cast<const int32_t*>(a + q * kI8Mr * 4);
-#define TRTCORE_ROW_STEP(r)                                \
-  {                                                        \
-    const __m512i ar = _mm512_set1_epi32(aq[r]);           \
-    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, ar);        \
-    c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, ar);        \
-    c##r##2 = _mm512_dpbusd_epi32(c##r##2, b2, ar);        \
-    c##r##3 = _mm512_dpbusd_epi32(c##r##3, b3, ar);        \
+#define TRTCORE_ROW_STEP(r)                                  \
+  {                                                          \
+    const __m512i ar = _mm512_set1_epi32(aq[r]);             \
+    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, ar);          \
+    if (NV > 1) c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, ar); \
+    if (NV > 2) c##r##2 = _mm512_dpbusd_epi32(c##r##2, b2, ar); \
+    if (NV > 3) c##r##3 = _mm512_dpbusd_epi32(c##r##3, b3, ar); \
   }
     TRTCORE_ROW_STEP(0) TRTCORE_ROW_STEP(1) TRTCORE_ROW_STEP(2) TRTCORE_ROW_STEP(3) TRTCORE_ROW_STEP(4)
     TRTCORE_ROW_STEP(5)
@@ -73,22 +78,27 @@ __attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4
   const __m512i all[kI8Mr][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23},
                                  {c30, c31, c32, c33}, {c40, c41, c42, c43}, {c50, c51, c52, c53}};
   for (int64_t r = 0; r < rows; ++r)
-    for (int v = 0; v < 4; ++v) _mm512_storeu_si512(acc + r * kI8Nr + v * 16, all[r][v]);
+    for (int v = 0; v < NV; ++v) _mm512_storeu_si512(acc + r * kI8Nr + v * 16, all[r][v]);
 }
 #endif
 
 }  // namespace
 
-void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, const uint8_t* panel, int32_t* acc) {
+void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
+                int32_t* acc) {
   const int8_t* a = w.data.data() + (row0 / kI8Mr) * w.k4 * kI8Mr * 4;
 #if TRTCORE_CPU_AVX512
   // VNNI is not part of the avx512 level (Skylake-X lacks it): checked here, once per process
   if (cpu_has_avx512_vnni()) {
-    rows_vnni(a, w.k4, panel, rows, acc);
-    return;
+    switch ((cols + 15) / 16) {
+      case 1: rows_vnni<1>(a, w.k4, panel, rows, acc); return;
+      case 2: rows_vnni<2>(a, w.k4, panel, rows, acc); return;
+      case 3: rows_vnni<3>(a, w.k4, panel, rows, acc); return;
+      default: rows_vnni<4>(a, w.k4, panel, rows, acc); return;
+    }
   }
 #endif
-  rows_portable(a, w.k4, panel, rows, acc);
+  rows_portable(a, w.k4, panel, rows, cols, acc);
 }
 
 TRTCORE_CPU_NAMESPACE_END

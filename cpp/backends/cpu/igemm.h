@@ -19,8 +19,9 @@ struct PackedI8Weights {
 };
 PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k);
 
-// acc[r * kI8Nr + j] = sum_k w[row0 + r][k] * panel(k, j) for rows [row0, row0 + rows), all kI8Nr columns;
-// `panel` is [k4][kI8Nr][4] unsigned bytes.
-void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, const uint8_t* panel, int32_t* acc);
+// acc[r * kI8Nr + j] = sum_k w[row0 + r][k] * panel(k, j) for rows [row0, row0 + rows) and at least columns
+// [0, cols) (cols <= kI8Nr; the rest of acc may be left as it was); `panel` is [k4][kI8Nr][4] unsigned bytes.
+void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
+                int32_t* acc);
 
 TRTCORE_CPU_NAMESPACE_END

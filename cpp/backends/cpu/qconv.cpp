@@ -13,6 +13,8 @@
 #endif
 
 #include "backends/cpu/igemm.h"
+#include "backends/cpu/qconv_depthwise.h"
+#include "backends/cpu/qconv_epilogue.h"
 #include "backends/cpu/strided.h"
 #include "ops/window.h"
 
@@ -48,6 +50,11 @@ class QConvKernel : public CpuKernel {
     m_ = w.shape[0];
     mg_ = m_ / group_;
     kg_ = numel(w.shape) / m_;
+    const int64_t c = g.value(node.inputs[0]).shape.size() == 4 ? g.value(node.inputs[0]).shape[1] : 0;
+    if (qconv_depthwise_suits(group_, c, w.shape)) {
+      depthwise_ = pack_qconv_depthwise(w.constant->data<int8_t>(), m_, kg_);
+      return;
+    }
     for (int64_t gi = 0; gi < group_; ++gi)
       packed_.push_back(pack_i8_weights(w.constant->data<int8_t>() + gi * mg_ * kg_, mg_, kg_));
   }
@@ -63,26 +70,36 @@ class QConvKernel : public CpuKernel {
     const int32_t x_zp = has(2) ? int_of(in[2]) : 0;
     const int32_t offset = (x_signed ? 128 : 0) + x_zp;
     const uint8_t pad = uint8_t((x_signed ? 128 : 0) + x_zp);
-    std::vector<float> mult(static_cast<size_t>(m_));
+    QConvEpilogue ep;
+    ep.mult.resize(size_t(m_));
     const float xs = scalar_of(in[1]);
-    for (int64_t mi = 0; mi < m_; ++mi) mult[size_t(mi)] = xs * in[4].as<float>()[in[4].numel() == 1 ? 0 : mi];
-    const float* bias = has(8) ? in[8].as<float>() : nullptr;
+    for (int64_t mi = 0; mi < m_; ++mi) ep.mult[size_t(mi)] = xs * in[4].as<float>()[in[4].numel() == 1 ? 0 : mi];
+    ep.bias = has(8) ? in[8].as<float>() : nullptr;
     // the residual: float, or 8-bit with its scale (input 10) and zero point (input 11), dequantized as it is added
-    const float* residual = has(9) && in[9].dtype == DType::kFloat32 ? in[9].as<float>() : nullptr;
-    const void* residual_q = has(9) && !residual ? in[9].data : nullptr;
-    const bool residual_signed = has(9) && in[9].dtype == DType::kInt8;
-    const float r_scale = has(10) ? scalar_of(in[10]) : 1.f;
-    const int32_t r_zp = has(11) ? int_of(in[11]) : 0;
-    const bool quantized_out = has(6);
-    const float ys = quantized_out ? scalar_of(in[6]) : 1.f;
-    const int32_t y_zp = quantized_out ? int_of(in[7]) : 0;
-    const bool y_signed = out[0].dtype == DType::kInt8;
+    ep.residual = has(9) && in[9].dtype == DType::kFloat32 ? in[9].as<float>() : nullptr;
+    ep.residual_q = has(9) && !ep.residual ? in[9].data : nullptr;
+    ep.residual_signed = has(9) && in[9].dtype == DType::kInt8;
+    ep.r_scale = has(10) ? scalar_of(in[10]) : 1.f;
+    ep.r_zp = has(11) ? int_of(in[11]) : 0;
+    ep.quantized_out = has(6);
+    ep.y_scale = ep.quantized_out ? scalar_of(in[6]) : 1.f;
+    ep.y_zp = ep.quantized_out ? int_of(in[7]) : 0;
+    ep.y_signed = out[0].dtype == DType::kInt8;
+    ep.out = out[0].data;
+    ep.m = m_;
+    ep.pixels = pixels;
+    ep.act = act_;
+    if (!depthwise_.empty()) {
+      qconv_depthwise(Geometry3(win), batch, c, m_ / c, x.data, x_signed, x_zp, depthwise_, ep, ctx.threads);
+      return;
+    }
 
     const int64_t blocks = (pixels + kI8Nr - 1) / kI8Nr;
     // rows split further when there are fewer (image, group, block) tasks than threads
     const int64_t base_tasks = batch * group_ * blocks;
     int64_t chunks = 1;
-    while (base_tasks * chunks < 2 * ctx.threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
+    // (each chunk gathers its own copy of the panel: one thread keeps one chunk)
+    while (ctx.threads > 1 && base_tasks * chunks < 2 * ctx.threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
     const int64_t rows_per_chunk = ((mg_ + chunks - 1) / chunks + kI8Mr - 1) / kI8Mr * kI8Mr;
     const int64_t k4 = packed_[0].k4;
 
@@ -99,59 +116,21 @@ class QConvKernel : public CpuKernel {
       const uint8_t* xg = static_cast<const uint8_t*>(x.data) + (n * c + gi * cg) * win.in[0] * win.in[1];
       gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
       const PackedI8Weights& pw = packed_[size_t(gi)];
-      float y[kI8Nr];
+      float y[kI8Mr * kI8Nr];  // [rows][nr]
       for (int64_t r = r0; r < r1; r += kI8Mr) {
         const int64_t rows = std::min(kI8Mr, r1 - r);
-        igemm_rows(pw, r, rows, panel.data(), acc.data());
+        igemm_rows(pw, r, rows, nr, panel.data(), acc.data());
         for (int64_t rr = 0; rr < rows; ++rr) {
-          const int64_t mi = gi * mg_ + r + rr;
-          const size_t base = size_t((n * m_ + mi) * pixels + j0);
-          const float corr = float(offset * pw.row_sums[size_t(r + rr)]), mul = mult[size_t(mi)];
-          const float b = bias ? bias[mi] : 0.f;
+          const float corr = float(offset * pw.row_sums[size_t(r + rr)]);
           const int32_t* a = acc.data() + rr * kI8Nr;
-          for (int64_t j = 0; j < kI8Nr; ++j) y[j] = (float(a[j]) - corr) * mul + b;
-          if (residual)
-            for (int64_t j = 0; j < nr; ++j) y[j] += residual[base + size_t(j)];
-          else if (residual_q && residual_signed)
-            add_dequantized(static_cast<const int8_t*>(residual_q) + base, nr, r_scale, r_zp, y);
-          else if (residual_q)
-            add_dequantized(static_cast<const uint8_t*>(residual_q) + base, nr, r_scale, r_zp, y);
-          apply_activation(y, nr);
-          if (!quantized_out) std::copy(y, y + nr, out[0].as<float>() + base);
-          else if (y_signed) requantize(y, nr, ys, y_zp, -128.f, 127.f, out[0].as<int8_t>() + base);
-          else requantize(y, nr, ys, y_zp, 0.f, 255.f, out[0].as<uint8_t>() + base);
+          for (int64_t j = 0; j < nr; ++j) y[rr * nr + j] = float(a[j]) - corr;
         }
+        ep.finish(n, gi * mg_ + r, rows, j0, y, nr, nr);
       }
     });
   }
 
  private:
-  // Relu and Clip as plain min/max loops the compiler vectorizes; the others through the scalar definition.
-  void apply_activation(float* y, int64_t n) const {
-    if (act_.kind == Activation::kNone) return;
-    if (act_.kind == Activation::kRelu) {
-      for (int64_t j = 0; j < n; ++j) y[j] = std::max(y[j], 0.f);
-    } else if (act_.kind == Activation::kClip) {
-      for (int64_t j = 0; j < n; ++j) y[j] = std::min(std::max(y[j], act_.alpha), act_.beta);
-    } else {
-      for (int64_t j = 0; j < n; ++j) y[j] = act_.apply(y[j]);
-    }
-  }
-
-  // DequantizeLinear's (r - zero point) * scale, as the float residual a Q/DQ graph adds.
-  template <class T>
-  static void add_dequantized(const T* r, int64_t n, float scale, int32_t zp, float* y) {
-    for (int64_t j = 0; j < n; ++j) y[j] += float(int32_t(r[j]) - zp) * scale;
-  }
-
-  // QuantizeLinear's x / scale, not x * (1 / scale): the reciprocal moves values across a rounding tie, and one
-  // flipped step early in a deep network can change its output by percents.
-  template <class T>
-  static void requantize(const float* y, int64_t n, float scale, int32_t zp, float lo, float hi, T* dst) {
-    for (int64_t j = 0; j < n; ++j)
-      dst[j] = T(std::min(std::max(std::nearbyint(y[j] / scale) + float(zp), lo), hi));
-  }
-
   // panel[k4][kI8Nr][4] for output pixels [j0, j0 + nr) of one image's group: k = (channel, kh, kw). Each k's
   // row of pixels is gathered contiguously first (runs of one output row are strided copies), then four rows at a
   // time are interleaved into the quads the kernel consumes.
@@ -160,6 +139,10 @@ class QConvKernel : public CpuKernel {
     const int64_t ih = win.in[0], iw = win.in[1], ow = win.out[1];
     const int64_t kh = win.kernel[0], kw = win.kernel[1], sx = win.stride[1];
     const uint8_t sign = flip ? 0x80 : 0;
+    if (pointwise(win)) {
+      gather_pointwise(channels, x, ih * iw, sign, j0, nr, panel);
+      return;
+    }
     struct Run {
       int64_t j, len, oy, ox;
     };
@@ -184,9 +167,10 @@ class QConvKernel : public CpuKernel {
             const int64_t y = run.oy * win.stride[0] - win.pad_begin[0] + a * win.dilation[0];
             if (y < 0 || y >= ih) continue;
             const int64_t x0 = run.ox * sx - win.pad_begin[1] + b * win.dilation[1];
-            // the run's pixels whose input column lies inside the row: [lo, hi)
-            const int64_t lo = x0 >= 0 ? 0 : (-x0 + sx - 1) / sx;
-            const int64_t hi = std::min(run.len, x0 < iw ? (iw - 1 - x0) / sx + 1 : 0);
+            // the run's pixels whose input column lies inside the row: [lo, hi) (no divisions for stride 1: they
+            // cost more than the copy)
+            const int64_t lo = x0 >= 0 ? 0 : sx == 1 ? -x0 : (-x0 + sx - 1) / sx;
+            const int64_t hi = std::min(run.len, x0 >= iw ? 0 : sx == 1 ? iw - x0 : (iw - 1 - x0) / sx + 1);
             const uint8_t* src = plane + y * iw + x0;
             uint8_t* dst = row + run.j;
             if (sx == 1)  // contiguous: a loop the compiler vectorizes
@@ -199,6 +183,38 @@ class QConvKernel : public CpuKernel {
             interleave4(rows, panel + (k / 4) * kI8Nr * 4);
           }
         }
+  }
+
+  // A 1x1 window of stride 1 without padding: output pixel j reads input pixel j of every channel.
+  static bool pointwise(const Window& win) {
+    for (size_t i = 0; i < win.rank(); ++i)
+      if (win.kernel[i] != 1 || win.stride[i] != 1 || win.pad_begin[i] != 0 || win.in[i] != win.out[i]) return false;
+    return true;
+  }
+
+  // gather_panel for pointwise windows: k is the channel, and each k's row of pixels is one contiguous run of its
+  // plane (the general gather's per-tap bookkeeping cost more than the products for small planes).
+  static void gather_pointwise(int64_t channels, const uint8_t* x, int64_t plane, uint8_t sign, int64_t j0,
+                               int64_t nr, uint8_t* panel) {
+    alignas(64) uint8_t rows[4][kI8Nr];
+    for (int64_t k0 = 0; k0 < channels; k0 += 4) {
+      for (int64_t t = 0; t < 4; ++t) {
+        uint8_t* row = rows[t];
+        if (k0 + t >= channels) {
+          std::memset(row, 0, kI8Nr);  // the last quad's padding
+          continue;
+        }
+        const uint8_t* src = x + (k0 + t) * plane + j0;
+#if TRTCORE_CPU_AVX512
+        const __mmask64 mask = nr >= 64 ? ~__mmask64(0) : (__mmask64(1) << nr) - 1;
+        _mm512_store_si512(row, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, src), _mm512_set1_epi8(char(sign))));
+#else
+        for (int64_t j = 0; j < nr; ++j) row[j] = uint8_t(src[j] ^ sign);
+        std::memset(row + nr, 0, size_t(kI8Nr - nr));
+#endif
+      }
+      interleave4(rows, panel + (k0 / 4) * kI8Nr * 4);
+    }
   }
 
   // dst[j * 4 + t] = rows[t][j] for the kI8Nr columns.
@@ -228,9 +244,65 @@ class QConvKernel : public CpuKernel {
   int64_t group_ = 1, m_ = 0, mg_ = 0, kg_ = 0;
   std::vector<int64_t> kernel_;
   std::vector<PackedI8Weights> packed_;
+  std::vector<float> depthwise_;  // filters for qconv_depthwise, when it runs this node
 };
 
 }  // namespace
+
+// Relu and Clip as plain min/max loops the compiler vectorizes; the others through the scalar definition.
+static void apply_activation(const FusedActivation& act, float* y, int64_t n) {
+  if (act.kind == Activation::kNone) return;
+  if (act.kind == Activation::kRelu) {
+    for (int64_t j = 0; j < n; ++j) y[j] = std::max(y[j], 0.f);
+  } else if (act.kind == Activation::kClip) {
+    for (int64_t j = 0; j < n; ++j) y[j] = std::min(std::max(y[j], act.alpha), act.beta);
+  } else {
+    for (int64_t j = 0; j < n; ++j) y[j] = act.apply(y[j]);
+  }
+}
+
+// DequantizeLinear's (r - zero point) * scale, as the float residual a Q/DQ graph adds.
+template <class T>
+static void add_dequantized(const T* r, int64_t n, float scale, int32_t zp, float* y) {
+  for (int64_t j = 0; j < n; ++j) y[j] += float(int32_t(r[j]) - zp) * scale;
+}
+
+// QuantizeLinear's x / scale, not x * (1 / scale): the reciprocal moves values across a rounding tie, and one
+// flipped step early in a deep network can change its output by percents.
+template <class T>
+static void requantize(const float* y, int64_t n, float scale, int32_t zp, float lo, float hi, T* dst) {
+  for (int64_t j = 0; j < n; ++j)
+    dst[j] = T(std::min(std::max(std::nearbyint(y[j] / scale) + float(zp), lo), hi));
+}
+
+void QConvEpilogue::finish(int64_t n, int64_t mi, int64_t rows, int64_t j0, float* y, int64_t ld,
+                           int64_t nr) const {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* yr = y + r * ld;
+    const float mul = mult[size_t(mi + r)], b = bias ? bias[mi + r] : 0.f;
+    for (int64_t j = 0; j < nr; ++j) yr[j] = yr[j] * mul + b;
+  }
+  const size_t base = size_t((n * m + mi) * pixels + j0);
+  if (nr == pixels && ld == nr) {
+    store(base, y, rows * nr);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) store(base + size_t(r * pixels), y + r * ld, nr);
+}
+
+void QConvEpilogue::store(size_t base, float* y, int64_t nr) const {
+  if (residual)
+    for (int64_t j = 0; j < nr; ++j) y[j] += residual[base + size_t(j)];
+  else if (residual_q && residual_signed)
+    add_dequantized(static_cast<const int8_t*>(residual_q) + base, nr, r_scale, r_zp, y);
+  else if (residual_q)
+    add_dequantized(static_cast<const uint8_t*>(residual_q) + base, nr, r_scale, r_zp, y);
+  apply_activation(act, y, nr);
+  if (!quantized_out) std::copy(y, y + nr, static_cast<float*>(out) + base);
+  else if (y_signed) requantize(y, nr, y_scale, y_zp, -128.f, 127.f, static_cast<int8_t*>(out) + base);
+  else requantize(y, nr, y_scale, y_zp, 0.f, 255.f, static_cast<uint8_t*>(out) + base);
+}
+
 TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(QConv, trtcore::cpu::QConvKernel)

@@ -7,7 +7,9 @@
 #include "backends/cpu/strided.h"
 #include "ops/quant_params.h"
 
-namespace trtcore::cpu {
+// Compiled once per instruction-set level: the baseline's SSE2 has no rounding instruction, so nearbyint there is
+// a library call per element (an image's input quantizer took as long as a convolution).
+TRTCORE_CPU_NAMESPACE_BEGIN
 namespace {
 
 // Zero point of channel c as an int32 (absent zero point = 0).
@@ -102,7 +104,7 @@ class DequantizeKernel : public CpuKernel {
 };
 
 }  // namespace
-}  // namespace trtcore::cpu
+TRTCORE_CPU_NAMESPACE_END
 
 TRTCORE_CPU_KERNEL_FACTORY(QuantizeLinear, trtcore::cpu::QuantizeKernel)
 TRTCORE_CPU_KERNEL_FACTORY(DequantizeLinear, trtcore::cpu::DequantizeKernel)

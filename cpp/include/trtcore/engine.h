@@ -81,8 +81,9 @@ class Engine {
   BenchmarkResult benchmark(int64_t batch, int iterations, int warmup, unsigned seed = 0);
   std::vector<double> profile_layers(int64_t batch, int iterations);
 
-  // The thesis workflow: every file in `dir` is one raw sample of the (single) input; outputs written one file per
-  // input (same name) into output_dir (if non-empty), atomically. Errors name the offending file.
+  // The thesis workflow: every file in `dir` is one raw sample of the input (several inputs: one sub-folder per input
+  // name, files paired by name); outputs written one file per sample (same name) into output_dir (if non-empty),
+  // atomically. Errors name the offending file or folder.
   // Non-finite input values are an error naming the file; `iterations` repeats the pass for timing; `progress`
   // hears of every batch.
   DirectoryRunResult run_directory(const std::string& dir, const std::string& output_dir, int64_t batch,

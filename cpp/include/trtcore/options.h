@@ -70,7 +70,7 @@ struct BuildOptions {
   std::string calibration_cache;         // INT8: cache file read if present, written otherwise
   CalibrationAlgorithm calibrator = CalibrationAlgorithm::kEntropy;
   double calibration_percentile = 99.99;  // --percentile for the percentile calibrator
-  int64_t calibration_batch = 8;          // samples per calibration run
+  int64_t calibration_batch = 0;          // samples per calibration run; 0 = the plan's batch, at most 8
   int64_t calibration_batches = 0;        // --calibration-batches: cap on the batches read; 0 = every sample
   std::vector<std::string> exclude_layers;  // --exclude-layers: layers INT8 leaves in float
   Int8Fallback int8_fallback = Int8Fallback::kAuto;  // --int8-fallback (--int8 --half: fp16)
