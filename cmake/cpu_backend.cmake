@@ -17,7 +17,7 @@ foreach(_level ${TRTCORE_CPU_LEVELS})
 endforeach()
 
 # The files compiled per level (they hold every kernel named in cpp/backends/cpu/level_ops.h and their helpers).
-set(_trtcore_level_names sgemm im2col conv conv_transpose depthwise gemm matmul pool qconv qconv_depthwise quantize igemm winograd unary softmax
+set(_trtcore_level_names sgemm im2col conv conv_transpose depthwise gemm matmul pool qconv qconv_depthwise qconv_direct quantize igemm winograd unary softmax
   fused_elementwise level_table)
 set(TRTCORE_CPU_LEVEL_SOURCES)
 foreach(_n ${_trtcore_level_names})

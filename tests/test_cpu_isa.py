@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LEVELS = ("baseline", "avx2", "avx512")
 # Test files whose cases reach every per-level kernel (GEMM, conv paths, pooling, softmax, activations, int8)
 LEVEL_TESTS = ("test_ops.py", "test_onnx_node_cases.py", "test_models.py", "test_int8.py", "test_int8_depthwise.py",
-               "test_nan_propagation.py")
+               "test_int8_direct.py", "test_nan_propagation.py")
 
 
 def _compiled_levels():

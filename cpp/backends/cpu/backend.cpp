@@ -10,6 +10,7 @@
 #include "backends/cpu/cpu_kernel.h"
 #include "backends/cpu/isa_dispatch.h"
 #include "backends/cpu/qconv_depthwise.h"
+#include "backends/cpu/qconv_direct.h"
 #include "trtcore/backend.h"
 #include "trtcore/memory_plan.h"
 
@@ -127,8 +128,13 @@ class CpuExecutable : public Executable {
     const Value& x = graph_.value(n.inputs[0]);
     const Value& w = graph_.value(n.inputs[3]);
     std::string t = level_ == IsaLevel::kAvx512 && cpu_has_avx512_vnni() ? "u8s8-vnni" : "u8s8";
-    if (x.shape.size() == 4 && qconv_depthwise_suits(n.attrs.get_int("group", 1), x.shape[1], w.shape))
+    const int64_t group = n.attrs.get_int("group", 1);
+    const std::vector<int64_t> kernel(w.shape.begin() + 2, w.shape.end());
+    if (x.shape.size() == 4 && qconv_depthwise_suits(group, x.shape[1], w.shape))
       t = "depthwise";
+    else if (qconv_direct_suits(kernel, n.attrs.get_ints("strides", std::vector<int64_t>(kernel.size(), 1)), group,
+                                w.shape[1]))
+      t += " direct";
     t += " x " + scales(1) + " w " + scales(4);
     if (n.inputs.size() > 6 && n.inputs[6] >= 0) t += " y " + scales(6);
     return t;

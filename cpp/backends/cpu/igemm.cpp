@@ -33,12 +33,25 @@ PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k) {
 
 namespace {
 
-void rows_portable(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, int64_t cols, int32_t* acc) {
+// Where the kernels find k quad q's kI8Nr x 4 bytes: one after the other in a panel, or at a byte offset per quad
+// from a base (the direct convolution's copy of the input, igemm_rows_at).
+struct PanelQuads {
+  const uint8_t* panel;
+  const uint8_t* operator()(int64_t q) const { return panel + q * kI8Nr * 4; }
+};
+struct OffsetQuads {
+  const uint8_t* base;
+  const int64_t* offsets;
+  const uint8_t* operator()(int64_t q) const { return base + offsets[q]; }
+};
+
+template <class Quads>
+void rows_portable(const int8_t* a, int64_t k4, Quads b, int64_t rows, int64_t cols, int32_t* acc) {
   for (int64_t r = 0; r < rows; ++r) std::fill(acc + r * kI8Nr, acc + r * kI8Nr + cols, 0);
   for (int64_t q = 0; q < k4; ++q)
     for (int64_t r = 0; r < rows; ++r) {
       const int8_t* ar = a + (q * kI8Mr + r) * 4;
-      const uint8_t* bq = b + q * kI8Nr * 4;
+      const uint8_t* bq = b(q);
       int32_t* cr = acc + r * kI8Nr;
       for (int64_t j = 0; j < cols; ++j)
         cr[j] += ar[0] * bq[4 * j] + ar[1] * bq[4 * j + 1] + ar[2] * bq[4 * j + 2] + ar[3] * bq[4 * j + 3];
@@ -49,15 +62,15 @@ void rows_portable(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows, 
 // Six rows x NV 16-column vectors in named accumulators (an array of vectors would be spilled to the stack); each
 // k quad loads NV vectors and broadcasts six weight words. Fewer vectors serve small planes (a 4x4 plane fills
 // one), whose unused columns would otherwise cost as much as the used ones.
-template <int NV>
-__attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4, const uint8_t* b, int64_t rows,
+template <int NV, class Quads>
+__attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4, Quads b, int64_t rows,
                                                      int32_t* acc) {
 #define TRTCORE_ROW_VARS(r) __m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0, c##r##2 = c##r##0, c##r##3 = c##r##0;
   TRTCORE_ROW_VARS(0) TRTCORE_ROW_VARS(1) TRTCORE_ROW_VARS(2) TRTCORE_ROW_VARS(3) TRTCORE_ROW_VARS(4) TRTCORE_ROW_VARS(5)
 #undef TRTCORE_ROW_VARS
   const __m512i zero = _mm512_setzero_si512();
   for (int64_t q = 0; q < k4; ++q) {
-    const uint8_t* bq = b + q * kI8Nr * 4;
+    const uint8_t* bq = b(q);
     const __m512i b0 = _mm512_loadu_si512(bq);
     const __m512i b1 = NV > 1 ? _mm512_loadu_si512(bq + 64) : zero;
     const __m512i b2 = NV > 2 ? _mm512_loadu_si512(bq + 128) : zero;
@@ -82,23 +95,54 @@ __attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4
 }
 #endif
 
-}  // namespace
-
-void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
-                int32_t* acc) {
+template <class Quads>
+void rows_any(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, Quads b, int32_t* acc) {
   const int8_t* a = w.data.data() + (row0 / kI8Mr) * w.k4 * kI8Mr * 4;
 #if TRTCORE_CPU_AVX512
   // VNNI is not part of the avx512 level (Skylake-X lacks it): checked here, once per process
   if (cpu_has_avx512_vnni()) {
     switch ((cols + 15) / 16) {
-      case 1: rows_vnni<1>(a, w.k4, panel, rows, acc); return;
-      case 2: rows_vnni<2>(a, w.k4, panel, rows, acc); return;
-      case 3: rows_vnni<3>(a, w.k4, panel, rows, acc); return;
-      default: rows_vnni<4>(a, w.k4, panel, rows, acc); return;
+      case 1: rows_vnni<1>(a, w.k4, b, rows, acc); return;
+      case 2: rows_vnni<2>(a, w.k4, b, rows, acc); return;
+      case 3: rows_vnni<3>(a, w.k4, b, rows, acc); return;
+      default: rows_vnni<4>(a, w.k4, b, rows, acc); return;
     }
   }
 #endif
-  rows_portable(a, w.k4, panel, rows, cols, acc);
+  rows_portable(a, w.k4, b, rows, cols, acc);
+}
+
+}  // namespace
+
+void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
+                int32_t* acc) {
+  rows_any(w, row0, rows, cols, PanelQuads{panel}, acc);
+}
+
+void igemm_rows_at(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* base,
+                   const int64_t* quad_offsets, int32_t* acc) {
+  rows_any(w, row0, rows, cols, OffsetQuads{base, quad_offsets}, acc);
+}
+
+void interleave4(const uint8_t (*rows)[kI8Nr], uint8_t* dst) {
+#if TRTCORE_CPU_AVX512
+  const __m512i r0 = _mm512_load_si512(rows[0]), r1 = _mm512_load_si512(rows[1]);
+  const __m512i r2 = _mm512_load_si512(rows[2]), r3 = _mm512_load_si512(rows[3]);
+  const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
+  const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
+  // per 128-bit lane L: u0..u3 hold the quads of pixels 16L+0..3, 4..7, 8..11, 12..15
+  const __m512i u0 = _mm512_unpacklo_epi16(t0, t2), u1 = _mm512_unpackhi_epi16(t0, t2);
+  const __m512i u2 = _mm512_unpacklo_epi16(t1, t3), u3 = _mm512_unpackhi_epi16(t1, t3);
+  const __m512i a0 = _mm512_shuffle_i64x2(u0, u1, 0x44), a1 = _mm512_shuffle_i64x2(u2, u3, 0x44);
+  const __m512i a2 = _mm512_shuffle_i64x2(u0, u1, 0xEE), a3 = _mm512_shuffle_i64x2(u2, u3, 0xEE);
+  _mm512_storeu_si512(dst, _mm512_shuffle_i64x2(a0, a1, 0x88));
+  _mm512_storeu_si512(dst + 64, _mm512_shuffle_i64x2(a0, a1, 0xDD));
+  _mm512_storeu_si512(dst + 128, _mm512_shuffle_i64x2(a2, a3, 0x88));
+  _mm512_storeu_si512(dst + 192, _mm512_shuffle_i64x2(a2, a3, 0xDD));
+#else
+  for (int64_t j = 0; j < kI8Nr; ++j)
+    for (int t = 0; t < 4; ++t) dst[j * 4 + t] = rows[t][j];
+#endif
 }
 
 TRTCORE_CPU_NAMESPACE_END

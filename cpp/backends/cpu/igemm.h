@@ -23,5 +23,12 @@ PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k);
 // [0, cols) (cols <= kI8Nr; the rest of acc may be left as it was); `panel` is [k4][kI8Nr][4] unsigned bytes.
 void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
                 int32_t* acc);
+// The same with k quad q's kI8Nr x 4 bytes at base + quad_offsets[q] (at least 16 * ceil(cols / 16) columns there
+// must be readable).
+void igemm_rows_at(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* base,
+                   const int64_t* quad_offsets, int32_t* acc);
+
+// dst[j * 4 + t] = rows[t][j] for the kI8Nr columns: four k rows of pixels as the quads the kernels read.
+void interleave4(const uint8_t (*rows)[kI8Nr], uint8_t* dst);
 
 TRTCORE_CPU_NAMESPACE_END

@@ -14,8 +14,10 @@
 
 #include "backends/cpu/igemm.h"
 #include "backends/cpu/qconv_depthwise.h"
+#include "backends/cpu/qconv_direct.h"
 #include "backends/cpu/qconv_epilogue.h"
 #include "backends/cpu/strided.h"
+#include "backends/cpu/thread_pool.h"
 #include "ops/window.h"
 
 TRTCORE_CPU_NAMESPACE_BEGIN
@@ -55,8 +57,12 @@ class QConvKernel : public CpuKernel {
       depthwise_ = pack_qconv_depthwise(w.constant->data<int8_t>(), m_, kg_);
       return;
     }
-    for (int64_t gi = 0; gi < group_; ++gi)
-      packed_.push_back(pack_i8_weights(w.constant->data<int8_t>() + gi * mg_ * kg_, mg_, kg_));
+    const int64_t cg = w.shape[1], taps = kg_ / std::max<int64_t>(cg, 1);
+    direct_ = qconv_direct_suits(kernel_, read_window_attrs(node, kernel_, true).stride, group_, cg);
+    for (int64_t gi = 0; gi < group_; ++gi) {
+      const int8_t* wg = w.constant->data<int8_t>() + gi * mg_ * kg_;
+      packed_.push_back(direct_ ? pack_qconv_direct(wg, mg_, cg, taps) : pack_i8_weights(wg, mg_, kg_));
+    }
   }
 
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CpuContext& ctx) override {
@@ -73,7 +79,9 @@ class QConvKernel : public CpuKernel {
     QConvEpilogue ep;
     ep.mult.resize(size_t(m_));
     const float xs = scalar_of(in[1]);
-    for (int64_t mi = 0; mi < m_; ++mi) ep.mult[size_t(mi)] = xs * in[4].as<float>()[in[4].numel() == 1 ? 0 : mi];
+    const float* ws = in[4].as<float>();
+    const bool per_tensor = in[4].numel() == 1;  // (numel is a loop: not once per channel)
+    for (int64_t mi = 0; mi < m_; ++mi) ep.mult[size_t(mi)] = xs * ws[per_tensor ? 0 : mi];
     ep.bias = has(8) ? in[8].as<float>() : nullptr;
     // the residual: float, or 8-bit with its scale (input 10) and zero point (input 11), dequantized as it is added
     ep.residual = has(9) && in[9].dtype == DType::kFloat32 ? in[9].as<float>() : nullptr;
@@ -93,20 +101,30 @@ class QConvKernel : public CpuKernel {
       qconv_depthwise(Geometry3(win), batch, c, m_ / c, x.data, x_signed, x_zp, depthwise_, ep, ctx.threads);
       return;
     }
+    // below this many products a second thread costs more than it saves, as for the float convolutions
+    const int threads = batch * m_ * pixels * kg_ < kMinParallelMacs ? 1 : ctx.threads;
+    if (direct_) {
+      qconv_direct(win, batch, group_, cg, QConvDirectInput{x.data, x_signed, pad, offset}, packed_, ep, threads);
+      return;
+    }
 
-    const int64_t blocks = (pixels + kI8Nr - 1) / kI8Nr;
-    // rows split further when there are fewer (image, group, block) tasks than threads
-    const int64_t base_tasks = batch * group_ * blocks;
+    // small pointwise planes: one panel holds the whole planes of several images (alone, a 4x4 plane would fill a
+    // quarter of it)
+    const int64_t per_panel = pointwise(win) && group_ == 1 && 2 * pixels <= kI8Nr ? kI8Nr / pixels : 1;
+    const int64_t image_blocks = (batch + per_panel - 1) / per_panel;
+    const int64_t blocks = per_panel > 1 ? 1 : (pixels + kI8Nr - 1) / kI8Nr;
+    // rows split further when there are fewer (images, group, block) tasks than threads
+    const int64_t base_tasks = image_blocks * group_ * blocks;
     int64_t chunks = 1;
     // (each chunk gathers its own copy of the panel: one thread keeps one chunk)
-    while (ctx.threads > 1 && base_tasks * chunks < 2 * ctx.threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
+    while (threads > 1 && base_tasks * chunks < 2 * threads && (mg_ / kI8Mr) >= 2 * chunks * 2) chunks *= 2;
     const int64_t rows_per_chunk = ((mg_ + chunks - 1) / chunks + kI8Mr - 1) / kI8Mr * kI8Mr;
     const int64_t k4 = packed_[0].k4;
 
-    parallel_tasks(ctx.threads, base_tasks * chunks, [&](int64_t t) {
+    parallel_tasks(threads, base_tasks * chunks, [&](int64_t t) {
       const int64_t chunk = t % chunks, blk = (t / chunks) % blocks, gi = (t / chunks / blocks) % group_;
-      const int64_t n = t / chunks / blocks / group_;
-      const int64_t j0 = blk * kI8Nr, nr = std::min(kI8Nr, pixels - j0);
+      const int64_t n = t / chunks / blocks / group_ * per_panel, images = std::min(per_panel, batch - n);
+      const int64_t j0 = blk * kI8Nr, nr = per_panel > 1 ? images * pixels : std::min(kI8Nr, pixels - j0);
       const int64_t r0 = chunk * rows_per_chunk, r1 = std::min(mg_, r0 + rows_per_chunk);
       if (r0 >= r1) return;
       thread_local std::vector<uint8_t> panel;
@@ -114,7 +132,10 @@ class QConvKernel : public CpuKernel {
       panel.resize(size_t(k4 * kI8Nr * 4));
       acc.resize(size_t(kI8Mr * kI8Nr));
       const uint8_t* xg = static_cast<const uint8_t*>(x.data) + (n * c + gi * cg) * win.in[0] * win.in[1];
-      gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
+      if (per_panel > 1)
+        gather_images(cg, xg, c * pixels, images, pixels, x_signed ? 0x80 : 0, panel.data());
+      else
+        gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
       const PackedI8Weights& pw = packed_[size_t(gi)];
       float y[kI8Mr * kI8Nr];  // [rows][nr]
       for (int64_t r = r0; r < r1; r += kI8Mr) {
@@ -125,7 +146,8 @@ class QConvKernel : public CpuKernel {
           const int32_t* a = acc.data() + rr * kI8Nr;
           for (int64_t j = 0; j < nr; ++j) y[rr * nr + j] = float(a[j]) - corr;
         }
-        ep.finish(n, gi * mg_ + r, rows, j0, y, nr, nr);
+        if (per_panel == 1) ep.finish(n, gi * mg_ + r, rows, j0, y, nr, nr);
+        for (int64_t i = 0; per_panel > 1 && i < images; ++i) ep.finish(n + i, r, rows, 0, y + i * pixels, nr, pixels);
       }
     });
   }
@@ -217,26 +239,22 @@ class QConvKernel : public CpuKernel {
     }
   }
 
-  // dst[j * 4 + t] = rows[t][j] for the kI8Nr columns.
-  static void interleave4(const uint8_t (*rows)[kI8Nr], uint8_t* dst) {
-#if TRTCORE_CPU_AVX512
-    const __m512i r0 = _mm512_load_si512(rows[0]), r1 = _mm512_load_si512(rows[1]);
-    const __m512i r2 = _mm512_load_si512(rows[2]), r3 = _mm512_load_si512(rows[3]);
-    const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
-    const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
-    // per 128-bit lane L: u0..u3 hold the quads of pixels 16L+0..3, 4..7, 8..11, 12..15
-    const __m512i u0 = _mm512_unpacklo_epi16(t0, t2), u1 = _mm512_unpackhi_epi16(t0, t2);
-    const __m512i u2 = _mm512_unpacklo_epi16(t1, t3), u3 = _mm512_unpackhi_epi16(t1, t3);
-    const __m512i a0 = _mm512_shuffle_i64x2(u0, u1, 0x44), a1 = _mm512_shuffle_i64x2(u2, u3, 0x44);
-    const __m512i a2 = _mm512_shuffle_i64x2(u0, u1, 0xEE), a3 = _mm512_shuffle_i64x2(u2, u3, 0xEE);
-    _mm512_storeu_si512(dst, _mm512_shuffle_i64x2(a0, a1, 0x88));
-    _mm512_storeu_si512(dst + 64, _mm512_shuffle_i64x2(a0, a1, 0xDD));
-    _mm512_storeu_si512(dst + 128, _mm512_shuffle_i64x2(a2, a3, 0x88));
-    _mm512_storeu_si512(dst + 192, _mm512_shuffle_i64x2(a2, a3, 0xDD));
-#else
-    for (int64_t j = 0; j < kI8Nr; ++j)
-      for (int t = 0; t < 4; ++t) dst[j * 4 + t] = rows[t][j];
-#endif
+  // gather_pointwise for whole planes of `images` images (`stride` bytes apart) side by side in one panel.
+  static void gather_images(int64_t channels, const uint8_t* x, int64_t stride, int64_t images, int64_t plane,
+                            uint8_t sign, uint8_t* panel) {
+    alignas(64) uint8_t rows[4][kI8Nr];
+    for (int64_t k0 = 0; k0 < channels; k0 += 4) {
+      for (int64_t t = 0; t < 4; ++t) {
+        uint8_t* row = rows[t];
+        std::memset(row, 0, kI8Nr);  // columns past the images and the last quad's padding
+        if (k0 + t >= channels) continue;
+        for (int64_t i = 0; i < images; ++i) {
+          const uint8_t* src = x + i * stride + (k0 + t) * plane;
+          for (int64_t j = 0; j < plane; ++j) row[i * plane + j] = uint8_t(src[j] ^ sign);
+        }
+      }
+      interleave4(rows, panel + (k0 / 4) * kI8Nr * 4);
+    }
   }
 
   Node node_;
@@ -245,6 +263,7 @@ class QConvKernel : public CpuKernel {
   std::vector<int64_t> kernel_;
   std::vector<PackedI8Weights> packed_;
   std::vector<float> depthwise_;  // filters for qconv_depthwise, when it runs this node
+  bool direct_ = false;            // qconv_direct runs this node (packed_ in its k order)
 };
 
 }  // namespace
@@ -275,8 +294,88 @@ static void requantize(const float* y, int64_t n, float scale, int32_t zp, float
     dst[j] = T(std::min(std::max(std::nearbyint(y[j] / scale) + float(zp), lo), hi));
 }
 
+#if TRTCORE_CPU_AVX512
+// finish() for the activations min/max express, in one pass of 16-lane vectors (masked at each row's end)
+// instead of the scalar code's passes and tails. Each operation and its order is the scalar code's as this level
+// compiles it (y * mul + b and the residual's d * scale + y contracted to one fma; std::max(y, lo) as
+// max(lo, y), which keeps its answer for -0 and NaN), so outputs are bit-identical.
+static void finish_avx512(const QConvEpilogue& ep, int64_t n, int64_t mi, int64_t rows, int64_t j0, const float* y,
+                          int64_t ld, int64_t nr) {
+  const bool relu = ep.act.kind == Activation::kRelu, clip = ep.act.kind == Activation::kClip;
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 alo = _mm512_set1_ps(clip ? ep.act.alpha : 0.f), ahi = _mm512_set1_ps(clip ? ep.act.beta : 0.f);
+  const __m512 ys = _mm512_set1_ps(ep.y_scale), yzp = _mm512_set1_ps(float(ep.y_zp)), rs = _mm512_set1_ps(ep.r_scale);
+  const __m512 qlo = _mm512_set1_ps(ep.y_signed ? -128.f : 0.f), qhi = _mm512_set1_ps(ep.y_signed ? 127.f : 255.f);
+  const __m512i rzp = _mm512_set1_epi32(ep.r_zp);
+  // the reciprocal's error bound holds for normal scales (neither it nor 1 / scale near the float range's ends)
+  const bool fast = ep.y_scale > 1e-30f && ep.y_scale < 1e30f;
+  const __m512 inv = _mm512_set1_ps(fast ? 1.f / ep.y_scale : 0.f), rel = _mm512_set1_ps(0x1p-21f);
+  const __m512 half = _mm512_set1_ps(0.5f);
+  // one vector of 16 (m: those present) consecutive outputs from flat output index `at`
+  const auto vec = [&](const float* src, size_t at, __mmask16 m, __m512 vmul, __m512 vb) {
+    __m512 v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, src), vmul, vb);
+    if (ep.residual) {
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + at));
+    } else if (ep.residual_q) {
+      const __m128i rb = _mm_maskz_loadu_epi8(m, static_cast<const uint8_t*>(ep.residual_q) + at);
+      const __m512i ri = ep.residual_signed ? _mm512_cvtepi8_epi32(rb) : _mm512_cvtepu8_epi32(rb);
+      v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ri, rzp)), rs, v);
+    }
+    if (relu) v = _mm512_max_ps(zero, v);
+    else if (clip) v = _mm512_min_ps(ahi, _mm512_max_ps(alo, v));
+    if (!ep.quantized_out) {
+      _mm512_mask_storeu_ps(static_cast<float*>(ep.out) + at, m, v);
+      return;
+    }
+    // nearbyint(v / y_scale) as nearbyint(v * inv), whose argument lies within |q| * 2^-22 of the quotient's: the
+    // same integer unless q is that close to a half-integer (or not finite), where the quotient is computed
+    const __m512 q0 = _mm512_mul_ps(v, inv);
+    __m512 r = _mm512_roundscale_ps(q0, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    const __m512 margin = _mm512_fnmadd_ps(_mm512_abs_ps(q0), rel, half);  // 0.5 - |q| * 2^-21
+    if (!fast || _mm512_mask_cmp_ps_mask(m, _mm512_abs_ps(_mm512_sub_ps(q0, r)), margin, _CMP_LT_OQ) != m)
+      r = _mm512_roundscale_ps(_mm512_div_ps(v, ys), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    const __m512 q = _mm512_min_ps(qhi, _mm512_max_ps(qlo, _mm512_add_ps(r, yzp)));
+    _mm512_mask_cvtepi32_storeu_epi8(static_cast<uint8_t*>(ep.out) + at, m, _mm512_cvttps_epi32(q));
+  };
+  const int64_t base = (n * ep.m + mi) * ep.pixels + j0;
+  if (nr == ep.pixels && ld == nr && nr < 16 && rows <= 16) {
+    // rows of fewer than 16 pixels, contiguous in y and in the output: full vectors across rows, each lane with
+    // its row's multiplier and bias ((f + 0.5) / nr is never within float error of an integer for these f)
+    float mul_rows[16] = {}, b_rows[16] = {};
+    for (int64_t r = 0; r < rows; ++r) {
+      mul_rows[r] = ep.mult[size_t(mi + r)];
+      b_rows[r] = ep.bias ? ep.bias[mi + r] : 0.f;
+    }
+    const __m512 muls = _mm512_loadu_ps(mul_rows), bs = _mm512_loadu_ps(b_rows);
+    const __m512 lane = _mm512_add_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                      _mm512_set1_ps(0.5f));
+    const __m512 inv_nr = _mm512_set1_ps(1.f / float(nr));
+    for (int64_t f = 0, total = rows * nr; f < total; f += 16) {
+      const __mmask16 m = total - f >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (total - f)) - 1u);
+      const __m512i row = _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_add_ps(lane, _mm512_set1_ps(float(f))), inv_nr));
+      vec(y + f, size_t(base + f), m, _mm512_permutexvar_ps(row, muls), _mm512_permutexvar_ps(row, bs));
+    }
+    return;
+  }
+  for (int64_t row = 0; row < rows; ++row) {
+    const __m512 vmul = _mm512_set1_ps(ep.mult[size_t(mi + row)]);
+    const __m512 vb = _mm512_set1_ps(ep.bias ? ep.bias[mi + row] : 0.f);
+    for (int64_t j = 0; j < nr; j += 16) {
+      const __mmask16 m = nr - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (nr - j)) - 1u);
+      vec(y + row * ld + j, size_t(base + row * ep.pixels + j), m, vmul, vb);
+    }
+  }
+}
+#endif
+
 void QConvEpilogue::finish(int64_t n, int64_t mi, int64_t rows, int64_t j0, float* y, int64_t ld,
                            int64_t nr) const {
+#if TRTCORE_CPU_AVX512
+  if (act.kind == Activation::kNone || act.kind == Activation::kRelu || act.kind == Activation::kClip) {
+    finish_avx512(*this, n, mi, rows, j0, y, ld, nr);
+    return;
+  }
+#endif
   for (int64_t r = 0; r < rows; ++r) {
     float* yr = y + r * ld;
     const float mul = mult[size_t(mi + r)], b = bias ? bias[mi + r] : 0.f;
