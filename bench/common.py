@@ -298,6 +298,14 @@ class EmptyResults(SystemExit):
     """A run that measured nothing: the files are written (they say why), and the script exits non-zero."""
 
 
+def write_readme(rdir, lines):
+    """A hand-made report: rdir/README.md from `lines`, also printed."""
+    with open(os.path.join(rdir, "README.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print("results in", rdir)
+
+
 def write_results(rdir, title, results, notes, extra_sections=(), figures=()):
     """results.json + speed.csv + README.md (notes, the speed table, extra sections, figure links). A run whose
     results hold no measured row (and that has no section of its own) raises EmptyResults after writing: a bench

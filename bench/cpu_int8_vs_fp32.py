@@ -159,10 +159,7 @@ def write(rdir, args, cpu, rows, profiles, load_before, load_after, isa):
         for prec in ("fp32", "int8"):
             lines.append("- **%s %s** (sum %.3f): %s" % (k, prec, sum(pr[prec].values()), ", ".join(
                 "%s %.3f" % kv for kv in list(pr[prec].items())[:6])))
-    with open(os.path.join(rdir, "README.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print("results in", rdir)
+    common.write_readme(rdir, lines)
 
 
 if __name__ == "__main__":

@@ -334,10 +334,7 @@ def main():
         ort_ops = pr["onnxruntime_by_op_ms"]
         lines.append("  - onnxruntime's profiler, per op type (sum %.1f ms): %s" % (
             sum(ort_ops.values()), ", ".join("%s %.1f" % kv for kv in list(ort_ops.items())[:6])))
-    with open(os.path.join(rdir, "README.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print("results in", rdir)
+    common.write_readme(rdir, lines)
 
 
 if __name__ == "__main__":

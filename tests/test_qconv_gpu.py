@@ -16,52 +16,69 @@ pytestmark = pytest.mark.gpu
 S_IN, S_MID, S_OUT = 0.05, 0.04, 0.03
 
 
+class _QdqNet:
+    """Builds a Q/DQ ONNX graph in TensorRT's explicit-quantization form: int8 weights per output channel, zero
+    points 0, seeded values (each call draws from one generator in order, so a seed fixes the whole model)."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.inits = [], []
+
+    def const(self, name, a):
+        self.inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
+        return name
+
+    def qdq(self, src, scale, tag):
+        s, z = self.const("s_" + tag, np.array(scale, np.float32)), self.const("z_" + tag, np.array(0, np.int8))
+        self.nodes.append(helper.make_node("QuantizeLinear", [src, s, z], ["q_" + tag]))
+        self.nodes.append(helper.make_node("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
+        return "dq_" + tag
+
+    def weights(self, tag, k, cin_per_group, r, gain):
+        w = self.rng.integers(-127, 128, (k, cin_per_group, r, r)).astype(np.int8)
+        ws = (self.rng.uniform(0.5, 1.5, k) * gain / np.sqrt(cin_per_group * r * r)).astype(np.float32)
+        self.nodes.append(helper.make_node("DequantizeLinear", [self.const("wq_" + tag, w), self.const("ws_" + tag, ws),
+                                                                self.const("wz_" + tag, np.zeros(k, np.int8))],
+                                           ["w_" + tag], axis=0))
+        return "w_" + tag
+
+    def conv(self, tag, src, k, cin_per_group, r, **attrs):
+        """conv_<tag>: Conv(src, int8 weights, float bias) -> c_<tag>."""
+        w = self.weights(tag, k, cin_per_group, r, 0.06)
+        b = self.const("b_" + tag, (self.rng.standard_normal(k) * 0.1).astype(np.float32))
+        self.nodes.append(helper.make_node("Conv", [src, w, b], ["c_" + tag], name="conv_" + tag, **attrs))
+        return "c_" + tag
+
+    def model(self, name, y, x_shape, batch_dim=None):
+        """The graph x -> ... -> y (Identity of `y`) and a seeded input of x_shape."""
+        self.nodes.append(helper.make_node("Identity", [y], ["y"]))
+        dims = [batch_dim if batch_dim is not None else x_shape[0]] + list(x_shape[1:])
+        g = helper.make_graph(self.nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], self.inits)
+        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+        return model, (self.rng.standard_normal(x_shape) * 2).astype(np.float32)
+
+
 def _pointwise_chain(batch, c, mid, out, size, seed, activation="Relu", middle=False):
     """x -> Q -> DQ -> Conv1x1(+bias) -> act -> Q -> DQ -> Conv1x1 -> Clip(0, 6) -> Q -> DQ -> y, weights int8 per
     output channel, zero points 0 (TensorRT's explicit-quantization form). With `middle`, a Conv1x1(mid -> mid, +bias,
     no activation) named conv_mid sits between the two, reading and writing int8 tensors that stay NHWC (the first
     convolution reads the graph input's quantization and the last writes the output's, which may stay NCHW)."""
-    rng = np.random.default_rng(seed)
-    N = helper.make_node
-    inits, nodes = [], []
-
-    def const(name, a):
-        inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
-        return name
-
-    def qdq(src, scale, tag):
-        s, z = const("s_" + tag, np.array(scale, np.float32)), const("z_" + tag, np.array(0, np.int8))
-        nodes.append(N("QuantizeLinear", [src, s, z], ["q_" + tag]))
-        nodes.append(N("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
-        return "dq_" + tag
-
-    def weights(tag, k, cin):
-        w = rng.integers(-127, 128, (k, cin, 1, 1)).astype(np.int8)
-        ws = (rng.uniform(0.5, 1.5, k) * 0.02 / np.sqrt(cin)).astype(np.float32)
-        nodes.append(N("DequantizeLinear", [const("wq_" + tag, w), const("ws_" + tag, ws),
-                                            const("wz_" + tag, np.zeros(k, np.int8))], ["w_" + tag], axis=0))
-        return "w_" + tag
-
-    a = qdq("x", S_IN, "in")
-    bias = const("b1", (rng.standard_normal(mid) * 0.1).astype(np.float32))
-    nodes.append(N("Conv", [a, weights("1", mid, c), bias], ["c1"]))
-    nodes.append(N(activation, ["c1"], ["a1"]))
-    b = qdq("a1", S_MID, "mid")
+    net = _QdqNet(seed)
+    N, rng = helper.make_node, net.rng
+    a = net.qdq("x", S_IN, "in")
+    bias = net.const("b1", (rng.standard_normal(mid) * 0.1).astype(np.float32))
+    net.nodes.append(N("Conv", [a, net.weights("1", mid, c, 1, 0.02), bias], ["c1"]))
+    net.nodes.append(N(activation, ["c1"], ["a1"]))
+    b = net.qdq("a1", S_MID, "mid")
     if middle:
-        bias_mid = const("b_mid", (rng.standard_normal(mid) * 0.1).astype(np.float32))
-        nodes.append(N("Conv", [b, weights("mid", mid, mid), bias_mid], ["c_mid"], name="conv_mid"))
-        b = qdq("c_mid", S_MID, "mid2")
-    nodes.append(N("Conv", [b, weights("2", out, mid)], ["c2"]))
-    nodes.append(N("Clip", ["c2", const("lo", np.array(0, np.float32)), const("hi", np.array(6, np.float32))],
-                   ["a2"]))
-    y = qdq("a2", S_OUT, "out")
-    nodes.append(N("Identity", [y], ["y"]))
-    g = helper.make_graph(nodes, "pointwise_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                                                  [batch, c, size, size])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    x = (rng.standard_normal((batch, c, size, size)) * 2).astype(np.float32)
-    return model, x
+        bias_mid = net.const("b_mid", (rng.standard_normal(mid) * 0.1).astype(np.float32))
+        net.nodes.append(N("Conv", [b, net.weights("mid", mid, mid, 1, 0.02), bias_mid], ["c_mid"], name="conv_mid"))
+        b = net.qdq("c_mid", S_MID, "mid2")
+    net.nodes.append(N("Conv", [b, net.weights("2", out, mid, 1, 0.02)], ["c2"]))
+    lo, hi = net.const("lo", np.array(0, np.float32)), net.const("hi", np.array(6, np.float32))
+    net.nodes.append(N("Clip", ["c2", lo, hi], ["a2"]))
+    return net.model("pointwise_int8", net.qdq("a2", S_OUT, "out"), (batch, c, size, size))
 
 
 def _steps(a, b, scale):
@@ -120,48 +137,21 @@ def _spatial_chain(batch, size, seed, residual=False, dynamic=False):
     """x -> Q/DQ -> Conv3x3(16->32)+Relu -> Q/DQ -> Conv3x3 stride 2 (32->32)+Relu -> Q/DQ (a) ->
     Conv1x1(32->32) [+ a] -> Relu -> Q/DQ -> Conv3x3(32->16) -> Q/DQ -> Conv1x1(16->16) -> Q/DQ -> y: the forms a
     ResNet's int8 layers take (with `residual`, the 1x1 convolution adds a)."""
-    rng = np.random.default_rng(seed)
-    N = helper.make_node
-    inits, nodes = [], []
-
-    def const(name, a):
-        inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
-        return name
-
-    def qdq(src, scale, tag):
-        s, z = const("s_" + tag, np.array(scale, np.float32)), const("z_" + tag, np.array(0, np.int8))
-        nodes.append(N("QuantizeLinear", [src, s, z], ["q_" + tag]))
-        nodes.append(N("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
-        return "dq_" + tag
-
-    def conv(tag, src, k, cin, r, **attrs):
-        w = rng.integers(-127, 128, (k, cin, r, r)).astype(np.int8)
-        ws = (rng.uniform(0.5, 1.5, k) * 0.06 / np.sqrt(cin * r * r)).astype(np.float32)
-        nodes.append(N("DequantizeLinear", [const("wq_" + tag, w), const("ws_" + tag, ws),
-                                            const("wz_" + tag, np.zeros(k, np.int8))], ["w_" + tag], axis=0))
-        b = const("b_" + tag, (rng.standard_normal(k) * 0.1).astype(np.float32))
-        nodes.append(N("Conv", [src, "w_" + tag, b], ["c_" + tag], name="conv_" + tag, **attrs))
-        return "c_" + tag
-
+    net = _QdqNet(seed)
+    N, qdq, conv = helper.make_node, net.qdq, net.conv
     a = qdq("x", 0.05, "in")
-    nodes.append(N("Relu", [conv("1", a, 32, 16, 3, pads=[1, 1, 1, 1])], ["r1"]))
-    nodes.append(N("Relu", [conv("2", qdq("r1", 0.04, "m1"), 32, 32, 3, pads=[1, 1, 1, 1], strides=[2, 2])], ["r2"]))
+    net.nodes.append(N("Relu", [conv("1", a, 32, 16, 3, pads=[1, 1, 1, 1])], ["r1"]))
+    net.nodes.append(N("Relu", [conv("2", qdq("r1", 0.04, "m1"), 32, 32, 3, pads=[1, 1, 1, 1], strides=[2, 2])],
+                       ["r2"]))
     skip = qdq("r2", 0.04, "m2")
     if residual:
-        nodes.append(N("Add", [conv("3", skip, 32, 32, 1), skip], ["s3"]))
-        nodes.append(N("Relu", ["s3"], ["r3"]))
+        net.nodes.append(N("Add", [conv("3", skip, 32, 32, 1), skip], ["s3"]))
+        net.nodes.append(N("Relu", ["s3"], ["r3"]))
     else:
-        nodes.append(N("Relu", [conv("3", skip, 32, 32, 1)], ["r3"]))
+        net.nodes.append(N("Relu", [conv("3", skip, 32, 32, 1)], ["r3"]))
     y = qdq(conv("5", qdq(conv("4", qdq("r3", 0.05, "m3"), 16, 32, 3, pads=[1, 1, 1, 1]), 0.05, "m4"), 16, 16, 1),
             0.03, "out")
-    nodes.append(N("Identity", [y], ["y"]))
-    g = helper.make_graph(nodes, "spatial_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                                                ["N" if dynamic else batch, 16,
-                                                                                 size, size])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    x = (rng.standard_normal((batch, 16, size, size)) * 2).astype(np.float32)
-    return model, x
+    return net.model("spatial_int8", y, (batch, 16, size, size), "N" if dynamic else None)
 
 
 def _force_qconv_tactics(cache, tactic):
@@ -303,42 +293,15 @@ def test_cutlass_int8_gemm_adds_the_skip_connection(tmp_path, config):
 def _depthwise_chain(batch, size, seed, stride, window=3):
     """x -> Q/DQ -> Conv1x1(16->32)+Relu -> Q/DQ -> depthwise Conv(32, window x window, stride) + Clip(0, 6) -> Q/DQ ->
     Conv1x1(32->16) -> Q/DQ -> y: a MobileNet block in TensorRT's explicit-quantization form."""
-    rng = np.random.default_rng(seed)
-    N = helper.make_node
-    inits, nodes = [], []
-
-    def const(name, a):
-        inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
-        return name
-
-    def qdq(src, scale, tag):
-        s, z = const("s_" + tag, np.array(scale, np.float32)), const("z_" + tag, np.array(0, np.int8))
-        nodes.append(N("QuantizeLinear", [src, s, z], ["q_" + tag]))
-        nodes.append(N("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
-        return "dq_" + tag
-
-    def conv(tag, src, k, cin_per_group, r, **attrs):
-        w = rng.integers(-127, 128, (k, cin_per_group, r, r)).astype(np.int8)
-        ws = (rng.uniform(0.5, 1.5, k) * 0.06 / np.sqrt(cin_per_group * r * r)).astype(np.float32)
-        nodes.append(N("DequantizeLinear", [const("wq_" + tag, w), const("ws_" + tag, ws),
-                                            const("wz_" + tag, np.zeros(k, np.int8))], ["w_" + tag], axis=0))
-        b = const("b_" + tag, (rng.standard_normal(k) * 0.1).astype(np.float32))
-        nodes.append(N("Conv", [src, "w_" + tag, b], ["c_" + tag], name="conv_" + tag, **attrs))
-        return "c_" + tag
-
-    nodes.append(N("Relu", [conv("1", qdq("x", 0.05, "in"), 32, 16, 1)], ["r1"]))
+    net = _QdqNet(seed)
+    N, qdq, conv = helper.make_node, net.qdq, net.conv
+    net.nodes.append(N("Relu", [conv("1", qdq("x", 0.05, "in"), 32, 16, 1)], ["r1"]))
     p = window // 2
     dw = conv("dw", qdq("r1", 0.04, "m1"), 32, 1, window, pads=[p, p, p, p], strides=[stride, stride], group=32)
-    nodes.append(N("Clip", [dw, const("lo", np.array(0, np.float32)), const("hi", np.array(6, np.float32))],
-                   ["r2"]))
+    lo, hi = net.const("lo", np.array(0, np.float32)), net.const("hi", np.array(6, np.float32))
+    net.nodes.append(N("Clip", [dw, lo, hi], ["r2"]))
     y = qdq(conv("3", qdq("r2", 0.04, "m2"), 16, 32, 1), 0.03, "out")
-    nodes.append(N("Identity", [y], ["y"]))
-    g = helper.make_graph(nodes, "depthwise_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                                                  [batch, 16, size, size])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    x = (rng.standard_normal((batch, 16, size, size)) * 2).astype(np.float32)
-    return model, x
+    return net.model("depthwise_int8", y, (batch, 16, size, size))
 
 
 @pytest.mark.parametrize("window,size", [(3, 20), (5, 21)])
@@ -410,30 +373,14 @@ def _resnet_stage_chain(batch, size, seed):
     """x -> Q/DQ -> Conv1x1(16->64)+Relu -> Q/DQ -> conv_a: Conv3x3(64->64, pad 1)+Relu -> Q/DQ -> conv_b:
     Conv3x3(64->128, stride 2, pad 1)+Relu -> Q/DQ -> conv_c: Conv1x1(128->256, stride 2), no activation (the
     downsample form) -> Q/DQ -> Conv1x1(256->16) -> Q/DQ -> y: ResNet-50's channel counts, several k-blocks a tap."""
-    rng = np.random.default_rng(seed)
-    N = helper.make_node
-    inits, nodes = [], []
-
-    def const(name, a):
-        inits.append(onnx.numpy_helper.from_array(np.asarray(a), name))
-        return name
-
-    def qdq(src, scale, tag):
-        s, z = const("s_" + tag, np.array(scale, np.float32)), const("z_" + tag, np.array(0, np.int8))
-        nodes.append(N("QuantizeLinear", [src, s, z], ["q_" + tag]))
-        nodes.append(N("DequantizeLinear", ["q_" + tag, s, z], ["dq_" + tag]))
-        return "dq_" + tag
+    net = _QdqNet(seed)
+    qdq = net.qdq
 
     def conv(tag, src, k, cin, r, relu, **attrs):
-        w = rng.integers(-127, 128, (k, cin, r, r)).astype(np.int8)
-        ws = (rng.uniform(0.5, 1.5, k) * 0.06 / np.sqrt(cin * r * r)).astype(np.float32)
-        nodes.append(N("DequantizeLinear", [const("wq_" + tag, w), const("ws_" + tag, ws),
-                                            const("wz_" + tag, np.zeros(k, np.int8))], ["w_" + tag], axis=0))
-        b = const("b_" + tag, (rng.standard_normal(k) * 0.1).astype(np.float32))
-        nodes.append(N("Conv", [src, "w_" + tag, b], ["c_" + tag], name="conv_" + tag, **attrs))
+        c = net.conv(tag, src, k, cin, r, **attrs)
         if not relu:
-            return "c_" + tag
-        nodes.append(N("Relu", ["c_" + tag], ["r_" + tag]))
+            return c
+        net.nodes.append(helper.make_node("Relu", [c], ["r_" + tag]))
         return "r_" + tag
 
     t = conv("in", qdq("x", 0.05, "in"), 64, 16, 1, True)
@@ -441,13 +388,7 @@ def _resnet_stage_chain(batch, size, seed):
     t = conv("b", qdq(t, 0.04, "m1"), 128, 64, 3, True, pads=[1, 1, 1, 1], strides=[2, 2])
     t = conv("c", qdq(t, 0.04, "m2"), 256, 128, 1, False, strides=[2, 2])
     y = qdq(conv("out", qdq(t, 0.05, "m3"), 16, 256, 1, False), 0.03, "out")
-    nodes.append(N("Identity", [y], ["y"]))
-    g = helper.make_graph(nodes, "resnet_stage_int8", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                                                     [batch, 16, size, size])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    x = (rng.standard_normal((batch, 16, size, size)) * 2).astype(np.float32)
-    return model, x
+    return net.model("resnet_stage_int8", y, (batch, 16, size, size))
 
 
 @pytest.mark.parametrize("config", CUTLASS_CONV_CONFIGS)

@@ -47,23 +47,14 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
   const int64_t H = g.in[1], W = g.in[2], OW = g.out[2], pw = g.p[2], sh = g.s[1];
   const int64_t isz = H * W, osz = g.out[1] * OW, taps = g.k[1] * g.k[2];
   const int64_t rows = (oh1 - 1 - oh0) * sh + (g.k[1] - 1) * g.d[1] + 1, ih0 = oh0 * sh - g.p[1];
-  const int64_t Wp = std::max(W + pw, (OW - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1);
+  const int64_t Wp = padded_width(g);
   const int64_t band = (oh1 - oh0) * OW;
   float* buf = aligned_scratch((rows * Wp + band) * 16);
   float* obuf = buf + rows * Wp * 16;
   const __m512 zero = _mm512_setzero_ps();
   // input rows [h_lo, h_hi) are inside the image; only the border around them is zeroed
   const int64_t h_lo = std::max<int64_t>(0, ih0), h_hi = std::min(H, ih0 + rows);
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t ih = ih0 + r;
-    float* row = buf + r * Wp * 16;
-    if (ih < h_lo || ih >= h_hi) {
-      for (int64_t w = 0; w < Wp; ++w) _mm512_store_ps(row + w * 16, zero);
-      continue;
-    }
-    for (int64_t w = 0; w < pw; ++w) _mm512_store_ps(row + w * 16, zero);
-    for (int64_t w = pw + W; w < Wp; ++w) _mm512_store_ps(row + w * 16, zero);
-  }
+  zero_border(buf, rows, ih0, h_lo, h_hi, Wp, pw, W);
   const float* planes[16];
   for (int64_t l = 0; l < 16; ++l) planes[l] = l < lanes ? x + (n * c + (oc0 + l) / mult) * isz : nullptr;
   __m512 r[16];
@@ -73,27 +64,12 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
     const __mmask16 mask = __mmask16((1u << cnt) - 1u);
     for (int l = 0; l < 16; ++l) r[l] = planes[l] ? _mm512_maskz_loadu_ps(mask, planes[l] + p0) : zero;
     transpose16(r);
-    for (int64_t j = 0; j < cnt; ++j) {
-      _mm512_store_ps(buf + (h * Wp + w + pw) * 16, r[j]);
-      if (++w == W) {
-        w = 0;
-        ++h;
-      }
-    }
+    store_pixels(buf, r, cnt, Wp, pw, W, h, w);
   }
   const float* wt = packed + blk * taps * 16;
   const __mmask16 lane_mask = __mmask16((1u << lanes) - 1u);
   const __m512 vb = bias ? _mm512_maskz_loadu_ps(lane_mask, bias + oc0) : zero;
-  for (int64_t oh = oh0; oh < oh1; ++oh) {
-    const float* src = buf + (oh - oh0) * sh * Wp * 16;
-    float* dst = obuf + (oh - oh0) * OW * 16;
-    if (g.s[2] == 1)
-      output_row<1>(src, wt, g, Wp, vb, dst);
-    else if (g.s[2] == 2)
-      output_row<2>(src, wt, g, Wp, vb, dst);
-    else
-      output_row<0>(src, wt, g, Wp, vb, dst);
-  }
+  output_rows(buf, wt, g, Wp, vb, oh0, oh1, obuf);
   const bool fused = in_register(act.kind);
   for (int64_t q0 = 0; q0 < band; q0 += 16) {
     const int64_t cnt = std::min<int64_t>(16, band - q0), p0 = oh0 * OW + q0;
@@ -208,7 +184,7 @@ void depthwise_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mul
                        int threads) {
   const int64_t m = c * mult, blocks = (m + 15) / 16, OH = g.out[1], OW = g.out[2];
   // bands of output rows whose interleaved input and output copies stay in L2 (whole planes up to ~40x40)
-  const int64_t Wp = std::max(g.in[2] + g.p[2], (OW - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1);
+  const int64_t Wp = padded_width(g);
   const int64_t per_row = (g.s[1] * Wp + OW) * 16 * int64_t(sizeof(float)), budget = 192 * 1024;
   const int64_t rows = std::max<int64_t>(1, std::min(OH, budget / per_row));
   const int64_t bands = (OH + rows - 1) / rows, tasks = batch * blocks * bands;

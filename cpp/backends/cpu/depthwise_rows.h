@@ -3,6 +3,7 @@
 // zero-bordered, channel-interleaved copy of the input ([rows][Wp][16 channels]).
 #pragma once
 #include "backends/cpu/isa.h"
+#include <algorithm>
 #include <cstdint>
 
 #include "backends/cpu/im2col.h"
@@ -12,6 +13,12 @@
 #endif
 
 TRTCORE_CPU_NAMESPACE_BEGIN
+
+// Columns of the interleaved copy: the padded input width, or what the last output's window reaches.
+inline int64_t padded_width(const Geometry3& g) {
+  return std::max(g.in[2] + g.p[2], (g.out[2] - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1);
+}
+
 #if TRTCORE_CPU_AVX512
 
 // Rows r[0..15] become columns: afterwards r[i] holds element i of every former row.
@@ -81,6 +88,51 @@ inline void output_row(const float* src, const float* wt, const Geometry3& g, in
     case 6: row_chunk<6, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
     case 7: row_chunk<7, S>(s, wt, kh_n, kw_n, row_step, col_step, sw, vb, d); break;
     default: break;
+  }
+}
+
+// Zeroes the border of the interleaved copy ([rows][Wp][16]) starting at input row ih0: the rows outside the image's
+// [h_lo, h_hi), and the columns left and right of the W image columns, which start at column pw.
+inline void zero_border(float* buf, int64_t rows, int64_t ih0, int64_t h_lo, int64_t h_hi, int64_t Wp, int64_t pw,
+                        int64_t W) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t ih = ih0 + r;
+    float* row = buf + r * Wp * 16;
+    if (ih < h_lo || ih >= h_hi) {
+      for (int64_t w = 0; w < Wp; ++w) _mm512_store_ps(row + w * 16, zero);
+      continue;
+    }
+    for (int64_t w = 0; w < pw; ++w) _mm512_store_ps(row + w * 16, zero);
+    for (int64_t w = pw + W; w < Wp; ++w) _mm512_store_ps(row + w * 16, zero);
+  }
+}
+
+// Stores the first cnt of r[] (each one pixel's 16 channels, after transpose16) at buffer row h, column w (image
+// columns, before the pw offset), moving on to the next row after W columns.
+inline void store_pixels(float* buf, const __m512 r[16], int64_t cnt, int64_t Wp, int64_t pw, int64_t W, int64_t& h,
+                         int64_t& w) {
+  for (int64_t j = 0; j < cnt; ++j) {
+    _mm512_store_ps(buf + (h * Wp + w + pw) * 16, r[j]);
+    if (++w == W) {
+      w = 0;
+      ++h;
+    }
+  }
+}
+
+// Output rows [oh0, oh1) of the copy into obuf ([rows][OW][16]), bias vb in every output.
+inline void output_rows(const float* buf, const float* wt, const Geometry3& g, int64_t Wp, __m512 vb, int64_t oh0,
+                        int64_t oh1, float* obuf) {
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    const float* src = buf + (oh - oh0) * g.s[1] * Wp * 16;
+    float* dst = obuf + (oh - oh0) * g.out[2] * 16;
+    if (g.s[2] == 1)
+      output_row<1>(src, wt, g, Wp, vb, dst);
+    else if (g.s[2] == 2)
+      output_row<2>(src, wt, g, Wp, vb, dst);
+    else
+      output_row<0>(src, wt, g, Wp, vb, dst);
   }
 }
 

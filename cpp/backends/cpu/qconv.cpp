@@ -214,47 +214,46 @@ class QConvKernel : public CpuKernel {
     return true;
   }
 
-  // gather_panel for pointwise windows: k is the channel, and each k's row of pixels is one contiguous run of its
-  // plane (the general gather's per-tap bookkeeping cost more than the products for small planes).
-  static void gather_pointwise(int64_t channels, const uint8_t* x, int64_t plane, uint8_t sign, int64_t j0,
-                               int64_t nr, uint8_t* panel) {
+  // The channels' rows in quads, interleaved for the int8 GEMM: fill(k, row) writes channel k's kI8Nr bytes; the
+  // last quad's missing channels are zero.
+  template <class Fill>
+  static void gather_quads(int64_t channels, uint8_t* panel, Fill fill) {
     alignas(64) uint8_t rows[4][kI8Nr];
     for (int64_t k0 = 0; k0 < channels; k0 += 4) {
       for (int64_t t = 0; t < 4; ++t) {
-        uint8_t* row = rows[t];
-        if (k0 + t >= channels) {
-          std::memset(row, 0, kI8Nr);  // the last quad's padding
-          continue;
-        }
-        const uint8_t* src = x + (k0 + t) * plane + j0;
-#if TRTCORE_CPU_AVX512
-        const __mmask64 mask = nr >= 64 ? ~__mmask64(0) : (__mmask64(1) << nr) - 1;
-        _mm512_store_si512(row, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, src), _mm512_set1_epi8(char(sign))));
-#else
-        for (int64_t j = 0; j < nr; ++j) row[j] = uint8_t(src[j] ^ sign);
-        std::memset(row + nr, 0, size_t(kI8Nr - nr));
-#endif
+        if (k0 + t < channels) fill(k0 + t, rows[t]);
+        else std::memset(rows[t], 0, kI8Nr);
       }
       interleave4(rows, panel + (k0 / 4) * kI8Nr * 4);
     }
   }
 
+  // gather_panel for pointwise windows: k is the channel, and each k's row of pixels is one contiguous run of its
+  // plane (the general gather's per-tap bookkeeping cost more than the products for small planes).
+  static void gather_pointwise(int64_t channels, const uint8_t* x, int64_t plane, uint8_t sign, int64_t j0,
+                               int64_t nr, uint8_t* panel) {
+    gather_quads(channels, panel, [&](int64_t k, uint8_t* row) {
+      const uint8_t* src = x + k * plane + j0;
+#if TRTCORE_CPU_AVX512
+      const __mmask64 mask = nr >= 64 ? ~__mmask64(0) : (__mmask64(1) << nr) - 1;
+      _mm512_store_si512(row, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, src), _mm512_set1_epi8(char(sign))));
+#else
+      for (int64_t j = 0; j < nr; ++j) row[j] = uint8_t(src[j] ^ sign);
+      std::memset(row + nr, 0, size_t(kI8Nr - nr));
+#endif
+    });
+  }
+
   // gather_pointwise for whole planes of `images` images (`stride` bytes apart) side by side in one panel.
   static void gather_images(int64_t channels, const uint8_t* x, int64_t stride, int64_t images, int64_t plane,
                             uint8_t sign, uint8_t* panel) {
-    alignas(64) uint8_t rows[4][kI8Nr];
-    for (int64_t k0 = 0; k0 < channels; k0 += 4) {
-      for (int64_t t = 0; t < 4; ++t) {
-        uint8_t* row = rows[t];
-        std::memset(row, 0, kI8Nr);  // columns past the images and the last quad's padding
-        if (k0 + t >= channels) continue;
-        for (int64_t i = 0; i < images; ++i) {
-          const uint8_t* src = x + i * stride + (k0 + t) * plane;
-          for (int64_t j = 0; j < plane; ++j) row[i * plane + j] = uint8_t(src[j] ^ sign);
-        }
+    gather_quads(channels, panel, [&](int64_t k, uint8_t* row) {
+      std::memset(row, 0, kI8Nr);  // columns past the images
+      for (int64_t i = 0; i < images; ++i) {
+        const uint8_t* src = x + i * stride + k * plane;
+        for (int64_t j = 0; j < plane; ++j) row[i * plane + j] = uint8_t(src[j] ^ sign);
       }
-      interleave4(rows, panel + (k0 / 4) * kI8Nr * 4);
-    }
+    });
   }
 
   Node node_;

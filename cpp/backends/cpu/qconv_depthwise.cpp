@@ -21,11 +21,6 @@ float* aligned_floats(std::vector<float>& buf, int64_t floats) {
   return reinterpret_cast<float*>((p + 63) / 64 * 64);
 }
 
-// Input columns the rows of a band read, padding included.
-int64_t padded_width(const Geometry3& g) {
-  return std::max(g.in[2] + g.p[2], (g.out[2] - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1);
-}
-
 #if TRTCORE_CPU_AVX512
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // the intrinsics' undefined-vector idiom (depthwise.cpp)
@@ -52,16 +47,7 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
   float* sums = obuf + band16 * 16;  // [16][band]: the sums of each channel, pixel after pixel
   const __m512 zero = _mm512_setzero_ps();
   const int64_t h_lo = std::max<int64_t>(0, ih0), h_hi = std::min(H, ih0 + rows);
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t ih = ih0 + r;
-    float* row = buf + r * Wp * 16;
-    if (ih < h_lo || ih >= h_hi) {
-      for (int64_t w = 0; w < Wp; ++w) _mm512_store_ps(row + w * 16, zero);
-      continue;
-    }
-    for (int64_t w = 0; w < pw; ++w) _mm512_store_ps(row + w * 16, zero);
-    for (int64_t w = pw + W; w < Wp; ++w) _mm512_store_ps(row + w * 16, zero);
-  }
+  zero_border(buf, rows, ih0, h_lo, h_hi, Wp, pw, W);
   const uint8_t* planes[16];
   for (int64_t l = 0; l < 16; ++l)
     planes[l] = l < lanes ? static_cast<const uint8_t*>(x) + (n * c + (oc0 + l) / mult) * H * W : nullptr;
@@ -73,25 +59,10 @@ void block(const Geometry3& g, int64_t c, int64_t mult, int64_t n, int64_t blk, 
     const __mmask16 mask = __mmask16((1u << cnt) - 1u);
     for (int l = 0; l < 16; ++l) r[l] = planes[l] ? load_centered(planes[l] + p0, mask, x_signed, zp) : zero;
     transpose16(r);
-    for (int64_t j = 0; j < cnt; ++j) {
-      _mm512_store_ps(buf + (h * Wp + w + pw) * 16, r[j]);
-      if (++w == W) {
-        w = 0;
-        ++h;
-      }
-    }
+    store_pixels(buf, r, cnt, Wp, pw, W, h, w);
   }
   const float* wt = packed + blk * taps * 16;
-  for (int64_t oh = oh0; oh < oh1; ++oh) {
-    const float* src = buf + (oh - oh0) * sh * Wp * 16;
-    float* dst = obuf + (oh - oh0) * OW * 16;
-    if (g.s[2] == 1)
-      output_row<1>(src, wt, g, Wp, zero, dst);
-    else if (g.s[2] == 2)
-      output_row<2>(src, wt, g, Wp, zero, dst);
-    else
-      output_row<0>(src, wt, g, Wp, zero, dst);
-  }
+  output_rows(buf, wt, g, Wp, zero, oh0, oh1, obuf);
   for (int64_t q0 = 0; q0 < band; q0 += 16) {
     const int64_t cnt = std::min<int64_t>(16, band - q0);
     const __mmask16 mask = __mmask16((1u << cnt) - 1u);

@@ -4,6 +4,7 @@
 
 #include <type_traits>
 
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/elementwise.cuh"
 
 namespace trtcore::cuda {
@@ -35,15 +36,7 @@ __global__ void cast_kernel(const S* __restrict__ x, D* __restrict__ y, int64_t 
 template <class S, class D, bool ToNhwc, class I>
 __global__ void cast_layout_kernel(const S* __restrict__ x, D* __restrict__ y, I n, I channels, I plane) {
   for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += I(gridDim.x) * blockDim.x) {
-    I src;
-    if (ToNhwc) {
-      const I c = i % channels, rest = i / channels;
-      src = ((rest / plane) * channels + c) * plane + rest % plane;
-    } else {
-      const I p = i % plane, rest = i / plane;
-      src = ((rest / channels) * plane + p) * channels + rest % channels;
-    }
-    y[i] = convert_one<D>(x[src]);
+    y[i] = convert_one<D>(x[layout_source_index<ToNhwc>(i, channels, plane)]);
   }
 }
 

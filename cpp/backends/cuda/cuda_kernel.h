@@ -63,6 +63,9 @@ namespace trtcore::cuda {
 constexpr int kBlockSize = 256;
 constexpr int64_t kMaxGridBlocks = 65535LL * 8;  // grid-stride loops cover the rest
 
+// Whether p is a multiple of `bytes` (vector loads and stores need their width's alignment).
+inline bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
+
 inline unsigned grid_for(int64_t n, int block = kBlockSize) {
   int64_t blocks = (n + block - 1) / block;
   if (blocks < 1) blocks = 1;

@@ -93,8 +93,6 @@ __global__ void depthwise_nhwc_half2_kernel(const __half2* __restrict__ x, const
   }
 }
 
-bool aligned4(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 3) == 0; }
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 constexpr int64_t kTileMinThreads = int64_t(1) << 17;  // about half the threads an H100 keeps resident
 
 // Eight float16 channels as one 16-byte load, widened to float.
@@ -302,8 +300,8 @@ void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const Fus
   const int64_t pairs = s.batch * s.out_h * s.out_w * (s.channels / 2);
   const bool all_nhwc = a.x_layout == Layout::kNHWC && a.y_layout == Layout::kNHWC &&
                         (!a.z || a.z_layout == Layout::kNHWC);
-  if (half && all_nhwc && s.channels % 2 == 0 && pitch % 2 == 0 && aligned4(a.x) && aligned4(a.w) &&
-      aligned4(a.y) && (!a.z || aligned4(a.z)) && (!a.bias || aligned4(a.bias)) &&
+  if (half && all_nhwc && s.channels % 2 == 0 && pitch % 2 == 0 && aligned(a.x, 4) && aligned(a.w, 4) &&
+      aligned(a.y, 4) && (!a.z || aligned(a.z, 4)) && (!a.bias || aligned(a.bias, 4)) &&
       std::max(s.batch * pitch * s.out_h * s.out_w, s.batch * s.channels * s.h * s.w) < int64_t(INT32_MAX)) {
     // The tiled kernel has a sixteenth of the threads: it wins on large layers (batch 64 and up) and loses when too
     // few threads are left to fill the GPU (batch 1). A tactic may fix the choice (a.tile).
@@ -311,8 +309,8 @@ void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const Fus
     const bool big = a.tile == DepthwiseTile::kTiled || a.tile == DepthwiseTile::kPixel ? true
                      : a.tile == DepthwiseTile::kPairs                                 ? false
                                                                                        : tile_threads >= kTileMinThreads;
-    const bool tile8 = big && s.channels % 8 == 0 && pitch % 8 == 0 && aligned16(a.x) && aligned16(a.w) &&
-                       aligned16(a.y) && (!a.z || aligned16(a.z)) && (!a.bias || aligned16(a.bias)) &&
+    const bool tile8 = big && s.channels % 8 == 0 && pitch % 8 == 0 && aligned(a.x, 16) && aligned(a.w, 16) &&
+                       aligned(a.y, 16) && (!a.z || aligned(a.z, 16)) && (!a.bias || aligned(a.bias, 16)) &&
                        s.dilation_h == 1 && s.dilation_w == 1 && s.kernel_h == s.kernel_w && s.stride_h == s.stride_w;
     if (tile8 && a.tile == DepthwiseTile::kPixel) {
       if (s.kernel_h == 3 && s.stride_h == 1) return launch_pixel8<3, 1>(s, a, p, int(pitch), stream, where);

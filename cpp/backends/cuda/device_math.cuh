@@ -28,6 +28,18 @@ __device__ __forceinline__ float quotient_for_rint(float x, float s, float inv_s
   return fabsf(f - 0.5f) < 2e-3f ? __fdiv_rn(x, s) : r;
 }
 
+// For kernels that change a 4-D tensor's storage layout as they go: the source element of output element i, the
+// output NHWC and the source NCHW (ToNhwc) or the reverse.
+template <bool ToNhwc, class I>
+__device__ __forceinline__ I layout_source_index(I i, I channels, I plane) {
+  if (ToNhwc) {
+    const I c = i % channels, rest = i / channels;
+    return ((rest / plane) * channels + c) * plane + rest % plane;
+  }
+  const I p = i % plane, rest = i / plane;
+  return ((rest / channels) * plane + p) * channels + rest % channels;
+}
+
 // Activation as a kernel argument (the enum travels by value).
 struct DeviceActivation {
   Activation kind = Activation::kNone;

@@ -11,7 +11,6 @@
 namespace trtcore::cuda {
 namespace {
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 constexpr float kNone = std::numeric_limits<float>::infinity();
 
@@ -150,7 +149,7 @@ void QConvKernel::run_cutlass(const std::vector<TensorView>& in, const std::vect
   const CutlassInt8Gemm p = cutlass_problem(in[0].data, r, out[0].data, in[0].shape[0]);
   // TMA reads and writes whole 16-byte units: an operand placed otherwise (never by the activation arena) and
   // scratch smaller than this batch's run the direct form
-  if (!aligned16(p.a) || !aligned16(p.d) || (r && !aligned16(r)) ||
+  if (!aligned(p.a, 16) || !aligned(p.d, 16) || (r && !aligned(r, 16)) ||
       cutlass_int8_workspace(cutlass_config_, p) > ws_bytes) {
     launch_direct(in, out, stream);
     return;
@@ -244,7 +243,7 @@ void QConvKernel::run_cutlass_conv(const std::vector<TensorView>& in, const std:
   const void* r = has_residual_ ? in[9].data : nullptr;
   const CutlassInt8Conv p = cutlass_conv_problem(in[0].data, r, out[0].data, in[0].shape[0]);
   // as run_cutlass: operands TMA cannot address and too little scratch run the direct form
-  if (!aligned16(p.x) || !aligned16(p.y) || (r && !aligned16(r)) ||
+  if (!aligned(p.x, 16) || !aligned(p.y, 16) || (r && !aligned(r, 16)) ||
       cutlass_conv_workspace(cutlass_conv_config_, p) > ws_bytes) {
     launch_direct(in, out, stream);
     return;

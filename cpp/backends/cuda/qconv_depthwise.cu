@@ -210,8 +210,6 @@ void launch_dw8_typed(bool pixel, const int8_t* x, const int8_t* w, Y* y, const 
   launch_dw8<5, 2>(x, w, y, g, e, batch, stream, where);
 }
 
-bool aligned8(const void* p) { return reinterpret_cast<uintptr_t>(p) % 8 == 0; }
-
 }  // namespace
 
 using namespace qconv;
@@ -249,8 +247,8 @@ void QConvKernel::launch_dw(const std::vector<TensorView>& in, const std::vector
   const int64_t batch = in[0].shape[0];
   // The tiled form's 32-bit indices and 8-byte accesses; anything else (never a planned buffer) takes the quad form.
   const bool pixel = dw_form_ == DwForm::kPixel8;
-  if ((dw_form_ == DwForm::kTile8 || pixel) && out[0].numel() < INT32_MAX && in[0].numel() < INT32_MAX && aligned8(x) &&
-      aligned8(out[0].data)) {
+  if ((dw_form_ == DwForm::kTile8 || pixel) && out[0].numel() < INT32_MAX && in[0].numel() < INT32_MAX &&
+      aligned(x, 8) && aligned(out[0].data, 8)) {
     switch (y_type_) {
       case DType::kInt8:
         return launch_dw8_typed(pixel, x, dw_weights_.as<int8_t>(), static_cast<int8_t*>(out[0].data), geom_, epi_, batch,

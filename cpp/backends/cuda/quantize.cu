@@ -106,15 +106,7 @@ __global__ void quantize_layout_kernel(const X* __restrict__ x, const S* __restr
   const float s = to_float(scale[0]);
   const float z = zp ? float(zp[0]) : 0.f;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t src;
-    if (ToNhwc) {
-      const int64_t c = i % channels, rest = i / channels;
-      src = ((rest / plane) * channels + c) * plane + rest % plane;
-    } else {
-      const int64_t p = i % plane, rest = i / plane;
-      src = ((rest / channels) * plane + p) * channels + rest % channels;
-    }
-    y[i] = quantize_value<Y>(to_float(x[src]), s, z, lo, hi);
+    y[i] = quantize_value<Y>(to_float(x[layout_source_index<ToNhwc>(i, channels, plane)]), s, z, lo, hi);
   }
 }
 
@@ -165,8 +157,6 @@ __global__ void dequantize_kernel(const X* __restrict__ x, const S* __restrict__
 }
 
 bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloat16; }
-
-bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 // Calls f(T{}) for the device type of a float dtype (float32/float16).
 template <class F>
