@@ -395,8 +395,6 @@ def test_short_reduction_direct_kernel(precision, strict, tol, c_in, k_out, wind
     loaded = trtcore.Engine(path)
     assert [l.tactic for l in loaded.layers] == [l.tactic for l in forced.layers]
     assert_close(loaded.infer(dict(feeds))["y"], ref, tol=tol, what="reloaded small-direct plan")
-    x1 = {"x": feeds["x"][:1]}  # another batch size: the same kernel, no cuDNN descriptors needed
-    assert_close(loaded.infer(x1)["y"], ref[:1], tol=tol, what="small-direct plan at batch 1")
 
 
 # ---- --io-half: float16 inputs and outputs ----
