@@ -182,6 +182,8 @@ __global__ void depthwise_nhwc_tile8_kernel(const __half* __restrict__ x, const 
 
 // Float16, every operand NHWC, channels a multiple of 8, no dilation: a thread computes one output pixel for eight
 // channels (as the NHWC pools do), so a light thread keeps many loads in flight; the filter taps come from L1.
+// A window row's products are summed in float16 pairs (one fused multiply-add for two channels) and each row's sum
+// in float32: converting every operand to float32 took three instructions a product and bounded the kernel.
 template <int K, int S>
 __global__ void depthwise_nhwc_pixel8_kernel(const __half* __restrict__ x, const __half* __restrict__ wt,
                                              const __half* __restrict__ bias, const __half* __restrict__ z,
@@ -202,14 +204,24 @@ __global__ void depthwise_nhwc_pixel8_kernel(const __half* __restrict__ x, const
     for (int i = 0; i < K; ++i) {
       const int ih = ih0 + i;
       if (ih < 0 || ih >= p.h) continue;
+      __half2 row[4];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) row[k] = __float2half2_rn(0.f);
 #pragma unroll
       for (int j = 0; j < K; ++j) {
         const int iw = iw0 + j;
         if (iw < 0 || iw >= p.w) continue;
-        const Half8 v = load8(xb + (ih * p.w + iw) * p.c);
-        const Half8 f = load8(wt + (i * K + j) * p.c + c);
+        const uint4 xr = *reinterpret_cast<const uint4*>(xb + (ih * p.w + iw) * p.c);
+        const uint4 wr = *reinterpret_cast<const uint4*>(wt + (i * K + j) * p.c + c);
+        const __half2* xv = reinterpret_cast<const __half2*>(&xr);
+        const __half2* wv = reinterpret_cast<const __half2*>(&wr);
 #pragma unroll
-        for (int k = 0; k < 8; ++k) acc[k] += v.v[k] * f.v[k];
+        for (int k = 0; k < 4; ++k) row[k] = __hfma2(xv[k], wv[k], row[k]);
+      }
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        const float2 f = __half22float2(row[k]);
+        acc[2 * k] += f.x, acc[2 * k + 1] += f.y;
       }
     }
     const int pix = (n * p.oh + oh) * p.ow + ow;

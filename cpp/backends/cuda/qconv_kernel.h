@@ -176,7 +176,7 @@ class QConvKernel : public CudaKernel {
   int cutlass_config_ = -1;   // index into cutlass_gemm.h's configurations
   int sm_count_ = 0;
   size_t cutlass_ws_ = 0;     // the chosen configuration's scratch at the maximum batch
-  DeviceBuffer dw_weights_;   // the depthwise form's weights, [taps][K]
+  DeviceBuffer dw_weights_;   // the depthwise forms' weights, [taps][K], then the pixel form's dp4a words
   DwForm dw_form_ = DwForm::kQuad;
   int cutlass_conv_config_ = -1;  // index into cutlass_conv.h's configurations
   size_t cutlass_conv_ws_ = 0;
