@@ -52,8 +52,10 @@ def main():
         eager = trtcore.build(path, cuda_graph=False, **opts)
         nograph = eager.benchmark(batch=args.batch, iterations=iters, warmup=warmup)
         prof = eng.profile(batch=args.batch, iterations=20)
-        for r in prof:  # each row already names its tactic and scratch bytes
+        timed = {la.name: [dict(tactic=t.tactic, ms=t.ms, note=t.note) for t in la.candidates] for la in eng.layers}
+        for r in prof:  # each row already names its tactic and scratch bytes; the build's timing of each form beside
             r["workspace_mib"] = r["workspace_bytes"] / 2**20
+            r["candidates"] = timed.get(r["name"], [])
         total = sum(r["ms"] for r in prof) or 1.0
         by_op = {}
         for r in prof:

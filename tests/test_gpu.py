@@ -263,6 +263,26 @@ def test_timing_cache_reused_on_rebuild(rng, tmp_path):
         assert_close(second.infer(dict(feeds))[name], expected, tol=TF32_TOL)
 
 
+def test_build_reports_the_forms_it_timed(rng, tmp_path):
+    """A tuning build lists, for each convolution, every form it timed (LayerInfo.candidates); the chosen tactic is
+    among them and none that ran and was kept is clearly faster (within the tuner's 3% scratch tolerance and the
+    timing noise); a plan loaded from disk, which times nothing, lists none."""
+    model = models.resnet_block()
+    engine = build_engine(model, tmp_path, backend="cuda", precision="fp16")
+    convs = [la for la in engine.layers if la.op.startswith("Conv")]
+    assert convs
+    for la in convs:
+        assert la.candidates, la.name
+        kept = [t for t in la.candidates if t.ms >= 0 and not t.note]
+        assert la.tactic in [t.tactic for t in la.candidates], (la.name, la.tactic, la.candidates)
+        chosen = min(t.ms for t in kept if t.tactic == la.tactic)
+        assert chosen <= 1.5 * min(t.ms for t in kept), (la.name, la.tactic, [(t.tactic, t.ms) for t in kept])
+        assert all(t.note for t in la.candidates if t.ms < 0), la.candidates
+    path = str(tmp_path / "p.plan")
+    engine.save(path)
+    assert all(not la.candidates for la in trtcore.Engine(path).layers)
+
+
 # ---- depthwise convolutions: our direct kernel ("dw-direct") in every storage layout ----
 def _depthwise_model(rng, c=16, size=15):
     """Depthwise convs with bias, ReLU, Clip, stride, dilation and a residual Add, between ordinary convs (so float16
@@ -301,7 +321,8 @@ def _force_tactic(cache, tactic, key_part):
 @pytest.mark.parametrize("precision,strict,tol,tactic", [("fp32", True, FP32_TOL, "dw-direct"),
                                                          ("fp32", False, TF32_TOL, "dw-direct"),
                                                          ("fp16", False, FP16_TOL, "dw-direct:half2"),
-                                                         ("fp16", False, FP16_TOL, "dw-direct:tile8")])
+                                                         ("fp16", False, FP16_TOL, "dw-direct:tile8"),
+                                                         ("fp16", False, FP16_TOL, "dw-direct:pixel8")])
 def test_depthwise_direct_kernel(precision, strict, tol, tactic, rng, tmp_path):
     """Every depthwise layer forced onto the direct kernel (through the timing cache) matches onnxruntime, in the
     storage layouts the plan chose; so does the tuned plan. Float16 NHWC runs both variants of the kernel (two
@@ -320,6 +341,60 @@ def test_depthwise_direct_kernel(precision, strict, tol, tactic, rng, tmp_path):
     path = str(tmp_path / "forced.plan")
     forced.save(path)
     assert_close(trtcore.Engine(path).infer(dict(feeds))["y"], ref, tol=tol, what="reloaded dw-direct plan")
+
+
+# ---- short reductions: our direct kernel ("small-direct") for RGB stems ----
+def _stem_model(rng, c_in, k_out, window, stride, residual):
+    """stem: Conv(c_in -> k_out, window, stride, same padding) + bias, then Clip(0, 6) or a residual Add + Relu,
+    then a 1x1 conv (so reduced-precision plans store the stem's output NHWC)."""
+    from onnx import helper
+
+    def w(*shape, scale=0.3):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    p = window // 2
+    inits = {"w0": w(k_out, c_in, window, window), "b0": w(k_out), "p1": w(8, k_out, 1, 1),
+             "lo": np.array(0.0, np.float32), "hi": np.array(6.0, np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w0", "b0"], ["a"], name="stem", pads=[p] * 4, strides=[stride] * 2)]
+    size = 17
+    if residual:  # the skip branch ends in a Relu, so the Add fuses into the stem as its residual
+        inits["wr"] = w(k_out, c_in, 1, 1)
+        nodes += [helper.make_node("Conv", ["x", "wr"], ["rc"], name="skip", strides=[stride] * 2),
+                  helper.make_node("Relu", ["rc"], ["r"], name="skip_relu"),
+                  helper.make_node("Add", ["a", "r"], ["s"], name="residual"),
+                  helper.make_node("Relu", ["s"], ["b"], name="relu")]
+    else:
+        nodes.append(helper.make_node("Clip", ["a", "lo", "hi"], ["b"], name="relu6"))
+    nodes.append(helper.make_node("Conv", ["b", "p1"], ["y"], name="pw"))
+    model = models.make_model(nodes, [models.value_info("x", shape=[3, c_in, size, size])],
+                              [models.value_info("y", shape=None)], initializers=inits)
+    return model, {"x": rng.standard_normal((3, c_in, size, size)).astype(np.float32)}
+
+
+@pytest.mark.parametrize("precision,strict,tol", [("fp32", True, FP32_TOL), ("fp32", False, TF32_TOL),
+                                                  ("fp16", False, FP16_TOL)], ids=["fp32", "tf32", "fp16"])
+@pytest.mark.parametrize("c_in,k_out,window,stride,residual", [(3, 32, 3, 2, False), (3, 16, 3, 1, True),
+                                                                (1, 48, 5, 2, False), (2, 16, 3, 2, True)])
+def test_short_reduction_direct_kernel(precision, strict, tol, c_in, k_out, window, stride, residual, rng, tmp_path):
+    """The stem forced onto the short-reduction direct kernel (through the timing cache) matches onnxruntime with
+    its bias, Clip or residual Add + Relu fused, in the storage layouts the plan chose; so does the tuned plan, and a
+    saved plan keeps the tactic."""
+    model, feeds = _stem_model(rng, c_in, k_out, window, stride, residual)
+    ref = ort_run(model, feeds)["y"]
+    cache = tmp_path / "t.cache"
+    opts = dict(backend="cuda", precision=precision, strict_fp32=strict, timing_cache=str(cache))
+    tuned = build_engine(model, tmp_path, name="tuned", **opts)
+    assert_close(tuned.infer(dict(feeds))["y"], ref, tol=tol, what="tuned plan")
+    _force_tactic(cache, "small-direct", "%dx%dx%dx%dc" % (k_out, c_in, window, window))
+    forced = build_engine(model, tmp_path, name="forced", **opts)
+    stem = [l for l in forced.layers if l.name == "stem"]
+    assert stem and stem[0].tactic == "small-direct", [(l.name, l.tactic) for l in forced.layers]
+    assert_close(forced.infer(dict(feeds))["y"], ref, tol=tol, what="small-direct plan")
+    path = str(tmp_path / "forced.plan")
+    forced.save(path)
+    loaded = trtcore.Engine(path)
+    assert [l.tactic for l in loaded.layers] == [l.tactic for l in forced.layers]
+    assert_close(loaded.infer(dict(feeds))["y"], ref, tol=tol, what="reloaded small-direct plan")
 
 
 # ---- --io-half: float16 inputs and outputs ----

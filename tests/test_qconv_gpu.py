@@ -306,7 +306,7 @@ def _depthwise_chain(batch, size, seed, stride, window=3):
 
 @pytest.mark.parametrize("window,size", [(3, 20), (5, 21)])
 @pytest.mark.parametrize("stride", [1, 2])
-@pytest.mark.parametrize("tactic", ["tuned", "i8-dw4", "i8-dw8", "i8-direct"])
+@pytest.mark.parametrize("tactic", ["tuned", "i8-dw4", "i8-dw8", "i8-dw8p", "i8-direct"])
 def test_depthwise_convolution_runs_int8_between_int8_tensors(tmp_path, tactic, stride, window, size):
     """A depthwise convolution whose input and output are quantized runs as an int8 QConv on cuda (four channels a
     thread, eight channels by four outputs, or the direct form; 3x3 and 5x5 windows, strides 1 and 2, a partial

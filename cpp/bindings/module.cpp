@@ -256,12 +256,20 @@ PYBIND11_MODULE(_core, m) {
       .def("__repr__", [](const TensorInfo& t) {
         return "TensorInfo(" + t.name + ", " + dtype_name(t.dtype) + ", " + shape_str(t.shape) + ")";
       });
+  py::class_<TacticTime>(m, "TacticTime", "One form a build timed for a layer (trtexec --verbose's tactic lines).")
+      .def_readonly("tactic", &TacticTime::tactic, "The form, as LayerInfo.tactic names it.")
+      .def_readonly("ms", &TacticTime::ms, "Milliseconds per call; negative when it was not timed or not kept.")
+      .def_readonly("note", &TacticTime::note, "Why not: 'refused: ...', 'output differs ...'; '' otherwise.")
+      .def("__repr__", [](const TacticTime& t) { return "TacticTime(" + t.tactic + ", " + std::to_string(t.ms) + ")"; });
   py::class_<LayerInfo>(m, "LayerInfo", "One layer of a built engine (after fusion): name, op, precision and tactic.")
       .def_readonly("name", &LayerInfo::name, "The layer's name (its first node's).")
       .def_readonly("op", &LayerInfo::op, "The op, fusions joined by '+' ('Conv+Add+Relu').")
       .def_readonly("precision", &LayerInfo::precision, "The precision it runs in: 'fp32', 'fp16' or 'int8'.")
       .def_readonly("tactic", &LayerInfo::tactic, "The kernel the backend chose.")
       .def_readonly("workspace_bytes", &LayerInfo::workspace_bytes, "Scratch memory its tactic needs.")
+      .def_readonly("candidates", &LayerInfo::candidates,
+                    "The forms this build timed for the layer, in the order timed (TacticTime); empty when the "
+                    "tactic came from a plan or a timing cache, or on the cpu backend.")
       .def("__repr__", [](const LayerInfo& l) { return "LayerInfo(" + l.name + ", " + l.op + ", " + l.precision + ")"; });
   py::class_<NodeInfo>(m, "NodeInfo", "One node of a graph (see load_graph): op, fusion label, tensors and attributes.")
       .def_readonly("name", &NodeInfo::name, "The node's name.")

@@ -292,9 +292,15 @@ void print_engine(std::ostream& out, const EngineSummary& s) {
     out << "  " << p.name << (p.skipped ? "  (skipped)" : "") << "  " << p.nodes_before << " -> " << p.nodes_after
         << " layers\n";
   out << "layers (" << s.layers.size() << "):\n";
-  for (const LayerInfo& l : s.layers)
+  for (const LayerInfo& l : s.layers) {
     out << "  " << l.name << "  " << l.op << "  " << l.precision << (l.tactic.empty() ? "" : "  tactic=" + l.tactic)
         << (l.workspace_bytes ? "  workspace=" + human_bytes(l.workspace_bytes) : "") << "\n";
+    for (const TacticTime& t : l.candidates) {  // the build's timing of each form, as trtexec --verbose lists them
+      out << "      " << t.tactic;
+      if (t.ms >= 0) out << "  " << json_number(t.ms) << " ms";
+      out << (t.note.empty() ? "" : "  (" + t.note + ")") << (t.tactic == l.tactic ? "  <- chosen" : "") << "\n";
+    }
+  }
   const MemoryReport& m = f.memory;
   out << "memory: weights " << human_bytes(m.weights_bytes) << ", activations " << human_bytes(m.activations_bytes)
       << ", workspace " << human_bytes(m.workspace_bytes) << ", total " << human_bytes(m.total()) << "\n";

@@ -24,6 +24,7 @@ from ._core import (  # noqa: F401
     LayerInfo,
     NodeInfo,
     OpSupport,
+    TacticTime,
     TensorInfo,
     __version__,
     check_onnx,

@@ -17,12 +17,19 @@ class TensorInfo:
     dtype: str              # 'float32', ...
     batched: bool           # axis 0 is the batch axis
 
+class TacticTime:
+    """One form a build timed for a layer."""
+    tactic: str  # the form, as LayerInfo.tactic names it
+    ms: float    # per call; negative when not timed or not kept
+    note: str    # why not ("refused: ...", "output differs ..."), else ""
+
 class LayerInfo:
     name: str
     op: str                 # e.g. 'Conv+Add+Relu' for a fused layer
     precision: str
     tactic: str
     workspace_bytes: int    # scratch its tactic needs (the engine's workspace is the largest)
+    candidates: list[TacticTime]  # forms timed at build, in order; empty when the tactic was reused
 
 class NodeInfo:
     name: str

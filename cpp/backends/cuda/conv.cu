@@ -5,6 +5,7 @@
 
 #include "backends/cuda/conv_kernel.h"
 #include "backends/cuda/device_math.cuh"
+#include "trtcore/half.h"
 
 namespace trtcore::cuda {
 namespace {
@@ -107,6 +108,8 @@ void ConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
 
   const int64_t max_batch = xs[0];
   if (depthwise_) prepare_depthwise(node, g);
+  small_ = small_possible(node, g);
+  if (small_) prepare_small(node, g);
   if (fixed_nhwc_ && nhwc_possible_) prepare_nhwc(node, ctx);
   // A plan whose tactic was chosen for a dense output keeps it dense (its Concat copies it).
   if (out_pitch_ != channels_ && ctx.mode == TacticMode::kReuse && ctx.tactic.find("+slice") == std::string::npos)
@@ -121,9 +124,10 @@ void ConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   if (!chosen) fail(ErrorKind::kUnsupported, where_, ": cuDNN offers no convolution algorithm for these shapes");
   BatchDescs& d = descs_for(max_batch);
   if (choice_.form != ConvForm::kGemm) gemm_.reset();
-  if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) {
+  if (choice_.form != ConvForm::kSmall) w_small_ = DeviceBuffer();
+  if (own_kernel(choice_.form) || choice_.form == ConvForm::kGemm) {
     w_nhwc_ = DeviceBuffer();
-    if (choice_.form == ConvForm::kGemm) w_dw_ = DeviceBuffer();
+    if (choice_.form != ConvForm::kDepthwise) w_dw_ = DeviceBuffer();
     conv_ws_ = 0;
   } else if (choice_.form == ConvForm::kGraph) {
     w_dw_ = DeviceBuffer();
@@ -158,14 +162,14 @@ void ConvKernel::run(const std::vector<TensorView>& in, const std::vector<Tensor
 }
 
 size_t ConvKernel::workspace_size() const {
-  if (choice_.form == ConvForm::kDepthwise) return 0;
+  if (own_kernel(choice_.form)) return 0;
   if (choice_.form == ConvForm::kGemm) return LtGemm::kWorkspaceBytes;
   return staging_bytes(geom_.x_shape[0], choice_.layout) + conv_ws_;
 }
 
 std::string ConvKernel::precision() const {
   if (half_) return "fp16";
-  if (choice_.form == ConvForm::kDepthwise) return "fp32";  // plain FP32 arithmetic, no tensor cores
+  if (own_kernel(choice_.form)) return "fp32";  // plain FP32 arithmetic, no tensor cores
   return math_ == Fp32Math::kTF32 ? "tf32" : "fp32";
 }
 
@@ -208,7 +212,68 @@ void ConvKernel::prepare_nhwc(const Node& node, CudaInitContext& ctx) {
   TRTCORE_CUDA_CHECK(where_, cudaStreamSynchronize(ctx.stream));
 }
 
-void ConvKernel::launch_direct(const ConvArgs& a, cudaStream_t stream) {
+SmallConvShape ConvKernel::small_shape(int64_t batch) const {
+  const Shape x = geom_.cudnn_x_shape(batch), y = geom_.cudnn_y_shape(batch);
+  SmallConvShape s;
+  s.batch = batch;
+  s.c = int(x[1]), s.h = int(x[2]), s.w = int(x[3]), s.k = int(y[1]), s.oh = int(y[2]), s.ow = int(y[3]);
+  s.kh = geom_.kernel[0], s.kw = geom_.kernel[1], s.sh = geom_.stride[0], s.sw = geom_.stride[1];
+  s.ph = geom_.pad_begin[0], s.pw = geom_.pad_begin[1], s.dh = geom_.dilation[0], s.dw = geom_.dilation[1];
+  return s;
+}
+
+// Ungrouped 2-D convolutions with constant weights, symmetric pads and a short reduction, every tensor below 2^31
+// elements (the kernel's offsets are 32-bit).
+bool ConvKernel::small_possible(const Node& node, const Graph& g) const {
+  if (geom_.group != 1 || geom_.spatial != 2 || geom_.cudnn_rank != 4 || geom_.explicit_pad) return false;
+  if (!g.value(node.inputs[1]).constant) return false;
+  const int64_t big = std::max(numel(geom_.x_shape), numel(geom_.y_shape) / channels_ * out_pitch_);
+  return big < int64_t(INT32_MAX) && small_conv_possible(small_shape(geom_.x_shape[0]));
+}
+
+// [kh][kw][C][K] float32 copy of the constant weights ([K][C][kh][kw], float32 or float16).
+void ConvKernel::prepare_small(const Node& node, const Graph& g) {
+  const Shape w = w_shape_;
+  const int64_t k = w[0], c = w[1], kh = w[2], kw = w[3];
+  const Tensor& src = *g.value(node.inputs[1]).constant;
+  if (src.bytes.size() != size_t(k * c * kh * kw) * elem_)
+    fail(ErrorKind::kRuntime, where_, ": weights hold ", src.bytes.size(), " bytes, expected ", k * c * kh * kw * elem_);
+  std::vector<float> dst(size_t(k * c * kh * kw));
+  for (int64_t o = 0; o < k; ++o)
+    for (int64_t i = 0; i < c; ++i)
+      for (int64_t a = 0; a < kh; ++a)
+        for (int64_t b = 0; b < kw; ++b) {
+          const size_t from = size_t(((o * c + i) * kh + a) * kw + b);
+          const float v = half_ ? half_to_float(src.data<uint16_t>()[from]) : src.data<float>()[from];
+          dst[size_t(((a * kw + b) * c + i) * k + o)] = v;
+        }
+  w_small_ = upload_floats(dst, where_ + " (short-reduction weights)");
+}
+
+void ConvKernel::launch_small(const ConvArgs& a, cudaStream_t stream) {
+  SmallConvArgs s;
+  s.x = a.x;
+  s.w = w_small_.as<float>();
+  s.bias = has_bias_ ? a.bias : nullptr;
+  s.z = a.z;
+  s.y = a.y;
+  s.x_layout = x_layout_;
+  s.y_layout = y_layout_;
+  s.z_layout = z_layout_;
+  s.y_channel_pitch = out_pitch_;
+  launch_small_conv(small_shape(a.batch), s, act_, half_, stream, where_);
+}
+
+bool ConvKernel::depthwise_pixel_possible() const {
+  if (!depthwise_ || !half_ || geom_.spatial != 2 || channels_ % 8 != 0 || out_pitch_ % 8 != 0) return false;
+  if (x_layout_ != Layout::kNHWC || y_layout_ != Layout::kNHWC || (has_residual_ && z_layout_ != Layout::kNHWC))
+    return false;
+  const int64_t k = geom_.kernel[0], s = geom_.stride[0];
+  return k == geom_.kernel[1] && (k == 3 || k == 5) && s == geom_.stride[1] && (s == 1 || s == 2) &&
+         geom_.dilation[0] == 1 && geom_.dilation[1] == 1;
+}
+
+void ConvKernel::launch_direct(const ConvArgs& a, cudaStream_t stream, DepthwiseTile tile) {
   const Shape xs = geom_.cudnn_x_shape(a.batch), ys = geom_.cudnn_y_shape(a.batch);
   DepthwiseShape s;
   s.batch = a.batch;
@@ -237,7 +302,7 @@ void ConvKernel::launch_direct(const ConvArgs& a, cudaStream_t stream) {
   d.y_layout = y_layout_;
   d.z_layout = z_layout_;
   d.y_channel_pitch = out_pitch_;
-  d.tile = dw_tile_;
+  d.tile = tile;
   launch_depthwise(s, d, act_, half_, stream, where_);
 }
 
@@ -328,7 +393,11 @@ void ConvKernel::launch_epilogue(void* y, const void* bias, const void* z, int64
 cudnnStatus_t ConvKernel::enqueue(const ConvChoice& c, const BatchDescs& d, const ConvArgs& a, cudnnHandle_t h,
                                   cudaStream_t stream) {
   if (c.form == ConvForm::kDepthwise) {
-    launch_direct(a, stream);
+    launch_direct(a, stream, c.dw_tile);
+    return CUDNN_STATUS_SUCCESS;
+  }
+  if (c.form == ConvForm::kSmall) {
+    launch_small(a, stream);
     return CUDNN_STATUS_SUCCESS;
   }
   if (c.form == ConvForm::kGemm) {
@@ -402,7 +471,7 @@ cudnnStatus_t ConvKernel::enqueue(const ConvChoice& c, const BatchDescs& d, cons
 // Another batch size: the tuned choice if its workspace fits the shared workspace, else the best algorithm
 // (cuDNN's heuristic order) that fits, run as convolution + epilogue kernel.
 void ConvKernel::finish_descs(const CudaRunContext& ctx, BatchDescs& d, int64_t batch) {
-  if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) {  // any batch
+  if (own_kernel(choice_.form) || choice_.form == ConvForm::kGemm) {  // any batch
     d.choice = choice_;
     d.ws = 0;
     d.ready = true;

@@ -203,7 +203,7 @@ bool ConvKernel::graph_matches(const ConvChoice& graph, const ConvChoice& ref, B
   DeviceBuffer y_ref(t.y.bytes(), where);
   ConvArgs a = t.args;
   size_t scratch = 0;
-  if (ref.form != ConvForm::kDepthwise && ref.form != ConvForm::kGemm) {
+  if (!own_kernel(ref.form) && ref.form != ConvForm::kGemm) {
     if (!set_math(ref.math) || workspace_for(ctx.cudnn, d, ref.layout, ref.algo, &scratch) != CUDNN_STATUS_SUCCESS)
       return false;
     d.ws = scratch;

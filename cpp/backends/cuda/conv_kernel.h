@@ -6,7 +6,10 @@
 //   nhwc-fused / nhwc-conv   tensor-core math only (float16, or float32 with TF32): the same in NHWC; operands the
 //                            executable stores NCHW are converted in the workspace, NHWC-stored ones are used directly
 //   dw-direct   depthwise convolutions: our direct kernel with the whole epilogue fused, in any storage layout;
-//               "dw-direct:tile8" / "dw-direct:half2" fix its float16 NHWC variant (never chosen by tuning)
+//               "dw-direct:tile8" / "dw-direct:half2" fix its float16 NHWC variant; "dw-direct:pixel8" (one
+//               pixel a thread) is timed beside the size-picked one
+//   small-direct  ungrouped convolutions with a short reduction (C x kH x kW <= 32: RGB stems): our direct kernel
+//               (conv_small.h), the whole epilogue fused, any storage layout
 //   gemm:h<i>   1x1, stride-1, unpadded convolutions on NHWC activations: one cuBLASLt GEMM [N*H*W, C] x W^T with
 //               bias, residual (as C) and ReLU in its epilogue
 //   graph:e<engine>[.k<knob>_<value>]...  ungrouped 2-D convolutions on NHWC activations: one cuDNN graph-API plan
@@ -25,6 +28,7 @@
 #include "backends/cuda/conv_common.h"
 #include "backends/cuda/cudnn_graph.h"
 #include "backends/cuda/cudnn_util.h"
+#include "backends/cuda/conv_small.h"
 #include "backends/cuda/depthwise_conv.h"
 #include "backends/cuda/lt_gemm.h"
 
@@ -32,7 +36,9 @@ namespace trtcore::cuda {
 
 constexpr size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
-enum class ConvForm { kFused, kSplit, kDepthwise, kGemm, kGraph };
+enum class ConvForm { kFused, kSplit, kDepthwise, kGemm, kGraph, kSmall };
+// Forms that run our own kernel on the stored operands: no cuDNN descriptors, no scratch, any batch.
+inline bool own_kernel(ConvForm f) { return f == ConvForm::kDepthwise || f == ConvForm::kSmall; }
 enum class ConvLayout { kNchw, kNhwc };
 
 struct ConvChoice {
@@ -41,6 +47,7 @@ struct ConvChoice {
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
   EngineConfig graph;  // kGraph: the engine configuration
+  DepthwiseTile dw_tile = DepthwiseTile::kAuto;  // kDepthwise: the float16 NHWC kernel, when fixed
 };
 
 // Device pointers of one call (the pad/NHWC staging and the algorithm's scratch all live in `ws`).
@@ -75,8 +82,11 @@ class ConvKernel : public CudaKernel {
   void run(const std::vector<TensorView>& in, const std::vector<TensorView>& out, CudaRunContext& ctx) override;
 
   size_t workspace_size() const override;
-  size_t weights_bytes() const override { return zero_bias_.bytes() + w_nhwc_.bytes() + w_dw_.bytes(); }
+  size_t weights_bytes() const override {
+    return zero_bias_.bytes() + w_nhwc_.bytes() + w_dw_.bytes() + w_small_.bytes();
+  }
   std::string tactic() const override;
+  std::string tactic_of(const ConvChoice& c) const;  // the text tactic() gives for choice `c`
   std::string precision() const override;
 
  private:
@@ -113,7 +123,14 @@ class ConvKernel : public CudaKernel {
   static bool is_depthwise(const ConvGeometry& geom, const Shape& w);
   void prepare_depthwise(const Node& node, const Graph& g);
   void prepare_nhwc(const Node& node, CudaInitContext& ctx);
-  void launch_direct(const ConvArgs& a, cudaStream_t stream);
+  void launch_direct(const ConvArgs& a, cudaStream_t stream, DepthwiseTile tile);
+  // The one-pixel float16 NHWC depthwise kernel's conditions (depthwise_conv.h's kPixel) but alignment.
+  bool depthwise_pixel_possible() const;
+  // The short-reduction direct form (conv_small.h): its shape, whether it applies, its weights, its launch.
+  SmallConvShape small_shape(int64_t batch) const;
+  bool small_possible(const Node& node, const Graph& g) const;
+  void prepare_small(const Node& node, const Graph& g);
+  void launch_small(const ConvArgs& a, cudaStream_t stream);
   BatchDescs& descs_for(int64_t batch);
   TensorDesc make_strided_desc(const Shape& s, Layout layout) const;
   TensorDesc make_nhwc_desc(const Shape& s) const;
@@ -170,7 +187,8 @@ class ConvKernel : public CudaKernel {
   Layout x_layout_ = Layout::kNCHW, y_layout_ = Layout::kNCHW, z_layout_ = Layout::kNCHW;  // as stored
   bool fixed_nhwc_ = false;  // some operand is stored NHWC: the convolution always runs in NHWC
   bool depthwise_ = false;   // the direct depthwise kernel applies
-  DepthwiseTile dw_tile_ = DepthwiseTile::kAuto;  // its float16 NHWC variant, when the tactic fixes one
+  bool small_ = false;       // the short-reduction direct form applies
+  DeviceBuffer w_small_;     // its weights, [taps * C][K] float32
   bool weights_constant_ = false;
   std::unique_ptr<LtGemm> gemm_;     // the GEMM form (1x1 convolutions on NHWC activations)
   cublasLtHandle_t lt_ = nullptr;    // init only: the handle plans are made with

@@ -6,32 +6,42 @@
 
 namespace trtcore::cuda {
 
-std::string ConvKernel::tactic() const {
+std::string ConvKernel::tactic_of(const ConvChoice& c) const {
   const std::string slice = out_pitch_ != channels_ ? "+slice" : "";
-  if (choice_.form == ConvForm::kDepthwise) {
-    const std::string tile = dw_tile_ == DepthwiseTile::kTiled   ? ":tile8"
-                             : dw_tile_ == DepthwiseTile::kPairs ? ":half2"
-                                                                 : "";
+  if (c.form == ConvForm::kDepthwise) {
+    const DepthwiseTile t = c.dw_tile;
+    const std::string tile = t == DepthwiseTile::kTiled   ? ":tile8"
+                             : t == DepthwiseTile::kPairs ? ":half2"
+                             : t == DepthwiseTile::kPixel ? ":pixel8"
+                                                          : "";
     return "dw-direct" + tile + slice;
   }
-  if (choice_.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
-  if (choice_.form == ConvForm::kGraph) return "graph:" + choice_.graph.text();
-  const bool tc = choice_.math == CUDNN_TENSOR_OP_MATH || choice_.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-  std::string t = choice_.layout == ConvLayout::kNhwc ? "nhwc-" : "";
-  t += choice_.form == ConvForm::kFused ? "fused:" : "conv:";
-  t += fwd_algo_name(choice_.algo);
+  if (c.form == ConvForm::kSmall) return "small-direct" + slice;
+  if (c.form == ConvForm::kGemm) return "gemm:" + gemm_->tactic();
+  if (c.form == ConvForm::kGraph) return "graph:" + c.graph.text();
+  const bool tc = c.math == CUDNN_TENSOR_OP_MATH || c.math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+  std::string t = c.layout == ConvLayout::kNhwc ? "nhwc-" : "";
+  t += c.form == ConvForm::kFused ? "fused:" : "conv:";
+  t += fwd_algo_name(c.algo);
   if (tc) t += "+tc";
-  if (choice_.form == ConvForm::kSplit && needs_epilogue()) t += "+epi";
+  if (c.form == ConvForm::kSplit && needs_epilogue()) t += "+epi";
   return t + slice;
 }
 
+std::string ConvKernel::tactic() const { return tactic_of(choice_); }
+
 bool ConvKernel::parse_tactic(const std::string& t) {
+  if (t.substr(0, t.find('+')) == "small-direct") {
+    if (!small_) return false;
+    choice_ = ConvChoice{};
+    choice_.form = ConvForm::kSmall;
+    return true;
+  }
   const size_t colon = t.find(':');
   if (colon == std::string::npos) return false;  // an older plan's string: choose again by heuristic
   const std::string form = t.substr(0, colon);
   std::string rest = t.substr(colon + 1);
   choice_ = ConvChoice{};
-  dw_tile_ = DepthwiseTile::kAuto;
   if (form == "gemm") {
     if (!gemm_possible()) return false;
     make_gemm();
@@ -54,8 +64,10 @@ bool ConvKernel::parse_tactic(const std::string& t) {
   }
   if (form == "dw-direct") {  // a fixed variant; plain "dw-direct" has no colon and is chosen again by heuristic
     const std::string tile = rest.substr(0, rest.find('+'));
-    if (!depthwise_ || (tile != "tile8" && tile != "half2")) return false;
-    dw_tile_ = tile == "tile8" ? DepthwiseTile::kTiled : DepthwiseTile::kPairs;
+    if (!depthwise_ || (tile != "tile8" && tile != "half2" && tile != "pixel8")) return false;
+    choice_.dw_tile = tile == "tile8"    ? DepthwiseTile::kTiled
+                      : tile == "pixel8" ? DepthwiseTile::kPixel
+                                         : DepthwiseTile::kPairs;
     choice_.form = ConvForm::kDepthwise;
     return true;
   }
@@ -80,7 +92,7 @@ bool ConvKernel::parse_tactic(const std::string& t) {
 bool ConvKernel::select(const Node& node, const Graph& g, CudaInitContext& ctx, BatchDescs& d) {
   lt_ = ctx.cublaslt;
   if (ctx.mode == TacticMode::kReuse && parse_tactic(ctx.tactic)) {
-    if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) return true;
+    if (own_kernel(choice_.form) || choice_.form == ConvForm::kGemm) return true;
     if (choice_.form == ConvForm::kGraph) {
       // The stored engine configuration is rebuilt; when this cuDNN no longer offers it, cuDNN's heuristic
       // choice of the legacy algorithms runs instead (the layer's tactic then says so).
@@ -104,7 +116,7 @@ bool ConvKernel::select(const Node& node, const Graph& g, CudaInitContext& ctx, 
 }
 
 bool ConvKernel::choice_valid(CudaInitContext& ctx, const BatchDescs& d) {
-  if (choice_.form == ConvForm::kDepthwise || choice_.form == ConvForm::kGemm) return true;
+  if (own_kernel(choice_.form) || choice_.form == ConvForm::kGemm) return true;
   if (choice_.form == ConvForm::kGraph) return d.graph != nullptr;
   size_t bytes = 0;
   return set_math(choice_.math) &&

@@ -17,7 +17,7 @@ float ConvKernel::time_choice(const ConvChoice& c, BatchDescs& d, ConvArgs a, si
     d.graph = graph_plan(ctx.cudnn, geom_.x_shape[0], c.graph, &why);
     if (!d.graph || d.graph->workspace() > limit) return kInf;
     *scratch = d.graph->workspace();
-  } else if (c.form != ConvForm::kDepthwise && c.form != ConvForm::kGemm) {
+  } else if (!own_kernel(c.form) && c.form != ConvForm::kGemm) {
     if (!set_math(c.math)) return kInf;
     size_t bytes = 0;
     if (workspace_for(ctx.cudnn, d, c.layout, c.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) return kInf;
@@ -110,12 +110,22 @@ std::vector<ConvKernel::Timed> ConvKernel::time_candidates(CudaInitContext& ctx,
   auto add = [&](const ConvChoice& c) {
     size_t scratch = 0;
     const float ms = time_choice(c, d, a, t.limit, ctx, &scratch);
+    ctx.record(tactic_of(c), ms);
     if (ms < std::numeric_limits<float>::infinity()) timed.push_back({c, ms, scratch});
   };
   if (depthwise_) {
     ConvChoice dw;
     dw.form = ConvForm::kDepthwise;
     add(dw);
+    if (depthwise_pixel_possible()) {  // one pixel a thread, beside the size-picked kernel
+      dw.dw_tile = DepthwiseTile::kPixel;
+      add(dw);
+    }
+  }
+  if (small_) {
+    ConvChoice sc;
+    sc.form = ConvForm::kSmall;
+    add(sc);
   }
   if (gemm_possible()) {
     make_gemm();
@@ -195,7 +205,7 @@ bool ConvKernel::tune(const Node& node, const Graph& g, CudaInitContext& ctx, Ba
     keep_graph_plan(max_batch, nullptr);
   }
   if (!found) return false;
-  if (choice_.layout != ConvLayout::kNhwc || choice_.form == ConvForm::kDepthwise)
+  if (choice_.layout != ConvLayout::kNhwc || own_kernel(choice_.form))
     w_nhwc_ = DeviceBuffer();  // the NHWC weight copy is not needed
   return true;
 }

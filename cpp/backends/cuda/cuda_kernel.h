@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "backends/gpu_common.h"
+#include "trtcore/backend.h"
 #include "trtcore/error.h"
 #include "trtcore/graph.h"
 #include "trtcore/options.h"
@@ -147,6 +148,12 @@ struct CudaInitContext {
   int64_t out_slice(size_t k) const { return k < out_slice_channels.size() ? out_slice_channels[k] : 0; }
   // For a Concat: which inputs their producers write in place (so run() skips their copies).
   std::vector<char> in_place_inputs;
+  // kTune: every form timed, with its milliseconds, for the build's report (see LayerInfo::candidates).
+  std::vector<TacticTime> timed;
+  void record(const std::string& tactic, float ms, const std::string& note = "") {
+    const bool ran = ms < 3.0e38f;  // infinite: the form refused the layer
+    timed.push_back({tactic, ran ? double(ms) : -1.0, ran || !note.empty() ? note : "refused"});
+  }
 };
 
 // Per-run state. Handles are already bound to `stream`.

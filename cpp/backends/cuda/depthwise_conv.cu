@@ -180,6 +180,71 @@ __global__ void depthwise_nhwc_tile8_kernel(const __half* __restrict__ x, const 
   }
 }
 
+// Float16, every operand NHWC, channels a multiple of 8, no dilation: a thread computes one output pixel for eight
+// channels (as the NHWC pools do), so a light thread keeps many loads in flight; the filter taps come from L1.
+// A window row's products are summed in float16 pairs (one fused multiply-add for two channels) and each row's sum
+// in float32: converting every operand to float32 took three instructions a product and bounded the kernel.
+template <int K, int S>
+__global__ void depthwise_nhwc_pixel8_kernel(const __half* __restrict__ x, const __half* __restrict__ wt,
+                                             const __half* __restrict__ bias, const __half* __restrict__ z,
+                                             __half* __restrict__ y, DwParams p, int y_pitch, int total) {
+  const int c8n = p.c / 8;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    int t = idx;
+    const int c = (t % c8n) * 8; t /= c8n;
+    const int ow = t % p.ow; t /= p.ow;
+    const int oh = t % p.oh;
+    const int n = t / p.oh;
+    float acc[8];
+#pragma unroll
+    for (int k = 0; k < 8; ++k) acc[k] = 0.f;
+    const __half* xb = x + n * (p.h * p.w * p.c) + c;
+    const int ih0 = oh * S - p.ph, iw0 = ow * S - p.pw;
+#pragma unroll
+    for (int i = 0; i < K; ++i) {
+      const int ih = ih0 + i;
+      if (ih < 0 || ih >= p.h) continue;
+      __half2 row[4];
+#pragma unroll
+      for (int k = 0; k < 4; ++k) row[k] = __float2half2_rn(0.f);
+#pragma unroll
+      for (int j = 0; j < K; ++j) {
+        const int iw = iw0 + j;
+        if (iw < 0 || iw >= p.w) continue;
+        const uint4 xr = *reinterpret_cast<const uint4*>(xb + (ih * p.w + iw) * p.c);
+        const uint4 wr = *reinterpret_cast<const uint4*>(wt + (i * K + j) * p.c + c);
+        const __half2* xv = reinterpret_cast<const __half2*>(&xr);
+        const __half2* wv = reinterpret_cast<const __half2*>(&wr);
+#pragma unroll
+        for (int k = 0; k < 4; ++k) row[k] = __hfma2(xv[k], wv[k], row[k]);
+      }
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        const float2 f = __half22float2(row[k]);
+        acc[2 * k] += f.x, acc[2 * k + 1] += f.y;
+      }
+    }
+    const int pix = (n * p.oh + oh) * p.ow + ow;
+    Half8 b{}, zz{};
+    if (bias) b = load8(bias + c);
+    if (z) zz = load8(z + pix * p.c + c);
+    float r[8];
+#pragma unroll
+    for (int k = 0; k < 8; ++k) r[k] = apply_activation(p.act, acc[k] + (bias ? b.v[k] : 0.f) + (z ? zz.v[k] : 0.f));
+    store8(y + pix * y_pitch + c, r);
+  }
+}
+
+template <int K, int S>
+void launch_pixel8(const DepthwiseShape& s, const DepthwiseArgs& a, const DwParams& p, int y_pitch,
+                   cudaStream_t stream, const std::string& where) {
+  const int64_t total = s.batch * s.out_h * s.out_w * (s.channels / 8);
+  depthwise_nhwc_pixel8_kernel<K, S><<<grid_for(total), kBlockSize, 0, stream>>>(
+      static_cast<const __half*>(a.x), static_cast<const __half*>(a.w), static_cast<const __half*>(a.bias),
+      static_cast<const __half*>(a.z), static_cast<__half*>(a.y), p, y_pitch, int(total));
+  TRTCORE_CUDA_LAUNCH_CHECK(where, (depthwise_nhwc_pixel8_kernel<K, S>));
+}
+
 template <int K, int S>
 void launch_tile8(const DepthwiseShape& s, const DepthwiseArgs& a, const DwParams& p, int y_pitch,
                   cudaStream_t stream, const std::string& where) {
@@ -253,12 +318,18 @@ void launch_depthwise(const DepthwiseShape& s, const DepthwiseArgs& a, const Fus
     // The tiled kernel has a sixteenth of the threads: it wins on large layers (batch 64 and up) and loses when too
     // few threads are left to fill the GPU (batch 1). A tactic may fix the choice (a.tile).
     const int64_t tile_threads = s.batch * s.out_h * ((s.out_w + 3) / 4) * (s.channels / 8);
-    const bool big = a.tile == DepthwiseTile::kTiled  ? true
-                     : a.tile == DepthwiseTile::kPairs ? false
-                                                       : tile_threads >= kTileMinThreads;
+    const bool big = a.tile == DepthwiseTile::kTiled || a.tile == DepthwiseTile::kPixel ? true
+                     : a.tile == DepthwiseTile::kPairs                                 ? false
+                                                                                       : tile_threads >= kTileMinThreads;
     const bool tile8 = big && s.channels % 8 == 0 && pitch % 8 == 0 && aligned(a.x, 16) && aligned(a.w, 16) &&
                        aligned(a.y, 16) && (!a.z || aligned(a.z, 16)) && (!a.bias || aligned(a.bias, 16)) &&
                        s.dilation_h == 1 && s.dilation_w == 1 && s.kernel_h == s.kernel_w && s.stride_h == s.stride_w;
+    if (tile8 && a.tile == DepthwiseTile::kPixel) {
+      if (s.kernel_h == 3 && s.stride_h == 1) return launch_pixel8<3, 1>(s, a, p, int(pitch), stream, where);
+      if (s.kernel_h == 3 && s.stride_h == 2) return launch_pixel8<3, 2>(s, a, p, int(pitch), stream, where);
+      if (s.kernel_h == 5 && s.stride_h == 1) return launch_pixel8<5, 1>(s, a, p, int(pitch), stream, where);
+      if (s.kernel_h == 5 && s.stride_h == 2) return launch_pixel8<5, 2>(s, a, p, int(pitch), stream, where);
+    }
     if (tile8 && s.kernel_h == 3 && s.stride_h == 1) return launch_tile8<3, 1>(s, a, p, int(pitch), stream, where);
     if (tile8 && s.kernel_h == 3 && s.stride_h == 2) return launch_tile8<3, 2>(s, a, p, int(pitch), stream, where);
     if (tile8 && s.kernel_h == 5 && s.stride_h == 1) return launch_tile8<5, 1>(s, a, p, int(pitch), stream, where);

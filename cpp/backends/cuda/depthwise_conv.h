@@ -14,9 +14,11 @@ struct DepthwiseShape {
   int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
 };
 
-// Float16 with every operand NHWC has two kernels: eight channels by four pixels per thread (kTiled) or two
-// channels per thread (kPairs). kAuto picks by layer size at each launch; a plan's tactic may fix one.
-enum class DepthwiseTile { kAuto, kTiled, kPairs };
+// Float16 with every operand NHWC has three kernels: eight channels by four pixels per thread (kTiled), eight
+// channels of one pixel per thread (kPixel: light threads, many loads in flight) or two channels per thread (kPairs).
+// kAuto picks kTiled or kPairs by layer size at each launch; the tuner times kPixel beside it, and a plan's tactic
+// may fix one. kTiled and kPixel need 3x3 or 5x5 windows, equal strides, no dilation and 16-byte alignment.
+enum class DepthwiseTile { kAuto, kTiled, kPairs, kPixel };
 
 struct DepthwiseArgs {
   const void* x = nullptr;

@@ -31,6 +31,7 @@ std::string precision_of(DType t) {
 struct Step {
   size_t node = 0;  // index in graph.nodes
   std::unique_ptr<CudaKernel> kernel;
+  std::vector<TacticTime> timed;  // the forms its build timed
 };
 
 // Everything a run at one batch size needs, built once per batch.
@@ -241,7 +242,7 @@ class CudaExecutable : public Executable {
       std::string precision = s.kernel->precision();
       if (precision.empty()) precision = precision_of(n.outputs.empty() || n.outputs[0] < 0 ? DType::kFloat32
                                                                                           : graph_.value(n.outputs[0]).dtype);
-      out.push_back({n.name, n.layer_label(), precision, s.kernel->tactic(), s.kernel->workspace_size()});
+      out.push_back({n.name, n.layer_label(), precision, s.kernel->tactic(), s.kernel->workspace_size(), s.timed});
     }
     return out;
   }
@@ -339,6 +340,7 @@ class CudaExecutable : public Executable {
         return (*constants_)[size_t(id)].get();
       };
       s.kernel->init(n, graph_, ctx);
+      s.timed = std::move(ctx.timed);
       // A producer that declined its planned Concat slice writes a buffer of its own; the Concat copies it.
       for (int v : n.outputs)
         if (v >= 0 && plan_.slices[size_t(v)].concat >= 0 && s.kernel->output_slice() == 0)

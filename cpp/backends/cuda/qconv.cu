@@ -131,7 +131,8 @@ std::string QConvKernel::tactic() const {
     case QConvTactic::kLt: return "i8-lt:" + lt_.tactic();
     case QConvTactic::kGraph: return "i8-graph:" + graph_cfg_.text();
     case QConvTactic::kCutlass: return "i8-cutlass:" + cutlass_int8_config_name(cutlass_config_);
-    case QConvTactic::kDepthwise: return dw_form_ == DwForm::kTile8 ? "i8-dw8" : "i8-dw4";
+    case QConvTactic::kDepthwise:
+      return dw_form_ == DwForm::kTile8 ? "i8-dw8" : dw_form_ == DwForm::kPixel8 ? "i8-dw8p" : "i8-dw4";
     case QConvTactic::kCutlassConv: return "i8-cutlass-conv:" + cutlass_conv_config_name(cutlass_conv_config_);
     default: return "i8-direct";
   }
@@ -232,9 +233,10 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       tactic_ = QConvTactic::kLt;
     } else if (ctx.tactic.rfind("i8-cutlass:", 0) == 0 && reuse_cutlass(node, g, ctx, ctx.tactic.substr(11))) {
       tactic_ = QConvTactic::kCutlass;
-    } else if ((ctx.tactic == "i8-dw4" && dw_eligible(ctx)) || (ctx.tactic == "i8-dw8" && dw8_eligible(ctx))) {
+    } else if ((ctx.tactic == "i8-dw4" && dw_eligible(ctx)) ||
+               ((ctx.tactic == "i8-dw8" || ctx.tactic == "i8-dw8p") && dw8_eligible(ctx))) {
       prepare_dw(node, g);
-      dw_form_ = ctx.tactic == "i8-dw8" ? DwForm::kTile8 : DwForm::kQuad;
+      dw_form_ = ctx.tactic == "i8-dw8" ? DwForm::kTile8 : ctx.tactic == "i8-dw8p" ? DwForm::kPixel8 : DwForm::kQuad;
       tactic_ = QConvTactic::kDepthwise;
     } else if (ctx.tactic.rfind("i8-cutlass-conv:", 0) == 0 &&
                reuse_cutlass_conv(node, g, ctx, ctx.tactic.substr(16))) {
@@ -257,15 +259,20 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
   }
   const std::vector<TensorView> outs{TensorView{y.dtype, y.shape, yb.get()}};
   float best = time_ms([&] { launch_direct(ins, outs, ctx.stream); }, ctx.stream);
+  ctx.record("i8-direct", best);
   if (dw_eligible(ctx)) {
     prepare_dw(node, g);
     DwForm fastest = DwForm::kQuad;
+    dw_form_ = DwForm::kQuad;
     float dw = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
-    if (dw8_eligible(ctx)) {
-      dw_form_ = DwForm::kTile8;
-      const float dw8 = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
-      if (dw8 < dw) dw = dw8, fastest = DwForm::kTile8;
-    }
+    ctx.record("i8-dw4", dw);
+    if (dw8_eligible(ctx))
+      for (DwForm form : {DwForm::kTile8, DwForm::kPixel8}) {
+        dw_form_ = form;
+        const float ms = time_ms([&] { launch_dw(ins, outs, ctx.stream); }, ctx.stream);
+        ctx.record(form == DwForm::kTile8 ? "i8-dw8" : "i8-dw8p", ms);
+        if (ms < dw) dw = ms, fastest = form;
+      }
     dw_form_ = fastest;
     if (dw < best) best = dw, tactic_ = QConvTactic::kDepthwise;
     else dw_weights_.reset();
@@ -284,6 +291,7 @@ void QConvKernel::init(const Node& node, const Graph& g, CudaInitContext& ctx) {
       DeviceBuffer wsb(LtGemm::kWorkspaceBytes, where_ + " (tuning workspace)");
       const float gemm =
           time_ms([&] { run_lt(ins, outs, wsb.get(), wsb.bytes(), ctx.cublaslt, ctx.stream); }, ctx.stream);
+      ctx.record("i8-lt:" + lt_.tactic(), gemm);
       if (gemm < best) best = gemm, tactic_ = QConvTactic::kLt;
     }
   }

@@ -41,25 +41,39 @@ float QConvKernel::tune_cutlass_form(const CutlassForm& form, CudaInitContext& c
   const void* r = has_residual_ ? ins[9].data : nullptr;
   std::vector<std::pair<float, int>> timed;
   for (int config = 0; config < form.count; ++config) {
-    if (!form.prepare(config).empty()) continue;  // a configuration that does not take this layer
+    const std::string refused = form.prepare(config);
+    if (!refused.empty()) {  // a configuration that does not take this layer
+      ctx.record(form.tactic(config), kNone, "refused: " + refused);
+      continue;
+    }
     const size_t ws_bytes = form.workspace(config);
-    if (ws_bytes > ctx.workspace_limit) continue;
+    if (ws_bytes > ctx.workspace_limit) {
+      ctx.record(form.tactic(config), kNone, "refused: scratch over the workspace limit");
+      continue;
+    }
     DeviceBuffer ws(ws_bytes, where_ + " (CUTLASS workspace)");
     const auto enqueue = [&] { return form.run(config, ins[0].data, r, outs[0].data, ws.get(), ctx.stream); };
-    if (!enqueue().empty() || cudaStreamSynchronize(ctx.stream) != cudaSuccess) {
+    const std::string failed = enqueue();
+    if (!failed.empty() || cudaStreamSynchronize(ctx.stream) != cudaSuccess) {
       static_cast<void>(cudaGetLastError());
+      ctx.record(form.tactic(config), kNone, "failed: " + (failed.empty() ? std::string("launch") : failed));
       continue;
     }
     timed.emplace_back(time_ms([&] { static_cast<void>(enqueue()); }, ctx.stream), config);
   }
   // the fastest configuration whose output agrees with the direct form's (one check for a correct kernel)
   std::sort(timed.begin(), timed.end());
+  float best = kNone;
   for (const auto& [ms, config] : timed) {
-    if (!cutlass_form_matches(form, config, ctx)) continue;
-    *chosen = config;
-    return ms;
+    if (best == kNone && cutlass_form_matches(form, config, ctx)) {
+      *chosen = config;
+      best = ms;
+      ctx.record(form.tactic(config), ms);
+    } else {
+      ctx.record(form.tactic(config), ms, best == kNone ? "output differs from the direct form's" : "");
+    }
   }
-  return kNone;
+  return best;
 }
 
 // ---- the int8 GEMM: 1x1, stride-1 convolutions ----
@@ -93,6 +107,7 @@ QConvKernel::CutlassForm QConvKernel::cutlass_gemm_form(int64_t batch) const {
                                                 const_cast<void*>(lt_weights_), batch);
   CutlassForm f;
   f.count = cutlass_int8_config_count();
+  f.tactic = [](int config) { return "i8-cutlass:" + cutlass_int8_config_name(config); };
   f.prepare = [shape](int config) { return cutlass_int8_prepare(config, shape); };
   f.workspace = [shape](int config) { return cutlass_int8_workspace(config, shape); };
   f.run = [this, batch](int config, const void* x, const void* r, void* y, void* ws, cudaStream_t stream) {
@@ -182,6 +197,7 @@ QConvKernel::CutlassForm QConvKernel::cutlass_conv_form(int64_t batch) const {
       cutlass_conv_problem(stand_in, has_residual_ ? stand_in : nullptr, const_cast<void*>(stand_in), batch);
   CutlassForm f;
   f.count = cutlass_conv_config_count();
+  f.tactic = [](int config) { return "i8-cutlass-conv:" + cutlass_conv_config_name(config); };
   f.prepare = [shape](int config) { return cutlass_conv_prepare(config, shape); };
   f.workspace = [shape](int config) { return cutlass_conv_workspace(config, shape); };
   f.run = [this, batch](int config, const void* x, const void* r, void* y, void* ws, cudaStream_t stream) {
@@ -192,7 +208,11 @@ QConvKernel::CutlassForm QConvKernel::cutlass_conv_form(int64_t batch) const {
 
 float QConvKernel::tune_cutlass_conv(const Node& node, const Graph& g, CudaInitContext& ctx,
                                      const std::vector<TensorView>& ins, const std::vector<TensorView>& outs) {
-  if (!cutlass_conv_eligible(node, g, ctx)) return kNone;
+  if (!cutlass_conv_eligible(node, g, ctx)) {
+    if (cutlass_conv_config_count() > 0 && ctx.sm_major == 9)
+      ctx.record("i8-cutlass-conv", kNone, "refused: needs ungrouped int8 NHWC in and out, channels in sixteens");
+    return kNone;
+  }
   prepare_gemm_epilogue(node, g, ctx);
   TRTCORE_CUDA_CHECK(where_, cudaDeviceGetAttribute(&sm_count_, cudaDevAttrMultiProcessorCount, ctx.device));
   const CutlassForm form = cutlass_conv_form(max_batch_);

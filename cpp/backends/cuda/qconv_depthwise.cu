@@ -3,7 +3,8 @@
 // read and write one byte per element instead of dequantizing to float16 and back.
 // - "i8-dw4": four channels a thread (one 4-byte load per tap of the input and of the weights, stored [tap][channel]);
 // - "i8-dw8": eight channels (one 8-byte load) by four neighbouring outputs of a row a thread, so each input pixel
-//   loaded serves every tap and output that reads it (3x3 and 5x5 windows, stride 1 or 2).
+//   loaded serves every tap and output that reads it (3x3 and 5x5 windows, stride 1 or 2);
+// - "i8-dw8p": eight channels of one output pixel a thread, the same windows (light threads, many loads in flight).
 #include <cuda_fp16.h>
 
 #include <cstdint>
@@ -13,6 +14,12 @@
 
 namespace trtcore::cuda {
 namespace {
+
+// The pixel form's weights for four channels, as int32 words: for each group q of four taps, a word per channel
+// holding its taps 4q..4q+3; a word per channel with its last tap in byte c (the rest zero); the four weight sums.
+constexpr int dw_pack_words(int window) { return (window * window / 4) * 4 + 8; }
+// where they start in the depthwise weights buffer: after the [taps][K] bytes, 16-byte aligned
+constexpr int64_t dw_pack_offset(int64_t taps, int64_t k) { return (taps * k + 15) / 16 * 16; }
 
 template <class Y> __device__ __forceinline__ Y dw_store(float v, const QConvEpilogue& e);
 template <> __device__ __forceinline__ int8_t dw_store<int8_t>(float v, const QConvEpilogue& e) {
@@ -137,6 +144,88 @@ __global__ void qconv_dw8_kernel(const int8_t* __restrict__ x, const int8_t* __r
   }
 }
 
+// Four channels' taps 4g..4g+3 (one word per tap, a byte per channel) as four words of one channel's four taps,
+// so one dp4a multiplies four taps of a channel: eight byte permutes for sixteen products.
+__device__ __forceinline__ void taps_by_channel(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, int32_t* t) {
+  const uint32_t lo01 = __byte_perm(x0, x1, 0x5140), hi01 = __byte_perm(x0, x1, 0x7362);
+  const uint32_t lo23 = __byte_perm(x2, x3, 0x5140), hi23 = __byte_perm(x2, x3, 0x7362);
+  t[0] = int32_t(__byte_perm(lo01, lo23, 0x5410));
+  t[1] = int32_t(__byte_perm(lo01, lo23, 0x7632));
+  t[2] = int32_t(__byte_perm(hi01, hi23, 0x5410));
+  t[3] = int32_t(__byte_perm(hi01, hi23, 0x7632));
+}
+
+// One output pixel for eight channels a thread (as the NHWC pools do): light threads keep many loads in flight.
+// Products are dp4a over four taps of a channel (weights packed that way by prepare_dw, see kDwPackWords): the
+// byte-by-byte form spent four integer instructions a product and ran at a third of the memory bandwidth.
+template <int K, int S, class Y>
+__global__ void qconv_dw8_pixel_kernel(const int8_t* __restrict__ x, const int32_t* __restrict__ wp,
+                                       Y* __restrict__ y, QConvGeom g, QConvEpilogue e, int total) {
+  constexpr int kTaps = K * K, kGroups = kTaps / 4, kWords = dw_pack_words(K);
+  static_assert(kTaps % 4 == 1, "one tap after the groups of four");
+  const int c8n = g.k / 8;
+  const int xh = int(g.xs.h), xw = int(g.xs.w);
+  const uint32_t pad = uint32_t(uint8_t(int8_t(e.x_zp))) * 0x01010101u;  // padding reads the zero point
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    int t = idx;
+    const int k = (t % c8n) * 8;
+    t /= c8n;
+    const int ox = t % g.ow;
+    t /= g.ow;
+    const int oy = t % g.oh, n = t / g.oh;
+    const int8_t* xb = x + int64_t(n) * g.xs.n + k;
+    const int iy0 = oy * S - g.ph, ix0 = ox * S - g.pw;
+    uint2 xr[kTaps];
+#pragma unroll
+    for (int a = 0; a < K; ++a)
+#pragma unroll
+      for (int b = 0; b < K; ++b) {
+        const int iy = iy0 + a, ix = ix0 + b;
+        xr[a * K + b] = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w
+                            ? *reinterpret_cast<const uint2*>(xb + iy * xh + ix * xw)
+                            : make_uint2(pad, pad);
+      }
+    int32_t acc[8];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {  // the two quads of channels
+      int32_t wv[kWords];
+      const int4* wq = reinterpret_cast<const int4*>(wp + (k / 4 + h) * kWords);
+#pragma unroll
+      for (int i = 0; i < kWords / 4; ++i) {
+        const int4 v = wq[i];
+        wv[4 * i] = v.x, wv[4 * i + 1] = v.y, wv[4 * i + 2] = v.z, wv[4 * i + 3] = v.w;
+      }
+#pragma unroll
+      for (int c = 0; c < 4; ++c) acc[4 * h + c] = -e.x_zp * wv[4 * kGroups + 4 + c];  // minus zp times the weights' sum
+#pragma unroll
+      for (int q = 0; q < kGroups; ++q) {
+        int32_t tc[4];
+        taps_by_channel(h ? xr[4 * q].y : xr[4 * q].x, h ? xr[4 * q + 1].y : xr[4 * q + 1].x,
+                        h ? xr[4 * q + 2].y : xr[4 * q + 2].x, h ? xr[4 * q + 3].y : xr[4 * q + 3].x, tc);
+#pragma unroll
+        for (int c = 0; c < 4; ++c) acc[4 * h + c] = __dp4a(tc[c], wv[4 * q + c], acc[4 * h + c]);
+      }
+      const int32_t last = int32_t(h ? xr[kTaps - 1].y : xr[kTaps - 1].x);
+#pragma unroll
+      for (int c = 0; c < 4; ++c) acc[4 * h + c] = __dp4a(last, wv[4 * kGroups + c], acc[4 * h + c]);  // byte c only
+    }
+    float v[8];
+#pragma unroll
+    for (int c = 0; c < 8; ++c)
+      v[c] = apply_activation(e.act, float(acc[c]) * e.mult[k + c] + (e.bias ? e.bias[k + c] : 0.f));
+    dw8_store<Y>(y + int64_t(n) * g.ys.n + int64_t(oy) * g.ys.h + int64_t(ox) * g.ys.w + k, v, e);
+  }
+}
+
+template <int K, int S, class Y>
+void launch_dw8_pixel(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e,
+                      int64_t batch, cudaStream_t stream, const std::string& where) {
+  const int64_t total = batch * g.oh * g.ow * (g.k / 8);
+  const int32_t* packed = reinterpret_cast<const int32_t*>(w + dw_pack_offset(g.kh * g.kw, g.k));
+  qconv_dw8_pixel_kernel<K, S, Y><<<grid_for(total), kBlockSize, 0, stream>>>(x, packed, y, g, e, int(total));
+  TRTCORE_CUDA_LAUNCH_CHECK(where, (qconv_dw8_pixel_kernel<K, S, Y>));
+}
+
 template <int K, int S, class Y>
 void launch_dw8(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e, int64_t batch,
                 cudaStream_t stream, const std::string& where) {
@@ -146,8 +235,14 @@ void launch_dw8(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, cons
 }
 
 template <class Y>
-void launch_dw8_typed(const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e,
+void launch_dw8_typed(bool pixel, const int8_t* x, const int8_t* w, Y* y, const QConvGeom& g, const QConvEpilogue& e,
                       int64_t batch, cudaStream_t stream, const std::string& where) {
+  if (pixel) {
+    if (g.kh == 3 && g.sh == 1) return launch_dw8_pixel<3, 1>(x, w, y, g, e, batch, stream, where);
+    if (g.kh == 3 && g.sh == 2) return launch_dw8_pixel<3, 2>(x, w, y, g, e, batch, stream, where);
+    if (g.kh == 5 && g.sh == 1) return launch_dw8_pixel<5, 1>(x, w, y, g, e, batch, stream, where);
+    return launch_dw8_pixel<5, 2>(x, w, y, g, e, batch, stream, where);
+  }
   if (g.kh == 3 && g.sh == 1) return launch_dw8<3, 1>(x, w, y, g, e, batch, stream, where);
   if (g.kh == 3 && g.sh == 2) return launch_dw8<3, 2>(x, w, y, g, e, batch, stream, where);
   if (g.kh == 5 && g.sh == 1) return launch_dw8<5, 1>(x, w, y, g, e, batch, stream, where);
@@ -166,13 +261,30 @@ bool QConvKernel::dw_eligible(const CudaInitContext& ctx) const {
          ctx.in_layout(0) == Layout::kNHWC && ctx.out_layout(0) == Layout::kNHWC;
 }
 
-// Weights [K][taps] (packed_'s order for one channel per group) as [taps][K], so four channels' tap is one load.
+// Weights [K][taps] (packed_'s order for one channel per group) as [taps][K], so four channels' tap is one load;
+// for 3x3 and 5x5 windows the pixel form's dp4a words follow (dw_pack_words).
 void QConvKernel::prepare_dw(const Node& node, const Graph& g) {
   const int8_t* wsrc = g.value(node.inputs[3]).constant->data<int8_t>();
   const int64_t taps = int64_t(geom_.kh) * geom_.kw;
   std::vector<int8_t> by_tap(size_t(taps * geom_.k));
   for (int64_t k = 0; k < geom_.k; ++k)
     for (int64_t t = 0; t < taps; ++t) by_tap[size_t(t * geom_.k + k)] = wsrc[k * taps + t];
+  if (geom_.kh == geom_.kw && (geom_.kh == 3 || geom_.kh == 5)) {  // the pixel form's dp4a words after them
+    const int words = dw_pack_words(geom_.kh), groups = int(taps / 4);
+    by_tap.resize(size_t(dw_pack_offset(taps, geom_.k)), 0);
+    std::vector<int32_t> packed(size_t(geom_.k / 4 * words), 0);
+    for (int64_t k = 0; k < geom_.k; ++k) {
+      int32_t* quad = packed.data() + k / 4 * words;
+      const int c = int(k % 4);
+      const int8_t* wk = wsrc + k * taps;
+      for (int q = 0; q < groups; ++q)
+        for (int j = 0; j < 4; ++j) quad[4 * q + c] |= int32_t(uint32_t(uint8_t(wk[4 * q + j])) << (8 * j));
+      quad[4 * groups + c] = int32_t(uint32_t(uint8_t(wk[taps - 1])) << (8 * c));
+      for (int64_t t = 0; t < taps; ++t) quad[4 * groups + 4 + c] += wk[t];
+    }
+    const auto* bytes = reinterpret_cast<const int8_t*>(packed.data());
+    by_tap.insert(by_tap.end(), bytes, bytes + packed.size() * sizeof(int32_t));
+  }
   dw_weights_ = upload(by_tap.data(), by_tap.size(), where_ + " (depthwise weights by tap)");
 }
 
@@ -190,17 +302,18 @@ void QConvKernel::launch_dw(const std::vector<TensorView>& in, const std::vector
   const int8_t* x = static_cast<const int8_t*>(in[0].data);
   const int64_t batch = in[0].shape[0];
   // The tiled form's 32-bit indices and 8-byte accesses; anything else (never a planned buffer) takes the quad form.
-  if (dw_form_ == DwForm::kTile8 && out[0].numel() < INT32_MAX && in[0].numel() < INT32_MAX && aligned(x, 8) &&
-      aligned(out[0].data, 8)) {
+  const bool pixel = dw_form_ == DwForm::kPixel8;
+  if ((dw_form_ == DwForm::kTile8 || pixel) && out[0].numel() < INT32_MAX && in[0].numel() < INT32_MAX &&
+      aligned(x, 8) && aligned(out[0].data, 8)) {
     switch (y_type_) {
       case DType::kInt8:
-        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<int8_t*>(out[0].data), geom_, epi_, batch,
+        return launch_dw8_typed(pixel, x, dw_weights_.as<int8_t>(), static_cast<int8_t*>(out[0].data), geom_, epi_, batch,
                                 stream, where_);
       case DType::kFloat16:
-        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<__half*>(out[0].data), geom_, epi_, batch,
+        return launch_dw8_typed(pixel, x, dw_weights_.as<int8_t>(), static_cast<__half*>(out[0].data), geom_, epi_, batch,
                                 stream, where_);
       default:
-        return launch_dw8_typed(x, dw_weights_.as<int8_t>(), static_cast<float*>(out[0].data), geom_, epi_, batch,
+        return launch_dw8_typed(pixel, x, dw_weights_.as<int8_t>(), static_cast<float*>(out[0].data), geom_, epi_, batch,
                                 stream, where_);
     }
   }

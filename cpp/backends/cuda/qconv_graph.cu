@@ -156,7 +156,10 @@ float QConvKernel::tune_graph(const Node& node, const Graph& g, CudaInitContext&
       continue;
     }
     const float ms = time_ms([&] { static_cast<void>(plan->execute(ctx.cudnn, p)); }, ctx.stream);
-    if (ms < best && graph_matches(plan, ctx)) {
+    const bool faster = ms < best;
+    const bool matches = faster && graph_matches(plan, ctx);
+    ctx.record("i8-graph:" + cfg.text(), ms, faster && !matches ? "output differs from the direct form's" : "");
+    if (matches) {
       best = ms;
       graph_cfg_ = cfg;
     }

@@ -60,8 +60,9 @@ inline bool is_float(DType t) { return t == DType::kFloat32 || t == DType::kFloa
 inline bool present(const Node& n, size_t k) { return k < n.inputs.size() && n.inputs[k] >= 0; }
 }  // namespace qconv
 
-// The depthwise tactic's kernels: four channels a thread (i8-dw4), or eight channels by four outputs (i8-dw8).
-enum class DwForm { kQuad, kTile8 };
+// The depthwise tactic's kernels: four channels a thread (i8-dw4), eight channels by four outputs (i8-dw8), or eight
+// channels of one output (i8-dw8p).
+enum class DwForm { kQuad, kTile8, kPixel8 };
 
 enum class QConvTactic { kDirect, kLt, kGraph, kCutlass, kDepthwise, kCutlassConv };
 
@@ -100,6 +101,7 @@ class QConvKernel : public CudaKernel {
   // A form's configurations as the tuner sees them, on the tuning or the check's operands.
   struct CutlassForm {
     int count = 0;
+    std::function<std::string(int config)> tactic;   // the tactic text of a configuration
     std::function<std::string(int config)> prepare;  // "" when the configuration takes the layer
     std::function<size_t(int config)> workspace;
     std::function<std::string(int config, const void* x, const void* r, void* y, void* ws, cudaStream_t)> run;
@@ -174,7 +176,7 @@ class QConvKernel : public CudaKernel {
   int cutlass_config_ = -1;   // index into cutlass_gemm.h's configurations
   int sm_count_ = 0;
   size_t cutlass_ws_ = 0;     // the chosen configuration's scratch at the maximum batch
-  DeviceBuffer dw_weights_;   // the depthwise form's weights, [taps][K]
+  DeviceBuffer dw_weights_;   // the depthwise forms' weights, [taps][K], then the pixel form's dp4a words
   DwForm dw_form_ = DwForm::kQuad;
   int cutlass_conv_config_ = -1;  // index into cutlass_conv.h's configurations
   size_t cutlass_conv_ws_ = 0;

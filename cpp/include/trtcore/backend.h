@@ -20,12 +20,22 @@ struct MemoryReport {
   size_t total() const { return weights_bytes + activations_bytes + workspace_bytes; }
 };
 
+// One form a backend timed for a layer while building (trtexec --verbose's tactic timing lines).
+struct TacticTime {
+  std::string tactic;
+  double ms = 0;     // per call; negative when the form was not timed or not kept
+  std::string note;  // why not ("refused: ...", "output differs from the reference form")
+};
+
 struct LayerInfo {
   std::string name;       // node name
   std::string op;         // op (with fusions, e.g. "Conv+Add+Relu")
   std::string precision;  // "fp32", "tf32", "fp16", "int8"
   std::string tactic;     // chosen algorithm, "" if none
   size_t workspace_bytes = 0;  // scratch its tactic needs (the shared workspace is the largest of these)
+  // The forms timed for it by this build, in the order timed (empty when the tactic came from a plan or a timing
+  // cache, or the backend does not time).
+  std::vector<TacticTime> candidates;
 };
 
 struct IterationTiming {
