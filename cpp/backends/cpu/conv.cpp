@@ -5,6 +5,7 @@
 // tasks taken dynamically, so a thread that is descheduled does not hold the others back.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "backends/cpu/cpu_kernel.h"
@@ -85,6 +86,12 @@ class ConvKernel : public CpuKernel {
       matrix_vector(geo, batch, c, m, x.as<float>(), w, bias, residual, y, ctx.threads);
       return;
     }
+    // Pointwise convolutions on images of a few pixels (late in mobile nets): one GEMM with the whole batch as its
+    // columns, so the weights are read once instead of once an image and the column panels are full.
+    if (group_ == 1 && batch > 1 && osz < gemm_panel_width() * 8 && pointwise(geo)) {
+      batch_as_columns(geo, batch, c, m, x.as<float>(), w, bias, residual, y, ctx.threads);
+      return;
+    }
     implicit_gemm(geo, batch, c, m, x.as<float>(), w, bias, residual, y, ctx.threads);
   }
 
@@ -115,6 +122,38 @@ class ConvKernel : public CpuKernel {
     out.reserve(size_t(group_));
     for (int64_t gi = 0; gi < group_; ++gi) out.emplace_back(Transpose::kNo, mg, ksz, w + gi * mg * ksz, ksz);
     return out;
+  }
+
+  static bool pointwise(const Geometry3& g) {
+    for (int i = 0; i < 3; ++i)
+      if (g.k[i] != 1 || g.s[i] != 1 || g.p[i] != 0 || g.in[i] != g.out[i]) return false;
+    return true;
+  }
+
+  // The batch's [n][channel][pixel] planes as one [channel][n * pixel] image of one row, convolved by the same 1x1
+  // filters (implicit_gemm on batch 1), then put back; the residual goes the same way.
+  void batch_as_columns(const Geometry3& geo, int64_t batch, int64_t c, int64_t m, const float* x, const float* w,
+                        const float* bias, const float* residual, float* y, int threads) const {
+    const int64_t osz = geo.out_size(), cols = batch * osz;
+    Geometry3 flat = geo;
+    for (int i = 0; i < 3; ++i) flat.in[i] = flat.out[i] = 1;
+    flat.in[2] = flat.out[2] = cols;
+    thread_local std::vector<float> buf;  // apart from shared_scratch, which implicit_gemm uses
+    const int64_t need = (c + m + (residual ? m : 0)) * cols;
+    if (buf.size() < size_t(need)) buf.resize(size_t(need));
+    float* xm = buf.data();
+    float* ym = xm + c * cols;
+    float* rm = residual ? ym + m * cols : nullptr;
+    const size_t plane = size_t(osz) * sizeof(float);
+    const auto to_columns = [&](const float* src, int64_t ch, float* dst) {
+      for (int64_t n = 0; n < batch; ++n)
+        for (int64_t k = 0; k < ch; ++k) std::memcpy(dst + k * cols + n * osz, src + (n * ch + k) * osz, plane);
+    };
+    to_columns(x, c, xm);
+    if (residual) to_columns(residual, m, rm);
+    implicit_gemm(flat, 1, c, m, xm, w, bias, rm, ym, threads);
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t k = 0; k < m; ++k) std::memcpy(y + (n * m + k) * osz, ym + k * cols + n * osz, plane);
   }
 
   // y = W x per image and group, x being the patch of the single output position.
@@ -208,7 +247,7 @@ class ConvKernel : public CpuKernel {
                  const float* bias, const float* residual, float* y, int threads) const {
     const int64_t m = c * mult, planes = batch * m, osz = g.out_size();
     const int nt = threads > 1 ? threads : 1;
-    const bool parallel = nt > 1 && planes * osz * g.k_size() >= kMinParallelMacs;
+    const bool parallel = nt > 1 && planes * osz * g.k_size() >= kMinParallelWindowMacs;
     const int64_t tasks = parallel ? std::min<int64_t>(planes, 8 * nt) : 1;
     parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
       for (int64_t nm = planes * t / tasks; nm < planes * (t + 1) / tasks; ++nm) {

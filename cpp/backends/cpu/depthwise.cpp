@@ -155,8 +155,10 @@ bool depthwise_blocked_suits(const Geometry3& g) {
   return g.in[0] == 1 && g.k[0] == 1;
 }
 
+// Not 1x1 windows of four or more channels: the GEMM runs them 3-4x faster (8 -> 48 channels at 32x32, batch 8:
+// 0.054 against 0.20 ms), as it does 1x1 convolutions of more channels.
 bool small_taps_suits(const Geometry3& g, int64_t group, int64_t c) {
-  return group == 1 && g.in[0] == 1 && g.k[0] == 1 && c * g.k_size() <= kSmallTapsMax;
+  return group == 1 && g.in[0] == 1 && g.k[0] == 1 && c * g.k_size() <= kSmallTapsMax && (g.k_size() > 1 || c < 4);
 }
 
 void small_taps_conv(const Geometry3& g, int64_t batch, int64_t c, int64_t m, const float* x, const float* packed,
@@ -189,7 +191,7 @@ void depthwise_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mul
   const int64_t rows = std::max<int64_t>(1, std::min(OH, budget / per_row));
   const int64_t bands = (OH + rows - 1) / rows, tasks = batch * blocks * bands;
   const int nt = threads > 1 ? threads : 1;
-  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * g.k_size() >= kMinParallelMacs;
+  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * g.k_size() >= kMinParallelWindowMacs;
   parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
     const int64_t band = t % bands, u = t / bands, oh0 = band * OH / bands, oh1 = (band + 1) * OH / bands;
     block(g, c, mult, u / blocks, u % blocks, oh0, oh1, x, packed, bias, residual, act, y);

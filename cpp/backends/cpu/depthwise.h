@@ -28,7 +28,8 @@ void depthwise_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mul
                        const float* packed, const float* bias, const float* residual, const FusedActivation& act, float* y,
                        int threads);
 
-// A dense 2-d conv (group 1) with at most kSmallTapsMax taps per output; same epilogue contract as above.
+// A dense 2-d conv (group 1) with at most kSmallTapsMax taps per output (1x1 only below four channels); same
+// epilogue contract as above.
 bool small_taps_suits(const Geometry3& g, int64_t group, int64_t c);
 void small_taps_conv(const Geometry3& g, int64_t batch, int64_t c, int64_t m, const float* x, const float* packed,
                      const float* bias, const float* residual, const FusedActivation& act, float* y, int threads);

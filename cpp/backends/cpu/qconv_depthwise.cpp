@@ -81,7 +81,7 @@ void run_blocked(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, con
   const int64_t rows = std::max<int64_t>(1, std::min(OH, budget / per_row));
   const int64_t bands = (OH + rows - 1) / rows, tasks = batch * blocks * bands;
   const int nt = threads > 1 ? threads : 1;
-  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * g.k_size() >= kMinParallelMacs;
+  const bool parallel = nt > 1 && tasks > 1 && batch * m * g.out_size() * g.k_size() >= kMinParallelWindowMacs;
   parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
     const int64_t band = t % bands, u = t / bands, oh0 = band * OH / bands, oh1 = (band + 1) * OH / bands;
     block(g, c, mult, u / blocks, u % blocks, oh0, oh1, x, x_signed, x_zp, packed, ep);
@@ -131,7 +131,7 @@ void run_planes(const Geometry3& g, int64_t batch, int64_t c, int64_t mult, cons
                 int32_t x_zp, const float* w, const QConvEpilogue& ep, int threads) {
   const int64_t planes = batch * c * mult;
   const int nt = threads > 1 ? threads : 1;
-  const bool parallel = nt > 1 && planes * g.out_size() * g.k_size() >= kMinParallelMacs;
+  const bool parallel = nt > 1 && planes * g.out_size() * g.k_size() >= kMinParallelWindowMacs;
   const int64_t tasks = parallel ? std::min<int64_t>(planes, 8 * nt) : 1;
   parallel_tasks(parallel ? nt : 1, tasks, [&](int64_t t) {
     for (int64_t nm = planes * t / tasks; nm < planes * (t + 1) / tasks; ++nm) {

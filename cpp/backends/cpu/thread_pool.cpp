@@ -12,6 +12,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
 
 namespace trtcore::cpu {
 namespace {
@@ -40,7 +44,13 @@ class TaskPool {
     }
     const uint64_t gen = generation(state_.load(std::memory_order_relaxed)) + 1;
     // a new worker starts from the generation before this call, so it cannot miss this call
-    while (int(workers_.size()) < threads - 1) workers_.emplace_back([this, gen] { work(gen - 1); });
+    while (int(workers_.size()) < threads - 1) {
+      const int index = int(workers_.size()) + 1;  // the caller is participant 0
+      workers_.emplace_back([this, gen, index, threads] {
+        pin_to_own_cpu(index, threads);
+        work(gen - 1);
+      });
+    }
     task_ = &task;
     total_ = tasks;
     next_.store(0, std::memory_order_relaxed);
@@ -73,6 +83,27 @@ class TaskPool {
   static uint64_t seats(uint64_t s) { return (s >> kSeatShift) & kFieldMask; }
   static uint64_t joined(uint64_t s) { return s & kFieldMask; }
 
+  // When the pool spans every CPU this process may use, worker k stays on the k-th: left to the scheduler, a woken
+  // worker is often placed on its waker's CPU, and the two then take turns on one core while another idles
+  // (measured on a 2-core VM: as slow as one thread). The caller is not pinned; it moves off a busy CPU. A pool
+  // on fewer CPUs is not pinned, so processes sharing a machine do not pile onto the same ones.
+  static void pin_to_own_cpu(int index, int threads) {
+#if defined(__linux__)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || CPU_COUNT(&allowed) != threads) return;
+    for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (!CPU_ISSET(cpu, &allowed) || seen++ != index) continue;
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      pthread_setaffinity_np(pthread_self(), sizeof(one), &one);  // best effort: a refusal leaves it unpinned
+      return;
+    }
+#else
+    (void)index, (void)threads;
+#endif
+  }
+
   static void relax() {
 #if defined(__x86_64__) || defined(__i386__)
     _mm_pause();
@@ -91,6 +122,8 @@ class TaskPool {
         relax();
       }
       if (std::chrono::steady_clock::now() >= deadline) return done();
+      // a thread that waits on this one may share its core (a woken worker is often placed beside its waker)
+      std::this_thread::yield();
     }
   }
 

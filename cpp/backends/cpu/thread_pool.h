@@ -16,5 +16,8 @@ void parallel_tasks(int threads, int64_t tasks, const std::function<void(int64_t
 // Multiply-adds below which a conv or GEMM stays on the calling thread: handing work to a second thread costs
 // microseconds (more on a busy machine), as much as the product itself at this size.
 constexpr int64_t kMinParallelMacs = int64_t(1) << 20;
+// The same for per-channel window ops (depthwise convolutions): a multiply-add there costs ten times a GEMM's
+// (shuffles, unaligned loads, one weight per channel), so a layer of 256k of them already takes tens of microseconds.
+constexpr int64_t kMinParallelWindowMacs = int64_t(1) << 18;
 
 }  // namespace trtcore::cpu
