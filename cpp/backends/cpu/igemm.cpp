@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -62,9 +63,8 @@ void rows_portable(const int8_t* a, int64_t k4, Quads b, int64_t rows, int64_t c
 // Six rows x NV 16-column vectors in named accumulators (an array of vectors would be spilled to the stack); each
 // k quad loads NV vectors and broadcasts six weight words. Fewer vectors serve small planes (a 4x4 plane fills
 // one), whose unused columns would otherwise cost as much as the used ones.
-template <int NV, class Quads>
-__attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4, Quads b, int64_t rows,
-                                                     int32_t* acc) {
+template <int NV, class Quads, class Out>
+__attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4, Quads b, int64_t rows, Out out) {
 #define TRTCORE_ROW_VARS(r) __m512i c##r##0 = _mm512_setzero_si512(), c##r##1 = c##r##0, c##r##2 = c##r##0, c##r##3 = c##r##0;
   TRTCORE_ROW_VARS(0) TRTCORE_ROW_VARS(1) TRTCORE_ROW_VARS(2) TRTCORE_ROW_VARS(3) TRTCORE_ROW_VARS(4) TRTCORE_ROW_VARS(5)
 #undef TRTCORE_ROW_VARS
@@ -91,25 +91,50 @@ __attribute__((target("avx512vnni"))) void rows_vnni(const int8_t* a, int64_t k4
   const __m512i all[kI8Mr][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23},
                                  {c30, c31, c32, c33}, {c40, c41, c42, c43}, {c50, c51, c52, c53}};
   for (int64_t r = 0; r < rows; ++r)
-    for (int v = 0; v < NV; ++v) _mm512_storeu_si512(acc + r * kI8Nr + v * 16, all[r][v]);
+    for (int v = 0; v < NV; ++v) out(r, v, all[r][v]);
 }
+
+// Where rows_vnni puts row r's vector v: the int32 sums, or the floats less the row's correction.
+struct StoreSums {
+  int32_t* acc;
+  __attribute__((target("avx512f"))) void operator()(int64_t r, int v, __m512i s) const {
+    _mm512_storeu_si512(acc + r * kI8Nr + v * 16, s);
+  }
+};
+struct StoreFloats {
+  const float* corr;
+  float* y;
+  __attribute__((target("avx512f"))) void operator()(int64_t r, int v, __m512i s) const {
+    _mm512_storeu_ps(y + r * kI8Nr + v * 16, _mm512_sub_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(corr[r])));
+  }
+};
 #endif
 
+// The sums into acc, or (corr given) as floats less corr[r] into y.
 template <class Quads>
-void rows_any(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, Quads b, int32_t* acc) {
+void rows_any(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, Quads b, int32_t* acc,
+              const float* corr = nullptr, float* y = nullptr) {
   const int8_t* a = w.data.data() + (row0 / kI8Mr) * w.k4 * kI8Mr * 4;
 #if TRTCORE_CPU_AVX512
   // VNNI is not part of the avx512 level (Skylake-X lacks it): checked here, once per process
   if (cpu_has_avx512_vnni()) {
-    switch ((cols + 15) / 16) {
-      case 1: rows_vnni<1>(a, w.k4, b, rows, acc); return;
-      case 2: rows_vnni<2>(a, w.k4, b, rows, acc); return;
-      case 3: rows_vnni<3>(a, w.k4, b, rows, acc); return;
-      default: rows_vnni<4>(a, w.k4, b, rows, acc); return;
-    }
+    const auto run = [&](auto out) {
+      switch ((cols + 15) / 16) {
+        case 1: rows_vnni<1>(a, w.k4, b, rows, out); return;
+        case 2: rows_vnni<2>(a, w.k4, b, rows, out); return;
+        case 3: rows_vnni<3>(a, w.k4, b, rows, out); return;
+        default: rows_vnni<4>(a, w.k4, b, rows, out); return;
+      }
+    };
+    if (corr) run(StoreFloats{corr, y});
+    else run(StoreSums{acc});
+    return;
   }
 #endif
   rows_portable(a, w.k4, b, rows, cols, acc);
+  if (corr)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < cols; ++j) y[r * kI8Nr + j] = float(acc[r * kI8Nr + j]) - corr[r];
 }
 
 }  // namespace
@@ -117,6 +142,13 @@ void rows_any(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols
 void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
                 int32_t* acc) {
   rows_any(w, row0, rows, cols, PanelQuads{panel}, acc);
+}
+
+void igemm_rows_float(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
+                      const float* corr, float* y) {
+  thread_local std::vector<int32_t> acc;  // the portable kernel's sums
+  acc.resize(size_t(kI8Mr * kI8Nr));
+  rows_any(w, row0, rows, cols, PanelQuads{panel}, acc.data(), corr, y);
 }
 
 void igemm_rows_at(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* base,

@@ -23,6 +23,10 @@ PackedI8Weights pack_i8_weights(const int8_t* w, int64_t m, int64_t k);
 // [0, cols) (cols <= kI8Nr; the rest of acc may be left as it was); `panel` is [k4][kI8Nr][4] unsigned bytes.
 void igemm_rows(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
                 int32_t* acc);
+// The same finished as floats: y[r * kI8Nr + j] = float(sum) - corr[r], the activation offset taken out (the
+// quantized convolution's epilogue input), converted while the sums are still in registers.
+void igemm_rows_float(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* panel,
+                      const float* corr, float* y);
 // The same with k quad q's kI8Nr x 4 bytes at base + quad_offsets[q] (at least 16 * ceil(cols / 16) columns there
 // must be readable).
 void igemm_rows_at(const PackedI8Weights& w, int64_t row0, int64_t rows, int64_t cols, const uint8_t* base,

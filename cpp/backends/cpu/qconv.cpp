@@ -137,16 +137,23 @@ class QConvKernel : public CpuKernel {
       else
         gather_panel(win, cg, xg, x_signed, pad, j0, nr, panel.data());
       const PackedI8Weights& pw = packed_[size_t(gi)];
-      float y[kI8Mr * kI8Nr];  // [rows][nr]
+      float y[kI8Mr * kI8Nr];  // [rows][nr], or [rows][kI8Nr] from igemm_rows_float
+      float corr[kI8Mr];
       for (int64_t r = r0; r < r1; r += kI8Mr) {
         const int64_t rows = std::min(kI8Mr, r1 - r);
+        if (per_panel == 1 && nr >= 16) {  // the sums arrive as floats, offset taken out, in rows of kI8Nr
+          for (int64_t rr = 0; rr < rows; ++rr) corr[rr] = float(offset * pw.row_sums[size_t(r + rr)]);
+          igemm_rows_float(pw, r, rows, nr, panel.data(), corr, y);
+          ep.finish(n, gi * mg_ + r, rows, j0, y, kI8Nr, nr);
+          continue;
+        }
         igemm_rows(pw, r, rows, nr, panel.data(), acc.data());
         for (int64_t rr = 0; rr < rows; ++rr) {
-          const float corr = float(offset * pw.row_sums[size_t(r + rr)]);
+          const float off = float(offset * pw.row_sums[size_t(r + rr)]);
           const int32_t* a = acc.data() + rr * kI8Nr;
-          for (int64_t j = 0; j < nr; ++j) y[rr * nr + j] = float(a[j]) - corr;
+          for (int64_t j = 0; j < nr; ++j) y[rr * nr + j] = float(a[j]) - off;
         }
-        if (per_panel == 1) ep.finish(n, gi * mg_ + r, rows, j0, y, nr, nr);
+        if (per_panel == 1) ep.finish(n, gi * mg_ + r, rows, j0, y, nr, nr);  // rows shorter than a vector, packed
         for (int64_t i = 0; per_panel > 1 && i < images; ++i) ep.finish(n + i, r, rows, 0, y + i * pixels, nr, pixels);
       }
     });
