@@ -22,6 +22,8 @@ from .triton_repo import ModelSpec, interpreter_libdir
 _PYTRITON_HINT = ("trtcore serve needs PyTriton: pip install 'trtcore[serve]' (nvidia-pytriton 0.7 with numpy<2; "
                   "x86_64 Linux with glibc >= 2.35); in a checkout, `bash scripts/setup_serving.sh` makes .venv/serve "
                   "and `.venv/serve/bin/python -m trtcore serve ...` runs it")
+_STOP_TIMEOUT_S = 30  # how long `trtcore serve` waits for Triton to stop after Ctrl-C
+
 _PORT_OPTIONS = (("HTTP", "http_port", "--http-port"), ("gRPC", "grpc_port", "--grpc-port"),
                  ("metrics", "metrics_port", "--metrics-port"))
 
@@ -309,5 +311,19 @@ def _cli(args):
     print("serving %s as model '%s' (max batch %d, %d instance%s): HTTP %s, gRPC %s, metrics %s" % (
         args.plan, args.model_name, s.max_batch, args.instances, "" if args.instances == 1 else "s",
         server.http_url, server.grpc_url, server.metrics_url), flush=True)
-    server.wait()
-    return 0
+    try:
+        server._triton.serve()
+    except KeyboardInterrupt:
+        pass
+    # Ctrl-C must end the command: Triton's stop runs on a thread given a bounded time, and the process then exits
+    # at once, as the other commands do when interrupted (threads left behind by Triton's clients cannot hold it)
+    stopper = threading.Thread(target=server.stop, name="trtcore-serve-stop", daemon=True)
+    stopper.start()
+    stopper.join(_STOP_TIMEOUT_S)
+    sys.stdout.flush()
+    if stopper.is_alive():
+        sys.stderr.write("trtcore serve: Triton did not stop within %d s; exiting anyway\n" % _STOP_TIMEOUT_S)
+        sys.stderr.flush()
+        os._exit(1)
+    sys.stderr.flush()
+    os._exit(0)
