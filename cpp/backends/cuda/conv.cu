@@ -250,17 +250,23 @@ void ConvKernel::prepare_small(const Node& node, const Graph& g) {
   w_small_ = upload_floats(dst, where_ + " (short-reduction weights)");
 }
 
+DirectConvIo ConvKernel::direct_io(const ConvArgs& a) const {
+  DirectConvIo io;
+  io.x = a.x;
+  io.bias = has_bias_ ? a.bias : nullptr;
+  io.z = a.z;
+  io.y = a.y;
+  io.x_layout = x_layout_;
+  io.y_layout = y_layout_;
+  io.z_layout = z_layout_;
+  io.y_channel_pitch = out_pitch_;
+  return io;
+}
+
 void ConvKernel::launch_small(const ConvArgs& a, cudaStream_t stream) {
   SmallConvArgs s;
-  s.x = a.x;
+  static_cast<DirectConvIo&>(s) = direct_io(a);
   s.w = w_small_.as<float>();
-  s.bias = has_bias_ ? a.bias : nullptr;
-  s.z = a.z;
-  s.y = a.y;
-  s.x_layout = x_layout_;
-  s.y_layout = y_layout_;
-  s.z_layout = z_layout_;
-  s.y_channel_pitch = out_pitch_;
   launch_small_conv(small_shape(a.batch), s, act_, half_, stream, where_);
 }
 
@@ -293,15 +299,8 @@ void ConvKernel::launch_direct(const ConvArgs& a, cudaStream_t stream, Depthwise
   s.pad_w = geom_.pad_begin[1 - off];
   s.dilation_w = geom_.dilation[1 - off];
   DepthwiseArgs d;
-  d.x = a.x;
+  static_cast<DirectConvIo&>(d) = direct_io(a);
   d.w = w_dw_.get();
-  d.bias = has_bias_ ? a.bias : nullptr;
-  d.z = a.z;
-  d.y = a.y;
-  d.x_layout = x_layout_;
-  d.y_layout = y_layout_;
-  d.z_layout = z_layout_;
-  d.y_channel_pitch = out_pitch_;
   d.tile = tile;
   launch_depthwise(s, d, act_, half_, stream, where_);
 }

@@ -123,6 +123,7 @@ class ConvKernel : public CudaKernel {
   static bool is_depthwise(const ConvGeometry& geom, const Shape& w);
   void prepare_depthwise(const Node& node, const Graph& g);
   void prepare_nhwc(const Node& node, CudaInitContext& ctx);
+  DirectConvIo direct_io(const ConvArgs& a) const;  // the operands our own kernels share
   void launch_direct(const ConvArgs& a, cudaStream_t stream, DepthwiseTile tile);
   // The one-pixel float16 NHWC depthwise kernel's conditions (depthwise_conv.h's kPixel) but alignment.
   bool depthwise_pixel_possible() const;

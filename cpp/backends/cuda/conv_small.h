@@ -15,14 +15,8 @@ struct SmallConvShape {
   int kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
 };
 
-struct SmallConvArgs {
-  const void* x = nullptr;
-  const float* w = nullptr;    // [kh * kw * c][k] float32: tap-major, then input channel, output channels innermost
-  const void* bias = nullptr;  // [k] or null
-  const void* z = nullptr;     // residual in y's shape (dense), or null
-  void* y = nullptr;
-  Layout x_layout = Layout::kNCHW, y_layout = Layout::kNCHW, z_layout = Layout::kNCHW;
-  int64_t y_channel_pitch = 0;  // channels of the buffer y is stored in (a Concat's, when wider); 0 = dense
+struct SmallConvArgs : DirectConvIo {
+  const float* w = nullptr;  // [kh * kw * c][k] float32: tap-major, then input channel, output channels innermost
 };
 
 constexpr int kSmallConvMaxTaps = 32;      // c * kh * kw

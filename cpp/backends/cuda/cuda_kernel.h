@@ -119,6 +119,16 @@ enum class TacticMode { kTune, kReuse };
 // accept it (see LayoutRule), so convolutions run on tensor cores without per-layer layout transforms.
 enum class Layout { kNCHW, kNHWC };
 
+// The operands our own direct convolution kernels (depthwise, short-reduction) take besides their weights.
+struct DirectConvIo {
+  const void* x = nullptr;
+  const void* bias = nullptr;  // [output channels] or null
+  const void* z = nullptr;     // residual in y's shape, or null
+  void* y = nullptr;
+  Layout x_layout = Layout::kNCHW, y_layout = Layout::kNCHW, z_layout = Layout::kNCHW;
+  int64_t y_channel_pitch = 0;  // channels of the buffer y is stored in (a Concat's, when wider); 0 = dense
+};
+
 // How a kernel handles NHWC-stored activations (asked before init on a fresh instance):
 //   kNchwOnly   every input and output is NCHW (the default; the producer of an input converts);
 //   kSameLayout input 0 and output 0 share one layout, decided by the executable; other inputs are NCHW;

@@ -119,6 +119,17 @@ __device__ __forceinline__ void store8(__half* p, const float* v) {
   *reinterpret_cast<uint4*>(p) = raw;
 }
 
+// The eight-channel NHWC kernels' epilogue for output pixel `pix`: bias (b, loaded once), residual, activation, store.
+__device__ __forceinline__ void finish8(const DwParams& p, const float* acc, const __half* bias, const Half8& b,
+                                        const __half* z, __half* y, int y_pitch, int pix, int c) {
+  Half8 zz{};
+  if (z) zz = load8(z + pix * p.c + c);
+  float r[8];
+#pragma unroll
+  for (int k = 0; k < 8; ++k) r[k] = apply_activation(p.act, acc[k] + (bias ? b.v[k] : 0.f) + (z ? zz.v[k] : 0.f));
+  store8(y + pix * y_pitch + c, r);
+}
+
 // Float16, every operand NHWC, channels a multiple of 8, no dilation: a thread computes kTile neighbouring output
 // pixels of one row for eight channels, so each input pixel it loads (16 bytes) serves every tap and output that
 // reads it, and the filter row is loaded once per kernel row. K and S (window and stride) are compile-time.
@@ -169,13 +180,7 @@ __global__ void depthwise_nhwc_tile8_kernel(const __half* __restrict__ x, const 
     for (int o = 0; o < kTile; ++o) {
       const int ow = ow0 + o;
       if (ow >= p.ow) break;
-      const int pix = (n * p.oh + oh) * p.ow + ow;
-      float r[8];
-      Half8 zz{};
-      if (z) zz = load8(z + pix * p.c + c);
-#pragma unroll
-      for (int k = 0; k < 8; ++k) r[k] = apply_activation(p.act, acc[o][k] + (bias ? b.v[k] : 0.f) + (z ? zz.v[k] : 0.f));
-      store8(y + pix * y_pitch + c, r);
+      finish8(p, acc[o], bias, b, z, y, y_pitch, (n * p.oh + oh) * p.ow + ow, c);
     }
   }
 }
@@ -224,14 +229,9 @@ __global__ void depthwise_nhwc_pixel8_kernel(const __half* __restrict__ x, const
         acc[2 * k] += f.x, acc[2 * k + 1] += f.y;
       }
     }
-    const int pix = (n * p.oh + oh) * p.ow + ow;
-    Half8 b{}, zz{};
+    Half8 b{};
     if (bias) b = load8(bias + c);
-    if (z) zz = load8(z + pix * p.c + c);
-    float r[8];
-#pragma unroll
-    for (int k = 0; k < 8; ++k) r[k] = apply_activation(p.act, acc[k] + (bias ? b.v[k] : 0.f) + (z ? zz.v[k] : 0.f));
-    store8(y + pix * y_pitch + c, r);
+    finish8(p, acc, bias, b, z, y, y_pitch, (n * p.oh + oh) * p.ow + ow, c);
   }
 }
 

@@ -20,14 +20,8 @@ struct DepthwiseShape {
 // may fix one. kTiled and kPixel need 3x3 or 5x5 windows, equal strides, no dilation and 16-byte alignment.
 enum class DepthwiseTile { kAuto, kTiled, kPairs, kPixel };
 
-struct DepthwiseArgs {
-  const void* x = nullptr;
-  const void* w = nullptr;     // [kernel_h * kernel_w][channels]: tap-major, so a warp reads consecutive channels
-  const void* bias = nullptr;  // [channels] or null
-  const void* z = nullptr;     // residual in y's shape, or null
-  void* y = nullptr;
-  Layout x_layout = Layout::kNCHW, y_layout = Layout::kNCHW, z_layout = Layout::kNCHW;
-  int64_t y_channel_pitch = 0;  // channels of the buffer y is stored in (a Concat's, when wider); 0 = dense
+struct DepthwiseArgs : DirectConvIo {
+  const void* w = nullptr;  // [kernel_h * kernel_w][channels]: tap-major, so a warp reads consecutive channels
   DepthwiseTile tile = DepthwiseTile::kAuto;  // the tiled kernel still needs its shapes and alignment
 };
 
