@@ -239,14 +239,23 @@ class Server:
                 raise
         return self
 
-    def wait(self):
-        """Blocks while the server runs (Ctrl-C stops it)."""
+    def wait(self, stop_timeout=None):
+        """Blocks while the server runs (Ctrl-C stops it). With stop_timeout (seconds), the stop runs on a thread
+        given that long; returns whether the server stopped."""
         try:
             self._triton.serve()
         except KeyboardInterrupt:
             pass
-        finally:
+        except BaseException:
             self.stop()
+            raise
+        if stop_timeout is None:
+            self.stop()
+            return True
+        stopper = threading.Thread(target=self.stop, name="trtcore-serve-stop", daemon=True)
+        stopper.start()
+        stopper.join(stop_timeout)
+        return not stopper.is_alive()
 
     def stop(self):
         """Stops the server (nothing when it is not running)."""
@@ -311,17 +320,11 @@ def _cli(args):
     print("serving %s as model '%s' (max batch %d, %d instance%s): HTTP %s, gRPC %s, metrics %s" % (
         args.plan, args.model_name, s.max_batch, args.instances, "" if args.instances == 1 else "s",
         server.http_url, server.grpc_url, server.metrics_url), flush=True)
-    try:
-        server._triton.serve()
-    except KeyboardInterrupt:
-        pass
-    # Ctrl-C must end the command: Triton's stop runs on a thread given a bounded time, and the process then exits
-    # at once, as the other commands do when interrupted (threads left behind by Triton's clients cannot hold it)
-    stopper = threading.Thread(target=server.stop, name="trtcore-serve-stop", daemon=True)
-    stopper.start()
-    stopper.join(_STOP_TIMEOUT_S)
+    # Ctrl-C must end the command: Triton's stop is given a bounded time, and the process then exits at once, as
+    # the other commands do when interrupted (threads left behind by Triton's clients cannot hold it)
+    stopped = server.wait(stop_timeout=_STOP_TIMEOUT_S)
     sys.stdout.flush()
-    if stopper.is_alive():
+    if not stopped:
         sys.stderr.write("trtcore serve: Triton did not stop within %d s; exiting anyway\n" % _STOP_TIMEOUT_S)
         sys.stderr.flush()
         os._exit(1)
